@@ -1,0 +1,312 @@
+"""The list of models the workbench can offer, and how a name resolves to one.
+
+A scan turns every file discovery finds into a `ModelEntry` with a plain
+status. One bad file never stops a scan: header errors and OS errors become
+the entry's status ("truncated at byte …", "can't read: permission denied").
+Header facts and hashes come from the cache when the file hasn't changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelFileProblem
+from .cache import CatalogCache, FileKey
+from .discovery import FoundModel, discover, found_file
+from .gguf_header import GGUFHeaderError, read_header
+from .metadata import HeaderFacts, ModelMetadata
+from .origins import Origin, OriginTable, default_table
+from .overrides import OriginOverrides
+
+OK = "ok"
+VOCAB_ONLY = "no weights (vocabulary-only file)"
+
+
+class ModelNotFound(ModelFileProblem):
+    """No model matches what the user asked for."""
+
+
+class AmbiguousModel(ModelFileProblem):
+    """Several models match what the user asked for."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model the workbench knows about, loadable or not (see `status`)."""
+
+    id: str
+    name: str
+    path: Path
+    files: tuple[Path, ...]
+    source: str
+    status: str
+    metadata: ModelMetadata | None
+    origin: Origin
+    sha256: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.metadata
+        return {
+            "id": self.id,
+            "name": self.name,
+            "path": str(self.path),
+            "origin_country": self.origin.country,
+            "organization": self.origin.maker or (m.organization if m else None),
+            "architecture": m.architecture if m else None,
+            "parameters": m.parameters if m else None,
+            "quantization": m.quantization if m else None,
+            "context_length": m.context_length if m else None,
+            "chat_template": bool(m and m.chat_template),
+            "sha256": self.sha256,
+            "status": self.status,
+            "source": self.source,
+            "files": [str(f) for f in self.files],
+            "maker": self.origin.maker,
+            "base_maker": self.origin.base_maker,
+            "base_country": self.origin.base_country,
+            "origin_source": self.origin.source,
+            "origin_evidence": self.origin.evidence,
+            "license": m.license if m else None,
+            "file_size": m.file_size if m else None,
+            "size_label": m.size_label if m else None,
+        }
+
+
+class Catalog:
+    """Scans for models and answers "which model do you mean?".
+
+    `folders` are the user's model folders; `extra_files` are (path, source)
+    or (path, source, display name) entries named explicitly (the starter
+    models come in as source "starter", with their curated names);
+    `home` is where other apps' folders are looked for (tests point it at a
+    temporary folder).
+    """
+
+    def __init__(
+        self,
+        folders: Sequence[Path] = (),
+        extra_files: Sequence[tuple[Path, str] | tuple[Path, str, str]] = (),
+        home: Path | None = None,
+        include_other_apps: bool = True,
+        *,
+        cache: CatalogCache | None = None,
+        overrides: OriginOverrides | None = None,
+        table: OriginTable | None = None,
+    ) -> None:
+        self.folders = [Path(f) for f in folders]
+        self.extra_files = [(Path(p), *rest) for p, *rest in extra_files]
+        self.home = home
+        self.include_other_apps = include_other_apps
+        self.cache = cache if cache is not None else CatalogCache()
+        self.overrides = overrides if overrides is not None else OriginOverrides()
+        self.table = table if table is not None else default_table()
+        self.problems: tuple[str, ...] = ()
+        self._entries: list[ModelEntry] | None = None
+
+    # --- scanning --------------------------------------------------------
+
+    def scan(self) -> list[ModelEntry]:
+        """Every model found: loadable ones first, then by origin country and name."""
+        found, problems = discover(self.folders, self.extra_files, self.home, self.include_other_apps)
+        self.problems = tuple(problems)
+        entries: list[ModelEntry] = []
+        taken: set[str] = set()
+        for model in found:
+            entry = self._entry(model, taken)
+            taken.add(entry.id)
+            entries.append(entry)
+        entries.sort(key=_display_order)
+        self._entries = entries
+        return list(entries)
+
+    def _entry(self, model: FoundModel, taken: set[str]) -> ModelEntry:
+        metadata = None
+        status = model.missing or OK
+        if not model.missing:
+            metadata, status = self._read(model.files)
+        sha256 = model.sha256 or self._cached_sha256(model)
+        if model.sha256 and model.files:
+            self._remember(model.files[0], model.sha256)
+        name = model.given_name or (metadata and (metadata.name or metadata.basename)) or model.stem
+        name = _one_line(name, limit=200) or model.stem
+        return ModelEntry(
+            id=_unique_id(_slug(model.given_name or model.stem), model.path, taken),
+            name=name,
+            path=model.path,
+            files=model.files,
+            source=model.source,
+            status=status,
+            metadata=metadata,
+            origin=self._origin(metadata, model, sha256),
+            sha256=sha256,
+        )
+
+    def _read(self, files: Sequence[Path]) -> tuple[ModelMetadata | None, str]:
+        shards = []
+        for number, path in enumerate(files, start=1):
+            facts, problem = self._facts(path)
+            if problem:
+                where = f"shard {number} of {len(files)}: " if len(files) > 1 else ""
+                return None, where + problem
+            shards.append(facts)
+        metadata = ModelMetadata.from_facts(shards)
+        return metadata, OK if metadata.tensor_count else VOCAB_ONLY
+
+    def _facts(self, path: Path) -> tuple[HeaderFacts | None, str | None]:
+        """The header facts of one file from the cache or the file, or why there are none."""
+        try:
+            key = FileKey.of(path)
+        except OSError as e:
+            return None, _os_problem(e)
+        cached = self.cache.get(key)
+        if cached and (cached.facts or cached.problem):
+            return cached.facts, cached.problem
+        try:
+            facts, problem = HeaderFacts.from_header(read_header(path)), None
+        except GGUFHeaderError as e:
+            facts, problem = None, str(e)
+        except OSError as e:
+            return None, _os_problem(e)  # may be passing: not cached
+        self.cache.put_header(key, facts, problem)
+        return facts, problem
+
+    def _cached_sha256(self, model: FoundModel) -> str | None:
+        if not model.files:
+            return None
+        try:
+            cached = self.cache.get(FileKey.of(model.files[0]))
+        except OSError:
+            return None
+        return cached.sha256 if cached else None
+
+    def _remember(self, path: Path, sha256: str) -> None:
+        with contextlib.suppress(OSError):  # the blob vanished: the scan already says so
+            self.cache.remember_sha256(path, sha256)
+
+    def _origin(self, metadata: ModelMetadata | None, model: FoundModel, sha256: str | None) -> Origin:
+        if model.given_name:
+            origin = self.table.classify(metadata, model.given_name, file_label=model.given_name_label)
+        else:
+            origin = self.table.classify(metadata, model.stem)
+        return self.overrides.apply(origin, sha256, model.path)
+
+    # --- lookup ----------------------------------------------------------
+
+    def entries(self) -> list[ModelEntry]:
+        """The last scan's entries (scanning first if there was none)."""
+        return list(self._entries) if self._entries is not None else self.scan()
+
+    def resolve(self, id_or_path: str | Path) -> ModelEntry:
+        """The model meant by an id, a path to a file, or a unique part of an id or name."""
+        entries = self.entries()
+        text = str(id_or_path).strip()
+        for entry in entries:
+            if entry.id == text:
+                return entry
+        lowered = text.lower()
+        same = [e for e in entries if e.id.lower() == lowered or e.name.lower() == lowered]
+        if len(same) == 1:
+            return same[0]
+        path = Path(text).expanduser()
+        if path.exists():
+            return self._entry_for_path(path, entries)
+        if isinstance(id_or_path, Path) or "/" in text or "\\" in text or lowered.endswith(".gguf"):
+            raise ModelNotFound(f"No such file: {text}")
+        matches = [e for e in entries if lowered in e.id.lower() or lowered in e.name.lower()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = ", ".join(e.id for e in matches[:10])
+            raise AmbiguousModel(f"'{text}' matches {len(matches)} models: {listed}. Use a full id.")
+        close = difflib.get_close_matches(lowered, [e.id for e in entries], n=5, cutoff=0.4)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ModelNotFound(f"No model matches '{text}'.{hint}")
+
+    def _entry_for_path(self, path: Path, entries: list[ModelEntry]) -> ModelEntry:
+        resolved = path.resolve()
+        for entry in entries:
+            if any(f.resolve() == resolved for f in entry.files):
+                return entry
+        return self._entry(found_file(path, "file"), {e.id for e in entries})
+
+    # --- hashing ---------------------------------------------------------
+
+    def ensure_sha256(self, entry: ModelEntry) -> ModelEntry:
+        """`entry` with its SHA-256 (of the first shard), computed at most once per file."""
+        if entry.sha256:
+            return entry
+        if not entry.files:
+            raise ModelFileProblem(f"Can't hash {entry.name}: {entry.status}")
+        path = entry.files[0]
+        try:
+            key = FileKey.of(path)
+            cached = self.cache.get(key)
+            sha256 = cached.sha256 if cached and cached.sha256 else None
+            if sha256 is None:
+                with open(path, "rb") as f:
+                    sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+                self.cache.remember_sha256(key, sha256)
+        except OSError as e:
+            raise ModelFileProblem(f"Can't read {path}: {e.strerror or e}") from e
+        # The table's verdict does not depend on the hash; an override may.
+        origin = entry.origin if entry.origin.source == "override" else self.overrides.apply(entry.origin, sha256, entry.path)
+        updated = dataclasses.replace(entry, sha256=sha256, origin=origin)
+        if self._entries is not None:
+            self._entries = [updated if e.id == entry.id else e for e in self._entries]
+        return updated
+
+
+def _one_line(text: str, limit: int) -> str:
+    """A display name from untrusted metadata: no line breaks or control characters, bounded."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 2]).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _display_order(entry: ModelEntry) -> tuple:
+    return (
+        not entry.ok,
+        entry.origin.country is None,
+        entry.origin.country or "",
+        entry.name.lower(),
+        entry.id,
+    )
+
+
+_SLUG_JUNK = re.compile(r"[^a-z0-9._-]+")
+
+
+def _slug(text: str) -> str:
+    slug = _SLUG_JUNK.sub("-", text.lower()).strip("-.")
+    return re.sub(r"-{2,}", "-", slug) or "model"
+
+
+def _unique_id(slug: str, path: Path, taken: set[str]) -> str:
+    if slug not in taken:
+        return slug
+    try:
+        resolved = str(path.resolve())
+    except OSError:
+        resolved = str(path)
+    return f"{slug}-{hashlib.sha256(resolved.encode()).hexdigest()[:6]}"
+
+
+def _os_problem(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "file not found"
+    if isinstance(error, PermissionError):
+        return "can't read: permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a GGUF file"
+    return f"can't read: {error.strerror or error}"
