@@ -1,0 +1,174 @@
+"""The local backend: a model in its own process, streaming, stopping, crashing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from gguf_factory import HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
+from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
+from workbench.core.engine.local import LoadCancelled, LocalModel
+from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.pool import ModelPool
+from workbench.core.errors import ModelProcessProblem
+
+QUESTION = [{"role": "user", "content": "Say something."}]
+FAST = GenerationParams(max_tokens=24, n_ctx=256, n_threads=1)
+
+
+class Collect:
+    """A StreamSink that keeps everything, and can act on the first chunk."""
+
+    def __init__(self, on_first=None) -> None:
+        self.chunks: list[str] = []
+        self.started_with: tuple | None = None
+        self._on_first = on_first
+
+    def started(self, prompt_tokens, opens_reasoning) -> None:
+        self.started_with = (prompt_tokens, opens_reasoning)
+
+    def text(self, chunk: str) -> None:
+        self.chunks.append(chunk)
+        if len(self.chunks) == 1 and self._on_first:
+            self._on_first()
+
+
+@pytest.fixture
+def loaded(tiny_model: Path):
+    model = LocalModel(tiny_model, "Tiny", n_ctx=256, n_threads=1)
+    model.start()
+    yield model
+    model.close()
+
+
+def test_streams_an_answer_with_measurements(loaded: LocalModel) -> None:
+    sink = Collect()
+    result = loaded.generate(QUESTION, FAST, sink, threading.Event())
+    assert result.error is None
+    assert result.finish_reason in ("stop", "length")
+    assert result.text == "".join(sink.chunks) and result.text
+    assert sink.started_with is not None and sink.started_with[0] == result.prompt_tokens > 0
+    assert 0 < result.completion_tokens <= FAST.max_tokens + 2
+    assert result.ttft_s is not None and result.ttft_s > 0
+    assert result.backend_info["chat_template"] == "gguf"
+    assert len(result.backend_info["template_sha256"]) == 64
+    assert result.backend_info["llama_cpp_version"].startswith("llama-cpp-python ")
+
+
+def test_the_same_seed_gives_the_same_answer(loaded: LocalModel) -> None:
+    sampled = FAST.replace(temperature=1.2, top_k=0, top_p=1.0, min_p=0.0, seed=7)
+    first = loaded.generate(QUESTION, sampled, Collect(), threading.Event()).text
+    second = loaded.generate(QUESTION, sampled, Collect(), threading.Event()).text
+    other = loaded.generate(QUESTION, sampled.replace(seed=8), Collect(), threading.Event()).text
+    assert first == second
+    assert first != other
+
+
+def test_the_system_prompt_reaches_the_template(loaded: LocalModel) -> None:
+    plain = loaded.generate(QUESTION, FAST, Collect(), threading.Event())
+    with_system = loaded.generate([{"role": "system", "content": "Be brief and kind."}] + QUESTION, FAST, Collect(), threading.Event())
+    assert with_system.prompt_tokens > plain.prompt_tokens
+
+
+def test_a_file_without_template_uses_the_documented_fallback(tmp_path: Path) -> None:
+    model = LocalModel(write_tiny_model(tmp_path / "plain.gguf", chat_template=None), "Plain", 256, 1)
+    model.start()
+    try:
+        result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+    finally:
+        model.close()
+    assert result.error is None
+    assert result.backend_info["chat_template"] == "fallback:chatml"
+    assert result.backend_info["template_sha256"] is None
+
+
+def test_a_hostile_template_is_refused_per_model(tmp_path: Path) -> None:
+    model = LocalModel(write_tiny_model(tmp_path / "hostile.gguf", chat_template=HOSTILE_TEMPLATE), "Hostile", 256, 1)
+    try:
+        model.start()
+        result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+        assert result.finish_reason == FINISH_ERROR
+        assert "sandbox" in result.error
+        assert model.alive  # Refusing a template is not a crash.
+    except ModelProcessProblem as problem:  # Refused as early as the load: equally fine.
+        assert "sandbox" in str(problem) or "template" in str(problem)
+    finally:
+        model.close()
+
+
+def test_stop_keeps_the_partial_answer(tmp_path: Path) -> None:
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model.start()
+    cancel = threading.Event()
+    try:
+        sink = Collect(on_first=cancel.set)
+        result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, cancel)
+    finally:
+        model.close()
+    assert result.finish_reason == FINISH_STOPPED
+    assert result.text == "".join(sink.chunks)
+    assert 1 <= len(sink.chunks) < 1000
+
+
+def test_a_native_crash_ends_only_that_model_and_keeps_the_text(tmp_path: Path) -> None:
+    model = LocalModel(write_tiny_model(tmp_path / "doomed.gguf", context_length=2048), "Doomed", 2048, 1)
+    model.start()
+    sink = Collect(on_first=lambda: os.kill(model.pid, signal.SIGSEGV))
+    result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, threading.Event())
+    assert result.finish_reason == FINISH_CRASHED
+    assert "Doomed crashed (signal 11, SIGSEGV) while generating" in result.error
+    assert result.text == "".join(sink.chunks) and result.text
+    assert not model.alive
+    model.close()  # Closing a dead model is harmless.
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: write_truncated(d / "half.gguf", write_tiny_model(d / "whole.gguf"), 0.5), "could not load"),
+        (lambda d: write_tiny_model(d / "alien.gguf", architecture="nonexistent"), "could not load"),
+        (lambda d: write_absurd_header(d / "absurd.gguf"), "could not load"),
+    ],
+)
+def test_files_llama_cpp_refuses_fail_to_load_with_a_plain_reason(tmp_path: Path, make, expected: str) -> None:
+    model = LocalModel(make(tmp_path), "Broken", 256, 1)
+    with pytest.raises(ModelProcessProblem, match=expected):
+        model.start()
+    assert not model.alive
+
+
+def test_a_load_can_be_cancelled(tiny_model: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    model = LocalModel(tiny_model, "Tiny", 256, 1)
+    with pytest.raises(LoadCancelled):
+        model.start(cancel)
+    assert not model.alive
+
+
+def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tiny_models: Path) -> None:
+    alpha, beta = tiny_models / "tiny-alpha.gguf", tiny_models / "tiny-beta.gguf"
+    size = alpha.stat().st_size
+    pool = ModelPool(budget_bytes=int(size * 1.5))
+    try:
+        first = pool.acquire(alpha, "Alpha", 256, 1, size)
+        pool.release(first)
+        again = pool.acquire(alpha, "Alpha", 256, 1, size)
+        assert again is first and again.pid == first.pid
+        pool.release(again)
+        other = pool.acquire(beta, "Beta", 256, 1, size)
+        pool.release(other)
+        assert [m.display_name for m in pool.loaded()] == ["Beta"]
+        assert not first.alive
+        os.kill(other.pid, signal.SIGKILL)
+        other._process.join(5)
+        replacement = pool.acquire(beta, "Beta", 256, 1, size)
+        assert replacement is not other and replacement.alive
+        pool.release(replacement)
+    finally:
+        pool.close()
+    assert pool.loaded() == []

@@ -1,0 +1,1 @@
+"""Running models: backends, their child processes, and comparisons across them."""

@@ -1,0 +1,247 @@
+"""Local GGUF models, each in a process of its own (see `worker`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelProcessProblem
+from .. import paths
+from . import worker
+from .backend import (
+    FINISH_CRASHED,
+    FINISH_ERROR,
+    FINISH_STOPPED,
+    Backend,
+    GenerationResult,
+    StreamSink,
+    decode_rate,
+)
+from .params import GenerationParams
+
+# How long a model may take to notice a stop request before its process is
+# ended. Between tokens it notices at once; only a long prompt being read can
+# keep it busy.
+STOP_GRACE_S = 1.0
+# How often a waiting parent checks for a cancel while no message arrives.
+POLL_S = 0.02
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+class LoadCancelled(Exception):
+    """The user cancelled while the model was still loading."""
+
+
+class LocalModel(Backend):
+    """A GGUF file loaded by llama.cpp in a child process.
+
+    `start()` spawns the process and waits for the model to load. A crash at
+    any point ends only that process; `generate` then returns a result with
+    finish_reason "crashed", the signal, and the text received so far.
+    """
+
+    def __init__(self, path: Path, display_name: str, n_ctx: int, n_threads: int) -> None:
+        self.path = Path(path)
+        self.display_name = display_name
+        self.load_key = (n_ctx, n_threads)
+        self._info: dict[str, Any] = {}
+        self._process: Any = None
+        self._conn: Any = None
+        self._stop_event = _SPAWN.Event()
+        self._log_path = _log_path_for(self.path)
+
+    # --- lifecycle ------------------------------------------------------
+
+    def start(self, cancel: threading.Event | None = None) -> None:
+        """Spawn the process and wait until the model is loaded.
+
+        Raises ModelProcessProblem when the file can't be loaded or the process
+        dies while loading, LoadCancelled when `cancel` is set first.
+        """
+        parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
+        n_ctx, n_threads = self.load_key
+        self._process = _SPAWN.Process(
+            target=worker.serve,
+            args=(child_conn, self._stop_event, str(self.path), n_ctx, n_threads, str(self._log_path)),
+            name=f"workbench-model-{self.path.name}",
+            daemon=True,
+        )
+        self._process.start()
+        child_conn.close()
+        self._conn = parent_conn
+        while True:
+            if cancel is not None and cancel.is_set():
+                self._kill()
+                raise LoadCancelled(self.display_name)
+            message = self._receive(POLL_S)
+            if message is _NOTHING:
+                continue
+            if message is _GONE:
+                reason = self._death_reason()
+                self._kill()
+                raise ModelProcessProblem(f"{self.display_name} crashed ({reason}) while loading.{self._log_tail()}")
+            if message[0] == "ready":
+                self._info = message[1]
+                return
+            if message[0] == "load_failed":
+                self._kill()
+                raise ModelProcessProblem(message[1])
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self._info)
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive() and self._conn is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.send(("close",))
+            except (OSError, ValueError):
+                pass
+        if self._process is not None:
+            self._process.join(timeout=2)
+        self._kill()
+
+    # --- generation -----------------------------------------------------
+
+    def generate(
+        self,
+        messages: list[dict[str, str]],
+        params: GenerationParams,
+        sink: StreamSink,
+        cancel: threading.Event,
+    ) -> GenerationResult:
+        result = GenerationResult(backend_info=self.info)
+        if not self.alive:
+            result.finish_reason = FINISH_ERROR
+            result.error = f"{self.display_name} is not loaded."
+            return result
+        self._stop_event.clear()
+        pieces: list[str] = []
+        sent_at = time.perf_counter()
+        first_at = last_at = None
+        stop_requested_at: float | None = None
+        try:
+            self._conn.send(("generate", {"messages": messages, "params": params.to_dict()}))
+        except (OSError, ValueError):
+            return self._crashed(result, pieces, "while starting an answer")
+        while True:
+            if cancel.is_set() and stop_requested_at is None:
+                stop_requested_at = time.perf_counter()
+                self._stop_event.set()
+            if stop_requested_at is not None and time.perf_counter() - stop_requested_at > STOP_GRACE_S:
+                # Busy reading a long prompt: end the process rather than make the user wait.
+                self._kill()
+                result.finish_reason = FINISH_STOPPED
+                break
+            message = self._receive(POLL_S)
+            if message is _NOTHING:
+                continue
+            if message is _GONE:
+                return self._crashed(result, pieces, "while generating", first_at, last_at, sent_at)
+            kind = message[0]
+            if kind == "text":
+                last_at = time.perf_counter()
+                if first_at is None:
+                    first_at = last_at
+                pieces.append(message[1])
+                sink.text(message[1])
+            elif kind == "started":
+                result.prompt_tokens = message[1]["prompt_tokens"]
+                result.opens_reasoning = message[1]["opens_reasoning"]
+                sink.started(result.prompt_tokens, result.opens_reasoning)
+            elif kind == "done":
+                result.finish_reason = message[1]["finish_reason"]
+                result.completion_tokens = message[1]["completion_tokens"]
+                break
+            elif kind == "failed":
+                result.finish_reason = FINISH_ERROR
+                result.error = f"{self.display_name}: {message[1]}"
+                break
+        result.text = "".join(pieces)
+        _fill_timings(result, sent_at, first_at, last_at)
+        return result
+
+    # --- internals ------------------------------------------------------
+
+    def _receive(self, timeout: float) -> Any:
+        try:
+            if not self._conn.poll(timeout):
+                return _NOTHING
+            return self._conn.recv()
+        except (EOFError, OSError, ValueError):
+            return _GONE
+
+    def _crashed(self, result: GenerationResult, pieces: list[str], when: str, first_at=None, last_at=None, sent_at=None) -> GenerationResult:
+        reason = self._death_reason()
+        self._kill()
+        result.text = "".join(pieces)
+        result.finish_reason = FINISH_CRASHED
+        kept = f" The {len(result.text)} characters it wrote before are kept." if result.text else ""
+        result.error = f"{self.display_name} crashed ({reason}) {when}.{kept}{self._log_tail()}"
+        if sent_at is not None:
+            _fill_timings(result, sent_at, first_at, last_at)
+        return result
+
+    def _death_reason(self) -> str:
+        if self._process is None:
+            return "not started"
+        self._process.join(timeout=1)
+        code = self._process.exitcode
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "unknown"
+            return f"signal {-code}, {name}"
+        return f"exit status {code}"
+
+    def _log_tail(self, lines: int = 3) -> str:
+        """The last lines llama.cpp printed, which usually name the failed assertion."""
+        try:
+            text = self._log_path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return ""
+        tail = [line for line in text.splitlines() if line.strip()][-lines:]
+        return (" llama.cpp said: " + " | ".join(tail)[:400]) if tail else ""
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+_NOTHING = object()
+_GONE = object()
+
+
+def _fill_timings(result: GenerationResult, sent_at: float, first_at: float | None, last_at: float | None) -> None:
+    end = last_at if last_at is not None else time.perf_counter()
+    result.duration_s = end - sent_at
+    if first_at is not None:
+        result.ttft_s = first_at - sent_at
+    result.tokens_per_s = decode_rate(result.completion_tokens, first_at, last_at)
+
+
+def _log_path_for(model_path: Path) -> Path:
+    folder = paths.cache_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{model_path.stem[:80]}.log"

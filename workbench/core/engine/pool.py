@@ -1,0 +1,91 @@
+"""Loaded models stay loaded between prompts, within a memory budget.
+
+Loading Qwen-0.5B takes 0.36 s and a 7B model several seconds; a teacher
+asking five questions in a row should pay that once. When a new model would
+exceed the budget, the least recently used idle ones are closed first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import psutil
+
+from .local import LocalModel
+
+# Leave room for the app, the OS and the KV caches we can only estimate.
+DEFAULT_BUDGET_FRACTION = 0.6
+
+
+def default_budget_bytes() -> int:
+    return int(psutil.virtual_memory().total * DEFAULT_BUDGET_FRACTION)
+
+
+class ModelPool:
+    def __init__(self, budget_bytes: int | None = None) -> None:
+        self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
+        self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[LocalModel, int]] = OrderedDict()
+        self._in_use: set[tuple[str, tuple[int, int]]] = set()
+        self._lock = threading.Lock()
+
+    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: threading.Event | None = None) -> LocalModel:
+        """A started model for `path` with these load settings; loads it if needed.
+
+        Blocks while loading. Pair with `release`. Raises what `LocalModel.start` raises.
+        """
+        key = (str(Path(path).resolve()), (n_ctx, n_threads))
+        with self._lock:
+            held = self._models.get(key)
+            if held is not None and not held[0].alive:
+                del self._models[key]
+                held = None
+            if held is not None:
+                self._models.move_to_end(key)
+                self._in_use.add(key)
+                return held[0]
+            victims = self._make_room(estimate_bytes)
+        for victim in victims:
+            victim.close()
+        model = LocalModel(Path(path), display_name, n_ctx, n_threads)
+        model.start(cancel)
+        with self._lock:
+            self._models[key] = (model, estimate_bytes)
+            self._in_use.add(key)
+        return model
+
+    def release(self, model: LocalModel) -> None:
+        with self._lock:
+            for key, (held, _) in self._models.items():
+                if held is model:
+                    self._in_use.discard(key)
+                    if not model.alive:
+                        del self._models[key]
+                    return
+
+    def _make_room(self, needed: int) -> list[LocalModel]:
+        """Pick idle models to close, oldest first, until `needed` fits. Caller holds the lock."""
+        victims = []
+        used = sum(size for _, size in self._models.values())
+        for key in list(self._models):
+            if used + needed <= self.budget_bytes:
+                break
+            if key in self._in_use:
+                continue
+            model, size = self._models.pop(key)
+            victims.append(model)
+            used -= size
+        return victims
+
+    def loaded(self) -> list[LocalModel]:
+        with self._lock:
+            return [model for model, _ in self._models.values() if model.alive]
+
+    def close(self) -> None:
+        with self._lock:
+            models = [model for model, _ in self._models.values()]
+            self._models.clear()
+            self._in_use.clear()
+        for model in models:
+            model.close()

@@ -1,0 +1,191 @@
+"""The code that runs inside a model's own process.
+
+Each local model is loaded in a child process started with multiprocessing's
+"spawn" method, never `python -m`, so it also starts from a frozen
+(PyInstaller) app. When llama.cpp crashes natively (SIGSEGV, an abort from a
+GGML_ASSERT) only this process dies; the parent sees the pipe close and
+reports the signal.
+
+Messages are tuples over a multiprocessing Connection:
+
+  parent -> child   ("generate", {"messages": [...], "params": {...}})
+                    ("close",)
+  child -> parent   ("ready", info) | ("load_failed", reason)
+                    ("started", {"prompt_tokens": n, "opens_reasoning": bool})
+                    ("text", chunk)            one per streamed piece
+                    ("done", {"finish_reason": ..., "completion_tokens": n})
+                    ("failed", reason)         the request failed; the model stays loaded
+
+This module imports llama_cpp only inside the child.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+# Used when a GGUF has no chat template: ChatML is what most current
+# instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
+FALLBACK_CHAT_FORMAT = "chatml"
+
+
+def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: int, log_path: str) -> None:
+    """Entry point of the child process: load, then answer requests until told to close."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
+    _redirect_stderr(log_path)
+    try:
+        model, info = _load(model_path, n_ctx, n_threads)
+    except Exception as exc:  # noqa: BLE001 - any load failure is the file's, reported to the parent
+        conn.send(("load_failed", _describe_load_error(exc, model_path)))
+        return
+    conn.send(("ready", info))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # The parent went away.
+        if message[0] == "close":
+            return
+        if message[0] == "generate":
+            _generate(conn, stop_event, model, message[1])
+
+
+def _redirect_stderr(log_path: str) -> None:
+    """llama.cpp writes diagnostics (and GGML_ASSERT messages) straight to fd 2.
+    Keep them in a log the parent can quote when the process dies, instead of
+    spraying them over the user's terminal."""
+    try:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError:
+        return
+    sys.stderr.flush()
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+class _Model:
+    def __init__(self, llama: Any, formatter: Any, template_source: str) -> None:
+        self.llama = llama
+        self.formatter = formatter
+        self.template_source = template_source
+
+
+def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
+    import llama_cpp
+    from llama_cpp import llama_chat_format
+
+    started = time.perf_counter()
+    llama = llama_cpp.Llama(
+        model_path=model_path,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        verbose=False,
+    )
+    load_s = time.perf_counter() - started
+    template = llama.metadata.get("tokenizer.chat_template")
+    if template:
+        eos = _token_text(llama, llama.token_eos())
+        bos = _token_text(llama, llama.token_bos())
+        # Built once here, so a template the sandbox can't even parse fails the load clearly.
+        formatter = llama_chat_format.Jinja2ChatFormatter(
+            template=template, eos_token=eos, bos_token=bos, stop_token_ids=[llama.token_eos()]
+        )
+        template_source = "gguf"
+        template_sha256 = hashlib.sha256(template.encode("utf-8")).hexdigest()
+    else:
+        formatter = llama_chat_format.format_chatml
+        template_source = f"fallback:{FALLBACK_CHAT_FORMAT}"
+        template_sha256 = None
+    info = {
+        "load_s": load_s,
+        "llama_cpp_version": f"llama-cpp-python {llama_cpp.__version__}",
+        "chat_template": template_source,
+        "template_sha256": template_sha256,
+        "n_ctx": llama.n_ctx(),
+        "n_threads": n_threads,
+    }
+    return _Model(llama, formatter, template_source), info
+
+
+def _token_text(llama: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    return llama.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
+def _describe_load_error(exc: Exception, model_path: str) -> str:
+    name = os.path.basename(model_path)
+    if type(exc).__name__ == "TemplateSyntaxError":
+        return f"{name}: its chat template is not valid Jinja ({exc}); the file needs a fixed template."
+    if type(exc).__name__ == "SecurityError":
+        return f"{name}: its chat template tried to reach Python internals and was refused by the sandbox."
+    text = str(exc)
+    if "Failed to load model" in text:
+        return (
+            f"llama.cpp could not load {name}: the file is damaged, incomplete, or uses an "
+            "architecture this llama.cpp does not know. Check the download or try a newer workbench."
+        )
+    return f"llama.cpp could not load {name}: {text}"
+
+
+def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
+    from jinja2.exceptions import SecurityError, TemplateError
+
+    params = request["params"]
+    llama = model.llama
+    try:
+        formatted = model.formatter(messages=request["messages"])
+    except SecurityError:
+        conn.send(("failed", "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
+        return
+    except (TemplateError, ValueError, TypeError) as exc:
+        conn.send(("failed", f"The model's chat template could not format this conversation: {exc}"))
+        return
+    prompt_tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+    room = llama.n_ctx() - len(prompt_tokens)
+    if room < 1:
+        conn.send(("failed", f"The prompt is {len(prompt_tokens)} tokens, more than this model's context of {llama.n_ctx()}. Raise the context size or shorten the prompt."))
+        return
+    stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "opens_reasoning": formatted.prompt.rstrip().endswith("<think>")}))
+    stream = llama.create_completion(
+        prompt=prompt_tokens,
+        max_tokens=min(params["max_tokens"], room),
+        temperature=params["temperature"],
+        top_p=params["top_p"],
+        top_k=params["top_k"],
+        min_p=params["min_p"],
+        repeat_penalty=params["repeat_penalty"],
+        seed=params["seed"],
+        stop=stop,
+        stopping_criteria=formatted.stopping_criteria,
+        stream=True,
+    )
+    finish_reason = "stop"
+    pieces: list[str] = []
+    try:
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            if choice["text"]:
+                pieces.append(choice["text"])
+                conn.send(("text", choice["text"]))
+            if choice.get("finish_reason"):
+                finish_reason = choice["finish_reason"]
+            if stop_event.is_set():
+                finish_reason = "stopped"
+                break
+    except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
+        conn.send(("failed", f"llama.cpp failed while generating: {exc}"))
+        return
+    finally:
+        stream.close()
+    # llama-cpp-python's stream does not report usage, and its context length
+    # differs by one depending on why generation ended; re-tokenizing the
+    # answer gives the count as the model's own tokenizer sees it.
+    completion_tokens = len(llama.tokenize("".join(pieces).encode("utf-8"), add_bos=False, special=True))
+    conn.send(("done", {"finish_reason": finish_reason, "completion_tokens": completion_tokens}))
