@@ -1,0 +1,272 @@
+"""Opening the notebook safely, and reading and writing runs.
+
+Durability: WAL with synchronous=FULL, so a committed answer survives a
+power cut (NORMAL can lose the newest transactions). Failures are split as
+in qutebrowser's sql module: what the environment did (disk full, damaged
+file, locked, read-only, newer schema) becomes a NotebookProblem with advice;
+anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlite_utils import Database
+
+from ... import __version__
+from ..errors import NotebookProblem
+from . import migrations
+
+# Fields of a response that `finish_response` may set.
+RESULT_FIELDS = (
+    "text",
+    "reasoning",
+    "finish_reason",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "ttft_s",
+    "tokens_per_s",
+    "duration_s",
+    "load_s",
+    "llama_cpp_version",
+    "chat_template",
+    "template_sha256",
+    "timeline",
+)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What the notebook keeps about a model; built from a catalog entry by the caller."""
+
+    sha256: str
+    name: str
+    path: str
+    catalog_id: str | None = None
+    file_size: int | None = None
+    architecture: str | None = None
+    parameters: int | None = None
+    quantization: str | None = None
+    context_length: int | None = None
+    maker: str | None = None
+    origin_country: str | None = None
+    base_maker: str | None = None
+    base_country: str | None = None
+    origin_source: str | None = None
+    license: str | None = None
+    chat_template_sha256: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def open_notebook(path: Path | str) -> "Notebook":
+    """Open (creating if needed) and migrate the notebook at `path`."""
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotebookProblem(f"Can't create the folder for the notebook {path}: {exc.strerror}. Choose another place with --db.") from exc
+    with translate_errors(path):
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
+        try:
+            notebook = Notebook(path, conn)
+            notebook._prepare()
+        except BaseException:
+            conn.close()
+            raise
+    return notebook
+
+
+@contextmanager
+def translate_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's reports about the environment into advice; let bugs through."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        message = str(exc).lower()
+        if "disk is full" in message or "disk full" in message:
+            advice = f"The disk holding the notebook {path} is full. Free some space; what is on screen is kept and saved when there is room."
+        elif "not a database" in message or "malformed" in message or "disk i/o" in message:
+            advice = f"The notebook {path} is damaged ({exc}). It was left untouched: open another notebook with --db, or restore a backup of this file."
+        elif "locked" in message or "busy" in message:
+            advice = f"The notebook {path} is locked by another program. Close other copies of the workbench or tools that have it open, then try again."
+        elif "readonly" in message or "read-only" in message or "unable to open" in message or "permission" in message:
+            advice = f"The notebook {path} can't be written ({exc}). Check the file's permissions, or choose another place with --db."
+        else:
+            raise
+        raise NotebookProblem(advice) from exc
+
+
+class Notebook:
+    """One open notebook. Safe to share between threads: every call holds a lock."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+
+    # --- opening ------------------------------------------------------
+
+    def _prepare(self) -> None:
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal" and str(self.path) != ":memory:":
+            raise NotebookProblem(f"The notebook {self.path} can't use write-ahead logging (the file system said {mode!r}). Keep notebooks on a local disk.")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._refuse_newer_schema()
+        migrations.migrations.apply(self.db)
+
+    def _refuse_newer_schema(self) -> None:
+        known = set(migrations.known_names())
+        unknown = [name for name in migrations.applied_names(self.db) if name not in known]
+        if unknown:
+            raise NotebookProblem(
+                f"The notebook {self.path} was written by a newer Model Values Workbench "
+                f"(it has schema steps this version does not know: {', '.join(unknown)}). "
+                "Update the workbench to open it; it was left untouched."
+            )
+
+    @property
+    def schema(self) -> list[str]:
+        return migrations.applied_names(self.db)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Database]:
+        with self._lock, translate_errors(self.path), self.db.atomic():
+            yield self.db
+
+    @contextmanager
+    def _reading(self) -> Iterator[Database]:
+        with self._lock, translate_errors(self.path):
+            yield self.db
+
+    # --- writing ------------------------------------------------------
+
+    def record_model(self, model: ModelRecord) -> None:
+        now = utc_now()
+        row = {k: v for k, v in model.__dict__.items() if k != "metadata"}
+        row["metadata"] = json.dumps(model.metadata or {}, ensure_ascii=False)
+        row["last_seen"] = now
+        with self._writing() as db:
+            existing = db.execute("select first_seen from models where sha256 = ?", [model.sha256]).fetchone()
+            row["first_seen"] = existing[0] if existing else now
+            db["models"].upsert(row, pk="sha256")
+
+    def create_run(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str = "",
+        settings: dict[str, Any] | None = None,
+        schedule: str = "sequential",
+        language: str | None = None,
+    ) -> int:
+        row = {
+            "uid": uuid.uuid4().hex,
+            "created_at": utc_now(),
+            "prompt": prompt,
+            "system_prompt": system_prompt,
+            "language": language,
+            "settings": json.dumps(settings or {}, ensure_ascii=False),
+            "schedule": schedule,
+            "app_version": __version__,
+        }
+        with self._writing() as db:
+            return int(db["runs"].insert(row).last_pk)
+
+    def add_response(
+        self,
+        run_id: int,
+        position: int,
+        *,
+        model_name: str,
+        model_sha256: str | None,
+        origin_country: str | None,
+        seed: int,
+        sampler: dict[str, Any],
+    ) -> int:
+        row = {
+            "uid": uuid.uuid4().hex,
+            "run_id": run_id,
+            "position": position,
+            "model_sha256": model_sha256,
+            "model_name": model_name,
+            "origin_country": origin_country,
+            "status": "pending",
+            "seed": seed,
+            "sampler": json.dumps(sampler, ensure_ascii=False),
+        }
+        with self._writing() as db:
+            return int(db["responses"].insert(row).last_pk)
+
+    def save_partials(self, partials: list[tuple[int, str, str, str]]) -> None:
+        """Store streamed text so far for several responses in one transaction.
+
+        Each item is (response_id, text, reasoning, timeline_json).
+        """
+        with self._writing() as db:
+            db.conn.executemany(
+                "update responses set text = ?, reasoning = ?, timeline = ?, status = 'streaming', "
+                "started_at = coalesce(started_at, ?) where id = ?",
+                [(text, reasoning, timeline, utc_now(), rid) for rid, text, reasoning, timeline in partials],
+            )
+
+    def finish_response(self, response_id: int, **fields: Any) -> None:
+        unknown = set(fields) - set(RESULT_FIELDS)
+        if unknown:
+            raise TypeError(f"not response result fields: {sorted(unknown)}")
+        update = dict(fields, status="done", finished_at=utc_now())
+        with self._writing() as db:
+            db["responses"].update(response_id, update)
+
+    # --- reading ------------------------------------------------------
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """A run with its responses (in pane order), or None."""
+        with self._reading() as db:
+            rows = list(db.query("select * from runs where id = ?", [run_id]))
+            if not rows:
+                return None
+            run = rows[0]
+            run["settings"] = json.loads(run["settings"] or "{}")
+            run["responses"] = list(db.query("select * from responses where run_id = ? order by position", [run_id]))
+        for response in run["responses"]:
+            response["sampler"] = json.loads(response["sampler"] or "{}")
+            response["timeline"] = json.loads(response["timeline"] or "[]")
+        return run
+
+    def recent_runs(self, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
+        """Newest first; `before_id` pages further back. Each run lists its model names."""
+        where = "where runs.id < ?" if before_id is not None else ""
+        params: list[Any] = [before_id] if before_id is not None else []
+        sql = f"""
+            select runs.id, runs.created_at, runs.prompt, runs.language,
+                   group_concat(responses.model_name, ' · ') as models
+            from runs left join responses on responses.run_id = runs.id
+            {where}
+            group by runs.id order by runs.id desc limit ?
+        """
+        with self._reading() as db:
+            return list(db.query(sql, params + [limit]))
+
+    def model(self, sha256: str) -> dict[str, Any] | None:
+        with self._reading() as db:
+            rows = list(db.query("select * from models where sha256 = ?", [sha256]))
+        return rows[0] if rows else None
