@@ -1,0 +1,317 @@
+"""One prompt, several models, every answer saved: the heart of the workbench.
+
+The CLI and the window both run comparisons through `Comparison.run`, which
+blocks and reports progress to a listener from worker threads. The window
+wraps the listener in Qt signals; the CLI prints.
+
+Flow: catalog entries -> hashes (once per file) -> models recorded in the
+notebook -> a run row and one response row per model -> each model loaded
+from the pool (its own process) -> tokens streamed to the listener and to the
+notebook's writer thread -> the final figures saved with the response.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .catalog import Catalog, ModelEntry
+from .engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
+from .engine.local import LoadCancelled
+from .engine.params import GenerationParams, all_cores
+from .engine.pool import ModelPool
+from .engine.reasoning import REASONING, ThinkSplitter
+from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
+from .language import detect_language
+from .notebook import Notebook
+from .notebook.database import ModelRecord
+from .notebook.recorder import ANSWER as REC_ANSWER
+from .notebook.recorder import REASONING as REC_REASONING
+from .notebook.recorder import ResponseState, StreamRecorder
+
+SEQUENTIAL = "sequential"
+PARALLEL = "parallel"
+SCHEDULES = (SEQUENTIAL, PARALLEL)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One model in a comparison, with the settings it runs with."""
+
+    entry: ModelEntry
+    params: GenerationParams
+
+
+@dataclass
+class ResponseOutcome:
+    position: int
+    response_id: int
+    entry: ModelEntry
+    answer: str
+    reasoning: str
+    result: GenerationResult
+    load_s: float | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.result.answered
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    prompt: str
+    responses: list[ResponseOutcome] = field(default_factory=list)
+
+    @property
+    def any_answered(self) -> bool:
+        return any(r.answered for r in self.responses)
+
+
+class ComparisonListener(Protocol):
+    """Progress reports, called from worker threads. Every method is optional."""
+
+    def run_created(self, run_id: int, response_ids: list[int]) -> None: ...
+    def model_status(self, position: int, status: str) -> None: ...
+    def text(self, position: int, kind: str, text: str) -> None: ...
+    def response_finished(self, outcome: ResponseOutcome) -> None: ...
+    def problem(self, problem: EnvironmentProblem) -> None: ...
+
+
+def _call(listener: Any, name: str, *args: Any) -> None:
+    method = getattr(listener, name, None)
+    if method is not None:
+        method(*args)
+
+
+def estimate_memory(entry: ModelEntry, n_ctx: int) -> int:
+    """Weights (mapped from the file) plus an f16 KV cache for `n_ctx` tokens."""
+    meta = entry.metadata
+    size = meta.file_size if meta else entry.path.stat().st_size
+    raw = meta.raw if meta else {}
+    arch = meta.architecture if meta else None
+    try:
+        layers = int(raw[f"{arch}.block_count"])
+        embed = int(raw[f"{arch}.embedding_length"])
+        heads = int(raw[f"{arch}.attention.head_count"])
+        kv_heads = int(raw.get(f"{arch}.attention.head_count_kv", heads))
+        kv_bytes = 2 * n_ctx * layers * (embed // heads) * kv_heads * 2
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        kv_bytes = size // 4
+    return size + kv_bytes
+
+
+def model_record(entry: ModelEntry) -> ModelRecord:
+    meta = entry.metadata
+    origin = entry.origin
+    assert entry.sha256, "hash the model before recording it"
+    return ModelRecord(
+        sha256=entry.sha256,
+        name=entry.name,
+        path=str(entry.path),
+        catalog_id=entry.id,
+        file_size=meta.file_size if meta else None,
+        architecture=meta.architecture if meta else None,
+        parameters=meta.parameters if meta else None,
+        quantization=meta.quantization if meta else None,
+        context_length=meta.context_length if meta else None,
+        maker=origin.maker,
+        origin_country=origin.country,
+        base_maker=origin.base_maker,
+        base_country=origin.base_country,
+        origin_source=origin.source,
+        license=meta.license if meta else None,
+        chat_template_sha256=meta.chat_template_sha256 if meta else None,
+        metadata=meta.raw if meta else None,
+    )
+
+
+class Comparison:
+    """Runs comparisons against one notebook, keeping models loaded in `pool`."""
+
+    def __init__(self, notebook: Notebook, catalog: Catalog, pool: ModelPool | None = None) -> None:
+        self.notebook = notebook
+        self.catalog = catalog
+        self.pool = pool if pool is not None else ModelPool()
+
+    def run(
+        self,
+        prompt: str,
+        contenders: list[Contender],
+        *,
+        system_prompt: str = "",
+        schedule: str = SEQUENTIAL,
+        listener: ComparisonListener | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunOutcome:
+        """Ask every contender `prompt`; block until all have answered, failed or stopped.
+
+        Raises NotebookProblem if the run can't even be recorded; problems
+        while streaming are reported to the listener and the run goes on.
+        """
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}")
+        if not contenders:
+            raise ValueError("a comparison needs at least one model")
+        cancel = cancel or threading.Event()
+        if schedule == PARALLEL and len(contenders) > 1:
+            share = max(1, all_cores() // len(contenders))
+            contenders = [Contender(c.entry, c.params.replace(n_threads=min(c.params.n_threads, share))) for c in contenders]
+        entries = [self._hashed(c.entry, listener, i) for i, c in enumerate(contenders)]
+        for entry in entries:
+            if entry.sha256:
+                self.notebook.record_model(model_record(entry))
+        shared = contenders[0].params
+        run_id = self.notebook.create_run(
+            prompt,
+            system_prompt=system_prompt,
+            settings=shared.to_dict(),
+            schedule=schedule,
+            language=detect_language(prompt),
+        )
+        response_ids = [
+            self.notebook.add_response(
+                run_id,
+                position,
+                model_name=entry.name,
+                model_sha256=entry.sha256,
+                origin_country=entry.origin.country,
+                seed=c.params.seed,
+                sampler=c.params.to_dict(),
+            )
+            for position, (entry, c) in enumerate(zip(entries, contenders))
+        ]
+        _call(listener, "run_created", run_id, response_ids)
+        messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
+        outcome = RunOutcome(run_id, prompt, [None] * len(contenders))  # type: ignore[list-item]
+        recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
+        try:
+            jobs = [
+                (lambda i=i: self._answer(i, response_ids[i], entries[i], contenders[i].params, messages, recorder, listener, cancel, outcome))
+                for i in range(len(contenders))
+            ]
+            if schedule == SEQUENTIAL:
+                for job in jobs:
+                    job()
+            else:
+                threads = [threading.Thread(target=job, name=f"model-{i}", daemon=True) for i, job in enumerate(jobs)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        finally:
+            recorder.close()
+        return outcome
+
+    def _hashed(self, entry: ModelEntry, listener: Any, position: int) -> ModelEntry:
+        if entry.sha256:
+            return entry
+        _call(listener, "model_status", position, "checking the file (SHA-256, once per file)…")
+        try:
+            return self.catalog.ensure_sha256(entry)
+        except (OSError, EnvironmentProblem):
+            return entry  # Unreadable now: it will fail to load and say why.
+
+    def _answer(
+        self,
+        position: int,
+        response_id: int,
+        entry: ModelEntry,
+        params: GenerationParams,
+        messages: list[dict[str, str]],
+        recorder: StreamRecorder,
+        listener: Any,
+        cancel: threading.Event,
+        outcome: RunOutcome,
+    ) -> None:
+        state = ResponseState(response_id)
+        load_s: float | None = None
+        if cancel.is_set():
+            result = GenerationResult(finish_reason=FINISH_STOPPED, error="Not started: the run was stopped.")
+        elif entry.status != "ok":
+            result = GenerationResult(finish_reason=FINISH_ERROR, error=f"{entry.name} can't be loaded: {entry.status}")
+        else:
+            result, load_s = self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+        recorder.flush()
+        answer, reasoning, timeline = state.snapshot()
+        try:
+            self.notebook.finish_response(
+                response_id,
+                text=answer,
+                reasoning=reasoning,
+                finish_reason=result.finish_reason,
+                error=result.error,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                ttft_s=result.ttft_s,
+                tokens_per_s=result.tokens_per_s,
+                duration_s=result.duration_s,
+                load_s=load_s,
+                llama_cpp_version=result.backend_info.get("llama_cpp_version"),
+                chat_template=result.backend_info.get("chat_template"),
+                template_sha256=result.backend_info.get("template_sha256"),
+                timeline=timeline,
+            )
+        except NotebookProblem as problem:
+            _call(listener, "problem", problem)
+        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s)
+        outcome.responses[position] = done
+        _call(listener, "response_finished", done)
+
+    def _generate(self, position, entry, params, messages, state, recorder, listener, cancel) -> tuple[GenerationResult, float | None]:
+        _call(listener, "model_status", position, "loading…")
+        load_started = time.perf_counter()
+        try:
+            model = self.pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, estimate_memory(entry, params.n_ctx), cancel)
+        except LoadCancelled:
+            return GenerationResult(finish_reason=FINISH_STOPPED, error="Stopped while loading."), None
+        except ModelProcessProblem as problem:
+            return GenerationResult(finish_reason=FINISH_ERROR, error=str(problem)), None
+        load_s = time.perf_counter() - load_started
+        _call(listener, "model_status", position, "generating…")
+        sink = _SplittingSink(position, state, recorder, listener)
+        try:
+            result = model.generate(messages, params, sink, cancel)
+        finally:
+            self.pool.release(model)
+        sink.finish()
+        return result, load_s
+
+
+class _SplittingSink:
+    """Separates reasoning from the answer, keeps the text for the notebook, tells the listener."""
+
+    def __init__(self, position: int, state: ResponseState, recorder: StreamRecorder, listener: Any) -> None:
+        self._position = position
+        self._state = state
+        self._recorder = recorder
+        self._listener = listener
+        self._splitter = ThinkSplitter()
+        self._started = time.perf_counter()
+
+    def started(self, prompt_tokens: int | None, opens_reasoning: bool) -> None:
+        self._splitter = ThinkSplitter(starts_in_reasoning=opens_reasoning)
+        self._started = time.perf_counter()
+
+    def text(self, chunk: str) -> None:
+        self._deliver(self._splitter.feed(chunk))
+
+    def finish(self) -> None:
+        self._deliver(self._splitter.flush())
+
+    def _deliver(self, parts: list[tuple[str, str]]) -> None:
+        if not parts:
+            return
+        at_ms = int((time.perf_counter() - self._started) * 1000)
+        for kind, text in parts:
+            self._state.append(REC_REASONING if kind == REASONING else REC_ANSWER, text, at_ms)
+            _call(self._listener, "text", self._position, kind, text)
+        self._recorder.mark(self._state)
+
+
+def resolve_contenders(catalog: Catalog, ids_or_paths: list[str], params: GenerationParams) -> list[Contender]:
+    """Contenders for the given ids or paths; raises ModelFileProblem for an unknown one."""
+    return [Contender(catalog.resolve(item), params) for item in ids_or_paths]
+
