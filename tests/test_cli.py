@@ -1,0 +1,148 @@
+"""The command line as scripts use it: JSON contracts, exit status, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gguf_factory import write_bytes, write_tiny_model
+
+MODEL_KEYS = {
+    "id", "name", "path", "origin_country", "organization", "architecture", "parameters",
+    "quantization", "context_length", "chat_template", "sha256", "status",
+}
+RESPONSE_KEYS = {
+    "response_id", "model_id", "model_name", "origin_country", "text", "reasoning",
+    "finish_reason", "completion_tokens", "ttft_s", "tokens_per_s", "error",
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def workbench(*args: str, env_extra: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1", **(env_extra or {}))
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("QT_QPA_PLATFORM", None)
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def folder(tiny_models: Path, tmp_path: Path) -> Path:
+    """The two tiny models and a broken file beside them."""
+    target = tmp_path / "models"
+    target.mkdir()
+    for model in tiny_models.iterdir():
+        (target / model.name).write_bytes(model.read_bytes())
+    write_bytes(target / "broken.gguf", b"GGUF\x03\x00")
+    return target
+
+
+def test_models_json_lists_every_model_with_the_contract_keys(folder: Path) -> None:
+    done = workbench("models", "--json", "--folder", str(folder), "--hash")
+    assert done.returncode == 0, done.stderr
+    models = {m["id"]: m for m in json.loads(done.stdout)}
+    assert {"tiny-alpha", "tiny-beta", "broken"} <= set(models)
+    for model in models.values():
+        assert MODEL_KEYS <= set(model)
+    assert models["tiny-alpha"]["status"] == "ok" and len(models["tiny-alpha"]["sha256"]) == 64
+    assert models["tiny-alpha"]["chat_template"] is True and models["tiny-alpha"]["architecture"] == "llama"
+    assert models["broken"]["status"] != "ok" and models["broken"]["sha256"] is None
+
+
+def test_compare_json_prints_one_object_and_saves_the_run(folder: Path, tmp_path: Path) -> None:
+    db = tmp_path / "nb.sqlite"
+    done = workbench(
+        "compare", "Hello 你好", "--model", "tiny-alpha", "--model", "tiny-beta", "--folder", str(folder),
+        "--seed", "5", "--max-tokens", "16", "--temperature", "0.7", "--db", str(db), "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["prompt"] == "Hello 你好" and isinstance(result["run_id"], int)
+    assert [r["model_name"] for r in result["responses"]] == ["Tiny Alpha", "Tiny Beta"]
+    for response in result["responses"]:
+        assert RESPONSE_KEYS <= set(response)
+    conn = sqlite3.connect(db)
+    rows = conn.execute("select text, seed from responses where run_id = ? order by position", [result["run_id"]]).fetchall()
+    assert rows == [(r["text"], 5) for r in result["responses"]]
+    temperature = json.loads(conn.execute("select settings from runs").fetchone()[0])["temperature"]
+    assert temperature == 0.7
+
+
+def test_compare_streams_readably_and_prints_the_run_id(folder: Path, tmp_path: Path) -> None:
+    done = workbench("compare", "Hi", "--model", "tiny-alpha", "--folder", str(folder), "--max-tokens", "8", "--db", str(tmp_path / "nb.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert "── Tiny Alpha" in done.stdout
+    assert "Saved as run 1 in" in done.stdout
+
+
+def test_when_no_model_answers_the_exit_is_one_line_without_traceback(folder: Path, tmp_path: Path) -> None:
+    done = workbench("compare", "Hi", "--model", str(folder / "broken.gguf"), "--db", str(tmp_path / "nb.sqlite"), "--json")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "no model answered" in done.stderr
+
+
+def test_an_unknown_model_is_a_clear_error(folder: Path, tmp_path: Path) -> None:
+    done = workbench("compare", "Hi", "--model", "tiny-gamma", "--folder", str(folder), "--db", str(tmp_path / "nb.sqlite"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("workbench: No model matches 'tiny-gamma'") and "Traceback" not in done.stderr
+
+
+def test_bad_settings_are_a_usage_error(folder: Path) -> None:
+    done = workbench("compare", "Hi", "--temperature", "9", "--folder", str(folder))
+    assert done.returncode == 2 and "temperature must be between 0 and 5" in done.stderr
+
+
+def test_a_damaged_notebook_is_refused_with_advice(folder: Path, tmp_path: Path) -> None:
+    db = write_bytes(tmp_path / "nb.sqlite", b"not a database" * 500)
+    done = workbench("compare", "Hi", "--model", "tiny-alpha", "--folder", str(folder), "--db", str(db))
+    assert done.returncode == 1
+    assert "damaged" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_without_a_display_the_bare_command_runs_the_comparison_in_the_terminal(folder: Path, tmp_path: Path) -> None:
+    done = workbench("--model", "tiny-alpha", "--folder", str(folder), "--db", str(tmp_path / "nb.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert "No display found" in done.stderr
+    assert "Saved as run 1" in done.stdout
+
+
+def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
+    db = tmp_path / "nb.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )
+    shown = b""
+    deadline = time.monotonic() + 60
+
+    def answer_so_far() -> bytes:
+        # Everything after the model's header line.
+        header = "── Long Talker".encode()
+        if header not in shown:
+            return b""
+        return shown.split(header, 1)[1].partition(b"\n")[2]
+
+    while len(answer_so_far()) < 200:
+        shown += os.read(process.stdout.fileno(), 4096)
+        assert time.monotonic() < deadline, "the answer never streamed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    time.sleep(0.2)
+    saved = sqlite3.connect(db).execute("select text, status from responses").fetchone()
+    assert saved[1] == "streaming"
+    # Saved as it streamed, trailing the screen by at most one commit interval
+    # (recorder.MIN_INTERVAL_S): what is saved is exactly what was shown, up to there.
+    assert saved[0]
+    assert answer_so_far().decode("utf-8").startswith(saved[0])

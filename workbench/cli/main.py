@@ -1,0 +1,233 @@
+"""`workbench` and its subcommands.
+
+The output of `--json` is a contract scripts rely on (documented in README):
+add keys, never rename or drop them. Exit status: 0 when the command did
+its job (for `compare`, when at least one model answered), 1 with a one-line
+reason on stderr when the environment or a model got in the way, 2 for a
+misused command line. No tracebacks for the user's problems; a traceback
+means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core.errors import EnvironmentProblem
+from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
+from ..core.workspace import Workspace
+from . import render
+
+SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Ask local models from the US and China the same question, side by side, and keep the evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common(parser, argparse.ArgumentParser(add_help=False))
+    parser.add_argument("--screenshot", type=Path, metavar="PATH", help="open the window offscreen, run the prompt, save a PNG and exit")
+    parser.add_argument("--prompt", help="with --screenshot: the prompt to run")
+    parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="with --screenshot: a model to show (repeatable)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, None)
+    models = sub.add_parser("models", parents=[common], help="list every model found, with origin and status")
+    models.add_argument("--json", action="store_true", help="print a JSON list")
+    models.add_argument("--hash", action="store_true", help="compute missing SHA-256 values (slow for big files; cached)")
+
+    compare = sub.add_parser("compare", parents=[common], help="ask several models the same prompt and save the run")
+    compare.add_argument("prompt")
+    compare.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="a model id, file path, or unique part of a name (repeatable; default: the starter pair)")
+    compare.add_argument("--system", default="", metavar="TEXT", help="system prompt")
+    compare.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
+    compare.add_argument("--temperature", type=float, default=GenerationParams.temperature)
+    compare.add_argument("--top-p", type=float, default=GenerationParams.top_p)
+    compare.add_argument("--top-k", type=int, default=GenerationParams.top_k)
+    compare.add_argument("--min-p", type=float, default=GenerationParams.min_p)
+    compare.add_argument("--repeat-penalty", type=float, default=GenerationParams.repeat_penalty)
+    compare.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
+    compare.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="context size in tokens")
+    compare.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    compare.add_argument("--parallel", action="store_true", help="run the models at the same time, sharing the cores (default: one after another, each with all cores)")
+    compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, top: argparse.ArgumentParser | None) -> None:
+    """Options that work before or after the subcommand (`workbench --db X compare …`
+    and `workbench compare … --db X`). On subcommands they default to SUPPRESS,
+    so they don't overwrite a value given before the subcommand."""
+    default_db = None if top is not None else argparse.SUPPRESS
+    default_folders: Any = [] if top is not None else argparse.SUPPRESS
+    parser.add_argument("--db", type=Path, default=default_db, help="notebook file (default: WORKBENCH_DB or the user data folder)")
+    parser.add_argument("--folder", type=Path, action="append", default=default_folders, help="also look for GGUF files here (repeatable)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # Model processes of a frozen (PyInstaller) app start here.
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        return cmd_window(args)
+    except EnvironmentProblem as problem:
+        print(f"workbench: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace(args.db, args.folder)
+
+
+def _prepare_starter(workspace: Workspace, quiet: bool) -> None:
+    workspace.prepare_starter(progress=None if quiet else lambda text: print(text, file=sys.stderr))
+
+
+# --- workbench models -------------------------------------------------------
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    try:
+        _prepare_starter(workspace, quiet=args.json)
+        entries = workspace.catalog.scan()
+        if args.hash:
+            entries = [workspace.catalog.ensure_sha256(e) if e.ok else e for e in entries]
+        if args.json:
+            print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+        else:
+            print(render.models_table(entries))
+        for problem in workspace.starter_problems + list(workspace.catalog.problems):
+            print(f"note: {problem}", file=sys.stderr)
+    finally:
+        workspace.close()
+    return 0
+
+
+# --- workbench compare --------------------------------------------------------
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    try:
+        params = GenerationParams(
+            temperature=args.temperature,
+            top_p=args.top_p,
+            top_k=args.top_k,
+            min_p=args.min_p,
+            repeat_penalty=args.repeat_penalty,
+            max_tokens=args.max_tokens,
+            seed=args.seed if args.seed is not None else random_seed(),
+            n_ctx=args.ctx,
+            n_threads=args.threads or all_cores(),
+            system_prompt=args.system,
+        )
+    except ValueError as exc:
+        print(f"workbench compare: {exc}", file=sys.stderr)
+        return 2
+    if not args.prompt.strip():
+        print("workbench compare: the prompt is empty", file=sys.stderr)
+        return 2
+    workspace = _workspace(args)
+    try:
+        return _compare(workspace, args.prompt, args.model, params, parallel=args.parallel, as_json=args.json)
+    finally:
+        workspace.close()
+
+
+def _compare(workspace: Workspace, prompt: str, models: list[str], params: GenerationParams, *, parallel: bool, as_json: bool) -> int:
+    from ..core.comparison import PARALLEL, SEQUENTIAL, Contender
+
+    _prepare_starter(workspace, quiet=as_json)
+    if models:
+        entries = [workspace.catalog.resolve(m) for m in models]
+    else:
+        entries = workspace.starter_entries()
+        if not entries:
+            problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
+            raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
+    contenders = [Contender(entry, params) for entry in entries]
+    printer = None if as_json else render.StreamPrinter(sys.stdout, entries, parallel)
+    cancel = threading.Event()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["outcome"] = workspace.comparison.run(
+                prompt,
+                contenders,
+                system_prompt=params.system_prompt,
+                schedule=PARALLEL if parallel else SEQUENTIAL,
+                listener=printer or render.ProblemPrinter(sys.stderr),
+                cancel=cancel,
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    # The comparison runs in a thread so that Ctrl+C reaches the main thread
+    # at once and becomes a clean stop that keeps every partial answer.
+    thread = threading.Thread(target=work, name="compare")
+    thread.start()
+    interrupted = False
+    while thread.is_alive():
+        try:
+            thread.join(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+            print("\nStopping… (the partial answers are kept)", file=sys.stderr)
+    if "error" in box:
+        raise box["error"]
+    outcome = box["outcome"]
+    if as_json:
+        print(json.dumps(render.outcome_json(outcome), ensure_ascii=False, indent=2))
+    else:
+        printer.summary(outcome, workspace.db_path)
+    if interrupted:
+        return 130
+    if not outcome.any_answered:
+        reasons = "; ".join(r.result.error or r.result.finish_reason for r in outcome.responses)
+        print(f"workbench: no model answered: {reasons}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- workbench (the window) -------------------------------------------------------
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    if args.screenshot is None and not has_display():
+        print(
+            "No display found, so the window can't open: running the starter comparison in the terminal instead.\n"
+            f"(On a desktop, `workbench` opens the window. Here, use `workbench compare \"your question\"`.)\n",
+            file=sys.stderr,
+        )
+        workspace = _workspace(args)
+        try:
+            return _compare(workspace, args.prompt or SAMPLE_PROMPT, args.model, GenerationParams(seed=random_seed()), parallel=False, as_json=False)
+        finally:
+            workspace.close()
+    from ..ui.app import run_window
+
+    return run_window(args.db, args.folder, args.screenshot, args.prompt, args.model)
