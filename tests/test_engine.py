@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gguf_factory import HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
+from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
 from workbench.core.engine.local import LoadCancelled, LocalModel
 from workbench.core.engine.params import GenerationParams
@@ -172,3 +172,17 @@ def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tiny_models: Path) -
     finally:
         pool.close()
     assert pool.loaded() == []
+
+
+def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None:
+    """Like DeepSeek-R1's and Qwen3's templates: the prompt ends inside <think>."""
+    template = CHATML_TEMPLATE.replace("assistant\n' }}", "assistant\n<think>\n' }}")
+    assert template != CHATML_TEMPLATE
+    model = LocalModel(write_tiny_model(tmp_path / "thinker.gguf", chat_template=template), "Thinker", 256, 1)
+    model.start()
+    try:
+        sink = Collect()
+        result = model.generate(QUESTION, FAST, sink, threading.Event())
+    finally:
+        model.close()
+    assert sink.started_with[1] is True and result.opens_reasoning

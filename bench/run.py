@@ -1,0 +1,209 @@
+"""`make bench`: the workbench measured side by side with raw llama-cpp-python.
+
+Every comparison runs both sides in one session, interleaved round by round,
+on the same model file, prompt, seed, sampler and thread count, so machine
+noise hits both alike. Prints a Markdown report (pasted into
+docs/benchmarks.md) and writes the raw figures to bench/results/latest.json.
+
+Sections:
+  engine    workbench compare (child process, IPC, notebook writes) vs raw
+  stop      time from pressing Stop to the answer being closed
+  schedule  the starter pair one after another vs at the same time
+  window    the real window streaming both models (bench/window_stream.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+THREADS = os.cpu_count() or 1
+MAX_TOKENS = 128
+SEED = 1
+
+
+def bench_env() -> dict[str, str]:
+    """Everything the workbench writes goes under bench/results, never the user's folders."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
+    for var, sub in (("WORKBENCH_DATA_DIR", "data"), ("WORKBENCH_CONFIG_DIR", "config"), ("WORKBENCH_CACHE_DIR", "cache")):
+        env[var] = str(RESULTS / sub)
+    env["WORKBENCH_DB"] = str(RESULTS / "bench-notebook.sqlite")
+    return env
+
+
+def starter_files() -> list[tuple[str, Path]]:
+    os.environ.update({k: v for k, v in bench_env().items() if k.startswith("WORKBENCH_")})
+    sys.path.insert(0, str(ROOT))
+    from workbench.core import starter
+
+    return [(model.name, starter.prepare(model)) for model in starter.STARTER_MODELS]
+
+
+def run_json(command: list[str]) -> dict:
+    done = subprocess.run(command, capture_output=True, text=True, env=bench_env(), timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def raw(model: Path) -> dict:
+    return run_json([sys.executable, str(HERE / "raw_llama.py"), str(model), "--prompt", PROMPT, "--seed", str(SEED),
+                     "--max-tokens", str(MAX_TOKENS), "--threads", str(THREADS)])
+
+
+def workbench(model: Path) -> dict:
+    out = run_json([sys.executable, "-m", "workbench", "compare", PROMPT, "--model", str(model), "--seed", str(SEED),
+                    "--temperature", "0", "--max-tokens", str(MAX_TOKENS), "--threads", str(THREADS), "--json"])
+    return out["responses"][0]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
+    results = {}
+    for name, path in models:
+        raws, wbs = [], []
+        for _ in range(rounds):
+            raws.append(raw(path))
+            wbs.append(workbench(path))
+        results[name] = {
+            "raw_tokens_per_s": median([r["tokens_per_s"] for r in raws]),
+            "wb_tokens_per_s": median([w["tokens_per_s"] for w in wbs]),
+            "raw_ttft_s": median([r["ttft_s"] for r in raws]),
+            "wb_ttft_s": median([w["ttft_s"] for w in wbs]),
+            "raw_tokens": raws[0]["completion_tokens"],
+            "wb_tokens": wbs[0]["completion_tokens"],
+            "same_text": all(r["text"] == w["text"] for r, w in zip(raws, wbs)),
+            "rounds": rounds,
+        }
+        r = results[name]
+        r["throughput_ratio"] = r["wb_tokens_per_s"] / r["raw_tokens_per_s"]
+        r["ttft_difference_ms"] = (r["wb_ttft_s"] - r["raw_ttft_s"]) * 1000
+    return results
+
+
+def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
+    from workbench.core.engine.local import LocalModel
+    from workbench.core.engine.params import GenerationParams
+
+    name, path = models[-1]  # the slower model: the worst case for stopping
+    model = LocalModel(path, name, 4096, THREADS)
+    model.start()
+    latencies = []
+
+    class Sink:
+        def __init__(self, cancel: threading.Event) -> None:
+            self.count, self.cancel, self.at = 0, cancel, None
+
+        def started(self, *_: object) -> None:
+            pass
+
+        def text(self, _: str) -> None:
+            self.count += 1
+            if self.count == 20 and not self.cancel.is_set():
+                self.at = time.perf_counter()
+                self.cancel.set()
+
+    try:
+        for _ in range(repeats):
+            cancel = threading.Event()
+            sink = Sink(cancel)
+            model.generate([{"role": "user", "content": PROMPT}], GenerationParams(max_tokens=400, seed=SEED, n_threads=THREADS), sink, cancel)
+            latencies.append((time.perf_counter() - sink.at) * 1000)
+    finally:
+        model.close()
+    return {"model": name, "median_ms": median(latencies), "max_ms": max(latencies), "repeats": repeats}
+
+
+def section_schedule(models: list[tuple[str, Path]], rounds: int) -> dict:
+    from workbench.core.comparison import PARALLEL, SEQUENTIAL, Contender
+    from workbench.core.engine.params import GenerationParams
+    from workbench.core.workspace import Workspace
+
+    figures: dict[str, list[float]] = {SEQUENTIAL: [], PARALLEL: []}
+    workspace = Workspace(RESULTS / "schedule.sqlite", include_other_apps=False, with_starter=False)
+    try:
+        contenders = [Contender(workspace.catalog.resolve(str(path)), GenerationParams(max_tokens=MAX_TOKENS, seed=SEED)) for _, path in models]
+        workspace.comparison.run("warm up", contenders)  # loads both; schedules then compare generation only
+        for _ in range(rounds):
+            for schedule in (SEQUENTIAL, PARALLEL):
+                started = time.perf_counter()
+                workspace.comparison.run(PROMPT, contenders, schedule=schedule)
+                figures[schedule].append(time.perf_counter() - started)
+    finally:
+        workspace.close()
+    return {schedule: median(times) for schedule, times in figures.items()} | {"rounds": rounds}
+
+
+def section_window() -> dict | None:
+    script = HERE / "window_stream.py"
+    if not script.exists():
+        return None
+    env = bench_env() | {"QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=900)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    return json.loads(done.stdout)
+
+
+def report(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}; {THREADS} threads; prompt: \"{PROMPT}\"; {MAX_TOKENS} tokens max, temperature 0, seed {SEED}.", ""]
+    lines += ["| model | raw tokens/s | workbench tokens/s | ratio | raw first token | workbench first token | difference | same text |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, r in results["engine"].items():
+        lines.append(f"| {name} | {r['raw_tokens_per_s']:.1f} | {r['wb_tokens_per_s']:.1f} | {r['throughput_ratio']:.3f} | "
+                     f"{r['raw_ttft_s'] * 1000:.0f} ms | {r['wb_ttft_s'] * 1000:.0f} ms | {r['ttft_difference_ms']:+.0f} ms | {'yes' if r['same_text'] else 'no'} |")
+    stop = results.get("stop")
+    if stop:
+        lines += ["", f"Stop ({stop['model']}, {stop['repeats']} times): median {stop['median_ms']:.0f} ms, worst {stop['max_ms']:.0f} ms from Stop to a closed answer."]
+    schedule = results.get("schedule")
+    if schedule:
+        lines += ["", f"Both starter models answering (median of {schedule['rounds']}): one after another {schedule['sequential']:.2f} s, at the same time {schedule['parallel']:.2f} s."]
+    window = results.get("window")
+    if window:
+        lines += ["", "Window: " + json.dumps(window)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window"], action="append")
+    args = parser.parse_args()
+    sections = args.only or ["engine", "stop", "schedule", "window"]
+    RESULTS.mkdir(exist_ok=True)
+    models = starter_files()
+    import llama_cpp
+
+    results: dict = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, llama-cpp-python {llama_cpp.__version__}",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    if "engine" in sections:
+        results["engine"] = section_engine(models, args.rounds)
+    if "stop" in sections:
+        results["stop"] = section_stop(models, 5)
+    if "schedule" in sections:
+        results["schedule"] = section_schedule(models, args.rounds)
+    if "window" in sections:
+        results["window"] = section_window()
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
