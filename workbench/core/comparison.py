@@ -309,9 +309,3 @@ class _SplittingSink:
             self._state.append(REC_REASONING if kind == REASONING else REC_ANSWER, text, at_ms)
             _call(self._listener, "text", self._position, kind, text)
         self._recorder.mark(self._state)
-
-
-def resolve_contenders(catalog: Catalog, ids_or_paths: list[str], params: GenerationParams) -> list[Contender]:
-    """Contenders for the given ids or paths; raises ModelFileProblem for an unknown one."""
-    return [Contender(catalog.resolve(item), params) for item in ids_or_paths]
-
