@@ -91,7 +91,7 @@ def locate_part(part: Part) -> Path:
     return path
 
 
-def prepare(model: StarterModel, known_sha256: KnownHash = lambda path: None) -> Path:
+def prepare(model: StarterModel, known_sha256: KnownHash = lambda path: None, progress: Callable[[str], None] | None = None) -> Path:
     """The model's GGUF path, assembled and checked. Raises StarterProblem.
 
     `known_sha256(path)` gives a hash already computed for the file as it is
@@ -108,7 +108,7 @@ def prepare(model: StarterModel, known_sha256: KnownHash = lambda path: None) ->
             return target
         except StarterProblem:
             target.unlink(missing_ok=True)  # Damaged since: rebuild it from the chunks.
-    _assemble(model, target)
+    _assemble(model, target, progress)
     return target
 
 
@@ -130,10 +130,12 @@ def _check(model: StarterModel, path: Path, known_sha256: KnownHash) -> None:
         )
 
 
-def _assemble(model: StarterModel, target: Path) -> None:
+def _assemble(model: StarterModel, target: Path, progress: Callable[[str], None] | None) -> None:
     """Join the chunks into `target` through a temporary file, hashing as we go;
     only a complete file with the right hash is moved into place."""
     sources = [locate_part(part) for part in model.parts]
+    if progress:
+        progress(f"Preparing the starter model {model.name} (first run only: joining {len(sources)} chunks, {model.size / 1e6:.0f} MB)…")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()

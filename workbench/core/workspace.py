@@ -59,9 +59,7 @@ class Workspace:
             return
         for model in starter.STARTER_MODELS:
             try:
-                if model.assembled and not (starter.starter_dir() / model.filename).is_file() and progress:
-                    progress(f"Preparing the starter model {model.filename} (first run only: joining {len(model.parts)} chunks, {model.size / 1e6:.0f} MB)…")
-                path = starter.prepare(model, self._known_sha256)
+                path = starter.prepare(model, self._known_sha256, progress)
             except EnvironmentProblem as problem:
                 self.starter_problems.append(str(problem))
                 continue
