@@ -23,7 +23,7 @@ from .. import __version__
 from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.workspace import Workspace
-from . import render
+from . import cmd_flag, cmd_notebook, render
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
 
@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
     compare.add_argument("--parallel", action="store_true", help="run the models at the same time, sharing the cores (default: one after another, each with all cores)")
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    compare.set_defaults(func=cmd_compare)
+    models.set_defaults(func=cmd_models)
+    for module in (cmd_notebook, cmd_flag):
+        module.register(sub)
     return parser
 
 
@@ -78,11 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # Model processes of a frozen (PyInstaller) app start here.
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "models":
-            return cmd_models(args)
-        if args.command == "compare":
-            return cmd_compare(args)
-        return cmd_window(args)
+        return args.func(args) if args.command else cmd_window(args)
     except EnvironmentProblem as problem:
         print(f"workbench: {problem}", file=sys.stderr)
         return 1
