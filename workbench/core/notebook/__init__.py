@@ -1,8 +1,18 @@
-"""The notebook: one SQLite file holding every model, run, response and (later) annotation.
+"""The notebook: one SQLite file holding every model, run, response and annotation.
 
 `open_notebook(path)` is the way in; see docs/notebook.md for the schema.
+A `Notebook` reads and writes runs itself, and has the rest as attributes:
+`labels`, `annotations`, `sessions`, `history` (undo/redo) and `search()`.
 """
 
+from .annotations import DIVERGENCE, RunAnnotations, Span
 from .database import Notebook, open_notebook
+from .history import Operation, UndoConflict
+from .labels import Label
+from .search import MARK_END, MARK_START, SearchFilters, SearchHit
+from .sessions import UNSORTED, Session
 
-__all__ = ["Notebook", "open_notebook"]
+__all__ = [
+    "DIVERGENCE", "MARK_END", "MARK_START", "UNSORTED", "Label", "Notebook", "Operation", "RunAnnotations",
+    "SearchFilters", "SearchHit", "Session", "Span", "UndoConflict", "open_notebook",
+]

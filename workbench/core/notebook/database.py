@@ -16,14 +16,25 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from sqlite_utils import Database
 
 from ... import __version__
 from ..errors import NotebookProblem
 from . import migrations
+from .history import History
+
+if TYPE_CHECKING:
+    from .annotations import Annotations
+    from .labels import Labels
+    from .search import SearchFilters, SearchHit
+    from .sessions import Sessions
+
+# Full-text search uses FTS5's trigram tokenizer, new in SQLite 3.34.
+MIN_SQLITE = (3, 34, 0)
 
 # Fields of a response that `finish_response` may set.
 RESULT_FIELDS = (
@@ -46,6 +57,14 @@ RESULT_FIELDS = (
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def check_annotator(annotator: str) -> str:
+    """Every annotation says who made it, so several people can share a notebook."""
+    annotator = " ".join(annotator.split())
+    if not annotator:
+        raise ValueError("An annotator name is needed (who made this annotation).")
+    return annotator
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,11 @@ class ModelRecord:
 def open_notebook(path: Path | str) -> "Notebook":
     """Open (creating if needed) and migrate the notebook at `path`."""
     path = Path(path).expanduser()
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise NotebookProblem(
+            f"This Python's SQLite is version {sqlite3.sqlite_version}; the notebook needs {'.'.join(map(str, MIN_SQLITE))} "
+            "or newer (for full-text search in Chinese). Use a newer Python build (python.org or your distribution's current one)."
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -110,13 +134,46 @@ def translate_errors(path: Path) -> Iterator[None]:
 
 
 class Notebook:
-    """One open notebook. Safe to share between threads: every call holds a lock."""
+    """One open notebook. Safe to share between threads: every call holds a lock.
+
+    Runs and responses are read and written here; the rest has a module of
+    its own, reached through an attribute: `labels`, `annotations`,
+    `sessions`, `history` (undo/redo of those) and `search()`.
+    """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
         self.db = Database(conn)
         self._lock = threading.RLock()
+        self.history = History(self)
+
+    # These modules import this one (for utc_now and the Notebook type), so
+    # they are imported when first used rather than at the top.
+
+    @cached_property
+    def labels(self) -> "Labels":
+        from .labels import Labels
+
+        return Labels(self)
+
+    @cached_property
+    def annotations(self) -> "Annotations":
+        from .annotations import Annotations
+
+        return Annotations(self)
+
+    @cached_property
+    def sessions(self) -> "Sessions":
+        from .sessions import Sessions
+
+        return Sessions(self)
+
+    def search(self, query: str, filters: "SearchFilters | None" = None, *, limit: int = 50) -> "list[SearchHit]":
+        """Prompts, answers, reasoning and notes matching `query`; see search.py."""
+        from .search import search
+
+        return search(self, query, filters, limit=limit)
 
     # --- opening ------------------------------------------------------
 

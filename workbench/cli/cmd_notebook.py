@@ -1,0 +1,147 @@
+"""`workbench search` and `workbench annotate`: the notebook for scripts.
+
+`register(subparsers)` adds both commands; each sets `func`, which returns
+the exit status: 0 done, 1 the environment got in the way (a damaged or
+locked notebook, a response or session that is not in it) with one line on
+stderr, 2 a misused command line (an unknown label, an empty query).
+
+`search --json` prints a list of matches, each with at least `run_id`,
+`response_id` (null for a match in a prompt, run note or summary),
+`model_name` and `snippet` (matches between ⟦ and ⟧). Like every --json
+output, keys are added, never renamed or dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ..core import paths
+from ..core.errors import EnvironmentProblem
+from ..core.notebook import open_notebook
+from ..core.notebook.annotations import DIVERGENCE, default_annotator
+from ..core.notebook.database import Notebook
+from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
+
+
+def register(subparsers: Any) -> None:
+    """Add `search` and `annotate` to the `workbench` command's subparsers."""
+    search = subparsers.add_parser("search", help="find prompts, answers, reasoning and notes in the notebook (English and Chinese)")
+    _add_db(search)
+    search.add_argument("query", help='words that must all occur; "quotes" keep a phrase together')
+    search.add_argument("--json", action="store_true", help="print a JSON list of matches")
+    search.add_argument("--model", action="append", default=[], metavar="NAME", help="only answers of a model whose name contains NAME, or whose SHA-256 is NAME (repeatable)")
+    search.add_argument("--origin", action="append", default=[], metavar="CC", help="only answers of models from this country, e.g. CN or US (repeatable)")
+    search.add_argument("--label", action="append", default=[], metavar="NAME", help="only answers carrying this label (repeatable: any of them)")
+    search.add_argument("--lang", action="append", default=[], choices=["en", "zh"], help="only runs whose prompt is in this language")
+    search.add_argument("--session", action="append", default=[], metavar="NAME_OR_ID", help='only runs in this session ("unsorted": in none; repeatable)')
+    search.add_argument("--rating", action="append", default=[], choices=DIVERGENCE, help="only runs rated so (by any annotator)")
+    search.add_argument("--since", metavar="DATE", help="only runs made on or after DATE (YYYY-MM-DD, local time)")
+    search.add_argument("--until", metavar="DATE", help="only runs made on or before DATE")
+    search.add_argument("--limit", type=_limit, default=50, metavar="N", help=f"at most N matches, newest first (default 50, at most {MAX_LIMIT})")
+    search.set_defaults(func=cmd_search)
+
+    annotate = subparsers.add_parser("annotate", help="put a label (and a note) on an answer in the notebook")
+    _add_db(annotate)
+    annotate.add_argument("--response", type=int, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
+    annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")
+    annotate.add_argument("--note", metavar="TEXT", help="your note on the answer, in Markdown (replaces your earlier note on it)")
+    annotate.add_argument("--annotator", default=None, metavar="NAME", help="who is annotating (default: WORKBENCH_ANNOTATOR or your login name)")
+    annotate.set_defaults(func=cmd_annotate)
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a --db given before the subcommand (workbench --db X search …) is kept.
+    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_LIMIT}")
+    return value
+
+
+def _with_notebook(command: str, args: argparse.Namespace, work: Callable[[Notebook], int]) -> int:
+    """Open the notebook, run `work`, and turn the user's problems into exit statuses."""
+    path = getattr(args, "db", None) or paths.default_notebook()
+    try:
+        notebook = open_notebook(path)
+    except EnvironmentProblem as problem:
+        print(f"workbench: {problem}", file=sys.stderr)
+        return 1
+    try:
+        return work(notebook)
+    except EnvironmentProblem as problem:
+        print(f"workbench: {problem}", file=sys.stderr)
+        return 1
+    except LookupError as problem:  # an id or name that is not in this notebook
+        print(f"workbench {command}: {problem.args[0]}", file=sys.stderr)
+        return 1
+    except ValueError as problem:  # what was asked can't be done as asked
+        print(f"workbench {command}: {problem}", file=sys.stderr)
+        return 2
+    finally:
+        notebook.close()
+
+
+# --- workbench search -----------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    def work(notebook: Notebook) -> int:
+        sessions = tuple(notebook.sessions.find(s).id for s in args.session)
+        for label in args.label:
+            notebook.labels.get(label)  # An unknown label is a typo, not "no matches".
+        filters = SearchFilters(
+            models=tuple(args.model),
+            origins=tuple(args.origin),
+            labels=tuple(args.label),
+            languages=tuple(args.lang),
+            sessions=sessions,
+            since=args.since,
+            until=args.until,
+            ratings=tuple(args.rating),
+        )
+        hits = notebook.search(args.query, filters, limit=args.limit)
+        if args.json:
+            print(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=2))
+        else:
+            _print_hits(hits)
+        return 0
+
+    return _with_notebook("search", args, work)
+
+
+def _print_hits(hits: list[SearchHit]) -> None:
+    if not hits:
+        print("No matches.", file=sys.stderr)
+        return
+    for hit in hits:
+        where = f"response {hit.response_id} · {hit.model_name}" + (f" ({hit.origin_country})" if hit.origin_country else "") if hit.response_id else "the run"
+        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}")
+        print(f"    {hit.snippet}")
+
+
+# --- workbench annotate ---------------------------------------------------------
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    annotator = args.annotator if args.annotator is not None else default_annotator()
+
+    def work(notebook: Notebook) -> int:
+        labels = [notebook.labels.get(name) for name in dict.fromkeys(args.label)]  # all checked before any is written
+        added = [label.name for label in labels if notebook.annotations.add_label(args.response, label.name, annotator=annotator)]
+        if args.note is not None:
+            notebook.annotations.set_response_note(args.response, args.note, annotator=annotator)
+        kept = [label.name for label in labels if label.name not in added]
+        parts = [f"labelled {', '.join(added)}"] if added else []
+        parts += [f"already labelled {', '.join(kept)}"] if kept else []
+        parts += ["note saved"] if args.note is not None else []
+        print(f"response {args.response}: {'; '.join(parts)} (annotator: {annotator})")
+        return 0
+
+    return _with_notebook("annotate", args, work)
