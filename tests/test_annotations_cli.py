@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from gguf_factory import write_bytes
-from workbench.cli import cmd_notebook
+from workbench.cli.main import main
 from workbench.core.notebook import open_notebook
 
 
 def workbench(*argv: str) -> int:
-    """The commands as `workbench` runs them: --db also before the subcommand (main.py's _add_common)."""
-    parser = argparse.ArgumentParser(prog="workbench")
-    parser.add_argument("--db", type=Path, default=None)
-    cmd_notebook.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return main(list(argv))
 
 
 @pytest.fixture

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
 from gguf_factory import write_bytes
-from workbench.cli import cmd_notebook
+from workbench.cli.main import main
 from workbench.core.notebook import open_notebook
 
 MATCH_KEYS = {"run_id", "response_id", "model_name", "snippet"}
 
 
 def workbench(*argv: str) -> int:
-    """The commands as `workbench` runs them: --db also before the subcommand (main.py's _add_common)."""
-    parser = argparse.ArgumentParser(prog="workbench")
-    parser.add_argument("--db", type=Path, default=None)
-    cmd_notebook.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return main(list(argv))
 
 
 @pytest.fixture
