@@ -37,8 +37,9 @@ test: $(VENV)/.test
 bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
 
+# The screenshot's run goes to a throwaway notebook, not the user's.
 screenshot: $(VENV)/.app
-	QT_QPA_PLATFORM=offscreen $(BIN)/workbench --screenshot docs/screenshot.png
+	QT_QPA_PLATFORM=offscreen WORKBENCH_DB=$$(mktemp -d)/screenshot.sqlite $(BIN)/workbench --screenshot docs/screenshot.png
 
 clean:
 	rm -rf $(VENV)

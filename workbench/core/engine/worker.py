@@ -194,4 +194,8 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     # differs by one depending on why generation ended; re-tokenizing the
     # answer gives the count as the model's own tokenizer sees it.
     completion_tokens = len(llama.tokenize("".join(pieces).encode("utf-8"), add_bos=False, special=True))
+    if finish_reason == "length":
+        # Stopped by the token limit: exactly that many were generated, whatever
+        # re-tokenizing the text says (it can differ by one or two).
+        completion_tokens = min(params["max_tokens"], room)
     conn.send(("done", {"finish_reason": finish_reason, "completion_tokens": completion_tokens}))

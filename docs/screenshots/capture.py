@@ -1,0 +1,168 @@
+"""Take the screenshots in this folder: the window's main states, with the real starter pair.
+
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/capture.py [--max-tokens N]
+
+Everything (settings, notebook, cache) goes to a temporary folder except the
+assembled starter model, which is kept in WORKBENCH_DATA_DIR when that is set
+(so the 491 MB join happens once). The states: first launch, streaming,
+finished, an error in one pane (its model process killed mid-answer, as a
+native crash would end it), the empty state, and the dark theme with a
+Chinese prompt (which also shows whether Chinese renders).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+
+from workbench.core.engine.params import GenerationParams  # noqa: E402
+from workbench.core.workspace import Workspace  # noqa: E402
+from workbench.ui import theme  # noqa: E402
+from workbench.ui.app import application  # noqa: E402
+from workbench.ui.main_window import MainWindow  # noqa: E402
+from workbench.ui.preferences import Preferences  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SIZE = (1600, 1000)
+CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
+STREAM_CHUNKS = 40  # grab the streaming state after this many pieces in the first pane
+
+
+def wait_for(signal, timeout_ms: int = 900_000) -> list:
+    loop = QEventLoop()
+    got: list = []
+
+    def done(*args: object) -> None:
+        got.extend(args)
+        loop.quit()
+
+    signal.connect(done)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(done)
+    return got
+
+
+def settle(ms: int = 500) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def settle_rendered(window: MainWindow) -> None:
+    """Wait until every answer is on screen as Markdown (it is converted on a worker thread)."""
+    settle()
+    while any(pane.answer_view.rendering for pane in window.area.panes):
+        settle(100)
+
+
+def save(window: MainWindow, name: str) -> None:
+    path = HERE / f"{name}.png"
+    if not window.grab().save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(path)
+
+
+def open_window(scratch: Path, name: str, params: GenerationParams, with_starter: bool = True) -> tuple[MainWindow, Workspace]:
+    os.environ["WORKBENCH_CONFIG_DIR"] = str(scratch / name / "config")
+    os.environ["WORKBENCH_CACHE_DIR"] = str(scratch / "cache")
+    prefs = Preferences.at(scratch / name / "window.ini")
+    prefs.shared_params = params
+    workspace = Workspace(scratch / name / "notebook.sqlite", home=scratch / "home", include_other_apps=True, with_starter=with_starter)
+    window = MainWindow(workspace, prefs)
+    window.resize(*SIZE)
+    window.show()
+    window.start()
+    wait_for(window.panesReady)
+    if not window.notebook_checked:
+        wait_for(window.historyLoaded)
+    settle()
+    return window, workspace
+
+
+def close(window: MainWindow, workspace: Workspace) -> None:
+    window.close()
+    workspace.close()
+
+
+def run(window: MainWindow, stream_shot: str | None = None) -> None:
+    if stream_shot:
+        pane = window.area.panes[0]
+        shot_taken = []
+
+        def maybe_shoot(index: int, _kind: str, _text: str) -> None:
+            if index == 0 and pane.chunks >= STREAM_CHUNKS and not shot_taken:
+                shot_taken.append(True)
+                QTimer.singleShot(150, lambda: save(window, stream_shot))
+
+        window.runner.text.connect(maybe_shoot)
+    window.commands.run.trigger()
+    outcome = wait_for(window.runFinished)
+    if not outcome or outcome[0] is None:
+        raise SystemExit("the run did not start: " + "; ".join(n.label.text() for n in window.messages.notices.values()))
+    settle_rendered(window)
+
+
+def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
+    """Make the second pane's model crash while it writes, as a native crash would."""
+    pane = window.area.panes[1]
+    killed = []
+
+    def maybe_kill(index: int, _kind: str, _text: str) -> None:
+        if index == 1 and pane.chunks >= STREAM_CHUNKS // 2 and not killed:
+            target = next(m for m in workspace.pool.loaded() if m.path.resolve() == pane.entry.path.resolve())
+            os.kill(target.pid, signal.SIGKILL)
+            killed.append(target.pid)
+
+    window.runner.text.connect(maybe_kill)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-tokens", type=int, default=200)
+    args = parser.parse_args()
+    params = GenerationParams(max_tokens=args.max_tokens)
+    application()
+    with tempfile.TemporaryDirectory(prefix="workbench-screenshots-") as temp:
+        scratch = Path(temp)
+        (scratch / "home").mkdir()
+        os.environ.setdefault("WORKBENCH_DATA_DIR", str(scratch / "data"))
+
+        window, workspace = open_window(scratch, "light", params)
+        if len(window.starter_ids) < 2:
+            print("the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
+            return 1
+        save(window, "first-launch")
+        run(window, stream_shot="streaming")
+        save(window, "finished")
+        close(window, workspace)
+
+        window, workspace = open_window(scratch, "error", params)
+        kill_second_model_midway(window, workspace)
+        run(window)
+        save(window, "error-in-one-pane")
+        close(window, workspace)
+
+        window, workspace = open_window(scratch, "empty", params, with_starter=False)
+        save(window, "empty-state")
+        close(window, workspace)
+
+        window, workspace = open_window(scratch, "dark", params)
+        window.set_theme(theme.DARK)
+        window.prompt_bar.set_texts(CHINESE_PROMPT, "")
+        run(window)
+        save(window, "dark-theme-chinese")
+        close(window, workspace)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

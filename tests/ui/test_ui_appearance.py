@@ -1,0 +1,162 @@
+"""Readable in a classroom: type size, themes, the CJK font notice, panes, shortcuts."""
+
+from __future__ import annotations
+
+from gguf_factory import CHATML_TEMPLATE, write_tiny_model
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMenu
+from window_helpers import close, run_and_wait
+
+from workbench.ui import fonts, theme
+from workbench.ui.compare_area import MAX_PANES, MIN_PANES
+from workbench.ui.main_window import CJK_NOTICE_KEY
+
+
+def widget_points(window) -> set[float]:
+    """The type size the user actually sees, in the prompt, an answer, the library and history."""
+    widgets = [window.prompt_bar.prompt, window.area.panes[0].answer_view, window.library.tree, window.history.list]
+    return {widget.font().pointSizeF() for widget in widgets}
+
+
+def test_text_size_keys(open_window, qtbot):
+    window = open_window([]).window
+    start = window.font_points
+    assert start >= fonts.READABLE_POINTS and widget_points(window) == {start}
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert widget_points(window) == {start + 1}
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert widget_points(window) == {start - 1}
+    for _ in range(60):
+        window.commands.bigger.trigger()
+    assert widget_points(window) == {fonts.MAX_POINTS}
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert widget_points(window) == {start}
+
+
+def test_dark_and_light_themes(open_window, qtbot):
+    window = open_window([]).window
+    with qtbot.waitSignal(window.area.panes[0].answer_view.rendered, timeout=5000):
+        window.set_theme(theme.DARK)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    assert QApplication.palette().color(QPalette.ColorRole.Text).lightness() > 200
+    assert theme.colors(theme.DARK)["link"] in window.area.panes[0].answer_view.document().defaultStyleSheet()
+    window.set_theme(theme.LIGHT)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200
+
+
+class _DarkHints:
+    def colorScheme(self):  # noqa: N802 - Qt's name
+        return Qt.ColorScheme.Dark
+
+
+class _DarkSystem:
+    @staticmethod
+    def styleHints():  # noqa: N802 - Qt's name
+        return _DarkHints()
+
+
+def test_following_the_system_scheme(open_window, monkeypatch):
+    window = open_window([]).window
+    window.set_theme(theme.SYSTEM)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200  # offscreen: no preference
+    monkeypatch.setattr(theme, "QGuiApplication", _DarkSystem)
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    window.set_theme(theme.LIGHT)
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200  # a choice wins
+
+
+def test_missing_cjk_font_is_said_once(open_window, monkeypatch):
+    monkeypatch.setattr(fonts, "has_cjk_font", lambda: False)
+    opened = open_window([])
+    notice = opened.window.messages.text(CJK_NOTICE_KEY)
+    assert notice is not None and "sudo apt install fonts-noto-cjk" in notice
+    close(opened)
+    assert open_window([]).window.messages.text(CJK_NOTICE_KEY) is None
+
+
+def test_no_notice_when_a_cjk_font_exists(open_window):
+    assert fonts.has_cjk_font(), "the test machine needs a CJK font (CI installs fonts-wqy-microhei)"
+    assert open_window([]).window.messages.text(CJK_NOTICE_KEY) is None
+
+
+def test_two_to_six_panes(open_window, tiny_models):
+    window = open_window([tiny_models]).window
+    area = window.area
+    while window.commands.add_pane.isEnabled():
+        window.commands.add_pane.trigger()
+    assert len(area.panes) == MAX_PANES
+    assert window.library.pane_count == MAX_PANES
+    while window.commands.remove_pane.isEnabled():
+        window.commands.remove_pane.trigger()
+    assert len(area.panes) == MIN_PANES
+    assert not area.panes[0].remove_button.isEnabled()
+
+
+def test_synchronised_scrolling(open_window, tiny_models):
+    window = open_window([tiny_models]).window
+    first, second = window.area.panes
+    long_text = "\n\n".join(f"Paragraph {n}" for n in range(300))
+    first.answer_view.show_markdown(long_text)
+    second.answer_view.show_markdown(long_text + "\n\n" + long_text)
+    first_bar, second_bar = first.answer_view.verticalScrollBar(), second.answer_view.verticalScrollBar()
+    first_bar.setValue(first_bar.maximum())
+    assert second_bar.value() == 0  # off by default
+    window.commands.sync_scrolling.setChecked(True)
+    first_bar.setValue(first_bar.maximum() // 2)
+    assert abs(second_bar.value() - second_bar.maximum() // 2) <= 2
+    second_bar.setValue(second_bar.maximum())
+    assert first_bar.value() == first_bar.maximum()
+
+
+def test_copy_answer(open_window, tiny_models, qtbot):
+    window = open_window([tiny_models]).window
+    run_and_wait(qtbot, window)
+    pane = window.area.panes[1]
+    pane.copy_button.click()
+    assert QGuiApplication.clipboard().text() == pane.answer_text != ""
+
+
+def test_reasoning_is_shown_apart_and_folds(open_window, tmp_path, qtbot):
+    folder = tmp_path / "thinking"
+    folder.mkdir()
+    opens_thinking = CHATML_TEMPLATE.replace("'<|im_start|>assistant\n'", "'<|im_start|>assistant\n<think>\n'")
+    assert opens_thinking != CHATML_TEMPLATE
+    write_tiny_model(folder / "Thinker.gguf", name="Thinker", chat_template=opens_thinking)
+    write_tiny_model(folder / "Plain.gguf", name="Plain")
+    opened = open_window([folder])
+    window = opened.window
+    outcome = run_and_wait(qtbot, window)
+    rows = {r["model_name"]: r for r in opened.workspace.notebook.run(outcome.run_id)["responses"]}
+    thinker = next(p for p in window.area.panes if p.entry.name == "Thinker")
+    assert thinker.reasoning_text == rows["Thinker"]["reasoning"] != ""
+    assert thinker.answer_text == rows["Thinker"]["text"]
+    assert thinker.reasoning_view.isVisibleTo(window) and thinker.reasoning_toggle.isVisibleTo(window)
+    thinker.reasoning_toggle.click()
+    assert not thinker.reasoning_view.isVisibleTo(window)
+    assert f"{len(thinker.reasoning_text):,} characters" in thinker.reasoning_toggle.text()
+    plain = next(p for p in window.area.panes if p.entry.name == "Plain")
+    assert not plain.reasoning_toggle.isVisibleTo(window)
+
+
+def test_frequent_commands_have_shortcuts_in_menus(open_window):
+    window = open_window([]).window
+    a = window.commands
+    in_menus = {action for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()}
+    expected = {
+        a.run: "Ctrl+Return",
+        a.stop: "Esc",
+        a.rerun: "Ctrl+Shift+Return",
+        a.add_pane: "Ctrl+T",
+        a.bigger: "Ctrl+=",
+        a.smaller: "Ctrl+-",
+        a.open_file: "Ctrl+O",
+        a.sync_scrolling: "Ctrl+Shift+S",
+        window.history_dock.toggleViewAction(): "Ctrl+2",
+    }
+    for action, shortcut in expected.items():
+        assert action in in_menus, action.text()
+        assert action.shortcut().toString() == shortcut

@@ -1,0 +1,50 @@
+"""No models yet: the window says how to add one and what it found in other apps' folders."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gguf_factory import write_tiny_model, write_truncated
+from window_helpers import WAIT_MS
+
+from workbench.core import starter
+
+
+def test_empty_state_explains_how_to_add_a_model(open_window, tmp_path, qtbot):
+    window = open_window([]).window
+    assert window.stack.currentWidget() is window.empty_state
+    assert not window.prompt_bar.isVisibleTo(window)
+    assert not window.commands.run.isEnabled()
+    assert "not searched" in window.empty_state.findings.text()
+
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        window.open_model_file(write_tiny_model(tmp_path / "First.gguf", name="First Model"))
+    assert window.stack.currentWidget() is window.area
+    assert window.prompt_bar.isVisibleTo(window)
+    assert window.area.panes[0].entry.name == "First Model"
+    assert window.commands.run.isEnabled()
+
+
+def test_empty_state_reports_other_apps_folders(open_window, isolated_home, tmp_path):
+    (isolated_home / ".lmstudio" / "models").mkdir(parents=True)
+    snapshot = isolated_home / ".cache" / "huggingface" / "hub" / "models--someone--broken" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    good = write_tiny_model(tmp_path / "whole.gguf")
+    write_truncated(snapshot / "broken.Q4_0.gguf", good)
+
+    window = open_window([], include_other_apps=True).window
+    assert window.stack.currentWidget() is window.empty_state
+    lines = window.empty_state.findings.text().splitlines()
+    assert lines[0] == f"LM Studio: nothing in {isolated_home / '.lmstudio' / 'models'}"
+    assert lines[1] == "Ollama: not installed here"
+    assert lines[2] == "Hugging Face: 1 model(s) found, 0 can load"
+    assert lines[3].startswith("    ") and "truncated" in lines[3]
+    assert lines[-1] == "GPT4All: not installed here"
+
+
+def test_missing_starter_is_explained(open_window, monkeypatch):
+    missing = dataclasses.replace(starter.STARTER_MODELS[0], parts=(starter.Part("no-such-distribution-xyz", "x.gguf"),))
+    monkeypatch.setattr(starter, "STARTER_MODELS", (missing,))
+    window = open_window([], with_starter=True).window
+    assert window.empty_state.starter_problems.isVisibleTo(window)
+    assert "no-such-distribution-xyz is not installed" in window.empty_state.starter_problems.text()

@@ -1,0 +1,105 @@
+"""Runs come back: from the history panel, and after a restart."""
+
+from __future__ import annotations
+
+from window_helpers import WAIT_MS, close, run_and_wait
+
+from workbench.core.notebook import open_notebook
+from workbench.ui.history import PAGE_SIZE
+
+
+def test_selecting_a_run_in_history_shows_it_again(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.prompt_bar.prompt.setPlainText("First question")
+    first = run_and_wait(qtbot, window)
+    first_texts = [pane.answer_text for pane in window.area.panes]
+    window.prompt_bar.prompt.setPlainText("Second question")
+    window.settings_form.max_tokens.setValue(6)
+    second = run_and_wait(qtbot, window)
+    assert window.history.run_ids == [second.run_id, first.run_id]  # newest first
+    assert [pane.answer_text for pane in window.area.panes] != first_texts
+
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS) as shown:
+        window.history.select_run(first.run_id)
+    assert shown.args == [first.run_id]
+    rows = opened.workspace.notebook.run(first.run_id)["responses"]
+    assert [pane.answer_text for pane in window.area.panes] == [row["text"] for row in rows] == first_texts
+    assert window.prompt_bar.prompt_text == "First question"
+    for pane, row in zip(window.area.panes, rows):
+        assert f"Run #{first.run_id}" in pane.caption_label.text()
+        assert row["model_name"] in pane.caption_label.text()
+        assert pane.entry is not None and pane.entry.sha256 == row["model_sha256"]
+
+
+def test_a_run_survives_a_restart(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.prompt_bar.prompt.setPlainText("Remember me")
+    outcome = run_and_wait(qtbot, window)
+    texts = [pane.answer_text for pane in window.area.panes]
+    close(opened)
+
+    reopened = open_window([tiny_models]).window
+    assert reopened.history.run_ids == [outcome.run_id]
+    assert "Remember me" in reopened.history.list.item(0).text()
+    with qtbot.waitSignal(reopened.runShown, timeout=WAIT_MS):
+        reopened.history.select_run(outcome.run_id)
+    assert [pane.answer_text for pane in reopened.area.panes] == texts
+
+
+def test_a_run_with_more_models_than_panes_opens_panes(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.area.add_pane()
+    window.use_model(window.area.panes[0].entry_id, 2)
+    outcome = run_and_wait(qtbot, window)
+    window.area.set_count(2)
+    assert len(window.area.panes) == 2
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS):
+        window.history.select_run(outcome.run_id)
+    assert len(window.area.panes) == 3
+    rows = opened.workspace.notebook.run(outcome.run_id)["responses"]
+    assert [p.answer_text for p in window.area.panes] == [r["text"] for r in rows]
+
+
+def test_history_pages_older_runs(open_window, isolated_dirs, qtbot):
+    notebook = open_notebook(isolated_dirs / "notebook.sqlite")
+    ids = [notebook.create_run(f"question {n}") for n in range(PAGE_SIZE + 5)]
+    notebook.close()
+    window = open_window([]).window
+    assert window.history.run_ids == ids[::-1][:PAGE_SIZE]
+    assert window.history.older.isVisibleTo(window)
+    window.history.older.click()
+    qtbot.waitUntil(lambda: len(window.history.run_ids) == len(ids), timeout=WAIT_MS)
+    assert window.history.run_ids == ids[::-1]
+
+
+def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.area.add_pane()
+    chosen = [pane.entry_id for pane in window.area.panes[:2]][::-1] + [window.area.panes[0].entry_id]
+    for index, entry_id in enumerate(chosen):
+        window.use_model(entry_id, index)
+    window.settings_form.max_tokens.setValue(77)
+    window.commands.schedule["parallel"].trigger()
+    window.commands.sync_scrolling.setChecked(True)
+    window.commands.bigger.trigger()
+    points = window.font_points
+    window.set_theme("dark")
+    window.prompt_bar.prompt.setPlainText("A draft question")
+    window.library.set_grouping("quantization")
+    window.history_dock.toggleViewAction().trigger()  # hide the history panel
+    close(opened)
+
+    again = open_window([tiny_models]).window
+    assert [pane.entry_id for pane in again.area.panes] == chosen
+    assert again.settings_form.max_tokens.value() == 77
+    assert again.prompt_bar.schedule_key == "parallel"
+    assert again.area.sync_scrolling
+    assert again.font_points == points
+    assert again.commands.theme["dark"].isChecked()
+    assert again.prompt_bar.prompt_text == "A draft question"
+    assert again.library.grouping_key == "quantization"
+    assert not again.history_dock.isVisible() and again.library_dock.isVisible()

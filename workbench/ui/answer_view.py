@@ -1,0 +1,251 @@
+"""Views for untrusted model text: nothing in them is live and nothing is fetched.
+
+`AnswerView` shows an answer as Markdown rendered by `core.rendering`
+(already sanitized), and adds two guards of its own: its document refuses
+to load any resource (images, style sheets: `loadResource` answers with a
+blank, both on the browser and on the document), and it never navigates. A
+click on a link asks `core.rendering.is_safe_link` and only then hands an
+http(s) URL to the desktop's browser.
+
+Keeping the event loop free: Python-Markdown needs about 100 ms for a 15 KB
+answer, so Markdown is converted on a worker thread and only the finished
+HTML is set on the GUI thread. While an answer streams, new text is appended
+as plain text through a cursor within `FLUSH_MS`, and the whole answer is
+rendered again at most every `RENDER_INTERVAL_MS` (less often when rendering
+gets slow), and once more at the end.
+"""
+
+from __future__ import annotations
+
+import time
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QImage, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser, QWidget
+
+from ..core.rendering import is_safe_link, markdown_to_html
+from .tasks import TaskQueue
+
+FLUSH_MS = 30  # new text reaches the screen within this
+RENDER_INTERVAL_MS = 100  # Markdown re-render at most this often while streaming
+RENDER_BUDGET = 0.1  # ...and never more than this share of the time
+
+_markdown_queue: TaskQueue | None = None
+
+
+def _markdown() -> TaskQueue:
+    """One worker thread converts Markdown for every view, in order."""
+    global _markdown_queue
+    if _markdown_queue is None:
+        _markdown_queue = TaskQueue("markdown", parent=QCoreApplication.instance())
+    return _markdown_queue
+
+
+def _nothing(kind: int) -> QImage | str:
+    """What a refused resource is replaced with. Images get a blank pixel: given no image at
+    all, Qt's image handler falls back to reading a local file by itself."""
+    if kind == QTextDocument.ResourceType.ImageResource.value:
+        image = QImage(1, 1, QImage.Format.Format_ARGB32)
+        image.fill(0)
+        return image
+    return ""
+
+
+class InertDocument(QTextDocument):
+    """A text document that loads nothing, whatever its HTML asks for."""
+
+    def loadResource(self, type: int, name: QUrl) -> QImage | str:  # noqa: A002, N802 - Qt's names
+        return _nothing(type)
+
+
+class AnswerView(QTextBrowser):
+    linkHovered = Signal(str)  # the URL under the mouse, "" when none
+    rendered = Signal()  # the Markdown of the current text is on screen
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDocument(InertDocument(self))
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.anchorClicked.connect(self._open_if_safe)
+        self.highlighted.connect(lambda url: self.linkHovered.emit(url.toString()))
+        self._css = ""
+        self._text = ""
+        self._pending = ""  # streamed text not yet on screen
+        self._serial = 0  # which request the next finished conversion must match
+        self._converting = False
+        self._again: bool | None = None  # render once more when the conversion in flight ends
+        self._last_render = 0.0
+        self._render_cost = 0.0
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+    def loadResource(self, type: int, name: QUrl) -> QImage | str:  # noqa: A002, N802 - Qt's names
+        return _nothing(type)
+
+    def set_css(self, css: str) -> None:
+        self._css = css
+        self._request_render(keep_position=True)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def rendering(self) -> bool:
+        """True until the current text is on screen as Markdown."""
+        return self._converting or bool(self._pending) or self._flush_timer.isActive()
+
+    # --- whole answers ------------------------------------------------------
+
+    def show_markdown(self, text: str) -> None:
+        """Show `text` from the top; it appears as plain text until its Markdown is ready."""
+        self._flush_timer.stop()
+        self._text, self._pending = text, ""
+        self._serial += 1  # whatever is being converted now is out of date
+        with _FollowingEnd(self, keep_position=False):
+            self.setPlainText(text)
+        self._request_render(keep_position=False)
+
+    def clear_answer(self) -> None:
+        self.show_markdown("")
+
+    # --- streaming ------------------------------------------------------------
+
+    def append_stream(self, chunk: str) -> None:
+        self._text += chunk
+        self._pending += chunk
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def end_stream(self, final_text: str) -> None:
+        """The full, final answer (as saved in the notebook) replaces what streamed in."""
+        self._flush()
+        self._flush_timer.stop()
+        if final_text != self._text:
+            self._text, self._pending = final_text, ""
+            with _FollowingEnd(self):
+                self.setPlainText(final_text)
+        self._request_render(keep_position=True)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._append_plain(self._pending)
+            self._pending = ""
+        since = time.perf_counter() - self._last_render
+        if not self._converting and since * 1000 >= RENDER_INTERVAL_MS and self._render_cost <= since * RENDER_BUDGET:
+            self._request_render(keep_position=True)
+
+    def _append_plain(self, text: str) -> None:
+        with _FollowingEnd(self):
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(text)
+
+    # --- rendering ------------------------------------------------------------
+
+    def _request_render(self, keep_position: bool) -> None:
+        """Convert the text as it is now on the worker; with `keep_position`, a reader at the end
+        stays at the end and a reader further up stays where they are, otherwise show the top."""
+        if self._converting:
+            self._again = keep_position if self._again is None else self._again and keep_position
+            return
+        self._converting = True
+        self._serial += 1
+        serial, text, started = self._serial, self._text, time.perf_counter()
+        view = self
+
+        def done(html: str) -> None:
+            if shiboken6.isValid(view):
+                view._converted(serial, len(text), html, keep_position, started)
+
+        _markdown().submit(lambda: markdown_to_html(text), done)
+
+    def _converted(self, serial: int, length: int, html: str, keep_position: bool, started: float) -> None:
+        self._converting = False
+        again, self._again = self._again, None
+        if serial == self._serial:
+            with _FollowingEnd(self, keep_position):
+                self.document().setDefaultStyleSheet(self._css)
+                self.setHtml(html)
+                tail = self._text[length:]  # streamed while converting
+                if tail:
+                    cursor = QTextCursor(self.document())
+                    cursor.movePosition(QTextCursor.MoveOperation.End)
+                    cursor.insertText(tail)
+            self._pending = ""
+            self._last_render = time.perf_counter()
+            self._render_cost = self._last_render - started
+            if again is None:
+                if not tail:
+                    self.rendered.emit()
+                return  # still streaming: the next flush renders again when it is time
+        self._request_render(keep_position=True if again is None else again)
+
+    # --- links --------------------------------------------------------------
+
+    def _open_if_safe(self, url: QUrl) -> None:
+        if is_safe_link(url.toString()):
+            QDesktopServices.openUrl(url)
+
+
+class ReasoningView(QPlainTextEdit):
+    """A model's reasoning, as plain text (never rendered), batched like answers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self._text = ""
+        self._pending = ""
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def show_text(self, text: str) -> None:
+        self._flush_timer.stop()
+        self._text, self._pending = text, ""
+        self.setPlainText(text)
+
+    def append_stream(self, chunk: str) -> None:
+        self._text += chunk
+        self._pending += chunk
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        with _FollowingEnd(self):
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(self._pending)
+        self._pending = ""
+
+
+class _FollowingEnd:
+    """Around a change of a view's text: a reader at the end stays at the end."""
+
+    def __init__(self, view: QTextBrowser | QPlainTextEdit, keep_position: bool = True) -> None:
+        self._bar = view.verticalScrollBar()
+        self._keep = keep_position
+
+    def __enter__(self) -> None:
+        self._position = self._bar.value()
+        self._following = self._position >= self._bar.maximum() - 4
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._keep:
+            self._bar.setValue(0)
+        elif self._following:
+            self._bar.setValue(self._bar.maximum())
+        else:
+            self._bar.setValue(self._position)

@@ -1,0 +1,125 @@
+"""Past runs from the notebook, newest first; selecting one shows it in the panes.
+
+The panel only displays what the window hands it (read from the notebook
+off the GUI thread) and says which run the user picked. Runs come in pages,
+so a notebook with thousands of runs opens as fast as an empty one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+from . import describe
+
+PAGE_SIZE = 50
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PROMPT_CHARS = 90
+
+
+def local_time(iso_utc: str | None) -> str:
+    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
+    if not iso_utc:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso_utc
+
+
+def run_label(run: dict[str, Any]) -> str:
+    prompt = " ".join((run.get("prompt") or "").split())
+    if len(prompt) > PROMPT_CHARS:
+        prompt = prompt[: PROMPT_CHARS - 1] + "…"
+    return f"{prompt}\n{run.get('models') or 'no models'} · {local_time(run.get('created_at'))}"
+
+
+class HistoryPanel(QWidget):
+    runSelected = Signal(int)
+    olderRequested = Signal(int)  # the oldest run id shown: load runs before it
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.itemSelectionChanged.connect(self._selected)
+        self.empty = QLabel("No runs yet. Every run is saved here as it happens.")
+        self.empty.setWordWrap(True)
+        self.empty.setProperty("muted", True)
+        self.older = QPushButton("Load older runs")
+        self.older.clicked.connect(self._request_older)
+        self.older.hide()
+        self._current: int | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.older)
+
+    def set_runs(self, runs: list[dict[str, Any]], *, append: bool) -> None:
+        """Show a page of runs (newest first), replacing the list or adding older runs below it."""
+        selected = self.selected_run_id
+        self.list.blockSignals(True)
+        if not append:
+            self.list.clear()
+        for run in runs:
+            item = QListWidgetItem(run_label(run))
+            item.setData(RUN_ID_ROLE, int(run["id"]))
+            item.setToolTip(describe.tooltip(run.get("prompt") or ""))
+            self.list.addItem(item)
+        if selected is not None:
+            self._select(selected)
+        self.list.blockSignals(False)
+        self.mark_current(self._current)
+        self.older.setVisible(len(runs) >= PAGE_SIZE)
+        self.empty.setVisible(self.list.count() == 0)
+
+    def mark_current(self, run_id: int | None) -> None:
+        """Show in bold the run the panes show. A run that just ran is marked, not selected,
+        so that clicking it later (after looking at another) still shows it."""
+        self._current = run_id
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            font = QFont()
+            font.setBold(item.data(RUN_ID_ROLE) == run_id)
+            item.setFont(font)
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [self.list.item(row).data(RUN_ID_ROLE) for row in range(self.list.count())]
+
+    @property
+    def selected_run_id(self) -> int | None:
+        items = self.list.selectedItems()
+        return items[0].data(RUN_ID_ROLE) if items else None
+
+    def select_run(self, run_id: int) -> bool:
+        """Select a run as if the user clicked it (the panes then show it)."""
+        return self._select(run_id)
+
+    def clear_selection(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clearSelection()
+        self.list.blockSignals(False)
+
+    def _select(self, run_id: int) -> bool:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(RUN_ID_ROLE) == run_id:
+                self.list.setCurrentRow(row)
+                return True
+        return False
+
+    def _selected(self) -> None:
+        run_id = self.selected_run_id
+        if run_id is not None:
+            self.runSelected.emit(run_id)
+
+    def _request_older(self) -> None:
+        ids = self.run_ids
+        if ids:
+            self.olderRequested.emit(min(ids))

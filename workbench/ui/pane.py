@@ -1,0 +1,402 @@
+"""One model's column in the compare area: which model, its settings, its answer.
+
+A pane shows one response at a time, streamed live or read back from the
+notebook, and keeps the exact text it was given (`answer_text`,
+`reasoning_text`), which is what the notebook holds; the views only render
+it. The header (model picker, origin, facts, settings) is separate from the
+response below it, so a blind comparison can hide who answered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import ModelEntry
+from ..core.comparison import ResponseOutcome
+from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
+from ..core.engine.params import GenerationParams
+from ..core.engine.reasoning import REASONING
+from . import describe
+from .answer_view import AnswerView, ReasoningView
+
+STATS_REFRESH_MS = 250
+
+FINISH_TEXT = {
+    FINISH_STOP: "finished",
+    FINISH_LENGTH: "reached max tokens",
+    FINISH_STOPPED: "stopped",
+    FINISH_ERROR: "failed",
+    FINISH_CRASHED: "crashed",
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The response a pane displays, so it can be rerun exactly."""
+
+    run_id: int | None
+    params: GenerationParams | None
+    model_name: str
+
+
+def _muted(label: QLabel) -> QLabel:
+    label.setProperty("muted", True)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def stats_text(tokens: int | None, tokens_per_s: float | None, ttft_s: float | None, *, approximate: bool = False) -> str:
+    about = "about " if approximate else ""
+    parts = [f"{about}{tokens} token{'s' if tokens != 1 else ''}" if tokens is not None else "? tokens"]
+    if tokens_per_s:
+        parts.append(f"{tokens_per_s:.1f} tokens/s")
+    if ttft_s is not None:
+        parts.append(f"first token {ttft_s:.2f} s")
+    return " · ".join(parts)
+
+
+class ComparePane(QFrame):
+    modelChosen = Signal(object)  # the pane
+    rerunRequested = Signal(object)
+    settingsRequested = Signal(object)
+    removeRequested = Signal(object)
+    linkHovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paneCard")
+        self.setMinimumWidth(260)
+        self.override: GenerationParams | None = None
+        self.shown: Shown | None = None
+        self._entries: dict[str, ModelEntry] = {}
+        self._shared = GenerationParams()
+        self._running = False
+
+        # --- header: the model this pane runs -------------------------------
+        self.picker = QComboBox()
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(12)
+        self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.picker.setToolTip("The model this pane asks")
+        self.picker.activated.connect(lambda _index: self._picked())
+        self.remove_button = QToolButton()
+        self.remove_button.setText("✕")
+        self.remove_button.setToolTip("Remove this pane")
+        self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self))
+        self.origin_label = QLabel()
+        self.origin_label.setObjectName("originLabel")
+        self.origin_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.origin_label.setWordWrap(True)
+        self.facts_label = _muted(QLabel())
+        self.settings_label = _muted(QLabel())
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setToolTip("Use the shared settings, or give this pane its own")
+        self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(self))
+
+        # --- the response -----------------------------------------------------
+        self.caption_label = _muted(QLabel())
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("paneError")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.reasoning_toggle = QToolButton()
+        self.reasoning_toggle.setCheckable(True)
+        self.reasoning_toggle.setChecked(True)
+        self.reasoning_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.reasoning_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.reasoning_toggle.setToolTip("Show or fold away the model's reasoning")
+        self.reasoning_toggle.toggled.connect(self._fold_reasoning)
+        self.reasoning_toggle.hide()
+        self.reasoning_view = ReasoningView()
+        self.reasoning_view.hide()
+        self.answer_view = AnswerView()
+        self.answer_view.linkHovered.connect(self.linkHovered)
+        self.copy_button = QPushButton("Copy answer")
+        self.copy_button.setToolTip("Copy this answer (as Markdown) to the clipboard")
+        self.copy_button.clicked.connect(self.copy_answer)
+        self.rerun_button = QPushButton("Rerun this pane")
+        self.rerun_button.setToolTip(
+            "Ask this model again with the same prompt, settings and seed. Saved in the notebook as a new run of its own."
+        )
+        self.rerun_button.clicked.connect(lambda: self.rerunRequested.emit(self))
+
+        top = QHBoxLayout()
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.remove_button)
+        settings_row = QHBoxLayout()
+        settings_row.addWidget(self.settings_label, 1)
+        settings_row.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.rerun_button)
+        buttons.addStretch(1)
+        self.texts = QSplitter(Qt.Orientation.Vertical)
+        self.texts.setChildrenCollapsible(False)
+        self.texts.addWidget(self.reasoning_view)
+        self.texts.addWidget(self.answer_view)
+        self.texts.setStretchFactor(0, 1)
+        self.texts.setStretchFactor(1, 3)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.origin_label)
+        layout.addWidget(self.facts_label)
+        layout.addLayout(settings_row)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        layout.addWidget(self.caption_label)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.reasoning_toggle)
+        layout.addWidget(self.texts, 1)
+        layout.addLayout(buttons)
+
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(STATS_REFRESH_MS)
+        self._stats_timer.timeout.connect(self._show_live_stats)
+        self.chunks = 0
+        self.first_text_at: float | None = None
+        self.last_text_at: float | None = None
+        self._generating_since: float | None = None
+        self.set_entries([])
+        self._show_idle()
+
+    # --- the model --------------------------------------------------------------
+
+    def set_entries(self, entries: list[ModelEntry]) -> None:
+        """Offer `entries` in the picker, keeping the current choice when it is still there."""
+        current = self.entry_id
+        self._entries = {e.id: e for e in entries}
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.addItem("Choose a model…", None)
+        for entry in entries:
+            self.picker.addItem(describe.entry_label(entry), entry.id)
+            index = self.picker.count() - 1
+            self.picker.setItemData(index, describe.tooltip(str(entry.path)), Qt.ItemDataRole.ToolTipRole)
+            if not entry.ok:
+                self.picker.model().item(index).setEnabled(False)
+        self.picker.blockSignals(False)
+        self.select(current)
+
+    def select(self, entry_id: str | None) -> bool:
+        """Choose a model by catalog id; False (and no model) if it isn't offered or can't load."""
+        entry = self._entries.get(entry_id) if entry_id else None
+        index = self.picker.findData(entry.id) if entry is not None and entry.ok else 0
+        self.picker.setCurrentIndex(max(index, 0))
+        self._describe_model()
+        self.rerun_button.setEnabled(not self._running and index > 0)
+        return index > 0
+
+    @property
+    def entry_id(self) -> str | None:
+        data = self.picker.currentData()
+        return data if isinstance(data, str) else None
+
+    @property
+    def entry(self) -> ModelEntry | None:
+        return self._entries.get(self.entry_id) if self.entry_id else None
+
+    def _picked(self) -> None:
+        self._describe_model()
+        self.rerun_button.setEnabled(not self._running and self.entry is not None)
+        self.modelChosen.emit(self)
+
+    def _describe_model(self) -> None:
+        entry = self.entry
+        if entry is None:
+            self.origin_label.setText("No model chosen")
+            self.facts_label.setText("Pick one above, or use one from the library.")
+        else:
+            self.origin_label.setText(describe.origin_text(entry.origin))
+            self.origin_label.setToolTip(describe.tooltip(entry.origin.evidence))
+            self.facts_label.setText(describe.model_facts(entry))
+        self._describe_settings()
+
+    # --- settings -----------------------------------------------------------------
+
+    def set_shared_params(self, shared: GenerationParams) -> None:
+        self._shared = shared
+        self._describe_settings()
+
+    def set_override(self, own: GenerationParams | None) -> None:
+        self.override = own
+        self._describe_settings()
+
+    def params(self) -> GenerationParams:
+        """What this pane runs with now: its own settings, or the shared ones."""
+        return self.override or self._shared
+
+    def _describe_settings(self) -> None:
+        which = "Own settings" if self.override else "Shared settings"
+        self.settings_label.setText(f"{which}: {describe.params_summary(self.params())}")
+
+    # --- running ------------------------------------------------------------------
+
+    def set_running(self, running: bool, removable: bool) -> None:
+        """While any run streams, panes keep their models and count."""
+        self._running = running
+        self.picker.setEnabled(not running)
+        self.settings_button.setEnabled(not running)
+        self.remove_button.setEnabled(removable and not running)
+        self.rerun_button.setEnabled(not running and self.entry is not None)
+
+    def begin(self, caption: str, params: GenerationParams, model_name: str) -> None:
+        """A new response starts streaming into this pane."""
+        self.shown = Shown(None, params, model_name)
+        self.caption_label.setText(caption)
+        self.error_label.hide()
+        self.answer_view.clear_answer()
+        self.reasoning_view.show_text("")
+        self._show_reasoning_toggle(False)
+        self._reset_stream_counters()
+        self.status_label.setText("waiting for its turn…")
+
+    def set_run_id(self, run_id: int, caption: str) -> None:
+        if self.shown is not None:
+            self.shown = Shown(run_id, self.shown.params, self.shown.model_name)
+        self.caption_label.setText(caption)
+
+    def on_status(self, status: str) -> None:
+        if status.startswith("generating"):
+            self._generating_since = time.perf_counter()
+        self.status_label.setText(status)
+
+    def on_text(self, kind: str, text: str) -> None:
+        now = time.perf_counter()
+        if self.first_text_at is None:
+            self.first_text_at = now
+            self._stats_timer.start()
+        self.last_text_at = now
+        self.chunks += 1
+        if kind == REASONING:
+            self.reasoning_view.append_stream(text)
+            self._show_reasoning_toggle(True)
+        else:
+            self.answer_view.append_stream(text)
+
+    def on_finished(self, outcome: ResponseOutcome) -> None:
+        self._stats_timer.stop()
+        result = outcome.result
+        self.answer_view.end_stream(outcome.answer)
+        self.reasoning_view.show_text(outcome.reasoning)
+        self._show_reasoning_toggle(bool(outcome.reasoning))
+        if result.completion_tokens is None and self.chunks:
+            # A crashed or killed model never reported its count: the pieces that arrived tell it.
+            self._show_result(result.finish_reason, result.error, self.chunks, result.tokens_per_s, result.ttft_s, approximate=True)
+        else:
+            self._show_result(result.finish_reason, result.error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
+
+    def show_saved(self, response: dict[str, Any], caption: str, origin: str) -> None:
+        """A response read back from the notebook."""
+        self._stats_timer.stop()
+        self._reset_stream_counters()
+        try:
+            params = GenerationParams.from_dict(response.get("sampler") or {})
+        except (TypeError, ValueError):
+            params = None
+        self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?")
+        self.caption_label.setText(f"{caption} — {response.get('model_name')} · {origin}")
+        self.answer_view.show_markdown(response.get("text") or "")
+        reasoning = response.get("reasoning") or ""
+        self.reasoning_view.show_text(reasoning)
+        self._show_reasoning_toggle(bool(reasoning))
+        if response.get("status") != "done":
+            self.error_label.setText("Interrupted: the app closed before this answer finished. The text so far was kept.")
+            self.error_label.show()
+            self.status_label.setText("interrupted")
+            return
+        self._show_result(
+            response.get("finish_reason") or FINISH_STOP,
+            response.get("error"),
+            response.get("completion_tokens"),
+            response.get("tokens_per_s"),
+            response.get("ttft_s"),
+        )
+
+    def clear_response(self, note: str) -> None:
+        self._stats_timer.stop()
+        self.shown = None
+        self.caption_label.setText(note)
+        self.status_label.setText("")
+        self.error_label.hide()
+        self.answer_view.clear_answer()
+        self.reasoning_view.show_text("")
+        self._show_reasoning_toggle(False)
+
+    def _show_idle(self) -> None:
+        self.caption_label.setText("")
+        self.status_label.setText("Ready. Type a question below and press Ctrl+Enter.")
+
+    def _show_result(
+        self, finish_reason: str, error: str | None, tokens: int | None, rate: float | None, ttft: float | None, *, approximate: bool = False
+    ) -> None:
+        self.status_label.setText(f"{FINISH_TEXT.get(finish_reason, finish_reason)} · {stats_text(tokens, rate, ttft, approximate=approximate)}")
+        if error:
+            self.error_label.setText(error)
+            self.error_label.show()
+        else:
+            self.error_label.hide()
+
+    def _reset_stream_counters(self) -> None:
+        self.chunks = 0
+        self.first_text_at = None
+        self.last_text_at = None
+        self._generating_since = None
+
+    def _show_live_stats(self) -> None:
+        if self.first_text_at is None or self.last_text_at is None:
+            return
+        elapsed = self.last_text_at - self.first_text_at
+        rate = (self.chunks - 1) / elapsed if self.chunks > 1 and elapsed > 0 else None
+        ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
+        self.status_label.setText(f"generating… · {stats_text(self.chunks, rate, ttft)}")
+
+    # --- reasoning, copying ---------------------------------------------------------
+
+    def _show_reasoning_toggle(self, has_reasoning: bool) -> None:
+        self.reasoning_toggle.setVisible(has_reasoning)
+        self.reasoning_view.setVisible(has_reasoning and self.reasoning_toggle.isChecked())
+        if has_reasoning:
+            self.reasoning_toggle.setText(f"Reasoning ({len(self.reasoning_view.text):,} characters)")
+
+    def _fold_reasoning(self, shown: bool) -> None:
+        self.reasoning_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.reasoning_view.setVisible(shown and self.reasoning_toggle.isVisible())
+
+    def copy_answer(self) -> None:
+        QGuiApplication.clipboard().setText(self.answer_text)
+
+    @property
+    def answer_text(self) -> str:
+        return self.answer_view.text
+
+    @property
+    def reasoning_text(self) -> str:
+        return self.reasoning_view.text
