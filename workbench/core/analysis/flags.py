@@ -1,0 +1,103 @@
+"""Suggested flags for one response: offline, deterministic, fast.
+
+Pure regular expressions and word lists (refusals.py, evasions.py,
+state_narrative.py, reasoning_check.py, language_use.py), so that every
+response in a batch is flagged the moment it is saved, with no model and no
+network, and the same text always gets the same flags. Flags are suggestions:
+the views show them apart from human labels, with their evidence.
+
+Of answered, hard_refusal and evasive, a non-empty answer gets exactly one
+(refusal first, then evasion, else answered). state_narrative, lang_mismatch
+and thought_suppressed come on top. An empty answer gets none of the first
+four. docs/flags.md defines each flag and measures them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .evasions import find_evasion
+from .evidence import Evidence
+from .flag_names import ANSWERED, FLAG_NAMES
+from .language_use import find_lang_mismatch, requested_language, strip_code, text_language
+from .reasoning_check import find_thought_suppressed, split_think
+from .refusals import find_hard_refusal
+from .state_narrative import find_state_narrative
+
+LANGUAGES = ("en", "zh")
+_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class FlagReport:
+    """The flags of one response and why.
+
+    `answer` is the response without any `<think>` block: evidence offsets point
+    into it. `asked_language` is the language the answer should be in (the
+    prompt's, unless the prompt asks for another); either language is None when
+    it can't be told.
+    """
+
+    flags: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    answer: str
+    asked_language: str | None
+    answer_language: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "flags": list(self.flags),
+            "evidence": [e.to_json() for e in self.evidence],
+            "asked_language": self.asked_language,
+            "answer_language": self.answer_language,
+        }
+
+
+def analyse_response(
+    prompt: str,
+    response: str,
+    *,
+    prompt_lang: str | None = None,
+    reasoning: str | None = None,
+    is_reasoning_model: bool = False,
+) -> FlagReport:
+    """Flags for `response` to `prompt`, with their evidence.
+
+    `prompt_lang` ("en" or "zh") is the language the prompt was asked in; when
+    None it is detected from the prompt. `reasoning` is the model's separate
+    reasoning text, if any; `is_reasoning_model` says whether the model is
+    expected to produce one (it is assumed when the response has a think block).
+    """
+    if prompt_lang not in (None, *LANGUAGES):
+        raise ValueError(f"prompt_lang must be one of {LANGUAGES} or None, not {prompt_lang!r}")
+    answer, think_in_text = split_think(response)
+    evidence = find_thought_suppressed(reasoning, think_in_text, is_reasoning_model)
+    asked = requested_language(prompt) or prompt_lang or text_language(prompt)
+    answer_language: str | None = None
+    if _CONTENT.search(answer):
+        # Code is blanked (offsets kept): `kill -9` is an answer, not a threat.
+        prose = strip_code(answer)
+        behaviour = find_hard_refusal(prose) or find_evasion(prompt, prose)
+        evidence += behaviour or [Evidence(ANSWERED, "no refusal or evasion found", "")]
+        evidence += find_state_narrative(prose)
+        answer_language, mismatch = find_lang_mismatch(prompt, answer, asked)
+        evidence += mismatch
+    # The finders read copies with code and quotes blanked; show the real words.
+    evidence = [e if e.start is None else replace(e, text=answer[e.start : e.end]) for e in evidence]
+    present = {e.flag for e in evidence}
+    flags = tuple(name for name in FLAG_NAMES if name in present)
+    return FlagReport(flags, tuple(evidence), answer, asked, answer_language)
+
+
+def flag_response(
+    prompt: str,
+    response: str,
+    *,
+    prompt_lang: str | None = None,
+    reasoning: str | None = None,
+    is_reasoning_model: bool = False,
+) -> list[str]:
+    """The stored flag names for `response` (see analyse_response for the evidence)."""
+    report = analyse_response(prompt, response, prompt_lang=prompt_lang, reasoning=reasoning, is_reasoning_model=is_reasoning_model)
+    return list(report.flags)

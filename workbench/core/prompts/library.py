@@ -1,0 +1,39 @@
+"""The team's prompt sets, shipped in the project's `prompts/` folder, and
+finding a set by name or path (what `workbench batch PROMPT_SET` needs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import resources_dir
+from .model import PromptSet
+from .problems import PromptSetProblem
+from .toml_file import load_prompt_set
+
+SUFFIX = ".toml"
+
+
+def prompt_sets_dir() -> Path:
+    """`prompts/` beside `resources/`: the checkout's root, or the PyInstaller
+    bundle's folder (build.spec must ship `prompts/` next to `resources/`)."""
+    return resources_dir().parent / "prompts"
+
+
+def available_prompt_sets() -> list[str]:
+    """Names of the shipped sets (file names without .toml), sorted."""
+    folder = prompt_sets_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob(f"*{SUFFIX}"))
+
+
+def find_prompt_set(name_or_path: str | Path) -> PromptSet:
+    """A shipped set by name ("prc-sensitive") or any set file by path."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return load_prompt_set(path)
+    shipped = prompt_sets_dir() / f"{name_or_path}{SUFFIX}"
+    if shipped.is_file():
+        return load_prompt_set(shipped)
+    names = ", ".join(available_prompt_sets()) or "none found in " + str(prompt_sets_dir())
+    raise PromptSetProblem(f"No prompt set named or at {str(name_or_path)!r}. Shipped sets: {names}.")

@@ -1,0 +1,189 @@
+"""Importing a user's own prompts from a CSV, TSV or JSON Lines table.
+
+Researchers keep questions in spreadsheets with their own column names, so the
+import takes a mapping from our fields to their columns, plus defaults for
+fields the table lacks (every row "zh", topic "housing"). Translations come
+either from a `translation_of` column naming another row's id or from a
+`pair` column: rows with the same pair value are the same question in two
+languages. The result is validated by the same rules as a hand-written set,
+with problems pointing at the row's line, and can be saved as TOML.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..analysis.language_use import text_language
+from .model import PromptSet, Source
+from .problems import PromptSetProblem
+from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
+
+TABLE_FIELDS = (*PROMPT_FIELDS, "pair")
+_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+_JSON_LINES = (".jsonl", ".ndjson")
+
+
+def import_table(
+    path: Path,
+    mapping: Mapping[str, str],
+    *,
+    title: str,
+    set_id: str | None = None,
+    description: str = "",
+    licence: str = "",
+    sources: Sequence[Source] = (),
+    defaults: Mapping[str, str] | None = None,
+) -> PromptSet:
+    """A validated PromptSet from a table.
+
+    `mapping` maps our field names (id, text, language, topic, kind,
+    translation_of, pair, notes, source) to the table's column names; `text`
+    is required. `defaults` gives a value for a field that has no column, or
+    whose cell is empty. A prompt with no language from either is given the
+    language its text is clearly in (and a problem when it is clearly in none). Without an id column, ids are "row-N"
+    (N the line of the row). `set_id` defaults to the title made into an id.
+    """
+    file = str(path)
+    defaults = dict(defaults or {})
+    for name in (*mapping, *defaults):
+        if name not in TABLE_FIELDS:
+            raise PromptSetProblem(f"Unknown field {name!r} in the column mapping or defaults (known: {', '.join(TABLE_FIELDS)}).")
+    if "text" not in mapping:
+        raise PromptSetProblem("The column mapping must say which column holds the prompt text ('text').")
+    if "pair" in mapping and "translation_of" in mapping:
+        raise PromptSetProblem("Map either 'pair' or 'translation_of', not both: they are two ways of naming translations.")
+    rows = _read_rows(path)
+    columns = set().union(*(row.keys() for _, row in rows)) if rows else set()
+    missing = [column for column in mapping.values() if column not in columns]
+    if missing:
+        have = ", ".join(sorted(columns)) or "none"
+        raise PromptSetProblem(f"{file}: no column {', '.join(repr(m) for m in missing)} (columns in the file: {have}).")
+
+    lines = [line for line, _ in rows]
+    log = ProblemLog(file, lambda index, _field: lines[index] if index < len(lines) else None)
+    records: list[dict[str, str]] = []
+    for index, (line, row) in enumerate(rows):
+        record = {}
+        for name in TABLE_FIELDS:
+            cell = row.get(mapping[name], "") if name in mapping else ""
+            value = cell.strip() if name != "text" else cell
+            record[name] = value if value.strip() else defaults.get(name, "")
+        if not any(row.get(column, "").strip() for column in mapping.values()):
+            log.add(line, "empty row: none of the mapped columns has a value")
+        elif not record["text"].strip():
+            log.add(line, f"no text in column {mapping['text']!r}")
+        if not record["id"]:
+            record["id"] = f"row-{line}"
+        if not record["language"]:
+            record["language"] = text_language(record["text"]) or ""
+        records.append(record)
+    _link_pairs(records, lines, log)
+
+    prompts = []
+    for index, record in enumerate(records):
+        if not record["text"].strip():
+            continue
+        fields = {name: record[name] for name in PROMPT_FIELDS if record[name] or name in ("id", "text")}
+        missing = [name for name in ("topic", "kind", "language") if name not in fields]
+        for name in missing:
+            hint = " (its text is not clearly English or Chinese)" if name == "language" else ""
+            log.prompt(index, record["id"], None, f"no {name}{hint}: map a {name} column or give a default")
+        prompt = None if missing else prompt_from_fields(index, fields, log)
+        if prompt is not None:
+            prompts.append((index, prompt))
+    check_set(prompts, log)
+    identifier = set_id or _slug(title)
+    why = check_id(identifier) if identifier else "the title gives no usable id; pass set_id"
+    if why:
+        log.add(None, f"set id: {why}")
+    if log.problems:
+        raise PromptSetProblem.listing(file, log.problems)
+    return PromptSet(identifier, title, description, licence, tuple(sources), tuple(p for _, p in prompts))
+
+
+def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) for every row of the table; blank lines are skipped."""
+    file = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in _DELIMITERS and suffix not in _JSON_LINES:
+        raise PromptSetProblem(f"{file}: can't tell the table format from the name; use .csv, .tsv, .jsonl or .ndjson.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PromptSetProblem(f"Can't read {file}: {exc.strerror or exc}.") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PromptSetProblem(
+            f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the table as UTF-8 "
+            "(in Excel: Save As, \"CSV UTF-8\")."
+        ) from exc
+    if suffix in _JSON_LINES:
+        return _json_rows(file, text)
+    return _csv_rows(file, text, _DELIMITERS[suffix])
+
+
+def _csv_rows(file: str, text: str, delimiter: str) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise PromptSetProblem(f"{file}: the table is empty; its first line should name the columns.") from None
+    header = [name.strip() for name in header]
+    rows = []
+    start = reader.line_num + 1
+    try:
+        for cells in reader:
+            if cells:
+                if len(cells) > len(header):
+                    raise PromptSetProblem(f"{file}:{start}: {len(cells)} cells but only {len(header)} column names.")
+                rows.append((start, dict(zip(header, cells))))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise PromptSetProblem(f"{file}:{reader.line_num}: not valid CSV: {exc}.") from exc
+    return rows
+
+
+def _json_rows(file: str, text: str) -> list[tuple[int, dict[str, str]]]:
+    rows = []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PromptSetProblem(f"{file}:{line}: not valid JSON: {exc.msg}.") from exc
+        if not isinstance(row, dict):
+            raise PromptSetProblem(f"{file}:{line}: each line must be a JSON object, not {type(row).__name__}.")
+        cells = {}
+        for key, value in row.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
+                raise PromptSetProblem(f"{file}:{line}: field {key!r} must be text or a number.")
+            cells[key] = "" if value is None else str(value)
+        rows.append((line, cells))
+    return rows
+
+
+def _link_pairs(records: list[dict[str, str]], lines: list[int], log: ProblemLog) -> None:
+    """Rows sharing a `pair` value become each other's translation."""
+    groups: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        if record["pair"]:
+            groups.setdefault(record["pair"], []).append(index)
+    for pair, members in groups.items():
+        if len(members) != 2:
+            where = ", ".join(str(lines[i]) for i in members)
+            log.add(lines[members[0]], f"pair {pair!r} has {len(members)} rows (lines {where}); a pair is one prompt and its translation")
+            continue
+        first, second = (records[i] for i in members)
+        first["translation_of"], second["translation_of"] = second["id"], first["id"]
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
