@@ -11,6 +11,7 @@ survive. Qt-free, so the window, exports and notes all share one renderer.
 from __future__ import annotations
 
 import re
+import threading
 import xml.etree.ElementTree as etree
 from urllib.parse import urlsplit
 
@@ -73,14 +74,25 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One converter per thread, reset between texts: building one costs more
+    than converting a typical answer, and exports convert thousands."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(
+            extensions=[_NoRawHtml(), "fenced_code", "tables", "sane_lists", "nl2br"],
+            output_format="html",
+        )
+    return converter.reset()
+
+
 def markdown_to_html(text: str) -> str:
     """Safe HTML for `text` as Markdown; raw HTML in `text` appears as text."""
     cleaned = _CONTROL.sub(REPLACEMENT, text)
-    converter = markdown.Markdown(
-        extensions=[_NoRawHtml(), "fenced_code", "tables", "sane_lists", "nl2br"],
-        output_format="html",
-    )
-    html = converter.convert(cleaned)
+    html = _converter().convert(cleaned)
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

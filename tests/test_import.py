@@ -1,0 +1,151 @@
+"""Import: round trip, idempotence, side-by-side annotators, refusal of bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from export_fixtures import build
+from workbench.cli.main import main
+from workbench.core.export import ImportProblem, Selection, collect, import_jsonl, render, write
+from workbench.core.notebook import open_notebook
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> Path:
+    notebook = build(tmp_path / "source.sqlite")
+    write(collect(notebook, Selection(everything=True)), "jsonl", tmp_path / "export.jsonl")
+    notebook.close()
+    return tmp_path / "export.jsonl"
+
+
+def _body(text: str) -> list[str]:
+    """The file without its header, whose export time differs; the header's other facts are compared too."""
+    header, *rest = text.splitlines()
+    facts = json.loads(header)
+    facts.pop("exported_at")
+    return [json.dumps(facts)] + rest
+
+
+def _snapshot(path: Path) -> str:
+    """Every row of every table, to show a notebook did not change at all."""
+    notebook = open_notebook(path)
+    try:
+        with notebook._reading() as db:
+            tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table' and name not like '%fts%' order by name")]
+            dump = {t: [list(row) for row in db.execute(f"select * from [{t}] order by rowid")] for t in tables}
+    finally:
+        notebook.close()
+    return hashlib.sha256(json.dumps(dump, default=str).encode()).hexdigest()
+
+
+def test_round_trip_is_identical_and_a_second_import_changes_nothing(exported: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "target.sqlite")
+    result = import_jsonl(target, exported)
+    assert result.added["runs"] == 3 and result.added["responses"] == 6 and not result.kept
+    again = render(collect(target, Selection(everything=True)), "jsonl")
+    assert _body(again) == _body(exported.read_text(encoding="utf-8"))
+    target.close()
+    before = _snapshot(tmp_path / "target.sqlite")
+    target = open_notebook(tmp_path / "target.sqlite")
+    second = import_jsonl(target, exported)
+    target.close()
+    assert not second.changed and "nothing new" in second.summary()
+    assert _snapshot(tmp_path / "target.sqlite") == before
+    # The imported search index works for the imported text.
+    target = open_notebook(tmp_path / "target.sqlite")
+    assert target.search("天安门")
+    target.close()
+
+
+def test_annotators_are_kept_side_by_side_and_yours_is_never_overwritten(exported: Path, tmp_path: Path) -> None:
+    mine = open_notebook(tmp_path / "mine.sqlite")
+    import_jsonl(mine, exported)
+    response_id = mine.run(1)["responses"][0]["id"]
+    mine.annotations.set_response_note(response_id, "My own reading.", annotator="ana")  # differs from the file's
+    mine.annotations.add_label(response_id, "evasive", annotator="cy")
+    result = import_jsonl(mine, exported)
+    assert not result.changed and any("ana's note" in k for k in result.kept)
+    notes = {n.annotator: n.body for n in mine.annotations.for_run(1).responses[response_id].notes}
+    assert notes["ana"] == "My own reading." and notes["bo"] == "Bo's view: **fabricated**."
+    labels = {(l.label, l.annotator) for l in mine.annotations.for_run(1).responses[response_id].labels}
+    assert {("factual_error", "ana"), ("factual_error", "bo"), ("evasive", "cy")} <= labels
+    mine.close()
+
+
+def _refused(tmp_path: Path, content: bytes, match: str) -> None:
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    path = folder / "notebook.sqlite"
+    notebook = build(path)
+    notebook.close()
+    before = _snapshot(path)
+    bad = folder / "bad.jsonl"
+    bad.write_bytes(content)
+    notebook = open_notebook(path)
+    with pytest.raises(ImportProblem, match=match):
+        import_jsonl(notebook, bad)
+    notebook.close()
+    assert _snapshot(path) == before
+
+
+def test_a_truncated_file_is_refused(exported: Path, tmp_path: Path) -> None:
+    data = exported.read_bytes()
+    _refused(tmp_path, data[: len(data) // 2], "truncated")
+    lines = data.splitlines(keepends=True)
+    _refused(tmp_path, b"".join(lines[:-1]), "truncated")  # whole lines, only the end line missing
+
+
+def test_a_newer_version_is_refused(exported: Path, tmp_path: Path) -> None:
+    header, rest = exported.read_bytes().split(b"\n", 1)
+    newer = json.loads(header) | {"version": 2}
+    _refused(tmp_path, json.dumps(newer).encode() + b"\n" + rest, "newer workbench")
+
+
+@pytest.mark.parametrize("content", [b"", b"id,text\n1,hello\n", b'{"format": "something-else", "version": 1}\n', b"\x00\xff\xfe garbage", b"[1, 2, 3]\n"])
+def test_a_foreign_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    _refused(tmp_path, content, "not a Model Values Workbench export")
+
+
+def test_a_hostile_or_inconsistent_file_is_refused_as_a_whole(exported: Path, tmp_path: Path) -> None:
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    # A good file but for its last record: a response label pointing at a response not in the file.
+    records = [json.loads(line) for line in lines[1:-1]]
+    records.append({"type": "response_label", "response": "f" * 32, "label": "evasive", "annotator": "x", "created_at": "t", "updated_at": "t"})
+    body = "\n".join([lines[0], *(json.dumps(r) for r in records), json.dumps({"type": "end", "records": len(records)})]) + "\n"
+    _refused(tmp_path, body.encode(), "line .*response is not earlier")
+    # A huge integer, a NaN, a span past the end of its text, a label name that is SQL.
+    for mutate, match in (
+        (lambda r: r.update(seed=2**80) if r["type"] == "response" else None, "whole number"),
+        (lambda r: r.update(ttft_s="NaN") if r["type"] == "response" else None, "number"),
+        (lambda r: r.update(end=10**6) if r["type"] == "span" else None, "outside"),
+        (lambda r: r.update(name="x'; drop table runs; --") if r["type"] == "label" else None, "label name"),
+    ):
+        changed = [dict(r) for r in records[:-1]]
+        for record in changed:
+            mutate(record)
+        body = "\n".join([lines[0], *(json.dumps(r) for r in changed), json.dumps({"type": "end", "records": len(changed)})]) + "\n"
+        _refused(tmp_path, body.encode(), match)
+
+
+def test_hostile_text_is_stored_as_text_and_exports_inert_again(exported: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "t.sqlite")
+    import_jsonl(target, exported)
+    html = render(collect(target, Selection(everything=True)), "html")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)" in html
+    target.close()
+
+
+def test_cli_import(exported: Path, tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "cli.sqlite")
+    assert main(["import", str(exported), "--db", db]) == 0
+    assert "runs: 3" in capsys.readouterr().out
+    assert main(["--db", db, "import", str(exported)]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    (tmp_path / "cut.jsonl").write_bytes(exported.read_bytes()[:100])
+    assert main(["import", str(tmp_path / "cut.jsonl"), "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not imported" in err

@@ -1,0 +1,57 @@
+"""CSV: one row per answer, for pandas, R or a spreadsheet.
+
+Text cells that a spreadsheet would run as a formula (starting with =, +,
+-, @, tab or carriage return) get a leading single quote (`text.csv_cell`);
+numbers are written as numbers. Multi-valued cells (labels, flags, ratings)
+are joined with "; ". UTF-8 with a byte-order mark, so Excel reads Chinese.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from .collect import ExportData
+from .text import csv_cell
+
+COLUMNS = (
+    "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "model", "model_sha256",
+    "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
+    "labels", "label_annotations", "flags", "rating", "prompt_tokens", "completion_tokens", "ttft_s",
+    "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "text", "reasoning",
+)  # fmt: skip
+
+
+def rows(data: ExportData) -> Iterator[list[Any]]:
+    models = {m["sha256"]: m for m in data.models}
+    for run in data.runs:
+        rating = "; ".join(f"{a['annotator']}: {a['divergence']}" for a in run["assessments"] if a["divergence"])
+        for r in run["responses"]:
+            model = models.get(r["model_sha256"] or "", {})
+            yield [
+                run["id"], run["uid"], r["id"], r["uid"], run["created_at"], r["position"], r["model_name"], r["model_sha256"],
+                model.get("maker"), r["origin_country"] or model.get("origin_country"), model.get("quantization"),
+                run["prompt"], run["system_prompt"], run["language"], r["status"], r["finish_reason"],
+                "; ".join(sorted({l["label"] for l in r["labels"]})),
+                "; ".join(f"{l['annotator']}: {l['label']}" for l in r["labels"]),
+                "; ".join(sorted({f["name"] for f in r["flags"]})),
+                rating, r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
+                r["load_s"], r["seed"], r["sampler"].get("temperature"), r["text"], r["reasoning"],
+            ]  # fmt: skip
+
+
+def chunks(data: ExportData, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The file as text pieces (the first starts with a BOM), each `rows_per_chunk` rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(COLUMNS)
+    for count, row in enumerate(rows(data), start=1):
+        writer.writerow([csv_cell(value) for value in row])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,170 @@
+"""The HTML report: one self-contained file that loads nothing and runs nothing.
+
+- A Content-Security-Policy meta forbids scripts, remote loads, forms and
+  base changes; styles are inline; there are no images at all.
+- Answers and notes (Markdown) go through `core.rendering.markdown_to_html`
+  (raw HTML shown as text, nh3 allow-list, images turned into links, only
+  http(s) links); every other string (prompts, names, label titles,
+  metadata) is escaped with `html.escape`. Invisible controls are written
+  out first (`text.visible_controls`), and each untrusted block has
+  `dir="auto"`, so right-to-left text can't reorder the report around it.
+- The same writer, with `for_qt=True`, makes the markup Qt's QTextDocument
+  lays out for the PDF (it knows no `<mark>` and few CSS properties).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+from ..rendering import markdown_to_html
+from . import report
+from .collect import ExportData
+from .text import visible_controls
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+# Side by side when a run has at most this many answers.
+SIDE_BY_SIDE_MODELS = 3
+
+STYLE = """
+body { font-family: system-ui, "Noto Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #1a1a1a; }
+h1, h2, h3 { line-height: 1.2; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+td, th { border: 1px solid #ccc; padding: 0.4em 0.6em; vertical-align: top; text-align: left; }
+.answer, .prompt, .note, td, li { overflow-wrap: anywhere; word-break: break-word; }
+.prompt { white-space: pre-wrap; background: #f4f4f4; padding: 0.6em; border-radius: 4px; }
+.meta { color: #555; font-size: 0.9em; }
+.label { display: inline-block; border-radius: 3px; padding: 0 0.4em; margin: 0 0.2em 0.2em 0; color: #fff; font-size: 0.85em; }
+.flag { display: inline-block; border: 1px dashed #888; border-radius: 3px; padding: 0 0.4em; margin-right: 0.2em; font-size: 0.85em; }
+mark { background: #fff3a0; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.run { border-top: 2px solid #333; margin-top: 2em; }
+"""
+
+
+def esc(text: Any) -> str:
+    """Plain untrusted text as HTML."""
+    return html.escape(visible_controls(str(text)), quote=True)
+
+
+def md(text: str) -> str:
+    """Untrusted Markdown (answers, notes) as sanitised HTML."""
+    return markdown_to_html(visible_controls(text))
+
+
+def document(data: ExportData, *, for_qt: bool = False) -> str:
+    return "".join(parts(data, for_qt=for_qt))
+
+
+def parts(data: ExportData, *, for_qt: bool = False) -> Iterator[str]:
+    models = {m["sha256"]: m for m in data.models}
+    labels = {label["name"]: label for label in data.labels}
+    yield (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{esc(report.TITLE)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{esc(report.TITLE)}</h1>\n"
+    )
+    yield '<h2>Provenance</h2>\n<table class="provenance">\n'
+    for what, value in report.provenance_rows(data):
+        yield f'<tr><th style="width: 12em">{esc(what)}</th><td dir="auto">{esc(value)}</td></tr>\n'
+    yield "</table>\n"
+    for run in data.runs:
+        yield from _run(run, models, labels, for_qt)
+    yield from _agreement(data)
+    yield "<h2>Labels</h2>\n<ul>\n"
+    for label in data.labels:
+        yield f"<li>{_label(label['name'], labels)} <code>{esc(label['name'])}</code>: {esc(label['definition'])}</li>\n"
+    yield "</ul>\n</body>\n</html>\n"
+
+
+def _label(name: str, labels: dict[str, dict[str, Any]]) -> str:
+    label = labels.get(name, {"title": name, "colour": "#555555"})
+    # The colour is only used when it is #rrggbb: it comes from a file too.
+    colour = label["colour"] if _is_colour(label["colour"]) else "#555555"
+    return f'<span class="label" style="background-color: {colour}; color: #ffffff">{esc(label["title"])}</span>'
+
+
+def _is_colour(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 7 and value[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+
+
+def _mark(text: str, for_qt: bool) -> str:
+    if for_qt:
+        return f'<span style="background-color: #fff3a0">{esc(text)}</span>'
+    return f"<mark>{esc(text)}</mark>"
+
+
+def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], for_qt: bool) -> Iterator[str]:
+    yield f'<section class="run">\n<h2>Run {run["id"]}</h2>\n'
+    yield f'<p class="meta">{esc(run["created_at"])} · {esc(run["language"] or "language unclear")} · {esc(run["schedule"] or "")}</p>\n'
+    if run["system_prompt"]:
+        yield f'<p><strong>System prompt</strong></p>\n<div class="prompt" dir="auto">{esc(run["system_prompt"])}</div>\n'
+    yield f'<p><strong>Prompt</strong></p>\n<div class="prompt" dir="auto">{esc(run["prompt"])}</div>\n'
+    responses = run["responses"]
+    if 1 < len(responses) <= SIDE_BY_SIDE_MODELS:
+        width = 100 // len(responses)
+        yield "<table>\n<tr>" + "".join(f'<th style="width: {width}%" dir="auto">{esc(report.model_heading(r, models))}</th>' for r in responses) + "</tr>\n<tr>"
+        for response in responses:
+            yield f'<td style="width: {width}%">' + "".join(_response(response, labels, for_qt, heading=None)) + "</td>"
+        yield "</tr>\n</table>\n"
+    else:
+        for response in responses:
+            yield from _response(response, labels, for_qt, heading=report.model_heading(response, models))
+    if run["assessments"] or run["notes"] or run["flags"]:
+        yield "<ul>\n"
+        for assessment in run["assessments"]:
+            summary = f": {esc(assessment['summary'])}" if assessment["summary"] else ""
+            yield f"<li><strong>Divergence ({esc(assessment['annotator'])}):</strong> {esc(assessment['divergence'] or 'not rated')}{summary}</li>\n"
+        for note in run["notes"]:
+            yield f'<li><strong>Note on the run by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
+        for flag in run["flags"]:
+            yield f'<li><strong>Flag on the run (automatic):</strong> <span class="flag">{esc(flag["name"])}</span> {esc(flag["detector"])}</li>\n'
+        yield "</ul>\n"
+    yield "</section>\n"
+
+
+def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, heading: str | None) -> Iterator[str]:
+    if heading is not None:
+        yield f'<h3 dir="auto">{esc(heading)}</h3>\n'
+    if response["labels"] or response["flags"]:
+        yield "<p>" + "".join(f'{_label(l["label"], labels)}<span class="meta">{esc(l["annotator"])}</span> ' for l in response["labels"])
+        yield "".join(f'<span class="flag" title="{esc(f["detector"])}">{esc(f["name"])}</span> ' for f in response["flags"]) + "</p>\n"
+    answer = md(response["text"]) if response["text"].strip() else "<p><em>(no answer)</em></p>"
+    yield f'<div class="answer" dir="auto">{answer}</div>\n'
+    if response["reasoning"].strip():
+        yield f'<details><summary>Reasoning</summary><div class="answer" dir="auto">{md(response["reasoning"])}</div></details>\n'
+    yield f'<p class="meta">{esc(report.status_summary(response))} · {esc(report.sampler_summary(response))}'
+    if report.timing_summary(response):
+        yield f" · {esc(report.timing_summary(response))}"
+    yield "</p>\n"
+    if response["spans"] or response["notes"]:
+        yield "<ul>\n"
+        for span in response["spans"]:
+            before, quote, after = report.span_context(response, span)
+            span_labels = "".join(_label(l["label"], labels) for l in span["labels"])
+            note = f'<div class="note" dir="auto">{md(span["note"])}</div>' if span["note"] else ""
+            yield (
+                f'<li><span class="meta">Highlight by {esc(span["annotator"])} ({esc(span["field"])} {span["start"]}–{span["end"]})</span> {span_labels}'
+                f'<div dir="auto">{esc(before)}{_mark(quote, for_qt)}{esc(after)}</div>{note}</li>\n'
+            )
+        for note in response["notes"]:
+            yield f'<li><strong>Note by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
+        yield "</ul>\n"
+
+
+def _agreement(data: ExportData) -> Iterator[str]:
+    agreements = report.agreements(data)
+    if not agreements:
+        return
+    titles = report.label_titles(data)
+    yield "<h2>Agreement between annotators</h2>\n<p>Cohen's kappa per label, over the answers both annotators labelled.</p>\n"
+    yield "<table>\n<tr><th>Label</th><th>Annotators</th><th>Answers</th><th>Agreement</th><th>Kappa</th></tr>\n"
+    for a in agreements:
+        yield (
+            f"<tr><td>{esc(titles.get(a.label, a.label))}</td><td>{esc(a.annotator_a)} &amp; {esc(a.annotator_b)}</td>"
+            f"<td>{a.responses}</td><td>{a.observed:.0%}</td><td>{report.format_kappa(a.kappa)}</td></tr>\n"
+        )
+    yield "</table>\n"

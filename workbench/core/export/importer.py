@@ -1,0 +1,521 @@
+"""Importing a JSON Lines export: a colleague's evidence lands beside your own.
+
+The whole file is read and checked before anything is written: it must be
+ours (the header's `format`), of a version this workbench reads, complete
+(the `end` line counts the records) and consistent (every record refers to
+something earlier in the file or already in the notebook). A file that
+fails any check is refused with the first problem and its line number, and
+the notebook is not touched. The writing is then one transaction: it all
+lands or none of it does.
+
+Merging never overwrites: every record has a stable key (uid for runs,
+responses, highlights and sessions; the notebook's own unique keys for the
+rest, e.g. response + label + annotator), and a record whose key is already
+in the notebook is left as the notebook has it. Where the two differ (your
+note and the file's note by the same annotator on the same answer), yours is
+kept and the result says so. So a second import of the same file changes
+nothing, and several annotators' work sits side by side.
+
+Imported text stays untrusted: it is stored as text, and every view and
+export escapes it (core.rendering, export.text). Importing is not undoable
+from the window's undo history; it adds rows only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable
+
+from ..errors import EnvironmentProblem
+from ..notebook.annotations import DIVERGENCE, FIELDS
+from ..notebook.database import utc_now
+from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
+from .collect import FORMAT_NAME, FORMAT_VERSION
+
+if TYPE_CHECKING:
+    from ..notebook.database import Notebook
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a real answer is far smaller
+UID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+INT64 = (-(2**63), 2**63 - 1)
+IMPORTED_BY = "import"  # the annotator of a label a file defines without one
+
+
+class ImportProblem(EnvironmentProblem):
+    """The file was refused; the notebook is as it was."""
+
+
+@dataclass
+class ImportResult:
+    added: Counter[str] = field(default_factory=Counter)  # records written, by type
+    present: Counter[str] = field(default_factory=Counter)  # already in the notebook, left alone
+    kept: list[str] = field(default_factory=list)  # where the notebook's version differs and was kept
+
+    @property
+    def changed(self) -> bool:
+        return sum(self.added.values()) > 0
+
+    def summary(self) -> str:
+        added = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in sorted(self.added.items())) or "nothing new"
+        text = f"Imported {added}; {sum(self.present.values())} record(s) were already in the notebook."
+        if self.kept:
+            text += f" Kept your version where the file differs ({len(self.kept)}): " + "; ".join(self.kept[:5]) + ("…" if len(self.kept) > 5 else "")
+        return text
+
+
+# --- checking the file ----------------------------------------------------------
+
+
+class _Bad(ValueError):
+    """One record is wrong; becomes an ImportProblem naming the line."""
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _maybe(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not INT64[0] <= value <= INT64[1]:
+        raise _Bad(f"expected a whole number, got {value!r:.40}")
+    return value
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad(f"expected a number, got {value!r:.40}")
+    return _integer(value) if isinstance(value, int) else value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(f"expected true or false, got {value!r:.40}")
+    return value
+
+
+def _pattern(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise _Bad(f"not a valid {what}: {value!r:.80}")
+        return value
+
+    return check
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise _Bad(f"{value!r:.40} is not one of {', '.join(map(repr, choices))}")
+        return value
+
+    return check
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Bad(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Bad(f"expected a JSON array, got {type(value).__name__}")
+    return value
+
+
+def _any(value: Any) -> Any:
+    return value
+
+
+S, OS, I, OI, ON = _string, _maybe(_string), _integer, _maybe(_integer), _maybe(_number)
+uid, ouid = _pattern(UID, "uid"), _maybe(_pattern(UID, "uid"))
+AUDIT = {"annotator": S, "created_at": S, "updated_at": S}
+
+# Every field a record must have, with its check. Keys a record has beyond
+# these are ignored: a later version-1 writer may add fields.
+SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "model": {
+        "sha256": _pattern(SHA256, "SHA-256"), "catalog_id": OS, "name": S, "file_name": S, "file_size": OI,
+        "architecture": OS, "parameters": OI, "quantization": OS, "context_length": OI, "maker": OS,
+        "origin_country": OS, "base_maker": OS, "base_country": OS, "origin_source": OS, "license": OS,
+        "chat_template_sha256": OS, "metadata": _object, "first_seen": OS, "last_seen": OS,
+    },
+    "label": {"name": _pattern(NAME_PATTERN, "label name"), "title": S, "definition": S, "colour": _pattern(COLOUR_PATTERN, "colour"), "builtin": _flag},
+    "session": {"uid": uid, "name": S, "archived_at": OS, **AUDIT},
+    "run": {
+        "uid": uid, "created_at": S, "prompt": S, "system_prompt": OS, "language": OS, "settings": _object,
+        "schedule": OS, "app_version": OS,
+    },
+    "session_run": {"run": uid, "session": uid, **AUDIT},
+    "response": {
+        "uid": uid, "run": uid, "position": I, "model_sha256": _maybe(_pattern(SHA256, "SHA-256")), "model_name": S,
+        "origin_country": OS, "status": S, "text": S, "reasoning": S, "finish_reason": OS, "error": OS,
+        "prompt_tokens": OI, "completion_tokens": OI, "ttft_s": ON, "tokens_per_s": ON, "duration_s": ON,
+        "load_s": ON, "seed": OI, "sampler": _object, "llama_cpp_version": OS, "chat_template": OS,
+        "template_sha256": OS, "timeline": _array, "started_at": OS, "finished_at": OS,
+    },
+    "response_label": {"response": uid, "label": _pattern(NAME_PATTERN, "label name"), **AUDIT},
+    "span": {
+        "uid": uid, "response": uid, "field": _one_of(FIELDS), "start": I, "end": I, "quote": S, "note": S,
+        "labels": _array, **AUDIT,
+    },
+    "note": {"run": uid, "response": ouid, "body": S, **AUDIT},
+    "run_annotation": {"run": uid, "divergence": _one_of((None, *DIVERGENCE)), "summary": S, **AUDIT},
+    "flag": {"run": uid, "response": ouid, "name": S, "source": S, "detector": S, "evidence": _any, "created_at": S, "updated_at": S},
+    "run_link": {"kind": S, "run_a": uid, "run_b": uid, "note": S, **AUDIT},
+}  # fmt: skip
+SPAN_LABEL = {"label": _pattern(NAME_PATTERN, "label name"), **AUDIT}
+# Fields a record may leave out: a built-in label's audit (see collect._label_record).
+OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT}
+
+
+def _check_fields(record: dict[str, Any], schema: dict[str, Callable[[Any], Any]], optional: dict[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
+    checked = {}
+    for key, check in (schema | (optional or {})).items():
+        if key not in record:
+            if optional and key in optional:
+                continue
+            raise _Bad(f"missing {key!r}")
+        try:
+            checked[key] = check(record[key])
+        except _Bad as exc:
+            raise _Bad(f"{key!r}: {exc}") from None
+    return checked
+
+
+def _reject_constant(name: str) -> None:
+    raise _Bad(f"{name} is not a number JSON allows")
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise _Bad(f"not UTF-8 text (byte {exc.start + 1})") from None
+    except json.JSONDecodeError as exc:
+        raise _Bad(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise _Bad("nested too deeply") from None
+
+
+@dataclass
+class _File:
+    """The checked contents, in file order, with each record's line number."""
+
+    header: dict[str, Any]
+    records: list[tuple[int, str, dict[str, Any]]]
+
+
+def read_file(path: Path) -> _File:
+    """Read and check the whole file; ImportProblem at the first problem."""
+    try:
+        with open(path, "rb") as stream:
+            return _read(stream, path)
+    except OSError as exc:
+        raise ImportProblem(f"Can't read {path}: {exc.strerror or exc}.") from exc
+
+
+def _refuse(path: Path, problem: str) -> ImportProblem:
+    return ImportProblem(f"{path.name} was not imported: {problem} Nothing in the notebook was changed.")
+
+
+def _read(stream: BinaryIO, path: Path) -> _File:
+    first = stream.readline(MAX_LINE_BYTES + 1)
+    try:
+        header = _object(_parse(first))
+    except _Bad:
+        header = {}
+    if header.get("format") != FORMAT_NAME:
+        raise _refuse(path, "it is not a Model Values Workbench export (its first line is not the export header).")
+    version = header.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _refuse(path, f"its format version {version!r:.20} is not one this workbench knows.")
+    if version > FORMAT_VERSION:
+        raise _refuse(
+            path, f"it was written by a newer workbench (export format version {version}; this one reads up to {FORMAT_VERSION}). Update the workbench to import it."
+        )
+    records: list[tuple[int, str, dict[str, Any]]] = []
+    end: dict[str, Any] | None = None
+    number = 1
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            break
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise _refuse(path, f"line {number} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB.")
+        if not raw.strip():
+            continue
+        if end is not None:
+            raise _refuse(path, f"line {number} comes after the end line; the file was altered.")
+        try:
+            record = _object(_parse(raw))
+            kind = record.get("type")
+            if kind == "end":
+                end = record
+                continue
+            if kind not in SCHEMA:
+                raise _Bad(f"unknown record type {kind!r:.40}")
+            checked = _check_fields(record, SCHEMA[kind], OPTIONAL.get(kind))
+            if kind == "span":
+                checked["labels"] = [_check_fields(_object(item), SPAN_LABEL) for item in checked["labels"]]
+        except _Bad as exc:
+            if not raw.endswith(b"\n"):
+                raise _refuse(path, f"it is truncated (line {number} is cut off).") from None
+            raise _refuse(path, f"line {number}: {exc}.") from None
+        records.append((number, kind, checked))
+    if end is None:
+        raise _refuse(path, "it is truncated (the end line is missing).")
+    if end.get("records") != len(records):
+        raise _refuse(path, f"it should hold {end.get('records')!r:.20} records but holds {len(records)}; it was cut or altered.")
+    _check_references(path, records)
+    return _File(header, records)
+
+
+def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """Every uid is defined once, and everything a record points to comes before it."""
+    runs: set[str] = set()
+    responses: dict[str, dict[str, Any]] = {}
+    sessions: set[str] = set()
+    spans: set[str] = set()
+    for number, kind, record in records:
+        problem = None
+        if kind == "run":
+            problem = "a second run with the same uid" if record["uid"] in runs else None
+            runs.add(record["uid"])
+        elif kind == "session":
+            problem = "a second session with the same uid" if record["uid"] in sessions else None
+            sessions.add(record["uid"])
+        elif kind == "response":
+            if record["uid"] in responses:
+                problem = "a second response with the same uid"
+            elif record["run"] not in runs:
+                problem = "its run is not earlier in the file"
+            responses[record["uid"]] = record
+        elif kind == "session_run":
+            problem = None if record["run"] in runs and record["session"] in sessions else "its run or session is not earlier in the file"
+        elif kind in ("response_label", "span"):
+            problem = None if record["response"] in responses else "its response is not earlier in the file"
+            if kind == "span" and problem is None:
+                text = responses[record["response"]][record["field"]]
+                if record["uid"] in spans:
+                    problem = "a second highlight with the same uid"
+                elif not 0 <= record["start"] < record["end"] <= len(text):
+                    problem = f"highlight offsets {record['start']}:{record['end']} are outside the {len(text)} characters of its text"
+                spans.add(record["uid"])
+        elif kind in ("note", "flag", "run_annotation"):
+            if record["run"] not in runs:
+                problem = "its run is not earlier in the file"
+            elif record.get("response") is not None and responses.get(record["response"], {}).get("run") != record["run"]:
+                problem = "its response is not an earlier response of its run"
+        elif kind == "run_link":
+            if record["run_a"] not in runs or record["run_b"] not in runs or record["run_a"] == record["run_b"]:
+                problem = "it must link two different runs from earlier in the file"
+        if problem:
+            raise _refuse(path, f"line {number}: {problem}.")
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
+    """Merge the export at `path` into `notebook` (see the module docstring)."""
+    path = Path(path).expanduser()
+    contents = read_file(path)
+    result = ImportResult()
+    with notebook._writing() as db:
+        _Writer(db.conn, path, result).write(contents.records)
+    return result
+
+
+class _Writer:
+    def __init__(self, conn: Any, path: Path, result: ImportResult) -> None:
+        self.conn = conn
+        self.path = path
+        self.result = result
+        self.runs: dict[str, int] = {}
+        self.responses: dict[str, int] = {}
+        self.sessions: dict[str, int] = {}
+        self.labels = {row[0] for row in conn.execute("select name from labels")}
+        self.models = {row[0] for row in conn.execute("select sha256 from models")}
+
+    def write(self, records: list[tuple[int, str, dict[str, Any]]]) -> None:
+        for number, kind, record in records:
+            try:
+                getattr(self, f"_{kind}")(record)
+            except _Bad as exc:
+                raise _refuse(self.path, f"line {number}: {exc}.") from None
+
+    def _one(self, sql: str, params: list[Any]) -> Any:
+        return self.conn.execute(sql, params).fetchone()
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(f'"{key}"' for key in row)
+        cursor = self.conn.execute(f"insert into {table} ({columns}) values ({', '.join('?' for _ in row)})", list(row.values()))
+        self.result.added[table] += 1
+        return int(cursor.lastrowid)
+
+    def _present(self, table: str) -> None:
+        self.result.present[table] += 1
+
+    def _model(self, r: dict[str, Any]) -> None:
+        if r["sha256"] in self.models:
+            return self._present("models")
+        row = {k: v for k, v in r.items() if k not in ("file_name", "metadata")}
+        row.update(path=r["file_name"] or r["name"], metadata=json.dumps(r["metadata"], ensure_ascii=False))
+        self._insert("models", row)
+        self.models.add(r["sha256"])
+
+    def _label(self, r: dict[str, Any]) -> None:
+        row = self._one("select definition from labels where name = ?", [r["name"]])
+        if row is not None:
+            if row[0] != r["definition"]:
+                self.result.kept.append(f"label {r['name']!r}: your definition")
+            return self._present("labels")
+        position = self._one("select coalesce(max(position), 0) + 1 from labels", [])[0]
+        now = utc_now()
+        # An imported label is the user's own (builtin = 0), whatever the file says:
+        # a file must not be able to fix a label's definition for this notebook.
+        self._insert(
+            "labels",
+            {
+                "name": r["name"], "title": " ".join(r["title"].split()) or r["name"], "definition": r["definition"].strip(),
+                "colour": r["colour"].lower(), "builtin": 0, "position": position,
+                "annotator": _who(r.get("annotator", IMPORTED_BY)), "created_at": r.get("created_at", now), "updated_at": r.get("updated_at", now),
+            },
+        )  # fmt: skip
+        self.labels.add(r["name"])
+
+    def _session(self, r: dict[str, Any]) -> None:
+        row = self._one("select id from sessions where uid = ?", [r["uid"]])
+        if row is not None:
+            self.sessions[r["uid"]] = row[0]
+            return self._present("sessions")
+        name = " ".join(r["name"].split()) or "Imported"
+        base, n = name, 1
+        while self._one("select 1 from sessions where name = ? collate nocase", [name]) or name.lower() == "unsorted":
+            n += 1
+            name = f"{base} (imported{'' if n == 2 else f' {n - 1}'})"
+        if name != base:
+            self.result.kept.append(f"session {base!r}: yours keeps the name, the file's is {name!r}")
+        self.sessions[r["uid"]] = self._insert("sessions", {**r, "name": name, "annotator": _who(r["annotator"])})
+
+    def _run(self, r: dict[str, Any]) -> None:
+        row = self._one("select id from runs where uid = ?", [r["uid"]])
+        if row is not None:
+            self.runs[r["uid"]] = row[0]
+            return self._present("runs")
+        row = dict(r, settings=json.dumps(r["settings"], ensure_ascii=False))
+        self.runs[r["uid"]] = self._insert("runs", row)
+
+    def _session_run(self, r: dict[str, Any]) -> None:
+        run_id, session_id = self.runs[r["run"]], self.sessions[r["session"]]
+        row = self._one("select session_id from session_runs where run_id = ?", [run_id])
+        if row is not None:
+            if row[0] != session_id:
+                self.result.kept.append(f"run {run_id}: the session you put it in")
+            return self._present("session_runs")
+        self._insert("session_runs", {"run_id": run_id, "session_id": session_id, **_audit(r)})
+
+    def _response(self, r: dict[str, Any]) -> None:
+        run_id = self.runs[r["run"]]
+        row = self._one("select id, run_id from responses where uid = ?", [r["uid"]])
+        if row is not None:
+            if row[1] != run_id:
+                raise _Bad(f"response {r['uid']} belongs to another run in this notebook; the file contradicts it")
+            self.responses[r["uid"]] = row[0]
+            return self._present("responses")
+        if r["model_sha256"] is not None and r["model_sha256"] not in self.models:
+            raise _Bad(f"its model {r['model_sha256'][:12]}… is neither in the file nor in the notebook")
+        row = {k: v for k, v in r.items() if k != "run"}
+        row.update(
+            run_id=run_id,
+            sampler=json.dumps(r["sampler"], ensure_ascii=False),
+            timeline=json.dumps(r["timeline"], ensure_ascii=False),
+        )
+        self.responses[r["uid"]] = self._insert("responses", row)
+
+    def _known_label(self, name: str) -> str:
+        if name not in self.labels:
+            raise _Bad(f"label {name!r} is neither in the file nor in the notebook")
+        return name
+
+    def _response_label(self, r: dict[str, Any]) -> None:
+        response_id, label, annotator = self.responses[r["response"]], self._known_label(r["label"]), _who(r["annotator"])
+        if self._one("select 1 from response_labels where response_id = ? and label = ? and annotator = ?", [response_id, label, annotator]):
+            return self._present("response_labels")
+        self._insert("response_labels", {"response_id": response_id, "label": label, **_audit(r)})
+
+    def _span(self, r: dict[str, Any]) -> None:
+        if self._one("select 1 from spans where uid = ?", [r["uid"]]):
+            return self._present("spans")
+        labels = [self._known_label(item["label"]) for item in r["labels"]]
+        row = {k: v for k, v in r.items() if k not in ("response", "labels")}
+        span_id = self._insert("spans", {**row, "response_id": self.responses[r["response"]], "annotator": _who(r["annotator"])})
+        for label, item in zip(labels, r["labels"]):
+            if not self._one("select 1 from span_labels where span_id = ? and label = ?", [span_id, label]):
+                self._insert("span_labels", {"span_id": span_id, "label": label, **_audit(item)})
+
+    def _note(self, r: dict[str, Any]) -> None:
+        run_id = self.runs[r["run"]]
+        response_id = self.responses[r["response"]] if r["response"] is not None else None
+        annotator = _who(r["annotator"])
+        row = self._one(
+            "select body from notes where run_id = ? and ifnull(response_id, 0) = ifnull(?, 0) and annotator = ?", [run_id, response_id, annotator]
+        )
+        if row is not None:
+            if row[0] != r["body"]:
+                target = f"response {response_id}" if response_id is not None else f"run {run_id}"
+                self.result.kept.append(f"{annotator}'s note on {target}")
+            return self._present("notes")
+        if r["body"].strip():
+            self._insert("notes", {"run_id": run_id, "response_id": response_id, "body": r["body"], **_audit(r)})
+
+    def _run_annotation(self, r: dict[str, Any]) -> None:
+        run_id, annotator = self.runs[r["run"]], _who(r["annotator"])
+        row = self._one("select divergence, summary from run_annotations where run_id = ? and annotator = ?", [run_id, annotator])
+        if row is not None:
+            if tuple(row) != (r["divergence"], r["summary"]):
+                self.result.kept.append(f"{annotator}'s rating of run {run_id}")
+            return self._present("run_annotations")
+        self._insert("run_annotations", {"run_id": run_id, "divergence": r["divergence"], "summary": r["summary"], **_audit(r)})
+
+    def _flag(self, r: dict[str, Any]) -> None:
+        run_id = self.runs[r["run"]]
+        response_id = self.responses[r["response"]] if r["response"] is not None else None
+        evidence = json.dumps(r["evidence"], ensure_ascii=False)
+        if self._one(
+            "select 1 from flags where run_id = ? and ifnull(response_id, 0) = ifnull(?, 0) and name = ? and detector = ? and json(evidence) = json(?)",
+            [run_id, response_id, r["name"], r["detector"], evidence],
+        ):
+            return self._present("flags")
+        row = {k: v for k, v in r.items() if k not in ("run", "response")}
+        self._insert("flags", {**row, "run_id": run_id, "response_id": response_id, "evidence": evidence})
+
+    def _run_link(self, r: dict[str, Any]) -> None:
+        low, high = sorted((self.runs[r["run_a"]], self.runs[r["run_b"]]))
+        row = self._one("select note from run_links where kind = ? and run_a = ? and run_b = ?", [r["kind"], low, high])
+        if row is not None:
+            if row[0] != r["note"]:
+                self.result.kept.append(f"the note on the link between runs {low} and {high}")
+            return self._present("run_links")
+        self._insert("run_links", {"kind": r["kind"], "run_a": low, "run_b": high, "note": r["note"], **_audit(r)})
+
+
+def _who(annotator: str) -> str:
+    """Annotator names as the notebook stores them (check_annotator's rule); never empty."""
+    return " ".join(annotator.split()) or "unknown"
+
+
+def _audit(r: dict[str, Any]) -> dict[str, Any]:
+    return {"annotator": _who(r["annotator"]), "created_at": r["created_at"], "updated_at": r["updated_at"]}

@@ -1,0 +1,101 @@
+"""The Markdown report: readable as plain text, and inert when rendered.
+
+Every piece of untrusted text (prompts, answers, notes, model names, label
+titles from an imported file) goes through `text.escape_markdown`, so a
+renderer shows it as the characters it is: no links, images or HTML from a
+model. Short answers of a run go side by side in a table; longer ones one
+after another, each under its model's heading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import report
+from .collect import ExportData
+from .text import escape_markdown as esc
+from .text import markdown_cell, markdown_lines
+
+
+def lines(data: ExportData) -> Iterator[str]:
+    models = {m["sha256"]: m for m in data.models}
+    titles = report.label_titles(data)
+    yield f"# {report.TITLE}\n\n"
+    yield "## Provenance\n\n"
+    for what, value in report.provenance_rows(data):
+        yield f"- **{esc(what)}:** {esc(value)}\n"
+    yield "\n"
+    for run in data.runs:
+        yield from _run(run, models, titles)
+    yield from _agreement(data)
+    yield "## Labels\n\n"
+    for label in data.labels:
+        yield f"- **{esc(label['title'])}** (stored as {esc(label['name'])}): {esc(label['definition'])}\n"
+
+
+def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[str, str]) -> Iterator[str]:
+    yield f"## Run {run['id']} · {esc(run['created_at'])} · {esc(run['language'] or 'language unclear')}\n\n"
+    if run["system_prompt"]:
+        yield f"**System prompt**\n\n{markdown_lines(run['system_prompt'])}\n\n"
+    yield f"**Prompt**\n\n{markdown_lines(run['prompt'])}\n\n"
+    responses = run["responses"]
+    side_by_side = 1 < len(responses) <= report.SIDE_BY_SIDE_MODELS and all(
+        len(r["text"]) <= report.SIDE_BY_SIDE_CHARS for r in responses
+    )
+    if side_by_side:
+        yield "| " + " | ".join(markdown_cell(report.model_heading(r, models)) for r in responses) + " |\n"
+        yield "|" + "---|" * len(responses) + "\n"
+        yield "| " + " | ".join(markdown_cell(r["text"]) or "*(no answer)*" for r in responses) + " |\n\n"
+    for response in responses:
+        yield f"### {esc(report.model_heading(response, models))}\n\n"
+        if not side_by_side:
+            yield (markdown_lines(response["text"]) if response["text"].strip() else "*(no answer)*") + "\n\n"
+        if response["reasoning"].strip():
+            yield f"**Reasoning**\n\n{markdown_lines(response['reasoning'])}\n\n"
+        yield f"- **Finished:** {esc(report.status_summary(response))}\n"
+        yield f"- **Settings:** {esc(report.sampler_summary(response))}\n"
+        if report.timing_summary(response):
+            yield f"- **Timing:** {esc(report.timing_summary(response))}\n"
+        if response["labels"]:
+            labels = ", ".join(f"{esc(titles.get(l['label'], l['label']))} ({esc(l['annotator'])})" for l in response["labels"])
+            yield f"- **Labels:** {labels}\n"
+        if response["flags"]:
+            yield f"- **Flags (automatic):** {', '.join(esc(f['name']) + ' (' + esc(f['detector']) + ')' for f in response['flags'])}\n"
+        for span in response["spans"]:
+            before, quote, after = report.span_context(response, span)
+            labels = ", ".join(esc(titles.get(l["label"], l["label"])) for l in span["labels"])
+            yield (
+                f"- **Highlight** ({esc(span['field'])} {span['start']}–{span['end']}, {esc(span['annotator'])}"
+                + (f"; {labels}" if labels else "")
+                + f"): {markdown_cell(before)}**{markdown_cell(quote)}**{markdown_cell(after)}"
+                + (f" — {markdown_cell(span['note'])}" if span["note"] else "")
+                + "\n"
+            )
+        for note in response["notes"]:
+            yield f"- **Note by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
+        yield "\n"
+    for assessment in run["assessments"]:
+        verdict = assessment["divergence"] or "not rated"
+        summary = f": {markdown_cell(assessment['summary'])}" if assessment["summary"] else ""
+        yield f"- **Divergence ({esc(assessment['annotator'])}):** {esc(verdict)}{summary}\n"
+    for note in run["notes"]:
+        yield f"- **Note on the run by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
+    for flag in run["flags"]:
+        yield f"- **Flag on the run (automatic):** {esc(flag['name'])} ({esc(flag['detector'])})\n"
+    yield "\n"
+
+
+def _agreement(data: ExportData) -> Iterator[str]:
+    agreements = report.agreements(data)
+    if not agreements:
+        return
+    titles = report.label_titles(data)
+    yield "## Agreement between annotators\n\nCohen's kappa per label, over the answers both annotators labelled.\n\n"
+    yield "| Label | Annotators | Answers | Agreement | Kappa |\n|---|---|---|---|---|\n"
+    for a in agreements:
+        yield (
+            f"| {markdown_cell(titles.get(a.label, a.label))} | {markdown_cell(a.annotator_a)} & {markdown_cell(a.annotator_b)} "
+            f"| {a.responses} | {a.observed:.0%} | {report.format_kappa(a.kappa)} |\n"
+        )
+    yield "\n"
