@@ -1,7 +1,7 @@
 """Write tiny but real GGUF files for the tests.
 
 A 2-layer llama with random weights and a byte-level SentencePiece-style
-vocabulary (every ASCII byte is a token) loads in llama.cpp in milliseconds and
+vocabulary (every byte is a token) loads in llama.cpp in milliseconds and
 answers chat completions with gibberish, which is all a test of the plumbing
 needs. The same writer, pointed at the wrong numbers, crafts the broken and
 hostile files the catalog and engine must survive.
@@ -27,6 +27,13 @@ CHATML_TEMPLATE = (
 HOSTILE_TEMPLATE = "{{ ''.__class__.__mro__[1].__subclasses__() }}{{ self.__init__.__globals__ }}"
 
 CONTROL_TOKENS = ("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>")
+# Token id ranges whose output weights are zero, so their logit is 0 while the
+# best of the other ~140 random logits is positive: at temperature 0 the model
+# never writes them. Control tokens: so it never ends on its own and tests can
+# interrupt it mid-answer. Bytes 0x80-0xFF: alone they are invalid UTF-8,
+# which llama-cpp-python holds back waiting for the rest of a character that
+# never comes, stalling the stream.
+SILENT_TOKENS = ((0, len(CONTROL_TOKENS)), (len(CONTROL_TOKENS) + 0x80, len(CONTROL_TOKENS) + 0x100))
 EMBED = 32
 LAYERS = 2
 HEADS = 4
@@ -108,11 +115,9 @@ def write_tiny_model(
 
         writer.add_tensor("token_embd.weight", weight(vocab, EMBED))
         writer.add_tensor("output_norm.weight", np.ones(EMBED, dtype=np.float32))
-        # Control tokens (BOS, EOS, <|im_end|>…) get zero logits while the
-        # best of the ~390 random ones is positive: at temperature 0 the model
-        # never ends on its own, so tests can interrupt it mid-answer.
         output = weight(vocab, EMBED)
-        output[: len(CONTROL_TOKENS)] = 0.0
+        for first, last in SILENT_TOKENS:
+            output[first:last] = 0.0
         writer.add_tensor("output.weight", output)
         for b in range(LAYERS):
             writer.add_tensor(f"blk.{b}.attn_norm.weight", np.ones(EMBED, dtype=np.float32))
@@ -133,10 +138,9 @@ def write_tiny_model(
 def _byte_vocab() -> tuple[list[str], list[float], list[int]]:
     tokens = list(CONTROL_TOKENS)
     types = [gguf.TokenType.UNKNOWN] + [gguf.TokenType.CONTROL] * (len(CONTROL_TOKENS) - 1)
-    # ASCII bytes only: a random model that could emit bytes >= 0x80 writes
-    # invalid UTF-8, which llama-cpp-python holds back while it waits for the
-    # rest of a character that never comes, stalling the stream.
-    for byte in range(128):
+    # Every byte, so any text (Chinese included) tokenizes; see SILENT_TOKENS
+    # for why the model never writes the bytes above 0x7F.
+    for byte in range(256):
         tokens.append(f"<0x{byte:02X}>")
         types.append(gguf.TokenType.BYTE)
     # A few whole-character pieces so the model sometimes emits real text.

@@ -42,7 +42,7 @@ def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: in
     # measured on 2 busy cores, Qwen-0.5B ran at 2-3 tokens/s spinning and
     # 9-10 sleeping. Must be set before llama_cpp (and OpenMP) loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    _redirect_stderr(log_path)
+    _redirect_output(log_path)
     try:
         model, info = _load(model_path, n_ctx, n_threads)
     except Exception as exc:  # noqa: BLE001 - any load failure is the file's, reported to the parent
@@ -60,15 +60,18 @@ def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: in
             _generate(conn, stop_event, model, message[1])
 
 
-def _redirect_stderr(log_path: str) -> None:
-    """llama.cpp writes diagnostics (and GGML_ASSERT messages) straight to fd 2.
-    Keep them in a log the parent can quote when the process dies, instead of
-    spraying them over the user's terminal."""
+def _redirect_output(log_path: str) -> None:
+    """llama.cpp writes diagnostics and GGML_ASSERT messages to fd 2, and on an
+    abort a backtrace to fd 1. Keep them in a log the parent can quote when the
+    process dies, instead of spraying them over the user's terminal or into a
+    `--json` document on the parent's stdout."""
     try:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError:
-        return
+        fd = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout.flush()
     sys.stderr.flush()
+    os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
 
