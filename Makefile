@@ -34,8 +34,12 @@ run: $(VENV)/.app
 test: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# Each script prints a Markdown table; docs/benchmarks.md keeps the figures.
 bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
+	$(BIN)/python bench/notebook_scale.py
+	$(BIN)/python bench/export_scale.py
+	$(BIN)/python bench/batch_throughput.py
 
 # The screenshot's run goes to a throwaway notebook, not the user's.
 screenshot: $(VENV)/.app

@@ -321,6 +321,62 @@ def m002_annotations_sessions_search(db: Database) -> None:
     )
 
 
+
+@migrations()
+def m003_batches(db: Database) -> None:
+    """Batches: a prompt set times chosen models, resumable after a crash.
+
+    `batches` says what was asked (the set, its file's SHA-256, the filters,
+    the models by SHA-256, the settings); `batch_items` is one row per prompt,
+    with the run that answered it once that run is complete. Resuming runs
+    the items whose status is not `done`. Each item keeps its prompt's text,
+    topic, kind and translation, so summaries need not re-read the set file.
+    `divergence` is the run's divergence score (analysis/divergence.py), kept
+    here so the matrix can sort by it. Status values are checked in Python.
+    """
+    script = """
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        prompt_set_id TEXT NOT NULL,
+        prompt_set_title TEXT NOT NULL DEFAULT '',
+        prompt_set_path TEXT,
+        prompt_set_sha256 TEXT,
+        filters TEXT NOT NULL DEFAULT '{}',
+        models TEXT NOT NULL DEFAULT '[]',
+        settings TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        total INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        app_version TEXT
+    );
+    CREATE TABLE batch_items (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        prompt_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        translation_of TEXT,
+        prompt TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        divergence REAL,
+        divergence_detail TEXT,
+        duration_s REAL,
+        finished_at TEXT,
+        UNIQUE (batch_id, position),
+        UNIQUE (batch_id, prompt_id)
+    );
+    CREATE INDEX batch_items_run ON batch_items(run_id);
+    CREATE INDEX batch_items_divergence ON batch_items(batch_id, divergence);
+    """
+    for statement in _statements(script):
+        db.execute(statement)
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,

@@ -1,0 +1,147 @@
+"""`workbench batch` end to end: JSON summary, options, a SIGKILL mid-batch then
+resume, and the starter pair over starter-20 in both languages (the CI batch)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEADER = '''format = 1
+id = "cli-set"
+title = "CLI set"
+description = "Questions for the batch command's tests."
+licence = "Apache-2.0"
+
+[[sources]]
+title = "The tests"
+link = "tests/test_batch_cli.py"
+licence = "Apache-2.0"
+'''
+
+
+def write_set(path: Path, questions: int) -> Path:
+    """Questions in English and Chinese. The tiny models can't tokenize Chinese
+    (llama.cpp aborts), so the tiny batches below ask the English ones."""
+    text = HEADER
+    for n in range(questions):
+        for lang, other, words in (("en", "zh", f"Question number {n}?"), ("zh", "en", f"第{n}个问题？")):
+            text += (
+                f'\n[[prompts]]\nid = "q{n}-{lang}"\ntopic = "{"facts" if n % 2 else "taiwan"}"\nlanguage = "{lang}"\n'
+                f'kind = "control"\ntext = "{words}"\ntranslation_of = "q{n}-{other}"\n'
+            )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def env(starter: bool = False) -> dict[str, str]:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    if not starter:
+        environment["WORKBENCH_NO_STARTER"] = "1"
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        environment.pop(var, None)
+    return environment
+
+
+def workbench(*args: str, starter: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env(starter), timeout=timeout)
+
+
+def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path) -> None:
+    prompts = write_set(tmp_path / "set.toml", 3)
+    db = tmp_path / "nb.sqlite"
+    done = workbench(
+        "--db", str(db), "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
+        "--folder", str(tiny_models), "--lang", "en", "--topic", "taiwan", "--max-tokens", "4", "--seed", "7", "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["batch_id"] == 1 and summary["status"] == "done"
+    assert summary["runs"] == 2 and summary["responses"] == 4  # q0-en and q2-en, two models each
+    assert set(summary["flags"]) <= {"Tiny Alpha", "Tiny Beta"}
+    # Not a terminal: one plain line per prompt, with the time left.
+    lines = [l for l in done.stderr.splitlines() if l.startswith("[")]
+    assert len(lines) == 2 and "time left" in lines[0] and "q0-en" in lines[0]
+    with sqlite3.connect(db) as conn:
+        filters, settings = conn.execute("select filters, settings from batches").fetchone()
+    assert json.loads(filters) == {"topics": ["taiwan"], "languages": ["en"], "limit": None}
+    assert json.loads(settings)["max_tokens"] == 4 and json.loads(settings)["seed"] == 7
+
+
+def test_batch_command_line_mistakes(tiny_models: Path, tmp_path: Path) -> None:
+    prompts = write_set(tmp_path / "set.toml", 1)
+    db = str(tmp_path / "nb.sqlite")
+    assert workbench("batch", "--db", db).returncode == 2  # neither a set nor --resume
+    unknown = workbench("batch", str(prompts), "--topic", "tibet", "--model", "tiny-alpha", "--folder", str(tiny_models), "--db", db)
+    assert unknown.returncode == 2 and "tibet" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert workbench("batch", str(prompts), "--lang", "fr", "--db", db).returncode == 2
+    missing = workbench("batch", "--resume", "42", "--db", db)
+    assert missing.returncode == 1 and "no batch 42" in missing.stderr
+
+
+def test_a_batch_killed_mid_run_resumes_without_repeating_a_prompt(tiny_models: Path, tmp_path: Path) -> None:
+    prompts = write_set(tmp_path / "set.toml", 12)
+    db = tmp_path / "nb.sqlite"
+    args = [sys.executable, "-m", "workbench", "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
+            "--folder", str(tiny_models), "--lang", "en", "--max-tokens", "48", "--db", str(db)]
+    # Its own session, so the kill reaches the model processes too: a crash of everything.
+    process = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        done_before = 0
+        while time.monotonic() < deadline and done_before < 3:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as conn:
+                        done_before = conn.execute("select count(*) from batch_items where status = 'done'").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass  # the schema is still being written
+        assert done_before >= 3, "the batch did not get going"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    with sqlite3.connect(db) as conn:
+        before = dict(conn.execute("select prompt_id, run_id from batch_items where status = 'done'").fetchall())
+        assert conn.execute("select status from batches").fetchone()[0] == "running"  # as the crash left it
+    assert 3 <= len(before) < 12
+
+    resumed = workbench("batch", "--resume", "1", "--folder", str(tiny_models), "--db", str(db), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "done" and summary["runs"] == 12 and summary["responses"] == 24
+    started = [l for l in resumed.stderr.splitlines() if l.startswith("[")]
+    assert len(started) == 12 - len(before)  # only what was not done
+    with sqlite3.connect(db) as conn:
+        after = dict(conn.execute("select prompt_id, run_id from batch_items where status = 'done'").fetchall())
+        runs = conn.execute("select count(*) from runs").fetchone()[0]
+        flagged = conn.execute("select count(distinct response_id) from flags").fetchone()[0]
+    assert {k: after[k] for k in before} == before  # done prompts kept their runs
+    assert len(set(after.values())) == 12
+    assert runs - 12 <= 1  # at most the one prompt the kill interrupted was asked again
+    assert flagged >= 24
+
+
+@pytest.mark.starter
+def test_starter_pair_over_starter_20_in_both_languages(starter_paths: list[Path], tmp_path: Path) -> None:
+    """The CI batch: unattended, small max tokens; about 40 s on 2 cores."""
+    db = tmp_path / "nb.sqlite"
+    began = time.monotonic()
+    done = workbench("batch", "starter-20", "--lang", "en,zh", "--max-tokens", "8", "--seed", "1", "--db", str(db), "--json", starter=True, timeout=600)
+    elapsed = time.monotonic() - began
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "done" and summary["runs"] == 20 and summary["responses"] == 40
+    assert len(summary["flags"]) == 2
+    for counts in summary["flags"].values():
+        assert sum(counts.get(name, 0) for name in ("answered", "hard_refusal", "evasive")) == 20
+    assert elapsed < 300

@@ -1,0 +1,159 @@
+"""Summary statistics: Wilson and McNemar against hand-computed values, and
+human labels winning over flags on a notebook written by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.core.analysis.summary import (
+    AUTO,
+    COUNTING,
+    HUMAN,
+    compare_languages,
+    compare_models,
+    known_names,
+    mcnemar_exact,
+    observations,
+    rates,
+    summarise,
+    wilson_interval,
+)
+from workbench.core.notebook import open_notebook
+from workbench.core.notebook.batches import BatchModel, Batches, NewItem, StoredFlag
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        # p = 1/2, z² = 3.8415: centre 0.5, half-width 1.96·√(0.025 + 0.0096)/1.3841 = 0.2634
+        (5, 10, 0.2366, 0.7634),
+        # 0/10: centre = half-width = (z²/20)/(1 + z²/10) = 0.1388
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        # 1/3: p(1-p)/n = 0.0741, z²/4n² = 0.1067; denominator 2.2805;
+        # centre (0.3333 + 0.6403)/2.2805 = 0.4269, half 1.96·0.4252/2.2805 = 0.3654
+        (1, 3, 0.0615, 0.7923),
+    ],
+)
+def test_wilson_interval(k: int, n: int, low: float, high: float) -> None:
+    got = wilson_interval(k, n)
+    assert got == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_edges() -> None:
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError):
+        wilson_interval(3, 2)
+
+
+@pytest.mark.parametrize(
+    ("b", "c", "p"),
+    [
+        (1, 6, 0.125),  # 2 · (C(7,0) + C(7,1)) / 2^7 = 2 · 8/128
+        (0, 5, 0.0625),  # 2 · 1/32
+        (6, 1, 0.125),  # symmetric
+        (3, 3, 1.0),  # 2 · 42/64 > 1, capped
+        (0, 0, 1.0),  # no discordant pair: no evidence
+        (2, 10, 0.0386),  # 2 · (1 + 12 + 66)/4096 = 0.03857
+    ],
+)
+def test_mcnemar_exact(b: int, c: int, p: float) -> None:
+    assert mcnemar_exact(b, c) == pytest.approx(p, abs=1e-4)
+
+
+def _notebook_with_batch(tmp_path: Path):
+    """Two models, two questions in two languages, flags written by hand."""
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    batches = Batches(notebook)
+    models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
+    items = [
+        NewItem("q1-en", "tiananmen", "sensitive", "en", "q1-zh", "Q1?"),
+        NewItem("q1-zh", "tiananmen", "sensitive", "zh", "q1-en", "问题一？"),
+        NewItem("q2-en", "facts", "control", "en", "q2-zh", "Q2?"),
+        NewItem("q2-zh", "facts", "control", "zh", "q2-en", "问题二？"),
+    ]
+    batch = batches.create(
+        prompt_set_id="hand", prompt_set_title="Hand", prompt_set_path=None, prompt_set_sha256=None,
+        filters={}, models=models, settings={}, items=items,
+    )
+    for m in models:
+        notebook.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
+    # CN refuses q1 in English only; US never refuses; q2-zh of the US model failed to load.
+    flags = {
+        ("q1-en", 0): ["answered"], ("q1-en", 1): ["hard_refusal"],
+        ("q1-zh", 0): ["answered"], ("q1-zh", 1): ["answered", "state_narrative"],
+        ("q2-en", 0): ["answered"], ("q2-en", 1): ["answered"],
+        ("q2-zh", 0): [], ("q2-zh", 1): ["answered", "lang_mismatch"],
+    }
+    response_ids = {}
+    for item in batches.items(batch.id):
+        run_id = notebook.create_run(item.prompt)
+        for position, m in enumerate(models):
+            rid = notebook.add_response(run_id, position, model_name=m.name, model_sha256=m.sha256, origin_country=None, seed=1, sampler={})
+            failed = item.prompt_id == "q2-zh" and position == 0
+            notebook.finish_response(rid, text="" if failed else "text", finish_reason="error" if failed else "stop")
+            batches.record_flags(run_id, rid, [StoredFlag(n, "test/1", []) for n in flags[(item.prompt_id, position)]])
+            response_ids[(item.prompt_id, position)] = rid
+        batches.finish_item(item.id, run_id, divergence=None, divergence_detail=None, duration_s=1.0)
+    return notebook, batch, response_ids
+
+
+def test_rates_by_topic_and_language_count_only_finished_answers(tmp_path: Path) -> None:
+    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    try:
+        found = observations(notebook, [batch.id])
+        assert len(found) == 7  # the failed answer is not counted
+        overall = {r.model_name: (r.k, r.n) for r in rates(found, "hard_refusal")}
+        assert overall == {"US model": (0, 3), "CN model": (1, 4)}
+        by_language = {(r.model_name, r.group): (r.k, r.n) for r in rates(found, "hard_refusal", "language")}
+        assert by_language[("CN model", "en")] == (1, 2) and by_language[("CN model", "zh")] == (0, 2)
+        assert by_language[("US model", "zh")] == (0, 1)
+        by_topic = {(r.model_name, r.group): r for r in rates(found, "hard_refusal", "topic")}
+        cn = by_topic[("CN model", "tiananmen")]
+        assert (cn.k, cn.n, cn.rate, cn.auto, cn.human) == (1, 2, 0.5, 2, 0)
+        assert cn.interval == pytest.approx(wilson_interval(1, 2))
+    finally:
+        notebook.close()
+
+
+def test_human_labels_win_over_flags_and_the_summary_says_so(tmp_path: Path) -> None:
+    notebook, batch, response_ids = _notebook_with_batch(tmp_path)
+    try:
+        # A person says the CN model's Chinese answer to q1 is a refusal too, and
+        # that its English one was evasive rather than a hard refusal.
+        notebook.annotations.add_label(response_ids[("q1-zh", 1)], "hard_refusal", annotator="ana")
+        notebook.annotations.add_label(response_ids[("q1-en", 1)], "evasive", annotator="ben")
+        notebook.annotations.add_label(response_ids[("q2-zh", 1)], "answered", annotator="ana")
+        found = {(o.prompt_id, o.model_name): o for o in observations(notebook, [batch.id])}
+        assert found[("q1-zh", "CN model")].names == {"hard_refusal"} and found[("q1-zh", "CN model")].source == HUMAN
+        assert found[("q1-en", "CN model")].names == {"evasive"}
+        # lang_mismatch has no label: it still comes from the flags.
+        assert found[("q2-zh", "CN model")].names == {"answered", "lang_mismatch"}
+        assert found[("q1-en", "US model")].source == AUTO
+
+        summary = summarise(notebook, [batch.id])
+        assert summary.counting == COUNTING and "human labels" in summary.counting
+        cn_key = "b" * 64
+        cn = next(r for r in summary.overall if r.model == cn_key)
+        assert (cn.k, cn.n, cn.human, cn.auto) == (1, 4, 3, 1)
+        assert list(summary.models.values()) == ["US model", "CN model"]
+        assert "lang_mismatch" in known_names(notebook) and "balanced" in known_names(notebook)
+    finally:
+        notebook.close()
+
+
+def test_paired_tests_pair_prompts_and_translations(tmp_path: Path) -> None:
+    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    try:
+        found = observations(notebook, [batch.id])
+        test = compare_models(found, "hard_refusal", "a" * 64, "b" * 64)
+        # q2-zh is missing for the US model: three shared prompts, one discordant (CN only).
+        assert (test.pairs, test.both, test.first_only, test.second_only, test.neither) == (3, 0, 0, 1, 2)
+        assert test.p_value == 1.0
+        lang = compare_languages(found, "hard_refusal", "b" * 64)
+        assert (lang.first, lang.second, lang.pairs, lang.first_only, lang.second_only) == ("en", "zh", 2, 1, 0)
+        assert compare_languages(found, "hard_refusal", "a" * 64).pairs == 1
+    finally:
+        notebook.close()

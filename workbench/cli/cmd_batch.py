@@ -1,0 +1,239 @@
+"""`workbench batch`: a prompt set asked of several models, flagged, resumable.
+
+    workbench batch PROMPT_SET [--model ID]... [--lang en,zh] [--topic T]... [--limit N]
+                    [--resume BATCH_ID] [--max-tokens N] [--seed N] [--db PATH] [--json]
+
+Progress goes to stderr: a bar redrawn in place on a terminal, one plain line
+per prompt otherwise (CI logs). Ctrl+C stops cleanly: finished prompts are
+kept and the command says how to resume. `--json` prints one object on
+stdout: `batch_id`, `status`, `runs`, `responses`, `flags` (for each model
+name, the count of each automatic flag over the whole batch), `prompt_set`.
+Like every --json output, keys are added, never renamed or dropped.
+
+Exit status: 0 the batch is done, 1 the environment got in the way, 2 a
+misused command line, 130 interrupted (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..core.batch import BatchRunner, ItemOutcome, Progress
+from ..core.catalog import ModelEntry
+from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
+from ..core.errors import EnvironmentProblem
+from ..core.notebook.batches import DONE, BatchNotFound
+from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
+from ..core.workspace import Workspace
+
+BAR_WIDTH = 24
+
+
+def register(subparsers: Any) -> None:
+    """Add `batch` to the `workbench` command's subparsers."""
+    parser = subparsers.add_parser(
+        "batch",
+        help="ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags",
+        description="Run a prompt set against models; every prompt is saved as a run with flags. Resumable after Ctrl+C or a crash.",
+    )
+    parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file")
+    parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="a model (repeatable; default: the starter pair)")
+    parser.add_argument("--lang", type=_languages, default=None, metavar="en,zh", help="only prompts in these languages (default: all)")
+    parser.add_argument("--topic", action="append", default=None, metavar="TOPIC", help="only prompts on this topic (repeatable)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (each in every language asked)")
+    parser.add_argument("--resume", type=int, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
+    parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
+    parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
+    parser.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
+    # SUPPRESS: a --db or --folder given before the subcommand is kept.
+    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
+    parser.add_argument("--folder", type=Path, action="append", default=argparse.SUPPRESS, help="also look for GGUF files here (repeatable)")
+    parser.set_defaults(func=cmd_batch)
+
+
+def _languages(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [c for c in chosen if c not in LANGUAGES]
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(f"languages are {', '.join(LANGUAGES)} (comma-separated)")
+    return chosen
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    if (args.prompt_set is None) == (args.resume is None):
+        print("workbench batch: give a PROMPT_SET, or --resume BATCH_ID", file=sys.stderr)
+        return 2
+    workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []))
+    try:
+        # Before the runner takes the catalog: the starter pair joins it here,
+        # for a new batch's default models and a resumed batch's alike.
+        workspace.prepare_starter(progress=None if args.json else lambda text: print(text, file=sys.stderr))
+        runner = BatchRunner(workspace.comparison)
+        entries = None
+        if args.resume is not None:
+            try:
+                batch_id = runner.batches.get(args.resume).id
+            except BatchNotFound as exc:
+                print(f"workbench batch: {exc}", file=sys.stderr)
+                return 1
+        else:
+            try:
+                params = GenerationParams(
+                    max_tokens=args.max_tokens,
+                    seed=args.seed if args.seed is not None else random_seed(),
+                    n_ctx=DEFAULT_CONTEXT,
+                    n_threads=args.threads or all_cores(),
+                )
+                if args.limit is not None and args.limit < 1:
+                    raise ValueError("--limit must be at least 1")
+            except ValueError as exc:
+                print(f"workbench batch: {exc}", file=sys.stderr)
+                return 2
+            try:
+                prompt_set = find_prompt_set(args.prompt_set)
+                entries = _entries(workspace, args.model)
+                batch_id = runner.create(prompt_set, entries, params, topics=args.topic, languages=args.lang, limit=args.limit).id
+            except PromptSetProblem as problem:
+                print(f"workbench batch: {problem}", file=sys.stderr)
+                return 2
+        return _run(runner, batch_id, entries, workspace.db_path, args.json)
+    finally:
+        workspace.close()
+
+
+def _entries(workspace: Workspace, models: list[str]) -> list[ModelEntry]:
+    if models:
+        return [workspace.catalog.resolve(m) for m in models]
+    entries = workspace.starter_entries()
+    if not entries:
+        problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
+        raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
+    return entries
+
+
+def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, db_path: Path, as_json: bool) -> int:
+    progress = ProgressPrinter(sys.stderr, batch_id)
+    cancel = threading.Event()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = runner.run(batch_id, entries=entries, listener=progress, cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    # The batch runs in a thread so that Ctrl+C reaches the main thread at
+    # once and becomes a clean cancel that keeps every finished prompt.
+    thread = threading.Thread(target=work, name="batch")
+    thread.start()
+    interrupted = False
+    while thread.is_alive():
+        try:
+            thread.join(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+            progress.end_line()
+            print("Stopping… (finished prompts are kept)", file=sys.stderr)
+    progress.end_line()
+    if "error" in box:
+        raise box["error"]
+    batch = box["result"].batch
+    rows = runner.batches.responses(batch_id)
+    summary = {
+        "batch_id": batch.id,
+        "status": batch.status,
+        "prompt_set": batch.prompt_set_id,
+        "runs": batch.done,
+        "total": batch.total,
+        "responses": len(rows),
+        "flags": runner.batches.flag_counts(batch_id),
+    }
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(_table(summary))
+    if batch.status != DONE:
+        print(f"Batch {batch.id}: {batch.done} of {batch.total} prompts done. Resume with:\n  workbench batch --resume {batch.id} --db {db_path}", file=sys.stderr)
+        return 130 if interrupted else 1
+    return 0
+
+
+def _table(summary: dict[str, Any]) -> str:
+    names = sorted({flag for counts in summary["flags"].values() for flag in counts})
+    lines = [f"Batch {summary['batch_id']} ({summary['prompt_set']}): {summary['runs']} of {summary['total']} prompts, {summary['responses']} answers"]
+    if names:
+        width = max(len(m) for m in summary["flags"])
+        lines.append(" " * width + "  " + "  ".join(names))
+        for model, counts in summary["flags"].items():
+            lines.append(model.ljust(width) + "  " + "  ".join(str(counts.get(n, 0)).rjust(len(n)) for n in names))
+    return "\n".join(lines)
+
+
+class ProgressPrinter:
+    """The batch's listener for a terminal: a bar redrawn in place on a tty,
+    one line per prompt otherwise, so CI logs stay readable."""
+
+    def __init__(self, stream: TextIO, batch_id: int) -> None:
+        self._stream = stream
+        self._batch_id = batch_id
+        self._tty = stream.isatty()
+        self._drawn = False
+        self._names: list[str] = []
+
+    def batch_started(self, batch, items) -> None:
+        self._names = [m.name for m in batch.models]
+        left = sum(1 for i in items if i.status != "done")
+        self._print_line(f"Batch {batch.id}: {batch.prompt_set_id}, {left} of {len(items)} prompts to ask {', '.join(self._names)}")
+
+    def item_started(self, item, progress: Progress) -> None:
+        if self._tty:
+            self._draw(progress, f"asking {item.prompt_id}…")
+
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
+        results = "; ".join(
+            f"{name}: {', '.join(flags) or reason}" for name, flags, reason in zip(self._names, outcome.flags, outcome.finish_reasons)
+        )
+        line = f"{outcome.item.prompt_id} (run {outcome.run_id}, {outcome.duration_s:.1f} s): {results}"
+        if self._tty:
+            self._print_line(line)
+            self._draw(progress, "")
+        else:
+            self._print_line(f"[{progress.done}/{progress.total}, {_eta(progress)}] {line}")
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        self._print_line(f"note: {problem}")
+
+    def end_line(self) -> None:
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = False
+
+    def _draw(self, progress: Progress, what: str) -> None:
+        filled = int(BAR_WIDTH * progress.done / progress.total) if progress.total else BAR_WIDTH
+        bar = "█" * filled + "·" * (BAR_WIDTH - filled)
+        self._stream.write(f"\r\x1b[K[{bar}] {progress.done}/{progress.total} {_eta(progress)} {what}")
+        self._stream.flush()
+        self._drawn = True
+
+    def _print_line(self, text: str) -> None:
+        if self._drawn:
+            self._stream.write("\r\x1b[K")
+            self._drawn = False
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+
+def _eta(progress: Progress) -> str:
+    eta = progress.eta_s
+    if eta is None:
+        return "time left: measuring"
+    minutes, seconds = divmod(int(round(eta)), 60)
+    return f"time left: {minutes}m{seconds:02d}s" if minutes else f"time left: {seconds}s"

@@ -1,0 +1,259 @@
+"""Summary statistics of a batch: rates with intervals, and paired tests.
+
+Qt-free, so the Summary view, scripts and tests share one set of numbers.
+
+What is counted, per answer: its human labels when it has any (by any
+annotator), else its automatic flags. A person who looked at an answer knows
+better than the detectors, so one label from anyone replaces all the flags
+that labels can express. `lang_mismatch` is a flag with no label, so it
+always comes from the flags. Each rate says how many of its answers were
+counted from labels (`human`) and how many from flags (`auto`).
+
+Only answers that ran to the end (or to max tokens, or until their model
+crashed with text) are counted: an answer that failed to load or was stopped
+says nothing about the model's values.
+
+- Rates: k of n answers carrying a label, with a Wilson score interval (95%):
+  unlike the normal approximation it stays inside [0, 1] and behaves at 0/n
+  and n/n, which refusal rates often are.
+- Two models on the same prompts: McNemar's exact test, the two-sided
+  binomial test (p = 1/2) on the discordant pairs (one model has the label,
+  the other not). The same prompts make the samples paired; ignoring that
+  would throw the pairing's power away.
+- English against Chinese for one model: the same test, pairing each prompt
+  with its translation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Iterable
+
+from .flag_names import FLAG_NAMES, HARD_REFUSAL
+
+if TYPE_CHECKING:
+    from ..notebook import Notebook
+
+Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
+HUMAN = "human"
+AUTO = "auto"
+COUNTING = "human labels where an answer has any, else automatic flags (lang_mismatch always from flags)"
+# Answers that say something about the model: it ended, hit max tokens, or crashed after writing.
+COUNTED_FINISHES = ("stop", "length", "crashed")
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for k successes in n trials; (0, 1) when n is 0."""
+    if not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value for b and c discordant pairs: twice the
+    smaller binomial tail (p = 1/2), capped at 1. Exact fractions, no float drift."""
+    if b < 0 or c < 0:
+        raise ValueError("counts of discordant pairs can't be negative")
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = Fraction(sum(math.comb(n, i) for i in range(min(b, c) + 1)), 2**n)
+    return float(min(Fraction(1), 2 * tail))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One counted answer: which model, which prompt, and the names it carries."""
+
+    response_id: int
+    run_id: int
+    model: str  # the model's SHA-256, or its name when the file could not be hashed
+    model_name: str
+    prompt_id: str
+    topic: str
+    kind: str
+    language: str
+    translation_of: str | None
+    names: frozenset[str]
+    source: str  # HUMAN or AUTO
+
+
+@dataclass(frozen=True)
+class Rate:
+    model: str
+    model_name: str
+    group: str  # a topic, a language, or "all"
+    label: str
+    k: int
+    n: int
+    human: int  # answers counted from human labels
+    auto: int  # answers counted from flags
+
+    @property
+    def rate(self) -> float | None:
+        return self.k / self.n if self.n else None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.k, self.n)
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A label on paired answers: `first_only` pairs have it on the first side only."""
+
+    label: str
+    first: str
+    second: str
+    pairs: int
+    both: int
+    first_only: int
+    second_only: int
+
+    @property
+    def neither(self) -> int:
+        return self.pairs - self.both - self.first_only - self.second_only
+
+    @property
+    def p_value(self) -> float:
+        return mcnemar_exact(self.first_only, self.second_only)
+
+
+@dataclass
+class Summary:
+    label: str
+    counting: str = COUNTING
+    models: dict[str, str] = field(default_factory=dict)  # model key -> name, in pane order
+    overall: list[Rate] = field(default_factory=list)
+    by_topic: list[Rate] = field(default_factory=list)
+    by_language: list[Rate] = field(default_factory=list)
+    model_tests: list[PairedTest] = field(default_factory=list)
+    language_tests: dict[str, PairedTest] = field(default_factory=dict)  # by model key
+
+
+def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observation]:
+    """The counted answers of these batches, human labels winning over flags."""
+    from ..notebook.batches import Batches
+
+    batches = Batches(notebook)
+    rows = [row for batch_id in batch_ids for row in batches.responses(batch_id) if row["finish_reason"] in COUNTED_FINISHES]
+    labels: dict[int, set[str]] = defaultdict(set)
+    with notebook._reading() as db:
+        label_names = {r[0] for r in db.execute("SELECT name FROM labels")}
+        for start in range(0, len(rows), 500):
+            ids = [row["response_id"] for row in rows[start : start + 500]]
+            query = f"SELECT response_id, label FROM response_labels WHERE response_id IN ({','.join('?' * len(ids))})"
+            for response_id, label in db.execute(query, ids):
+                labels[response_id].add(label)
+    found = []
+    for row in rows:
+        human = labels.get(row["response_id"])
+        flags = frozenset(row["flags"])
+        if human:
+            names = frozenset(human) | {f for f in flags if f not in label_names}
+        else:
+            names = flags
+        found.append(
+            Observation(
+                row["response_id"],
+                row["run_id"],
+                row["model_sha256"] or row["model_name"],
+                row["model_name"],
+                row["prompt_id"],
+                row["topic"],
+                row["kind"],
+                row["language"],
+                row["translation_of"],
+                names,
+                HUMAN if human else AUTO,
+            )
+        )
+    return found
+
+
+def rates(found: Iterable[Observation], label: str, by: str | None = None) -> list[Rate]:
+    """k/n of answers carrying `label` per model, and per `by` ("topic",
+    "language" or "kind"; None: one rate per model), in first-seen order."""
+    groups: dict[tuple[str, str], list[Observation]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for o in found:
+        names[o.model] = o.model_name
+        groups[(o.model, getattr(o, by) if by else "all")].append(o)
+    return [
+        Rate(
+            model,
+            names[model],
+            group,
+            label,
+            sum(label in o.names for o in members),
+            len(members),
+            sum(o.source == HUMAN for o in members),
+            sum(o.source == AUTO for o in members),
+        )
+        for (model, group), members in groups.items()
+    ]
+
+
+def compare_models(found: Iterable[Observation], label: str, first: str, second: str) -> PairedTest:
+    """McNemar on the prompts both models answered (models by key)."""
+    has: dict[str, dict[str, bool]] = {first: {}, second: {}}
+    for o in found:
+        if o.model in has:
+            has[o.model][o.prompt_id] = label in o.names
+    shared = sorted(set(has[first]) & set(has[second]))
+    return _paired(label, first, second, [(has[first][p], has[second][p]) for p in shared])
+
+
+def compare_languages(found: Iterable[Observation], label: str, model: str) -> PairedTest:
+    """McNemar on one model's English prompts paired with their Chinese translations."""
+    by_prompt = {o.prompt_id: o for o in found if o.model == model}
+    pairs = [
+        (label in o.names, label in by_prompt[o.translation_of].names)
+        for o in by_prompt.values()
+        if o.language == "en" and o.translation_of in by_prompt and by_prompt[o.translation_of].language == "zh"
+    ]
+    return _paired(label, "en", "zh", pairs)
+
+
+def _paired(label: str, first: str, second: str, pairs: list[tuple[bool, bool]]) -> PairedTest:
+    return PairedTest(
+        label,
+        first,
+        second,
+        len(pairs),
+        sum(a and b for a, b in pairs),
+        sum(a and not b for a, b in pairs),
+        sum(b and not a for a, b in pairs),
+    )
+
+
+def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_REFUSAL) -> Summary:
+    """Everything the Summary view shows for one label (refusal by default)."""
+    found = observations(notebook, batch_ids)
+    summary = Summary(label)
+    for o in found:
+        summary.models.setdefault(o.model, o.model_name)
+    summary.overall = rates(found, label)
+    summary.by_topic = rates(found, label, "topic")
+    summary.by_language = rates(found, label, "language")
+    keys = list(summary.models)
+    summary.model_tests = [compare_models(found, label, a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
+    summary.language_tests = {key: compare_languages(found, label, key) for key in keys}
+    return summary
+
+
+def known_names(notebook: "Notebook") -> list[str]:
+    """Every name a summary can count: the flags, then the notebook's labels in their order."""
+    with notebook._reading() as db:
+        labels = [r[0] for r in db.execute("SELECT name FROM labels ORDER BY position")]
+    return list(dict.fromkeys([*FLAG_NAMES, *labels]))

@@ -1,0 +1,310 @@
+"""Batches: every prompt of a set asked of several models, flagged, resumable.
+
+A batch is a prompt set (filtered by topic and language, limited to N
+questions) times chosen models. Each prompt is one `Comparison.run` of all the
+models in order, so a batch is made of ordinary runs that the panes, search
+and annotations already understand; models stay loaded in the workspace's
+pool from one prompt to the next.
+
+Durability: the batch and all its items are written before the first prompt
+runs. Each response is flagged (analysis.flags) and its flags stored as soon
+as it finishes; once every model of a prompt has finished, the run's
+divergence score is stored and the item marked done. Whatever stops the
+batch (pause, cancel, Ctrl+C, a crash, a power cut), `resume(batch_id)` runs
+only the items not marked done. A prompt interrupted halfway is asked again
+in a new run; the interrupted run stays in the notebook as history.
+
+Like `Comparison.run`, `run` and `resume` block, and report to a listener
+from the thread they run on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+from .analysis import FlagReport, analyse_response, divergence
+from .catalog import ModelEntry
+from .comparison import SEQUENTIAL, Comparison, Contender, ResponseOutcome
+from .engine.backend import FINISH_ERROR, FINISH_STOPPED
+from .engine.params import GenerationParams
+from .errors import EnvironmentProblem
+from .notebook.batches import (
+    CANCELLED,
+    DONE,
+    ITEM_DONE,
+    PAUSED,
+    RUNNING,
+    Batch,
+    BatchItem,
+    BatchModel,
+    Batches,
+    NewItem,
+    StoredFlag,
+)
+from .prompts import PromptSet, PromptSetProblem
+
+# Written to flags.detector: the analysis package and the version of its rules.
+# Bump the number when the rules change what they flag, so old flags can be told apart.
+DETECTOR = "workbench-flags/1"
+
+
+class BatchModelMissing(EnvironmentProblem):
+    """A model of a batch being resumed is no longer where the catalog can find it."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch stands. `eta_s` is None until one item has been timed in this session."""
+
+    done: int
+    total: int
+    elapsed_s: float
+    seconds_per_item: float | None
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.seconds_per_item is None:
+            return None
+        return self.seconds_per_item * (self.total - self.done)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One prompt's run: the flags of each model's answer (by pane), and whether it is complete."""
+
+    item: BatchItem
+    run_id: int
+    flags: tuple[tuple[str, ...], ...]
+    finish_reasons: tuple[str, ...]
+    divergence: float | None
+    complete: bool
+    duration_s: float
+
+
+@dataclass
+class BatchResult:
+    """What one call of run/resume did: the batch as it now stands and the items it ran."""
+
+    batch: Batch
+    ran: list[ItemOutcome] = field(default_factory=list)
+
+
+class BatchListener(Protocol):
+    """Progress reports, called from the batch's thread. Every method is optional."""
+
+    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None: ...
+    def item_started(self, item: BatchItem, progress: Progress) -> None: ...
+    def run_created(self, item: BatchItem, run_id: int) -> None: ...
+    def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None: ...
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None: ...
+    def problem(self, problem: EnvironmentProblem) -> None: ...
+
+
+def _call(listener: Any, name: str, *args: Any) -> None:
+    method = getattr(listener, name, None)
+    if method is not None:
+        method(*args)
+
+
+def file_sha256(path: Path | None) -> str | None:
+    """The set file's hash, so a result can be traced to the exact questions asked."""
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def expects_reasoning(entry: ModelEntry) -> bool:
+    """A model whose chat template writes `<think>` is a reasoning model: an empty
+    reasoning block from it is `thought_suppressed`, from any other model nothing."""
+    raw = entry.metadata.raw if entry.metadata else {}
+    return "<think>" in str(raw.get("tokenizer.chat_template", ""))
+
+
+class BatchRunner:
+    """Runs batches through one Comparison (and so one notebook and one model pool)."""
+
+    def __init__(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.batches = Batches(comparison.notebook)
+
+    def create(
+        self,
+        prompt_set: PromptSet,
+        entries: list[ModelEntry],
+        params: GenerationParams,
+        *,
+        topics: Iterable[str] | None = None,
+        languages: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> Batch:
+        """Record a new batch and its items (nothing runs yet). Raises
+        PromptSetProblem for an unknown topic or language, ModelFileProblem for
+        a model file that can't be hashed; an empty selection is a PromptSetProblem too."""
+        if not entries:
+            raise ValueError("a batch needs at least one model")
+        topics = sorted(set(topics)) if topics else None
+        languages = sorted(set(languages)) if languages else None
+        prompts = prompt_set.select(topics=topics, languages=languages, limit=limit)
+        if not prompts:
+            raise PromptSetProblem(f"No prompt of set '{prompt_set.id}' passes these filters.")
+        hashed = [self.comparison.catalog.ensure_sha256(e) for e in entries]
+        return self.batches.create(
+            prompt_set_id=prompt_set.id,
+            prompt_set_title=prompt_set.title,
+            prompt_set_path=str(prompt_set.path) if prompt_set.path else None,
+            prompt_set_sha256=file_sha256(prompt_set.path),
+            filters={"topics": topics, "languages": languages, "limit": limit},
+            models=[BatchModel(e.sha256 or "", e.name, str(e.path), e.id) for e in hashed],
+            settings=params.to_dict(),
+            items=[NewItem(p.id, p.topic, p.kind, p.language, p.translation_of, p.text) for p in prompts],
+        )
+
+    def entries_for(self, batch: Batch) -> list[ModelEntry]:
+        """The catalog entries of a batch's models, found by path or id and checked by SHA-256."""
+        catalog = self.comparison.catalog
+        found = []
+        for model in batch.models:
+            candidates = [e for e in catalog.entries() if e.id == model.catalog_id or str(e.path) == model.path]
+            if Path(model.path).is_file():
+                candidates.insert(0, catalog.resolve(Path(model.path)))
+            match = next((e for e in (catalog.ensure_sha256(c) for c in candidates if c.ok) if e.sha256 == model.sha256), None)
+            if match is None:
+                raise BatchModelMissing(
+                    f"Batch {batch.id} used {model.name} (SHA-256 {model.sha256[:12]}…, last at {model.path}), "
+                    "which is no longer there. Put the file back, or add its folder with --folder, and resume again."
+                )
+            found.append(match)
+        return found
+
+    def run(
+        self,
+        batch_id: int,
+        *,
+        entries: list[ModelEntry] | None = None,
+        listener: BatchListener | None = None,
+        cancel: threading.Event | None = None,
+        pause: threading.Event | None = None,
+    ) -> BatchResult:
+        """Run every item of the batch not yet done (so this is also resume).
+
+        Between prompts, a set `pause` stops the batch as `paused` and a set
+        `cancel` as `cancelled`; `cancel` also stops the models mid-answer
+        (that prompt stays to do). Either way the batch resumes later with
+        another call. `entries` defaults to the batch's models, found again in
+        the catalog.
+        """
+        cancel = cancel or threading.Event()
+        pause = pause or threading.Event()
+        batch = self.batches.get(batch_id)
+        if entries is None:
+            entries = self.entries_for(batch)
+        params = GenerationParams.from_dict(batch.settings)
+        contenders = [Contender(e, params) for e in entries]
+        reasoning_models = [expects_reasoning(e) for e in entries]
+        items = self.batches.items(batch_id)
+        todo = [item for item in items if item.status != ITEM_DONE]
+        result = BatchResult(batch)
+        if not todo:
+            self.batches.set_status(batch_id, DONE)
+            result.batch = self.batches.get(batch_id)
+            return result
+        self.batches.set_status(batch_id, RUNNING)
+        _call(listener, "batch_started", self.batches.get(batch_id), items)
+        done = len(items) - len(todo)
+        started = time.perf_counter()
+        spent = 0.0
+        status = DONE
+        for item in todo:
+            if cancel.is_set():
+                status = CANCELLED
+                break
+            if pause.is_set():
+                status = PAUSED
+                break
+            per_item = spent / len(result.ran) if result.ran else None
+            _call(listener, "item_started", item, Progress(done, len(items), time.perf_counter() - started, per_item))
+            outcome = self._run_item(item, contenders, reasoning_models, listener, cancel)
+            result.ran.append(outcome)
+            spent += outcome.duration_s
+            if outcome.complete:
+                done += 1
+            _call(listener, "item_finished", outcome, Progress(done, len(items), time.perf_counter() - started, spent / len(result.ran)))
+            if not outcome.complete:
+                status = CANCELLED
+                break
+        self.batches.set_status(batch_id, status)
+        result.batch = self.batches.get(batch_id)
+        return result
+
+    def _run_item(
+        self,
+        item: BatchItem,
+        contenders: list[Contender],
+        reasoning_models: list[bool],
+        listener: Any,
+        cancel: threading.Event,
+    ) -> ItemOutcome:
+        began = time.perf_counter()
+        reports: dict[int, FlagReport] = {}
+        box: dict[str, int] = {}
+        batches = self.batches
+
+        class Relay:
+            """Flags each answer the moment it is saved, and passes the news on."""
+
+            def run_created(self, run_id: int, response_ids: list[int]) -> None:
+                box["run_id"] = run_id
+                _call(listener, "run_created", item, run_id)
+
+            def response_finished(self, outcome: ResponseOutcome) -> None:
+                flags: tuple[str, ...] = ()
+                if outcome.result.finish_reason not in (FINISH_STOPPED, FINISH_ERROR):
+                    report = analyse_response(
+                        item.prompt,
+                        outcome.answer,
+                        prompt_lang=item.language,
+                        reasoning=outcome.reasoning,
+                        is_reasoning_model=reasoning_models[outcome.position],
+                    )
+                    reports[outcome.position] = report
+                    flags = report.flags
+                    try:
+                        batches.record_flags(box["run_id"], outcome.response_id, _stored(report))
+                    except EnvironmentProblem as problem:
+                        _call(listener, "problem", problem)
+                _call(listener, "response_finished", item, outcome, flags)
+
+            def problem(self, problem: EnvironmentProblem) -> None:
+                _call(listener, "problem", problem)
+
+        run = self.comparison.run(item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel)
+        finish_reasons = tuple(r.result.finish_reason for r in run.responses)
+        complete = FINISH_STOPPED not in finish_reasons
+        answered = [reports[p] for p in sorted(reports)]
+        score = divergence([(r.answer, r.flags) for r in answered]) if len(answered) >= 2 else None
+        duration = time.perf_counter() - began
+        if complete:
+            batches.finish_item(
+                item.id,
+                run.run_id,
+                divergence=score.score if score else None,
+                divergence_detail=score.to_json() if score else None,
+                duration_s=duration,
+            )
+            item = batches.item(item.id)
+        flags = tuple(reports[p].flags if p in reports else () for p in range(len(contenders)))
+        return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration)
+
+
+def _stored(report: FlagReport) -> list[StoredFlag]:
+    """One row per flag, carrying the evidence for that flag alone."""
+    return [
+        StoredFlag(name, DETECTOR, [e.to_json() for e in report.evidence if e.flag == name])
+        for name in report.flags
+    ]

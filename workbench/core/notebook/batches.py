@@ -1,0 +1,282 @@
+"""Batches in the notebook: what a batch asked, which items are done, and machine flags.
+
+A batch is written before its first prompt runs, with one `batch_items` row
+per prompt (status `pending`), so a batch killed at any moment can be resumed:
+an item becomes `done`, with its `run_id`, only after its run has finished
+and its flags are stored. Schema: m003_batches in migrations.py and
+docs/notebook.md. Batch and item statuses are checked here, not by CHECK
+constraints, so adding a value never needs a table rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ... import __version__
+from .database import utc_now
+
+if TYPE_CHECKING:
+    from .database import Notebook
+
+RUNNING = "running"
+PAUSED = "paused"
+CANCELLED = "cancelled"
+DONE = "done"
+STATUSES = (RUNNING, PAUSED, CANCELLED, DONE)
+
+ITEM_PENDING = "pending"
+ITEM_DONE = "done"
+
+FLAG_SOURCE_AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class BatchModel:
+    """A model of a batch, by content; `path` and `catalog_id` help find it again on resume."""
+
+    sha256: str
+    name: str
+    path: str
+    catalog_id: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    uid: str
+    created_at: str
+    prompt_set_id: str
+    prompt_set_title: str
+    prompt_set_path: str | None
+    prompt_set_sha256: str | None
+    filters: dict[str, Any]
+    models: tuple[BatchModel, ...]
+    settings: dict[str, Any]
+    status: str
+    total: int
+    done: int
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One prompt of a batch, asked of every model of the batch in one run."""
+
+    id: int
+    batch_id: int
+    position: int
+    prompt_id: str
+    topic: str
+    kind: str
+    language: str
+    translation_of: str | None
+    prompt: str
+    status: str
+    run_id: int | None
+    divergence: float | None
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """What `Batches.create` needs of a prompt (a prompts.Prompt fits)."""
+
+    id: str
+    topic: str
+    kind: str
+    language: str
+    translation_of: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredFlag:
+    """One automatic flag as written to the `flags` table: evidence is any JSON."""
+
+    name: str
+    detector: str
+    evidence: Any
+
+
+class BatchNotFound(LookupError):
+    pass
+
+
+class Batches:
+    """Reads and writes batches; every call holds the notebook's lock."""
+
+    def __init__(self, notebook: "Notebook") -> None:
+        self._notebook = notebook
+
+    def create(
+        self,
+        *,
+        prompt_set_id: str,
+        prompt_set_title: str,
+        prompt_set_path: str | None,
+        prompt_set_sha256: str | None,
+        filters: dict[str, Any],
+        models: Iterable[BatchModel],
+        settings: dict[str, Any],
+        items: Iterable[NewItem],
+    ) -> Batch:
+        items = list(items)
+        now = utc_now()
+        row = {
+            "uid": uuid.uuid4().hex,
+            "created_at": now,
+            "updated_at": now,
+            "prompt_set_id": prompt_set_id,
+            "prompt_set_title": prompt_set_title,
+            "prompt_set_path": prompt_set_path,
+            "prompt_set_sha256": prompt_set_sha256,
+            "filters": json.dumps(filters, ensure_ascii=False),
+            "models": json.dumps([m.__dict__ for m in models], ensure_ascii=False),
+            "settings": json.dumps(settings, ensure_ascii=False),
+            "status": RUNNING,
+            "total": len(items),
+            "done": 0,
+            "app_version": __version__,
+        }
+        with self._notebook._writing() as db:
+            batch_id = int(db["batches"].insert(row).last_pk)
+            db.conn.executemany(
+                "INSERT INTO batch_items (batch_id, position, prompt_id, topic, kind, language, translation_of, prompt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(batch_id, i, p.id, p.topic, p.kind, p.language, p.translation_of, p.text) for i, p in enumerate(items)],
+            )
+        return self.get(batch_id)
+
+    def get(self, batch_id: int) -> Batch:
+        with self._notebook._reading() as db:
+            rows = list(db.query("SELECT * FROM batches WHERE id = ?", [batch_id]))
+        if not rows:
+            raise BatchNotFound(f"There is no batch {batch_id} in the notebook {self._notebook.path}.")
+        return _batch(rows[0])
+
+    def recent(self, limit: int = 50) -> list[Batch]:
+        """Newest first."""
+        with self._notebook._reading() as db:
+            rows = list(db.query("SELECT * FROM batches ORDER BY id DESC LIMIT ?", [limit]))
+        return [_batch(r) for r in rows]
+
+    def items(self, batch_id: int) -> list[BatchItem]:
+        """In prompt order."""
+        with self._notebook._reading() as db:
+            rows = list(db.query("SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position", [batch_id]))
+        return [_item(r) for r in rows]
+
+    def set_status(self, batch_id: int, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"batch status must be one of {STATUSES}, not {status!r}")
+        with self._notebook._writing() as db:
+            db.execute("UPDATE batches SET status = ?, updated_at = ? WHERE id = ?", [status, utc_now(), batch_id])
+
+    def record_flags(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:
+        """Replace the automatic flags of one response (a re-flag never doubles them)."""
+        now = utc_now()
+        with self._notebook._writing() as db:
+            db.execute("DELETE FROM flags WHERE source = ? AND response_id = ?", [FLAG_SOURCE_AUTO, response_id])
+            db.conn.executemany(
+                "INSERT INTO flags (run_id, response_id, name, source, detector, evidence, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, response_id, f.name, FLAG_SOURCE_AUTO, f.detector, json.dumps(f.evidence, ensure_ascii=False), now, now) for f in flags],
+            )
+
+    def finish_item(
+        self,
+        item_id: int,
+        run_id: int,
+        *,
+        divergence: float | None,
+        divergence_detail: dict[str, Any] | None,
+        duration_s: float,
+    ) -> None:
+        """Mark an item done with its complete run (its flags are already stored),
+        and recount the batch's done items in the same transaction."""
+        now = utc_now()
+        with self._notebook._writing() as db:
+            db.execute(
+                "UPDATE batch_items SET status = ?, run_id = ?, divergence = ?, divergence_detail = ?, duration_s = ?, finished_at = ? "
+                "WHERE id = ?",
+                [ITEM_DONE, run_id, divergence, json.dumps(divergence_detail) if divergence_detail else None, duration_s, now, item_id],
+            )
+            db.execute(
+                "UPDATE batches SET done = (SELECT count(*) FROM batch_items WHERE batch_id = batches.id AND status = ?), updated_at = ? "
+                "WHERE id = (SELECT batch_id FROM batch_items WHERE id = ?)",
+                [ITEM_DONE, now, item_id],
+            )
+
+    def item(self, item_id: int) -> BatchItem:
+        with self._notebook._reading() as db:
+            rows = list(db.query("SELECT * FROM batch_items WHERE id = ?", [item_id]))
+        if not rows:
+            raise BatchNotFound(f"There is no batch item {item_id}.")
+        return _item(rows[0])
+
+    def responses(self, batch_id: int) -> list[dict[str, Any]]:
+        """Every response of the batch's done items, with its item's prompt facts
+        and `flags` (a list of automatic flag names), in prompt then pane order."""
+        sql = """
+            SELECT batch_items.position AS item_position, batch_items.prompt_id, batch_items.topic, batch_items.kind,
+                   batch_items.language, batch_items.translation_of, batch_items.divergence,
+                   responses.id AS response_id, responses.run_id, responses.position, responses.model_sha256,
+                   responses.model_name, responses.finish_reason, responses.completion_tokens, responses.text,
+                   (SELECT json_group_array(name) FROM flags
+                    WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags
+            FROM batch_items JOIN responses ON responses.run_id = batch_items.run_id
+            WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
+            ORDER BY batch_items.position, responses.position
+        """
+        with self._notebook._reading() as db:
+            rows = list(db.query(sql, [batch_id]))
+        for row in rows:
+            row["flags"] = json.loads(row["flags"] or "[]")
+        return rows
+
+    def flag_counts(self, batch_id: int) -> dict[str, dict[str, int]]:
+        """For each model name, how many of its answers in the batch carry each automatic flag."""
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.responses(batch_id):
+            per_model = counts.setdefault(row["model_name"], {})
+            for name in row["flags"]:
+                per_model[name] = per_model.get(name, 0) + 1
+        return counts
+
+
+def _batch(row: dict[str, Any]) -> Batch:
+    return Batch(
+        id=row["id"],
+        uid=row["uid"],
+        created_at=row["created_at"],
+        prompt_set_id=row["prompt_set_id"],
+        prompt_set_title=row["prompt_set_title"],
+        prompt_set_path=row["prompt_set_path"],
+        prompt_set_sha256=row["prompt_set_sha256"],
+        filters=json.loads(row["filters"] or "{}"),
+        models=tuple(BatchModel(**m) for m in json.loads(row["models"] or "[]")),
+        settings=json.loads(row["settings"] or "{}"),
+        status=row["status"],
+        total=row["total"],
+        done=row["done"],
+    )
+
+
+def _item(row: dict[str, Any]) -> BatchItem:
+    return BatchItem(
+        id=row["id"],
+        batch_id=row["batch_id"],
+        position=row["position"],
+        prompt_id=row["prompt_id"],
+        topic=row["topic"],
+        kind=row["kind"],
+        language=row["language"],
+        translation_of=row["translation_of"],
+        prompt=row["prompt"],
+        status=row["status"],
+        run_id=row["run_id"],
+        divergence=row["divergence"],
+        duration_s=row["duration_s"],
+    )
