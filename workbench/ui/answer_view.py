@@ -25,6 +25,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser, QWidget
 
 from ..core.rendering import is_safe_link, markdown_to_html
+from .highlights import Mark, apply_marks
 from .tasks import TaskQueue
 
 FLUSH_MS = 30  # new text reaches the screen within this
@@ -79,6 +80,7 @@ class AnswerView(QTextBrowser):
         self._again: bool | None = None  # render once more when the conversion in flight ends
         self._last_render = 0.0
         self._render_cost = 0.0
+        self._marks: list[Mark] = []  # highlights, drawn again after every render
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -106,13 +108,24 @@ class AnswerView(QTextBrowser):
         """Show `text` from the top; it appears as plain text until its Markdown is ready."""
         self._flush_timer.stop()
         self._text, self._pending = text, ""
+        self._marks = []
         self._serial += 1  # whatever is being converted now is out of date
         with _FollowingEnd(self, keep_position=False):
             self.setPlainText(text)
+        self._draw_marks()
         self._request_render(keep_position=False)
 
     def clear_answer(self) -> None:
         self.show_markdown("")
+
+    def set_marks(self, marks: list[Mark]) -> None:
+        """Highlights on the current text; kept until the next `show_markdown`."""
+        self._marks = list(marks)
+        self._draw_marks()
+
+    def _draw_marks(self) -> None:
+        if self._marks or self.extraSelections():
+            apply_marks(self, self._marks, self._text, rendered=True)
 
     # --- streaming ------------------------------------------------------------
 
@@ -178,6 +191,7 @@ class AnswerView(QTextBrowser):
                     cursor.movePosition(QTextCursor.MoveOperation.End)
                     cursor.insertText(tail)
             self._pending = ""
+            self._draw_marks()
             self._last_render = time.perf_counter()
             self._render_cost = self._last_render - started
             if again is None:
@@ -210,10 +224,15 @@ class ReasoningView(QPlainTextEdit):
     def text(self) -> str:
         return self._text
 
+    def set_marks(self, marks: list[Mark]) -> None:
+        """Highlights in the reasoning: plain text, so offsets map exactly."""
+        apply_marks(self, marks, self._text, rendered=False)
+
     def show_text(self, text: str) -> None:
         self._flush_timer.stop()
         self._text, self._pending = text, ""
         self.setPlainText(text)
+        self.setExtraSelections([])
 
     def append_stream(self, chunk: str) -> None:
         self._text += chunk

@@ -33,6 +33,8 @@ class WindowCommands:
         self.open_file = a(window, "Open GGUF file…", "Ctrl+O", tip="Add one model file to the library")
         self.add_folder = a(window, "Add model folder…", "Ctrl+Shift+O", tip="Add a folder; its GGUF files are found at every start")
         self.rescan = a(window, "Rescan models", "F5", tip="Look for new or changed model files")
+        self.export = a(window, "Export…", "Ctrl+E", tip="Write runs with their answers and annotations as HTML, Markdown, PDF, CSV or JSON Lines")
+        self.import_ = a(window, "Import…", "Ctrl+Shift+I", tip="Merge a colleague's JSON Lines export into this notebook")
         self.quit = a(window, "Quit", "Ctrl+Q")
         # Run
         self.run = a(window, "Run", "Ctrl+Return", "Ctrl+Enter", tip="Ask every pane's model the prompt (Ctrl+Enter)")
@@ -72,6 +74,8 @@ class WindowCommands:
         """`docks`: each dock with the shortcut that shows or hides it."""
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open_file, self.add_folder, self.rescan])
+        file_menu.addSeparator()
+        file_menu.addActions([self.export, self.import_])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
+
+from ..core.notebook import Session
 
 from . import describe
 
 PAGE_SIZE = 50
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PROMPT_CHARS = 90
+ALL_RUNS = "all"  # the session filter's "every run" (None is Unsorted)
 
 
 def local_time(iso_utc: str | None) -> str:
@@ -41,6 +44,8 @@ def run_label(run: dict[str, Any]) -> str:
 class HistoryPanel(QWidget):
     runSelected = Signal(int)
     olderRequested = Signal(int)  # the oldest run id shown: load runs before it
+    sessionFilterChanged = Signal(object)  # ALL_RUNS, None (Unsorted) or a session id
+    moveRequested = Signal(list, object)  # run ids, a session id or None (Unsorted)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +53,14 @@ class HistoryPanel(QWidget):
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
         self.list.itemSelectionChanged.connect(self._selected)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.session_filter = QComboBox()
+        self.session_filter.setToolTip("Show the runs of one session")
+        self.session_filter.addItem("All runs", ALL_RUNS)
+        self.session_filter.currentIndexChanged.connect(lambda _i: self.sessionFilterChanged.emit(self.session_filter.currentData()))
+        self.sessions: list[Session] = []
         self.empty = QLabel("No runs yet. Every run is saved here as it happens.")
         self.empty.setWordWrap(True)
         self.empty.setProperty("muted", True)
@@ -57,6 +70,7 @@ class HistoryPanel(QWidget):
         self._current: int | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.session_filter)
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.older)
@@ -89,6 +103,57 @@ class HistoryPanel(QWidget):
             font.setBold(item.data(RUN_ID_ROLE) == run_id)
             item.setFont(font)
 
+    def set_sessions(self, sessions: list[Session]) -> None:
+        """Offer every session as a filter and a "Move to session" target, keeping the choice."""
+        self.sessions = sessions
+        current = self.session_filter.currentData()
+        self.session_filter.blockSignals(True)
+        self.session_filter.clear()
+        self.session_filter.addItem("All runs", ALL_RUNS)
+        for session in sessions:
+            self.session_filter.addItem(f"{session.name} ({session.run_count})", session.id)
+        index = self.session_filter.findData(current)
+        self.session_filter.setCurrentIndex(max(index, 0))
+        self.session_filter.blockSignals(False)
+        if index < 0:  # the session shown was archived: back to every run
+            self.sessionFilterChanged.emit(ALL_RUNS)
+
+    @property
+    def session_shown(self) -> object:
+        """ALL_RUNS, None (Unsorted) or the id of the session whose runs are listed."""
+        return self.session_filter.currentData()
+
+    def show_session(self, session_id: object) -> None:
+        index = self.session_filter.findData(session_id)
+        if index >= 0:
+            self.session_filter.setCurrentIndex(index)
+
+    @property
+    def selected_run_ids(self) -> list[int]:
+        return [item.data(RUN_ID_ROLE) for item in self.list.selectedItems()]
+
+    def step(self, delta: int) -> bool:
+        """Show the next (+1, older) or previous (-1, newer) run: Alt+Down / Alt+Up."""
+        ids = self.run_ids
+        if not ids:
+            return False
+        here = ids.index(self._current) if self._current in ids else -1
+        target = max(0, min(len(ids) - 1, here + delta)) if here >= 0 else 0
+        if target == here:
+            return False
+        self.list.setCurrentRow(target)
+        return True
+
+    def _context_menu(self, point: QPoint) -> None:
+        run_ids = self.selected_run_ids
+        if not run_ids:
+            return
+        menu = QMenu(self)
+        move = menu.addMenu(f"Move {'run' if len(run_ids) == 1 else f'{len(run_ids)} runs'} to session")
+        for session in self.sessions:
+            move.addAction(session.name, lambda s=session.id: self.moveRequested.emit(run_ids, s))
+        menu.popup(self.list.viewport().mapToGlobal(point))
+
     @property
     def run_ids(self) -> list[int]:
         return [self.list.item(row).data(RUN_ID_ROLE) for row in range(self.list.count())]
@@ -116,7 +181,7 @@ class HistoryPanel(QWidget):
 
     def _selected(self) -> None:
         run_id = self.selected_run_id
-        if run_id is not None:
+        if run_id is not None and len(self.list.selectedItems()) == 1:
             self.runSelected.emit(run_id)
 
     def _request_older(self) -> None:

@@ -36,10 +36,11 @@ from ..core.errors import EnvironmentProblem
 from ..core.rendering import is_safe_link
 from ..core.workspace import Workspace
 from . import describe, fonts, theme
+from .annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .commands import WindowCommands
 from .compare_area import MAX_PANES, MIN_PANES, CompareArea
 from .empty_state import AppFinding, EmptyState, look_in_other_apps
-from .history import PAGE_SIZE, HistoryPanel, local_time
+from .history import ALL_RUNS, PAGE_SIZE, HistoryPanel, local_time
 from .library import LibraryPanel
 from .message_bar import PROBLEM, MessageBar
 from .model_details import ModelDetailsDialog
@@ -48,6 +49,7 @@ from .preferences import Preferences
 from .prompt_bar import SAMPLE_PROMPT, PromptBar
 from .runner import ComparisonRunner, RunRequest
 from .settings_form import PaneSettingsDialog, SettingsForm
+from .export_dialog import ExportDialog, import_file
 from .tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
@@ -123,10 +125,13 @@ class MainWindow(QMainWindow):
         self.notebook_tasks = TaskQueue("notebook", self._environment_problem, self)
         self.runner = ComparisonRunner(workspace, self)
         self.commands = WindowCommands(self)
+        self.annotating = Annotating(self)
         self._build_widgets()
         self._build_docks()
         self.commands.build_menus(self.menuBar(), [(self.library_dock, "Ctrl+1"), (self.history_dock, "Ctrl+2"), (self.settings_dock, "Ctrl+3")])
+        self.annotating.build_menus(self.menuBar(), [self.sessions_dock, self.search_dock])
         self._connect()
+        self.annotating.attach()
         self._restore_preferences()
         self._update_actions()
 
@@ -144,6 +149,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.messages)
+        layout.addWidget(self.annotating.strip)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.prompt_bar)
         self.setCentralWidget(central)
@@ -158,6 +164,10 @@ class MainWindow(QMainWindow):
         self.library_dock = self._dock("Model library", "library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._dock("History", "history", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.settings_dock = self._dock("Shared settings", "settings", self.settings_form, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sessions_dock = self._dock("Sessions", "sessions", self.annotating.sessions, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.search_dock = self._dock("Search", "search", self.annotating.search, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.library_dock, self.search_dock)
+        self.library_dock.raise_()
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -172,6 +182,8 @@ class MainWindow(QMainWindow):
         a.add_folder.triggered.connect(self._choose_model_folder)
         a.rescan.triggered.connect(lambda: self.rescan())
         a.quit.triggered.connect(self.close)
+        a.export.triggered.connect(self.open_export)
+        a.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self._load_history))
         a.run.triggered.connect(self.run_prompt)
         a.stop.triggered.connect(self.stop)
         a.rerun.triggered.connect(self.rerun_all)
@@ -190,6 +202,7 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
         self.area.modelChosen.connect(self._pane_models_changed)
+        self.area.panesChanged.connect(self.annotating.attach_panes)
         self.area.panesChanged.connect(self._panes_changed)
         self.area.rerunRequested.connect(self.rerun_pane)
         self.area.settingsRequested.connect(self.edit_pane_settings)
@@ -268,9 +281,11 @@ class MainWindow(QMainWindow):
         self._check_cjk_font()
         self._show_progress("Looking for models…")
         self.rescan(prepare_starter=True)
-        self._load_history()
+        self._load_history(first=True)
+        self.annotating.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.annotating.flush()  # notes being typed are saved before the queues drain
         self._save_preferences()
         self.shutdown()
         super().closeEvent(event)
@@ -717,6 +732,7 @@ class MainWindow(QMainWindow):
         only = " (this pane only, saved as a run of its own)" if request.pane_rerun else ""
         for index in request.panes:
             self.area.panes[index].set_run_id(run_id, f"Run #{run_id}{only}")
+        self.annotating.run_started(run_id, _response_ids, request.panes)
         self.prompt_bar.run_info.setText(f"Run #{run_id} — saved to the notebook as it streams")
         self._load_history(current=run_id)
 
@@ -749,13 +765,39 @@ class MainWindow(QMainWindow):
         if outcome is not None:
             self.prompt_bar.run_info.setText(f"Run #{outcome.run_id} finished and saved")
             self._load_history(current=outcome.run_id)
+            self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
         self._update_actions()
         self.runFinished.emit(outcome)
 
     # --- history -------------------------------------------------------------------------------
 
-    def _load_history(self, current: int | None = None) -> None:
+    def open_export(self) -> ExportDialog:
+        """File > Export…: the dialog collects and writes on the notebook queue."""
+        session = self.history.session_shown
+        dialog = ExportDialog(
+            self.workspace.notebook,
+            self.notebook_tasks,
+            current_run=self.history.selected_run_id(),
+            selected_runs=self.history.selected_run_ids(),
+            session_id=session if isinstance(session, int) else None,
+            parent=self,
+        )
+        dialog.open()
+        return dialog
+
+    def _load_history(self, current: int | None = None, first: bool = False) -> None:
+        """Read the newest runs (of the session the history shows). The first read opens the
+        notebook, which upgrades an old one: that can take long, and says so."""
         ws = self.workspace
+        if not first and self.history.session_shown != ALL_RUNS:
+            self.annotating.load_history()
+            return
+        progress = self._progress.emit
+
+        def read() -> list[dict[str, Any]]:
+            if first and needs_upgrade(ws.db_path):
+                progress(UPGRADE_TEXT)
+            return ws.notebook.recent_runs(PAGE_SIZE)
 
         def shown(runs: list[dict[str, Any]]) -> None:
             self.history.set_runs(runs, append=False)
@@ -769,13 +811,15 @@ class MainWindow(QMainWindow):
             self._notebook_ready()
             self.historyLoaded.emit()
 
-        self.notebook_tasks.submit(lambda: ws.notebook.recent_runs(PAGE_SIZE), shown, failed)
+        self.notebook_tasks.submit(read, shown, failed)
 
     def _notebook_ready(self) -> None:
         self.notebook_checked = True
         self._update_actions()
 
     def _load_older_runs(self, before_id: int) -> None:
+        if self.annotating.load_history(before_id):
+            return
         ws = self.workspace
         self.notebook_tasks.submit(
             lambda: ws.notebook.recent_runs(PAGE_SIZE, before_id),

@@ -33,10 +33,14 @@ from ..core.comparison import ResponseOutcome
 from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ..core.engine.params import GenerationParams
 from ..core.engine.reasoning import REASONING
+from ..core.notebook.annotations import ResponseAnnotations
 from . import describe
+from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
+from .highlights import Mark
 
 STATS_REFRESH_MS = 250
+DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
 
 FINISH_TEXT = {
     FINISH_STOP: "finished",
@@ -86,6 +90,8 @@ class ComparePane(QFrame):
         self.setMinimumWidth(260)
         self.override: GenerationParams | None = None
         self.shown: Shown | None = None
+        self.response_id: int | None = None  # the notebook's id of the answer shown: what annotations attach to
+        self.annotations: ResponseAnnotations | None = None
         self._entries: dict[str, ModelEntry] = {}
         self._shared = GenerationParams()
         self._running = False
@@ -157,8 +163,11 @@ class ComparePane(QFrame):
         self.texts.setChildrenCollapsible(False)
         self.texts.addWidget(self.reasoning_view)
         self.texts.addWidget(self.answer_view)
+        self.annotation_bar = AnnotationBar()
+        self.texts.addWidget(self.annotation_bar)
         self.texts.setStretchFactor(0, 1)
         self.texts.setStretchFactor(1, 3)
+        self.texts.setStretchFactor(2, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -270,6 +279,7 @@ class ComparePane(QFrame):
     def begin(self, caption: str, params: GenerationParams, model_name: str) -> None:
         """A new response starts streaming into this pane."""
         self.shown = Shown(None, params, model_name)
+        self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
         self.error_label.hide()
         self.answer_view.clear_answer()
@@ -322,6 +332,8 @@ class ComparePane(QFrame):
         except (TypeError, ValueError):
             params = None
         self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?")
+        self.show_annotations(None, None, "", {})  # until the notebook's arrive
+        self.response_id = response.get("id")
         self.caption_label.setText(f"{caption} — {response.get('model_name')} · {origin}")
         self.answer_view.show_markdown(response.get("text") or "")
         reasoning = response.get("reasoning") or ""
@@ -343,6 +355,7 @@ class ComparePane(QFrame):
     def clear_response(self, note: str) -> None:
         self._stats_timer.stop()
         self.shown = None
+        self.show_annotations(None, None, "", {})
         self.caption_label.setText(note)
         self.status_label.setText("")
         self.error_label.hide()
@@ -378,6 +391,25 @@ class ComparePane(QFrame):
         ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
         self.status_label.setText(f"generating… · {stats_text(self.chunks, rate, ttft)}")
 
+    # --- annotations -----------------------------------------------------------------
+
+    def show_annotations(self, response_id: int | None, annotations: ResponseAnnotations | None, annotator: str, colours: dict[str, str]) -> None:
+        """What the notebook holds on the answer shown: labels, suggestions, note, highlights.
+
+        `colours` maps label names to colours; a highlight takes its first label's.
+        """
+        self.response_id = response_id
+        self.annotations = annotations
+        self.annotation_bar.set_annotations(annotations, annotator)
+        spans = annotations.spans if annotations else ()
+        for field, view in (("text", self.answer_view), ("reasoning", self.reasoning_view)):
+            view.set_marks([_mark(span, colours) for span in spans if span.field == field])
+
+    def set_current(self, current: bool) -> None:
+        """The pane the number keys label: drawn with a stronger frame."""
+        self.setProperty("current", current)
+        self.setStyleSheet("#paneCard[current=\"true\"] { border: 2px solid palette(highlight); }" if current else "")
+
     # --- reasoning, copying ---------------------------------------------------------
 
     def _show_reasoning_toggle(self, has_reasoning: bool) -> None:
@@ -400,3 +432,12 @@ class ComparePane(QFrame):
     @property
     def reasoning_text(self) -> str:
         return self.reasoning_view.text
+
+
+def _mark(span, colours: dict[str, str]) -> Mark:
+    labels = ", ".join(span.labels) or "no label"
+    tip = f"Highlight by {span.annotator} ({labels})" + (f"\n\n{span.note}" if span.note else "")
+    if not span.intact:
+        tip = "This highlight's text has changed since it was made.\n\n" + tip
+    colour = colours.get(span.labels[0], DEFAULT_HIGHLIGHT) if span.labels else DEFAULT_HIGHLIGHT
+    return Mark(span.id, span.start, span.end, span.quote, colour, span.intact, describe.tooltip(tip))

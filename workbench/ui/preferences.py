@@ -17,6 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from ..core import paths
 from ..core.comparison import SCHEDULES, SEQUENTIAL
 from ..core.engine.params import GenerationParams
+from ..core.notebook.annotations import default_annotator
 
 FILE_NAME = "window.ini"
 
@@ -205,3 +206,15 @@ class Preferences:
     @cjk_notice_shown.setter
     def cjk_notice_shown(self, shown: bool) -> None:
         self._s.setValue("notices/cjk_font", shown)
+
+    # --- annotating -----------------------------------------------------------
+
+    @property
+    def annotator(self) -> str:
+        """Who the annotations made in this window are credited to (Edit > Annotator name)."""
+        name = self._get("annotate/annotator", "", str).strip()
+        return name or default_annotator()
+
+    @annotator.setter
+    def annotator(self, name: str) -> None:
+        self._s.setValue("annotate/annotator", name.strip())

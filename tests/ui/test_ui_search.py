@@ -1,0 +1,72 @@
+"""The Search panel: as you type, with filters, in English and Chinese; opening a result."""
+
+from __future__ import annotations
+
+from test_ui_annotate import make_run, settle, show
+from window_helpers import WAIT_MS
+
+from workbench.core.notebook import open_notebook
+
+
+def search(qtbot, window, text):
+    panel = window.annotating.search
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.query.setText(text)  # debounced: one search after the pause
+    return panel
+
+
+def test_search_finds_english_and_a_two_character_chinese_word_with_filters(open_window, isolated_dirs, qtbot):
+    path = isolated_dirs / "notebook.sqlite"
+    english = make_run(path)
+    chinese = make_run(path, "台湾是一个国家吗？", ("Taiwan is self-governed.", "台湾是中国不可分割的一部分。"), language="zh")
+    nb = open_notebook(path)
+    qwen = nb.run(chinese)["responses"][1]["id"]
+    nb.annotations.add_label(qwen, "state_narrative", annotator="ana")
+    nb.close()
+    opened = open_window([])
+    window = opened.window
+
+    panel = search(qtbot, window, "army")
+    assert [(h.run_id, h.model_name) for h in panel.hits] == [(english, "SmolLM2")]
+    assert "⟦" not in panel.results.itemWidget(panel.results.item(0)).text()  # markers became bold
+    assert "<b " in panel.results.itemWidget(panel.results.item(0)).text()
+
+    panel = search(qtbot, window, "台湾")
+    assert {h.run_id for h in panel.hits} == {chinese}
+    assert len(panel.hits) >= 2  # the prompt and Qwen's answer
+
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.origin.setCurrentIndex(panel.origin.findData("CN"))
+    assert [(h.field, h.model_name) for h in panel.hits if h.response_id] == [("text", "Qwen2.5")]
+
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.label.setCurrentIndex(panel.label.findData("hard_refusal"))
+    assert panel.hits == [] and panel.status.text() == "Nothing found."
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.label.setCurrentIndex(panel.label.findData("state_narrative"))
+    assert [h.response_id for h in panel.hits if h.response_id] == [qwen]
+
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.language.setCurrentIndex(panel.language.findData("en"))
+    assert panel.hits == []
+
+    # Opening a result shows its run with the annotations.
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.language.setCurrentIndex(0)
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        panel.results.itemClicked.emit(panel.results.item(len(panel.hits) - 1))
+    assert window.area.panes[1].response_id == qwen
+    assert window.area.panes[1].annotation_bar.checked_labels == {"state_narrative"}
+    assert window.annotating.current_pane is window.area.panes[1]
+
+
+def test_a_run_note_is_found(open_window, isolated_dirs, qtbot):
+    run_id = make_run(isolated_dirs / "notebook.sqlite")
+    opened = open_window([])
+    window = opened.window
+    show(qtbot, window, run_id)
+    window.annotating.strip.note.editor.setPlainText("compare with the 中文 version")
+    window.annotating.strip.note.flush()
+    settle(qtbot, window)
+    panel = search(qtbot, window, "中文")
+    assert [(h.run_id, h.field, h.response_id) for h in panel.hits] == [(run_id, "note", None)]
