@@ -36,12 +36,6 @@ FALLBACK_CHAT_FORMAT = "chatml"
 def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: int, log_path: str) -> None:
     """Entry point of the child process: load, then answer requests until told to close."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
-    # llama.cpp's OpenMP threads spin while they wait for each other. On a
-    # laptop where the window, the notebook writer or another app also needs a
-    # core, a spinning thread that loses its core stalls every decode step:
-    # measured on 2 busy cores, Qwen-0.5B ran at 2-3 tokens/s spinning and
-    # 9-10 sleeping. Must be set before llama_cpp (and OpenMP) loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _redirect_output(log_path)
     try:
         model, info = _load(model_path, n_ctx, n_threads)
