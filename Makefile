@@ -38,6 +38,7 @@ test: $(VENV)/.test
 bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
 	$(BIN)/python bench/notebook_scale.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_open.py
 	$(BIN)/python bench/export_scale.py
 	$(BIN)/python bench/batch_throughput.py
 
