@@ -146,3 +146,25 @@ def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None
     # (recorder.MIN_INTERVAL_S): what is saved is exactly what was shown, up to there.
     assert saved[0]
     assert answer_so_far().decode("utf-8").startswith(saved[0])
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
+    db = tmp_path / "nb.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    shown = b""
+    deadline = time.monotonic() + 60
+    header = "── Long Talker".encode()
+    while header not in shown or len(shown.split(header, 1)[1].partition(b"\n")[2]) < 50:
+        shown += os.read(process.stdout.fileno(), 4096)
+        assert time.monotonic() < deadline, "the answer never streamed"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Stopping" in err.decode() and "Traceback" not in err.decode()
+    text, finish_reason, status = sqlite3.connect(db).execute("select text, finish_reason, status from responses").fetchone()
+    assert (finish_reason, status) == ("stopped", "done") and text

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +29,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.notebook.batches import DONE, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
+from .interrupt import run_cancellable
 
 BAR_WIDTH = 24
 
@@ -119,32 +119,17 @@ def _entries(workspace: Workspace, models: list[str]) -> list[ModelEntry]:
 
 def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, db_path: Path, as_json: bool) -> int:
     progress = ProgressPrinter(sys.stderr, batch_id)
-    cancel = threading.Event()
-    box: dict[str, Any] = {}
 
-    def work() -> None:
-        try:
-            box["result"] = runner.run(batch_id, entries=entries, listener=progress, cancel=cancel)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
+    def interrupted_note() -> None:
+        progress.end_line()
+        print("Stopping… (finished prompts are kept)", file=sys.stderr)
 
-    # The batch runs in a thread so that Ctrl+C reaches the main thread at
-    # once and becomes a clean cancel that keeps every finished prompt.
-    thread = threading.Thread(target=work, name="batch")
-    thread.start()
-    interrupted = False
-    while thread.is_alive():
-        try:
-            thread.join(0.1)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-            progress.end_line()
-            print("Stopping… (finished prompts are kept)", file=sys.stderr)
+    result, interrupted = run_cancellable(
+        lambda cancel: runner.run(batch_id, entries=entries, listener=progress, cancel=cancel),
+        on_interrupt=interrupted_note,
+    )
     progress.end_line()
-    if "error" in box:
-        raise box["error"]
-    batch = box["result"].batch
+    batch = result.batch
     rows = runner.batches.responses(batch_id)
     summary = {
         "batch_id": batch.id,

@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_export, cmd_flag, cmd_notebook, render
+from .interrupt import run_cancellable
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
 
@@ -163,37 +163,17 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
             raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
     contenders = [Contender(entry, params) for entry in entries]
     printer = None if as_json else render.StreamPrinter(sys.stdout, entries, parallel)
-    cancel = threading.Event()
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["outcome"] = workspace.comparison.run(
-                prompt,
-                contenders,
-                system_prompt=params.system_prompt,
-                schedule=PARALLEL if parallel else SEQUENTIAL,
-                listener=printer or render.ProblemPrinter(sys.stderr),
-                cancel=cancel,
-            )
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
-
-    # The comparison runs in a thread so that Ctrl+C reaches the main thread
-    # at once and becomes a clean stop that keeps every partial answer.
-    thread = threading.Thread(target=work, name="compare")
-    thread.start()
-    interrupted = False
-    while thread.is_alive():
-        try:
-            thread.join(0.1)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-            print("\nStopping… (the partial answers are kept)", file=sys.stderr)
-    if "error" in box:
-        raise box["error"]
-    outcome = box["outcome"]
+    outcome, interrupted = run_cancellable(
+        lambda cancel: workspace.comparison.run(
+            prompt,
+            contenders,
+            system_prompt=params.system_prompt,
+            schedule=PARALLEL if parallel else SEQUENTIAL,
+            listener=printer or render.ProblemPrinter(sys.stderr),
+            cancel=cancel,
+        ),
+        on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr),
+    )
     if as_json:
         print(json.dumps(render.outcome_json(outcome), ensure_ascii=False, indent=2))
     else:
