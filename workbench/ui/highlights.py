@@ -25,7 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
-from ..core.notebook.offsets import _MARKUP, locate_quote, to_utf16
+from ..core.notebook.offsets import MARKUP, locate_quote, to_utf16
 
 PARAGRAPH = "\u2029"  # what QTextCursor.selectedText() puts between paragraphs
 SPAN_ID_PROPERTY = QTextFormat.Property.UserProperty.value + 1
@@ -41,10 +41,10 @@ def selection_to_stored(stored: str, selected: str, screen_start: int, screen_le
 def find_rendered(shown: str, quote: str, stored_start: int, stored_length: int) -> tuple[int, int] | None:
     """The (start, end) UTF-16 positions in the view's plain text `shown` that display `quote`."""
     # The same markup characters locate_quote skips, so the two directions agree.
-    visible = [c for c in quote if re.fullmatch(_MARKUP, c) is None]
+    visible = [c for c in quote if re.fullmatch(MARKUP, c) is None]
     if not visible:
         return None
-    pattern = _MARKUP.join(re.escape(c) for c in visible)
+    pattern = MARKUP.join(re.escape(c) for c in visible)
     found = [(m.start(), m.end()) for m in re.finditer(pattern, shown)]
     if not found:
         return None

@@ -22,7 +22,7 @@ import re
 
 # Characters Markdown rendering removes or changes, which may sit between the
 # visible characters of a selection.
-_MARKUP = r"[\s*_`~#>|\[\]()\\-]*"
+MARKUP = r"[\s*_`~#>|\[\]()\\-]*"
 
 
 def to_utf16(text: str, index: int) -> int:
@@ -56,7 +56,7 @@ def locate_quote(text: str, quote: str, near: int | None = None) -> tuple[int, i
     found = [(m.start(), m.start() + len(quote)) for m in re.finditer(re.escape(quote), text)]
     if not found:
         visible = [c for c in quote if not c.isspace()]
-        pattern = _MARKUP.join(re.escape(c) for c in visible)
+        pattern = MARKUP.join(re.escape(c) for c in visible)
         found = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
     if not found:
         return None
