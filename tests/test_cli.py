@@ -115,56 +115,54 @@ def test_without_a_display_the_bare_command_runs_the_comparison_in_the_terminal(
     assert "Saved as run 1" in done.stdout
 
 
-def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None:
-    model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
-    db = tmp_path / "nb.sqlite"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-    )
-    shown = b""
-    deadline = time.monotonic() + 60
+class LongAnswer:
+    """`workbench compare` streaming a long answer from a tiny model, read as a user sees it."""
 
-    def answer_so_far() -> bytes:
-        # Everything after the model's header line.
-        header = "── Long Talker".encode()
-        if header not in shown:
+    HEADER = "── Long Talker".encode()
+
+    def __init__(self, tmp_path: Path) -> None:
+        model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
+        self.db = tmp_path / "nb.sqlite"
+        self.shown = b""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(self.db)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1"),
+        )
+
+    def answer(self) -> bytes:
+        """Everything printed after the model's header line."""
+        if self.HEADER not in self.shown:
             return b""
-        return shown.split(header, 1)[1].partition(b"\n")[2]
+        return self.shown.split(self.HEADER, 1)[1].partition(b"\n")[2]
 
-    while len(answer_so_far()) < 200:
-        shown += os.read(process.stdout.fileno(), 4096)
-        assert time.monotonic() < deadline, "the answer never streamed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    process.stdout.close()
+    def read_until(self, size: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(self.answer()) < size:
+            self.shown += os.read(self.process.stdout.fileno(), 4096)
+            assert time.monotonic() < deadline, "the answer never streamed"
+
+
+def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None:
+    run = LongAnswer(tmp_path)
+    run.read_until(200)
+    os.kill(run.process.pid, signal.SIGKILL)
+    run.process.communicate()
     time.sleep(0.2)
-    saved = sqlite3.connect(db).execute("select text, status from responses").fetchone()
+    saved = sqlite3.connect(run.db).execute("select text, status from responses").fetchone()
     assert saved[1] == "streaming"
     # Saved as it streamed, trailing the screen by at most one commit interval
     # (recorder.MIN_INTERVAL_S): what is saved is exactly what was shown, up to there.
     assert saved[0]
-    assert answer_so_far().decode("utf-8").startswith(saved[0])
+    assert run.answer().decode("utf-8").startswith(saved[0])
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(tmp_path: Path) -> None:
-    model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
-    db = tmp_path / "nb.sqlite"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )
-    shown = b""
-    deadline = time.monotonic() + 60
-    header = "── Long Talker".encode()
-    while header not in shown or len(shown.split(header, 1)[1].partition(b"\n")[2]) < 50:
-        shown += os.read(process.stdout.fileno(), 4096)
-        assert time.monotonic() < deadline, "the answer never streamed"
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    run = LongAnswer(tmp_path)
+    run.read_until(50)
+    run.process.send_signal(signal.SIGINT)
+    _, err = run.process.communicate(timeout=60)
+    assert run.process.returncode == 130
     assert "Stopping" in err.decode() and "Traceback" not in err.decode()
-    text, finish_reason, status = sqlite3.connect(db).execute("select text, finish_reason, status from responses").fetchone()
+    text, finish_reason, status = sqlite3.connect(run.db).execute("select text, finish_reason, status from responses").fetchone()
     assert (finish_reason, status) == ("stopped", "done") and text

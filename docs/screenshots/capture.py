@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
@@ -29,26 +30,12 @@ from workbench.ui import theme  # noqa: E402
 from workbench.ui.app import application  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences  # noqa: E402
+from window_stream import wait_for  # noqa: E402  (the window bench's event-loop wait)
 
 HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
 CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
 STREAM_CHUNKS = 40  # grab the streaming state after this many pieces in the first pane
-
-
-def wait_for(signal, timeout_ms: int = 900_000) -> list:
-    loop = QEventLoop()
-    got: list = []
-
-    def done(*args: object) -> None:
-        got.extend(args)
-        loop.quit()
-
-    signal.connect(done)
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-    signal.disconnect(done)
-    return got
 
 
 def settle(ms: int = 500) -> None:
