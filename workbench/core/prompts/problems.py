@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import EnvironmentProblem
 
@@ -39,3 +40,18 @@ class PromptSetProblem(EnvironmentProblem):
             return cls(str(problems[0]), problems)
         lines = "\n".join(f"  {p}" for p in problems)
         return cls(f"{file} has {len(problems)} problems:\n{lines}", problems)
+
+
+def read_utf8(path: Path, *, what: str, hint: str = "") -> str:
+    """The text of a set or table file, or a PromptSetProblem naming the line of
+    the first byte that is not UTF-8 (a byte-order mark is accepted)."""
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PromptSetProblem(f"Can't read {what} {file}: {exc.strerror or exc}.") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PromptSetProblem(f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save {what} as UTF-8{hint}.") from exc

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..analysis.language_use import text_language
 from .model import PromptSet, Source
-from .problems import PromptSetProblem
+from .problems import PromptSetProblem, read_utf8
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 TABLE_FIELDS = (*PROMPT_FIELDS, "pair")
@@ -112,18 +112,7 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     suffix = path.suffix.lower()
     if suffix not in _DELIMITERS and suffix not in _JSON_LINES:
         raise PromptSetProblem(f"{file}: can't tell the table format from the name; use .csv, .tsv, .jsonl or .ndjson.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PromptSetProblem(f"Can't read {file}: {exc.strerror or exc}.") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PromptSetProblem(
-            f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the table as UTF-8 "
-            "(in Excel: Save As, \"CSV UTF-8\")."
-        ) from exc
+    text = read_utf8(path, what="the table", hint=' (in Excel: Save As, "CSV UTF-8")')
     if suffix in _JSON_LINES:
         return _json_rows(file, text)
     return _csv_rows(file, text, _DELIMITERS[suffix])

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .model import Prompt, PromptSet, Source
-from .problems import Problem, PromptSetProblem
+from .problems import Problem, PromptSetProblem, read_utf8
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 FORMAT = 1
@@ -62,15 +62,7 @@ class _KeyLines:
 def load_prompt_set(path: Path) -> PromptSet:
     """Read and validate a set; PromptSetProblem lists everything wrong with it."""
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PromptSetProblem(f"Can't read the prompt set {file}: {exc.strerror or exc}.") from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PromptSetProblem(f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8.") from exc
+    text = read_utf8(path, what="the prompt set")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
