@@ -28,7 +28,7 @@ from ..core.notebook.annotations import ResponseAnnotations, Span
 from . import describe
 from .note_editor import NoteEditor
 
-CHIP_COLUMNS = 3
+CHIP_COLUMNS = 2  # three squeezed titles to "4 Stat…rative" in a 2-pane window
 NUMBER_KEYS = "1234567890"  # the first ten labels, in order
 SPAN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 QUOTE_CHARS = 60
