@@ -377,6 +377,66 @@ def m003_batches(db: Database) -> None:
     for statement in _statements(script):
         db.execute(statement)
 
+
+@migrations()
+def m004_classroom(db: Database) -> None:
+    """Classroom mode: audience votes on a run, and demo scripts.
+
+    `votes` keeps one tally per (run, choice) and annotator. `choice` is a
+    stored name that never changes meaning: `tie`, or `pane:N` for the
+    answer at position N (the pane shown as "Model A" is position 0).
+
+    A demo script is an ordered list of steps. A step says what to ask (the
+    prompt, or a prompt-set entry by set and prompt id, with the text copied
+    so the step works without the set file), which models (JSON list of
+    {"sha256", "name"}), the speaker note, and optionally a recorded run to
+    replay (`run_id`). `mode` is how the step plays by default: `live`,
+    `replay` (at the recorded speed) or `instant`. Values are checked in
+    Python, as in m002.
+    """
+    audit = "annotator TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL"
+    script = f"""
+    CREATE TABLE votes (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        choice TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
+        {audit},
+        UNIQUE (run_id, choice, annotator)
+    );
+    CREATE TABLE demo_scripts (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        {audit}
+    );
+    CREATE TABLE demo_steps (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        script_id INTEGER NOT NULL REFERENCES demo_scripts(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        prompt TEXT NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        language TEXT,
+        prompt_set_id TEXT,
+        prompt_id TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        settings TEXT NOT NULL DEFAULT '{{}}',
+        note TEXT NOT NULL DEFAULT '',
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        mode TEXT NOT NULL DEFAULT 'live',
+        {audit}
+    );
+    CREATE INDEX demo_steps_script ON demo_steps(script_id, position);
+    CREATE INDEX votes_run ON votes(run_id);
+    """
+    for statement in _statements(script):
+        db.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,
