@@ -13,7 +13,7 @@ import pytest
 from export_fixtures import CHINESE, build
 from workbench.cli.main import main
 from workbench.core.export import Selection, collect, render, write
-from workbench.core.export.agreement import cohen_kappa, label_agreement
+from workbench.core.analysis.agreement import cohen_kappa, label_agreement
 
 
 @pytest.fixture

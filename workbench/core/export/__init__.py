@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EnvironmentProblem
 from . import csv_table, html_report, jsonl, markdown_report
-from .agreement import Agreement, cohen_kappa, label_agreement
+from ..analysis.agreement import Agreement, cohen_kappa, label_agreement
 from .collect import FORMAT_NAME, FORMAT_VERSION, ExportData, Selection, collect
 from .importer import ImportProblem, ImportResult, import_jsonl
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .agreement import Agreement, label_agreement, responses_labelled
+from ..analysis.agreement import Agreement, label_agreement, responses_labelled
 from .collect import ExportData
 
 TITLE = "Model Values Workbench report"
