@@ -3,6 +3,8 @@ human labels winning over flags on a notebook written by hand."""
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from workbench.core.analysis.summary import (
     HUMAN,
     compare_languages,
     compare_models,
+    export_observations,
     known_names,
     mcnemar_exact,
     observations,
@@ -20,6 +23,7 @@ from workbench.core.analysis.summary import (
     summarise,
     wilson_interval,
 )
+from workbench.core.export import Selection, collect, render
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.batches import BatchModel, Batches, NewItem, StoredFlag
 
@@ -155,5 +159,45 @@ def test_paired_tests_pair_prompts_and_translations(tmp_path: Path) -> None:
         lang = compare_languages(found, "hard_refusal", "b" * 64)
         assert (lang.first, lang.second, lang.pairs, lang.first_only, lang.second_only) == ("en", "zh", 2, 1, 0)
         assert compare_languages(found, "hard_refusal", "a" * 64).pairs == 1
+    finally:
+        notebook.close()
+
+
+def test_an_exported_batch_counts_exactly_as_the_batch(tmp_path: Path) -> None:
+    """The reports' Summary and the Summary view share one counting path."""
+    notebook, batch, response_ids = _notebook_with_batch(tmp_path)
+    try:
+        notebook.annotations.add_label(response_ids[("q1-zh", 1)], "hard_refusal", annotator="ana")
+        notebook.annotations.add_label(response_ids[("q1-en", 1)], "evasive", annotator="ben")
+        data = collect(notebook, Selection(batch_id=batch.id))
+        assert export_observations(data) == observations(notebook, [batch.id])
+        # Answers of runs outside any batch pair up by run and have no topic.
+        run_id = notebook.create_run("Ad hoc", language="zh")
+        for position, sha in enumerate(("a" * 64, "b" * 64)):
+            rid = notebook.add_response(run_id, position, model_name=sha[:1], model_sha256=sha, origin_country=None, seed=1, sampler={})
+            notebook.finish_response(rid, text="text", finish_reason="stop")
+        ad_hoc = export_observations(collect(notebook, Selection(run_ids=(run_id,))))
+        assert [(o.prompt_id, o.topic, o.language, o.source) for o in ad_hoc] == [(f"run {run_id}", "", "zh", AUTO)] * 2
+    finally:
+        notebook.close()
+
+
+def test_an_exported_batch_gets_a_topic_heat_map(tmp_path: Path) -> None:
+    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    try:
+        data = collect(notebook, Selection(batch_id=batch.id))
+        html = render(data, "html")
+        refusal = html[html.index("<h3>Hard refusal") :]
+        refusal = refusal[: refusal.index("<h3>", 1)]
+        svgs = re.findall(r"<svg\b.*?</svg>", refusal, flags=re.S)
+        titles = [ET.fromstring(svg).findtext("{http://www.w3.org/2000/svg}title") for svg in svgs]
+        assert titles == ["Hard refusal: rate by model", "Hard refusal: by language", "Hard refusal: by topic"]
+        heat_map = ET.fromstring(svgs[2])
+        texts = [t.text for t in heat_map.iter("{http://www.w3.org/2000/svg}text")]
+        # Rows are topics, columns models: US 0/2 and CN 1/2 on tiananmen; US answered only q2-en on facts.
+        assert texts.index("tiananmen") < texts.index("facts") and texts.index("US model") < texts.index("CN model")
+        assert [t for t in texts if "/" in t] == ["0/2", "1/2", "0/1", "0/2"]
+        markdown = render(data, "md")
+        assert "By topic:\n\n| Topic | US model | CN model |\n|---|---|---|\n| tiananmen | 0/2 (0%) | 1/2 (50%) |\n| facts | 0/1 (0%) | 0/2 (0%) |" in markdown
     finally:
         notebook.close()

@@ -26,15 +26,17 @@ says nothing about the model's values.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .flag_names import FLAG_NAMES, HARD_REFUSAL
 
 if TYPE_CHECKING:
+    from ..export.collect import ExportData
     from ..notebook import Notebook
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
@@ -146,17 +148,58 @@ def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observa
     from ..notebook.batches import Batches
 
     batches = Batches(notebook)
-    rows = [row for batch_id in batch_ids for row in batches.responses(batch_id) if row["finish_reason"] in COUNTED_FINISHES]
+    rows = [row for batch_id in batch_ids for row in batches.responses(batch_id)]
     labels: dict[int, set[str]] = defaultdict(set)
     with notebook._reading() as db:
         label_names = {r[0] for r in db.execute("SELECT name FROM labels")}
-        for start in range(0, len(rows), 500):
-            ids = [row["response_id"] for row in rows[start : start + 500]]
-            query = f"SELECT response_id, label FROM response_labels WHERE response_id IN ({','.join('?' * len(ids))})"
-            for response_id, label in db.execute(query, ids):
-                labels[response_id].add(label)
+        ids = json.dumps([row["response_id"] for row in rows])
+        query = "SELECT response_id, label FROM response_labels WHERE response_id IN (SELECT value FROM json_each(?))"
+        for response_id, label in db.execute(query, [ids]):
+            labels[response_id].add(label)
+    return _counted(rows, labels, label_names)
+
+
+def export_observations(data: "ExportData") -> list[Observation]:
+    """The counted answers of an export selection, by the same rule as a batch's.
+
+    Everything needed is already in the collected records (labels, automatic
+    flags, finish reasons), so a report's summary costs no further query. An
+    answer from a batch carries its item's prompt id, topic and kind
+    (`data.batch_prompts`); any other answer's prompt is its run (the models
+    of one run answered the same prompt, so they pair up) and it has no topic.
+    """
+    rows = []
+    labels: dict[int, set[str]] = {}
+    for run in data.runs:
+        item = data.batch_prompts.get(run["id"])
+        for response in run["responses"]:
+            rows.append(
+                {
+                    "response_id": response["id"],
+                    "run_id": run["id"],
+                    "model_sha256": response["model_sha256"],
+                    "model_name": response["model_name"],
+                    "finish_reason": response["finish_reason"],
+                    "prompt_id": item["prompt_id"] if item else f"run {run['id']}",
+                    "topic": item["topic"] if item else "",
+                    "kind": item["kind"] if item else "",
+                    "language": item["language"] if item else run["language"] or "unknown",
+                    "translation_of": item["translation_of"] if item else None,
+                    "flags": [flag["name"] for flag in response["flags"] if flag["source"] == "auto"],
+                }
+            )
+            labels[response["id"]] = {label["label"] for label in response["labels"]}
+    return _counted(rows, labels, {label["name"] for label in data.labels})
+
+
+def _counted(rows: Iterable[dict[str, Any]], labels: Mapping[int, set[str]], label_names: set[str]) -> list[Observation]:
+    """Observations of the rows whose answers count (COUNTED_FINISHES): an answer
+    with human labels counts its labels plus the flags no label can express,
+    any other answer its automatic flags."""
     found = []
     for row in rows:
+        if row["finish_reason"] not in COUNTED_FINISHES:
+            continue
         human = labels.get(row["response_id"])
         flags = frozenset(row["flags"])
         if human:

@@ -66,6 +66,11 @@ class ExportData:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    # The batch item behind each run that came from a prompt set, by local run id:
+    # its prompt id, topic, kind, language and translation_of, for the reports'
+    # summary (topics are known only for batch answers). Batches themselves
+    # are not exported, so the JSON Lines writer leaves this out.
+    batch_prompts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def header(self) -> dict[str, Any]:
         """The first line of a JSON Lines export, and the provenance block of every report."""
@@ -241,6 +246,11 @@ def collect(notebook: "Notebook", selection: Selection) -> ExportData:
             for row in db.query("select * from models where sha256 in (select value from json_each(:shas)) order by sha256", {"shas": json.dumps(used_models)}):
                 data.models.append(_model_record(row))
             data.labels = [_label_record(row) for row in db.query("select * from labels order by position, id")]
+            for row in db.query(
+                f"select run_id, prompt_id, topic, kind, language, translation_of from batch_items where run_id in ({selected}) order by id",
+                {"ids": ids},
+            ):
+                data.batch_prompts.setdefault(row.pop("run_id"), row)
         finally:
             db.execute("commit")
     data.runs = list(runs.values())

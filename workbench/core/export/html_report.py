@@ -1,7 +1,8 @@
 """The HTML report: one self-contained file that loads nothing and runs nothing.
 
 - A Content-Security-Policy meta forbids scripts, remote loads, forms and
-  base changes; styles are inline; there are no images at all.
+  base changes; styles are inline; there are no images: the Summary's
+  charts are inline SVG (`analysis/charts.py`), which loads nothing.
 - Answers and notes (Markdown) go through `core.rendering.markdown_to_html`
   (raw HTML shown as text, nh3 allow-list, images turned into links, only
   http(s) links); every other string (prompts, names, label titles,
@@ -26,6 +27,8 @@ from .text import visible_controls
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 # Side by side when a run has at most this many answers.
 SIDE_BY_SIDE_MODELS = 3
+# How wide a chart is laid out in the PDF (A4 less margins is about 680 px at 96 dpi).
+PDF_CHART_WIDTH = 640
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #1a1a1a; }
@@ -40,6 +43,7 @@ td, th { border: 1px solid #ccc; padding: 0.4em 0.6em; vertical-align: top; text
 mark { background: #fff3a0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .run { border-top: 2px solid #333; margin-top: 2em; }
+.chart svg { max-width: 100%; height: auto; }
 """
 
 
@@ -53,11 +57,13 @@ def md(text: str) -> str:
     return markdown_to_html(visible_controls(text))
 
 
-def document(data: ExportData, *, for_qt: bool = False) -> str:
-    return "".join(parts(data, for_qt=for_qt))
+def document(data: ExportData, *, for_qt: bool = False, summary: report.ReportSummary | None = None) -> str:
+    return "".join(parts(data, for_qt=for_qt, summary=summary))
 
 
-def parts(data: ExportData, *, for_qt: bool = False) -> Iterator[str]:
+def parts(data: ExportData, *, for_qt: bool = False, summary: report.ReportSummary | None = None) -> Iterator[str]:
+    """The report in pieces. `summary` is computed here unless given: the PDF
+    computes it first, to draw the charts that `chart:N` images refer to."""
     models = {m["sha256"]: m for m in data.models}
     labels = {label["name"]: label for label in data.labels}
     yield (
@@ -71,6 +77,7 @@ def parts(data: ExportData, *, for_qt: bool = False) -> Iterator[str]:
     for what, value in report.provenance_rows(data):
         yield f'<tr><th style="width: 12em">{esc(what)}</th><td dir="auto">{esc(value)}</td></tr>\n'
     yield "</table>\n"
+    yield from _summary(summary or report.summary(data), for_qt)
     for run in data.runs:
         yield from _run(run, models, labels, for_qt)
     yield from _agreement(data)
@@ -78,6 +85,28 @@ def parts(data: ExportData, *, for_qt: bool = False) -> Iterator[str]:
     for label in data.labels:
         yield f"<li>{_label(label['name'], labels)} <code>{esc(label['name'])}</code>: {esc(label['definition'])}</li>\n"
     yield "</ul>\n</body>\n</html>\n"
+
+
+def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str]:
+    """Rates per label with their charts: inline SVG in a browser (it loads
+    nothing, so the CSP stands), `chart:N` images for Qt, which draws no SVG
+    inside a document (pdf.py renders them)."""
+    if summary is None:
+        return
+    yield f'<h2>Summary</h2>\n<p class="meta">{esc(summary.counting())}</p>\n'
+    number = 0
+    for label in summary.labels:
+        yield f"<h3>{esc(label.title)} <code>{esc(label.name)}</code></h3>\n<table>\n<tr>"
+        yield "".join(f"<th>{esc(column)}</th>" for column in report.RATE_COLUMNS) + "</tr>\n"
+        for row in report.rate_rows(label):
+            yield '<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n"
+        yield "</table>\n"
+        for svg in label.charts:
+            if for_qt:
+                yield f'<p><img src="chart:{number}" width="{PDF_CHART_WIDTH}"></p>\n'
+            else:
+                yield f'<div class="chart">{svg}</div>\n'
+            number += 1
 
 
 def _label(name: str, labels: dict[str, dict[str, Any]]) -> str:

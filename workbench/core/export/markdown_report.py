@@ -9,7 +9,7 @@ after another, each under its model's heading.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from . import report
@@ -26,12 +26,32 @@ def lines(data: ExportData) -> Iterator[str]:
     for what, value in report.provenance_rows(data):
         yield f"- **{esc(what)}:** {esc(value)}\n"
     yield "\n"
+    yield from _summary(report.summary(data))
     for run in data.runs:
         yield from _run(run, models, titles)
     yield from _agreement(data)
     yield "## Labels\n\n"
     for label in data.labels:
         yield f"- **{esc(label['title'])}** (stored as {esc(label['name'])}): {esc(label['definition'])}\n"
+
+
+def _summary(summary: report.ReportSummary | None) -> Iterator[str]:
+    """The rates as tables; the topic x model table stands in for the heat map."""
+    if summary is None:
+        return
+    yield f"## Summary\n\n{esc(summary.counting())}\n\n"
+    for label in summary.labels:
+        yield f"### {esc(label.title)} ({esc(label.name)})\n\n"
+        yield _table(report.RATE_COLUMNS, report.rate_rows(label))
+        if label.by_topic:
+            models, rows = report.topic_table(label)
+            yield "By topic:\n\n" + _table(("Topic", *models), rows)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |", "|" + "---|" * len(header)]
+    lines.extend("| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows)
+    return "\n".join(lines) + "\n\n"
 
 
 def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[str, str]) -> Iterator[str]:

@@ -3,9 +3,11 @@
 The one part of the export that needs Qt (QTextDocument + QPdfWriter), so
 it lives here and is imported only when a PDF is asked for. Chinese needs
 a CJK font on the machine (Debian: fonts-noto-cjk or fonts-wqy-microhei);
-without one Qt draws empty boxes, as the window does. The report's HTML has
-no images and QTextDocument loads no remote resources, so printing fetches
-nothing.
+without one Qt draws empty boxes, as the window does. QTextDocument can't
+draw SVG, so each chart of the Summary is drawn by QSvgRenderer into an
+image at print resolution and handed to the document as the resource
+`chart:N`; the document loads nothing else (`loadResource` refuses every
+other name), so printing fetches nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +15,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import report
 from .collect import ExportData
-from .html_report import document
+from .html_report import PDF_CHART_WIDTH, document
+
+# Charts are laid out PDF_CHART_WIDTH px wide at 96 dpi; drawn this many times
+# larger, they print at about 290 dpi.
+CHART_SCALE = 3
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage, QTextDocument
 
 # The application made for the command line, kept for the life of the process
 # (a QGuiApplication must outlive every font and document it served).
@@ -25,7 +36,7 @@ _app: object | None = None
 def write_pdf(data: ExportData, path: Path) -> None:
     """Write the report as a PDF at `path` (the caller handles temporary files)."""
     _ensure_gui_application()
-    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtCore import QMarginsF, QSizeF, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
     writer = QPdfWriter(str(path))
@@ -34,13 +45,46 @@ def write_pdf(data: ExportData, path: Path) -> None:
     writer.setResolution(96)
     writer.setTitle("Model Values Workbench report")
     writer.setCreator("Model Values Workbench")
-    doc = QTextDocument()
+    doc = _sealed_document()
     doc.setDocumentMargin(0)
-    doc.setHtml(document(data, for_qt=True))
+    summary = report.summary(data)
+    for number, svg in enumerate(summary.charts if summary else []):
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"chart:{number}"), chart_image(svg))
+    doc.setHtml(document(data, for_qt=True, summary=summary))
     layout = writer.pageLayout()
     page = layout.paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(page.width(), page.height()))
     doc.print_(writer)
+
+
+def _sealed_document() -> "QTextDocument":
+    """A QTextDocument that only has the resources added to it: a name it does
+    not hold (a file path, a URL) loads nothing instead of being read."""
+    from PySide6.QtGui import QTextDocument
+
+    class Sealed(QTextDocument):
+        def loadResource(self, kind: int, name: object) -> None:
+            return None
+
+    return Sealed()
+
+
+def chart_image(svg: str) -> "QImage":
+    """The chart drawn at CHART_SCALE times the size it is laid out at (the
+    markup's `width`), so it prints sharp. Any QTextDocument showing the
+    `for_qt` report (the PDF, a preview) adds these as its `chart:N` resources."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    scale = CHART_SCALE * PDF_CHART_WIDTH / renderer.defaultSize().width()
+    image = QImage(renderer.defaultSize() * scale, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    return image
 
 
 def _ensure_gui_application() -> None:

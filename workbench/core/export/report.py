@@ -6,9 +6,14 @@ for its own format.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from ..analysis import charts
 from ..analysis.agreement import Agreement, label_agreement, responses_labelled
+from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
+from ..analysis.summary import COUNTING, HUMAN, Rate, export_observations, rates
 from .collect import ExportData
 
 TITLE = "Model Values Workbench report"
@@ -92,3 +97,103 @@ def provenance_rows(data: ExportData) -> list[tuple[str, str]]:
             (f"Model {model['name']}", f"SHA-256 {model['sha256'] or 'unknown'}; quantization {model['quantization'] or 'unknown'}; template SHA-256 {templates}")
         )
     return rows
+
+
+@dataclass(frozen=True)
+class LabelRates:
+    """One label's (or flag's) rates for the Summary section, and its charts as SVG."""
+
+    name: str
+    title: str
+    overall: list[Rate]
+    by_language: list[Rate]  # empty unless the counted answers are in several languages
+    by_topic: list[Rate]  # batch answers only (topics come from prompt sets); else empty
+
+    @cached_property
+    def charts(self) -> list[str]:
+        """Bars by model, by language (when several), the topic x model heat map
+        (when known); drawn on first use, so the Markdown report draws none."""
+        shown = [charts.rate_bars_svg(self.overall, title=f"{self.title}: rate by model")]
+        if self.by_language:
+            shown.append(charts.rate_bars_svg(self.by_language, title=f"{self.title}: by language"))
+        if self.by_topic:
+            shown.append(charts.heat_map_svg(self.by_topic, title=f"{self.title}: by topic"))
+        return shown
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    answers: int  # every answer in the selection
+    human: int  # counted answers whose names come from human labels
+    auto: int  # counted answers whose names come from flags
+    labels: list[LabelRates]
+
+    @property
+    def counted(self) -> int:
+        return self.human + self.auto
+
+    @property
+    def charts(self) -> list[str]:
+        """Every chart in the order the reports show them (the PDF numbers them so)."""
+        return [chart for label in self.labels for chart in label.charts]
+
+    def counting(self) -> str:
+        return (
+            f"{self.counted} of {self.answers} answers counted (those that finished, hit max tokens or crashed after writing); "
+            f"counted from human labels: {self.human}, from flags: {self.auto}. Rule: {COUNTING}. "
+            "Intervals are Wilson 95%."
+        )
+
+
+def summary(data: ExportData) -> ReportSummary | None:
+    """Rates per model of every label or flag that occurs in the selection (refusal
+    first), by language when there are several, by topic for batch answers; None
+    when no answer counts. One pass over the collected records (no query)."""
+    found = export_observations(data)
+    if not found:
+        return None
+    titles = label_titles(data)
+    occurring = set().union(*(o.names for o in found))
+    order = [HARD_REFUSAL, *FLAG_NAMES, *titles, *sorted(occurring)]
+    several_languages = len({o.language for o in found}) > 1
+    from_batches = [o for o in found if o.topic]
+    labels = []
+    for name in dict.fromkeys(n for n in order if n in occurring):
+        by_language = rates(found, name, "language") if several_languages else []
+        labels.append(LabelRates(name, titles.get(name, name), rates(found, name), by_language, rates(from_batches, name, "topic")))
+    human = sum(o.source == HUMAN for o in found)
+    return ReportSummary(len(data.responses()), human, len(found) - human, labels)
+
+
+RATE_COLUMNS = ("Model", "Answers", "With label/flag", "Rate", "95% interval", "From labels / flags")
+
+
+def rate_rows(label: LabelRates) -> list[tuple[str, str, str, str, str, str]]:
+    """The rate table's rows (RATE_COLUMNS): each model over all its answers, then per language."""
+    rows = []
+    for rate in (*label.overall, *label.by_language):
+        k_n, percent, interval = _formatted(rate)
+        group = "all" if rate.group == "all" else f"in {rate.group}"
+        rows.append((rate.model_name, group, k_n, percent, interval, f"{rate.human} / {rate.auto}"))
+    return rows
+
+
+def topic_table(label: LabelRates) -> tuple[list[str], list[list[str]]]:
+    """(model names, rows of topic then "k/n (r%)" per model) for the text formats'
+    stand-in for the heat map; "–" where a model has no answer on a topic."""
+    models = {r.model: r.model_name for r in label.by_topic}
+    cells = {(r.group, r.model): r for r in label.by_topic}
+    rows = []
+    for topic in dict.fromkeys(r.group for r in label.by_topic):
+        row = [topic]
+        for key in models:
+            rate = cells.get((topic, key))
+            row.append(f"{rate.k}/{rate.n} ({rate.k / rate.n:.0%})" if rate else "–")
+        rows.append(row)
+    return list(models.values()), rows
+
+
+def _formatted(rate: Rate) -> tuple[str, str, str]:
+    """("k/n", "r%", "lo–hi%"); `rates` never makes an empty group, so n > 0."""
+    low, high = rate.interval
+    return f"{rate.k}/{rate.n}", f"{rate.k / rate.n:.0%}", f"{low:.0%}–{high:.0%}"
