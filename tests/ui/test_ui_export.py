@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from export_fixtures import build
@@ -36,6 +38,9 @@ def test_preview_is_inert_and_save_writes_the_file(qtbot, tasks, notebook, tmp_p
     assert dialog.preview.currentWidget() is dialog.html_preview
     shown = dialog.html_preview.toPlainText()
     assert "<script>alert(1)</script>" in shown  # the hostile answer, as text
+    assert "Summary" in shown and "rate by model" not in shown  # charts are pictures, not their text loose
+    chart = dialog.html_preview.document().resource(QTextDocument.ResourceType.ImageResource, QUrl("chart:0"))
+    assert isinstance(chart, QImage) and chart.width() > 1000
     dialog.format.setCurrentIndex(dialog.format.findData("md"))
     qtbot.waitUntil(lambda: dialog.preview.currentWidget() is dialog.text_preview and "## Run 1" in dialog.text_preview.toPlainText(), timeout=5000)
     dialog.scope.setCurrentIndex(dialog.scope.count() - 1)

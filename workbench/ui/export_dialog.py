@@ -4,7 +4,9 @@ Collecting, rendering the preview and writing all run on the notebook's
 TaskQueue, never on the GUI thread. The preview shows the file as it will
 be, inertly: plain text for Markdown, CSV and JSON Lines; the HTML in a
 browser whose document loads nothing (answer_view.InertDocument) and that
-never follows a link. PDF is previewed as its HTML.
+never follows a link. PDF is previewed as the markup Qt prints; its charts,
+which a QTextBrowser can't draw as SVG, are drawn on the worker as images and
+added to the preview's document as the same `chart:N` resources the PDF uses.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox, QPlainTextEdit,
     QStackedWidget, QTextBrowser, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from ..core.errors import EnvironmentProblem
-from ..core.export import ExportData, ImportResult, Selection, collect, import_jsonl, render, write
+from ..core.export import ExportData, ImportResult, Selection, collect, import_jsonl, render, report, write
+from ..core.export.html_report import document
+from ..core.export.pdf import chart_image
 from ..core.notebook.database import Notebook
 from .answer_view import InertDocument
 from .tasks import TaskQueue
@@ -96,20 +102,25 @@ class ExportDialog(QDialog):
         notebook = self._notebook
         self.status.setText("Preparing the preview…")
 
-        def work() -> tuple[int, str, str, int]:
+        def work() -> tuple[int, str, str, list[QImage], int]:
             data = collect(notebook, selection)
             runs = len(data.runs)
+            summary = report.summary(data) if fmt in ("html", "pdf") else None  # of every run, not only those previewed
             data.runs = data.runs[:PREVIEW_RUNS]
-            preview_format = "html" if fmt == "pdf" else fmt
-            return serial, preview_format, render(data, preview_format), runs
+            if summary is None:
+                return serial, fmt, render(data, fmt), [], runs
+            return serial, "html", document(data, for_qt=True, summary=summary), [chart_image(svg) for svg in summary.charts], runs
 
         self._tasks.submit(work, self._show_preview, self._problem)
 
-    def _show_preview(self, result: tuple[int, str, str, int]) -> None:
-        serial, fmt, text, runs = result
+    def _show_preview(self, result: tuple[int, str, str, list[QImage], int]) -> None:
+        serial, fmt, text, charts, runs = result
         if serial != self._serial:
             return
         if fmt == "html":
+            preview = self.html_preview.document()
+            for number, image in enumerate(charts):
+                preview.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"chart:{number}"), image)
             self.html_preview.setHtml(text)
             self.preview.setCurrentWidget(self.html_preview)
         else:
