@@ -9,10 +9,13 @@ http(s) URL to the desktop's browser.
 
 Keeping the event loop free: Python-Markdown needs about 100 ms for a 15 KB
 answer, so Markdown is converted on a worker thread and only the finished
-HTML is set on the GUI thread. While an answer streams, new text is appended
-as plain text through a cursor within `FLUSH_MS`, and the whole answer is
-rendered again at most every `RENDER_INTERVAL_MS` (less often when rendering
-gets slow), and once more at the end.
+HTML is set on the GUI thread. While an answer streams, new text (already
+batched by the runner) is appended as plain text through a cursor, and the
+whole answer is rendered again only when a block (paragraph, list item,
+heading) has ended, at most every `RENDER_INTERVAL_MS`, or after
+`RENDER_MAX_WAIT_MS` in one long block, and once more at the end. Re-rendering
+costs the whole answer each time; on a two-core laptop that CPU is taken from
+the models, so it is kept to a few per cent (`RENDER_BUDGET`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser, QWidget
 
@@ -28,9 +31,9 @@ from ..core.rendering import is_safe_link, markdown_to_html
 from .highlights import Mark, apply_marks
 from .tasks import TaskQueue
 
-FLUSH_MS = 30  # new text reaches the screen within this
-RENDER_INTERVAL_MS = 100  # Markdown re-render at most this often while streaming
-RENDER_BUDGET = 0.1  # ...and never more than this share of the time
+RENDER_INTERVAL_MS = 250  # Markdown re-render at most this often while streaming
+RENDER_MAX_WAIT_MS = 2000  # ...and at least this often when text keeps coming in one block
+RENDER_BUDGET = 0.03  # ...and never more than this share of the time
 
 _markdown_queue: TaskQueue | None = None
 
@@ -74,17 +77,13 @@ class AnswerView(QTextBrowser):
         self.highlighted.connect(lambda url: self.linkHovered.emit(url.toString()))
         self._css = ""
         self._text = ""
-        self._pending = ""  # streamed text not yet on screen
         self._serial = 0  # which request the next finished conversion must match
         self._converting = False
         self._again: bool | None = None  # render once more when the conversion in flight ends
         self._last_render = 0.0
         self._render_cost = 0.0
         self._marks: list[Mark] = []  # highlights, drawn again after every render
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FLUSH_MS)
-        self._flush_timer.timeout.connect(self._flush)
+        self._block_ended = False  # a line break streamed in since the last render
 
     def loadResource(self, type: int, name: QUrl) -> QImage | str:  # noqa: A002, N802 - Qt's names
         return _nothing(type)
@@ -100,14 +99,13 @@ class AnswerView(QTextBrowser):
     @property
     def rendering(self) -> bool:
         """True until the current text is on screen as Markdown."""
-        return self._converting or bool(self._pending) or self._flush_timer.isActive()
+        return self._converting
 
     # --- whole answers ------------------------------------------------------
 
     def show_markdown(self, text: str) -> None:
         """Show `text` from the top; it appears as plain text until its Markdown is ready."""
-        self._flush_timer.stop()
-        self._text, self._pending = text, ""
+        self._text = text
         self._marks = []
         self._serial += 1  # whatever is being converted now is out of date
         with _FollowingEnd(self, keep_position=False):
@@ -131,33 +129,20 @@ class AnswerView(QTextBrowser):
 
     def append_stream(self, chunk: str) -> None:
         self._text += chunk
-        self._pending += chunk
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
+        _append_at_end(self, chunk)
+        self._block_ended = self._block_ended or "\n" in chunk
+        since_ms = (time.perf_counter() - self._last_render) * 1000
+        due = since_ms >= RENDER_MAX_WAIT_MS or (self._block_ended and since_ms >= RENDER_INTERVAL_MS)
+        if due and not self._converting and self._render_cost * 1000 <= since_ms * RENDER_BUDGET:
+            self._request_render(keep_position=True)
 
     def end_stream(self, final_text: str) -> None:
         """The full, final answer (as saved in the notebook) replaces what streamed in."""
-        self._flush()
-        self._flush_timer.stop()
         if final_text != self._text:
-            self._text, self._pending = final_text, ""
+            self._text = final_text
             with _FollowingEnd(self):
                 self.setPlainText(final_text)
         self._request_render(keep_position=True)
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._append_plain(self._pending)
-            self._pending = ""
-        since = time.perf_counter() - self._last_render
-        if not self._converting and since * 1000 >= RENDER_INTERVAL_MS and self._render_cost <= since * RENDER_BUDGET:
-            self._request_render(keep_position=True)
-
-    def _append_plain(self, text: str) -> None:
-        with _FollowingEnd(self):
-            cursor = QTextCursor(self.document())
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(text)
 
     # --- rendering ------------------------------------------------------------
 
@@ -168,6 +153,7 @@ class AnswerView(QTextBrowser):
             self._again = keep_position if self._again is None else self._again and keep_position
             return
         self._converting = True
+        self._block_ended = False
         self._serial += 1
         serial, text, started = self._serial, self._text, time.perf_counter()
         view = self
@@ -187,17 +173,14 @@ class AnswerView(QTextBrowser):
                 self.setHtml(html)
                 tail = self._text[length:]  # streamed while converting
                 if tail:
-                    cursor = QTextCursor(self.document())
-                    cursor.movePosition(QTextCursor.MoveOperation.End)
-                    cursor.insertText(tail)
-            self._pending = ""
+                    _insert_at_end(self.document(), tail)
             self._draw_marks()
             self._last_render = time.perf_counter()
             self._render_cost = self._last_render - started
             if again is None:
                 if not tail:
                     self.rendered.emit()
-                return  # still streaming: the next flush renders again when it is time
+                return  # still streaming: a later append renders again when it is time
         self._request_render(keep_position=True if again is None else again)
 
     # --- links --------------------------------------------------------------
@@ -208,17 +191,12 @@ class AnswerView(QTextBrowser):
 
 
 class ReasoningView(QPlainTextEdit):
-    """A model's reasoning, as plain text (never rendered), batched like answers."""
+    """A model's reasoning, as plain text (never rendered)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
         self._text = ""
-        self._pending = ""
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FLUSH_MS)
-        self._flush_timer.timeout.connect(self._flush)
 
     @property
     def text(self) -> str:
@@ -229,25 +207,25 @@ class ReasoningView(QPlainTextEdit):
         apply_marks(self, marks, self._text, rendered=False)
 
     def show_text(self, text: str) -> None:
-        self._flush_timer.stop()
-        self._text, self._pending = text, ""
+        self._text = text
         self.setPlainText(text)
         self.setExtraSelections([])
 
     def append_stream(self, chunk: str) -> None:
         self._text += chunk
-        self._pending += chunk
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
+        _append_at_end(self, chunk)
 
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        with _FollowingEnd(self):
-            cursor = QTextCursor(self.document())
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(self._pending)
-        self._pending = ""
+
+def _append_at_end(view: QTextBrowser | QPlainTextEdit, text: str) -> None:
+    """Plain text at the end of a view's document; a reader at the end stays there."""
+    with _FollowingEnd(view):
+        _insert_at_end(view.document(), text)
+
+
+def _insert_at_end(document: QTextDocument, text: str) -> None:
+    cursor = QTextCursor(document)
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.insertText(text)
 
 
 class _FollowingEnd:

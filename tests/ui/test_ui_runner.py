@@ -1,0 +1,38 @@
+"""The runner batches streamed text for the GUI thread and never lets an answer finish before its text."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from workbench.ui.runner import FLUSH_MS, ComparisonRunner, _Listener
+
+
+class _Outcome:
+    position = 0
+
+
+def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
+    runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type] - no comparison is started
+    events: list[tuple[str, int, str]] = []
+    runner.text.connect(lambda pane, kind, text: events.append(("text", pane, text)))
+    runner.responseFinished.connect(lambda pane, outcome: events.append(("finished", pane, "")))
+    listener = _Listener(runner, (1,))  # position 0 shows in pane 1
+    tokens = [f"t{i} " for i in range(200)]
+
+    def model() -> None:
+        for token in tokens:
+            listener.text(0, "answer", token)
+            time.sleep(0.002)  # 500 tokens/s, faster than any laptop model
+        listener.response_finished(_Outcome())  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=model)
+    thread.start()
+    qtbot.waitUntil(lambda: bool(events) and events[-1][0] == "finished", timeout=5000)
+    thread.join()
+    texts = [text for kind, pane, text in events if kind == "text"]
+    assert all(pane == 1 for _, pane, _ in events)
+    assert "".join(texts) == "".join(tokens)  # nothing lost, nothing reordered
+    assert events[-1][0] == "finished"  # the last piece came before the finish
+    # One delivery per flush interval, not one per token: 200 tokens in ~0.4 s.
+    assert len(texts) <= 0.4 * 1000 / FLUSH_MS * 2
