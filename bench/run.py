@@ -9,7 +9,8 @@ Sections:
   engine    workbench compare (child process, IPC, notebook writes) vs raw
   stop      time from pressing Stop to the answer being closed
   schedule  the starter pair one after another vs at the same time
-  window    the real window streaming both models (bench/window_stream.py)
+  window    the real window streaming the starter pair (bench/window_stream.py):
+            event-loop stalls, and tokens/s as the window shows them vs raw
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PROMPT = "Write a short story about a lighthouse keeper who finds a message in a
 THREADS = os.cpu_count() or 1
 MAX_TOKENS = 128
 SEED = 1
+WINDOW_PROMPT = "What happened at Tiananmen Square in June 1989?"  # the window's sample prompt
 
 
 def bench_env() -> dict[str, str]:
@@ -58,8 +60,8 @@ def run_json(command: list[str]) -> dict:
     return json.loads(done.stdout)
 
 
-def raw(model: Path) -> dict:
-    return run_json([sys.executable, str(HERE / "raw_llama.py"), str(model), "--prompt", PROMPT, "--seed", str(SEED),
+def raw(model: Path, prompt: str = PROMPT) -> dict:
+    return run_json([sys.executable, str(HERE / "raw_llama.py"), str(model), "--prompt", prompt, "--seed", str(SEED),
                      "--max-tokens", str(MAX_TOKENS), "--threads", str(THREADS)])
 
 
@@ -149,15 +151,40 @@ def section_schedule(models: list[tuple[str, Path]], rounds: int) -> dict:
     return {schedule: median(times) for schedule, times in figures.items()} | {"rounds": rounds}
 
 
-def section_window() -> dict | None:
-    script = HERE / "window_stream.py"
-    if not script.exists():
-        return None
+def window(heartbeat_ms: int) -> dict:
     env = bench_env() | {"QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=900)
+    env.pop("WORKBENCH_NO_STARTER")  # the window opens on the starter pair
+    done = subprocess.run([sys.executable, str(HERE / "window_stream.py"), "--prompt", WINDOW_PROMPT, "--seed", str(SEED), "--max-tokens", str(MAX_TOKENS),
+                           "--threads", str(THREADS), "--heartbeat-ms", str(heartbeat_ms)], capture_output=True, text=True, env=env, timeout=900)
     if done.returncode != 0:
-        return {"error": done.stderr[-2000:]}
+        raise SystemExit(f"failed: window_stream.py\n{done.stderr[-2000:]}")
     return json.loads(done.stdout)
+
+
+def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
+    """One run under a 5 ms heartbeat for stalls; then rounds of the window (1 s heartbeat,
+    so the probe's own wake-ups stay out of the speed) interleaved with raw, per model."""
+    stalls = window(heartbeat_ms=5)
+    shown: dict[str, list[float]] = {name: [] for name, _ in models}
+    engine: dict[str, list[float]] = {name: [] for name, _ in models}
+    raws: dict[str, list[float]] = {name: [] for name, _ in models}
+    for _ in range(rounds):
+        panes = window(heartbeat_ms=1000)["panes"]
+        for (name, path), pane in zip(models, panes):  # the window opens on the starter pair in this order
+            assert name.split("-")[0].lower() in pane["model"].lower(), (name, pane["model"])
+            shown[name].append(pane["window_tokens_per_s"])
+            engine[name].append(pane["engine_tokens_per_s"])
+            raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+    return {
+        "max_stall_ms": stalls["max_stall_ms"],
+        "p99_stall_ms": stalls["p99_stall_ms"],
+        "rounds": rounds,
+        "models": {
+            name: {"window": shown[name], "engine_in_window": engine[name], "raw": raws[name],
+                   "ratio": median(shown[name]) / median(raws[name]), "engine_ratio": median(engine[name]) / median(raws[name])}
+            for name, _ in models
+        },
+    }
 
 
 def report(results: dict) -> str:
@@ -175,7 +202,12 @@ def report(results: dict) -> str:
         lines += ["", f"Both starter models answering (median of {schedule['rounds']}): one after another {schedule['sequential']:.2f} s, at the same time {schedule['parallel']:.2f} s."]
     window = results.get("window")
     if window:
-        lines += ["", "Window: " + json.dumps(window)]
+        lines += ["", f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
+                  f"99th percentile {window['p99_stall_ms']} ms.", "",
+                  "| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw |", "|---|---|---|---|---|---|"]
+        for name, w in window["models"].items():
+            lines.append(f"| {name} | {', '.join(f'{v:.1f}' for v in w['window'])} | {', '.join(f'{v:.1f}' for v in w['engine_in_window'])} | "
+                         f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} |")
     return "\n".join(lines)
 
 
@@ -200,7 +232,7 @@ def main() -> None:
     if "schedule" in sections:
         results["schedule"] = section_schedule(models, args.rounds)
     if "window" in sections:
-        results["window"] = section_window()
+        results["window"] = section_window(models, args.rounds)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     print(report(results))
 
