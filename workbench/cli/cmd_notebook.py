@@ -16,21 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..core import paths
-from ..core.errors import EnvironmentProblem
-from ..core.notebook import open_notebook
 from ..core.notebook.annotations import DIVERGENCE, default_annotator
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
+from .notebook_option import add_db, with_notebook
 
 
 def register(subparsers: Any) -> None:
     """Add `search` and `annotate` to the `workbench` command's subparsers."""
     search = subparsers.add_parser("search", help="find prompts, answers, reasoning and notes in the notebook (English and Chinese)")
-    _add_db(search)
+    add_db(search)
     search.add_argument("query", help='words that must all occur; "quotes" keep a phrase together')
     search.add_argument("--json", action="store_true", help="print a JSON list of matches")
     search.add_argument("--model", action="append", default=[], metavar="NAME", help="only answers of a model whose name contains NAME, or whose SHA-256 is NAME (repeatable)")
@@ -45,7 +42,7 @@ def register(subparsers: Any) -> None:
     search.set_defaults(func=cmd_search)
 
     annotate = subparsers.add_parser("annotate", help="put a label (and a note) on an answer in the notebook")
-    _add_db(annotate)
+    add_db(annotate)
     annotate.add_argument("--response", type=int, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
     annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")
     annotate.add_argument("--note", metavar="TEXT", help="your note on the answer, in Markdown (replaces your earlier note on it)")
@@ -53,39 +50,11 @@ def register(subparsers: Any) -> None:
     annotate.set_defaults(func=cmd_annotate)
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: a --db given before the subcommand (workbench --db X search …) is kept.
-    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
-
-
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"between 1 and {MAX_LIMIT}")
     return value
-
-
-def _with_notebook(command: str, args: argparse.Namespace, work: Callable[[Notebook], int]) -> int:
-    """Open the notebook, run `work`, and turn the user's problems into exit statuses."""
-    path = getattr(args, "db", None) or paths.default_notebook()
-    try:
-        notebook = open_notebook(path)
-    except EnvironmentProblem as problem:
-        print(f"workbench: {problem}", file=sys.stderr)
-        return 1
-    try:
-        return work(notebook)
-    except EnvironmentProblem as problem:
-        print(f"workbench: {problem}", file=sys.stderr)
-        return 1
-    except LookupError as problem:  # an id or name that is not in this notebook
-        print(f"workbench {command}: {problem.args[0]}", file=sys.stderr)
-        return 1
-    except ValueError as problem:  # what was asked can't be done as asked
-        print(f"workbench {command}: {problem}", file=sys.stderr)
-        return 2
-    finally:
-        notebook.close()
 
 
 # --- workbench search -----------------------------------------------------------
@@ -113,7 +82,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             _print_hits(hits)
         return 0
 
-    return _with_notebook("search", args, work)
+    return with_notebook("search", args, work)
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
@@ -144,4 +113,4 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         print(f"response {args.response}: {'; '.join(parts)} (annotator: {annotator})")
         return 0
 
-    return _with_notebook("annotate", args, work)
+    return with_notebook("annotate", args, work)
