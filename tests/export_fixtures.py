@@ -2,13 +2,15 @@
 
 Two models (one US, one Chinese), three runs (one in a session, two linked
 as a language shift), answers with hostile text, labels by two annotators,
-highlights, notes, ratings and machine flags.
+highlights, notes, ratings, machine flags, and audience votes on the first
+run by two teachers (ana and cy).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.core.classroom.votes import TIE, Votes
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.database import ModelRecord, Notebook
 
@@ -57,6 +59,9 @@ def build(path: Path) -> Notebook:
     ann.set_summary(runs[0], "One refuses, one invents.", annotator="ana")
     ann.set_divergence(runs[0], "substantive", annotator="bo")
     ann.link_language_shift(runs[0], runs[1], annotator="ana", note="same question, two languages")
+    votes = Votes(notebook)
+    for annotator, choice, count in (("ana", "pane:0", 12), ("ana", "pane:1", 5), ("ana", TIE, 3), ("cy", "pane:1", 2)):
+        votes.add(runs[0], choice, count, annotator=annotator)
     session = notebook.sessions.create("June 1989", annotator="ana")
     notebook.sessions.move_runs([runs[0], runs[1]], session.id, annotator="ana")
     with notebook._writing() as db:

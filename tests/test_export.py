@@ -97,7 +97,7 @@ def test_csv_reads_back_with_formulas_neutralised(notebook, tmp_path: Path) -> N
 def test_jsonl_header_records_and_end(notebook) -> None:
     lines = render(collect(notebook, Selection(run_ids=(2,))), "jsonl").splitlines()
     header, *records = [json.loads(line) for line in lines]
-    assert (header["format"], header["version"], header["selection"]) == ("model-values-workbench", 1, {"runs": [2]})
+    assert (header["format"], header["version"], header["selection"]) == ("model-values-workbench", 2, {"runs": [2]})
     prov = header["provenance"]
     assert prov["annotators"] == ["ana", "bo"] and prov["llama_cpp_versions"] == ["llama-cpp-python 0.3.36"]
     assert {m["quantization"] for m in prov["models"]} == {"Q4_1", "Q4_K_M"} and prov["models"][0]["template_sha256"] == ["d" * 64]
@@ -109,6 +109,33 @@ def test_jsonl_header_records_and_end(notebook) -> None:
     assert all("id" not in r for r in records)  # local ids mean nothing elsewhere
     labels = {r["name"]: r for r in records if r["type"] == "label"}
     assert labels["evasive"]["definition"].startswith("Seems to respond") and labels["whataboutism"]["annotator"] == "ana"
+
+
+VOTES = "Audience vote (ana, cy): A (SmolLM2) 12 · B (Qwen2.5-Coder) 7 · tie 3"
+
+
+def test_votes_travel_in_every_format(notebook) -> None:
+    data = collect(notebook, Selection(everything=True))
+    header, *records = [json.loads(line) for line in render(data, "jsonl").splitlines()]
+    votes = [r for r in records if r["type"] == "vote"]
+    assert [(v["choice"], v["annotator"], v["count"]) for v in votes] == [("pane:0", "ana", 12), ("pane:1", "ana", 5), ("pane:1", "cy", 2), ("tie", "ana", 3)]
+    kinds = [r["type"] for r in records]
+    second_run = kinds.index("run", kinds.index("run") + 1)
+    assert kinds[second_run - 4 : second_run] == ["vote"] * 4  # the last records of the first run
+    assert header["provenance"]["annotators"] == ["ana", "bo", "cy"]
+    assert VOTES in render(data, "html") and VOTES in render(data, "md")
+    assert render(data, "md").count("Audience vote") == 1  # runs without votes say nothing
+    rows = list(csv.DictReader(render(data, "csv").lstrip("\ufeff").splitlines()))
+    assert [row["votes"] for row in rows] == ["12", "7", "0", "0", "0", "0"]
+
+
+def test_model_names_in_the_vote_line_are_escaped(notebook) -> None:
+    data = collect(notebook, Selection(run_ids=(1,)))
+    data.runs[0]["responses"][0]["model_name"] = "<script>alert(1)</script>[x](javascript:alert(2))"
+    html = render(data, "html")
+    assert "<script>alert(1)" not in html and "Audience vote (ana, cy): A (&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    line = next(l for l in render(data, "md").splitlines() if "Audience vote" in l)
+    assert "<script" not in line and "](" not in line.replace("\\](", "") and "javascript:" not in line
 
 
 def test_pdf_is_paginated_and_carries_chinese(notebook, tmp_path: Path, qapp) -> None:
@@ -147,3 +174,9 @@ def test_cli_export_scopes_and_exit_statuses(notebook, tmp_path: Path, capsys) -
     with pytest.raises(SystemExit) as exit_:
         main(["export", "--all", "--run", "1", "--format", "md", "-o", str(tmp_path / "y.md")])
     assert exit_.value.code == 2
+
+
+def test_kappa_is_printed_without_a_negative_zero() -> None:
+    from workbench.core.export.report import format_kappa
+
+    assert [format_kappa(v) for v in (-0.001, -1e-17, 0.456, -0.5, None)] == ["0.00", "0.00", "0.46", "-0.50", "undefined"]

@@ -11,7 +11,8 @@ import pytest
 
 from export_fixtures import build
 from workbench.cli.main import main
-from workbench.core.export import ImportProblem, Selection, collect, import_jsonl, render, write
+from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.export import FORMAT_VERSION, ImportProblem, Selection, collect, import_jsonl, render, write
 from workbench.core.notebook import open_notebook
 
 
@@ -101,8 +102,29 @@ def test_a_truncated_file_is_refused(exported: Path, tmp_path: Path) -> None:
 
 def test_a_newer_version_is_refused(exported: Path, tmp_path: Path) -> None:
     header, rest = exported.read_bytes().split(b"\n", 1)
-    newer = json.loads(header) | {"version": 2}
+    newer = json.loads(header) | {"version": FORMAT_VERSION + 1}
     _refused(tmp_path, json.dumps(newer).encode() + b"\n" + rest, "newer workbench")
+
+
+def _rewritten(exported: Path, version: int, keep=lambda record: True) -> bytes:
+    """The export with another header version and only the records `keep` accepts (end count fixed)."""
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0]) | {"version": version}
+    records = [r for r in map(json.loads, lines[1:-1]) if keep(r)]
+    body = [json.dumps(header), *(json.dumps(r, ensure_ascii=False) for r in records), json.dumps({"type": "end", "records": len(records)})]
+    return ("\n".join(body) + "\n").encode()
+
+
+def test_a_version_1_file_still_imports_and_cannot_carry_votes(exported: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.jsonl"
+    old.write_bytes(_rewritten(exported, 1, lambda r: r["type"] != "vote"))
+    target = open_notebook(tmp_path / "target.sqlite")
+    result = import_jsonl(target, old)
+    assert result.added["runs"] == 3 and result.added["votes"] == 0
+    assert Votes(target).tally(1).total == 0
+    target.close()
+    # Votes arrived with version 2: a version-1 header over vote records is not a workbench's file.
+    _refused(tmp_path, _rewritten(exported, 1), "vote records arrived with format version 2")
 
 
 @pytest.mark.parametrize("content", [b"", b"id,text\n1,hello\n", b'{"format": "something-else", "version": 1}\n', b"\x00\xff\xfe garbage", b"[1, 2, 3]\n"])
@@ -123,12 +145,38 @@ def test_a_hostile_or_inconsistent_file_is_refused_as_a_whole(exported: Path, tm
         (lambda r: r.update(ttft_s="NaN") if r["type"] == "response" else None, "number"),
         (lambda r: r.update(end=10**6) if r["type"] == "span" else None, "outside"),
         (lambda r: r.update(name="x'; drop table runs; --") if r["type"] == "label" else None, "label name"),
+        (lambda r: r.update(choice="pane:2") if r["type"] == "vote" else None, "no answer at position 2"),
+        (lambda r: r.update(choice="Model A") if r["type"] == "vote" else None, "not a vote choice"),
+        (lambda r: r.update(count=-1) if r["type"] == "vote" else None, "never negative"),
+        (lambda r: r.update(count="12") if r["type"] == "vote" else None, "whole number"),
+        (lambda r: r.update(run="f" * 32) if r["type"] == "vote" else None, "run is not earlier"),
+        (lambda r: r.update(uid="same") if r["type"] == "vote" else None, "a second vote with the same uid"),
     ):
         changed = [dict(r) for r in records[:-1]]
         for record in changed:
             mutate(record)
         body = "\n".join([lines[0], *(json.dumps(r) for r in changed), json.dumps({"type": "end", "records": len(changed)})]) + "\n"
         _refused(tmp_path, body.encode(), match)
+
+
+def test_votes_arrive_per_annotator_and_a_count_already_here_is_kept(exported: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "class.sqlite")
+    assert import_jsonl(target, exported).added["votes"] == 4
+    votes = Votes(target)
+    tally = votes.tally(1)
+    assert tally.counts == {"pane:0": 12, "pane:1": 7, TIE: 3}
+    assert tally.by_annotator == {"ana": {"pane:0": 12, "pane:1": 5, TIE: 3}, "cy": {"pane:1": 2}}
+    # Ana's tie count under a uid of this notebook (she counted again here): the file's is skipped, hers stays.
+    with target._writing() as db:
+        db.execute("delete from votes where annotator = 'ana' and choice = 'tie'")
+    votes.add(1, TIE, 1, annotator="ana")
+    votes.add(1, "pane:1", 1, annotator="cy")  # cy's imported row (same uid) counts one more here
+    again = import_jsonl(target, exported)
+    assert not again.changed and again.skipped["votes"] == 1 and again.present["votes"] == 3
+    assert "Skipped" in again.summary() and "votes: 1" in again.summary()
+    assert again.kept == ["cy's count of 3 for pane:1 on run 1 (the file has 2)"]
+    assert votes.tally(1).by_annotator == {"ana": {"pane:0": 12, "pane:1": 5, TIE: 1}, "cy": {"pane:1": 3}}
+    target.close()
 
 
 def test_hostile_text_is_stored_as_text_and_exports_inert_again(exported: Path, tmp_path: Path) -> None:

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from ..notebook.database import Notebook
 
 FORMAT_NAME = "model-values-workbench"
-FORMAT_VERSION = 1
+# 2: `vote` records (audience votes, m004). A version-1 reader refuses a
+# version-2 file as "from a newer workbench" instead of tripping over an
+# unknown record type; version-1 files still import (they have no votes).
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class ExportData:
     """Everything one export writes; each list holds records as docs/export-format.md describes them.
 
     `runs` nest what belongs to them: a run record carries `responses`,
-    `notes` (on the run as a whole), `assessments`, `flags` and `session_run`;
+    `notes` (on the run as a whole), `assessments`, `flags`, `votes` and `session_run`;
     a response carries `labels`, `spans`, `notes` and `flags`. The writers
     flatten this (JSON Lines) or lay it out (reports).
     """
@@ -89,13 +92,21 @@ class ExportData:
     def annotators(self) -> list[str]:
         names: set[str] = set()
         for run in self.runs:
-            for item in (*run["notes"], *run["assessments"]):
+            for item in (*run["notes"], *run["assessments"], *run["votes"]):
                 names.add(item["annotator"])
             if run["session_run"]:
                 names.add(run["session_run"]["annotator"])
             for response in run["responses"]:
                 names.update(item["annotator"] for item in (*response["labels"], *response["spans"], *response["notes"]))
         return sorted(names)
+
+
+def vote_counts(run: dict[str, Any]) -> dict[str, int]:
+    """A run record's votes per choice, summed over annotators (as the window's tally adds them)."""
+    counts: dict[str, int] = {}
+    for vote in run["votes"]:
+        counts[vote["choice"]] = counts.get(vote["choice"], 0) + vote["count"]
+    return counts
 
 
 def provenance(data: ExportData) -> dict[str, Any]:
@@ -227,6 +238,12 @@ def collect(notebook: "Notebook", selection: Selection) -> ExportData:
                     "updated_at": row["updated_at"],
                 }
                 (responses[row["response_id"]] if row["response_id"] is not None else runs[row["run_id"]])["flags"].append(flag)
+            # Ordered by their natural key, not by id: a notebook that imported them
+            # (other ids) exports them in the same order.
+            for row in db.query(f"select * from votes where run_id in ({selected}) order by run_id, choice, annotator", {"ids": ids}):
+                runs[row["run_id"]]["votes"].append(
+                    {"uid": row["uid"], "run": runs[row["run_id"]]["uid"], "choice": row["choice"], "count": row["count"], **_audit(row)}
+                )
             session_uids: dict[int, str] = {}
             for row in db.query(
                 f"select * from sessions where id in (select session_id from session_runs where run_id in ({selected})) order by id", {"ids": ids}
@@ -276,6 +293,7 @@ def _run_record(row: dict[str, Any]) -> dict[str, Any]:
         "notes": [],
         "assessments": [],
         "flags": [],
+        "votes": [],
         "session_run": None,
     }
 

@@ -3,7 +3,9 @@
 Text cells that a spreadsheet would run as a formula (starting with =, +,
 -, @, tab or carriage return) get a leading single quote (`text.csv_cell`);
 numbers are written as numbers. Multi-valued cells (labels, flags, ratings)
-are joined with "; ". UTF-8 with a byte-order mark, so Excel reads Chinese.
+are joined with "; ". `votes` is the audience's votes for that answer
+(`pane:N` of its run, summed over annotators); votes for a tie belong to the
+run, not to an answer, so only the JSON Lines export and the reports carry them. UTF-8 with a byte-order mark, so Excel reads Chinese.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from .collect import ExportData
+from ..classroom.votes import pane_choice
+from .collect import ExportData, vote_counts
 from .text import csv_cell
 
 COLUMNS = (
     "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "model", "model_sha256",
     "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
-    "labels", "label_annotations", "flags", "rating", "prompt_tokens", "completion_tokens", "ttft_s",
+    "labels", "label_annotations", "flags", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
     "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "text", "reasoning",
 )  # fmt: skip
 
@@ -28,6 +31,7 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
     models = {m["sha256"]: m for m in data.models}
     for run in data.runs:
         rating = "; ".join(f"{a['annotator']}: {a['divergence']}" for a in run["assessments"] if a["divergence"])
+        votes = vote_counts(run)
         for r in run["responses"]:
             model = models.get(r["model_sha256"] or "", {})
             yield [
@@ -37,7 +41,7 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
                 "; ".join(sorted({l["label"] for l in r["labels"]})),
                 "; ".join(f"{l['annotator']}: {l['label']}" for l in r["labels"]),
                 "; ".join(sorted({f["name"] for f in r["flags"]})),
-                rating, r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
+                rating, votes.get(pane_choice(r["position"]), 0), r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
                 r["load_s"], r["seed"], r["sampler"].get("temperature"), r["text"], r["reasoning"],
             ]  # fmt: skip
 

@@ -142,7 +142,8 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
     else:
         for response in responses:
             yield from _response(response, labels, for_qt, heading=report.model_heading(response, models))
-    if run["assessments"] or run["notes"] or run["flags"]:
+    votes = report.vote_line(run)
+    if run["assessments"] or run["notes"] or run["flags"] or votes:
         yield "<ul>\n"
         for assessment in run["assessments"]:
             summary = f": {esc(assessment['summary'])}" if assessment["summary"] else ""
@@ -151,6 +152,8 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
             yield f'<li><strong>Note on the run by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
         for flag in run["flags"]:
             yield f'<li><strong>Flag on the run (automatic):</strong> <span class="flag">{esc(flag["name"])}</span> {esc(flag["detector"])}</li>\n'
+        if votes:
+            yield f'<li dir="auto">{esc(votes)}</li>\n'
         yield "</ul>\n"
     yield "</section>\n"
 

@@ -13,8 +13,10 @@ responses, highlights and sessions; the notebook's own unique keys for the
 rest, e.g. response + label + annotator), and a record whose key is already
 in the notebook is left as the notebook has it. Where the two differ (your
 note and the file's note by the same annotator on the same answer), yours is
-kept and the result says so. So a second import of the same file changes
-nothing, and several annotators' work sits side by side.
+kept and the result says so; a vote count the notebook already has for that
+run, choice and annotator (under another uid) is skipped and counted. So a
+second import of the same file changes nothing, and several annotators' work
+sits side by side.
 
 Imported text stays untrusted: it is stored as text, and every view and
 export escapes it (core.rendering, export.text). Importing is not undoable
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
+from ..classroom.votes import position_of
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import DIVERGENCE, FIELDS
 from ..notebook.database import utc_now
@@ -55,6 +58,7 @@ class ImportResult:
     added: Counter[str] = field(default_factory=Counter)  # records written, by type
     present: Counter[str] = field(default_factory=Counter)  # already in the notebook, left alone
     kept: list[str] = field(default_factory=list)  # where the notebook's version differs and was kept
+    skipped: Counter[str] = field(default_factory=Counter)  # the notebook has another record with the same key: its row stays
 
     @property
     def changed(self) -> bool:
@@ -63,6 +67,10 @@ class ImportResult:
     def summary(self) -> str:
         added = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in sorted(self.added.items())) or "nothing new"
         text = f"Imported {added}; {sum(self.present.values())} record(s) were already in the notebook."
+        if self.skipped:
+            text += " Skipped, the notebook already counts them under the same run, choice and annotator: " + ", ".join(
+                f"{kind.replace('_', ' ')}: {n}" for kind, n in sorted(self.skipped.items())
+            ) + "."
         if self.kept:
             text += f" Kept your version where the file differs ({len(self.kept)}): " + "; ".join(self.kept[:5]) + ("…" if len(self.kept) > 5 else "")
         return text
@@ -173,7 +181,11 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "run_annotation": {"run": uid, "divergence": _one_of((None, *DIVERGENCE)), "summary": S, **AUDIT},
     "flag": {"run": uid, "response": ouid, "name": S, "source": S, "detector": S, "evidence": _any, "created_at": S, "updated_at": S},
     "run_link": {"kind": S, "run_a": uid, "run_b": uid, "note": S, **AUDIT},
+    "vote": {"uid": uid, "run": uid, "choice": S, "count": I, **AUDIT},
 }  # fmt: skip
+# The format version that introduced a record type (the others are in version 1):
+# an older file holding one was not written by a workbench.
+SINCE = {"vote": 2}
 SPAN_LABEL = {"label": _pattern(NAME_PATTERN, "label name"), **AUDIT}
 # Fields a record may leave out: a built-in label's audit (see collect._label_record).
 OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT}
@@ -266,6 +278,8 @@ def _read(stream: BinaryIO, path: Path) -> _File:
                 continue
             if kind not in SCHEMA:
                 raise _Bad(f"unknown record type {kind!r:.40}")
+            if SINCE.get(kind, 1) > version:
+                raise _Bad(f"{kind} records arrived with format version {SINCE[kind]}, but the file says version {version}")
             checked = _check_fields(record, SCHEMA[kind], OPTIONAL.get(kind))
             if kind == "span":
                 checked["labels"] = [_check_fields(_object(item), SPAN_LABEL) for item in checked["labels"]]
@@ -288,6 +302,8 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
     responses: dict[str, dict[str, Any]] = {}
     sessions: set[str] = set()
     spans: set[str] = set()
+    votes: set[str] = set()
+    positions: dict[str, set[int]] = {}  # each run's answer positions, for its votes' choices
     for number, kind, record in records:
         problem = None
         if kind == "run":
@@ -302,6 +318,7 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
             elif record["run"] not in runs:
                 problem = "its run is not earlier in the file"
             responses[record["uid"]] = record
+            positions.setdefault(record["run"], set()).add(record["position"])
         elif kind == "session_run":
             problem = None if record["run"] in runs and record["session"] in sessions else "its run or session is not earlier in the file"
         elif kind in ("response_label", "span"):
@@ -321,8 +338,29 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
         elif kind == "run_link":
             if record["run_a"] not in runs or record["run_b"] not in runs or record["run_a"] == record["run_b"]:
                 problem = "it must link two different runs from earlier in the file"
+        elif kind == "vote":
+            problem = _vote_problem(record, runs, positions.get(record["run"], set()), votes)
+            votes.add(record["uid"])
         if problem:
             raise _refuse(path, f"line {number}: {problem}.")
+
+
+def _vote_problem(record: dict[str, Any], runs: set[str], positions: set[int], votes: set[str]) -> str | None:
+    """What is wrong with a vote, if anything: its choice must name an answer of its run
+    in the file (or a tie), as `Votes.add` requires in the notebook."""
+    if record["uid"] in votes:
+        return "a second vote with the same uid"
+    if record["run"] not in runs:
+        return "its run is not earlier in the file"
+    if record["count"] < 0:
+        return f"a vote count is never negative (got {record['count']})"
+    try:
+        position = position_of(record["choice"])
+    except ValueError:
+        return f"{record['choice']!r:.40} is not a vote choice (tie or pane:N)"
+    if position is not None and position not in positions:
+        return f"its run has no answer at position {position} earlier in the file"
+    return None
 
 
 # --- writing ----------------------------------------------------------------------
@@ -334,8 +372,16 @@ def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
     contents = read_file(path)
     result = ImportResult()
     with notebook._writing() as db:
-        _Writer(db.conn, path, result).write(contents.records)
+        merge(db.conn, path, contents, result)
     return result
+
+
+def merge(conn: Any, path: Path, contents: _File, result: ImportResult) -> dict[str, int]:
+    """Write contents `read_file` checked, inside the caller's transaction (a demo
+    file adds its script in the same one); returns each run uid's local id."""
+    writer = _Writer(conn, path, result)
+    writer.write(contents.records)
+    return writer.runs
 
 
 class _Writer:
@@ -510,6 +556,22 @@ class _Writer:
                 self.result.kept.append(f"the note on the link between runs {low} and {high}")
             return self._present("run_links")
         self._insert("run_links", {"kind": r["kind"], "run_a": low, "run_b": high, "note": r["note"], **_audit(r)})
+
+    def _vote(self, r: dict[str, Any]) -> None:
+        run_id, annotator = self.runs[r["run"]], _who(r["annotator"])
+        row = self._one("select run_id, count from votes where uid = ?", [r["uid"]])
+        if row is not None:
+            if row[0] != run_id:
+                raise _Bad(f"vote {r['uid']} belongs to another run in this notebook; the file contradicts it")
+            if row[1] != r["count"]:
+                self.result.kept.append(f"{annotator}'s count of {row[1]} for {r['choice']} on run {run_id} (the file has {r['count']})")
+            return self._present("votes")
+        if self._one("select 1 from votes where run_id = ? and choice = ? and annotator = ?", [run_id, r["choice"], annotator]):
+            # Someone's count under another uid (the same teacher voting in two copies of
+            # the notebook): adding the two could double-count, replacing would lose one.
+            self.result.skipped["votes"] += 1
+            return None
+        self._insert("votes", {"uid": r["uid"], "run_id": run_id, "choice": r["choice"], "count": r["count"], **_audit(r)})
 
 
 def _who(annotator: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from .collect import ExportData
 
 # Keys of the nested records that writers flatten into records of their own.
-NESTED = ("responses", "notes", "assessments", "flags", "session_run", "labels", "spans")
+NESTED = ("responses", "notes", "assessments", "flags", "votes", "session_run", "labels", "spans")
 
 
 def records(data: ExportData) -> Iterator[dict[str, Any]]:
@@ -47,6 +47,8 @@ def records(data: ExportData) -> Iterator[dict[str, Any]]:
             yield {"type": "run_annotation", **assessment}
         for flag in run["flags"]:
             yield {"type": "flag", **flag}
+        for vote in run["votes"]:
+            yield {"type": "vote", **vote}
     for link in data.links:
         yield {"type": "run_link", **link}
 

@@ -103,6 +103,9 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
         yield f"- **Note on the run by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
     for flag in run["flags"]:
         yield f"- **Flag on the run (automatic):** {esc(flag['name'])} ({esc(flag['detector'])})\n"
+    votes = report.vote_line(run)
+    if votes:
+        yield f"- {esc(votes)}\n"
     yield "\n"
 
 

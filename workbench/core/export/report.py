@@ -14,7 +14,8 @@ from ..analysis import charts
 from ..analysis.agreement import Agreement, label_agreement, responses_labelled
 from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
 from ..analysis.summary import COUNTING, HUMAN, Rate, export_observations, rates
-from .collect import ExportData
+from ..classroom.votes import TIE, letter, pane_choice
+from .collect import ExportData, vote_counts
 
 TITLE = "Model Values Workbench report"
 # Answers at most this long, and at most this many per run, go side by side in Markdown.
@@ -68,6 +69,19 @@ def span_context(response: dict[str, Any], span: dict[str, Any], around: int = 4
     return ("…" if start > around else "") + before, span["quote"], after + ("…" if end + around < len(stored) else "")
 
 
+def vote_line(run: dict[str, Any]) -> str | None:
+    """"Audience vote (ana, cy): A (SmolLM2) 12 · B (Qwen2.5-Coder) 7 · tie 3", summed over
+    annotators, letters as the blind comparison showed them; None when nobody voted.
+    A vote for an answer the run lacks is left out, as the window's tally leaves it out."""
+    if not run["votes"]:
+        return None
+    counts = vote_counts(run)
+    parts = [f"{letter(r['position'])} ({r['model_name']}) {counts.get(pane_choice(r['position']), 0)}" for r in run["responses"]]
+    parts.append(f"tie {counts.get(TIE, 0)}")
+    annotators = ", ".join(sorted({vote["annotator"] for vote in run["votes"]}))
+    return f"Audience vote ({annotators}): " + " · ".join(parts)
+
+
 def label_titles(data: ExportData) -> dict[str, str]:
     return {label["name"]: label["title"] for label in data.labels}
 
@@ -77,7 +91,8 @@ def agreements(data: ExportData) -> list[Agreement]:
 
 
 def format_kappa(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.2f}"
+    """Two decimals; a kappa that rounds to zero is "0.00", never "-0.00"."""
+    return "undefined" if value is None else f"{round(value, 2) + 0.0:.2f}"
 
 
 def provenance_rows(data: ExportData) -> list[tuple[str, str]]:

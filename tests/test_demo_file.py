@@ -1,0 +1,139 @@
+"""Demo files: a script and the runs it replays travel in one file, and arrive once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from export_fixtures import build
+from test_import import _snapshot
+from workbench.core.classroom.demo_file import export_demo, import_demo
+from workbench.core.classroom.demos import LIVE, REPLAY, Demos
+from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.export import ImportProblem, import_jsonl
+from workbench.core.notebook import open_notebook
+
+
+@pytest.fixture
+def demo_file(tmp_path: Path) -> Path:
+    notebook = build(tmp_path / "home.sqlite")
+    demos = Demos(notebook)
+    script = demos.create("Five steps", annotator="ana", description="For Monday")
+    for run_id in (1, 2, 3):
+        demos.add_step_from_run(script.id, run_id, annotator="ana", note=f"Note {run_id} <script>alert(1)</script>")
+    demos.add_step(script.id, prompt="Ask live: who are you?", annotator="ana", models=[{"sha256": "a" * 64, "name": "SmolLM2"}], note="Live")
+    demos.add_step_from_run(script.id, 1, annotator="ana", mode="instant", note="Once more, at once")
+    path = tmp_path / "monday.demo.jsonl"
+    export_demo(notebook, script.id, path)
+    notebook.close()
+    return path
+
+
+def test_a_demo_arrives_whole_in_an_empty_notebook_and_a_second_import_changes_nothing(demo_file: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "class.sqlite")
+    imported = import_demo(target, demo_file)
+    assert imported.result.added["runs"] == 3 and imported.result.added["demo_steps"] == 5
+    demos = Demos(target)
+    steps = demos.steps(imported.script_id)
+    assert [s.mode for s in steps] == [REPLAY, REPLAY, REPLAY, LIVE, "instant"]
+    assert steps[0].note == "Note 1 <script>alert(1)</script>"  # stored as text; views escape it
+    replayed = target.run(steps[1].run_id)
+    assert replayed["prompt"] == steps[1].prompt and replayed["responses"][0]["timeline"] == [[200, 0, 5]]
+    assert steps[4].run_id == steps[0].run_id
+    assert target.model("a" * 64)["name"] == "SmolLM2-135M-Instruct"  # the panes can name the model without its file
+    target.close()
+    before = _snapshot(tmp_path / "class.sqlite")
+    target = open_notebook(tmp_path / "class.sqlite")
+    again = import_demo(target, demo_file)
+    target.close()
+    assert not again.result.changed and again.script_id == imported.script_id
+    assert _snapshot(tmp_path / "class.sqlite") == before
+
+
+def test_the_demo_file_is_also_an_ordinary_export(demo_file: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "other.sqlite")
+    assert import_jsonl(target, demo_file).added["runs"] == 3
+    assert Demos(target).scripts() == []
+    target.close()
+
+
+def _rewrite_header(path: Path, change) -> None:
+    header, *rest = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    data = json.loads(header)
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False) + "\n" + "".join(rest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda p: p.write_text("name,prompt\nx,y\n"), "not a Model Values Workbench export"),
+        (lambda p: p.write_text(p.read_text(encoding="utf-8")[:-200], encoding="utf-8"), "truncated"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"].update(version=2)), "newer workbench"),
+        (lambda p: _rewrite_header(p, lambda h: h.update(version=9)), "newer workbench"),
+        (lambda p: _rewrite_header(p, lambda h: h.pop("demo")), "without a demo script"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][0].update(run="f" * 32)), "not in the file"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][2].update(mode="turbo")), "'mode' is not valid"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][1].update(uid=h["demo"]["steps"][0]["uid"])), "repeats the uid"),
+    ],
+)
+def test_a_file_that_is_not_a_good_demo_is_refused_and_nothing_changes(demo_file: Path, tmp_path: Path, spoil, message: str) -> None:
+    open_notebook(tmp_path / "class.sqlite").close()
+    before = _snapshot(tmp_path / "class.sqlite")
+    spoil(demo_file)
+    target = open_notebook(tmp_path / "class.sqlite")
+    with pytest.raises(ImportProblem, match=message) as refused:
+        import_demo(target, demo_file)
+    target.close()
+    assert "Nothing in the notebook was changed" in str(refused.value)
+    assert _snapshot(tmp_path / "class.sqlite") == before
+
+
+def test_the_command_line_lists_exports_and_imports_a_demo(demo_file: Path, tmp_path: Path, capsys) -> None:
+    from workbench.cli.main import main
+
+    db = str(tmp_path / "cli.sqlite")
+    assert main(["demo", "import", "--db", db, str(demo_file)]) == 0
+    assert "Demo script 'Five steps' (5 step(s))" in capsys.readouterr().out
+    assert main(["demo", "list", "--db", db]) == 0
+    listing = capsys.readouterr().out
+    assert "Five steps  (5 step(s))" in listing and "4. Ask live: who are you?  [live]" in listing
+    again = tmp_path / "again.demo.jsonl"
+    assert main(["demo", "export", "--db", db, "five steps", "-o", str(again)]) == 0
+    assert "5 step(s), 3 recorded run(s)" in capsys.readouterr().out
+    assert main(["demo", "import", "--db", db, str(again)]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert main(["demo", "export", "--db", db, "no such", "-o", str(again)]) == 1
+    assert "no demo script named 'no such'" in capsys.readouterr().err
+
+
+def test_votes_made_in_class_come_home_with_the_demo(demo_file: Path, tmp_path: Path) -> None:
+    classroom = open_notebook(tmp_path / "class.sqlite")
+    imported = import_demo(classroom, demo_file)
+    first = Demos(classroom).steps(imported.script_id)[0].run_id
+    assert Votes(classroom).tally(first).by_annotator["cy"] == {"pane:1": 2}  # the votes prepared at home came along
+    Votes(classroom).add(first, "pane:1", 9, annotator="class 7b")
+    Votes(classroom).add(first, TIE, 4, annotator="class 7b")
+    back = tmp_path / "back.demo.jsonl"
+    export_demo(classroom, imported.script_id, back)
+    classroom.close()
+    home = open_notebook(tmp_path / "home.sqlite")
+    result = import_demo(home, back).result
+    assert result.added["votes"] == 2 and result.present["votes"] == 4 and not result.skipped
+    tally = Votes(home).tally(1)
+    assert tally.by_annotator["class 7b"] == {"pane:1": 9, TIE: 4} and tally.counts == {"pane:0": 12, "pane:1": 16, TIE: 7}
+    home.close()
+
+
+def test_a_script_already_here_keeps_your_version(demo_file: Path, tmp_path: Path) -> None:
+    target = open_notebook(tmp_path / "class.sqlite")
+    imported = import_demo(target, demo_file)
+    demos = Demos(target)
+    demos.delete_step(demos.steps(imported.script_id)[3].id)  # the teacher drops the live step in class
+    again = import_demo(target, demo_file)
+    assert not again.result.changed and again.steps == 4
+    assert "your version of the demo script 'Five steps'" in again.summary()
+    assert len(demos.steps(imported.script_id)) == 4
+    target.close()
