@@ -1,0 +1,222 @@
+"""Batches in the real window: the matrix filling in, pause and resume, cancel, opening a cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from test_batch import SET
+from window_helpers import TINY_PARAMS, WAIT_MS
+
+from workbench.core.batch import BatchRunner
+from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, RUNNING, Batches
+from workbench.core.prompts import load_prompt_set
+from workbench.ui.batch_view import DIVERGENCE, FIXED, ID, STATUS_TEXT, BatchesWindow, progress_text
+from workbench.ui.new_batch_dialog import NewBatchDialog
+
+# The offscreen platform can't raise windows; opening a cell raises the main window.
+MAX_TOKENS = 6
+# The English prompts of test_batch's set, in set order (the tiny models can't tokenize Chinese).
+ENGLISH = ["capital-en", "taiwan-en", "kill-en"]
+
+
+@pytest.fixture
+def set_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny-set.toml"
+    path.write_text(SET, encoding="utf-8")
+    return path
+
+
+def new_batch_dialog(qtbot, batches: BatchesWindow, set_file: Path) -> NewBatchDialog:
+    """New batch… with the tiny set chosen, English only, tiny answers."""
+    with qtbot.waitSignal(batches.dialogOpened, timeout=WAIT_MS) as opened:
+        batches.new_button.click()
+    dialog: NewBatchDialog = opened.args[0]
+    dialog.add_set(load_prompt_set(set_file))
+    dialog.languages["zh"].setChecked(False)
+    dialog.max_tokens.setValue(MAX_TOKENS)
+    return dialog
+
+
+def start_batch(qtbot, window, set_file: Path) -> BatchesWindow:
+    batches = window.open_batches()
+    with qtbot.waitSignal(batches.batchesLoaded, timeout=WAIT_MS):
+        pass
+    dialog = new_batch_dialog(qtbot, batches, set_file)
+    assert "3 prompts × 2 models = 6 answers" in dialog.count.text()
+    dialog.accept()
+    return batches
+
+
+def wait_finished(qtbot, batches: BatchesWindow):
+    with qtbot.waitSignal(batches.batchFinished, timeout=WAIT_MS) as finished:
+        pass
+    result = finished.args[0]
+    assert result is not None, "; ".join(n.label.text() for n in batches.messages.notices.values())
+    qtbot.waitUntil(lambda: batches.matrix.data_ is not None and batches.matrix.data_.batch.status == result.batch.status, timeout=WAIT_MS)
+    return result
+
+
+def row_of(batches: BatchesWindow, prompt_id: str) -> int:
+    """The row (in the view's sorted order) showing this prompt."""
+    proxy = batches.proxy
+    return next(r for r in range(proxy.rowCount()) if proxy.index(r, ID).data() == prompt_id)
+
+
+def cell_text(batches: BatchesWindow, prompt_id: str, model: int) -> str:
+    return batches.proxy.index(row_of(batches, prompt_id), len(FIXED) + model).data()
+
+
+def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.use_models([pane.entry for pane in reversed(window.area.panes)])  # not the catalog's order
+    pane_models = [pane.entry.name for pane in window.area.panes]
+    batches = start_batch(qtbot, window, set_file)
+    # The models are taken: no comparison can start until the batch ends.
+    assert not window.commands.run.isEnabled() and batches.pause_button.isEnabled() and not batches.new_button.isEnabled()
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as refused:
+        window.rerun_pane(window.area.panes[0])  # not through Run: still refused
+    assert refused.args == [None] and not window.runner.running
+    result = wait_finished(qtbot, batches)
+    assert result.batch.status == DONE and result.batch.done == 3
+    assert window.commands.run.isEnabled() and not batches.pause_button.isEnabled()
+
+    model = batches.matrix
+    assert [model.headerData(len(FIXED) + i, Qt.Orientation.Horizontal) for i in range(2)] == pane_models
+    stored = Batches(opened.workspace.notebook)
+    items = {i.prompt_id: i for i in stored.items(result.batch.id)}
+    assert list(items) == ENGLISH and all(i.status == ITEM_DONE for i in items.values())
+    rows = stored.responses(result.batch.id)
+    assert len(rows) == 6
+    for row in rows:
+        text = cell_text(batches, row["prompt_id"], row["position"])
+        assert row["finish_reason"] == "length"
+        assert text.endswith(f"({STATUS_TEXT['length']})") or text == STATUS_TEXT["length"]
+        for flag in row["flags"]:
+            title = model.data_.labels[flag].title if flag in model.data_.labels else flag
+            assert f"{title}?" in text
+    # Sorted most divergent first, with the scores the notebook holds.
+    header = batches.table.horizontalHeader()
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (DIVERGENCE, Qt.SortOrder.DescendingOrder)
+    shown = [batches.proxy.index(r, DIVERGENCE).data() for r in range(3)]
+    assert shown == [f"{d:.2f}" for d in sorted((i.divergence for i in items.values()), reverse=True)]
+    assert batches.progress.value() == 3 and batches.progress.format() == "3 of 3 prompts"
+    assert "done" in batches.list.item(0).text() and "3 of 3" in batches.list.item(0).text()
+
+
+def test_pause_then_resume_finishes_without_asking_again(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    window = opened.window
+    batches = start_batch(qtbot, window, set_file)
+    first_started: list[str] = []
+    batches.batch_thread.itemStarted.connect(lambda item, _p: first_started.append(item.prompt_id))
+    pausing = [True]  # only the first run is paused
+
+    def pause_once(_outcome, _progress) -> None:
+        if pausing:
+            pausing.clear()
+            batches.pause_button.click()
+
+    batches.batch_thread.itemFinished.connect(pause_once)
+    paused = wait_finished(qtbot, batches)
+    assert paused.batch.status == PAUSED and 1 <= paused.batch.done < 3
+    assert batches.resume_button.isEnabled() and window.commands.run.isEnabled()
+    assert f"{paused.batch.done} of 3 prompts (paused)" == batches.progress.format()
+    pending = [prompt_id for prompt_id in ENGLISH if cell_text(batches, prompt_id, 0) == STATUS_TEXT["pending"]]
+    assert pending == ENGLISH[paused.batch.done:]
+
+    resumed: list[str] = []
+    batches.batch_thread.itemStarted.connect(lambda item, _p: resumed.append(item.prompt_id))
+    batches.resume_button.click()
+    done = wait_finished(qtbot, batches)
+    assert done.batch.status == DONE and done.batch.done == 3
+    assert resumed == pending and not set(resumed) & set(first_started[: paused.batch.done])
+    runs = opened.workspace.notebook.db.execute("select count(*) from runs").fetchone()[0]
+    assert runs == 3, "a prompt done before the pause was asked again"
+    assert all(STATUS_TEXT["pending"] not in cell_text(batches, p, m) for p in ENGLISH for m in (0, 1))
+
+
+def test_cancel_stops_mid_prompt_and_leaves_it_to_do(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    batches = start_batch(qtbot, opened.window, set_file)
+    batches.batch_thread.responseFinished.connect(lambda _item, outcome, _flags: batches.cancel_button.click() if outcome.position == 0 else None)
+    cancelled = wait_finished(qtbot, batches)
+    assert cancelled.batch.status == CANCELLED and cancelled.batch.done == 0
+    items = Batches(opened.workspace.notebook).items(cancelled.batch.id)
+    assert [i.status for i in items] == [ITEM_PENDING] * 3
+    assert cell_text(batches, "capital-en", 0) == STATUS_TEXT["pending"]
+    assert batches.resume_button.isEnabled()
+    assert "cancelled" in batches.heading.text()
+
+
+def test_a_cell_opens_its_run_in_the_panes(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    window = opened.window
+    batches = start_batch(qtbot, window, set_file)
+    result = wait_finished(qtbot, batches)
+    item = next(i for i in Batches(opened.workspace.notebook).items(result.batch.id) if i.prompt_id == "taiwan-en")
+    index = batches.proxy.index(row_of(batches, "taiwan-en"), len(FIXED) + 1)
+    batches.table.scrollTo(index)
+    centre = batches.table.visualRect(index).center()
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS) as shown:
+        # A view opens on a double-click only after the press that began it, as with a real mouse.
+        qtbot.mouseClick(batches.table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+        qtbot.mouseDClick(batches.table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert shown.args == [item.run_id]
+    run = opened.workspace.notebook.run(item.run_id)
+    assert [pane.answer_text for pane in window.area.panes] == [r["text"] for r in run["responses"]]
+    assert window.prompt_bar.prompt_text == "Is Taiwan a country?"
+    # Enter on a cell does the same.
+    other = next(i for i in Batches(opened.workspace.notebook).items(result.batch.id) if i.prompt_id == "kill-en")
+    batches.table.setCurrentIndex(batches.proxy.index(row_of(batches, "kill-en"), len(FIXED)))
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS) as shown:
+        qtbot.keyClick(batches.table, Qt.Key.Key_Return)
+    assert shown.args == [other.run_id]
+
+
+def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    window = opened.window
+    batches = window.open_batches()
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS):
+        window.commands.run.trigger()
+        batches.new_button.click()
+        assert "comparison" in batches.messages.text("busy")
+    assert not batches.batch_thread.running
+
+    batches = start_batch(qtbot, window, set_file)
+    with qtbot.waitSignal(batches.batch_thread.itemFinished, timeout=WAIT_MS):
+        pass
+    window.close()
+    assert not batches.batch_thread._thread.is_alive()
+    stored = Batches(opened.workspace.notebook).recent()[0]
+    assert stored.status == CANCELLED and 1 <= stored.done < 3, "closing the app left the batch unresumable"
+
+
+def test_progress_text_says_how_long_is_left() -> None:
+    from workbench.core.batch import Progress
+
+    assert progress_text(Progress(0, 40, 0.0, None)) == "0 of 40 prompts, timing the first prompt…"
+    assert progress_text(Progress(4, 40, 120.0, 30.0)) == "4 of 40 prompts, about 18 min left"
+    assert progress_text(Progress(39, 40, 120.0, 20.0)) == "39 of 40 prompts, less than a minute left"
+    assert progress_text(Progress(40, 40, 120.0, 20.0)) == "40 of 40 prompts"
+
+
+def test_a_batch_a_crash_left_running_shows_as_interrupted_and_resumes(open_window, tiny_models, set_file, qtbot) -> None:
+    opened = open_window([tiny_models])
+    window = opened.window
+    # Created and never finished, as a killed app leaves it: stored as running.
+    runner = BatchRunner(opened.workspace.comparison)
+    entries = [pane.entry for pane in window.area.panes]
+    batch = runner.create(load_prompt_set(set_file), entries, TINY_PARAMS.replace(max_tokens=MAX_TOKENS), languages=["en"], limit=1)
+    assert batch.status == RUNNING
+    batches = window.open_batches()
+    qtbot.waitUntil(lambda: batches.matrix.batch_id == batch.id, timeout=WAIT_MS)
+    assert "· interrupted" in batches.list.item(0).text() and batches.progress.format() == "0 of 1 prompts (interrupted)"
+    assert batches.resume_button.isEnabled()
+    batches.resume_button.click()
+    result = wait_finished(qtbot, batches)
+    assert result.batch.status == DONE and result.batch.done == 1
+    assert "· done" in batches.list.item(0).text()

@@ -1,0 +1,129 @@
+"""The bridge between a blocking `BatchRunner.run` and the Batches window.
+
+Like `runner.py` for one comparison: the batch runs on a thread of its own
+and each `BatchListener` report becomes a signal of an object living on the
+GUI thread, so the matrix fills in queued, in order, on the GUI thread.
+Pause and cancel are the core's events: pause stops between prompts, cancel
+also stops the models mid-answer; either way the batch stays resumable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
+from ..core.comparison import ResponseOutcome
+from ..core.errors import EnvironmentProblem
+from ..core.notebook.batches import Batch, BatchItem
+from ..core.workspace import Workspace
+
+
+class _Listener:
+    """Receives the batch's reports on its thread and emits the runner's signals."""
+
+    def __init__(self, runner: "BatchThread") -> None:
+        self._runner = runner
+
+    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
+        self._runner.batchStarted.emit(batch, list(items))
+
+    def item_started(self, item: BatchItem, progress: Progress) -> None:
+        self._runner.itemStarted.emit(item, progress)
+
+    def run_created(self, item: BatchItem, run_id: int) -> None:
+        self._runner.runCreated.emit(item, run_id)
+
+    def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
+        self._runner.responseFinished.emit(item, outcome, tuple(flags))
+
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
+        self._runner.itemFinished.emit(outcome, progress)
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        self._runner.problem.emit(str(problem))
+
+
+class BatchThread(QObject):
+    """Runs one batch at a time (a new one or a resumed one: `BatchRunner.run` is both)."""
+
+    started = Signal()  # emitted on the GUI thread by start(): the models are now taken
+    batchStarted = Signal(object, list)  # Batch, [BatchItem]
+    itemStarted = Signal(object, object)  # BatchItem, Progress
+    runCreated = Signal(object, int)  # BatchItem, run id
+    responseFinished = Signal(object, object, tuple)  # BatchItem, ResponseOutcome, flag names
+    itemFinished = Signal(object, object)  # ItemOutcome, Progress
+    problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
+    failed = Signal(str)  # an EnvironmentProblem that stopped the batch
+    finished = Signal(object)  # BatchResult, or None when the batch failed
+    _bug = Signal(object)
+
+    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self._pause = threading.Event()
+        self._active = False
+        self._bug.connect(self._raise_bug)
+        self.finished.connect(self._ended)  # connected first: `running` is False for every later slot
+
+    @property
+    def running(self) -> bool:
+        """From start() until `finished` reaches the GUI thread."""
+        return self._active
+
+    @property
+    def pausing(self) -> bool:
+        return self.running and self._pause.is_set()
+
+    def start(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None = None) -> None:
+        """Run batch `batch_id`; with `prepare`, the batch is first created on the thread
+        (it hashes model files, which takes long) and `batch_id` is ignored."""
+        if self.running:
+            raise RuntimeError("a batch is already running")
+        self._cancel, self._pause = threading.Event(), threading.Event()
+        self._active = True
+        self._thread = threading.Thread(target=self._run, args=(batch_id, prepare, self._cancel, self._pause), name="batch", daemon=True)
+        self.started.emit()
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Stop after the prompt being asked (its answers are kept and flagged)."""
+        self._pause.set()
+
+    def cancel(self) -> None:
+        """Stop now: the models stop mid-answer and that prompt is asked again on resume."""
+        self._cancel.set()
+
+    def shutdown(self, timeout_s: float) -> bool:
+        """Cancel and wait for the thread (only when the app closes); False if it is still busy."""
+        self.cancel()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None, cancel: threading.Event, pause: threading.Event) -> None:
+        result: BatchResult | None = None
+        try:
+            runner = BatchRunner(self._workspace.comparison)
+            if prepare is not None:
+                batch_id = prepare(runner)
+            result = runner.run(batch_id, listener=_Listener(self), cancel=cancel, pause=pause)
+        except EnvironmentProblem as problem:
+            self.failed.emit(str(problem))
+        except BaseException as bug:  # noqa: BLE001 - re-raised on the GUI thread
+            self._bug.emit(bug)
+        finally:
+            self.finished.emit(result)
+
+    @Slot(object)
+    def _ended(self, _result: object) -> None:
+        self._active = False
+
+    @Slot(object)
+    def _raise_bug(self, bug: BaseException) -> None:
+        raise bug
