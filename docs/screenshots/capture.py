@@ -6,8 +6,12 @@ Everything (settings, notebook, cache) goes to a temporary folder except the
 assembled starter model, which is kept in WORKBENCH_DATA_DIR when that is set
 (so the 491 MB join happens once). The states: first launch, streaming,
 finished, an error in one pane (its model process killed mid-answer, as a
-native crash would end it), the empty state, and the dark theme with a
-Chinese prompt (which also shows whether Chinese renders).
+native crash would end it), the empty state, the dark theme with a
+Chinese prompt (which also shows whether Chinese renders), and presentation
+mode at two projector sizes, blind with an audience vote, then revealed
+(`--presentation` takes only those), and the Batches window: the PRC-sensitive
+set in both languages against the starter pair, its matrix and its summary
+(`--batches` takes only those).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from window_stream import wait_for  # noqa: E402  (the window bench's event-loop
 HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
 CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
+BATCH_MAX_TOKENS = 96  # 40 prompts x 2 models: minutes, not an hour
 STREAM_CHUNKS = 40  # grab the streaming state after this many pieces in the first pane
 
 
@@ -98,6 +103,51 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
     settle_rendered(window)
 
 
+def capture_presentation(scratch: Path, params: GenerationParams) -> None:
+    """Presentation mode as a projector shows it: blind with a vote at 1920x1080 and 1280x720, then revealed."""
+    window, workspace = open_window(scratch, "present", params)
+    presentation = window.presentation
+    presentation.blind_action.setChecked(True)
+    presentation.enter()
+    run(window)
+    for choice, count in (("pane:0", 12), ("pane:1", 7), ("tie", 3)):
+        presentation.blind.vote(choice, count)
+        wait_for(presentation.blind.tallyShown)
+    for width, height in ((1920, 1080), (1280, 720)):
+        window.resize(width, height)
+        settle_rendered(window)
+        save(window, f"present-{width}x{height}")
+    presentation.blind.reveal_all()
+    settle_rendered(window)
+    save(window, "present-revealed-1280x720")
+    close(window, workspace)
+
+
+def capture_batches(scratch: Path, params: GenerationParams) -> None:
+    """A whole batch from the Batches window, as a researcher starts it: the matrix, then the summary."""
+    window, workspace = open_window(scratch, "batches", params)
+    batches = window.open_batches()
+    wait_for(batches.batchesLoaded)
+    batches.new_button.click()
+    dialog = wait_for(batches.dialogOpened)[0]
+    dialog.prompt_set.setCurrentIndex(next(i for i in range(dialog.prompt_set.count()) if "(prc-sensitive," in dialog.prompt_set.itemText(i)))
+    dialog.max_tokens.setValue(BATCH_MAX_TOKENS)
+    dialog.accept()
+    result = wait_for(batches.batchFinished)
+    if not result or result[0] is None:
+        raise SystemExit("the batch did not run: " + "; ".join(n.label.text() for n in batches.messages.notices.values()))
+    while batches.matrix.data_ is None or batches.matrix.data_.batch.status != result[0].batch.status:
+        settle(100)  # the finished matrix is read back from the notebook
+    batches.resize(*SIZE)
+    settle()
+    save(batches, "batch-matrix")
+    batches.tabs.setCurrentWidget(batches.summary)
+    wait_for(batches.summary.summaryShown)
+    settle()
+    save(batches, "batch-summary")
+    close(window, workspace)
+
+
 def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
     """Make the second pane's model crash while it writes, as a native crash would."""
     pane = window.area.panes[1]
@@ -115,6 +165,8 @@ def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=200)
+    parser.add_argument("--presentation", action="store_true", help="only the presentation mode shots")
+    parser.add_argument("--batches", action="store_true", help="only the Batches window shots")
     args = parser.parse_args()
     params = GenerationParams(max_tokens=args.max_tokens)
     application()
@@ -123,6 +175,12 @@ def main() -> int:
         (scratch / "home").mkdir()
         os.environ.setdefault("WORKBENCH_DATA_DIR", str(scratch / "data"))
 
+        if args.presentation:
+            capture_presentation(scratch, params)
+            return 0
+        if args.batches:
+            capture_batches(scratch, params)
+            return 0
         window, workspace = open_window(scratch, "light", params)
         if len(window.starter_ids) < 2:
             print("the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
@@ -148,6 +206,9 @@ def main() -> int:
         run(window)
         save(window, "dark-theme-chinese")
         close(window, workspace)
+
+        capture_presentation(scratch, params)
+        capture_batches(scratch, params)
     return 0
 
 

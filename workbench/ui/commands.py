@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenuBar
 
 from . import theme
 from .prompt_bar import SCHEDULE_CHOICES
+from .replay import SPEEDS
 
 
 def _action(window: QMainWindow, text: str, *shortcuts: str | QKeySequence.StandardKey, tip: str = "", checkable: bool = False) -> QAction:
@@ -46,12 +47,25 @@ class WindowCommands:
             "Ctrl+Shift+Enter",
             tip="Ask the shown prompt again, every pane with the same settings and seed",
         )
+        self.batches = a(window, "Batches…", "Ctrl+B", tip="Ask a whole prompt set of several models; see the matrix and the summary")
         self.schedule_group = QActionGroup(window)
         self.schedule: dict[str, QAction] = {}
         for key, label, tip in SCHEDULE_CHOICES:
             action = a(window, label, tip=tip, checkable=True)
             self.schedule_group.addAction(action)
             self.schedule[key] = action
+        # Demo scripts (issue 7); the Demo menu is built by demo_panel.DemoController
+        self.demo_new = a(window, "New demo script…", tip="A list of prompts and recorded runs to step through in class")
+        self.demo_next = a(window, "Next demo step", "PgDown", tip="Play the next step of the demo script (Page Down; a clicker's forward button)")
+        self.demo_previous = a(window, "Previous demo step", "PgUp", tip="Play the previous step again (Page Up)")
+        self.demo_speed_group = QActionGroup(window)
+        self.demo_speed: dict[float, QAction] = {}
+        for speed, label in SPEEDS:
+            action = a(window, label, checkable=True)
+            self.demo_speed_group.addAction(action)
+            self.demo_speed[speed] = action
+        self.demo_export = a(window, "Export demo…", tip="Save the demo script with the runs it replays in one file, for another computer")
+        self.demo_import = a(window, "Import demo…", tip="Add a demo file's script and recorded runs to this notebook")
         # Panes
         self.add_pane = a(window, "Add a pane", "Ctrl+T", tip="Compare one more model (up to 6)")
         self.remove_pane = a(window, "Remove the last pane", "Ctrl+W", tip="Keep at least 2 panes")
@@ -82,6 +96,8 @@ class WindowCommands:
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.run, self.stop, self.rerun])
         run_menu.addSeparator()
+        run_menu.addAction(self.batches)
+        run_menu.addSeparator()
         schedule_menu = run_menu.addMenu("Models run")
         schedule_menu.addActions(list(self.schedule.values()))
 
@@ -91,6 +107,7 @@ class WindowCommands:
         pane_menu.addAction(self.sync_scrolling)
 
         view_menu = bar.addMenu("&View")
+        self.view_menu = view_menu  # presentation mode adds its commands here
         for dock, shortcut in docks:
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(shortcut))

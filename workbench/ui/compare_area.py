@@ -24,6 +24,7 @@ class CompareArea(QWidget):
     settingsRequested = Signal(object)  # pane
     linkHovered = Signal(str)
     panesChanged = Signal()  # a pane was added or removed
+    paneRevealed = Signal(object)  # pane: a blind pane now shows its model
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +57,7 @@ class CompareArea(QWidget):
         pane.settingsRequested.connect(self.settingsRequested)
         pane.removeRequested.connect(self.remove_pane)
         pane.linkHovered.connect(self.linkHovered)
+        pane.revealed.connect(self.paneRevealed)
         pane.answer_view.verticalScrollBar().valueChanged.connect(lambda _value, p=pane: self._scrolled(p))
         self.panes.append(pane)
         self.splitter.addWidget(pane)

@@ -13,6 +13,9 @@ from ..core.catalog import ModelEntry, Origin
 from ..core.engine.params import GenerationParams
 
 UNKNOWN_ORIGIN = "origin unknown"
+# What the views that name a run's models (History, Search, the demo panel, the notes
+# dock) say instead while a blind comparison is on: the room sees them too.
+MODELS_HIDDEN = "models hidden (blind comparison)"
 
 COUNTRY_NAMES = {
     "AE": "United Arab Emirates",

@@ -20,6 +20,7 @@ from . import describe
 
 PAGE_SIZE = 50
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+RUN_ROLE = Qt.ItemDataRole.UserRole + 2  # the run as read, to word the row again when blind changes
 PROMPT_CHARS = 90
 ALL_RUNS = "all"  # the session filter's "every run" (None is Unsorted)
 
@@ -34,11 +35,13 @@ def local_time(iso_utc: str | None) -> str:
         return iso_utc
 
 
-def run_label(run: dict[str, Any]) -> str:
+def run_label(run: dict[str, Any], *, models_hidden: bool = False) -> str:
+    """The prompt, then the models in pane order (unless a blind comparison hides them) and when."""
     prompt = " ".join((run.get("prompt") or "").split())
     if len(prompt) > PROMPT_CHARS:
         prompt = prompt[: PROMPT_CHARS - 1] + "…"
-    return f"{prompt}\n{run.get('models') or 'no models'} · {local_time(run.get('created_at'))}"
+    models = describe.MODELS_HIDDEN if models_hidden else run.get("models") or "no models"
+    return f"{prompt}\n{models} · {local_time(run.get('created_at'))}"
 
 
 class HistoryPanel(QWidget):
@@ -68,6 +71,7 @@ class HistoryPanel(QWidget):
         self.older.clicked.connect(self._request_older)
         self.older.hide()
         self._current: int | None = None
+        self._models_hidden = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.session_filter)
@@ -82,8 +86,9 @@ class HistoryPanel(QWidget):
         if not append:
             self.list.clear()
         for run in runs:
-            item = QListWidgetItem(run_label(run))
+            item = QListWidgetItem(run_label(run, models_hidden=self._models_hidden))
             item.setData(RUN_ID_ROLE, int(run["id"]))
+            item.setData(RUN_ROLE, run)
             item.setToolTip(describe.tooltip(run.get("prompt") or ""))
             self.list.addItem(item)
         if selected is not None:
@@ -92,6 +97,14 @@ class HistoryPanel(QWidget):
         self.mark_current(self._current)
         self.older.setVisible(len(runs) >= PAGE_SIZE)
         self.empty.setVisible(self.list.count() == 0)
+
+    def set_models_hidden(self, hidden: bool) -> None:
+        """While a blind comparison is on, no row names its run's models (pane order would give
+        away who is Model A)."""
+        self._models_hidden = hidden
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setText(run_label(item.data(RUN_ROLE), models_hidden=hidden))
 
     def mark_current(self, run_id: int | None) -> None:
         """Show in bold the run the panes show. A run that just ran is marked, not selected,

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QToolTip,
     QVBoxLayout,
@@ -39,6 +41,7 @@ from . import describe, fonts, theme
 from .annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .commands import WindowCommands
 from .compare_area import MAX_PANES, MIN_PANES, CompareArea
+from .demo_panel import DemoController
 from .empty_state import AppFinding, EmptyState, look_in_other_apps
 from .history import ALL_RUNS, PAGE_SIZE, HistoryPanel, local_time
 from .library import LibraryPanel
@@ -46,13 +49,17 @@ from .message_bar import PROBLEM, MessageBar
 from .model_details import ModelDetailsDialog
 from .pane import ComparePane
 from .preferences import Preferences
+from .presentation import Presentation
 from .prompt_bar import SAMPLE_PROMPT, PromptBar
 from .runner import ComparisonRunner, RunRequest
+from .batch_runner import BatchThread
+from .batch_view import BatchesWindow
 from .settings_form import PaneSettingsDialog, SettingsForm
 from .export_dialog import ExportDialog, import_file
 from .tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
+BATCH_BUSY = "A batch is using the models: Run is off until it ends or you pause it (Run > Batches…)."
 CJK_NOTICE_KEY = "cjk-font"
 
 
@@ -124,14 +131,22 @@ class MainWindow(QMainWindow):
         self.catalog_tasks = TaskQueue("catalog", self._environment_problem, self)
         self.notebook_tasks = TaskQueue("notebook", self._environment_problem, self)
         self.runner = ComparisonRunner(workspace, self)
+        self.batch_runner = BatchThread(workspace, self)  # outlives the Batches window
+        self._batches: BatchesWindow | None = None  # made on first use
         self.commands = WindowCommands(self)
         self.annotating = Annotating(self)
+        self.demo = DemoController(self)
+        self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
         self.commands.build_menus(self.menuBar(), [(self.library_dock, "Ctrl+1"), (self.history_dock, "Ctrl+2"), (self.settings_dock, "Ctrl+3")])
         self.annotating.build_menus(self.menuBar(), [self.sessions_dock, self.search_dock])
+        self.demo.build_menu(self.menuBar(), [self.demo_dock, self.notes_dock])
+        self.presentation.build_menu(self.commands.view_menu)
         self._connect()
         self.annotating.attach()
+        self.demo.attach()
+        self.presentation.attach()
         self._restore_preferences()
         self._update_actions()
 
@@ -150,7 +165,9 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.messages)
         layout.addWidget(self.annotating.strip)
+        layout.addWidget(self.demo.banner)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.presentation.panel)
         layout.addWidget(self.prompt_bar)
         self.setCentralWidget(central)
         self.notebook_label = QLabel()
@@ -163,16 +180,32 @@ class MainWindow(QMainWindow):
         self.settings_form = SettingsForm(self.prefs.shared_params, offer_random_seed=True)
         self.library_dock = self._dock("Model library", "library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._dock("History", "history", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.settings_dock = self._dock("Shared settings", "settings", self.settings_form, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.settings_dock = self._dock("Shared settings", "settings", self.settings_form, Qt.DockWidgetArea.RightDockWidgetArea, scrolling=True)
         self.sessions_dock = self._dock("Sessions", "sessions", self.annotating.sessions, Qt.DockWidgetArea.RightDockWidgetArea)
         self.search_dock = self._dock("Search", "search", self.annotating.search, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.library_dock, self.search_dock)
         self.library_dock.raise_()
+        self.demo_dock = self._dock("Demo scripts", "demo", self.demo.panel, Qt.DockWidgetArea.RightDockWidgetArea, scrolling=True)
+        self.notes_dock = self._dock("Speaker notes", "speaker-notes", self.demo.notes, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.history_dock, self.demo_dock)
+        self.tabifyDockWidget(self.settings_dock, self.notes_dock)  # settings wait while a demo plays
+        self.history_dock.raise_()
+        self.settings_dock.raise_()
+        self.notes_dock.hide()  # shown when a demo step plays
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, *, scrolling: bool = False) -> QDockWidget:
+        """`scrolling`: for tall forms. Docks stacked in one area add up their minimum
+        heights; a form that scrolls keeps the window small enough for a 1280x720 screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}-dock")  # saveState finds docks by name
-        dock.setWidget(widget)
+        if scrolling:
+            scroller = QScrollArea()
+            scroller.setWidgetResizable(True)
+            scroller.setFrameShape(QFrame.Shape.NoFrame)
+            scroller.setWidget(widget)
+            dock.setWidget(scroller)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
@@ -187,6 +220,7 @@ class MainWindow(QMainWindow):
         a.run.triggered.connect(self.run_prompt)
         a.stop.triggered.connect(self.stop)
         a.rerun.triggered.connect(self.rerun_all)
+        a.batches.triggered.connect(self.open_batches)
         for key, action in a.schedule.items():
             action.triggered.connect(lambda _checked=False, k=key: self.prompt_bar.set_schedule(k))
         self.prompt_bar.schedule.currentIndexChanged.connect(self._schedule_changed)
@@ -228,6 +262,8 @@ class MainWindow(QMainWindow):
         r.problem.connect(self._notebook_problem)
         r.failed.connect(self._run_failed)
         r.finished.connect(self._run_finished)
+        self.batch_runner.started.connect(self._batch_started)
+        self.batch_runner.finished.connect(lambda _result: self._update_actions())
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -283,9 +319,12 @@ class MainWindow(QMainWindow):
         self.rescan(prepare_starter=True)
         self._load_history(first=True)
         self.annotating.start()
+        self.demo.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.annotating.flush()  # notes being typed are saved before the queues drain
+        self.demo.close()
+        self.presentation.leave()  # the workbench as it was is what gets saved
         self._save_preferences()
         self.shutdown()
         super().closeEvent(event)
@@ -293,6 +332,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop any run and let background jobs end: the only place the GUI thread waits."""
         self.runner.shutdown(SHUTDOWN_WAIT_S)
+        self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
         self.catalog_tasks.wait(SHUTDOWN_WAIT_S * 1000)
         self.notebook_tasks.wait(SHUTDOWN_WAIT_S * 1000)
 
@@ -606,13 +646,15 @@ class MainWindow(QMainWindow):
     def font_points(self) -> float:
         return self._points
 
-    def set_font_points(self, points: float) -> None:
-        """Type size for the whole window (and the app's other windows and tooltips)."""
+    def set_font_points(self, points: float, remember: bool = True) -> None:
+        """Type size for the whole window (and the app's other windows and tooltips);
+        presentation mode's sizes are not `remember`ed as the user's choice."""
         self._points = fonts.clamp_points(points)
         font = fonts.with_points(QApplication.font(), self._points)
         QApplication.setFont(font)
         QToolTip.setFont(font)
-        self.prefs.font_size = self._points
+        if remember:
+            self.prefs.font_size = self._points
         self.setStyleSheet(theme.widget_css(self._scheme, self._points))
 
     def set_theme(self, choice: str) -> None:
@@ -620,32 +662,39 @@ class MainWindow(QMainWindow):
             choice = theme.SYSTEM
         self.commands.theme[choice].setChecked(True)
         self.prefs.theme = choice
-        self._scheme = theme.apply(QApplication.instance(), choice)
+        self.use_scheme(theme.effective(choice))
+
+    def use_scheme(self, scheme: str) -> None:
+        """Colour the app with `scheme` without making it the user's theme (presentation's high contrast)."""
+        self._scheme = theme.apply(QApplication.instance(), scheme)
         self.setStyleSheet(theme.widget_css(self._scheme, self._points))
         self.area.set_css(theme.answer_css(self._scheme))
         self.library.restyle()
 
     def _system_scheme_changed(self) -> None:
-        if self.prefs.theme == theme.SYSTEM:
+        if self.prefs.theme == theme.SYSTEM and not self.presentation.active:
             self.set_theme(theme.SYSTEM)
 
     # --- running -----------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return self.runner.running or self._request is not None
+        return self.runner.running or self._request is not None or self.demo.replaying
 
     def _update_actions(self) -> None:
         running = self.running
         ready = self._first_scan_done and self.notebook_checked
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.commands
-        a.run.setEnabled(ready and not running and has_model)
-        a.rerun.setEnabled(ready and not running and has_model)
+        # A batch holds the models too: one batch or comparison at a time.
+        free = not running and not self.batch_runner.running
+        a.run.setEnabled(ready and free and has_model)
+        a.rerun.setEnabled(ready and free and has_model)
         a.stop.setEnabled(running)
         a.add_pane.setEnabled(self.area.can_add)
         a.remove_pane.setEnabled(not running and len(self.area.panes) > MIN_PANES)
         self.history.setEnabled(not running)
+        self.presentation.update()
 
     def run_prompt(self) -> None:
         """Ask every pane's model the prompt in the box, with the current settings."""
@@ -696,6 +745,10 @@ class MainWindow(QMainWindow):
         if not runs:
             self.show_problem("no-model", "Choose a model in at least one pane.")
             return
+        if self.batch_runner.running:  # every way of starting a run comes here
+            self.statusBar().showMessage(BATCH_BUSY, 8000)
+            self.runFinished.emit(None)
+            return
         self.messages.dismiss("no-model")
         request = RunRequest(
             prompt=prompt,
@@ -720,6 +773,7 @@ class MainWindow(QMainWindow):
         self.runner.start(request)
 
     def stop(self) -> None:
+        self.demo.stop_replay()
         if self.runner.running:
             self.runner.stop()
             self.statusBar().showMessage("Stopping… what the models wrote so far is kept.", 5000)
@@ -768,6 +822,30 @@ class MainWindow(QMainWindow):
             self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
         self._update_actions()
         self.runFinished.emit(outcome)
+
+    # --- batches -------------------------------------------------------------------------------
+
+    @property
+    def model_entries(self) -> list[ModelEntry]:
+        """The library as last scanned (what a new batch can choose from)."""
+        return list(self._entries.values())
+
+    def batch_params(self) -> GenerationParams:
+        """The shared settings for a new batch, with a new seed when every run gets one.
+        ValueError when the settings form holds an invalid value."""
+        params = self.settings_form.params()
+        return params.replace(seed=random_seed()) if self.settings_form.random_seed.isChecked() else params
+
+    def open_batches(self) -> BatchesWindow:
+        """Run > Batches…"""
+        if self._batches is None:
+            self._batches = BatchesWindow(self)
+        self._batches.open()
+        return self._batches
+
+    def _batch_started(self) -> None:
+        self.statusBar().showMessage(BATCH_BUSY, 8000)
+        self._update_actions()
 
     # --- history -------------------------------------------------------------------------------
 
@@ -833,10 +911,17 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         self.notebook_tasks.submit(lambda: ws.notebook.run(run_id), self._display_run)
 
+    def show_panes(self) -> None:
+        """The panes and the prompt even when no model is on this computer: a saved run (a
+        demo brought to class) is shown without its models."""
+        self.stack.setCurrentWidget(self.area)
+        self.prompt_bar.show()
+
     def _display_run(self, run: dict[str, Any] | None) -> None:
         if run is None or self.running:
             return
         responses = run["responses"]
+        self.show_panes()
         self.area.set_count(len(responses))
         when = local_time(run.get("created_at"))
         by_hash = {e.sha256: e for e in self._entries.values() if e.sha256}
@@ -848,7 +933,9 @@ class MainWindow(QMainWindow):
             entry = by_hash.get(response.get("model_sha256"))
             pane.select(entry.id if entry else None)
             maker = entry.origin.maker if entry else None
-            pane.show_saved(response, f"Run #{run['id']} · {when}", describe.recorded_origin_text(response.get("origin_country"), maker))
+            origin = describe.recorded_origin_text(response.get("origin_country"), maker)
+            pane.show_recorded_model(response.get("model_name") or "?", origin)
+            pane.show_saved(response, f"Run #{run['id']} · {when}", origin)
         hidden = len(responses) - len(self.area.panes)
         self.prompt_bar.set_texts(run["prompt"], run.get("system_prompt") or "")
         self.prompt_bar.set_schedule(run.get("schedule") or self.prompt_bar.schedule_key)

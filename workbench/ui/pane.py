@@ -40,6 +40,7 @@ from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark
 
 STATS_REFRESH_MS = 250
+NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
 DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
 
 FINISH_TEXT = {
@@ -58,6 +59,20 @@ class Shown:
     run_id: int | None
     params: GenerationParams | None
     model_name: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who wrote the answer a pane shows: what a blind comparison hides until it is revealed."""
+
+    name: str
+    maker: str | None
+    country: str | None  # ISO code, as the catalog and the notebook keep it
+
+    @property
+    def badge(self) -> str:
+        """"CN · China — Alibaba (Qwen team)": the origin spelled out for a room to read."""
+        return " — ".join(part for part in (describe.country_name(self.country), self.maker) if part)
 
 
 def _muted(label: QLabel) -> QLabel:
@@ -83,6 +98,7 @@ class ComparePane(QFrame):
     settingsRequested = Signal(object)
     removeRequested = Signal(object)
     linkHovered = Signal(str)
+    revealed = Signal(object)  # the pane, when its blind name gives way to the model's
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +111,14 @@ class ComparePane(QFrame):
         self._entries: dict[str, ModelEntry] = {}
         self._shared = GenerationParams()
         self._running = False
+        self._blind: str | None = None  # the letter of "Model A" while the comparison is blind
+        self._revealed = False
+        self._presenting = False
+        self._recorded_country: str | None = None  # the origin the notebook kept for a saved answer
+        self._recorded_name: str | None = None  # the model of a saved answer whose file is not here
+        self._error: str | None = None
+        self._marks: dict[str, list[Mark]] = {}
+        self._annotations_visible = True
 
         # --- header: the model this pane runs -------------------------------
         self.picker = QComboBox()
@@ -116,6 +140,17 @@ class ComparePane(QFrame):
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setToolTip("Use the shared settings, or give this pane its own")
         self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(self))
+        self.blind_label = QLabel()
+        self.blind_label.setObjectName("blindName")
+        self.blind_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.blind_label.setWordWrap(True)
+        self.reveal_button = QPushButton("Reveal")
+        self.reveal_button.setToolTip("Show which model wrote this answer")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.origin_badge = QLabel()
+        self.origin_badge.setObjectName("originBadge")
+        self.origin_badge.setTextFormat(Qt.TextFormat.PlainText)
+        self.origin_badge.setWordWrap(True)
 
         # --- the response -----------------------------------------------------
         self.caption_label = _muted(QLabel())
@@ -151,6 +186,8 @@ class ComparePane(QFrame):
 
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
+        top.addWidget(self.blind_label, 1)
+        top.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.remove_button)
         settings_row = QHBoxLayout()
         settings_row.addWidget(self.settings_label, 1)
@@ -172,6 +209,7 @@ class ComparePane(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
+        layout.addWidget(self.origin_badge)
         layout.addWidget(self.origin_label)
         layout.addWidget(self.facts_label)
         layout.addLayout(settings_row)
@@ -193,8 +231,10 @@ class ComparePane(QFrame):
         self.first_text_at: float | None = None
         self.last_text_at: float | None = None
         self._generating_since: float | None = None
+        self._streaming_word = "generating"
         self.set_entries([])
         self._show_idle()
+        self._show_identity()
 
     # --- the model --------------------------------------------------------------
 
@@ -204,7 +244,7 @@ class ComparePane(QFrame):
         self._entries = {e.id: e for e in entries}
         self.picker.blockSignals(True)
         self.picker.clear()
-        self.picker.addItem("Choose a model…", None)
+        self.picker.addItem(NO_MODEL, None)
         for entry in entries:
             self.picker.addItem(describe.entry_label(entry), entry.id)
             index = self.picker.count() - 1
@@ -213,12 +253,15 @@ class ComparePane(QFrame):
                 self.picker.model().item(index).setEnabled(False)
         self.picker.blockSignals(False)
         self.select(current)
+        self._show_no_model_item()
 
     def select(self, entry_id: str | None) -> bool:
         """Choose a model by catalog id; False (and no model) if it isn't offered or can't load."""
         entry = self._entries.get(entry_id) if entry_id else None
         index = self.picker.findData(entry.id) if entry is not None and entry.ok else 0
         self.picker.setCurrentIndex(max(index, 0))
+        if index > 0:
+            self._set_recorded_name(None)
         self._describe_model()
         self.rerun_button.setEnabled(not self._running and index > 0)
         return index > 0
@@ -233,6 +276,8 @@ class ComparePane(QFrame):
         return self._entries.get(self.entry_id) if self.entry_id else None
 
     def _picked(self) -> None:
+        if self.entry is not None:
+            self._set_recorded_name(None)
         self._describe_model()
         self.rerun_button.setEnabled(not self._running and self.entry is not None)
         self.modelChosen.emit(self)
@@ -247,6 +292,27 @@ class ComparePane(QFrame):
             self.origin_label.setToolTip(describe.tooltip(entry.origin.evidence))
             self.facts_label.setText(describe.model_facts(entry))
         self._describe_settings()
+
+    def show_recorded_model(self, name: str, origin: str) -> None:
+        """The header for a saved answer whose model file is not on this computer (a demo
+        brought to class): named from the notebook, so the room still sees who answered."""
+        if self.entry is None:
+            self._set_recorded_name(name)
+            self.origin_label.setText(f"{name} · {origin}")
+            self.origin_label.setToolTip("")
+            self.facts_label.setText("Recorded answer: this model's file is not on this computer.")
+
+    def _set_recorded_name(self, name: str | None) -> None:
+        self._recorded_name = name
+        self._show_no_model_item()
+
+    def _show_no_model_item(self) -> None:
+        """The picker's no-model item names the recorded model while its saved answer is shown
+        without the file, rather than asking "Choose a model…" above who answered."""
+        name = self._recorded_name
+        self.picker.setItemText(0, f"{name} (recorded: file not on this computer)" if name else NO_MODEL)
+        tip = "This answer was recorded elsewhere; choose a model on this computer to ask it again." if name else None
+        self.picker.setItemData(0, tip, Qt.ItemDataRole.ToolTipRole)
 
     # --- settings -----------------------------------------------------------------
 
@@ -279,9 +345,10 @@ class ComparePane(QFrame):
     def begin(self, caption: str, params: GenerationParams, model_name: str) -> None:
         """A new response starts streaming into this pane."""
         self.shown = Shown(None, params, model_name)
+        self._recorded_country = None
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
-        self.error_label.hide()
+        self._show_error(None)
         self.answer_view.clear_answer()
         self.reasoning_view.show_text("")
         self._show_reasoning_toggle(False)
@@ -294,8 +361,9 @@ class ComparePane(QFrame):
         self.caption_label.setText(caption)
 
     def on_status(self, status: str) -> None:
-        if status.startswith("generating"):
+        if status.startswith(("generating", "replaying")):  # a replay's figures must not say "generating"
             self._generating_since = time.perf_counter()
+            self._streaming_word = status.split("…")[0]
         self.status_label.setText(status)
 
     def on_text(self, kind: str, text: str) -> None:
@@ -332,6 +400,7 @@ class ComparePane(QFrame):
         except (TypeError, ValueError):
             params = None
         self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?")
+        self._recorded_country = response.get("origin_country")
         self.show_annotations(None, None, "", {})  # until the notebook's arrive
         self.response_id = response.get("id")
         self.caption_label.setText(f"{caption} — {response.get('model_name')} · {origin}")
@@ -340,8 +409,7 @@ class ComparePane(QFrame):
         self.reasoning_view.show_text(reasoning)
         self._show_reasoning_toggle(bool(reasoning))
         if response.get("status") != "done":
-            self.error_label.setText("Interrupted: the app closed before this answer finished. The text so far was kept.")
-            self.error_label.show()
+            self._show_error("Interrupted: the app closed before this answer finished. The text so far was kept.")
             self.status_label.setText("interrupted")
             return
         self._show_result(
@@ -355,10 +423,12 @@ class ComparePane(QFrame):
     def clear_response(self, note: str) -> None:
         self._stats_timer.stop()
         self.shown = None
+        self._recorded_country = None
+        self._set_recorded_name(None)
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(note)
         self.status_label.setText("")
-        self.error_label.hide()
+        self._show_error(None)
         self.answer_view.clear_answer()
         self.reasoning_view.show_text("")
         self._show_reasoning_toggle(False)
@@ -371,11 +441,15 @@ class ComparePane(QFrame):
         self, finish_reason: str, error: str | None, tokens: int | None, rate: float | None, ttft: float | None, *, approximate: bool = False
     ) -> None:
         self.status_label.setText(f"{FINISH_TEXT.get(finish_reason, finish_reason)} · {stats_text(tokens, rate, ttft, approximate=approximate)}")
-        if error:
-            self.error_label.setText(error)
-            self.error_label.show()
-        else:
-            self.error_label.hide()
+        self._show_error(error)
+
+    def _show_error(self, error: str | None) -> None:
+        """Errors name the model ("Qwen2.5 crashed…"): while blind, the letter stands in for it."""
+        self._error = error
+        if error and self.hidden_identity and self.shown is not None:
+            error = error.replace(self.shown.model_name, f"Model {self._blind}")
+        self.error_label.setText(error or "")
+        self.error_label.setVisible(bool(error))
 
     def _reset_stream_counters(self) -> None:
         self.chunks = 0
@@ -389,7 +463,7 @@ class ComparePane(QFrame):
         elapsed = self.last_text_at - self.first_text_at
         rate = (self.chunks - 1) / elapsed if self.chunks > 1 and elapsed > 0 else None
         ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
-        self.status_label.setText(f"generating… · {stats_text(self.chunks, rate, ttft)}")
+        self.status_label.setText(f"{self._streaming_word}… · {stats_text(self.chunks, rate, ttft)}")
 
     # --- annotations -----------------------------------------------------------------
 
@@ -402,13 +476,84 @@ class ComparePane(QFrame):
         self.annotations = annotations
         self.annotation_bar.set_annotations(annotations, annotator)
         spans = annotations.spans if annotations else ()
+        self._marks = {field: [_mark(span, colours) for span in spans if span.field == field] for field in ("text", "reasoning")}
+        self._show_marks()
+
+    def set_annotations_visible(self, visible: bool) -> None:
+        """Labels, suggestions and highlights on screen or not (a class may first read the bare answers)."""
+        self._annotations_visible = visible
+        self.annotation_bar.setVisible(visible)
+        self._show_marks()
+
+    def _show_marks(self) -> None:
         for field, view in (("text", self.answer_view), ("reasoning", self.reasoning_view)):
-            view.set_marks([_mark(span, colours) for span in spans if span.field == field])
+            view.set_marks(self._marks.get(field, []) if self._annotations_visible else [])
 
     def set_current(self, current: bool) -> None:
         """The pane the number keys label: drawn with a stronger frame."""
         self.setProperty("current", current)
         self.setStyleSheet("#paneCard[current=\"true\"] { border: 2px solid palette(highlight); }" if current else "")
+
+    # --- blind comparison and presenting -------------------------------------------
+
+    def set_blind(self, letter: str | None) -> None:
+        """Show the pane as "Model <letter>" with every text that names the model hidden; None ends it.
+
+        Setting a letter again hides a revealed pane: a new answer is a new round of guessing.
+        The answer itself is never touched ("I am Qwen…" is the model's own honest give-away).
+        """
+        self._blind = letter
+        self._revealed = False
+        self._show_identity()
+
+    @property
+    def blind_letter(self) -> str | None:
+        return self._blind
+
+    @property
+    def hidden_identity(self) -> bool:
+        """True while the pane is blind and not yet revealed."""
+        return self._blind is not None and not self._revealed
+
+    def reveal(self) -> None:
+        if self.hidden_identity:
+            self._revealed = True
+            self._show_identity()
+            self.revealed.emit(self)
+
+    @property
+    def identity(self) -> Identity | None:
+        """The catalog's view of the pane's model, else what the notebook recorded with the answer."""
+        entry = self.entry
+        if entry is not None:
+            return Identity(entry.name, entry.origin.maker, entry.origin.country)
+        if self.shown is not None:
+            return Identity(self.shown.model_name, None, self._recorded_country)
+        return None
+
+    def set_presenting(self, presenting: bool) -> None:
+        """In front of a class: the model and its answer, without settings and editing buttons."""
+        self._presenting = presenting
+        self._show_identity()
+
+    def _show_identity(self) -> None:
+        blind, hidden, presenting = self._blind is not None, self.hidden_identity, self._presenting
+        self.picker.setVisible(not blind)
+        self.origin_label.setVisible(not blind)
+        self.facts_label.setVisible(not blind and not presenting)
+        for widget in (self.settings_label, self.settings_button):
+            widget.setVisible(not blind and not presenting)
+        self.caption_label.setVisible(not hidden)
+        for widget in (self.remove_button, self.copy_button, self.rerun_button):
+            widget.setVisible(not presenting)
+        self.blind_label.setVisible(blind)
+        self.reveal_button.setVisible(hidden)
+        identity = self.identity
+        self.origin_badge.setVisible(blind and not hidden and identity is not None)
+        if blind:
+            self.blind_label.setText(f"Model {self._blind}" + (f": {identity.name}" if not hidden and identity else ""))
+            self.origin_badge.setText(identity.badge if identity else "")
+        self._show_error(self._error)
 
     # --- reasoning, copying ---------------------------------------------------------
 

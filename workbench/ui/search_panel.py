@@ -59,6 +59,7 @@ class SearchPanel(QWidget):
         super().__init__(parent)
         self.serial = 0
         self.hits: list[SearchHit] = []
+        self.models_hidden = False
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search prompts, answers, reasoning, notes (English or 中文)")
         self.query.setClearButtonEnabled(True)
@@ -183,7 +184,7 @@ class SearchPanel(QWidget):
         self.results.clear()
         for hit in hits:
             where = FIELD_TEXT.get(hit.field, hit.field)
-            who = f" · {hit.model_name} ({hit.origin_country or '?'})" if hit.model_name else ""
+            who = f" · {hit.model_name} ({hit.origin_country or '?'})" if hit.model_name and not self.models_hidden else ""
             head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}")
             label = QLabel(f"<span style='color:gray'>{head}</span><br>{snippet_html(hit.snippet)}")
             label.setTextFormat(Qt.TextFormat.RichText)
@@ -195,6 +196,11 @@ class SearchPanel(QWidget):
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
         self.status.setText(f"{len(hits)} match{'es' if len(hits) != 1 else ''}" if hits else "Nothing found.")
+
+    def set_models_hidden(self, hidden: bool) -> None:
+        """While a blind comparison is on, a hit does not say which model wrote it."""
+        self.models_hidden = hidden
+        self.show_hits(self.serial, self.hits)
 
     def show_problem(self, serial: int, text: str) -> None:
         if serial == self.serial:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 SYSTEM = "system"
 LIGHT = "light"
 DARK = "dark"
+CONTRAST = "contrast"  # presentation mode's own scheme, not a menu choice
 CHOICES = ((SYSTEM, "Follow the system"), (LIGHT, "Light"), (DARK, "Dark"))
 
 _LIGHT = {
@@ -45,17 +46,33 @@ _DARK = {
     "error_bg": "#4a1f22",
     "error_text": "#ffd7d7",
 }
+# For a projector in a lit room: black on white washes out least; borders and
+# the highlight are strong enough to survive a dim lamp.
+_CONTRAST = {
+    "window": "#ffffff",
+    "base": "#ffffff",
+    "alternate": "#ececec",
+    "text": "#000000",
+    "muted": "#2b2b2b",
+    "button": "#e4e4e4",
+    "highlight": "#0038a8",
+    "highlighted_text": "#ffffff",
+    "link": "#002d8f",
+    "border": "#000000",
+    "error_bg": "#ffe3e3",
+    "error_text": "#700000",
+}
 
 
 def effective(choice: str) -> str:
-    """LIGHT or DARK for a stored choice; SYSTEM asks the platform."""
-    if choice in (LIGHT, DARK):
+    """LIGHT, DARK or CONTRAST for a choice; SYSTEM asks the platform."""
+    if choice in (LIGHT, DARK, CONTRAST):
         return choice
     return DARK if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark else LIGHT
 
 
 def colors(scheme: str) -> dict[str, str]:
-    return dict(_DARK if scheme == DARK else _LIGHT)
+    return dict({DARK: _DARK, CONTRAST: _CONTRAST}.get(scheme, _LIGHT))
 
 
 def palette(scheme: str) -> QPalette:
@@ -114,11 +131,19 @@ def widget_css(scheme: str, points: float) -> str:
     widgets under a style sheet stop following later application font changes.
     """
     c = colors(scheme)
+    border = 2 if scheme == CONTRAST else 1
     return (
         f"QWidget {{ font-size: {points:g}pt; }}"
         f"QLabel#emptyTitle {{ font-size: {points * 1.6:.1f}pt; font-weight: bold; }}"
         "QLabel#originLabel, QLabel[heading=\"true\"] { font-weight: bold; }"
-        f"QFrame#paneCard {{ border: 1px solid {c['border']}; border-radius: 6px; background-color: {c['window']}; }}"
+        f"QFrame#paneCard {{ border: {border}px solid {c['border']}; border-radius: 6px; background-color: {c['window']}; }}"
+        f"QLabel#blindName {{ font-size: {points * 1.4:.1f}pt; font-weight: bold; }}"
+        f"QLabel#originBadge {{ background-color: {c['highlight']}; color: {c['highlighted_text']}; "
+        "border-radius: 6px; padding: 2px 10px; font-weight: bold; }"
+        "QPushButton#voteButton { font-weight: bold; padding: 4px 14px; }"
+        f"QLabel#presentKeys {{ font-size: {points * 0.8:.1f}pt; }}"
+        f"QProgressBar#voteBar {{ border: {border}px solid {c['border']}; border-radius: 4px; }}"
+        f"QProgressBar#voteBar::chunk {{ background-color: {c['highlight']}; }}"
         f"QLabel#paneError {{ background-color: {c['error_bg']}; color: {c['error_text']}; "
         f"border-radius: 4px; padding: 6px; }}"
         f"QLabel[muted=\"true\"] {{ color: {c['muted']}; }}"
