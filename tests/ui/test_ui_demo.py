@@ -181,12 +181,19 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     qtbot.waitUntil(panel.note.hasFocus, timeout=WAIT_MS)
     QTest.keyClick(panel.note, Qt.Key.Key_PageDown)
     assert demo.current == -1 and not opened.window.runner.running
-    # A live step is a new run of its own, asking the step's prompt.
+    # A live step is a new run of its own, asking the step's prompt with the step's settings.
+    assert demo.steps[0].settings["max_tokens"] == opened.window.area.shared_params.max_tokens  # saved with the step
+    step_settings = dict(demo.steps[0].settings, max_tokens=5, seed=4242)
+    with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
+        demo._write(lambda d: d.update_step(demo.steps[0].id, settings=step_settings))
     with qtbot.waitSignal(opened.window.runFinished, timeout=WAIT_MS) as finished:
         opened.window.commands.demo_next.trigger()
     outcome = finished.args[0]
     assert demo.current == 0 and not demo.banner.isVisible()
-    assert opened.workspace.notebook.run(outcome.run_id)["prompt"] == entry.text
+    run = opened.workspace.notebook.run(outcome.run_id)
+    assert run["prompt"] == entry.text
+    assert (run["settings"]["max_tokens"], run["settings"]["seed"]) == (5, 4242)
+    assert opened.window.settings_form.params().max_tokens == 5  # and the Shared settings show it
 
 
 def test_a_recorded_model_without_its_file_is_named_in_the_picker(qtbot) -> None:

@@ -464,8 +464,17 @@ class DemoController(QObject):
             self._write(lambda d: d.add_step_from_run(script_id, run_id, annotator=self.annotator), select=len(self.steps))
             return
         prompt, system = self.window.prompt_bar.prompt_text, self.window.prompt_bar.system_prompt_text
-        models = [_model(p.entry) for p in panes if p.entry is not None]
-        self._write(lambda d: d.add_step(script_id, prompt=prompt, system_prompt=system, models=models, annotator=self.annotator), select=len(self.steps))
+        models, settings = self._live_setup()
+        self._write(
+            lambda d: d.add_step(script_id, prompt=prompt, system_prompt=system, models=models, settings=settings, annotator=self.annotator),
+            select=len(self.steps),
+        )
+
+    def _live_setup(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """What a live step keeps from the window: the panes' models and the shared settings,
+        so that in class it asks the way it was prepared at home."""
+        models = [_model(p.entry) for p in self.window.area.panes if p.entry is not None]
+        return models, self.window.area.shared_params.to_dict()
 
     def ask_add_from_set(self) -> None:
         def chosen(sets: list[Any]) -> None:
@@ -489,11 +498,11 @@ class DemoController(QObject):
         script_id = self.script_id
         if script_id is None:
             return
-        models = [_model(p.entry) for p in self.window.area.panes if p.entry is not None]
+        models, settings = self._live_setup()
         self._write(
             lambda d: d.add_step(
                 script_id, prompt=prompt.text, language=prompt.language, prompt_set_id=set_id, prompt_id=prompt.id,
-                title=f"{set_id} {prompt.id}", models=models, annotator=self.annotator,
+                title=f"{set_id} {prompt.id}", models=models, settings=settings, annotator=self.annotator,
             ),
             select=len(self.steps),
         )  # fmt: skip
@@ -599,6 +608,11 @@ class DemoController(QObject):
             for pane, entry in zip(w.area.panes, chosen):
                 pane.select(entry.id if entry else None)
             w._pane_models_changed()
+        if step.settings:
+            try:
+                w.settings_form.set_params(GenerationParams.from_dict(step.settings))  # shown in Shared settings
+            except (TypeError, ValueError) as problem:
+                w.messages.show_notice(NOTICE, f"Step {step.position + 1}'s saved settings can't be used ({problem}); it runs with the shared settings.", INFO)
         w.prompt_bar.set_texts(step.prompt, step.system_prompt)
         w.run_prompt()
 
