@@ -41,6 +41,7 @@ bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_open.py
 	$(BIN)/python bench/export_scale.py
 	$(BIN)/python bench/batch_throughput.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
 
 # The screenshot's run goes to a throwaway notebook, not the user's.
 screenshot: $(VENV)/.app

@@ -189,9 +189,10 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
 
 def report(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; {THREADS} threads; prompt: \"{PROMPT}\"; {MAX_TOKENS} tokens max, temperature 0, seed {SEED}.", ""]
-    lines += ["| model | raw tokens/s | workbench tokens/s | ratio | raw first token | workbench first token | difference | same text |",
-              "|---|---|---|---|---|---|---|---|"]
-    for name, r in results["engine"].items():
+    if "engine" in results:
+        lines += ["| model | raw tokens/s | workbench tokens/s | ratio | raw first token | workbench first token | difference | same text |",
+                  "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.get("engine", {}).items():
         lines.append(f"| {name} | {r['raw_tokens_per_s']:.1f} | {r['wb_tokens_per_s']:.1f} | {r['throughput_ratio']:.3f} | "
                      f"{r['raw_ttft_s'] * 1000:.0f} ms | {r['wb_ttft_s'] * 1000:.0f} ms | {r['ttft_difference_ms']:+.0f} ms | {'yes' if r['same_text'] else 'no'} |")
     stop = results.get("stop")
