@@ -39,6 +39,7 @@ bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
 	$(BIN)/python bench/notebook_scale.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_open.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_cpu.py
 	$(BIN)/python bench/export_scale.py
 	$(BIN)/python bench/batch_throughput.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py

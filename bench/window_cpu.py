@@ -1,0 +1,101 @@
+"""How much CPU does the window itself spend to show a stream? One JSON object on stdout.
+
+    QT_QPA_PLATFORM=offscreen python bench/window_cpu.py [--rate 80] [--seconds 6]
+
+On a two-core laptop the model's threads use both cores, so every
+millisecond the app process spends is taken from the model (issue 3:
+streaming in the window at 0.97 of raw). This feeds a synthetic Markdown
+answer into one pane through the runner's listener, from a thread, at
+`--rate` pieces per second (SmolLM2's pace on these machines is ~60-70), and
+reports the app process's CPU time per second of streaming, and the GUI
+thread's share of it. No model runs, so the figure is stable on a busy
+machine, unlike tokens per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+
+from workbench.core.workspace import Workspace  # noqa: E402
+from workbench.ui.app import application  # noqa: E402
+from workbench.ui.main_window import MainWindow  # noqa: E402
+from workbench.ui.preferences import Preferences  # noqa: E402
+from workbench.ui.runner import _Listener  # noqa: E402
+
+ANSWER = (
+    "In a small village between rolling hills there lived a keeper named **Lily**, who loved the sea.\n\n"
+    "- she read every *message* the tide brought\n- and answered some of them with `ink`\n\n"
+) * 20
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=80.0, help="pieces per second")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    pieces = [ANSWER[i : i + 4] for i in range(0, len(ANSWER), 4)]
+    application()
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-") as temp:
+        scratch = Path(temp)
+        os.environ["WORKBENCH_CONFIG_DIR"] = str(scratch / "config")
+        workspace = Workspace(scratch / "notebook.sqlite", home=scratch, include_other_apps=False, with_starter=False)
+        window = MainWindow(workspace, Preferences.at(scratch / "window.ini"))
+        try:
+            window.resize(1600, 1000)
+            window.show()
+            window.start()
+            spin(1500)
+            pane = window.area.panes[0]
+            pane.begin("bench", pane.params(), "synthetic")
+            listener = _Listener(window.runner, (0,))
+            done = threading.Event()
+
+            def model() -> None:
+                started, sent = time.perf_counter(), 0
+                while time.perf_counter() - started < args.seconds:
+                    listener.text(0, "answer", pieces[sent % len(pieces)])
+                    sent += 1
+                    time.sleep(max(0.0, started + sent / args.rate - time.perf_counter()))
+                done.set()
+
+            feeder = threading.Thread(target=model)
+            wall, cpu, gui = time.perf_counter(), time.process_time(), time.thread_time()
+            feeder.start()
+            while not done.is_set():
+                spin(50)
+            wall = time.perf_counter() - wall
+            result = {
+                "benchmark": "window_cpu",
+                "rate": args.rate,
+                "seconds": round(wall, 2),
+                "process_cpu_share": round((time.process_time() - cpu) / wall, 4),
+                "gui_thread_cpu_share": round((time.thread_time() - gui) / wall, 4),
+                "chars_shown": len(pane.answer_view.text),
+            }
+            feeder.join()
+            print(json.dumps(result))
+            return 0
+        finally:
+            window.close()
+            workspace.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
