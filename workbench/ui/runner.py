@@ -11,12 +11,16 @@ Streamed text is not one signal per token: the model's threads add it to a
 `_TextBuffer`, and the GUI thread takes everything waiting at most every
 `FLUSH_MS`. On a two-core laptop the models use every core, so each wake-up
 of the GUI thread is time taken from them; batching is what lets the window
-stream at the raw engine's pace (docs/benchmarks.md).
+stream at the raw engine's pace (docs/benchmarks.md). Text after a quiet spell
+(an answer's first piece) is handed over at once, so batching never delays
+the first token.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -107,6 +111,7 @@ class ComparisonRunner(QObject):
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._buffer = _TextBuffer()
+        self._delivered_at = 0.0  # perf_counter() of the last hand-over
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -159,12 +164,18 @@ class ComparisonRunner(QObject):
 
     @Slot()
     def _text_waiting(self) -> None:
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
+        if self._flush_timer.isActive():
+            return
+        wait_ms = FLUSH_MS - (time.perf_counter() - self._delivered_at) * 1000
+        if wait_ms <= 0:
+            self._deliver_text()
+        else:
+            self._flush_timer.start(math.ceil(wait_ms))
 
     @Slot()
     def _deliver_text(self) -> None:
         self._flush_timer.stop()
+        self._delivered_at = time.perf_counter()
         for pane, kind, text in self._buffer.take():
             self.text.emit(pane, kind, text)
 
