@@ -36,7 +36,6 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
     assert events[-1][0] == "finished"  # the last piece came before the finish
     # One delivery per flush interval, not one per token: 200 tokens in ~0.4 s.
     assert len(texts) <= 0.4 * 1000 / FLUSH_MS * 2
-    assert texts[0] == tokens[0]  # the first piece after a quiet spell is not held back
 
 
 def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
