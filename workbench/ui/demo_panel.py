@@ -119,6 +119,8 @@ class DemoPanel(QWidget):
         self.title = QLineEdit()
         self.title.setPlaceholderText("Short title (the prompt's first line if empty)")
         self.mode = QComboBox()
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(16)
         for mode in MODES:
             self.mode.addItem(MODE_LABELS[mode], mode)
         self.recorded = QLabel()
@@ -144,9 +146,13 @@ class DemoPanel(QWidget):
         self.export_button = export
 
         top = QHBoxLayout()
-        top.addWidget(self.scripts, 1)
         for button in (new, build, remove):
             top.addWidget(button)
+        top.addStretch(1)
+        files = QHBoxLayout()
+        files.addWidget(export)
+        files.addWidget(import_)
+        files.addStretch(1)
         adding = QHBoxLayout()
         adding.addWidget(self.add_panes)
         adding.addWidget(self.add_set)
@@ -165,12 +171,12 @@ class DemoPanel(QWidget):
         actions.addWidget(self.save)
         actions.addWidget(self.play)
         actions.addStretch(1)
-        actions.addWidget(export)
-        actions.addWidget(import_)
         self.editor = QWidget()
         self.editor.setLayout(form)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self)  # rows, not wide lines: the dock must fit beside the panes on 1280x720
+        layout.addWidget(self.scripts)
         layout.addLayout(top)
+        layout.addLayout(files)
         layout.addWidget(self.list, 1)
         layout.addLayout(adding)
         layout.addLayout(order)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -89,6 +89,22 @@ class ShownPrompt:
     prompt: str
     system_prompt: str
     schedule: str
+
+
+class _HeightScroller(QScrollArea):
+    """A form that scrolls up and down but keeps the width it needs (its minimum is the
+    form's minimum width, as it is after styling, and a few lines of height)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(widget)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        inner = self.widget().minimumSizeHint()
+        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), min(inner.height(), 4 * self.fontMetrics().lineSpacing()))
 
 
 class MainWindow(QMainWindow):
@@ -199,11 +215,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}-dock")  # saveState finds docks by name
         if scrolling:
-            scroller = QScrollArea()
-            scroller.setWidgetResizable(True)
-            scroller.setFrameShape(QFrame.Shape.NoFrame)
-            scroller.setWidget(widget)
-            dock.setWidget(scroller)
+            dock.setWidget(_HeightScroller(widget))
         else:
             dock.setWidget(widget)
         self.addDockWidget(area, dock)
