@@ -28,7 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
 from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui.app import application  # noqa: E402
+from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences  # noqa: E402
 from workbench.ui.runner import _Listener  # noqa: E402
@@ -61,6 +61,7 @@ def main() -> int:
             window.resize(1600, 1000)
             window.show()
             window.start()
+            freeze_startup_objects()  # as run_window does
             spin(1500)
             pane = window.area.panes[0]
             pane.begin("bench", pane.params(), "synthetic")

@@ -36,7 +36,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from workbench.core.comparison import SCHEDULES, SEQUENTIAL, RunOutcome  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui.app import application  # noqa: E402
+from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences  # noqa: E402
 from workbench.ui.prompt_bar import SAMPLE_PROMPT  # noqa: E402
@@ -136,6 +136,7 @@ def main() -> int:
             window.resize(1600, 1000)
             window.show()
             window.start()
+            freeze_startup_objects()  # as run_window does
             wait_for(window.panesReady)
             if not window.notebook_checked:
                 wait_for(window.historyLoaded)

@@ -56,3 +56,16 @@ def test_screenshot_reports_a_model_that_failed(tiny_models, tiny_settings, tmp_
     assert run_window(None, [tiny_models], target, None, ["smollm2-tiny", str(broken)]) == 1
     assert "not every model answered" in capfd.readouterr().err
     assert target.exists()  # saved anyway, to see what went wrong
+
+
+def test_the_window_freezes_its_startup_objects_for_the_garbage_collector(tiny_models, tiny_settings, tmp_path, isolated_dirs, monkeypatch):
+    """A full collection over Qt's long-lived objects stalls the event loop for ~60 ms; frozen, they are skipped."""
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    frozen: list[int] = []
+    monkeypatch.setattr(QApplication, "exec", lambda self: frozen.append(gc.get_freeze_count()) or 0)
+    run_window(None, [tiny_models], tmp_path / "never-taken.png", None, ["smollm2-tiny"])
+    assert frozen and frozen[0] > 10_000  # while the window runs
+    assert gc.get_freeze_count() == 0  # and given back when it closes
