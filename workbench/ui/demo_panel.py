@@ -280,7 +280,6 @@ class DemoController(QObject):
         self.steps: list[DemoStep] = []
         self.current = -1
         self.speed = 1.0
-        self.replaying = False
         self._replayed: tuple[int, str, bool] | None = None  # run id, recorded when, instant
         self._headers: list[tuple[str, str]] = []  # the replayed panes' model names and origins (with maker)
         self._token = 0  # which play a read belongs to: a later Page Down wins
@@ -332,6 +331,10 @@ class DemoController(QObject):
 
     def start(self) -> None:
         self.reload()
+
+    @property
+    def replaying(self) -> bool:
+        return self.player.active
 
     @property
     def armed(self) -> bool:
@@ -667,10 +670,9 @@ class DemoController(QObject):
         w.prompt_bar.run_info.setText(f"Replaying run #{run['id']} from {when}: not a new run")
         self._replayed = (run["id"], when, instant)
         self.banner.show_replay(run["id"], when, speed=None if instant else self.speed, playing=True)
-        self.replaying = True
-        w._update_actions()
         self.replayStarted.emit(run["id"])
         self.player.start(tracks, self.speed)
+        w._update_actions()
 
     def _chunk(self, pane: int, kind: str, text: str) -> None:
         panes = self.window.area.panes
@@ -696,7 +698,6 @@ class DemoController(QObject):
         self.player.stop()
 
     def _replay_ended(self, completed: bool) -> None:
-        self.replaying = False
         self.window._update_actions()
         if self._replayed is None:
             return
