@@ -24,25 +24,17 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "screenshots"))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-
-from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
-from workbench.ui.main_window import MainWindow  # noqa: E402
-from workbench.ui.preferences import Preferences  # noqa: E402
+from capture import close, open_window, settle  # noqa: E402
+from workbench.core.engine.params import GenerationParams  # noqa: E402
+from workbench.ui.app import application  # noqa: E402
 from workbench.ui.runner import _Listener  # noqa: E402
 
 ANSWER = (
     "In a small village between rolling hills there lived a keeper named **Lily**, who loved the sea.\n\n"
     "- she read every *message* the tide brought\n- and answered some of them with `ink`\n\n"
 ) * 20
-
-
-def spin(ms: int) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def main() -> int:
@@ -53,16 +45,9 @@ def main() -> int:
     pieces = [ANSWER[i : i + 4] for i in range(0, len(ANSWER), 4)]
     application()
     with tempfile.TemporaryDirectory(prefix="workbench-bench-") as temp:
-        scratch = Path(temp)
-        os.environ["WORKBENCH_CONFIG_DIR"] = str(scratch / "config")
-        workspace = Workspace(scratch / "notebook.sqlite", home=scratch, include_other_apps=False, with_starter=False)
-        window = MainWindow(workspace, Preferences.at(scratch / "window.ini"))
+        window, workspace = open_window(Path(temp), "cpu", GenerationParams(), with_starter=False)
         try:
-            window.resize(1600, 1000)
-            window.show()
-            window.start()
-            freeze_startup_objects()  # as run_window does
-            spin(1500)
+            settle(1000)
             pane = window.area.panes[0]
             pane.begin("bench", pane.params(), "synthetic")
             listener = _Listener(window.runner, (0,))
@@ -80,7 +65,7 @@ def main() -> int:
             wall, cpu, gui = time.perf_counter(), time.process_time(), time.thread_time()
             feeder.start()
             while not done.is_set():
-                spin(50)
+                settle(50)
             wall = time.perf_counter() - wall
             result = {
                 "benchmark": "window_cpu",
@@ -94,8 +79,7 @@ def main() -> int:
             print(json.dumps(result))
             return 0
         finally:
-            window.close()
-            workspace.close()
+            close(window, workspace)
 
 
 if __name__ == "__main__":

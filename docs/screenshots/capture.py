@@ -31,7 +31,7 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
 from workbench.ui import theme  # noqa: E402
-from workbench.ui.app import application  # noqa: E402
+from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences  # noqa: E402
 from window_stream import wait_for  # noqa: E402  (the window bench's event-loop wait)
@@ -73,6 +73,7 @@ def open_window(scratch: Path, name: str, params: GenerationParams, with_starter
     window.resize(*SIZE)
     window.show()
     window.start()
+    freeze_startup_objects()  # as run_window does
     wait_for(window.panesReady)
     if not window.notebook_checked:
         wait_for(window.historyLoaded)
