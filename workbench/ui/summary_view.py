@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.analysis.agreement import Agreement, label_agreement, responses_labelled
+from ..core.analysis.agreement import Agreement
 from ..core.analysis.charts import heat_map_svg, rate_bars_svg
 from ..core.analysis.flag_names import HARD_REFUSAL
 from ..core.analysis.summary import PairedTest, Rate, Summary, known_names, summarise
 from ..core.export.collect import Selection, collect
-from ..core.export.report import format_kappa
+from ..core.export.report import agreements, format_kappa
 from .fonts import READABLE_POINTS
 from .tasks import TaskQueue
 
@@ -58,13 +58,12 @@ class SummaryData:
 def read_summary(workspace: "Workspace", batch_id: int, label: str) -> SummaryData:
     """All the view shows (notebook queue only)."""
     notebook = workspace.notebook
-    labelled = responses_labelled(collect(notebook, Selection(batch_id=batch_id)).responses())
     return SummaryData(
         batch_id,
         summarise(notebook, [batch_id], label),
         known_names(notebook),
         {l.name: l.title for l in notebook.labels.all()},
-        label_agreement(labelled),
+        agreements(collect(notebook, Selection(batch_id=batch_id))),  # the same kappa the reports give
     )
 
 
