@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QImage, QTextDocument
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox, QPlainTextEdit,
     QStackedWidget, QTextBrowser, QVBoxLayout, QWidget,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import EnvironmentProblem
 from ..core.export import ExportData, ImportResult, Selection, collect, import_jsonl, render, report, write
 from ..core.export.html_report import document
-from ..core.export.pdf import chart_image
+from ..core.export.pdf import add_charts, chart_image
 from ..core.notebook.database import Notebook
 from .answer_view import InertDocument
 from .tasks import TaskQueue
@@ -118,9 +117,7 @@ class ExportDialog(QDialog):
         if serial != self._serial:
             return
         if fmt == "html":
-            preview = self.html_preview.document()
-            for number, image in enumerate(charts):
-                preview.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"chart:{number}"), image)
+            add_charts(self.html_preview.document(), charts)
             self.html_preview.setHtml(text)
             self.preview.setCurrentWidget(self.html_preview)
         else:

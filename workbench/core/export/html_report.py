@@ -30,6 +30,12 @@ SIDE_BY_SIDE_MODELS = 3
 # How wide a chart is laid out in the PDF (A4 less margins is about 680 px at 96 dpi).
 PDF_CHART_WIDTH = 640
 
+
+def chart_name(number: int) -> str:
+    """What the Qt markup's Nth chart image is called; the document showing it holds the image
+    under this name (pdf.add_charts), since Qt draws no SVG."""
+    return f"chart:{number}"
+
 STYLE = """
 body { font-family: system-ui, "Noto Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #1a1a1a; }
 h1, h2, h3 { line-height: 1.2; }
@@ -103,7 +109,7 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
         yield "</table>\n"
         for svg in label.charts:
             if for_qt:
-                yield f'<p><img src="chart:{number}" width="{PDF_CHART_WIDTH}"></p>\n'
+                yield f'<p><img src="{chart_name(number)}" width="{PDF_CHART_WIDTH}"></p>\n'
             else:
                 yield f'<div class="chart">{svg}</div>\n'
             number += 1

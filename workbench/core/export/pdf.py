@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import report
 from .collect import ExportData
-from .html_report import PDF_CHART_WIDTH, document
+from .html_report import PDF_CHART_WIDTH, chart_name, document
 
 # Charts are laid out PDF_CHART_WIDTH px wide at 96 dpi; drawn this many times
 # larger, they print at about 290 dpi.
@@ -36,8 +36,8 @@ _app: object | None = None
 def write_pdf(data: ExportData, path: Path) -> None:
     """Write the report as a PDF at `path` (the caller handles temporary files)."""
     _ensure_gui_application()
-    from PySide6.QtCore import QMarginsF, QSizeF, QUrl
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
@@ -48,8 +48,7 @@ def write_pdf(data: ExportData, path: Path) -> None:
     doc = _sealed_document()
     doc.setDocumentMargin(0)
     summary = report.summary(data)
-    for number, svg in enumerate(summary.charts if summary else []):
-        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"chart:{number}"), chart_image(svg))
+    add_charts(doc, [chart_image(svg) for svg in summary.charts] if summary else [])
     doc.setHtml(document(data, for_qt=True, summary=summary))
     layout = writer.pageLayout()
     page = layout.paintRectPixels(writer.resolution())
@@ -67,6 +66,15 @@ def _sealed_document() -> "QTextDocument":
             return None
 
     return Sealed()
+
+
+def add_charts(doc: "QTextDocument", images: "list[QImage]") -> None:
+    """Give a document showing the `for_qt` report its chart images (the PDF, the export preview)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
+    for number, image in enumerate(images):
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(chart_name(number)), image)
 
 
 def chart_image(svg: str) -> "QImage":
