@@ -98,17 +98,11 @@ def read_matrix(notebook: Notebook, batch_id: int) -> MatrixData:
     """The batch as the notebook has it (notebook queue only): its done items' flags and labels."""
     batches = Batches(notebook)
     data = MatrixData(batches.get(batch_id), batches.items(batch_id), labels={l.name: l for l in notebook.labels.all()})
-    by_run: dict[int, list[dict[str, Any]]] = {}
-    for row in batches.responses(batch_id):
-        by_run.setdefault(row["run_id"], []).append(row)
-    for item in data.items:
-        if item.run_id is None or item.run_id not in by_run:
-            continue
-        annotations = notebook.annotations.for_run(item.run_id)
-        for row in by_run[item.run_id]:
-            labelled = annotations.responses[row["response_id"]].label_names()
-            ordered = tuple(name for name in data.labels if name in labelled)
-            data.cells[(item.id, row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), ordered)
+    item_of_run = {item.run_id: item.id for item in data.items if item.run_id is not None}
+    for row in batches.responses(batch_id):  # one query, labels included
+        if row["run_id"] in item_of_run:
+            labelled = tuple(name for name in data.labels if name in row["labels"])  # in the label set's order
+            data.cells[(item_of_run[row["run_id"]], row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), labelled)
     return data
 
 

@@ -26,7 +26,6 @@ says nothing about the model's values.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -149,14 +148,9 @@ def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observa
 
     batches = Batches(notebook)
     rows = [row for batch_id in batch_ids for row in batches.responses(batch_id)]
-    labels: dict[int, set[str]] = defaultdict(set)
     with notebook._reading() as db:
         label_names = {r[0] for r in db.execute("SELECT name FROM labels")}
-        ids = json.dumps([row["response_id"] for row in rows])
-        query = "SELECT response_id, label FROM response_labels WHERE response_id IN (SELECT value FROM json_each(?))"
-        for response_id, label in db.execute(query, [ids]):
-            labels[response_id].add(label)
-    return _counted(rows, labels, label_names)
+    return _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, label_names)
 
 
 def export_observations(data: "ExportData") -> list[Observation]:

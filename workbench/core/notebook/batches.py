@@ -217,15 +217,18 @@ class Batches:
         return _item(rows[0])
 
     def responses(self, batch_id: int) -> list[dict[str, Any]]:
-        """Every response of the batch's done items, with its item's prompt facts
-        and `flags` (a list of automatic flag names), in prompt then pane order."""
+        """Every response of the batch's done items, with its item's prompt facts,
+        `flags` (a list of automatic flag names) and `labels` (the human labels on
+        it, anyone's, each once), in prompt then pane order."""
         sql = """
             SELECT batch_items.position AS item_position, batch_items.prompt_id, batch_items.topic, batch_items.kind,
                    batch_items.language, batch_items.translation_of, batch_items.divergence,
                    responses.id AS response_id, responses.run_id, responses.position, responses.model_sha256,
                    responses.model_name, responses.finish_reason, responses.completion_tokens, responses.text,
                    (SELECT json_group_array(name) FROM flags
-                    WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags
+                    WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags,
+                   (SELECT json_group_array(DISTINCT label) FROM response_labels
+                    WHERE response_labels.response_id = responses.id) AS labels
             FROM batch_items JOIN responses ON responses.run_id = batch_items.run_id
             WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
             ORDER BY batch_items.position, responses.position
@@ -234,6 +237,7 @@ class Batches:
             rows = list(db.query(sql, [batch_id]))
         for row in rows:
             row["flags"] = json.loads(row["flags"] or "[]")
+            row["labels"] = json.loads(row["labels"] or "[]")
         return rows
 
     def flag_counts(self, batch_id: int) -> dict[str, dict[str, int]]:
