@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -92,15 +92,20 @@ class ShownPrompt:
 
 
 class _HeightScroller(QScrollArea):
-    """A form that scrolls up and down but keeps the width it needs (its minimum is the
-    form's minimum width, as it is after styling, and a few lines of height)."""
+    """A form that scrolls up and down but asks for the width it needs (its minimum is the
+    form's minimum width, as it is after styling, and a few lines of height). Should the
+    dock still end up narrower, it scrolls sideways rather than cut the form off."""
 
     def __init__(self, widget: QWidget) -> None:
         super().__init__()
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(widget)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # styling or new content changed the form's minimum: the dock asks again
+        return super().eventFilter(watched, event)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         inner = self.widget().minimumSizeHint()
