@@ -99,6 +99,7 @@ def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
 
 
 def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
+    """Stop pressed from another thread (as the window's Stop is) one second into an answer."""
     from workbench.core.engine.local import LocalModel
     from workbench.core.engine.params import GenerationParams
 
@@ -108,24 +109,20 @@ def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
     latencies = []
 
     class Sink:
-        def __init__(self, cancel: threading.Event) -> None:
-            self.count, self.cancel, self.at = 0, cancel, None
-
         def started(self, *_: object) -> None:
             pass
 
         def text(self, _: str) -> None:
-            self.count += 1
-            if self.count == 20 and not self.cancel.is_set():
-                self.at = time.perf_counter()
-                self.cancel.set()
+            pass
 
     try:
         for _ in range(repeats):
             cancel = threading.Event()
-            sink = Sink(cancel)
-            model.generate([{"role": "user", "content": PROMPT}], GenerationParams(max_tokens=400, seed=SEED, n_threads=THREADS), sink, cancel)
-            latencies.append((time.perf_counter() - sink.at) * 1000)
+            pressed: list[float] = []
+            timer = threading.Timer(1.0, lambda: (pressed.append(time.perf_counter()), cancel.set()))
+            timer.start()
+            model.generate([{"role": "user", "content": PROMPT}], GenerationParams(max_tokens=400, seed=SEED, n_threads=THREADS), Sink(), cancel)
+            latencies.append((time.perf_counter() - pressed[0]) * 1000)
     finally:
         model.close()
     return {"model": name, "median_ms": median(latencies), "max_ms": max(latencies), "repeats": repeats}

@@ -11,6 +11,7 @@ import pytest
 
 from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
+from workbench.core.engine import worker
 from workbench.core.engine.local import LoadCancelled, LocalModel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.engine.pool import ModelPool
@@ -186,3 +187,20 @@ def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None
     finally:
         model.close()
     assert sink.started_with[1] is True and result.opens_reasoning
+
+
+def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_path: Path) -> None:
+    """One message per token would wake the app for every token, taking time from the model's
+    threads (docs/benchmarks.md); the worker sends at most every SEND_INTERVAL_S instead."""
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model.start()
+    try:
+        sink = Collect()
+        result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, threading.Event())
+    finally:
+        model.close()
+    assert result.text == "".join(sink.chunks)
+    streamed_s = result.duration_s - result.ttft_s
+    assert result.completion_tokens == 1500 and streamed_s > 5 * worker.SEND_INTERVAL_S
+    assert 5 <= len(sink.chunks) <= streamed_s / worker.SEND_INTERVAL_S + 2
+    assert len(sink.chunks[0]) <= 10  # one token's text, not a batch (about 25 tokens here)

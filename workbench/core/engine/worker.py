@@ -12,7 +12,7 @@ Messages are tuples over a multiprocessing Connection:
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
                     ("started", {"prompt_tokens": n, "opens_reasoning": bool})
-                    ("text", chunk)            one per streamed piece
+                    ("text", chunk)            streamed text, at most every SEND_INTERVAL_S
                     ("done", {"finish_reason": ..., "completion_tokens": n})
                     ("failed", reason)         the request failed; the model stays loaded
 
@@ -27,6 +27,14 @@ import signal
 import sys
 import time
 from typing import Any
+
+# Streamed text goes to the parent at most this often; the first piece, and any
+# piece after a quiet spell, at once. Every message wakes the parent, and on a
+# small machine where this model's threads hold every core each wake-up takes
+# time from them (docs/benchmarks.md: one message per token cost the window
+# about 5% of raw llama-cpp-python's speed). The window shows text at this
+# pace anyway (ui/runner.FLUSH_MS).
+SEND_INTERVAL_S = 0.05
 
 # Used when a GGUF has no chat template: ChatML is what most current
 # instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
@@ -171,22 +179,32 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     )
     finish_reason = "stop"
     pieces: list[str] = []
+    unsent = 0  # pieces[-unsent:] are not sent yet
+    sent_at = 0.0
     try:
         for chunk in stream:
             choice = chunk["choices"][0]
             if choice["text"]:
                 pieces.append(choice["text"])
-                conn.send(("text", choice["text"]))
+                unsent += 1
+                now = time.perf_counter()
+                if now - sent_at >= SEND_INTERVAL_S:
+                    conn.send(("text", "".join(pieces[-unsent:])))
+                    unsent, sent_at = 0, now
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
             if stop_event.is_set():
                 finish_reason = "stopped"
                 break
     except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
+        if unsent:
+            conn.send(("text", "".join(pieces[-unsent:])))
         conn.send(("failed", f"llama.cpp failed while generating: {exc}"))
         return
     finally:
         stream.close()
+    if unsent:
+        conn.send(("text", "".join(pieces[-unsent:])))
     # llama-cpp-python's stream does not report usage, and its context length
     # differs by one depending on why generation ended; re-tokenizing the
     # answer gives the count as the model's own tokenizer sees it.
