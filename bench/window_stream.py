@@ -42,6 +42,7 @@ from workbench.ui.preferences import Preferences  # noqa: E402
 from workbench.ui.prompt_bar import SAMPLE_PROMPT  # noqa: E402
 
 TIMEOUT_MS = 30 * 60 * 1000
+SETTLE_MS = 500
 
 
 class Heartbeat:
@@ -86,6 +87,13 @@ def wait_for(signal, timeout_ms: int = TIMEOUT_MS) -> list:
     loop.exec()
     signal.disconnect(done)
     return got
+
+
+def settle(ms: int = 500) -> None:
+    """Let the event loop run for `ms`."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def pane_figures(window: MainWindow, outcome: RunOutcome) -> list[dict]:
@@ -140,6 +148,9 @@ def main() -> int:
             wait_for(window.panesReady)
             if not window.notebook_checked:
                 wait_for(window.historyLoaded)
+            if not window.annotating.labels:
+                wait_for(window.annotating.labelsLoaded)
+            settle(SETTLE_MS)  # nobody presses Run in the instant the window finishes opening
             if len(window.starter_ids) < 2:
                 print("window_stream: the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
                 return 1

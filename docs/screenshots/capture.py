@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
@@ -34,19 +34,13 @@ from workbench.ui import theme  # noqa: E402
 from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences  # noqa: E402
-from window_stream import wait_for  # noqa: E402  (the window bench's event-loop wait)
+from window_stream import settle, wait_for  # noqa: E402  (the window bench's event-loop helpers)
 
 HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
 CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
 BATCH_MAX_TOKENS = 96  # 40 prompts x 2 models: minutes, not an hour
 STREAM_CHUNKS = 40  # grab the streaming state after this many pieces in the first pane
-
-
-def settle(ms: int = 500) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def settle_rendered(window: MainWindow) -> None:
