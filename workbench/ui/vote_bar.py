@@ -101,12 +101,18 @@ class VoteBar(QWidget):
         self.show_result(None)
 
     def set_tally(self, tally: Tally | None, note: str = "") -> None:
-        """The counts to show; None (with a note saying why) when there is no run to vote on."""
-        if tally is None or self.tally is None or tally.choices != self.tally.choices:
-            self._rebuild(tally.choices if tally else [])
+        """The counts to show; None (with a note saying why) when there is no run to vote on.
+
+        Between runs the buttons are hidden, not deleted: every run starts with
+        this, and building and styling new buttons there added to the one
+        moment the window has the most to redraw."""
+        if tally is not None and tally.choices != list(self.buttons):
+            self._rebuild(tally.choices)
         self.tally = tally
         for choice, button in self.buttons.items():
-            button.setText(f"{choice_title(choice)} · {tally.counts[choice] if tally else 0}")
+            button.setVisible(tally is not None)
+            if tally is not None:
+                button.setText(f"{choice_title(choice)} · {tally.counts[choice]}")
         self.note.setText(note)
         self.note.setVisible(bool(note))
 
@@ -167,8 +173,9 @@ class VoteBar(QWidget):
 
     @property
     def choices(self) -> list[str]:
-        return list(self.buttons)
+        """What can be voted for now: nothing until a saved run's tally is shown."""
+        return list(self.tally.choices) if self.tally is not None else []
 
     def choice_for_key(self, key: str) -> str | None:
-        return next((c for c in self.buttons if choice_key(c) == key), None)
+        return next((c for c in self.choices if choice_key(c) == key), None)
 
