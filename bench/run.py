@@ -178,7 +178,8 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
         "rounds": rounds,
         "models": {
             name: {"window": shown[name], "engine_in_window": engine[name], "raw": raws[name],
-                   "ratio": median(shown[name]) / median(raws[name]), "engine_ratio": median(engine[name]) / median(raws[name])}
+                   "ratio": median(shown[name]) / median(raws[name]), "engine_ratio": median(engine[name]) / median(raws[name]),
+                   "paired_ratio": median([w / r for w, r in zip(shown[name], raws[name])])}
             for name, _ in models
         },
     }
@@ -202,10 +203,11 @@ def report(results: dict) -> str:
     if window:
         lines += ["", f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
                   f"99th percentile {window['p99_stall_ms']} ms.", "",
-                  "| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw |", "|---|---|---|---|---|---|"]
+                  "| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round |",
+                  "|---|---|---|---|---|---|---|"]
         for name, w in window["models"].items():
             lines.append(f"| {name} | {', '.join(f'{v:.1f}' for v in w['window'])} | {', '.join(f'{v:.1f}' for v in w['engine_in_window'])} | "
-                         f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} |")
+                         f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} | {w['paired_ratio']:.3f} |")
     return "\n".join(lines)
 
 

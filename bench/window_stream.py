@@ -111,7 +111,7 @@ def pane_figures(window: MainWindow, outcome: RunOutcome) -> list[dict]:
                 "origin": response.entry.origin.country,
                 "finish_reason": response.result.finish_reason,
                 "tokens": tokens,
-                "pieces_seen": pane.chunks,
+                "pieces_seen": pane.pieces,
                 "window_tokens_per_s": round(seen, 2) if seen else None,
                 "engine_tokens_per_s": round(response.result.tokens_per_s, 2) if response.result.tokens_per_s else None,
                 "ttft_s": round(response.result.ttft_s, 3) if response.result.ttft_s is not None else None,

@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
 CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
 BATCH_MAX_TOKENS = 96  # 40 prompts x 2 models: minutes, not an hour
-STREAM_CHUNKS = 40  # grab the streaming state after this many pieces in the first pane
+STREAM_PIECES = 40  # grab the streaming state after this many pieces in the first pane
 
 
 def settle_rendered(window: MainWindow) -> None:
@@ -85,8 +85,8 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
         pane = window.area.panes[0]
         shot_taken = []
 
-        def maybe_shoot(index: int, _kind: str, _text: str) -> None:
-            if index == 0 and pane.chunks >= STREAM_CHUNKS and not shot_taken:
+        def maybe_shoot(index: int, _kind: str, _text: str, _pieces: int) -> None:
+            if index == 0 and pane.pieces >= STREAM_PIECES and not shot_taken:
                 shot_taken.append(True)
                 QTimer.singleShot(150, lambda: save(window, stream_shot))
 
@@ -148,8 +148,8 @@ def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
     pane = window.area.panes[1]
     killed = []
 
-    def maybe_kill(index: int, _kind: str, _text: str) -> None:
-        if index == 1 and pane.chunks >= STREAM_CHUNKS // 2 and not killed:
+    def maybe_kill(index: int, _kind: str, _text: str, _pieces: int) -> None:
+        if index == 1 and pane.pieces >= STREAM_PIECES // 2 and not killed:
             target = next(m for m in workspace.pool.loaded() if m.path.resolve() == pane.entry.path.resolve())
             os.kill(target.pid, signal.SIGKILL)
             killed.append(target.pid)

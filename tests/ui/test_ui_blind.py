@@ -18,6 +18,7 @@ from window_helpers import WAIT_MS
 from workbench.core.classroom.demos import Demos
 from workbench.core.classroom.votes import Votes
 from workbench.core.notebook import open_notebook
+from workbench.ui.status_line import StatusLine
 
 # The runs' models and their origins as the window would spell them.
 LEAKS = re.compile(r"SmolLM2|Qwen2\.5|China|United States|\bUS\b|\bCN\b")
@@ -33,7 +34,7 @@ def window_texts(window: QWidget) -> str:
         if not widget.isVisibleTo(window):
             continue
         texts.append(widget.toolTip())
-        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit, StatusLine)):
             texts.append(widget.text())
         elif isinstance(widget, QComboBox):
             texts.append(widget.currentText())

@@ -15,8 +15,8 @@ class _Outcome:
 def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type] - no comparison is started
     events: list[tuple[str, int, str]] = []
-    runner.text.connect(lambda pane, kind, text: events.append(("text", pane, text)))
-    runner.responseFinished.connect(lambda pane, outcome: events.append(("finished", pane, "")))
+    runner.text.connect(lambda pane, kind, text, pieces: events.append(("text", pane, text, pieces)))
+    runner.responseFinished.connect(lambda pane, outcome: events.append(("finished", pane, "", 0)))
     listener = _Listener(runner, (1,))  # position 0 shows in pane 1
     tokens = [f"t{i} " for i in range(200)]
 
@@ -30,9 +30,10 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
     thread.start()
     qtbot.waitUntil(lambda: bool(events) and events[-1][0] == "finished", timeout=5000)
     thread.join()
-    texts = [text for kind, pane, text in events if kind == "text"]
-    assert all(pane == 1 for _, pane, _ in events)
+    texts = [text for kind, pane, text, _ in events if kind == "text"]
+    assert all(pane == 1 for _, pane, _, _ in events)
     assert "".join(texts) == "".join(tokens)  # nothing lost, nothing reordered
+    assert sum(pieces for kind, _, _, pieces in events if kind == "text") == len(tokens)  # the panes' live count
     assert events[-1][0] == "finished"  # the last piece came before the finish
     # One delivery per flush interval, not one per token: 200 tokens in ~0.4 s.
     assert len(texts) <= 0.4 * 1000 / FLUSH_MS * 2
@@ -41,7 +42,7 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
 def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[str] = []
-    runner.text.connect(lambda _pane, _kind, text: arrived.append(text))
+    runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
     qtbot.wait(FLUSH_MS * 2)  # a quiet spell
     _Listener(runner, (0,)).text(0, "answer", "first")
     qtbot.waitUntil(lambda: bool(arrived), timeout=1000)

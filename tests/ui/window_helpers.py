@@ -40,8 +40,8 @@ class StreamRecorder(QObject):
     def _reset(self, _request: object) -> None:
         self.streams = Streams()
 
-    @Slot(int, str, str)
-    def _text(self, pane: int, kind: str, text: str) -> None:
+    @Slot(int, str, str, int)
+    def _text(self, pane: int, kind: str, text: str, _pieces: int) -> None:
         first = pane not in self.streams.answer and pane not in self.streams.reasoning
         target = self.streams.reasoning if kind == "reasoning" else self.streams.answer
         target[pane] = target.get(pane, "") + text

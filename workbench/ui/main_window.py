@@ -811,9 +811,9 @@ class MainWindow(QMainWindow):
     def _pane_status(self, pane: int, status: str) -> None:
         self.area.panes[pane].on_status(status)
 
-    @Slot(int, str, str)
-    def _pane_text(self, pane: int, kind: str, text: str) -> None:
-        self.area.panes[pane].on_text(kind, text)
+    @Slot(int, str, str, int)
+    def _pane_text(self, pane: int, kind: str, text: str, pieces: int) -> None:
+        self.area.panes[pane].on_text(kind, text, pieces)
 
     @Slot(int, object)
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:

@@ -38,6 +38,7 @@ from . import describe
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark
+from .status_line import StatusLine
 
 STATS_REFRESH_MS = 250
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
@@ -154,9 +155,7 @@ class ComparePane(QFrame):
 
         # --- the response -----------------------------------------------------
         self.caption_label = _muted(QLabel())
-        self.status_label = QLabel()
-        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.status_label.setWordWrap(True)
+        self.status_label = StatusLine()  # the live figures: changed four times a second
         self.error_label = QLabel()
         self.error_label.setObjectName("paneError")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -227,7 +226,7 @@ class ComparePane(QFrame):
         self._stats_timer = QTimer(self)
         self._stats_timer.setInterval(STATS_REFRESH_MS)
         self._stats_timer.timeout.connect(self._show_live_stats)
-        self.chunks = 0
+        self.pieces = 0
         self.first_text_at: float | None = None
         self.last_text_at: float | None = None
         self._generating_since: float | None = None
@@ -366,13 +365,15 @@ class ComparePane(QFrame):
             self._streaming_word = status.split("…")[0]
         self.status_label.setText(status)
 
-    def on_text(self, kind: str, text: str) -> None:
+    def on_text(self, kind: str, text: str, pieces: int = 1) -> None:
+        """`pieces`: how many streamed pieces `text` joins (the runner hands them over in
+        batches); the live figures count pieces, as the engine's stream produced them."""
         now = time.perf_counter()
         if self.first_text_at is None:
             self.first_text_at = now
             self._stats_timer.start()
         self.last_text_at = now
-        self.chunks += 1
+        self.pieces += pieces
         if kind == REASONING:
             self.reasoning_view.append_stream(text)
             self._show_reasoning_toggle(True)
@@ -385,9 +386,9 @@ class ComparePane(QFrame):
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
         self._show_reasoning_toggle(bool(outcome.reasoning))
-        if result.completion_tokens is None and self.chunks:
+        if result.completion_tokens is None and self.pieces:
             # A crashed or killed model never reported its count: the pieces that arrived tell it.
-            self._show_result(result.finish_reason, result.error, self.chunks, result.tokens_per_s, result.ttft_s, approximate=True)
+            self._show_result(result.finish_reason, result.error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=True)
         else:
             self._show_result(result.finish_reason, result.error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
 
@@ -452,7 +453,7 @@ class ComparePane(QFrame):
         self.error_label.setVisible(bool(error))
 
     def _reset_stream_counters(self) -> None:
-        self.chunks = 0
+        self.pieces = 0
         self.first_text_at = None
         self.last_text_at = None
         self._generating_since = None
@@ -461,9 +462,9 @@ class ComparePane(QFrame):
         if self.first_text_at is None or self.last_text_at is None:
             return
         elapsed = self.last_text_at - self.first_text_at
-        rate = (self.chunks - 1) / elapsed if self.chunks > 1 and elapsed > 0 else None
+        rate = (self.pieces - 1) / elapsed if self.pieces > 1 and elapsed > 0 else None
         ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
-        self.status_label.setText(f"{self._streaming_word}… · {stats_text(self.chunks, rate, ttft)}")
+        self.status_label.setText(f"{self._streaming_word}… · {stats_text(self.pieces, rate, ttft)}")
 
     # --- annotations -----------------------------------------------------------------
 

@@ -46,7 +46,7 @@ class RunRequest:
 
 
 class _TextBuffer:
-    """Streamed text waiting for the GUI thread, joined per (pane, kind) in arrival order."""
+    """Streamed pieces waiting for the GUI thread, joined per (pane, kind) in arrival order."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -59,10 +59,11 @@ class _TextBuffer:
             self._parts.setdefault((pane, kind), []).append(text)
         return was_empty
 
-    def take(self) -> list[tuple[int, str, str]]:
+    def take(self) -> list[tuple[int, str, str, int]]:
+        """(pane, kind, text, how many pieces it joins)."""
         with self._lock:
             parts, self._parts = self._parts, {}
-        return [(pane, kind, "".join(texts)) for (pane, kind), texts in parts.items()]
+        return [(pane, kind, "".join(texts), len(texts)) for (pane, kind), texts in parts.items()]
 
 
 class _Listener:
@@ -95,7 +96,7 @@ class ComparisonRunner(QObject):
     started = Signal(object)  # RunRequest
     runCreated = Signal(int, list)  # run id, response ids
     status = Signal(int, str)  # pane, "loading…"
-    text = Signal(int, str, str)  # pane, "answer" | "reasoning", text
+    text = Signal(int, str, str, int)  # pane, "answer" | "reasoning", text, the streamed pieces it joins
     responseFinished = Signal(int, object)  # pane, ResponseOutcome
     problem = Signal(str)  # an EnvironmentProblem while streaming (the run goes on)
     failed = Signal(str)  # an EnvironmentProblem that stopped the run before it began
@@ -176,8 +177,8 @@ class ComparisonRunner(QObject):
     def _deliver_text(self) -> None:
         self._flush_timer.stop()
         self._delivered_at = time.perf_counter()
-        for pane, kind, text in self._buffer.take():
-            self.text.emit(pane, kind, text)
+        for pane, kind, text, pieces in self._buffer.take():
+            self.text.emit(pane, kind, text, pieces)
 
     @Slot(int, object)
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:

@@ -159,8 +159,9 @@ class LocalModel(Backend):
                 last_at = time.perf_counter()
                 if first_at is None:
                     first_at = last_at
-                pieces.append(message[1])
-                sink.text(message[1])
+                for piece in message[1]:
+                    pieces.append(piece)
+                    sink.text(piece)
             elif kind == "started":
                 result.prompt_tokens = message[1]["prompt_tokens"]
                 result.opens_reasoning = message[1]["opens_reasoning"]

@@ -12,7 +12,7 @@ Messages are tuples over a multiprocessing Connection:
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
                     ("started", {"prompt_tokens": n, "opens_reasoning": bool})
-                    ("text", chunk)            streamed text, at most every SEND_INTERVAL_S
+                    ("text", [piece, ...])     streamed pieces, at most every SEND_INTERVAL_S
                     ("done", {"finish_reason": ..., "completion_tokens": n})
                     ("failed", reason)         the request failed; the model stays loaded
 
@@ -189,7 +189,7 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
                 unsent += 1
                 now = time.perf_counter()
                 if now - sent_at >= SEND_INTERVAL_S:
-                    conn.send(("text", "".join(pieces[-unsent:])))
+                    conn.send(("text", pieces[-unsent:]))
                     unsent, sent_at = 0, now
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
@@ -198,13 +198,13 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
                 break
     except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
         if unsent:
-            conn.send(("text", "".join(pieces[-unsent:])))
+            conn.send(("text", pieces[-unsent:]))
         conn.send(("failed", f"llama.cpp failed while generating: {exc}"))
         return
     finally:
         stream.close()
     if unsent:
-        conn.send(("text", "".join(pieces[-unsent:])))
+        conn.send(("text", pieces[-unsent:]))
     # llama-cpp-python's stream does not report usage, and its context length
     # differs by one depending on why generation ended; re-tokenizing the
     # answer gives the count as the model's own tokenizer sees it.
