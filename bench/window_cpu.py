@@ -48,6 +48,9 @@ def main() -> int:
         window, workspace = open_window(Path(temp), "cpu", GenerationParams(), with_starter=False)
         try:
             settle(1000)
+            # No model files here, so the window shows its empty state; show the panes as a
+            # window with models does, or the stream would be drawn into a hidden pane.
+            window.stack.setCurrentWidget(window.area)
             pane = window.area.panes[0]
             pane.begin("bench", pane.params(), "synthetic")
             listener = _Listener(window.runner, (0,))
@@ -74,6 +77,7 @@ def main() -> int:
                 "process_cpu_share": round((time.process_time() - cpu) / wall, 4),
                 "gui_thread_cpu_share": round((time.thread_time() - gui) / wall, 4),
                 "chars_shown": len(pane.answer_view.text),
+                "pane_visible": pane.answer_view.isVisible(),
             }
             feeder.join()
             print(json.dumps(result))

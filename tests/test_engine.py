@@ -213,3 +213,39 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
     assert streamed_s > 5 * worker.SEND_INTERVAL_S
     assert 5 <= len(starts) <= streamed_s / worker.SEND_INTERVAL_S + 2
     assert starts[1] == 1  # the first piece came alone, at once
+
+
+class ScriptedPipe:
+    """The parent's end of a model process's pipe, playing back messages at set times."""
+
+    def __init__(self, script: list[tuple[float, tuple]]) -> None:
+        self._script = list(script)
+        self._started = time.perf_counter()
+
+    def send(self, _message: tuple) -> None:
+        pass
+
+    def poll(self, timeout: float) -> bool:
+        due = self._started + self._script[0][0] - time.perf_counter()
+        time.sleep(max(0.0, min(due, timeout)))
+        return due <= timeout
+
+    def recv(self) -> tuple:
+        return self._script.pop(0)[1]
+
+
+def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypatch) -> None:
+    """The last batch can wait through the step that finds the answer's end; the recorded speed
+    must be the model's, not the batching's."""
+    model = LocalModel(tmp_path / "scripted.gguf", "Scripted", 256, 1)
+    model._conn = ScriptedPipe([
+        (0.0, ("started", {"prompt_tokens": 5, "opens_reasoning": False})),
+        (0.1, ("text", ["a"], 0.0)),
+        (0.6, ("text", ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
+        (0.6, ("done", {"finish_reason": "stop", "completion_tokens": 3})),
+    ])
+    monkeypatch.setattr(LocalModel, "alive", property(lambda self: True))
+    result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+    assert result.text == "abc"
+    assert 0.05 < result.duration_s - result.ttft_s < 0.2
+    assert result.tokens_per_s > 10  # 2 tokens in 0.1 s, not in 0.5 s

@@ -31,7 +31,7 @@ from ..core.rendering import is_safe_link, markdown_to_html
 from .highlights import Mark, apply_marks
 from .tasks import TaskQueue
 
-RENDER_INTERVAL_MS = 250  # Markdown re-render at most this often while streaming
+RENDER_INTERVAL_MS = 500  # Markdown re-render at most this often while streaming
 RENDER_MAX_WAIT_MS = 2000  # ...and at least this often when text keeps coming in one block
 RENDER_BUDGET = 0.03  # ...and never more than this share of the time
 

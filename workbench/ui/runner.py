@@ -30,7 +30,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.workspace import Workspace
 
 
-FLUSH_MS = 50  # streamed text reaches the panes within this
+FLUSH_MS = 100  # streamed text reaches the panes within this
 
 
 @dataclass(frozen=True)

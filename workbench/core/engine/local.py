@@ -156,7 +156,7 @@ class LocalModel(Backend):
                 return self._crashed(result, pieces, "while generating", first_at, last_at, sent_at)
             kind = message[0]
             if kind == "text":
-                last_at = time.perf_counter()
+                last_at = time.perf_counter() - message[2]  # when the newest piece was made
                 if first_at is None:
                     first_at = last_at
                 for piece in message[1]:

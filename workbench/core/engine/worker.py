@@ -12,7 +12,9 @@ Messages are tuples over a multiprocessing Connection:
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
                     ("started", {"prompt_tokens": n, "opens_reasoning": bool})
-                    ("text", [piece, ...])     streamed pieces, at most every SEND_INTERVAL_S
+                    ("text", [piece, ...], held_s)
+                                               streamed pieces, at most every SEND_INTERVAL_S;
+                                               held_s: how long ago the newest was made
                     ("done", {"finish_reason": ..., "completion_tokens": n})
                     ("failed", reason)         the request failed; the model stays loaded
 
@@ -34,7 +36,7 @@ from typing import Any
 # time from them (docs/benchmarks.md: one message per token cost the window
 # about 5% of raw llama-cpp-python's speed). The window shows text at this
 # pace anyway (ui/runner.FLUSH_MS).
-SEND_INTERVAL_S = 0.05
+SEND_INTERVAL_S = 0.1
 
 # Used when a GGUF has no chat template: ChatML is what most current
 # instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
@@ -180,17 +182,17 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     finish_reason = "stop"
     pieces: list[str] = []
     unsent = 0  # pieces[-unsent:] are not sent yet
-    sent_at = 0.0
+    sent_at = newest_at = 0.0
     try:
         for chunk in stream:
             choice = chunk["choices"][0]
             if choice["text"]:
                 pieces.append(choice["text"])
                 unsent += 1
-                now = time.perf_counter()
-                if now - sent_at >= SEND_INTERVAL_S:
-                    conn.send(("text", pieces[-unsent:]))
-                    unsent, sent_at = 0, now
+                newest_at = time.perf_counter()
+                if newest_at - sent_at >= SEND_INTERVAL_S:
+                    conn.send(("text", pieces[-unsent:], 0.0))
+                    unsent, sent_at = 0, newest_at
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
             if stop_event.is_set():
@@ -198,13 +200,15 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
                 break
     except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
         if unsent:
-            conn.send(("text", pieces[-unsent:]))
+            conn.send(("text", pieces[-unsent:], time.perf_counter() - newest_at))
         conn.send(("failed", f"llama.cpp failed while generating: {exc}"))
         return
     finally:
         stream.close()
     if unsent:
-        conn.send(("text", pieces[-unsent:]))
+        # Held since the newest piece, through the step that found the answer's end: the
+        # parent dates the text from when it was made, so the recorded speed is the model's.
+        conn.send(("text", pieces[-unsent:], time.perf_counter() - newest_at))
     # llama-cpp-python's stream does not report usage, and its context length
     # differs by one depending on why generation ended; re-tokenizing the
     # answer gives the count as the model's own tokenizer sees it.
