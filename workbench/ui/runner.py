@@ -10,8 +10,8 @@ comparison with one contender) streams into the right pane.
 Streamed text is not one signal per token: the model's threads add it to a
 `_TextBuffer`, and the GUI thread takes everything waiting at most every
 `FLUSH_MS`. On a two-core laptop the models use every core, so each wake-up
-of the GUI thread is time taken from them; batching is what lets the window
-stream at the raw engine's pace (docs/benchmarks.md). Text after a quiet spell
+of the GUI thread is time taken from them; batching keeps that cost small
+(docs/benchmarks.md). Text after a quiet spell
 (an answer's first piece) is handed over at once, so batching never delays
 the first token.
 """

@@ -33,9 +33,10 @@ from typing import Any
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
 # small machine where this model's threads hold every core each wake-up takes
-# time from them (docs/benchmarks.md: one message per token cost the window
-# about 5% of raw llama-cpp-python's speed). The window shows text at this
-# pace anyway (ui/runner.FLUSH_MS).
+# time from them: with one message per token the app's reader thread spent
+# about 100 ms of CPU on SmolLM2's 128 tokens, batched every 50 ms 14 to 26 ms
+# (docs/benchmarks.md). The window hands text to the screen at this pace too
+# (ui/runner.FLUSH_MS).
 SEND_INTERVAL_S = 0.1
 
 # Used when a GGUF has no chat template: ChatML is what most current
