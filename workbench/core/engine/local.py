@@ -30,7 +30,8 @@ STOP_GRACE_S = 1.0
 # How often a waiting parent checks for a cancel while no message arrives: a
 # Stop reaches the model within this (or with the next text, whichever comes
 # first). Each check wakes the app, which on a small machine takes time from
-# the model's threads, so it is no shorter than the worker's SEND_INTERVAL_S.
+# the model's threads; at half the worker's SEND_INTERVAL_S it adds about one
+# wake-up per message.
 POLL_S = 0.05
 
 _SPAWN = multiprocessing.get_context("spawn")

@@ -69,9 +69,13 @@ class StreamRecorder:
         self._thread.start()
 
     def mark(self, state: ResponseState) -> None:
+        """Called for every streamed piece. Only the first mark after a commit wakes the
+        writer: the rest would wake it in its pause between commits for nothing."""
         with self._cond:
+            idle = not self._dirty
             self._dirty[state.response_id] = state
-            self._cond.notify_all()
+            if idle:
+                self._cond.notify_all()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything marked so far is committed; False if saving is failing
