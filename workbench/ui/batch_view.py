@@ -39,17 +39,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import describe
 from ..core.batch import ItemOutcome, Progress
 from ..core.comparison import ResponseOutcome
 from ..core.errors import EnvironmentProblem
 from ..core.notebook import Label, Notebook
 from ..core.notebook.batches import DONE, RUNNING, Batch, BatchItem, Batches
 from ..core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
-from . import describe
 from .history import local_time
 from .message_bar import PROBLEM, MessageBar
 from .new_batch_dialog import NewBatch, NewBatchDialog
 from .summary_view import SummaryView
+from .text_label import text_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -392,10 +393,7 @@ class BatchesWindow(QMainWindow):
         left_layout.addWidget(self.new_button)
         left_layout.addWidget(self.list, 1)
 
-        self.heading = QLabel("Choose a batch, or start a new one.")
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setWordWrap(True)
-        self.heading.setProperty("heading", True)
+        self.heading = text_label("Choose a batch, or start a new one.", role="heading")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")

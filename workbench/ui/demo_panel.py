@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -46,19 +45,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import describe
 from ..core.catalog import ModelEntry
 from ..core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
 from ..core.classroom.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
 from ..core.classroom.replay import response_schedule
 from ..core.engine.params import GenerationParams
 from ..core.prompts.library import available_prompt_sets, find_prompt_set
-from . import describe
 from .annotating import Refused
 from .compare_area import MAX_PANES
 from .history import local_time
 from .message_bar import INFO
 from .replay import INSTANT_SPEED, ReplayBanner, ReplayPlayer
 from .speaker_notes import SpeakerNotes, SpeakerNotesWindow, other_screen
+from .text_label import text_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -123,10 +123,7 @@ class DemoPanel(QWidget):
         self.mode.setMinimumContentsLength(16)
         for mode in MODES:
             self.mode.addItem(MODE_LABELS[mode], mode)
-        self.recorded = QLabel()
-        self.recorded.setTextFormat(Qt.TextFormat.PlainText)
-        self.recorded.setWordWrap(True)
-        self.recorded.setProperty("muted", True)
+        self.recorded = text_label(role="muted")
         self.prompt = QPlainTextEdit()
         self.prompt.setTabChangesFocus(True)
         self.prompt.setMaximumHeight(90)

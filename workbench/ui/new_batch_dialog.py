@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -30,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import describe
 from ..core.catalog import ModelEntry
 from ..core.engine.params import GenerationParams
 from ..core.prompts import LANGUAGES, PromptSet
-from . import describe
+from .text_label import text_label
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
@@ -85,10 +85,7 @@ class NewBatchDialog(QDialog):
         set_row = QHBoxLayout()
         set_row.addWidget(self.prompt_set, 1)
         set_row.addWidget(self.open_set)
-        self.description = QLabel()
-        self.description.setTextFormat(Qt.TextFormat.PlainText)
-        self.description.setWordWrap(True)
-        self.description.setProperty("muted", True)
+        self.description = text_label(role="muted")
 
         self.topics = QListWidget()
         self.topics.setToolTip("Only prompts on the ticked topics")
@@ -119,9 +116,7 @@ class NewBatchDialog(QDialog):
         self.max_tokens.setRange(1, 32768)
         self.max_tokens.setValue(params.max_tokens)
         self.max_tokens.setToolTip("The other settings are the main window's shared settings")
-        self.count = QLabel()
-        self.count.setTextFormat(Qt.TextFormat.PlainText)
-        self.count.setWordWrap(True)
+        self.count = text_label()
 
         form = QFormLayout()
         form.addRow("Prompt set", set_row)

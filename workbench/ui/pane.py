@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -28,17 +27,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import describe
 from ..core.catalog import ModelEntry
 from ..core.comparison import ResponseOutcome
 from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ..core.engine.params import GenerationParams
 from ..core.engine.reasoning import REASONING
 from ..core.notebook.annotations import ResponseAnnotations
-from . import describe
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark
 from .status_line import StatusLine
+from .text_label import text_label
 
 STATS_REFRESH_MS = 250
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
@@ -74,13 +74,6 @@ class Identity:
     def badge(self) -> str:
         """"CN · China — Alibaba (Qwen team)": the origin spelled out for a room to read."""
         return " — ".join(part for part in (describe.country_name(self.country), self.maker) if part)
-
-
-def _muted(label: QLabel) -> QLabel:
-    label.setProperty("muted", True)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 def stats_text(tokens: int | None, tokens_per_s: float | None, ttft_s: float | None, *, approximate: bool = False) -> str:
@@ -132,34 +125,22 @@ class ComparePane(QFrame):
         self.remove_button.setText("✕")
         self.remove_button.setToolTip("Remove this pane")
         self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self))
-        self.origin_label = QLabel()
-        self.origin_label.setObjectName("originLabel")
-        self.origin_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.origin_label.setWordWrap(True)
-        self.facts_label = _muted(QLabel())
-        self.settings_label = _muted(QLabel())
+        self.origin_label = text_label(name="originLabel")
+        self.facts_label = text_label(role="muted")
+        self.settings_label = text_label(role="muted")
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setToolTip("Use the shared settings, or give this pane its own")
         self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(self))
-        self.blind_label = QLabel()
-        self.blind_label.setObjectName("blindName")
-        self.blind_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.blind_label.setWordWrap(True)
+        self.blind_label = text_label(name="blindName")
         self.reveal_button = QPushButton("Reveal")
         self.reveal_button.setToolTip("Show which model wrote this answer")
         self.reveal_button.clicked.connect(self.reveal)
-        self.origin_badge = QLabel()
-        self.origin_badge.setObjectName("originBadge")
-        self.origin_badge.setTextFormat(Qt.TextFormat.PlainText)
-        self.origin_badge.setWordWrap(True)
+        self.origin_badge = text_label(name="originBadge")
 
         # --- the response -----------------------------------------------------
-        self.caption_label = _muted(QLabel())
+        self.caption_label = text_label(role="muted")
         self.status_label = StatusLine()  # the live figures: changed four times a second
-        self.error_label = QLabel()
-        self.error_label.setObjectName("paneError")
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setWordWrap(True)
+        self.error_label = text_label(name="paneError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         self.reasoning_toggle = QToolButton()

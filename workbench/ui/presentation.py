@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QVBoxLayout, QWidget
 
 from . import theme
 from .blind import BlindComparison
 from .compare_area import MAX_PANES
 from .fonts import clamp_points
+from .text_label import text_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -75,11 +76,7 @@ class Presentation(QObject):
         self.window = window
         self.saved: SavedWorkbench | None = None
         self.blind = BlindComparison(window)
-        self.keys = QLabel()
-        self.keys.setObjectName("presentKeys")
-        self.keys.setProperty("muted", True)
-        self.keys.setWordWrap(True)
-        self.keys.setTextFormat(Qt.TextFormat.PlainText)
+        self.keys = text_label(role="muted", name="presentKeys")
         self.panel = QWidget()  # under the panes: the vote and, presenting, the keys
         layout = QVBoxLayout(self.panel)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QScreen
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from ..core.classroom.demos import DemoStep
 from . import describe
+from ..core.classroom.demos import DemoStep
+from .text_label import text_label
 
 MODE_TEXT = {"live": "asks the models live", "replay": "replays the recorded run", "instant": "shows the recorded run at once"}
 
@@ -33,21 +34,13 @@ class SpeakerNotes(QWidget):
         self.setObjectName("speakerNotes")
         self.models_hidden = False
         self._shown: tuple[DemoStep | None, int, DemoStep | None] = (None, 0, None)
-        self.heading = QLabel()
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setWordWrap(True)
-        self.heading.setStyleSheet("font-weight: bold;")
-        self.how = QLabel()
-        self.how.setTextFormat(Qt.TextFormat.PlainText)
-        self.how.setWordWrap(True)
-        self.how.setProperty("muted", True)
+        self.heading = text_label()
+        self.heading.setStyleSheet("font-weight: bold;")  # also in the window on the second screen
+        self.how = text_label(role="muted")
         self.note = QPlainTextEdit()
         self.note.setReadOnly(True)
         self.note.setPlaceholderText("No note for this step.")
-        self.upcoming = QLabel()
-        self.upcoming.setTextFormat(Qt.TextFormat.PlainText)
-        self.upcoming.setWordWrap(True)
-        self.upcoming.setProperty("muted", True)
+        self.upcoming = text_label(role="muted")
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.how)

@@ -38,6 +38,7 @@ from ..core.export.collect import Selection, collect
 from ..core.export.report import agreements, format_kappa
 from .fonts import READABLE_POINTS
 from .tasks import TaskQueue
+from .text_label import text_label
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -125,12 +126,6 @@ def _table(headers: tuple[str, ...]) -> QTableWidget:
     return table
 
 
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("heading", True)
-    return label
-
-
 class SummaryView(QWidget):
     summaryShown = Signal(int)  # a batch's summary is on screen
 
@@ -149,24 +144,16 @@ class SummaryView(QWidget):
         pick.addWidget(QLabel("Count"))
         pick.addWidget(self.label)
         pick.addStretch(1)
-        self.counting = QLabel()
-        self.counting.setWordWrap(True)
-        self.counting.setTextFormat(Qt.TextFormat.PlainText)
-        self.counting.setProperty("muted", True)
+        self.counting = text_label(role="muted")
         self.heat_map = QSvgWidget()
         self.bars = QSvgWidget()
         for chart in (self.heat_map, self.bars):
             chart.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
         self.table = _table(TABLE_HEADERS)
-        self.tests = QLabel()
-        self.tests.setWordWrap(True)
-        self.tests.setTextFormat(Qt.TextFormat.PlainText)
+        self.tests = text_label()
         self.tests.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.agreement = _table(("Label", "Annotators", "Answers both labelled", "Agreed", "Cohen's kappa"))
-        self.agreement_note = QLabel()
-        self.agreement_note.setWordWrap(True)
-        self.agreement_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.agreement_note.setProperty("muted", True)
+        self.agreement_note = text_label(role="muted")
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -174,11 +161,11 @@ class SummaryView(QWidget):
         layout.addWidget(self.counting)
         layout.addWidget(self.heat_map, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.bars, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(_heading("Rates with Wilson 95% intervals"))
+        layout.addWidget(text_label("Rates with Wilson 95% intervals", role="heading", wrap=False))
         layout.addWidget(self.table)
-        layout.addWidget(_heading("Paired tests"))
+        layout.addWidget(text_label("Paired tests", role="heading", wrap=False))
         layout.addWidget(self.tests)
-        layout.addWidget(_heading("Agreement between annotators"))
+        layout.addWidget(text_label("Agreement between annotators", role="heading", wrap=False))
         layout.addWidget(self.agreement_note)
         layout.addWidget(self.agreement)
         layout.addStretch(1)

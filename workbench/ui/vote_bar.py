@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QP
 from ..core.classroom.votes import Tally, letter, position_of
 from .describe import COUNTRY_NAMES
 from .pane import Identity
+from .text_label import text_label
 
 HINT = "Click a button (or press V, then its letter) to add a vote · right-click or Shift+click (V, then Shift+letter) takes one back"
 
@@ -70,15 +71,9 @@ class VoteBar(QWidget):
         self.buttons: dict[str, VoteButton] = {}
         self.title = QLabel("Audience vote:")
         self.title.setProperty("heading", True)
-        self.note = QLabel()
-        self.note.setProperty("muted", True)
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint = QLabel(HINT)
-        self.hint.setProperty("muted", True)
-        self.hint.setWordWrap(True)
-        self.result_title = QLabel()
-        self.result_title.setProperty("heading", True)
-        self.result_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.note = text_label(role="muted", wrap=False)
+        self.hint = text_label(HINT, role="muted")
+        self.result_title = text_label(role="heading", wrap=False)
         self.result = QWidget()
         self.result_grid = QGridLayout(self.result)
         self.result_grid.setContentsMargins(0, 0, 0, 0)
@@ -147,8 +142,7 @@ class VoteBar(QWidget):
         for row, (choice, count) in enumerate(tally.counts.items()):
             position = position_of(choice)
             identity = identities[position] if position is not None and position < len(identities) else None
-            name = QLabel(result_name(choice, identity))
-            name.setTextFormat(Qt.TextFormat.PlainText)
+            name = text_label(result_name(choice, identity), wrap=False)
             bar = QProgressBar()
             bar.setObjectName("voteBar")
             bar.setTextVisible(False)
