@@ -165,8 +165,12 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
     shown: dict[str, list[float]] = {name: [] for name, _ in models}
     engine: dict[str, list[float]] = {name: [] for name, _ in models}
     raws: dict[str, list[float]] = {name: [] for name, _ in models}
+    app_cpu, gui_cpu = [], []
     for _ in range(rounds):
-        panes = window(heartbeat_ms=1000)["panes"]
+        run = window(heartbeat_ms=1000)
+        panes = run["panes"]
+        app_cpu.append(run["app_cpu_ms"] / run["streaming_s"] / 10)  # per cent of one core
+        gui_cpu.append(run["gui_cpu_ms"] / run["streaming_s"] / 10)
         for (name, path), pane in zip(models, panes):  # the window opens on the starter pair in this order
             assert name.split("-")[0].lower() in pane["model"].lower(), (name, pane["model"])
             shown[name].append(pane["window_tokens_per_s"])
@@ -176,6 +180,8 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
         "max_stall_ms": stalls["max_stall_ms"],
         "p99_stall_ms": stalls["p99_stall_ms"],
         "rounds": rounds,
+        "app_cpu_percent": median(app_cpu),
+        "gui_cpu_percent": median(gui_cpu),
         "models": {
             name: {"window": shown[name], "engine_in_window": engine[name], "raw": raws[name],
                    "ratio": median(shown[name]) / median(raws[name]), "engine_ratio": median(engine[name]) / median(raws[name]),
@@ -202,7 +208,8 @@ def report(results: dict) -> str:
     window = results.get("window")
     if window:
         lines += ["", f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
-                  f"99th percentile {window['p99_stall_ms']} ms.", "",
+                  f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
+                  f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%.", "",
                   "| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round |",
                   "|---|---|---|---|---|---|---|"]
         for name, w in window["models"].items():
