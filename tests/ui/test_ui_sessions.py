@@ -23,7 +23,9 @@ def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, 
     window.history.list.item(window.history.run_ids.index(first)).setSelected(True)
     window.history.list.item(window.history.run_ids.index(third)).setSelected(True)
     assert sorted(window.history.selected_run_ids) == sorted([first, third])
-    with qtbot.waitSignal(window.annotating.sessionsLoaded, timeout=WAIT_MS):
+    # A move reloads the sessions and then the history: wait for both, or the history's reload
+    # would be taken below for the filtered one.
+    with qtbot.waitSignals([window.annotating.sessionsLoaded, window.historyLoaded], timeout=WAIT_MS):
         panel.list.setCurrentRow(1)
         panel.move_button.click()
     assert {s.name: s.run_count for s in panel.sessions} == {"Unsorted": 1, "Class of Monday": 2}
