@@ -10,7 +10,11 @@ Sections:
   stop      time from pressing Stop to the answer being closed
   schedule  the starter pair one after another vs at the same time
   window    the real window streaming the starter pair (bench/window_stream.py):
-            event-loop stalls, and tokens/s as the window shows them vs raw
+            event-loop stalls, and tokens/s as the window shows them vs raw,
+            a fresh window and fresh raw processes each round
+  pace      the same speeds with the models loaded on both sides, taking
+            turns every few seconds (window_stream.py --pace): many rounds,
+            so the host's drift averages out
 """
 
 from __future__ import annotations
@@ -148,47 +152,65 @@ def section_schedule(models: list[tuple[str, Path]], rounds: int) -> dict:
     return {schedule: median(times) for schedule, times in figures.items()} | {"rounds": rounds}
 
 
-def window(heartbeat_ms: int) -> dict:
+def window(*options: str) -> dict:
     env = bench_env() | {"QT_QPA_PLATFORM": "offscreen"}
     env.pop("WORKBENCH_NO_STARTER")  # the window opens on the starter pair
     done = subprocess.run([sys.executable, str(HERE / "window_stream.py"), "--prompt", WINDOW_PROMPT, "--seed", str(SEED), "--max-tokens", str(MAX_TOKENS),
-                           "--threads", str(THREADS), "--heartbeat-ms", str(heartbeat_ms)], capture_output=True, text=True, env=env, timeout=900)
+                           "--threads", str(THREADS), *options], capture_output=True, text=True, env=env, timeout=3600)
     if done.returncode != 0:
         raise SystemExit(f"failed: window_stream.py\n{done.stderr[-2000:]}")
     return json.loads(done.stdout)
 
 
+def ratios(shown: list[float], engine: list[float], raws: list[float]) -> dict:
+    """Window over raw: of the medians, and round by round (each round's pair, then the median),
+    split by which side went first."""
+    paired = [w / r for w, r in zip(shown, raws)]
+    return {"window": shown, "engine_in_window": engine, "raw": raws,
+            "ratio": median(shown) / median(raws), "engine_ratio": median(engine) / median(raws),
+            "paired_ratio": median(paired), "paired_window_first": median(paired[::2]),
+            "paired_raw_first": median(paired[1::2]) if len(paired) > 1 else None}
+
+
 def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
     """One run under a 5 ms heartbeat for stalls; then rounds of the window (1 s heartbeat,
-    so the probe's own wake-ups stay out of the speed) interleaved with raw, per model."""
-    stalls = window(heartbeat_ms=5)
+    so the probe's own wake-ups stay out of the speed) interleaved with raw, per model.
+
+    Even rounds run the window first, odd rounds raw first: with the order fixed, whatever
+    drifts within a round (the host's load, the page cache) would count against one side."""
+    stalls = window("--heartbeat-ms", "5")
     shown: dict[str, list[float]] = {name: [] for name, _ in models}
     engine: dict[str, list[float]] = {name: [] for name, _ in models}
     raws: dict[str, list[float]] = {name: [] for name, _ in models}
     app_cpu, gui_cpu = [], []
-    for _ in range(rounds):
-        run = window(heartbeat_ms=1000)
-        panes = run["panes"]
+    for round_ in range(rounds):
+        if round_ % 2:
+            for name, path in models:
+                raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+        run = window("--heartbeat-ms", "1000")
         app_cpu.append(run["app_cpu_ms"] / run["streaming_s"] / 10)  # per cent of one core
         gui_cpu.append(run["gui_cpu_ms"] / run["streaming_s"] / 10)
-        for (name, path), pane in zip(models, panes):  # the window opens on the starter pair in this order
+        for (name, _), pane in zip(models, run["panes"]):  # the window opens on the starter pair in this order
             assert name.split("-")[0].lower() in pane["model"].lower(), (name, pane["model"])
             shown[name].append(pane["window_tokens_per_s"])
             engine[name].append(pane["engine_tokens_per_s"])
-            raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+        if not round_ % 2:
+            for name, path in models:
+                raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
     return {
         "max_stall_ms": stalls["max_stall_ms"],
         "p99_stall_ms": stalls["p99_stall_ms"],
         "rounds": rounds,
         "app_cpu_percent": median(app_cpu),
         "gui_cpu_percent": median(gui_cpu),
-        "models": {
-            name: {"window": shown[name], "engine_in_window": engine[name], "raw": raws[name],
-                   "ratio": median(shown[name]) / median(raws[name]), "engine_ratio": median(engine[name]) / median(raws[name]),
-                   "paired_ratio": median([w / r for w, r in zip(shown[name], raws[name])])}
-            for name, _ in models
-        },
+        "models": {name: ratios(shown[name], engine[name], raws[name]) for name, _ in models},
     }
+
+
+def section_pace(rounds: int) -> dict:
+    """The window and raw llama-cpp-python with their models loaded, taking turns (window_stream.py --pace)."""
+    run = window("--pace", str(rounds))
+    return {"rounds": rounds, "models": {name: ratios(m["window"], m["engine_in_window"], m["raw"]) for name, m in run["models"].items()}}
 
 
 def report(results: dict) -> str:
@@ -209,21 +231,33 @@ def report(results: dict) -> str:
     if window:
         lines += ["", f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
                   f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
-                  f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%.", "",
-                  "| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round |",
-                  "|---|---|---|---|---|---|---|"]
-        for name, w in window["models"].items():
-            lines.append(f"| {name} | {', '.join(f'{v:.1f}' for v in w['window'])} | {', '.join(f'{v:.1f}' for v in w['engine_in_window'])} | "
-                         f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} | {w['paired_ratio']:.3f} |")
+                  f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%.", ""]
+        lines += window_table(window["models"])
+    pace = results.get("pace")
+    if pace:
+        lines += ["", f"Window and raw with their models loaded, taking turns (\"{WINDOW_PROMPT}\", {pace['rounds']} rounds):", ""]
+        lines += window_table(pace["models"])
     return "\n".join(lines)
+
+
+def window_table(models: dict) -> list[str]:
+    lines = ["| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
+             "| window first / raw first |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, w in models.items():
+        lines.append(f"| {name} | {', '.join(f'{v:.1f}' for v in w['window'])} | {', '.join(f'{v:.1f}' for v in w['engine_in_window'])} | "
+                     f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} | {w['paired_ratio']:.3f} "
+                     f"| {w['paired_window_first']:.3f} / {w['paired_raw_first'] or float('nan'):.3f} |")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window"], action="append")
+    parser.add_argument("--pace-rounds", type=int, default=30, help="rounds of the pace section (short, so it can take many)")
+    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window", "pace"], action="append")
     args = parser.parse_args()
-    sections = args.only or ["engine", "stop", "schedule", "window"]
+    sections = args.only or ["engine", "stop", "schedule", "window", "pace"]
     RESULTS.mkdir(exist_ok=True)
     models = starter_files()
     import llama_cpp
@@ -240,6 +274,8 @@ def main() -> None:
         results["schedule"] = section_schedule(models, args.rounds)
     if "window" in sections:
         results["window"] = section_window(models, args.rounds)
+    if "pace" in sections:
+        results["pace"] = section_pace(args.pace_rounds)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     print(report(results))
 

@@ -1,6 +1,6 @@
 """Does the window keep up while the starter pair streams? One JSON object on stdout.
 
-    QT_QPA_PLATFORM=offscreen python bench/window_stream.py [--max-tokens 128] [--threads 2]
+    QT_QPA_PLATFORM=offscreen python bench/window_stream.py [--max-tokens 128] [--threads 2] [--pace ROUNDS]
 
 Opens the real window (offscreen unless a platform is chosen) on the starter
 pair, runs one prompt (temperature 0, fixed seed, the sequential schedule by
@@ -16,6 +16,11 @@ default) and measures two things:
   thread, the same decode-rate definition the engine uses, so it can be set
   against raw llama-cpp-python's figure for the same model and settings.
 
+With `--pace ROUNDS` it measures speed alone, with the models warm: after one
+run that loads them, the window and raw llama-cpp-python (bench/raw_llama.py
+--serve, one loaded process per model) take turns answering the prompt, and it
+prints every round's tokens/s for both sides.
+
 The notebook and window settings go to a temporary folder; the starter models
 come from the usual data folder (WORKBENCH_DATA_DIR moves it).
 """
@@ -26,9 +31,12 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -123,16 +131,34 @@ def pane_figures(window: MainWindow, outcome: RunOutcome) -> list[dict]:
     return figures
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--schedule", choices=SCHEDULES, default=SEQUENTIAL)
-    parser.add_argument("--heartbeat-ms", type=int, default=5)
-    parser.add_argument("--prompt", default=SAMPLE_PROMPT)
-    args = parser.parse_args()
+class RawModel:
+    """Raw llama-cpp-python kept loaded in its own process (bench/raw_llama.py --serve)."""
 
+    def __init__(self, path: Path, args: argparse.Namespace) -> None:
+        command = [sys.executable, str(Path(__file__).with_name("raw_llama.py")), str(path), "--serve",
+                   "--seed", str(args.seed), "--max-tokens", str(args.max_tokens), "--threads", str(args.threads)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._read()  # {"ready": true}: loaded
+
+    def answer(self, prompt: str) -> dict:
+        self._process.stdin.write(json.dumps(prompt) + "\n")
+        self._process.stdin.flush()
+        return self._read()
+
+    def _read(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            raise SystemExit(f"window_stream: raw llama-cpp-python exited ({self._process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
+
+
+@contextmanager
+def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
+    """The real window on the starter pair, opened in a temporary folder and settled."""
     application()
     with tempfile.TemporaryDirectory(prefix="workbench-bench-") as temp:
         scratch = Path(temp)
@@ -154,49 +180,92 @@ def main() -> int:
                 wait_for(window.annotating.labelsLoaded)
             settle(SETTLE_MS)  # nobody presses Run in the instant the window finishes opening
             if len(window.starter_ids) < 2:
-                print("window_stream: the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
-                return 1
+                raise SystemExit("window_stream: the starter pair is not ready: " + "; ".join(window.starter_problems))
             window.prompt_bar.set_texts(args.prompt, "")
-            heartbeat = Heartbeat(args.heartbeat_ms)
-            heartbeat.start()
-            first_text: list[float] = []  # wall, process and GUI-thread clocks at the first text
-
-            def text_arrived(*_: object) -> None:
-                if not first_text:
-                    first_text.extend((time.perf_counter(), time.process_time(), time.thread_time()))
-
-            window.runner.text.connect(text_arrived)
-            window.commands.run.trigger()
-            finished = wait_for(window.runFinished)
-            wall, cpu, gui = (now - then for now, then in zip((time.perf_counter(), time.process_time(), time.thread_time()), first_text))
-            heartbeat.stop()
-            outcome = finished[0] if finished else None
-            if outcome is None:
-                print("window_stream: the run did not finish", file=sys.stderr)
-                return 1
-            stalls = [max(0.0, gap - args.heartbeat_ms) for gap in heartbeat.gaps_ms]
-            result = {
-                "benchmark": "window_stream",
-                "prompt": args.prompt,
-                "schedule": args.schedule,
-                "max_tokens": args.max_tokens,
-                "threads": args.threads,
-                "seed": args.seed,
-                "temperature": 0.0,
-                "heartbeat_ms": args.heartbeat_ms,
-                "beats": len(heartbeat.gaps_ms),
-                "max_stall_ms": round(max(stalls), 2) if stalls else None,
-                "p99_stall_ms": round(statistics.quantiles(stalls, n=100)[98], 2) if len(stalls) >= 100 else None,
-                "streaming_s": round(wall, 3),
-                "app_cpu_ms": round(cpu * 1000, 1),
-                "gui_cpu_ms": round(gui * 1000, 1),
-                "panes": pane_figures(window, outcome),
-            }
-            print(json.dumps(result, ensure_ascii=False))
-            return 0
+            yield window
         finally:
             window.close()
             workspace.close()
+
+
+def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
+    """Press Run and wait for the end: the outcome, and the stall and CPU figures."""
+    heartbeat = Heartbeat(heartbeat_ms)
+    heartbeat.start()
+    first_text: list[float] = []  # wall, process and GUI-thread clocks at the first text
+
+    def text_arrived(*_: object) -> None:
+        if not first_text:
+            first_text.extend((time.perf_counter(), time.process_time(), time.thread_time()))
+
+    window.runner.text.connect(text_arrived)
+    window.commands.run.trigger()
+    finished = wait_for(window.runFinished)
+    wall, cpu, gui = (now - then for now, then in zip((time.perf_counter(), time.process_time(), time.thread_time()), first_text))
+    heartbeat.stop()
+    window.runner.text.disconnect(text_arrived)
+    if not finished or finished[0] is None:
+        raise SystemExit("window_stream: the run did not finish")
+    stalls = [max(0.0, gap - heartbeat_ms) for gap in heartbeat.gaps_ms]
+    return finished[0], {
+        "heartbeat_ms": heartbeat_ms,
+        "beats": len(heartbeat.gaps_ms),
+        "max_stall_ms": round(max(stalls), 2) if stalls else None,
+        "p99_stall_ms": round(statistics.quantiles(stalls, n=100)[98], 2) if len(stalls) >= 100 else None,
+        "streaming_s": round(wall, 3),
+        "app_cpu_ms": round(cpu * 1000, 1),
+        "gui_cpu_ms": round(gui * 1000, 1),
+        "panes": pane_figures(window, finished[0]),
+    }
+
+
+def pace(window: MainWindow, args: argparse.Namespace) -> dict:
+    """The window and raw llama-cpp-python, both with their models loaded, take turns answering
+    (window first in even rounds, raw first in odd ones), so each pair of figures is taken
+    seconds apart and the host's drift, which moves raw alone by 15-30% between minutes here,
+    hits both sides alike."""
+    outcome, _ = run_once(window, 1000)  # loads the models: not measured
+    raws = [RawModel(response.entry.path, args) for response in outcome.responses]
+    figures = {response.entry.name: {"window": [], "engine_in_window": [], "raw": []} for response in outcome.responses}
+    try:
+        for round_ in range(args.pace):
+            for side in ("window", "raw") if round_ % 2 == 0 else ("raw", "window"):
+                if side == "raw":
+                    for raw, name in zip(raws, figures):
+                        figures[name]["raw"].append(raw.answer(args.prompt)["tokens_per_s"])
+                    continue
+                _, run = run_once(window, 1000)
+                for pane in run["panes"]:
+                    figures[pane["model"]]["window"].append(pane["window_tokens_per_s"])
+                    figures[pane["model"]]["engine_in_window"].append(pane["engine_tokens_per_s"])
+                settle(SETTLE_MS)
+    finally:
+        for raw in raws:
+            raw.close()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--schedule", choices=SCHEDULES, default=SEQUENTIAL)
+    parser.add_argument("--heartbeat-ms", type=int, default=5)
+    parser.add_argument("--prompt", default=SAMPLE_PROMPT)
+    parser.add_argument("--pace", type=int, default=0, metavar="ROUNDS", help="take turns with raw llama-cpp-python for ROUNDS rounds instead")
+    args = parser.parse_args()
+
+    settings = {"prompt": args.prompt, "schedule": args.schedule, "max_tokens": args.max_tokens, "threads": args.threads,
+                "seed": args.seed, "temperature": 0.0}
+    with starter_window(args) as window:
+        if args.pace:
+            result = {"benchmark": "window_pace", **settings, "rounds": args.pace, "models": pace(window, args)}
+        else:
+            _, figures = run_once(window, args.heartbeat_ms)
+            result = {"benchmark": "window_stream", **settings, **figures}
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":
