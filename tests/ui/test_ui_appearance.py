@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from gguf_factory import CHATML_TEMPLATE, write_tiny_model
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QPalette
@@ -160,3 +163,30 @@ def test_frequent_commands_have_shortcuts_in_menus(open_window):
     for action, shortcut in expected.items():
         assert action in in_menus, action.text()
         assert action.shortcut().toString() == shortcut
+
+
+def pool_thread_wakeups() -> int:
+    """Context switches so far of Qt's pooled helper threads (Linux)."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        if "pooled" in (task / "comm").read_text():
+            status = (task / "status").read_text()
+            total += int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread counters from /proc")
+def test_answer_scroll_bars_repaint_without_waking_threads(open_window, qtbot):
+    """Fusion's scroll bar arrows are smooth-scaled images, which Qt spreads over a thread
+    pool; an answer's scroll bar repaints as it streams, and on two cores each wake-up
+    takes a core from the model. The window's scroll bars have no arrows."""
+    window = open_window([]).window
+    window.stack.setCurrentWidget(window.area)  # no models here: the panes hide behind the empty state
+    view = window.area.panes[0].answer_view
+    view.setPlainText("a line\n" * 500)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(bar.isVisible)
+    before = pool_thread_wakeups()
+    for _ in range(20):
+        bar.repaint()
+    assert pool_thread_wakeups() == before

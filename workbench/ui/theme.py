@@ -150,4 +150,15 @@ def widget_css(scheme: str, points: float) -> str:
         f"QFrame#notice {{ background-color: {c['alternate']}; border: 1px solid {c['border']}; border-radius: 4px; }}"
         f"QFrame#notice[kind=\"problem\"] {{ background-color: {c['error_bg']}; }}"
         f"QFrame#notice[kind=\"problem\"] QLabel {{ color: {c['error_text']}; }}"
+        # Flat scroll bars without arrows. Fusion draws its arrows by smooth-scaling an image,
+        # which Qt spreads over a thread pool: about 25 thread wake-ups every time an answer's
+        # scroll bar repaints while it streams, each taking a core from the model (issue 3).
+        f"QScrollBar:vertical {{ width: 12px; margin: 0; background: {c['alternate']}; }}"
+        f"QScrollBar:horizontal {{ height: 12px; margin: 0; background: {c['alternate']}; }}"
+        f"QScrollBar::handle {{ background: {c['border']}; border-radius: 4px; margin: 2px; }}"
+        f"QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {c['muted']}; }}"
+        "QScrollBar::handle:vertical { min-height: 28px; }"
+        "QScrollBar::handle:horizontal { min-width: 28px; }"
+        "QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; }"
+        "QScrollBar::add-page, QScrollBar::sub-page { background: none; }"
     )
