@@ -183,10 +183,8 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
     engine: dict[str, list[float]] = {name: [] for name, _ in models}
     raws: dict[str, list[float]] = {name: [] for name, _ in models}
     app_cpu, gui_cpu = [], []
-    for round_ in range(rounds):
-        if round_ % 2:
-            for name, path in models:
-                raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+
+    def window_turn() -> None:
         run = window("--heartbeat-ms", "1000")
         app_cpu.append(run["app_cpu_ms"] / run["streaming_s"] / 10)  # per cent of one core
         gui_cpu.append(run["gui_cpu_ms"] / run["streaming_s"] / 10)
@@ -194,9 +192,14 @@ def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
             assert name.split("-")[0].lower() in pane["model"].lower(), (name, pane["model"])
             shown[name].append(pane["window_tokens_per_s"])
             engine[name].append(pane["engine_tokens_per_s"])
-        if not round_ % 2:
-            for name, path in models:
-                raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+
+    def raw_turn() -> None:
+        for name, path in models:
+            raws[name].append(raw(path, WINDOW_PROMPT)["tokens_per_s"])
+
+    for round_ in range(rounds):
+        for turn in (window_turn, raw_turn) if round_ % 2 == 0 else (raw_turn, window_turn):
+            turn()
     return {
         "max_stall_ms": stalls["max_stall_ms"],
         "p99_stall_ms": stalls["p99_stall_ms"],

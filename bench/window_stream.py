@@ -201,11 +201,12 @@ def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
     window.runner.text.connect(text_arrived)
     window.commands.run.trigger()
     finished = wait_for(window.runFinished)
-    wall, cpu, gui = (now - then for now, then in zip((time.perf_counter(), time.process_time(), time.thread_time()), first_text))
+    ended = (time.perf_counter(), time.process_time(), time.thread_time())
     heartbeat.stop()
     window.runner.text.disconnect(text_arrived)
-    if not finished or finished[0] is None:
-        raise SystemExit("window_stream: the run did not finish")
+    if not finished or finished[0] is None or not first_text:
+        raise SystemExit("window_stream: the run did not finish with an answer")
+    wall, cpu, gui = (now - then for now, then in zip(ended, first_text))
     stalls = [max(0.0, gap - heartbeat_ms) for gap in heartbeat.gaps_ms]
     return finished[0], {
         "heartbeat_ms": heartbeat_ms,
@@ -225,22 +226,28 @@ def pace(window: MainWindow, args: argparse.Namespace) -> dict:
     seconds apart and the host's drift, which moves raw alone by 15-30% between minutes here,
     hits both sides alike."""
     outcome, _ = run_once(window, 1000)  # loads the models: not measured
-    raws = [RawModel(response.entry.path, args) for response in outcome.responses]
     figures = {response.entry.name: {"window": [], "engine_in_window": [], "raw": []} for response in outcome.responses}
+    raws: dict[str, RawModel] = {}
+
+    def window_turn() -> None:
+        _, run = run_once(window, 1000)
+        for pane in run["panes"]:
+            figures[pane["model"]]["window"].append(pane["window_tokens_per_s"])
+            figures[pane["model"]]["engine_in_window"].append(pane["engine_tokens_per_s"])
+        settle(SETTLE_MS)  # the window's work after a run (history, flags) stays out of raw's turn
+
+    def raw_turn() -> None:
+        for name, raw in raws.items():
+            figures[name]["raw"].append(raw.answer(args.prompt)["tokens_per_s"])
+
     try:
+        for response in outcome.responses:
+            raws[response.entry.name] = RawModel(response.entry.path, args)
         for round_ in range(args.pace):
-            for side in ("window", "raw") if round_ % 2 == 0 else ("raw", "window"):
-                if side == "raw":
-                    for raw, name in zip(raws, figures):
-                        figures[name]["raw"].append(raw.answer(args.prompt)["tokens_per_s"])
-                    continue
-                _, run = run_once(window, 1000)
-                for pane in run["panes"]:
-                    figures[pane["model"]]["window"].append(pane["window_tokens_per_s"])
-                    figures[pane["model"]]["engine_in_window"].append(pane["engine_tokens_per_s"])
-                settle(SETTLE_MS)
+            for turn in (window_turn, raw_turn) if round_ % 2 == 0 else (raw_turn, window_turn):
+                turn()
     finally:
-        for raw in raws:
+        for raw in raws.values():
             raw.close()
     return figures
 
