@@ -155,8 +155,8 @@ def widget_css(scheme: str, points: float) -> str:
         # scroll bar repaints while it streams, each taking a core from the model (issue 3).
         f"QScrollBar:vertical {{ width: 12px; margin: 0; background: {c['alternate']}; }}"
         f"QScrollBar:horizontal {{ height: 12px; margin: 0; background: {c['alternate']}; }}"
-        f"QScrollBar::handle {{ background: {c['border']}; border-radius: 4px; margin: 2px; }}"
-        f"QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {c['muted']}; }}"
+        f"QScrollBar::handle {{ background: {c['muted']}; border-radius: 4px; margin: 2px; }}"
+        f"QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {c['highlight']}; }}"
         "QScrollBar::handle:vertical { min-height: 28px; }"
         "QScrollBar::handle:horizontal { min-width: 28px; }"
         "QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; }"
