@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,54 @@ def test_the_recorder_saves_streamed_text_as_it_arrives(tmp_path: Path) -> None:
         other.close()
         assert row[:3] == (" done", "<thinking", "streaming")
         assert row[3] == "[[0,1,1],[10,1,5],[20,1,3],[30,0,5]]"
+    finally:
+        recorder.close()
+        notebook.close()
+
+
+def test_streamed_text_is_committed_without_a_disk_sync_and_the_answer_with_one(tmp_path: Path) -> None:
+    """Partial text is saved several times a second while answers stream; a sync
+    for each stalls the writer and wakes the app. It survives the app being
+    killed without one, and finishing the response syncs everything."""
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    try:
+        _, response_id = _run_with_response(notebook)
+        statements: list[str] = []
+        notebook.db.conn.set_trace_callback(statements.append)
+        notebook.save_partials([(response_id, "so far", "", "[]")])
+        notebook.finish_response(response_id, text="so far, and done")
+        notebook.db.conn.set_trace_callback(None)
+        normal, full = statements.index("PRAGMA synchronous = NORMAL"), statements.index("PRAGMA synchronous = FULL")
+        assert normal < statements.index("COMMIT") < full  # the partial text's transaction
+        assert not [s for s in statements[full + 1:] if "synchronous" in s]  # the finish's is synced
+        assert notebook.db.conn.execute("pragma synchronous").fetchone()[0] == 2
+    finally:
+        notebook.close()
+
+
+def _voluntary_switches(thread: threading.Thread) -> int:
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts a thread's wake-ups in /proc (Linux)")
+def test_the_recorder_wakes_about_once_per_commit_however_fast_text_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    commits = []
+    real_save = notebook.save_partials
+    monkeypatch.setattr(notebook, "save_partials", lambda partials: (commits.append(1), real_save(partials)))
+    recorder = StreamRecorder(notebook)
+    try:
+        _, response_id = _run_with_response(notebook)
+        state = ResponseState(response_id)
+        before = _voluntary_switches(recorder._thread)
+        for i in range(200):  # 200 pieces in about a second
+            state.append(ANSWER, "x", i * 5)
+            recorder.mark(state)
+            time.sleep(0.005)
+        wakes = _voluntary_switches(recorder._thread) - before
+        assert 2 <= len(commits) <= 6  # one per MIN_INTERVAL_S
+        assert wakes <= 2 * len(commits) + 2
     finally:
         recorder.close()
         notebook.close()

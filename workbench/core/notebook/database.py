@@ -1,7 +1,8 @@
 """Opening the notebook safely, and reading and writing runs.
 
 Durability: WAL with synchronous=FULL, so a committed answer survives a
-power cut (NORMAL can lose the newest transactions). Failures are split as
+power cut (NORMAL can lose the newest transactions). Only the partial text
+saved while an answer streams is committed with NORMAL; see `save_partials`. Failures are split as
 in qutebrowser's sql module: what the environment did (disk full, damaged
 file, locked, read-only, newer schema) becomes a NotebookProblem with advice;
 anything else is a bug and propagates.
@@ -205,9 +206,19 @@ class Notebook:
             self._conn.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[Database]:
-        with self._lock, translate_errors(self.path), self.db.atomic():
-            yield self.db
+    def _writing(self, durable: bool = True) -> Iterator[Database]:
+        """One transaction. `durable=False` commits without syncing the disk: the
+        transaction survives the app being killed but not a power cut, until the
+        next durable commit syncs it too (SQLite's WAL with synchronous=NORMAL)."""
+        with self._lock, translate_errors(self.path):
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with self.db.atomic():
+                    yield self.db
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
     def _reading(self) -> Iterator[Database]:
@@ -276,9 +287,12 @@ class Notebook:
     def save_partials(self, partials: list[tuple[int, str, str, str]]) -> None:
         """Store streamed text so far for several responses in one transaction.
 
-        Each item is (response_id, text, reasoning, timeline_json).
+        Each item is (response_id, text, reasoning, timeline_json). Not synced to
+        disk: these are saved several times a second while answers stream, and a
+        sync stalls the writer (and wakes the app) for every one; the response's
+        `finish_response` syncs it.
         """
-        with self._writing() as db:
+        with self._writing(durable=False) as db:
             db.conn.executemany(
                 "update responses set text = ?, reasoning = ?, timeline = ?, status = 'streaming', "
                 "started_at = coalesce(started_at, ?) where id = ?",
