@@ -104,6 +104,7 @@ def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
 
 def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
     """Stop pressed from another thread (as the window's Stop is) one second into an answer."""
+    from workbench.core.engine.cancel import Cancel
     from workbench.core.engine.local import LocalModel
     from workbench.core.engine.params import GenerationParams
 
@@ -121,7 +122,7 @@ def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
 
     try:
         for _ in range(repeats):
-            cancel = threading.Event()
+            cancel = Cancel()
             pressed: list[float] = []
             timer = threading.Timer(1.0, lambda: (pressed.append(time.perf_counter()), cancel.set()))
             timer.start()

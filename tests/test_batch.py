@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.batch import BatchModelMissing, BatchRunner, Progress
+from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED
 from workbench.core.prompts import PromptSetProblem, load_prompt_set
@@ -151,7 +152,7 @@ def test_pause_then_resume_finishes_without_repeating(workspace: Workspace, prom
 def test_cancel_mid_answer_keeps_the_prompt_to_do(workspace: Workspace, prompt_set) -> None:
     runner = BatchRunner(workspace.comparison)
     batch = runner.create(prompt_set, entries(workspace), PARAMS.replace(max_tokens=64), languages=EN)
-    cancel = threading.Event()
+    cancel = Cancel()
 
     class Canceller(Recorder):
         def response_finished(self, item, outcome, flags):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
 
 from gguf_factory import write_tiny_model
 from workbench.core.comparison import PARALLEL, Contender
+from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.errors import NotebookProblem
 from workbench.core.workspace import Workspace
@@ -97,7 +97,7 @@ def test_a_model_killed_mid_answer_keeps_its_text_and_the_others_go_on(workspace
 
 
 def test_stopping_marks_every_model_and_keeps_what_was_written(workspace: Workspace) -> None:
-    cancel = threading.Event()
+    cancel = Cancel()
     listener = Listener()
     listener.on_text = lambda position: cancel.set()
     params = PARAMS.replace(max_tokens=200)

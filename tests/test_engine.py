@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -12,6 +13,7 @@ import pytest
 
 from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
+from workbench.core.engine.cancel import Cancel
 from workbench.core.engine import worker
 from workbench.core.engine.local import LoadCancelled, LocalModel
 from workbench.core.engine.params import GenerationParams
@@ -52,7 +54,7 @@ def loaded(tiny_model: Path):
 
 def test_streams_an_answer_with_measurements(loaded: LocalModel) -> None:
     sink = Collect()
-    result = loaded.generate(QUESTION, FAST, sink, threading.Event())
+    result = loaded.generate(QUESTION, FAST, sink, Cancel())
     assert result.error is None
     assert result.finish_reason in ("stop", "length")
     assert result.text == "".join(sink.chunks) and result.text
@@ -66,16 +68,16 @@ def test_streams_an_answer_with_measurements(loaded: LocalModel) -> None:
 
 def test_the_same_seed_gives_the_same_answer(loaded: LocalModel) -> None:
     sampled = FAST.replace(temperature=1.2, top_k=0, top_p=1.0, min_p=0.0, seed=7)
-    first = loaded.generate(QUESTION, sampled, Collect(), threading.Event()).text
-    second = loaded.generate(QUESTION, sampled, Collect(), threading.Event()).text
-    other = loaded.generate(QUESTION, sampled.replace(seed=8), Collect(), threading.Event()).text
+    first = loaded.generate(QUESTION, sampled, Collect(), Cancel()).text
+    second = loaded.generate(QUESTION, sampled, Collect(), Cancel()).text
+    other = loaded.generate(QUESTION, sampled.replace(seed=8), Collect(), Cancel()).text
     assert first == second
     assert first != other
 
 
 def test_the_system_prompt_reaches_the_template(loaded: LocalModel) -> None:
-    plain = loaded.generate(QUESTION, FAST, Collect(), threading.Event())
-    with_system = loaded.generate([{"role": "system", "content": "Be brief and kind."}] + QUESTION, FAST, Collect(), threading.Event())
+    plain = loaded.generate(QUESTION, FAST, Collect(), Cancel())
+    with_system = loaded.generate([{"role": "system", "content": "Be brief and kind."}] + QUESTION, FAST, Collect(), Cancel())
     assert with_system.prompt_tokens > plain.prompt_tokens
 
 
@@ -83,7 +85,7 @@ def test_a_file_without_template_uses_the_documented_fallback(tmp_path: Path) ->
     model = LocalModel(write_tiny_model(tmp_path / "plain.gguf", chat_template=None), "Plain", 256, 1)
     model.start()
     try:
-        result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+        result = model.generate(QUESTION, FAST, Collect(), Cancel())
     finally:
         model.close()
     assert result.error is None
@@ -95,7 +97,7 @@ def test_a_hostile_template_is_refused_per_model(tmp_path: Path) -> None:
     model = LocalModel(write_tiny_model(tmp_path / "hostile.gguf", chat_template=HOSTILE_TEMPLATE), "Hostile", 256, 1)
     try:
         model.start()
-        result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+        result = model.generate(QUESTION, FAST, Collect(), Cancel())
         assert result.finish_reason == FINISH_ERROR
         assert "sandbox" in result.error
         assert model.alive  # Refusing a template is not a crash.
@@ -108,7 +110,7 @@ def test_a_hostile_template_is_refused_per_model(tmp_path: Path) -> None:
 def test_stop_keeps_the_partial_answer(tmp_path: Path) -> None:
     model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
     model.start()
-    cancel = threading.Event()
+    cancel = Cancel()
     try:
         sink = Collect(on_first=cancel.set)
         result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, cancel)
@@ -119,11 +121,71 @@ def test_stop_keeps_the_partial_answer(tmp_path: Path) -> None:
     assert 1 <= len(sink.chunks) < 1000
 
 
+def test_a_cancel_wakes_its_waiters_only_while_they_wait() -> None:
+    calls: list[str] = []
+    cancel = Cancel()
+    with cancel.waking(lambda: calls.append("waiting")):
+        assert calls == []
+        cancel.set()
+    cancel.set()
+    assert calls == ["waiting"]
+    with cancel.waking(lambda: calls.append("already set")):
+        pass
+    assert calls == ["waiting", "already set"] and cancel.is_set()
+
+
+def _voluntary_switches(thread_id: int) -> int:
+    status = Path(f"/proc/self/task/{thread_id}/status").read_text()
+    return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts a thread's wake-ups in /proc (Linux)")
+@pytest.mark.parametrize("model_frozen", [False, True], ids=["stops-itself", "killed-after-grace"])
+def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_path: Path, model_frozen: bool) -> None:
+    """The thread reading an answer waits on the model's pipe and on the Stop
+    alone: it does not wake to look for a Stop (each wake-up on a small machine
+    takes time from the model). The model process is frozen with SIGSTOP so no
+    message arrives while the reader's wake-ups are counted."""
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model.start()
+    cancel = Cancel()
+    reader: list[int] = []
+    streaming = threading.Event()
+
+    def first_piece() -> None:
+        os.kill(model.pid, signal.SIGSTOP)
+        reader.append(threading.get_native_id())
+        streaming.set()
+
+    sink = Collect(on_first=first_piece)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, cancel)))
+    thread.start()
+    try:
+        assert streaming.wait(30)
+        time.sleep(0.1)  # the reader goes back to waiting
+        before = _voluntary_switches(reader[0])
+        time.sleep(0.5)
+        assert _voluntary_switches(reader[0]) - before <= 1
+        if not model_frozen:
+            os.kill(model.pid, signal.SIGCONT)
+        cancel.set()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert results[0].finish_reason == FINISH_STOPPED
+        assert results[0].text == "".join(sink.chunks)
+        assert model.alive is not model_frozen  # a frozen model is ended after STOP_GRACE_S
+    finally:
+        if model.alive:
+            os.kill(model.pid, signal.SIGCONT)
+        model.close()
+
+
 def test_a_native_crash_ends_only_that_model_and_keeps_the_text(tmp_path: Path) -> None:
     model = LocalModel(write_tiny_model(tmp_path / "doomed.gguf", context_length=2048), "Doomed", 2048, 1)
     model.start()
     sink = Collect(on_first=lambda: os.kill(model.pid, signal.SIGSEGV))
-    result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, threading.Event())
+    result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, Cancel())
     assert result.finish_reason == FINISH_CRASHED
     assert "Doomed crashed (signal 11, SIGSEGV) while generating" in result.error
     assert result.text == "".join(sink.chunks) and result.text
@@ -147,7 +209,7 @@ def test_files_llama_cpp_refuses_fail_to_load_with_a_plain_reason(tmp_path: Path
 
 
 def test_a_load_can_be_cancelled(tiny_model: Path) -> None:
-    cancel = threading.Event()
+    cancel = Cancel()
     cancel.set()
     model = LocalModel(tiny_model, "Tiny", 256, 1)
     with pytest.raises(LoadCancelled):
@@ -187,7 +249,7 @@ def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None
     model.start()
     try:
         sink = Collect()
-        result = model.generate(QUESTION, FAST, sink, threading.Event())
+        result = model.generate(QUESTION, FAST, sink, Cancel())
     finally:
         model.close()
     assert sink.started_with[1] is True and result.opens_reasoning
@@ -202,7 +264,7 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
     arrivals: list[float] = []
     try:
         sink = Collect(on_each=lambda: arrivals.append(time.perf_counter()))
-        result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, threading.Event())
+        result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, Cancel())
     finally:
         model.close()
     assert result.text == "".join(sink.chunks)
@@ -215,37 +277,33 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
     assert starts[1] == 1  # the first piece came alone, at once
 
 
-class ScriptedPipe:
-    """The parent's end of a model process's pipe, playing back messages at set times."""
+def scripted_pipe(script: list[tuple[float, tuple]]):
+    """The parent's end of a model process's pipe, with a thread playing back
+    messages at set times (seconds from now) in place of the model."""
+    parent, child = multiprocessing.Pipe()
+    started = time.perf_counter()
 
-    def __init__(self, script: list[tuple[float, tuple]]) -> None:
-        self._script = list(script)
-        self._started = time.perf_counter()
+    def play() -> None:
+        for at, message in script:
+            time.sleep(max(0.0, started + at - time.perf_counter()))
+            child.send(message)
 
-    def send(self, _message: tuple) -> None:
-        pass
-
-    def poll(self, timeout: float) -> bool:
-        due = self._started + self._script[0][0] - time.perf_counter()
-        time.sleep(max(0.0, min(due, timeout)))
-        return due <= timeout
-
-    def recv(self) -> tuple:
-        return self._script.pop(0)[1]
+    threading.Thread(target=play, daemon=True).start()
+    return parent
 
 
 def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypatch) -> None:
     """The last batch can wait through the step that finds the answer's end; the recorded speed
     must be the model's, not the batching's."""
     model = LocalModel(tmp_path / "scripted.gguf", "Scripted", 256, 1)
-    model._conn = ScriptedPipe([
+    model._conn = scripted_pipe([
         (0.0, ("started", {"prompt_tokens": 5, "opens_reasoning": False})),
         (0.1, ("text", ["a"], 0.0)),
         (0.6, ("text", ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
         (0.6, ("done", {"finish_reason": "stop", "completion_tokens": 3})),
     ])
     monkeypatch.setattr(LocalModel, "alive", property(lambda self: True))
-    result = model.generate(QUESTION, FAST, Collect(), threading.Event())
+    result = model.generate(QUESTION, FAST, Collect(), Cancel())
     assert result.text == "abc"
     assert 0.05 < result.duration_s - result.ttft_s < 0.2
     assert result.tokens_per_s > 10  # 2 tokens in 0.1 s, not in 0.5 s

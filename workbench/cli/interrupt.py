@@ -11,16 +11,18 @@ from __future__ import annotations
 import threading
 from typing import Callable, TypeVar
 
+from ..core.engine.cancel import Cancel
+
 T = TypeVar("T")
 
 
-def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None]) -> tuple[T, bool]:
+def run_cancellable(work: Callable[[Cancel], T], on_interrupt: Callable[[], None]) -> tuple[T, bool]:
     """Run `work(cancel)` to the end; return its result and whether Ctrl+C was pressed.
 
     `on_interrupt` runs (on the main thread) at the first Ctrl+C, to tell the user.
     An exception from `work` is raised here.
     """
-    cancel = threading.Event()
+    cancel = Cancel()
     done = threading.Event()
     box: dict[str, object] = {}
 

@@ -31,6 +31,7 @@ from .analysis import FlagReport, analyse_response, divergence
 from .catalog import ModelEntry
 from .comparison import SEQUENTIAL, Comparison, Contender, ResponseOutcome
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED
+from .engine.cancel import Cancel
 from .engine.params import GenerationParams
 from .errors import EnvironmentProblem
 from .notebook.batches import (
@@ -188,7 +189,7 @@ class BatchRunner:
         *,
         entries: list[ModelEntry] | None = None,
         listener: BatchListener | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         pause: threading.Event | None = None,
     ) -> BatchResult:
         """Run every item of the batch not yet done (so this is also resume).
@@ -199,7 +200,7 @@ class BatchRunner:
         another call. `entries` defaults to the batch's models, found again in
         the catalog.
         """
-        cancel = cancel or threading.Event()
+        cancel = cancel or Cancel()
         pause = pause or threading.Event()
         batch = self.batches.get(batch_id)
         if entries is None:
@@ -248,7 +249,7 @@ class BatchRunner:
         contenders: list[Contender],
         reasoning_models: list[bool],
         listener: Any,
-        cancel: threading.Event,
+        cancel: Cancel,
     ) -> ItemOutcome:
         began = time.perf_counter()
         reports: dict[int, FlagReport] = {}

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .catalog import Catalog, ModelEntry
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
+from .engine.cancel import Cancel
 from .engine.local import LoadCancelled
 from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
@@ -144,7 +145,7 @@ class Comparison:
         system_prompt: str = "",
         schedule: str = SEQUENTIAL,
         listener: ComparisonListener | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
     ) -> RunOutcome:
         """Ask every contender `prompt`; block until all have answered, failed or stopped.
 
@@ -155,7 +156,7 @@ class Comparison:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
         if not contenders:
             raise ValueError("a comparison needs at least one model")
-        cancel = cancel or threading.Event()
+        cancel = cancel or Cancel()
         if schedule == PARALLEL and len(contenders) > 1:
             share = max(1, all_cores() // len(contenders))
             contenders = [Contender(c.entry, c.params.replace(n_threads=min(c.params.n_threads, share))) for c in contenders]
@@ -223,7 +224,7 @@ class Comparison:
         messages: list[dict[str, str]],
         recorder: StreamRecorder,
         listener: Any,
-        cancel: threading.Event,
+        cancel: Cancel,
         outcome: RunOutcome,
     ) -> None:
         state = ResponseState(response_id)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
 from ..core.comparison import ResponseOutcome
+from ..core.engine.cancel import Cancel
 from ..core.errors import EnvironmentProblem
 from ..core.notebook.batches import Batch, BatchItem
 from ..core.workspace import Workspace
@@ -64,7 +65,7 @@ class BatchThread(QObject):
         super().__init__(parent)
         self._workspace = workspace
         self._thread: threading.Thread | None = None
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._pause = threading.Event()
         self._active = False
         self._bug.connect(self._raise_bug)
@@ -84,7 +85,7 @@ class BatchThread(QObject):
         (it hashes model files, which takes long) and `batch_id` is ignored."""
         if self.running:
             raise RuntimeError("a batch is already running")
-        self._cancel, self._pause = threading.Event(), threading.Event()
+        self._cancel, self._pause = Cancel(), threading.Event()
         self._active = True
         self._thread = threading.Thread(target=self._run, args=(batch_id, prepare, self._cancel, self._pause), name="batch", daemon=True)
         self.started.emit()
@@ -106,7 +107,7 @@ class BatchThread(QObject):
             return not self._thread.is_alive()
         return True
 
-    def _run(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None, cancel: threading.Event, pause: threading.Event) -> None:
+    def _run(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None, cancel: Cancel, pause: threading.Event) -> None:
         result: BatchResult | None = None
         try:
             runner = BatchRunner(self._workspace.comparison)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.comparison import Contender, ResponseOutcome, RunOutcome
+from ..core.engine.cancel import Cancel
 from ..core.errors import EnvironmentProblem
 from ..core.workspace import Workspace
 
@@ -110,7 +111,7 @@ class ComparisonRunner(QObject):
         super().__init__(parent)
         self._workspace = workspace
         self._thread: threading.Thread | None = None
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._buffer = _TextBuffer()
         self._delivered_at = 0.0  # perf_counter() of the last hand-over
         self._flush_timer = QTimer(self)
@@ -130,7 +131,7 @@ class ComparisonRunner(QObject):
     def start(self, request: RunRequest) -> None:
         if self.running:
             raise RuntimeError("a comparison is already running")
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._thread = threading.Thread(target=self._run, args=(request, self._cancel), name="comparison", daemon=True)
         self.started.emit(request)
         self._thread.start()
@@ -145,7 +146,7 @@ class ComparisonRunner(QObject):
             self._thread.join(timeout_s)
         return not self.running
 
-    def _run(self, request: RunRequest, cancel: threading.Event) -> None:
+    def _run(self, request: RunRequest, cancel: Cancel) -> None:
         outcome: RunOutcome | None = None
         try:
             outcome = self._workspace.comparison.run(

@@ -7,11 +7,11 @@ comparison code, the notebook and the window never ask which kind they hold.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .cancel import Cancel
 from .params import GenerationParams
 
 # Values of `finish_reason`, stored in the notebook: never change their meaning.
@@ -80,7 +80,7 @@ class Backend(ABC):
         messages: list[dict[str, str]],
         params: GenerationParams,
         sink: StreamSink,
-        cancel: threading.Event,
+        cancel: Cancel,
     ) -> GenerationResult:
         """Stream one answer into `sink`; return when it ends, fails or is cancelled.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import threading
 import time
+from contextlib import contextmanager, nullcontext
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import ModelProcessProblem
 from .. import paths
@@ -21,18 +22,13 @@ from .backend import (
     StreamSink,
     decode_rate,
 )
+from .cancel import Cancel
 from .params import GenerationParams
 
 # How long a model may take to notice a stop request before its process is
 # ended. Between tokens it notices at once; only a long prompt being read can
 # keep it busy.
 STOP_GRACE_S = 1.0
-# How often a waiting parent checks for a cancel while no message arrives: a
-# Stop reaches the model within this (or with the next text, whichever comes
-# first). Each check wakes the app, which on a small machine takes time from
-# the model's threads; at half the worker's SEND_INTERVAL_S it adds about one
-# wake-up per message.
-POLL_S = 0.05
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -61,7 +57,7 @@ class LocalModel(Backend):
 
     # --- lifecycle ------------------------------------------------------
 
-    def start(self, cancel: threading.Event | None = None) -> None:
+    def start(self, cancel: Cancel | None = None) -> None:
         """Spawn the process and wait until the model is loaded.
 
         Raises ModelProcessProblem when the file can't be loaded or the process
@@ -78,23 +74,24 @@ class LocalModel(Backend):
         self._process.start()
         child_conn.close()
         self._conn = parent_conn
-        while True:
-            if cancel is not None and cancel.is_set():
-                self._kill()
-                raise LoadCancelled(self.display_name)
-            message = self._receive(POLL_S)
-            if message is _NOTHING:
-                continue
-            if message is _GONE:
-                reason = self._death_reason()
-                self._kill()
-                raise ModelProcessProblem(f"{self.display_name} crashed ({reason}) while loading.{self._log_tail()}")
-            if message[0] == "ready":
-                self._info = message[1]
-                return
-            if message[0] == "load_failed":
-                self._kill()
-                raise ModelProcessProblem(message[1])
+        with _woken_by(cancel) if cancel is not None else nullcontext() as woken:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    self._kill()
+                    raise LoadCancelled(self.display_name)
+                message = self._receive(None, woken)
+                if message is _NOTHING:
+                    continue
+                if message is _GONE:
+                    reason = self._death_reason()
+                    self._kill()
+                    raise ModelProcessProblem(f"{self.display_name} crashed ({reason}) while loading.{self._log_tail()}")
+                if message[0] == "ready":
+                    self._info = message[1]
+                    return
+                if message[0] == "load_failed":
+                    self._kill()
+                    raise ModelProcessProblem(message[1])
 
     @property
     def info(self) -> dict[str, Any]:
@@ -125,7 +122,7 @@ class LocalModel(Backend):
         messages: list[dict[str, str]],
         params: GenerationParams,
         sink: StreamSink,
-        cancel: threading.Event,
+        cancel: Cancel,
     ) -> GenerationResult:
         result = GenerationResult(backend_info=self.info)
         if not self.alive:
@@ -141,49 +138,56 @@ class LocalModel(Backend):
             self._conn.send(("generate", {"messages": messages, "params": params.to_dict()}))
         except (OSError, ValueError):
             return self._crashed(result, pieces, "while starting an answer")
-        while True:
-            if cancel.is_set() and stop_requested_at is None:
-                stop_requested_at = time.perf_counter()
-                self._stop_event.set()
-            if stop_requested_at is not None and time.perf_counter() - stop_requested_at > STOP_GRACE_S:
-                # Busy reading a long prompt: end the process rather than make the user wait.
-                self._kill()
-                result.finish_reason = FINISH_STOPPED
-                break
-            message = self._receive(POLL_S)
-            if message is _NOTHING:
-                continue
-            if message is _GONE:
-                return self._crashed(result, pieces, "while generating", first_at, last_at, sent_at)
-            kind = message[0]
-            if kind == "text":
-                last_at = time.perf_counter() - message[2]  # when the newest piece was made
-                if first_at is None:
-                    first_at = last_at
-                for piece in message[1]:
-                    pieces.append(piece)
-                    sink.text(piece)
-            elif kind == "started":
-                result.prompt_tokens = message[1]["prompt_tokens"]
-                result.opens_reasoning = message[1]["opens_reasoning"]
-                sink.started(result.prompt_tokens, result.opens_reasoning)
-            elif kind == "done":
-                result.finish_reason = message[1]["finish_reason"]
-                result.completion_tokens = message[1]["completion_tokens"]
-                break
-            elif kind == "failed":
-                result.finish_reason = FINISH_ERROR
-                result.error = f"{self.display_name}: {message[1]}"
-                break
+        with _woken_by(cancel) as woken:
+            while True:
+                if cancel.is_set() and stop_requested_at is None:
+                    stop_requested_at = time.perf_counter()
+                    self._stop_event.set()
+                if stop_requested_at is None:
+                    message = self._receive(None, woken)
+                else:
+                    left = stop_requested_at + STOP_GRACE_S - time.perf_counter()
+                    if left <= 0:
+                        # Busy reading a long prompt: end the process rather than make the user wait.
+                        self._kill()
+                        result.finish_reason = FINISH_STOPPED
+                        break
+                    message = self._receive(left)
+                if message is _NOTHING:
+                    continue
+                if message is _GONE:
+                    return self._crashed(result, pieces, "while generating", first_at, last_at, sent_at)
+                kind = message[0]
+                if kind == "text":
+                    last_at = time.perf_counter() - message[2]  # when the newest piece was made
+                    if first_at is None:
+                        first_at = last_at
+                    for piece in message[1]:
+                        pieces.append(piece)
+                        sink.text(piece)
+                elif kind == "started":
+                    result.prompt_tokens = message[1]["prompt_tokens"]
+                    result.opens_reasoning = message[1]["opens_reasoning"]
+                    sink.started(result.prompt_tokens, result.opens_reasoning)
+                elif kind == "done":
+                    result.finish_reason = message[1]["finish_reason"]
+                    result.completion_tokens = message[1]["completion_tokens"]
+                    break
+                elif kind == "failed":
+                    result.finish_reason = FINISH_ERROR
+                    result.error = f"{self.display_name}: {message[1]}"
+                    break
         result.text = "".join(pieces)
         _fill_timings(result, sent_at, first_at, last_at)
         return result
 
     # --- internals ------------------------------------------------------
 
-    def _receive(self, timeout: float) -> Any:
+    def _receive(self, timeout: float | None, woken: Any = None) -> Any:
+        """The model's next message, _GONE if its process is, or _NOTHING when
+        `timeout` passes or `woken` becomes readable first."""
         try:
-            if not self._conn.poll(timeout):
+            if self._conn not in wait([self._conn] if woken is None else [self._conn, woken], timeout):
                 return _NOTHING
             return self._conn.recv()
         except (EOFError, OSError, ValueError):
@@ -235,6 +239,22 @@ class LocalModel(Backend):
 
 _NOTHING = object()
 _GONE = object()
+
+
+@contextmanager
+def _woken_by(cancel: Cancel) -> Iterator[Any]:
+    """A connection that becomes readable once `cancel` is set, to wait on beside
+    the model's pipe. Setting the cancel sends it an empty message."""
+    readable, writable = _SPAWN.Pipe(duplex=False)
+
+    def wake() -> None:
+        try:
+            writable.send_bytes(b"")
+        except (OSError, ValueError):
+            pass  # the wait already ended and closed it
+
+    with readable, writable, cancel.waking(wake):
+        yield readable
 
 
 def _fill_timings(result: GenerationResult, sent_at: float, first_at: float | None, last_at: float | None) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 
+from .cancel import Cancel
 from .local import LocalModel
 
 # Leave room for the app, the OS and the KV caches we can only estimate.
@@ -30,7 +31,7 @@ class ModelPool:
         self._in_use: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
 
-    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: threading.Event | None = None) -> LocalModel:
+    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: Cancel | None = None) -> LocalModel:
         """A started model for `path` with these load settings; loads it if needed.
 
         Blocks while loading. Pair with `release`. Raises what `LocalModel.start` raises.
