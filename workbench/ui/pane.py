@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -40,6 +40,7 @@ from .highlights import Mark
 from .status_line import StatusLine
 from .text_label import text_label
 
+# The live figures change only when text arrives, and are redrawn with it at most this often.
 STATS_REFRESH_MS = 250
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
 DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
@@ -204,12 +205,10 @@ class ComparePane(QFrame):
         layout.addWidget(self.texts, 1)
         layout.addLayout(buttons)
 
-        self._stats_timer = QTimer(self)
-        self._stats_timer.setInterval(STATS_REFRESH_MS)
-        self._stats_timer.timeout.connect(self._show_live_stats)
         self.pieces = 0
         self.first_text_at: float | None = None
         self.last_text_at: float | None = None
+        self._stats_shown_at: float | None = None
         self._generating_since: float | None = None
         self._streaming_word = "generating"
         self.set_entries([])
@@ -352,9 +351,11 @@ class ComparePane(QFrame):
         now = time.perf_counter()
         if self.first_text_at is None:
             self.first_text_at = now
-            self._stats_timer.start()
         self.last_text_at = now
         self.pieces += pieces
+        if self._stats_shown_at is None or now - self._stats_shown_at >= STATS_REFRESH_MS / 1000:
+            self._stats_shown_at = now
+            self._show_live_stats()
         if kind == REASONING:
             self.reasoning_view.append_stream(text)
             self._show_reasoning_toggle(True)
@@ -362,7 +363,6 @@ class ComparePane(QFrame):
             self.answer_view.append_stream(text)
 
     def on_finished(self, outcome: ResponseOutcome) -> None:
-        self._stats_timer.stop()
         result = outcome.result
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
@@ -375,7 +375,6 @@ class ComparePane(QFrame):
 
     def show_saved(self, response: dict[str, Any], caption: str, origin: str) -> None:
         """A response read back from the notebook."""
-        self._stats_timer.stop()
         self._reset_stream_counters()
         try:
             params = GenerationParams.from_dict(response.get("sampler") or {})
@@ -403,7 +402,6 @@ class ComparePane(QFrame):
         )
 
     def clear_response(self, note: str) -> None:
-        self._stats_timer.stop()
         self.shown = None
         self._recorded_country = None
         self._set_recorded_name(None)
@@ -437,11 +435,10 @@ class ComparePane(QFrame):
         self.pieces = 0
         self.first_text_at = None
         self.last_text_at = None
+        self._stats_shown_at = None
         self._generating_since = None
 
     def _show_live_stats(self) -> None:
-        if self.first_text_at is None or self.last_text_at is None:
-            return
         elapsed = self.last_text_at - self.first_text_at
         rate = (self.pieces - 1) / elapsed if self.pieces > 1 and elapsed > 0 else None
         ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
