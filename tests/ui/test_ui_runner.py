@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from workbench.ui.runner import FLUSH_MS, ComparisonRunner, _Listener
+from workbench.ui.runner import EARLY_MS, FLUSH_MS, ComparisonRunner, _Listener
 
 
 class _Outcome:
@@ -47,3 +47,21 @@ def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
     _Listener(runner, (0,)).text(0, "answer", "first")
     qtbot.waitUntil(lambda: bool(arrived), timeout=1000)
     assert arrived == ["first"] and not runner._flush_timer.isActive()  # handed over, not left waiting for the timer
+
+
+def test_text_arriving_just_short_of_the_interval_is_not_held_for_it(qtbot) -> None:
+    """A model process sends at the same interval as the hand-over, so a message
+    that is a few milliseconds early must not cost the GUI thread a second wake-up."""
+    runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
+    arrived: list[str] = []
+    runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
+    listener = _Listener(runner, (0,))
+    listener.text(0, "answer", "first")
+    qtbot.waitUntil(lambda: arrived == ["first"], timeout=1000)
+    qtbot.wait(FLUSH_MS - 10)  # a message a little early
+    listener.text(0, "answer", "second")  # on the runner's thread, so handled before this returns
+    assert arrived == ["first", "second"] and not runner._flush_timer.isActive()
+    listener.text(0, "answer", "third")  # at once after a hand-over: this one waits
+    qtbot.wait(EARLY_MS)
+    assert arrived == ["first", "second"] and runner._flush_timer.isActive()
+    qtbot.waitUntil(lambda: len(arrived) == 3, timeout=1000)
