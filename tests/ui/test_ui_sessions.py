@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from test_ui_annotate import make_run, settle
-from window_helpers import WAIT_MS
+from window_helpers import WAIT_MS, run_and_wait
 
 
 def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, qtbot):
@@ -56,3 +56,13 @@ def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, 
     assert window.history.session_filter.findData(session_id) < 0
     settle(qtbot, window)
     assert window.history.session_shown == None  # noqa: E711 - Unsorted is still the filter chosen
+
+
+def test_a_new_run_is_counted_in_the_sessions_at_once(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    panel = window.annotating.sessions
+    qtbot.waitUntil(lambda: [(s.name, s.run_count) for s in panel.sessions] == [("Unsorted", 0)], timeout=WAIT_MS)
+    window.prompt_bar.prompt.setPlainText("Say hello")
+    run_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: panel.sessions[0].run_count == 1, timeout=WAIT_MS)

@@ -547,7 +547,7 @@ class DemoController(QObject):
         def done(imported: DemoImport) -> None:
             self.window.messages.show_notice(NOTICE, imported.summary(), INFO)
             self.choose_script(imported.script_id)
-            self.window._load_history()
+            self.window.runs_added()
             self.window.demo_dock.show()
             self.window.demo_dock.raise_()
             self.fileDone.emit(imported)

@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         a.rescan.triggered.connect(lambda: self.rescan())
         a.quit.triggered.connect(self.close)
         a.export.triggered.connect(self.open_export)
-        a.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self._load_history))
+        a.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
         a.run.triggered.connect(self.run_prompt)
         a.stop.triggered.connect(self.stop)
         a.rerun.triggered.connect(self.rerun_all)
@@ -805,7 +805,7 @@ class MainWindow(QMainWindow):
             self.area.panes[index].set_run_id(run_id, f"Run #{run_id}{only}")
         self.annotating.run_started(run_id, _response_ids, request.panes)
         self.prompt_bar.run_info.setText(f"Run #{run_id} — saved to the notebook as it streams")
-        self._load_history(current=run_id)
+        self.runs_added(current=run_id)
 
     @Slot(int, str)
     def _pane_status(self, pane: int, status: str) -> None:
@@ -879,6 +879,11 @@ class MainWindow(QMainWindow):
         )
         dialog.open()
         return dialog
+
+    def runs_added(self, current: int | None = None) -> None:
+        """New runs are in the notebook: the history lists them and the sessions count them."""
+        self._load_history(current=current)
+        self.annotating.load_sessions()
 
     def _load_history(self, current: int | None = None, first: bool = False) -> None:
         """Read the newest runs (of the session the history shows). The first read opens the
