@@ -15,6 +15,8 @@ Sections:
   pace      the same speeds with the models loaded on both sides, taking
             turns every few seconds (window_stream.py --pace): many rounds,
             so the host's drift averages out
+  wakeups   how often each of the window's threads is woken while the pair
+            streams (window_stream.py --wakeups; Linux)
 """
 
 from __future__ import annotations
@@ -217,6 +219,11 @@ def section_pace(rounds: int) -> dict:
     return {"rounds": rounds, "models": {name: ratios(m["window"], m["engine_in_window"], m["raw"]) for name, m in run["models"].items()}}
 
 
+def section_wakeups(rounds: int) -> dict:
+    """Each thread's wake-ups per second in the window while the starter pair streams."""
+    return {"rounds": rounds, "per_second": window("--wakeups", str(rounds))["per_second"]}
+
+
 def report(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; {THREADS} threads; prompt: \"{PROMPT}\"; {MAX_TOKENS} tokens max, temperature 0, seed {SEED}.", ""]
     if "engine" in results:
@@ -241,6 +248,10 @@ def report(results: dict) -> str:
     if pace:
         lines += ["", f"Window and raw with their models loaded, taking turns (\"{WINDOW_PROMPT}\", {pace['rounds']} rounds):", ""]
         lines += window_table(pace["models"])
+    wakeups = results.get("wakeups")
+    if wakeups:
+        counts = ", ".join(f"{name} {rate:.1f}" for name, rate in wakeups["per_second"].items() if rate)
+        lines += ["", f"Wake-ups a second of the window's threads while the pair streams (median of {wakeups['rounds']} runs): {counts}."]
     return "\n".join(lines)
 
 
@@ -259,9 +270,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pace-rounds", type=int, default=30, help="rounds of the pace section (short, so it can take many)")
-    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window", "pace"], action="append")
+    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window", "pace", "wakeups"], action="append")
     args = parser.parse_args()
-    sections = args.only or ["engine", "stop", "schedule", "window", "pace"]
+    sections = args.only or ["engine", "stop", "schedule", "window", "pace", "wakeups"]
     RESULTS.mkdir(exist_ok=True)
     models = starter_files()
     import llama_cpp
@@ -280,6 +291,8 @@ def main() -> None:
         results["window"] = section_window(models, args.rounds)
     if "pace" in sections:
         results["pace"] = section_pace(args.pace_rounds)
+    if "wakeups" in sections:
+        results["wakeups"] = section_wakeups(args.rounds)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     print(report(results))
 

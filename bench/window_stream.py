@@ -21,6 +21,12 @@ run that loads them, the window and raw llama-cpp-python (bench/raw_llama.py
 --serve, one loaded process per model) take turns answering the prompt, and it
 prints every round's tokens/s for both sides.
 
+With `--wakeups ROUNDS` (Linux) it counts, for ROUNDS warm runs, how often each
+of the app's threads was woken while the pair streamed (voluntary context
+switches from /proc, per second from the first text to the end). On two cores
+every wake-up preempts a model thread, so this is the figure to drive down:
+tokens/s on this host needs hundreds of rounds to resolve 1%.
+
 The notebook and window settings go to a temporary folder; the starter models
 come from the usual data folder (WORKBENCH_DATA_DIR moves it).
 """
@@ -34,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -220,6 +227,79 @@ def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
     }
 
 
+class ThreadWakeups:
+    """Voluntary context switches of every thread of this process, by thread name.
+
+    A sampler thread reads them every `interval_s`, so threads that end before the
+    run does (the comparison's reader, the notebook writer) keep their last count;
+    its own wake-ups are reported under its name."""
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self._interval_s = interval_s
+        self._latest: dict[str, tuple[str, int]] = {}
+        self._names: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="wakeup-sampler", daemon=True)
+        self._thread.start()
+
+    def snapshot(self) -> dict[str, tuple[str, int]]:
+        """thread id -> (name, voluntary switches so far), read now."""
+        now = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+                status = Path(f"/proc/self/task/{tid}/status").read_text()
+            except OSError:
+                continue  # ended between the listing and the read
+            now[tid] = (comm, int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0]))
+        return now
+
+    def since(self, before: dict[str, tuple[str, int]], seconds: float) -> dict[str, float]:
+        """Wake-ups per second of each thread alive at `before`, by name (Python's, else the
+        OS's), summed over threads of the same name."""
+        time.sleep(self._interval_s * 1.5)  # one more sample of threads that just ended
+        rates: dict[str, float] = {}
+        for tid, (comm, then) in before.items():
+            name = self._names.get(tid, comm)
+            rates[name] = rates.get(name, 0.0) + (self._latest.get(tid, (comm, then))[1] - then) / seconds
+        return {name: round(rate, 1) for name, rate in sorted(rates.items())}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            self._latest.update(self.snapshot())
+            self._names.update({str(t.native_id): t.name for t in threading.enumerate()})
+
+
+def wakeups(window: MainWindow, rounds: int) -> dict[str, float]:
+    """Median wake-ups per second of each thread over `rounds` warm runs."""
+    run_once(window, 1000)  # loads the models: not counted
+    counter = ThreadWakeups()
+    per_round: list[dict[str, float]] = []
+    try:
+        for _ in range(rounds):
+            marks: list = []
+
+            def text_arrived(*_: object) -> None:
+                if not marks:
+                    marks.extend((time.perf_counter(), counter.snapshot()))
+
+            window.runner.text.connect(text_arrived)
+            window.commands.run.trigger()
+            wait_for(window.runFinished)
+            ended = time.perf_counter()
+            window.runner.text.disconnect(text_arrived)
+            per_round.append(counter.since(marks[1], ended - marks[0]))
+            settle(SETTLE_MS)
+    finally:
+        counter.close()
+    names = sorted({name for rates in per_round for name in rates})
+    return {name: statistics.median(rates.get(name, 0.0) for rates in per_round) for name in names}
+
+
 def pace(window: MainWindow, args: argparse.Namespace) -> dict:
     """The window and raw llama-cpp-python, both with their models loaded, take turns answering
     (window first in even rounds, raw first in odd ones), so each pair of figures is taken
@@ -261,6 +341,7 @@ def main() -> int:
     parser.add_argument("--heartbeat-ms", type=int, default=5)
     parser.add_argument("--prompt", default=SAMPLE_PROMPT)
     parser.add_argument("--pace", type=int, default=0, metavar="ROUNDS", help="take turns with raw llama-cpp-python for ROUNDS rounds instead")
+    parser.add_argument("--wakeups", type=int, default=0, metavar="ROUNDS", help="count each thread's wake-ups over ROUNDS runs instead")
     args = parser.parse_args()
 
     settings = {"prompt": args.prompt, "schedule": args.schedule, "max_tokens": args.max_tokens, "threads": args.threads,
@@ -268,6 +349,8 @@ def main() -> int:
     with starter_window(args) as window:
         if args.pace:
             result = {"benchmark": "window_pace", **settings, "rounds": args.pace, "models": pace(window, args)}
+        elif args.wakeups:
+            result = {"benchmark": "window_wakeups", **settings, "rounds": args.wakeups, "per_second": wakeups(window, args.wakeups)}
         else:
             _, figures = run_once(window, args.heartbeat_ms)
             result = {"benchmark": "window_stream", **settings, **figures}
