@@ -119,7 +119,7 @@ def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
         def started(self, *_: object) -> None:
             pass
 
-        def text(self, _: str) -> None:
+        def text(self, _: list[str]) -> None:
             pass
 
     try:

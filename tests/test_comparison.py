@@ -25,8 +25,8 @@ class Listener:
         self.problems = []
         self.on_text = None
 
-    def text(self, position, kind, text):
-        self.texts.setdefault(position, []).append(text)
+    def text(self, position, parts):
+        self.texts.setdefault(position, []).extend(text for _kind, text in parts)
         if self.on_text:
             self.on_text(position)
 

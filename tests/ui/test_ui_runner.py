@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from workbench.ui.runner import EARLY_MS, FLUSH_MS, ComparisonRunner, _Listener
+from workbench.ui.runner import HANDOVER_GAP_MS, ComparisonRunner, _Listener
 
 
 class _Outcome:
@@ -22,7 +22,7 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
 
     def model() -> None:
         for token in tokens:
-            listener.text(0, "answer", token)
+            listener.text(0, [("answer", token)])
             time.sleep(0.002)  # 500 tokens/s, faster than any laptop model
         listener.response_finished(_Outcome())  # type: ignore[arg-type]
 
@@ -35,33 +35,45 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
     assert "".join(texts) == "".join(tokens)  # nothing lost, nothing reordered
     assert sum(pieces for kind, _, _, pieces in events if kind == "text") == len(tokens)  # the panes' live count
     assert events[-1][0] == "finished"  # the last piece came before the finish
-    # One delivery per flush interval, not one per token: 200 tokens in ~0.4 s.
-    assert len(texts) <= 0.4 * 1000 / FLUSH_MS * 2
+    # Hand-overs at least HANDOVER_GAP_MS apart, not one per token: 200 tokens in ~0.4 s.
+    assert len(texts) <= 0.4 * 1000 / HANDOVER_GAP_MS * 2
 
 
 def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[str] = []
     runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
-    qtbot.wait(FLUSH_MS * 2)  # a quiet spell
-    _Listener(runner, (0,)).text(0, "answer", "first")
+    qtbot.wait(HANDOVER_GAP_MS * 2)  # a quiet spell
+    _Listener(runner, (0,)).text(0, [("answer", "first")])
     qtbot.waitUntil(lambda: bool(arrived), timeout=1000)
     assert arrived == ["first"] and not runner._flush_timer.isActive()  # handed over, not left waiting for the timer
 
 
-def test_text_arriving_just_short_of_the_interval_is_not_held_for_it(qtbot) -> None:
-    """A model process sends at the same interval as the hand-over, so a message
-    that is a few milliseconds early must not cost the GUI thread a second wake-up."""
+def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
+    """A model process sends a batch every 100 ms; each must wake the GUI thread once.
+    Were the pieces added one by one, the GUI thread could take the first alone and
+    the rest would wait for a timer: a second wake-up."""
+    runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
+    arrived: list[tuple[str, str, int]] = []
+    runner.text.connect(lambda _pane, kind, text, pieces: arrived.append((kind, text, pieces)))
+    woken = []
+    runner._textWaiting.connect(lambda: woken.append(1))
+    listener = _Listener(runner, (0,))
+    listener.text(0, [("reasoning", "hm"), ("answer", "Hel"), ("answer", "lo")])  # on the runner's thread: handled at once
+    assert sorted(arrived) == [("answer", "Hello", 2), ("reasoning", "hm", 1)] and len(woken) == 1
+
+
+def test_a_batch_a_model_sends_after_the_gap_is_not_held(qtbot) -> None:
+    """Models send every 100 ms, well over the gap, so their batches go at once; only
+    a batch close behind another (several models at once) waits for the gap."""
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[str] = []
     runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
     listener = _Listener(runner, (0,))
-    listener.text(0, "answer", "first")
-    qtbot.waitUntil(lambda: arrived == ["first"], timeout=1000)
-    qtbot.wait(FLUSH_MS - 10)  # a message a little early
-    listener.text(0, "answer", "second")  # on the runner's thread, so handled before this returns
+    listener.text(0, [("answer", "first")])
+    qtbot.wait(90)  # the next batch, a little early on the model's 100 ms
+    listener.text(0, [("answer", "second")])
     assert arrived == ["first", "second"] and not runner._flush_timer.isActive()
-    listener.text(0, "answer", "third")  # at once after a hand-over: this one waits
-    qtbot.wait(EARLY_MS)
+    listener.text(0, [("answer", "third")])  # right behind: waits
     assert arrived == ["first", "second"] and runner._flush_timer.isActive()
     qtbot.waitUntil(lambda: len(arrived) == 3, timeout=1000)

@@ -164,17 +164,18 @@ class StreamPrinter(ProblemPrinter):
                 # A transient status line, overwritten by the answer.
                 self._print(_style(f"[{status}]", "2", True) + "\r\033[K")
 
-    def text(self, position: int, kind: str, text: str) -> None:
+    def text(self, position: int, parts: list[tuple[str, str]]) -> None:
         with self._lock:
             out = []
-            previous = self._kind.get(position)
-            if kind != previous:
-                self._kind[position] = kind
-                if kind == REASONING:
-                    out.append(_style("[thinking]\n", "2", self._color))
-                elif previous == REASONING:
-                    out.append(_style("\n[answer]\n", "2", self._color))
-            out.append(_style(text, "2", self._color) if kind == REASONING else text)
+            for kind, text in parts:
+                previous = self._kind.get(position)
+                if kind != previous:
+                    self._kind[position] = kind
+                    if kind == REASONING:
+                        out.append(_style("[thinking]\n", "2", self._color))
+                    elif previous == REASONING:
+                        out.append(_style("\n[answer]\n", "2", self._color))
+                out.append(_style(text, "2", self._color) if kind == REASONING else text)
             if self._parallel:
                 self._buffers.setdefault(position, []).extend(out)
             else:

@@ -76,7 +76,8 @@ class ComparisonListener(Protocol):
 
     def run_created(self, run_id: int, response_ids: list[int]) -> None: ...
     def model_status(self, position: int, status: str) -> None: ...
-    def text(self, position: int, kind: str, text: str) -> None: ...
+    def text(self, position: int, parts: list[tuple[str, str]]) -> None:
+        """(kind, text) pairs, "answer" or "reasoning", that arrived together."""
     def response_finished(self, outcome: ResponseOutcome) -> None: ...
     def problem(self, problem: EnvironmentProblem) -> None: ...
 
@@ -296,8 +297,8 @@ class _SplittingSink:
         self._splitter = ThinkSplitter(starts_in_reasoning=opens_reasoning)
         self._started = time.perf_counter()
 
-    def text(self, chunk: str) -> None:
-        self._deliver(self._splitter.feed(chunk))
+    def text(self, chunks: list[str]) -> None:
+        self._deliver([part for chunk in chunks for part in self._splitter.feed(chunk)])
 
     def finish(self) -> None:
         self._deliver(self._splitter.flush())
@@ -308,5 +309,5 @@ class _SplittingSink:
         at_ms = int((time.perf_counter() - self._started) * 1000)
         for kind, text in parts:
             self._state.append(REC_REASONING if kind == REASONING else REC_ANSWER, text, at_ms)
-            _call(self._listener, "text", self._position, kind, text)
+        _call(self._listener, "text", self._position, parts)
         self._recorder.mark(self._state)

@@ -7,13 +7,14 @@ signal reaches the widgets queued, in order, on the GUI thread. Positions in
 the comparison are mapped to pane indexes here, so rerunning one pane (a
 comparison with one contender) streams into the right pane.
 
-Streamed text is not one signal per token: the model's threads add it to a
-`_TextBuffer`, and the GUI thread takes everything waiting at most every
-`FLUSH_MS`. On a two-core laptop the models use every core, so each wake-up
-of the GUI thread is time taken from them; batching keeps that cost small
-(docs/benchmarks.md). Text after a quiet spell
-(an answer's first piece) is handed over at once, so batching never delays
-the first token.
+Streamed text is not one signal per token: a model process sends what it
+made every 100 ms (worker.SEND_INTERVAL_S), the model's thread adds each such
+batch to a `_TextBuffer` in one go and wakes the GUI thread once, and the GUI
+thread takes everything waiting. On a two-core laptop the models use every
+core, so each wake-up of the GUI thread is time taken from them
+(docs/benchmarks.md). Hand-overs are at least `HANDOVER_GAP_MS` apart, which
+only matters when several models stream at once; text that arrives later than
+that after the last one, such as an answer's first piece, goes at once.
 """
 
 from __future__ import annotations
@@ -31,13 +32,11 @@ from ..core.errors import EnvironmentProblem
 from ..core.workspace import Workspace
 
 
-FLUSH_MS = 100  # streamed text reaches the panes within this
-# Text arriving this close to the end of the interval is handed over at once. A
-# model process sends every FLUSH_MS too (worker.SEND_INTERVAL_S), so its
-# messages reach the GUI thread a few milliseconds short of FLUSH_MS after the
-# previous hand-over more often than not; waiting those out cost a second
-# wake-up for 24 of 40 messages while SmolLM2 streamed.
-EARLY_MS = FLUSH_MS // 4
+# Shorter than a model's send interval with room to spare: were it as long, a
+# batch arriving a few milliseconds early would wait for a timer, a second
+# wake-up, and the next batch would fall into the same pattern (measured: 24 of
+# 40 batches while SmolLM2 streamed, with a 100 ms gap).
+HANDOVER_GAP_MS = 50
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,12 @@ class _TextBuffer:
         self._lock = threading.Lock()
         self._parts: dict[tuple[int, str], list[str]] = {}
 
-    def add(self, pane: int, kind: str, text: str) -> bool:
+    def add(self, pane: int, parts: list[tuple[str, str]]) -> bool:
         """True when the buffer was empty, i.e. the GUI thread has to be told."""
         with self._lock:
             was_empty = not self._parts
-            self._parts.setdefault((pane, kind), []).append(text)
+            for kind, text in parts:
+                self._parts.setdefault((pane, kind), []).append(text)
         return was_empty
 
     def take(self) -> list[tuple[int, str, str, int]]:
@@ -86,8 +86,8 @@ class _Listener:
     def model_status(self, position: int, status: str) -> None:
         self._runner.status.emit(self._panes[position], status)
 
-    def text(self, position: int, kind: str, text: str) -> None:
-        if self._runner._buffer.add(self._panes[position], kind, text):
+    def text(self, position: int, parts: list[tuple[str, str]]) -> None:
+        if self._runner._buffer.add(self._panes[position], parts):
             self._runner._textWaiting.emit()
 
     def response_finished(self, outcome: ResponseOutcome) -> None:
@@ -122,7 +122,6 @@ class ComparisonRunner(QObject):
         self._delivered_at = 0.0  # perf_counter() of the last hand-over
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._deliver_text)
         self._bug.connect(self._raise_bug)
         self._textWaiting.connect(self._text_waiting)
@@ -174,8 +173,8 @@ class ComparisonRunner(QObject):
     def _text_waiting(self) -> None:
         if self._flush_timer.isActive():
             return
-        wait_ms = FLUSH_MS - (time.perf_counter() - self._delivered_at) * 1000
-        if wait_ms <= EARLY_MS:
+        wait_ms = HANDOVER_GAP_MS - (time.perf_counter() - self._delivered_at) * 1000
+        if wait_ms <= 0:
             self._deliver_text()
         else:
             self._flush_timer.start(math.ceil(wait_ms))

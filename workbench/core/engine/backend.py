@@ -55,7 +55,9 @@ class StreamSink(Protocol):
         """Before any text: the prompt's size, and whether the chat template
         left a `<think>` block open (the stream then starts inside reasoning)."""
 
-    def text(self, chunk: str) -> None: ...
+    def text(self, chunks: list[str]) -> None:
+        """The answer's next pieces, in order. Pieces that arrived together come in one
+        call, so a front end can take them in one go rather than wake for each."""
 
 
 class Backend(ABC):

@@ -162,9 +162,8 @@ class LocalModel(Backend):
                     last_at = time.perf_counter() - message[2]  # when the newest piece was made
                     if first_at is None:
                         first_at = last_at
-                    for piece in message[1]:
-                        pieces.append(piece)
-                        sink.text(piece)
+                    pieces.extend(message[1])
+                    sink.text(message[1])
                 elif kind == "started":
                     result.prompt_tokens = message[1]["prompt_tokens"]
                     result.opens_reasoning = message[1]["opens_reasoning"]

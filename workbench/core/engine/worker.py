@@ -35,8 +35,8 @@ from typing import Any
 # small machine where this model's threads hold every core each wake-up takes
 # time from them: with one message per token the app's reader thread spent
 # about 100 ms of CPU on SmolLM2's 128 tokens, batched every 50 ms 14 to 26 ms
-# (docs/benchmarks.md). The window hands text to the screen at this pace too
-# (ui/runner.FLUSH_MS).
+# (docs/benchmarks.md). The parent hands each message's pieces on in one go, so
+# the window wakes once per message too (ui/runner.py).
 SEND_INTERVAL_S = 0.1
 
 # Used when a GGUF has no chat template: ChatML is what most current
