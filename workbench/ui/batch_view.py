@@ -39,13 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import describe
 from ..core.batch import ItemOutcome, Progress
 from ..core.comparison import ResponseOutcome
 from ..core.errors import EnvironmentProblem
 from ..core.notebook import Label, Notebook
 from ..core.notebook.batches import DONE, RUNNING, Batch, BatchItem, Batches
 from ..core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
+from . import describe
 from .history import local_time
 from .message_bar import PROBLEM, MessageBar
 from .new_batch_dialog import NewBatch, NewBatchDialog

@@ -45,13 +45,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import describe
 from ..core.catalog import ModelEntry
 from ..core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
 from ..core.classroom.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
 from ..core.classroom.replay import response_schedule
 from ..core.engine.params import GenerationParams
 from ..core.prompts.library import available_prompt_sets, find_prompt_set
+from . import describe
 from .annotating import Refused
 from .compare_area import MAX_PANES
 from .history import local_time

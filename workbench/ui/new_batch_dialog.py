@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import describe
 from ..core.catalog import ModelEntry
 from ..core.engine.params import GenerationParams
 from ..core.prompts import LANGUAGES, PromptSet
+from . import describe
 from .text_label import text_label
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1

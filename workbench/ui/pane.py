@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import describe
 from ..core.catalog import ModelEntry
 from ..core.comparison import ResponseOutcome
 from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ..core.engine.params import GenerationParams
 from ..core.engine.reasoning import REASONING
 from ..core.notebook.annotations import ResponseAnnotations
+from . import describe
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark

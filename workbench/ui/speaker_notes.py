@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from . import describe
 from ..core.classroom.demos import DemoStep
+from . import describe
 from .text_label import text_label
 
 MODE_TEXT = {"live": "asks the models live", "replay": "replays the recorded run", "instant": "shows the recorded run at once"}
