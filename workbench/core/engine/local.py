@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Iterator
@@ -74,9 +74,10 @@ class LocalModel(Backend):
         self._process.start()
         child_conn.close()
         self._conn = parent_conn
-        with _woken_by(cancel) if cancel is not None else nullcontext() as woken:
+        cancel = cancel or Cancel()
+        with _woken_by(cancel) as woken:
             while True:
-                if cancel is not None and cancel.is_set():
+                if cancel.is_set():
                     self._kill()
                     raise LoadCancelled(self.display_name)
                 message = self._receive(None, woken)

@@ -2,10 +2,11 @@
 
 Durability: WAL with synchronous=FULL, so a committed answer survives a
 power cut (NORMAL can lose the newest transactions). Only the partial text
-saved while an answer streams is committed with NORMAL; see `save_partials`. Failures are split as
-in qutebrowser's sql module: what the environment did (disk full, damaged
-file, locked, read-only, newer schema) becomes a NotebookProblem with advice;
-anything else is a bug and propagates.
+saved while an answer streams is committed with NORMAL; see `save_partials`.
+
+Failures are split as in qutebrowser's sql module: what the environment did
+(disk full, damaged file, locked, read-only, newer schema) becomes a
+NotebookProblem with advice; anything else is a bug and propagates.
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ class StreamRecorder:
         self._thread.start()
 
     def mark(self, state: ResponseState) -> None:
-        """Called for every streamed piece. Only a writer waiting for work is woken:
-        in its pause between commits it would wake for nothing."""
+        """Called after each batch of streamed text. Only a writer waiting for work is
+        woken: in its pause between commits it would wake for nothing."""
         with self._cond:
             self._dirty[state.response_id] = state
             if not self._pausing:
