@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
+from thread_wakeups import needs_proc, voluntary_switches
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine import worker
@@ -136,12 +137,7 @@ def test_a_cancel_wakes_its_waiters_only_while_they_wait() -> None:
     assert calls == ["waiting", "already set"] and cancel.is_set()
 
 
-def _voluntary_switches(thread_id: int) -> int:
-    status = Path(f"/proc/self/task/{thread_id}/status").read_text()
-    return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts a thread's wake-ups in /proc (Linux)")
+@needs_proc
 @pytest.mark.parametrize("model_frozen", [False, True], ids=["stops-itself", "killed-after-grace"])
 def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_path: Path, model_frozen: bool) -> None:
     """The thread reading an answer waits on the model's pipe and on the Stop
@@ -166,9 +162,9 @@ def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_
     try:
         assert streaming.wait(30)
         time.sleep(0.1)  # the reader goes back to waiting
-        before = _voluntary_switches(reader[0])
+        before = voluntary_switches(reader[0])
         time.sleep(0.5)
-        assert _voluntary_switches(reader[0]) - before <= 1
+        assert voluntary_switches(reader[0]) - before <= 1
         if not model_frozen:
             os.kill(model.pid, signal.SIGCONT)
         cancel.set()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from thread_wakeups import needs_proc, voluntary_switches
 
 from workbench.core.errors import NotebookProblem
 from workbench.core.notebook import open_notebook
@@ -167,12 +168,7 @@ def test_streamed_text_is_committed_without_a_disk_sync_and_the_answer_with_one(
         notebook.close()
 
 
-def _voluntary_switches(thread: threading.Thread) -> int:
-    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
-    return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts a thread's wake-ups in /proc (Linux)")
+@needs_proc
 def test_the_recorder_wakes_about_once_per_commit_however_fast_text_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     notebook = open_notebook(tmp_path / "nb.sqlite")
     commits = []
@@ -182,12 +178,12 @@ def test_the_recorder_wakes_about_once_per_commit_however_fast_text_arrives(tmp_
     try:
         _, response_id = _run_with_response(notebook)
         state = ResponseState(response_id)
-        before = _voluntary_switches(recorder._thread)
+        before = voluntary_switches(recorder._thread.native_id)
         for i in range(200):  # 200 pieces in about a second
             state.append(ANSWER, "x", i * 5)
             recorder.mark(state)
             time.sleep(0.005)
-        wakes = _voluntary_switches(recorder._thread) - before
+        wakes = voluntary_switches(recorder._thread.native_id) - before
         assert 2 <= len(commits) <= 6  # one per MIN_INTERVAL_S
         assert wakes <= 2 * len(commits) + 2
     finally:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from gguf_factory import CHATML_TEMPLATE, write_tiny_model
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
+from thread_wakeups import needs_proc, pooled_thread_switches
 from window_helpers import close, run_and_wait
 
 from workbench.ui import fonts, theme
@@ -165,17 +163,7 @@ def test_frequent_commands_have_shortcuts_in_menus(open_window):
         assert action.shortcut().toString() == shortcut
 
 
-def pool_thread_wakeups() -> int:
-    """Context switches so far of Qt's pooled helper threads (Linux)."""
-    total = 0
-    for task in Path("/proc/self/task").iterdir():
-        if "pooled" in (task / "comm").read_text():
-            status = (task / "status").read_text()
-            total += int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
-    return total
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread counters from /proc")
+@needs_proc
 def test_answer_scroll_bars_repaint_without_waking_threads(open_window, qtbot):
     """Fusion's scroll bar arrows are smooth-scaled images, which Qt spreads over a thread
     pool; an answer's scroll bar repaints as it streams, and on two cores each wake-up
@@ -186,7 +174,7 @@ def test_answer_scroll_bars_repaint_without_waking_threads(open_window, qtbot):
     view.setPlainText("a line\n" * 500)
     bar = view.verticalScrollBar()
     qtbot.waitUntil(bar.isVisible)
-    before = pool_thread_wakeups()
+    before = pooled_thread_switches()
     for _ in range(20):
         bar.repaint()
-    assert pool_thread_wakeups() == before
+    assert pooled_thread_switches() == before

@@ -1,0 +1,23 @@
+"""How often a thread has been woken so far, from Linux's /proc: the tests that
+check the app does not wake while a model streams count these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TASKS = Path("/proc/self/task")
+
+needs_proc = pytest.mark.skipif(not TASKS.is_dir(), reason="counts a thread's wake-ups in /proc (Linux)")
+
+
+def voluntary_switches(thread_id: int | str) -> int:
+    """Times the thread (a native id) went to sleep and was woken."""
+    status = (TASKS / str(thread_id) / "status").read_text()
+    return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
+
+def pooled_thread_switches() -> int:
+    """The same, summed over Qt's pooled helper threads."""
+    return sum(voluntary_switches(task.name) for task in TASKS.iterdir() if "pooled" in (task / "comm").read_text())
