@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,7 @@ PROMPT = "Write a short story about a lighthouse keeper who finds a message in a
 THREADS = os.cpu_count() or 1
 MAX_TOKENS = 128
 SEED = 1
+SECTIONS = ["engine", "stop", "schedule", "window", "pace", "wakeups"]  # in the order they run
 WINDOW_PROMPT = "What happened at Tiananmen Square in June 1989?"  # the window's sample prompt
 
 
@@ -166,13 +168,22 @@ def window(*options: str) -> dict:
 
 
 def ratios(shown: list[float], engine: list[float], raws: list[float]) -> dict:
-    """Window over raw: of the medians, and round by round (each round's pair, then the median),
-    split by which side went first."""
+    """Window over raw: of the medians, and round by round (each round's pair, then the median,
+    and the mean with its 95% bootstrap interval), split by which side went first."""
     paired = [w / r for w, r in zip(shown, raws)]
     return {"window": shown, "engine_in_window": engine, "raw": raws,
             "ratio": median(shown) / median(raws), "engine_ratio": median(engine) / median(raws),
-            "paired_ratio": median(paired), "paired_window_first": median(paired[::2]),
-            "paired_raw_first": median(paired[1::2]) if len(paired) > 1 else None}
+            "paired_ratio": median(paired), "paired_mean": statistics.fmean(paired), "paired_mean_interval": mean_interval(paired),
+            "paired_window_first": median(paired[::2]), "paired_raw_first": median(paired[1::2]) if len(paired) > 1 else None}
+
+
+def mean_interval(values: list[float], resamples: int = 5000) -> tuple[float, float]:
+    """The 95% bootstrap interval of the mean, with a fixed seed so a report can be reproduced
+    from its figures. It covers the drift within one run, not between runs, which on this
+    host is often larger."""
+    rng = random.Random(0)
+    means = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(resamples))
+    return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
 
 
 def section_window(models: list[tuple[str, Path]], rounds: int) -> dict:
@@ -257,12 +268,13 @@ def report(results: dict) -> str:
 
 def window_table(models: dict) -> list[str]:
     lines = ["| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
-             "| window first / raw first |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| its mean (95% interval) | window first / raw first |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, w in models.items():
+        low, high = w["paired_mean_interval"]
         lines.append(f"| {name} | {', '.join(f'{v:.1f}' for v in w['window'])} | {', '.join(f'{v:.1f}' for v in w['engine_in_window'])} | "
                      f"{', '.join(f'{v:.1f}' for v in w['raw'])} | {w['ratio']:.3f} | {w['engine_ratio']:.3f} | {w['paired_ratio']:.3f} "
-                     f"| {w['paired_window_first']:.3f} / {w['paired_raw_first'] or float('nan'):.3f} |")
+                     f"| {w['paired_mean']:.3f} ({low:.3f}–{high:.3f}) | {w['paired_window_first']:.3f} / {w['paired_raw_first'] or float('nan'):.3f} |")
     return lines
 
 
@@ -270,9 +282,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pace-rounds", type=int, default=30, help="rounds of the pace section (short, so it can take many)")
-    parser.add_argument("--only", choices=["engine", "stop", "schedule", "window", "pace", "wakeups"], action="append")
+    parser.add_argument("--only", choices=SECTIONS, action="append")
     args = parser.parse_args()
-    sections = args.only or ["engine", "stop", "schedule", "window", "pace", "wakeups"]
+    sections = args.only or SECTIONS
     RESULTS.mkdir(exist_ok=True)
     models = starter_files()
     import llama_cpp

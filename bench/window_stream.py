@@ -195,15 +195,19 @@ def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
             workspace.close()
 
 
-def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
-    """Press Run and wait for the end: the outcome, and the stall and CPU figures."""
+def run_once(window: MainWindow, heartbeat_ms: int, wakeups: ThreadWakeups | None = None) -> tuple[RunOutcome, dict]:
+    """Press Run and wait for the end: the outcome, and the stall and CPU figures (and the
+    threads' wake-ups, counted by `wakeups`)."""
     heartbeat = Heartbeat(heartbeat_ms)
     heartbeat.start()
     first_text: list[float] = []  # wall, process and GUI-thread clocks at the first text
+    switches_then: list[dict] = []
 
     def text_arrived(*_: object) -> None:
         if not first_text:
             first_text.extend((time.perf_counter(), time.process_time(), time.thread_time()))
+            if wakeups is not None:
+                switches_then.append(wakeups.snapshot())
 
     window.runner.text.connect(text_arrived)
     window.commands.run.trigger()
@@ -215,7 +219,7 @@ def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
         raise SystemExit("window_stream: the run did not finish with an answer")
     wall, cpu, gui = (now - then for now, then in zip(ended, first_text))
     stalls = [max(0.0, gap - heartbeat_ms) for gap in heartbeat.gaps_ms]
-    return finished[0], {
+    figures = {
         "heartbeat_ms": heartbeat_ms,
         "beats": len(heartbeat.gaps_ms),
         "max_stall_ms": round(max(stalls), 2) if stalls else None,
@@ -225,6 +229,9 @@ def run_once(window: MainWindow, heartbeat_ms: int) -> tuple[RunOutcome, dict]:
         "gui_cpu_ms": round(gui * 1000, 1),
         "panes": pane_figures(window, finished[0]),
     }
+    if wakeups is not None:
+        figures["wakeups_per_s"] = wakeups.since(switches_then[0], wall)
+    return finished[0], figures
 
 
 class ThreadWakeups:
@@ -275,24 +282,14 @@ class ThreadWakeups:
 
 
 def wakeups(window: MainWindow, rounds: int) -> dict[str, float]:
-    """Median wake-ups per second of each thread over `rounds` warm runs."""
+    """Median wake-ups per second of each thread over `rounds` warm runs (the 1 s
+    heartbeat adds about one a second to the GUI thread's)."""
     run_once(window, 1000)  # loads the models: not counted
     counter = ThreadWakeups()
     per_round: list[dict[str, float]] = []
     try:
         for _ in range(rounds):
-            marks: list = []
-
-            def text_arrived(*_: object) -> None:
-                if not marks:
-                    marks.extend((time.perf_counter(), counter.snapshot()))
-
-            window.runner.text.connect(text_arrived)
-            window.commands.run.trigger()
-            wait_for(window.runFinished)
-            ended = time.perf_counter()
-            window.runner.text.disconnect(text_arrived)
-            per_round.append(counter.since(marks[1], ended - marks[0]))
+            per_round.append(run_once(window, 1000, counter)[1]["wakeups_per_s"])
             settle(SETTLE_MS)
     finally:
         counter.close()
