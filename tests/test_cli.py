@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import write_bytes, write_tiny_model
+
+from workbench.cli.render import StreamPrinter
 
 MODEL_KEYS = {
     "id", "name", "path", "origin_country", "organization", "architecture", "parameters",
@@ -166,3 +169,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(tmp_path: Path) -> No
     assert "Stopping" in err.decode() and "Traceback" not in err.decode()
     text, finish_reason, status = sqlite3.connect(run.db).execute("select text, finish_reason, status from responses").fetchone()
     assert (finish_reason, status) == ("stopped", "done") and text
+
+
+def test_the_terminal_shows_reasoning_apart_from_the_answer() -> None:
+    """Pieces come in batches that can hold both kinds; the markers go where the kind changes."""
+    out = io.StringIO()  # not a terminal: no colour
+    printer = StreamPrinter(out, [], parallel=False)
+    printer.run_created(1, [10])
+    printer.text(0, [("reasoning", "Let me "), ("reasoning", "think."), ("answer", "Paris"), ("answer", ".")])
+    printer.text(0, [("answer", " Done.")])
+    assert out.getvalue() == "Run 1\n[thinking]\nLet me think.\n[answer]\nParis. Done."
