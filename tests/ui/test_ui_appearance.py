@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gguf_factory import CHATML_TEMPLATE, write_tiny_model
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
 from thread_wakeups import needs_proc, pooled_thread_switches
@@ -178,3 +178,41 @@ def test_answer_scroll_bars_repaint_without_waking_threads(open_window, qtbot):
     for _ in range(20):
         bar.repaint()
     assert pooled_thread_switches() == before
+
+
+class _Paints(QObject):
+    """Which widgets were painted while it listened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.painted: list[QObject] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            self.painted.append(watched)
+        return False
+
+
+def test_streaming_text_repaints_the_answer_not_the_window_beneath(open_window, qtbot):
+    """Text streaming in changes the answer, its scroll bar and the live figures several
+    times a second. Each repaint of a widget Qt does not know to be opaque paints
+    everything under it too: the pane, the compare area and the main window."""
+    window = open_window([]).window
+    window.stack.setCurrentWidget(window.area)  # no models here: the panes hide behind the empty state
+    pane = window.area.panes[0]
+    pane.answer_view.append_stream("A line of an answer.\n" * 200)
+    pane.status_label.setText("generating… · 200 tokens")
+    qtbot.waitUntil(pane.answer_view.verticalScrollBar().isVisible)
+    qtbot.wait(50)
+    paints = _Paints()
+    QApplication.instance().installEventFilter(paints)
+    try:
+        for i in range(5):
+            pane.answer_view.append_stream(f"More text, part {i}.\n")
+            pane.status_label.setText(f"generating… · {200 + i} tokens")
+            qtbot.wait(20)
+    finally:
+        QApplication.instance().removeEventFilter(paints)
+    assert pane.answer_view.viewport() in paints.painted and pane.status_label in paints.painted
+    assert pane.answer_view.verticalScrollBar() in paints.painted
+    assert not {window, window.area, pane} & set(paints.painted)

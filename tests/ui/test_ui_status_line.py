@@ -1,4 +1,4 @@
-"""The pane's status line changes four times a second while streaming, without re-laying out the window."""
+"""The pane's status line changes several times a second while streaming, without re-laying out the window."""
 
 from __future__ import annotations
 

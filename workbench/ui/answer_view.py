@@ -73,6 +73,7 @@ class AnswerView(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setReadOnly(True)
+        _repaints_alone(self)
         self.anchorClicked.connect(self._open_if_safe)
         self.highlighted.connect(lambda url: self.linkHovered.emit(url.toString()))
         self._css = ""
@@ -196,6 +197,7 @@ class ReasoningView(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
+        _repaints_alone(self)
         self._text = ""
 
     @property
@@ -214,6 +216,15 @@ class ReasoningView(QPlainTextEdit):
     def append_stream(self, chunk: str) -> None:
         self._text += chunk
         _append_at_end(self, chunk)
+
+
+def _repaints_alone(view: QTextBrowser | QPlainTextEdit) -> None:
+    """The scroll bar changes with every piece of text that makes the answer longer. Qt
+    repaints everything beneath a widget it does not know to be opaque, and a style
+    sheet's scroll bar never is: each of its repaints painted the pane, the compare area
+    and the main window under it too. The box Qt keeps it in fills its own background,
+    so the repaints stop there."""
+    view.verticalScrollBar().parentWidget().setAutoFillBackground(True)
 
 
 def _append_at_end(view: QTextBrowser | QPlainTextEdit, text: str) -> None:
