@@ -9,8 +9,11 @@ Commits are spaced at least MIN_INTERVAL_S apart. Each one wakes this
 process, and on a small machine where the model's threads hold every core a
 wake-up preempts one of them and stalls the whole decode step. Measured on 2
 cores (bench/run.py, 5 rounds): a commit every 50 ms kept 0.966 and 0.941 of
-raw llama-cpp-python's speed, every 250 ms 0.975 and 1.028. The price is that
-the saved text trails the screen by at most 250 ms. `flush()` skips the wait.
+raw llama-cpp-python's speed, every 250 ms 0.975 and 1.028. Each commit also
+writes the answer so far and its whole timeline again, so its cost grows with
+the answer: every 250 ms the writer took 3.0 ms of CPU a second while the
+starter pair streamed, every second 0.95. The price is that a killed app loses
+at most the last second of the answer. `flush()` skips the wait.
 For the same reason these commits don't sync the disk (`save_partials`), and
 text arriving during the pause doesn't wake the writer: with both, the writer
 woke 5 times a second while SmolLM2 streamed, instead of 29.
@@ -27,7 +30,7 @@ from .database import Notebook
 
 ANSWER, REASONING = 0, 1
 RETRY_AFTER_PROBLEM_S = 2.0
-MIN_INTERVAL_S = 0.25
+MIN_INTERVAL_S = 1.0
 
 
 class ResponseState:
