@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from workbench.core.engine.worker import SEND_INTERVAL_S
 from workbench.ui.runner import HANDOVER_GAP_MS, ComparisonRunner, _Listener
 
 
@@ -50,7 +51,7 @@ def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
 
 
 def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
-    """A model process sends a batch every 100 ms; each must wake the GUI thread once.
+    """A model process sends a batch every SEND_INTERVAL_S; each must wake the GUI thread once.
     Were the pieces added one by one, the GUI thread could take the first alone and
     the rest would wait for a timer: a second wake-up."""
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
@@ -64,14 +65,14 @@ def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
 
 
 def test_a_batch_a_model_sends_after_the_gap_is_not_held(qtbot) -> None:
-    """Models send every 100 ms, well over the gap, so their batches go at once; only
+    """Models send every SEND_INTERVAL_S, well over the gap, so their batches go at once; only
     a batch close behind another (several models at once) waits for the gap."""
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[str] = []
     runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
     listener = _Listener(runner, (0,))
     listener.text(0, [("answer", "first")])
-    qtbot.wait(90)  # the next batch, a little early on the model's 100 ms
+    qtbot.wait(round(SEND_INTERVAL_S * 1000 * 0.9))  # the next batch, a little early
     listener.text(0, [("answer", "second")])
     assert arrived == ["first", "second"] and not runner._flush_timer.isActive()
     listener.text(0, [("answer", "third")])  # right behind: waits

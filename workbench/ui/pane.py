@@ -40,8 +40,10 @@ from .highlights import Mark
 from .status_line import StatusLine
 from .text_label import text_label
 
-# The live figures change only when text arrives, and are redrawn with it at most this often.
-STATS_REFRESH_MS = 250
+# The live figures change only when text arrives, and are redrawn with it at most this
+# often: with every hand-over of a live answer (worker.SEND_INTERVAL_S apart), less often
+# than every piece of a replay.
+STATS_REFRESH_MS = 150
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
 DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
 
@@ -140,7 +142,7 @@ class ComparePane(QFrame):
 
         # --- the response -----------------------------------------------------
         self.caption_label = text_label(role="muted")
-        self.status_label = StatusLine()  # the live figures: changed four times a second
+        self.status_label = StatusLine()  # the live figures: changed several times a second
         self.error_label = text_label(name="paneError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()

@@ -8,7 +8,7 @@ the comparison are mapped to pane indexes here, so rerunning one pane (a
 comparison with one contender) streams into the right pane.
 
 Streamed text is not one signal per token: a model process sends what it
-made every 100 ms (worker.SEND_INTERVAL_S), the model's thread adds each such
+made every 200 ms (worker.SEND_INTERVAL_S), the model's thread adds each such
 batch to a `_TextBuffer` in one go and wakes the GUI thread once, and the GUI
 thread takes everything waiting. On a two-core laptop the models use every
 core, so each wake-up of the GUI thread is time taken from them
@@ -36,7 +36,7 @@ from ..core.workspace import Workspace
 # batch arriving a few milliseconds early would wait for a timer, a second
 # wake-up, and the next batch would fall into the same pattern (measured: 24 of
 # 40 batches while SmolLM2 streamed, with a 100 ms gap).
-HANDOVER_GAP_MS = 50
+HANDOVER_GAP_MS = 100
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,12 @@ from typing import Any
 # time from them: with one message per token the app's reader thread spent
 # about 100 ms of CPU on SmolLM2's 128 tokens, batched every 50 ms 14 to 26 ms
 # (docs/benchmarks.md). The parent hands each message's pieces on in one go, so
-# the window wakes once per message too (ui/runner.py).
-SEND_INTERVAL_S = 0.1
+# the window wakes once per message too (ui/runner.py), and each costs its GUI
+# thread about 2 ms (adding the text, laying out its paragraph, repainting).
+# Every 100 ms, the GUI thread took 25 ms of CPU a second while the starter
+# pair streamed and the reader 4.7; every 200 ms, 19 and 2.9. Text still
+# reaches the screen five times a second.
+SEND_INTERVAL_S = 0.2
 
 # Used when a GGUF has no chat template: ChatML is what most current
 # instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
