@@ -13,11 +13,11 @@ the compare area and the main window beneath it too.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+import math
 
-_FLAGS = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent, QStaticText, QTransform
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class StatusLine(QWidget):
@@ -26,6 +26,8 @@ class StatusLine(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
+        self._laid_out = QStaticText()  # laid out once per text, width or font: painting only draws it
+        self._laid_out.setTextFormat(Qt.TextFormat.PlainText)
         self.setAutoFillBackground(True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._fit()
@@ -37,6 +39,7 @@ class StatusLine(QWidget):
         if text == self._text:
             return
         self._text = text
+        self._laid_out.setText(text)
         self.setAccessibleName(text)
         self._fit()
         self.update()
@@ -60,13 +63,12 @@ class StatusLine(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(self.rect(), _FLAGS, self._text)
+        painter.drawStaticText(0, 0, self._laid_out)
 
     def _fit(self) -> None:
         """Take the height the text needs at the current width; only a change of it re-lays out."""
-        metrics = self.fontMetrics()
-        height = metrics.height()
-        if self._text and self.width() > 0:
-            height = max(height, metrics.boundingRect(QRect(0, 0, self.width(), 100_000), _FLAGS, self._text).height())
+        self._laid_out.setTextWidth(max(1, self.width()))
+        self._laid_out.prepare(QTransform(), self.font())
+        height = max(self.fontMetrics().height(), math.ceil(self._laid_out.size().height()) if self._text else 0)
         if self.minimumHeight() != height or self.maximumHeight() != height:
             self.setFixedHeight(height)
