@@ -16,7 +16,8 @@ Sections:
             turns every few seconds (window_stream.py --pace): many rounds,
             so the host's drift averages out
   wakeups   how often each of the window's threads is woken while the pair
-            streams (window_stream.py --wakeups; Linux)
+            streams, and how much CPU each takes (window_stream.py --wakeups;
+            Linux)
 """
 
 from __future__ import annotations
@@ -231,8 +232,9 @@ def section_pace(rounds: int) -> dict:
 
 
 def section_wakeups(rounds: int) -> dict:
-    """Each thread's wake-ups per second in the window while the starter pair streams."""
-    return {"rounds": rounds, "per_second": window("--wakeups", str(rounds))["per_second"]}
+    """Each thread's wake-ups and CPU per second in the window while the starter pair streams."""
+    run = window("--wakeups", str(rounds))
+    return {"rounds": rounds, "per_second": run["per_second"], "cpu_ms_per_s": run["cpu_ms_per_s"]}
 
 
 def report(results: dict) -> str:
@@ -262,7 +264,9 @@ def report(results: dict) -> str:
     wakeups = results.get("wakeups")
     if wakeups:
         counts = ", ".join(f"{name} {rate:.1f}" for name, rate in wakeups["per_second"].items() if rate)
-        lines += ["", f"Wake-ups a second of the window's threads while the pair streams (median of {wakeups['rounds']} runs): {counts}."]
+        cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in wakeups["cpu_ms_per_s"].items() if ms >= 0.05)
+        lines += ["", f"Wake-ups a second of the window's threads while the pair streams (median of {wakeups['rounds']} runs): {counts}.",
+                  "", f"Their milliseconds of CPU a second: {cpu}."]
     return "\n".join(lines)
 
 

@@ -22,10 +22,12 @@ run that loads them, the window and raw llama-cpp-python (bench/raw_llama.py
 prints every round's tokens/s for both sides.
 
 With `--wakeups ROUNDS` (Linux) it counts, for ROUNDS warm runs, how often each
-of the app's threads was woken while the pair streamed (voluntary context
-switches from /proc, per second from the first text to the end). On two cores
-every wake-up preempts a model thread, so this is the figure to drive down:
-tokens/s on this host needs hundreds of rounds to resolve 1%.
+of the app's threads was woken while the pair streamed and how much CPU it
+took (voluntary context switches and time on a CPU from /proc, per second from
+the first text to the end). On two cores every wake-up preempts a model thread
+and every millisecond of the app's CPU is one the model waits for, so these are
+the figures to drive down: tokens/s on this host needs hundreds of rounds to
+resolve 1%.
 
 The notebook and window settings go to a temporary folder; the starter models
 come from the usual data folder (WORKBENCH_DATA_DIR moves it).
@@ -195,19 +197,19 @@ def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
             workspace.close()
 
 
-def run_once(window: MainWindow, heartbeat_ms: int, wakeups: ThreadWakeups | None = None) -> tuple[RunOutcome, dict]:
-    """Press Run and wait for the end: the outcome, and the stall and CPU figures (and the
-    threads' wake-ups, counted by `wakeups`)."""
+def run_once(window: MainWindow, heartbeat_ms: int, threads: ThreadActivity | None = None) -> tuple[RunOutcome, dict]:
+    """Press Run and wait for the end: the outcome, and the stall and CPU figures (and each
+    thread's wake-ups and CPU, counted by `threads`)."""
     heartbeat = Heartbeat(heartbeat_ms)
     heartbeat.start()
     first_text: list[float] = []  # wall, process and GUI-thread clocks at the first text
-    switches_then: list[dict] = []
+    threads_then: list[dict] = []
 
     def text_arrived(*_: object) -> None:
         if not first_text:
             first_text.extend((time.perf_counter(), time.process_time(), time.thread_time()))
-            if wakeups is not None:
-                switches_then.append(wakeups.snapshot())
+            if threads is not None:
+                threads_then.append(threads.snapshot())
 
     window.runner.text.connect(text_arrived)
     window.commands.run.trigger()
@@ -229,47 +231,51 @@ def run_once(window: MainWindow, heartbeat_ms: int, wakeups: ThreadWakeups | Non
         "gui_cpu_ms": round(gui * 1000, 1),
         "panes": pane_figures(window, finished[0]),
     }
-    if wakeups is not None:
-        figures["wakeups_per_s"] = wakeups.since(switches_then[0], wall)
+    if threads is not None:
+        figures["threads"] = threads.since(threads_then[0], wall)
     return finished[0], figures
 
 
-class ThreadWakeups:
-    """Voluntary context switches of every thread of this process, by thread name.
+class ThreadActivity:
+    """Voluntary context switches and CPU time of every thread of this process, by name.
 
     A sampler thread reads them every `interval_s`, so threads that end before the
-    run does (the comparison's reader, the notebook writer) keep their last count;
-    its own wake-ups are reported under its name."""
+    run does (the comparison's reader, the notebook writer) keep their last figures;
+    its own wake-ups and CPU are reported under its name."""
 
     def __init__(self, interval_s: float = 0.2) -> None:
         self._interval_s = interval_s
-        self._latest: dict[str, tuple[str, int]] = {}
+        self._latest: dict[str, tuple[str, int, int]] = {}
         self._names: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="wakeup-sampler", daemon=True)
         self._thread.start()
 
-    def snapshot(self) -> dict[str, tuple[str, int]]:
-        """thread id -> (name, voluntary switches so far), read now."""
+    def snapshot(self) -> dict[str, tuple[str, int, int]]:
+        """thread id -> (name, voluntary switches so far, nanoseconds on a CPU so far), read now."""
         now = {}
         for tid in os.listdir("/proc/self/task"):
             try:
                 comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
                 status = Path(f"/proc/self/task/{tid}/status").read_text()
+                on_cpu_ns = int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
             except OSError:
                 continue  # ended between the listing and the read
-            now[tid] = (comm, int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0]))
+            now[tid] = (comm, int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0]), on_cpu_ns)
         return now
 
-    def since(self, before: dict[str, tuple[str, int]], seconds: float) -> dict[str, float]:
-        """Wake-ups per second of each thread alive at `before`, by name (Python's, else the
-        OS's), summed over threads of the same name."""
+    def since(self, before: dict[str, tuple[str, int, int]], seconds: float) -> dict[str, dict[str, float]]:
+        """Wake-ups and milliseconds of CPU per second of each thread alive at `before`, by
+        name (Python's, else the OS's), summed over threads of the same name."""
         time.sleep(self._interval_s * 1.5)  # one more sample of threads that just ended
-        rates: dict[str, float] = {}
-        for tid, (comm, then) in before.items():
+        rates: dict[str, dict[str, float]] = {}
+        for tid, (comm, switches, on_cpu_ns) in before.items():
             name = self._names.get(tid, comm)
-            rates[name] = rates.get(name, 0.0) + (self._latest.get(tid, (comm, then))[1] - then) / seconds
-        return {name: round(rate, 1) for name, rate in sorted(rates.items())}
+            _, switches_now, on_cpu_ns_now = self._latest.get(tid, (comm, switches, on_cpu_ns))
+            rate = rates.setdefault(name, {"wakeups": 0.0, "cpu_ms": 0.0})
+            rate["wakeups"] += (switches_now - switches) / seconds
+            rate["cpu_ms"] += (on_cpu_ns_now - on_cpu_ns) / 1e6 / seconds
+        return {name: {key: round(value, 2) for key, value in rate.items()} for name, rate in sorted(rates.items())}
 
     def close(self) -> None:
         self._stop.set()
@@ -281,20 +287,23 @@ class ThreadWakeups:
             self._names.update({str(t.native_id): t.name for t in threading.enumerate()})
 
 
-def wakeups(window: MainWindow, rounds: int) -> dict[str, float]:
-    """Median wake-ups per second of each thread over `rounds` warm runs (the 1 s
-    heartbeat adds about one a second to the GUI thread's)."""
+def thread_activity(window: MainWindow, rounds: int) -> dict[str, dict[str, float]]:
+    """Median wake-ups and milliseconds of CPU per second of each thread over `rounds` warm
+    runs (the 1 s heartbeat adds about one wake-up a second to the GUI thread's)."""
     run_once(window, 1000)  # loads the models: not counted
-    counter = ThreadWakeups()
-    per_round: list[dict[str, float]] = []
+    counter = ThreadActivity()
+    per_round: list[dict[str, dict[str, float]]] = []
     try:
         for _ in range(rounds):
-            per_round.append(run_once(window, 1000, counter)[1]["wakeups_per_s"])
+            per_round.append(run_once(window, 1000, counter)[1]["threads"])
             settle(SETTLE_MS)
     finally:
         counter.close()
-    names = sorted({name for rates in per_round for name in rates})
-    return {name: statistics.median(rates.get(name, 0.0) for rates in per_round) for name in names}
+    names = sorted({name for threads in per_round for name in threads})
+    return {
+        key: {name: statistics.median(threads.get(name, {}).get(key, 0.0) for threads in per_round) for name in names}
+        for key in ("wakeups", "cpu_ms")
+    }
 
 
 def pace(window: MainWindow, args: argparse.Namespace) -> dict:
@@ -338,7 +347,7 @@ def main() -> int:
     parser.add_argument("--heartbeat-ms", type=int, default=5)
     parser.add_argument("--prompt", default=SAMPLE_PROMPT)
     parser.add_argument("--pace", type=int, default=0, metavar="ROUNDS", help="take turns with raw llama-cpp-python for ROUNDS rounds instead")
-    parser.add_argument("--wakeups", type=int, default=0, metavar="ROUNDS", help="count each thread's wake-ups over ROUNDS runs instead")
+    parser.add_argument("--wakeups", type=int, default=0, metavar="ROUNDS", help="count each thread's wake-ups and CPU over ROUNDS runs instead")
     args = parser.parse_args()
 
     settings = {"prompt": args.prompt, "schedule": args.schedule, "max_tokens": args.max_tokens, "threads": args.threads,
@@ -347,7 +356,9 @@ def main() -> int:
         if args.pace:
             result = {"benchmark": "window_pace", **settings, "rounds": args.pace, "models": pace(window, args)}
         elif args.wakeups:
-            result = {"benchmark": "window_wakeups", **settings, "rounds": args.wakeups, "per_second": wakeups(window, args.wakeups)}
+            activity = thread_activity(window, args.wakeups)
+            result = {"benchmark": "window_wakeups", **settings, "rounds": args.wakeups, "per_second": activity["wakeups"],
+                      "cpu_ms_per_s": activity["cpu_ms"]}
         else:
             _, figures = run_once(window, args.heartbeat_ms)
             result = {"benchmark": "window_stream", **settings, **figures}
