@@ -67,7 +67,7 @@ class StatusLine(QWidget):
 
     def _fit(self) -> None:
         """Take the height the text needs at the current width; only a change of it re-lays out."""
-        self._laid_out.setTextWidth(max(1, self.width()))
+        self._laid_out.setTextWidth(self.width() if self.width() > 0 else -1)  # not shown yet: one line
         self._laid_out.prepare(QTransform(), self.font())
         height = max(self.fontMetrics().height(), math.ceil(self._laid_out.size().height()) if self._text else 0)
         if self.minimumHeight() != height or self.maximumHeight() != height:
