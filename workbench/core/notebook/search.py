@@ -20,7 +20,7 @@ hundreds of trigrams (的) is instead checked in the text of the rows the
 other terms found, or of the newest rows: being common, it is met at once.
 
 Answers still streaming, or left unfinished by a killed app, are not in the
-index (they change every 250 ms); they are few, and are scanned directly.
+index (they change every second); they are few, and are scanned directly.
 
 Filters with an index of their own (labels, sessions, ratings, dates) are
 used to list candidates first; when they leave few (MAX_CANDIDATES), their
