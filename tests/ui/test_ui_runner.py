@@ -47,7 +47,7 @@ def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
     qtbot.wait(HANDOVER_GAP_MS * 2)  # a quiet spell
     _Listener(runner, (0,)).text(0, [("answer", "first")])
     qtbot.waitUntil(lambda: bool(arrived), timeout=1000)
-    assert arrived == ["first"] and not runner._flush_timer.isActive()  # handed over, not left waiting for the timer
+    assert arrived == ["first"] and not runner._handover_timer.isActive()  # handed over, not left waiting for the timer
 
 
 def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
@@ -74,7 +74,7 @@ def test_a_batch_a_model_sends_after_the_gap_is_not_held(qtbot) -> None:
     listener.text(0, [("answer", "first")])
     qtbot.wait(round(SEND_INTERVAL_S * 1000 * 0.9))  # the next batch, a little early
     listener.text(0, [("answer", "second")])
-    assert arrived == ["first", "second"] and not runner._flush_timer.isActive()
+    assert arrived == ["first", "second"] and not runner._handover_timer.isActive()
     listener.text(0, [("answer", "third")])  # right behind: waits
-    assert arrived == ["first", "second"] and runner._flush_timer.isActive()
+    assert arrived == ["first", "second"] and runner._handover_timer.isActive()
     qtbot.waitUntil(lambda: len(arrived) == 3, timeout=1000)

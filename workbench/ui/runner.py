@@ -28,15 +28,16 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.comparison import Contender, ResponseOutcome, RunOutcome
 from ..core.engine.cancel import Cancel
+from ..core.engine.worker import SEND_INTERVAL_S
 from ..core.errors import EnvironmentProblem
 from ..core.workspace import Workspace
 
 
-# Shorter than a model's send interval with room to spare: were it as long, a
-# batch arriving a few milliseconds early would wait for a timer, a second
-# wake-up, and the next batch would fall into the same pattern (measured: 24 of
-# 40 batches while SmolLM2 streamed, with a 100 ms gap).
-HANDOVER_GAP_MS = 100
+# Half a model's send interval: were it as long, a batch arriving a few
+# milliseconds early would wait for a timer, a second wake-up, and the next batch
+# would fall into the same pattern (measured with both at 100 ms: 24 of 40
+# batches while SmolLM2 streamed).
+HANDOVER_GAP_MS = round(SEND_INTERVAL_S * 1000 / 2)
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,9 @@ class ComparisonRunner(QObject):
         self._cancel = Cancel()
         self._buffer = _TextBuffer()
         self._delivered_at = 0.0  # perf_counter() of the last hand-over
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.timeout.connect(self._deliver_text)
+        self._handover_timer = QTimer(self)
+        self._handover_timer.setSingleShot(True)
+        self._handover_timer.timeout.connect(self._deliver_text)
         self._bug.connect(self._raise_bug)
         self._textWaiting.connect(self._text_waiting)
         # Text still waiting is delivered before the answer (or the run) is declared finished.
@@ -171,17 +172,17 @@ class ComparisonRunner(QObject):
 
     @Slot()
     def _text_waiting(self) -> None:
-        if self._flush_timer.isActive():
+        if self._handover_timer.isActive():
             return
         wait_ms = HANDOVER_GAP_MS - (time.perf_counter() - self._delivered_at) * 1000
         if wait_ms <= 0:
             self._deliver_text()
         else:
-            self._flush_timer.start(math.ceil(wait_ms))
+            self._handover_timer.start(math.ceil(wait_ms))
 
     @Slot()
     def _deliver_text(self) -> None:
-        self._flush_timer.stop()
+        self._handover_timer.stop()
         self._delivered_at = time.perf_counter()
         for pane, kind, text, pieces in self._buffer.take():
             self.text.emit(pane, kind, text, pieces)
