@@ -111,7 +111,7 @@ def test_a_batch_runs_every_prompt_once_with_flags_and_divergence(workspace: Wor
         for position, response in enumerate(run["responses"]):
             names = tuple(f.name for f in stored.responses[response["id"]].flags)
             assert names == outcome.flags[position]
-            assert all(f.source == "auto" and f.detector == "workbench-flags/1" and f.evidence for f in stored.responses[response["id"]].flags)
+            assert all(f.source == "auto" and f.detector == "workbench-flags/2" and f.basis and f.evidence for f in stored.responses[response["id"]].flags)
         # Both models wrote to max tokens (random bytes: maybe nothing a flag
         # applies to), so the run has a divergence score in [0, 1].
         assert outcome.finish_reasons == ("length", "length")

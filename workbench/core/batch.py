@@ -51,7 +51,7 @@ from .prompts import PromptSet, PromptSetProblem
 
 # Written to flags.detector: the analysis package and the version of its rules.
 # Bump the number when the rules change what they flag, so old flags can be told apart.
-DETECTOR = "workbench-flags/1"
+DETECTOR = "workbench-flags/2"
 
 
 class BatchModelMissing(EnvironmentProblem):
@@ -304,8 +304,17 @@ class BatchRunner:
 
 
 def _stored(report: FlagReport) -> list[StoredFlag]:
-    """One row per flag, carrying the evidence for that flag alone."""
-    return [
-        StoredFlag(name, DETECTOR, [e.to_json() for e in report.evidence if e.flag == name])
-        for name in report.flags
-    ]
+    """One row per flag, carrying the evidence for that flag alone, its basis and confidence."""
+    rows = []
+    for name in report.flags:
+        decision = report.decision(name)
+        rows.append(
+            StoredFlag(
+                name,
+                DETECTOR,
+                [e.to_json() for e in report.evidence if e.flag == name],
+                decision.basis if decision else None,
+                decision.confidence if decision else None,
+            )
+        )
+    return rows

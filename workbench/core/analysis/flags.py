@@ -29,6 +29,26 @@ LANGUAGES = ("en", "zh")
 _CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
+RULES = "rules"
+CLASSIFIER = "classifier"
+RULES_AND_CLASSIFIER = "rules+classifier"
+"""What a flag rests on; stored in the notebook (flags.basis), never renamed."""
+
+
+@dataclass(frozen=True)
+class FlagDecision:
+    """Why one flag was given: its basis (RULES, CLASSIFIER or
+    RULES_AND_CLASSIFIER) and the classifier's probability for it (None when
+    the classifier has no say in that flag)."""
+
+    flag: str
+    basis: str
+    confidence: float | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"flag": self.flag, "basis": self.basis, "confidence": self.confidence}
+
+
 @dataclass(frozen=True)
 class FlagReport:
     """The flags of one response and why.
@@ -44,10 +64,15 @@ class FlagReport:
     answer: str
     asked_language: str | None
     answer_language: str | None
+    decisions: tuple[FlagDecision, ...] = ()
+
+    def decision(self, flag: str) -> FlagDecision | None:
+        return next((d for d in self.decisions if d.flag == flag), None)
 
     def to_json(self) -> dict[str, object]:
         return {
             "flags": list(self.flags),
+            "sources": [d.to_json() for d in self.decisions],
             "evidence": [e.to_json() for e in self.evidence],
             "asked_language": self.asked_language,
             "answer_language": self.answer_language,
@@ -87,7 +112,8 @@ def analyse_response(
     evidence = [e if e.start is None else replace(e, text=answer[e.start : e.end]) for e in evidence]
     present = {e.flag for e in evidence}
     flags = tuple(name for name in FLAG_NAMES if name in present)
-    return FlagReport(flags, tuple(evidence), answer, asked, answer_language)
+    decisions = tuple(FlagDecision(name, RULES, None) for name in flags)
+    return FlagReport(flags, tuple(evidence), answer, asked, answer_language, decisions)
 
 
 def flag_response(

@@ -120,6 +120,8 @@ class Flag:
     detector: str  # which detector, with its version
     evidence: Any  # JSON as the detector wrote it (see docs/notebook.md)
     created_at: str
+    basis: str | None = None  # "rules", "classifier" or "rules+classifier"; None before m005
+    confidence: float | None = None  # the classifier's probability for this flag
 
 
 @dataclass(frozen=True)
@@ -386,7 +388,10 @@ class Annotations:
             ]
             links = [RunLink(**row) for row in db.query("select * from run_links where ? in (run_a, run_b) order by id", [run_id])]
             flags = [
-                Flag(r["id"], r["run_id"], r["response_id"], r["name"], r["source"], r["detector"], json.loads(r["evidence"] or "null"), r["created_at"])
+                Flag(
+                    r["id"], r["run_id"], r["response_id"], r["name"], r["source"], r["detector"],
+                    json.loads(r["evidence"] or "null"), r["created_at"], r["basis"], r["confidence"],
+                )
                 for r in db.query("select * from flags where run_id = ? order by id", [run_id])
             ]
             session = db.execute("select session_id from session_runs where run_id = ?", [run_id]).fetchone()

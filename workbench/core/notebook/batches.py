@@ -93,11 +93,14 @@ class NewItem:
 
 @dataclass(frozen=True)
 class StoredFlag:
-    """One automatic flag as written to the `flags` table: evidence is any JSON."""
+    """One automatic flag as written to the `flags` table: evidence is any JSON;
+    `basis` and `confidence` as in migration m005."""
 
     name: str
     detector: str
     evidence: Any
+    basis: str | None = None
+    confidence: float | None = None
 
 
 class BatchNotFound(LookupError):
@@ -180,9 +183,12 @@ class Batches:
         with self._notebook._writing() as db:
             db.execute("DELETE FROM flags WHERE source = ? AND response_id = ?", [FLAG_SOURCE_AUTO, response_id])
             db.conn.executemany(
-                "INSERT INTO flags (run_id, response_id, name, source, detector, evidence, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, response_id, f.name, FLAG_SOURCE_AUTO, f.detector, json.dumps(f.evidence, ensure_ascii=False), now, now) for f in flags],
+                "INSERT INTO flags (run_id, response_id, name, source, detector, evidence, basis, confidence, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, response_id, f.name, FLAG_SOURCE_AUTO, f.detector, json.dumps(f.evidence, ensure_ascii=False), f.basis, f.confidence, now, now)
+                    for f in flags
+                ],
             )
 
     def finish_item(

@@ -437,6 +437,21 @@ def m004_classroom(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m005_flag_basis(db: Database) -> None:
+    """What each automatic flag rests on, and how sure the detector is.
+
+    `basis` is a stored name that never changes meaning: `rules` (a pattern
+    matched, with evidence words), `classifier` (the trained compliance
+    classifier alone) or `rules+classifier` (both agree). `confidence` is the
+    classifier's probability for the flag, in [0, 1], or NULL where only rules
+    speak. Rows written before this step keep NULL in both: their detector
+    (`workbench-flags/1`) was rules only.
+    """
+    db.execute("ALTER TABLE flags ADD COLUMN basis TEXT")
+    db.execute("ALTER TABLE flags ADD COLUMN confidence REAL")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,
