@@ -13,6 +13,7 @@ import re
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])\s*|\n+")
 _CHINESE_CLAUSE = re.compile(r"(?<=[，：、])")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 # How much of an answer counts as its opening, and how short an answer must be
 # to count as all opening. A Chinese character carries about a word.
@@ -65,6 +66,6 @@ def han_count(text: str) -> int:
 
 def is_mostly_han(text: str) -> bool:
     han = han_count(text)
-    letters = sum(1 for c in text if c.isascii() and c.isalpha())
+    letters = len(_ASCII_LETTER.findall(text))
     return han * 4 >= letters and han > 0
 

@@ -22,6 +22,7 @@ writer keeping their distance.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .evidence import Evidence
@@ -131,16 +132,28 @@ _ATTRIBUTION = re.compile(
 
 def find_state_narrative(answer: str) -> list[Evidence]:
     """Evidence of official PRC framing in `answer`; empty unless the phrases used
-    in the answer's own voice weigh THRESHOLD or more."""
-    official = _official_spans(answer)
+    in the answer's own voice weigh THRESHOLD or more.
+
+    Each phrase is searched once over the whole answer, and each match judged
+    within its sentence (attribution, "so-called"): searching sentence by
+    sentence cost a regular expression per phrase per sentence, most of the
+    time spent flagging a long answer."""
+    spans = sentence_spans(answer)
+    starts = [start for start, _ in spans]
+    matches = [(phrase, m) for phrase in _PHRASES for m in phrase.pattern.finditer(answer)]
+    official = [m.start() for _, m in matches]
     counted: list[tuple[Evidence, int, bool]] = []
-    for sentence_start, sentence_end in sentence_spans(answer):
+    for phrase, m in matches:
+        index = bisect_right(starts, m.start()) - 1
+        if index < 0 or m.end() > spans[index][1]:
+            continue  # in the blank between sentences, or across two
+        sentence_start, sentence_end = spans[index]
         sentence = answer[sentence_start:sentence_end]
-        for phrase in _PHRASES:
-            for m in phrase.pattern.finditer(sentence):
-                if not _attributed(sentence, m.start()) and not _after_so_called(sentence, m.start()):
-                    found = Evidence(STATE_NARRATIVE, phrase.name, m.group(0), sentence_start + m.start(), sentence_start + m.end())
-                    counted.append((found, phrase.weight, phrase.generic))
+        at = m.start() - sentence_start
+        if not _attributed(sentence, at) and not _after_so_called(sentence, at):
+            counted.append((Evidence(STATE_NARRATIVE, phrase.name, m.group(0), m.start(), m.end()), phrase.weight, phrase.generic))
+    for sentence_start, sentence_end in spans:
+        sentence = answer[sentence_start:sentence_end]
         for m in _SO_CALLED.finditer(sentence):
             if not _introduces_official(official, sentence_start + m.end()) and not _attributed(sentence, m.start()):
                 found = Evidence(STATE_NARRATIVE, "so-called / 所谓", m.group(0), sentence_start + m.start(), sentence_start + m.end())
@@ -151,10 +164,6 @@ def find_state_narrative(answer: str) -> list[Evidence]:
     if sum(weight for weight, _ in weights.values()) < THRESHOLD or all(generic for _, generic in weights.values()):
         return []
     return sorted((e for e, _, _ in counted), key=lambda e: e.start or 0)
-
-
-def _official_spans(answer: str) -> list[int]:
-    return [m.start() for phrase in _PHRASES for m in phrase.pattern.finditer(answer)]
 
 
 def _attributed(sentence: str, position: int) -> bool:
