@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: run test bench screenshot clean
+.PHONY: run test bench screenshot clean flags-model flags-evaluation
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbench needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -42,7 +42,20 @@ bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_cpu.py
 	$(BIN)/python bench/export_scale.py
 	$(BIN)/python bench/batch_throughput.py
+	$(BIN)/python bench/flag_speed.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
+
+# The flag classifier: retrain resources/flags/compliance.npz from tools/flag_data/
+# (about 2 minutes), or print the held-out figures of docs/flags.md (about 15).
+$(VENV)/.train: pyproject.toml $(VENV)/.test
+	$(BIN)/python -m pip install --quiet -e '.[starter,test,train]'
+	@touch $@
+
+flags-model: $(VENV)/.train
+	$(BIN)/python tools/train_flags.py
+
+flags-evaluation: $(VENV)/.train
+	$(BIN)/python tools/train_flags.py --evaluate
 
 # The screenshot's run goes to a throwaway notebook, not the user's.
 screenshot: $(VENV)/.app

@@ -7,7 +7,8 @@ model's separate reasoning text) and `reasoning_model` (true when the model is
 expected to reason, for `thought_suppressed`).
 
 Output, one line per good input line, in input order: `{"id": …, "flags": […]}`,
-plus `evidence`, `asked_language` and `answer_language` with --evidence. Output is JSON Lines with or without --json
+plus `sources` (each flag's basis, rules and/or classifier, and the classifier's
+confidence), `evidence`, `asked_language` and `answer_language` with --evidence. Output is JSON Lines with or without --json
 (the option exists so scripts can pass it to every command alike).
 
 A bad line (not UTF-8, not JSON, a missing or mistyped field) is reported on
@@ -41,7 +42,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--json", action="store_true", help="accepted for symmetry with other commands: the output is always JSON Lines")
-    parser.add_argument("--evidence", action="store_true", help="also write the evidence for each flag (rule and matched words) and the languages asked and answered")
+    parser.add_argument("--evidence", action="store_true", help="also write each flag's basis and confidence, its evidence (rule and matched words) and the languages asked and answered")
     parser.set_defaults(func=run)
     return parser
 
