@@ -211,3 +211,21 @@ def test_the_weights_format_is_plain_numpy(tmp_path: Path) -> None:
         assert all(data[name].dtype != object for name in data.files)
     buffer = io.BytesIO(DEFAULT_PATH.read_bytes())
     assert np.load(buffer, allow_pickle=False)["weights"].dtype == np.float16
+
+
+def test_the_held_out_written_answers_are_not_in_any_training_file() -> None:
+    """tools/train_flags.py scores written-check.jsonl and the *-heldout files
+    but must never learn from them: none of their (prompt, answer) pairs is in a
+    training file. (A real model's canned refusal recurs under other prompts.)"""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    data, labelled = root / "tools" / "flag_data", root / "tests" / "data" / "flags"
+
+    def responses(path: Path) -> set[tuple[str, str]]:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return {(row["prompt"], row["response"]) for row in rows}
+
+    trained = responses(data / "written-train.jsonl") | responses(labelled / "written-tuning.jsonl") | responses(labelled / "starter-pair-tuning.jsonl")
+    for held_out in (data / "written-check.jsonl", labelled / "written-heldout.jsonl", labelled / "starter-pair-heldout.jsonl"):
+        assert not responses(held_out) & trained, held_out.name

@@ -62,6 +62,10 @@ def test_json_is_accepted_and_evidence_is_optional(monkeypatch: pytest.MonkeyPat
     narrative = [e for e in out[0]["evidence"] if e["flag"] == "state_narrative"]
     assert narrative[0]["text"] == "不可分割的一部分" and narrative[0]["rule"] == "zh: 不可分割的一部分"
     assert (out[0]["asked_language"], out[0]["answer_language"]) == ("zh", "zh")
+    sources = {s["flag"]: s for s in out[0]["sources"]}
+    assert set(sources) == {"answered", "state_narrative"}
+    assert sources["state_narrative"] == {"flag": "state_narrative", "basis": "rules", "confidence": None}
+    assert sources["answered"]["basis"] == "rules+classifier" and 0.5 < sources["answered"]["confidence"] <= 1.0
 
 
 def test_bad_lines_are_reported_with_their_numbers_and_good_lines_still_flagged(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
