@@ -33,7 +33,7 @@ _CHANGE_SUBJECT: tuple[Rule, ...] = (
     rule("en: let's talk about something else", r"\blet(?:'s|’s| us) (?:talk|chat) about something else\b"),
     rule("en: let's change the subject", r"\blet(?:'s|’s| us) (?:change the (?:subject|topic)|move on to (?:something|another))"),
     rule("en: how about talking about something else", r"\b(?:how about|shall we|why don't we) (?:we )?(?:talk|chat) about something else\b"),
-    rule("zh: 我们聊点别的", r"(?:我们|咱们)(?:还是)?(?:聊|谈|说)(?:点|些)(?:别的|其他|其它)"),
+    rule("zh: 我们聊点别的", r"(?:我们|咱们)(?:还是|可以)?(?:聊|谈|说)(?:点|些|聊|一聊)(?:别的|其他|其它)"),
     rule("zh: 换个话题", r"换(?:一)?个话题"),
 )
 
