@@ -818,6 +818,7 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
         self.area.panes[pane].on_finished(outcome)
+        self.annotating.answer_finished(self.area.panes[pane])  # saved and flagged: its suggestions show
         if outcome.entry.sha256 and outcome.entry.id in self._entries:
             self._entries[outcome.entry.id] = outcome.entry  # now hashed: no need to hash again
 
