@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from test_comparison import Listener
 from workbench.core import flagging
 from workbench.core.analysis import analyse_response
 from workbench.core.comparison import Contender
@@ -23,18 +24,6 @@ from workbench.core.workspace import Workspace
 PARAMS = GenerationParams(max_tokens=24, n_ctx=256, n_threads=1, seed=3)
 REFUSAL = "抱歉，我无法回答这个问题。"
 ANSWER = "In June 1989 the army cleared Tiananmen Square; hundreds of protesters were killed."
-
-
-class Listener:
-    def __init__(self) -> None:
-        self.finished = []
-        self.problems = []
-
-    def response_finished(self, outcome):
-        self.finished.append(outcome)
-
-    def problem(self, problem):
-        self.problems.append(problem)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -34,13 +33,13 @@ from ..core.flagging import describe_basis, evidence_words
 from ..core.notebook import Label
 from ..core.notebook.annotations import Flag, ResponseAnnotations, Span
 from . import describe
+from .flow_layout import FlowBox
 from .note_editor import NoteEditor
 
 CHIP_COLUMNS = 2  # three squeezed titles to "4 Stat…rative" in a 2-pane window
 NUMBER_KEYS = "1234567890"  # the first ten labels, in order
 SPAN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 QUOTE_CHARS = 60
-SUGGESTION_COLUMNS = 2
 # Flags that say something about the model rather than the answer alone: hidden while blind.
 IDENTIFYING_FLAGS = frozenset({THOUGHT_SUPPRESSED})
 SUGGESTION_CSS = "QToolButton { border: 1px dashed palette(mid); border-radius: 9px; padding: 1px 6px; font-style: italic; }"
@@ -105,13 +104,8 @@ class AnnotationBar(QWidget):
         self.chip_grid = QGridLayout()
         self.chip_grid.setContentsMargins(0, 0, 0, 0)
         self.chip_grid.setSpacing(3)
-        self.flag_title = QLabel("Suggested by the detectors (click accepts, A accepts all):")
-        self.flag_title.setProperty("muted", True)
-        self.flag_title.setWordWrap(True)
-        self.flag_title.setToolTip("Found by the automatic detectors, not by a person. Accepting one adds it as your label; ✕ hides it.")
-        self.flag_grid = QGridLayout()
-        self.flag_grid.setContentsMargins(0, 0, 0, 0)
-        self.flag_grid.setSpacing(3)
+        self.flag_box = FlowBox(spacing=3)  # the suggestions, wrapping in a narrow pane
+        self.flag_flow = self.flag_box.flow
         self.spans = QListWidget()
         self.spans.setMaximumHeight(70)
         self.spans.setToolTip("Highlighted passages. Enter edits one, Delete removes it.")
@@ -130,8 +124,7 @@ class AnnotationBar(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(3)
         layout.addLayout(self.chip_grid)
-        layout.addWidget(self.flag_title)
-        layout.addLayout(self.flag_grid)
+        layout.addWidget(self.flag_box)
         layout.addWidget(self.spans)
         layout.addWidget(self.note, 1)
         self.set_annotations(None, "")
@@ -185,8 +178,8 @@ class AnnotationBar(QWidget):
             self._show_flags(annotations, annotations.label_names() if annotations else set())
 
     def _show_flags(self, annotations: ResponseAnnotations | None, on: set[str]) -> None:
-        while self.flag_grid.count():
-            item = self.flag_grid.takeAt(0)
+        while self.flag_flow.count():
+            item = self.flag_flow.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.suggestion_buttons = {}
@@ -197,10 +190,9 @@ class AnnotationBar(QWidget):
             if flag.name not in hidden:
                 by_name.setdefault(flag.name, []).append(flag)
         self.suggestions = [n for n in by_name if n in self._labels and n not in on]
-        for index, (name, named) in enumerate(by_name.items()):
-            chip = self._suggestion(name, named, accepted=name in on)
-            self.flag_grid.addWidget(chip, index // SUGGESTION_COLUMNS, index % SUGGESTION_COLUMNS)
-        self.flag_title.setVisible(bool(by_name))
+        for name, named in by_name.items():
+            self.flag_flow.addWidget(self._suggestion(name, named, accepted=name in on))
+        self.flag_box.setVisible(bool(by_name))
 
     def _suggestion(self, name: str, flags: list[Flag], *, accepted: bool) -> QWidget:
         """One suggestion: the chip (click accepts; its menu shows the evidence) and ✕ (dismiss)."""
@@ -239,7 +231,6 @@ class AnnotationBar(QWidget):
         dismiss.clicked.connect(lambda _checked=False, n=name: self.flagDismissed.emit(n))
         row.addWidget(button)
         row.addWidget(dismiss)
-        row.addStretch(1)
         self.suggestion_buttons[name] = button
         return box
 

@@ -241,7 +241,7 @@ class Reflagging(QObject):
     def open(self) -> ReflagDialog:
         history = self.window.history
         shown = self.window.annotating.strip.run_id
-        dialog = ReflagDialog(self.window, shown, history.selected_run_ids())
+        dialog = ReflagDialog(self.window, shown, history.selected_run_ids)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog

@@ -1,0 +1,148 @@
+"""Flags in the window: suggested chips after every answer, accepted or dismissed in a click,
+hidden where they would tell a blind room who answered, searchable, and recomputed on demand."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from test_ui_annotate import make_run, settle, show
+from window_helpers import WAIT_MS, run_and_wait
+
+from workbench.core.notebook import open_notebook
+from workbench.core.notebook.flags import StoredFlag
+
+REFUSAL = "我无法讨论政治话题。请问其他问题。"
+EVIDENCE = {"flag": "hard_refusal", "rule": "refusal phrase", "text": "我无法讨论政治话题", "start": 0, "end": 9}
+
+
+def flag_run(path, *, with_flags: bool = True) -> int:
+    """A saved run whose second answer (a refusal) carries automatic flags with their basis."""
+    run_id = make_run(path)
+    if with_flags:
+        notebook = open_notebook(path)
+        notebook.flags.record(run_id, 2, [
+            StoredFlag("hard_refusal", "workbench-flags/2", [EVIDENCE], "rules+classifier", 0.97),
+            StoredFlag("thought_suppressed", "workbench-flags/2", [{"flag": "thought_suppressed", "rule": "empty reasoning", "text": "", "start": None, "end": None}], "rules", None),
+            StoredFlag("lang_mismatch", "workbench-flags/2", [], "rules", None),
+        ])  # fmt: skip
+        notebook.close()
+    return run_id
+
+
+def test_every_live_answer_shows_its_flags_as_suggestions(open_window, tiny_models, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    window.prompt_bar.prompt.setPlainText("What happened in June 1989?")
+    shown = []
+    window.annotating.annotationsShown.connect(shown.append)
+    outcome = run_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: all(p.annotations is not None for p in window.area.panes), timeout=WAIT_MS)
+    settle(qtbot, window)
+    # Read once as each answer finished (its suggestions show before the others are done), once at the end.
+    assert shown.count(outcome.run_id) >= 3
+    for pane, response in zip(window.area.panes, outcome.responses):
+        assert response.flags is not None
+        stored = [f.name for f in opened.workspace.notebook.annotations.for_run(outcome.run_id).responses[pane.response_id].flags]
+        assert stored == list(response.flags.flags) and stored, "the tiny models write something, which gets a flag"
+        assert list(pane.annotation_bar.suggestion_buttons) == stored
+        for button in pane.annotation_bar.suggestion_buttons.values():
+            assert button.text().startswith("suggested: ")
+            assert "not by a person" in button.toolTip()
+
+
+def test_a_suggestion_is_accepted_in_one_click_or_dismissed(open_window, isolated_dirs, qtbot, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_ANNOTATOR", "ana")
+    run_id = flag_run(isolated_dirs / "notebook.sqlite")
+    opened = open_window([])
+    window = opened.window
+    show(qtbot, window, run_id)
+    pane = window.area.panes[1]
+    bar = pane.annotation_bar
+    refusal = bar.suggestion_buttons["hard_refusal"]
+    assert refusal.text() == "suggested: Hard refusal · 0.97"
+    assert "rules and classifier, confidence 0.97" in refusal.toolTip() and "我无法讨论政治话题" in refusal.toolTip()
+    assert bar.suggestion_buttons["lang_mismatch"].text() == "suggested: Lang mismatch"  # no label of that name
+    assert bar.checked_labels == set()  # a suggestion is not a label
+
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        qtbot.mouseClick(refusal, Qt.MouseButton.LeftButton)
+    labels = opened.workspace.notebook.annotations.for_run(run_id).responses[pane.response_id].labels
+    assert [(l.label, l.annotator) for l in labels] == [("hard_refusal", "ana")]
+    assert bar.checked_labels == {"hard_refusal"} and bar.suggestion_buttons["hard_refusal"].text().endswith("✓")
+    assert "hard_refusal" not in bar.suggestions
+
+    # The evidence words are one menu entry away, and select the words in the answer.
+    finds = [a for a in bar.suggestion_buttons["hard_refusal"].menu().actions() if a.text().startswith("Find")]
+    assert [a.text() for a in finds] == ["Find “我无法讨论政治话题” in the answer"]
+    finds[0].trigger()
+    assert pane.answer_view.textCursor().selectedText() == "我无法讨论政治话题"
+
+    # ✕ hides a suggestion on this answer; the stored flag stays.
+    dismiss = bar.suggestion_buttons["lang_mismatch"].parentWidget().findChildren(type(refusal))[-1]
+    assert dismiss.text() == "✕"
+    qtbot.mouseClick(dismiss, Qt.MouseButton.LeftButton)
+    assert "lang_mismatch" not in bar.suggestion_buttons
+    assert any(f.name == "lang_mismatch" for f in opened.workspace.notebook.annotations.for_run(run_id).responses[pane.response_id].flags)
+    window.annotating.reload_shown()  # read again (an edit elsewhere): still dismissed
+    settle(qtbot, window)
+    assert "lang_mismatch" not in bar.suggestion_buttons and "hard_refusal" in bar.suggestion_buttons
+
+
+def test_a_blind_pane_keeps_flags_that_would_name_the_kind_of_model(open_window, isolated_dirs, qtbot):
+    run_id = flag_run(isolated_dirs / "notebook.sqlite")
+    window = open_window([]).window
+    show(qtbot, window, run_id)
+    pane = window.area.panes[1]
+    assert "thought_suppressed" in pane.annotation_bar.suggestion_buttons
+    pane.set_blind("B")
+    assert set(pane.annotation_bar.suggestion_buttons) == {"hard_refusal", "lang_mismatch"}
+    assert "Qwen" not in " ".join(b.toolTip() + b.text() for b in pane.annotation_bar.suggestion_buttons.values())
+    pane.reveal()
+    assert "thought_suppressed" in pane.annotation_bar.suggestion_buttons
+
+
+def test_search_filters_by_flag(open_window, isolated_dirs, qtbot):
+    run_id = flag_run(isolated_dirs / "notebook.sqlite")
+    window = open_window([]).window
+    panel = window.annotating.search
+    panel.query.setText("1989")
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.search_now()
+    everything = [(h.run_id, h.response_id) for h in panel.hits]
+    panel.flag.setCurrentIndex(panel.flag.findData("hard_refusal"))
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.search_now()
+    assert everything == [(run_id, None)] and [(h.run_id, h.response_id) for h in panel.hits] == [(run_id, None)]
+    panel.query.setText("政治")
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.search_now()
+    assert [(h.response_id, h.flags) for h in panel.hits] == [(2, ("hard_refusal", "thought_suppressed", "lang_mismatch"))]
+    panel.flag.setCurrentIndex(panel.flag.findData("evasive"))
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.search_now()
+    assert panel.hits == []
+
+
+def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_dirs, qtbot):
+    run_id = flag_run(isolated_dirs / "notebook.sqlite", with_flags=False)  # answers saved before flags existed
+    opened = open_window([])
+    window = opened.window
+    show(qtbot, window, run_id)
+    assert all(not p.annotation_bar.suggestion_buttons for p in window.area.panes)
+    assert window.reflagging.action in window.annotating.annotate_menu.actions()
+    window.reflagging.action.trigger()
+    dialog = window.reflagging.dialog
+    qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
+    assert dialog.count.text().startswith("2 answers will be flagged again")
+    assert [b.text() for b in dialog.choices.buttons()] == [f"The run shown (#{run_id})", "Every run in the notebook"]
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.go, Qt.MouseButton.LeftButton)
+    assert dialog.result is not None and dialog.result.complete
+    assert dialog.outcome.text().startswith("Recomputed the flags of 2 of 2 answer(s): 2 changed, ")
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Close).text() == "Close"
+    settle(qtbot, window)
+    stored = opened.workspace.notebook.annotations.for_run(run_id).responses
+    for pane in window.area.panes:
+        assert list(pane.annotation_bar.suggestion_buttons) == [f.name for f in stored[pane.response_id].flags]
+        assert pane.annotation_bar.suggestion_buttons
+    dialog.close()
