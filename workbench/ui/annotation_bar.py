@@ -42,7 +42,7 @@ SPAN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 QUOTE_CHARS = 60
 # Flags that say something about the model rather than the answer alone: hidden while blind.
 IDENTIFYING_FLAGS = frozenset({THOUGHT_SUPPRESSED})
-SUGGESTION_CSS = "QToolButton { border: 1px dashed palette(mid); border-radius: 9px; padding: 1px 6px; font-style: italic; }"
+SUGGESTION_CSS = "QToolButton { border: 1px dashed palette(dark); border-radius: 9px; padding: 1px 6px; font-style: italic; }"
 DISMISS_CSS = "QToolButton { border: none; padding: 0 3px; }"
 
 

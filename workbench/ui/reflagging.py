@@ -101,6 +101,7 @@ class ReflagDialog(QDialog):
         self._window = window
         self._worker: ReflagThread = window.reflagging.worker
         self._counted: dict[str, int] = {}
+        self._closed = False  # a count that arrives after closing has nowhere to go
         self.result: ReflagResult | None = None
         self.selections: dict[str, Selection] = {}
         if shown_run is not None:
@@ -162,15 +163,19 @@ class ReflagDialog(QDialog):
         self.count.setText("Counting the answers…")
 
         def counted(n: int) -> None:
+            if self._closed:
+                return
             self._counted[scope] = n
-            if scope == self.scope and not self._worker.running:
+            if self._worker.running and self.result is None and not self.bar.isVisible():
+                self.count.setText("Flags are being recomputed already (another Recompute flags…); wait for it to end.")
+            elif scope == self.scope and not self._worker.running:
                 self.count.setText(
                     f"{n} answer{'s' if n != 1 else ''} will be flagged again (answers stopped by you or that failed have no flags)."
                     if n else "These runs have no finished answers to flag."
                 )
                 self.go.setEnabled(n > 0)
 
-        self._window.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, lambda p: self.count.setText(str(p)))
+        self._window.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, lambda p: self._closed or self.count.setText(str(p)))
 
     def start(self) -> None:
         if self._worker.running or not self._counted.get(self.scope):
@@ -205,6 +210,7 @@ class ReflagDialog(QDialog):
         self.outcome.setText(text)
         self.outcome.show()
         self.close_button.setText("Close")
+        self.close_button.setEnabled(True)
 
     def _close_or_stop(self) -> None:
         if self._worker.running:
@@ -215,8 +221,10 @@ class ReflagDialog(QDialog):
             self.reject()
 
     def done(self, code: int) -> None:  # noqa: D401 - Qt's name
-        for signal, slot in ((self._worker.progress, self._progress), (self._worker.finished, self._finished), (self._worker.failed, self._failed)):
-            signal.disconnect(slot)
+        if not self._closed:
+            self._closed = True
+            for signal, slot in ((self._worker.progress, self._progress), (self._worker.finished, self._finished), (self._worker.failed, self._failed)):
+                signal.disconnect(slot)
         super().done(code)
 
 
@@ -253,6 +261,9 @@ class Reflagging(QObject):
         self.window.statusBar().showMessage(result.summary(), 10000)
         self.window.annotating.forget_dismissals()
         self.window.annotating.reload_shown()
+        batches = self.window._batches  # an open Batches window shows the new flags and scores too
+        if batches is not None and batches.matrix.batch_id is not None and not self.window.batch_runner.running:
+            batches.show_batch(batches.matrix.batch_id)
 
     def shutdown(self, timeout_s: float) -> bool:
         return self.worker.shutdown(timeout_s)
