@@ -121,6 +121,16 @@ def test_search_filters_by_flag(open_window, isolated_dirs, qtbot):
     with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
         panel.search_now()
     assert panel.hits == []
+    # While blind, a flag that tells the kind of model is neither shown on hits nor offered as a filter.
+    suppressed = panel.flag.findData("thought_suppressed")
+    panel.flag.setCurrentIndex(suppressed)
+    panel.set_models_hidden(True)
+    assert panel.flag.currentIndex() == 0 and not panel.flag.model().item(suppressed).isEnabled()
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.search_now()
+    assert "thought" not in panel.results.itemWidget(panel.results.item(0)).text() and "hard_refusal" in panel.results.itemWidget(panel.results.item(0)).text()
+    panel.set_models_hidden(False)
+    assert panel.flag.model().item(suppressed).isEnabled()
 
 
 def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_dirs, qtbot):

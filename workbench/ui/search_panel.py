@@ -147,6 +147,7 @@ class SearchPanel(QWidget):
         self._refill(self.label, "Any label", [(label.title, label.name) for label in labels])
         titles = {label.name: label.title for label in labels}
         self._refill(self.flag, "Any flag", [(f"flagged {titles.get(name, name.replace('_', ' ')).lower()}", name) for name in FLAG_NAMES])
+        self._offer_identifying_flags()
 
     def set_sessions(self, sessions: list[Session]) -> None:
         # Unsorted's id is None, like "any": it is told apart by a marker string.
@@ -208,9 +209,18 @@ class SearchPanel(QWidget):
         self.status.setText(f"{len(hits)} match{'es' if len(hits) != 1 else ''}" if hits else "Nothing found.")
 
     def set_models_hidden(self, hidden: bool) -> None:
-        """While a blind comparison is on, a hit does not say which model wrote it."""
+        """While a blind comparison is on, a hit does not say which model wrote it, nor can
+        one search by a flag that tells what kind of model it is (IDENTIFYING_FLAGS)."""
         self.models_hidden = hidden
+        self._offer_identifying_flags()
         self.show_hits(self.serial, self.hits)
+
+    def _offer_identifying_flags(self) -> None:
+        for index in range(1, self.flag.count()):
+            if self.flag.itemData(index) in IDENTIFYING_FLAGS:
+                self.flag.model().item(index).setEnabled(not self.models_hidden)
+                if self.models_hidden and self.flag.currentIndex() == index:
+                    self.flag.setCurrentIndex(0)
 
     def show_problem(self, serial: int, text: str) -> None:
         if serial == self.serial:
