@@ -156,3 +156,36 @@ def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_d
         assert list(pane.annotation_bar.suggestion_buttons) == [f.name for f in stored[pane.response_id].flags]
         assert pane.annotation_bar.suggestion_buttons
     dialog.close()
+
+
+def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, isolated_dirs, qtbot, monkeypatch):
+    from workbench.core import flagging
+    from workbench.ui import reflagging
+
+    monkeypatch.setattr(flagging, "RUNS_PER_CHUNK", 1)
+    for _ in range(3):
+        flag_run(isolated_dirs / "notebook.sqlite", with_flags=False)
+    real = reflagging.reflag
+
+    def slowly(notebook, selection, *, progress, cancel):
+        def step(done, total):
+            progress(done, total)
+            cancel.wait(WAIT_MS / 1000)  # each chunk waits until Stop: the test decides when it ends
+        return real(notebook, selection, progress=step, cancel=cancel)
+
+    monkeypatch.setattr(reflagging, "reflag", slowly)
+    window = open_window([]).window
+    window.reflagging.action.trigger()
+    dialog = window.reflagging.dialog
+    qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
+    assert [b.text() for b in dialog.choices.buttons()] == ["Every run in the notebook"]
+    dialog.go.click()
+    qtbot.waitUntil(lambda: dialog.bar.value() == 2, timeout=WAIT_MS)  # the first run's two answers
+    assert dialog.close_button.text() == "Stop"
+    with qtbot.waitSignal(window.reflagging.worker.finished, timeout=WAIT_MS):
+        dialog.close_button.click()
+    assert dialog.result.cancelled and dialog.result.answers == 2
+    assert "2 of 6 answer(s)" in dialog.outcome.text() and "Stopped before the end" in dialog.outcome.text()
+    assert dialog.close_button.text() == "Close" and dialog.close_button.isEnabled()
+    dialog.close_button.click()
+    assert not dialog.isVisible()
