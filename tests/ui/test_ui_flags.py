@@ -189,3 +189,39 @@ def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, 
     assert dialog.close_button.text() == "Close" and dialog.close_button.isEnabled()
     dialog.close_button.click()
     assert not dialog.isVisible()
+
+
+def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, tmp_path, qtbot, monkeypatch):
+    from test_summary import _notebook_with_batch
+
+    from workbench.core.analysis import analyse_response
+    from workbench.core.notebook.batches import Batches
+
+    notebook, batch, _ids = _notebook_with_batch(tmp_path / "hand")  # flags written by hand, no divergence scores
+    notebook.close()
+    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "hand" / "nb.sqlite"))
+    opened = open_window([])
+    window = opened.window
+    batches = window.open_batches()
+    qtbot.waitUntil(lambda: batches.matrix.data_ is not None, timeout=WAIT_MS)
+    window.reflagging.action.trigger()
+    dialog = window.reflagging.dialog
+    batch_choice = next(b for b in dialog.choices.buttons() if b.text().startswith(f"Batch {batch.id}, shown in the Batches window"))
+    batch_choice.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.go.isEnabled() and dialog.count.text().startswith("7 answers"), timeout=WAIT_MS)  # not the failed one
+    with qtbot.waitSignal(window.reflagging.worker.finished, timeout=WAIT_MS):
+        dialog.go.click()
+    assert dialog.result.complete and dialog.result.divergences == 4
+    settle(qtbot, window)
+    items = {item.prompt_id: item for item in Batches(opened.workspace.notebook).items(batch.id)}
+    expected = {p: set(analyse_response(i.prompt, "text", prompt_lang=i.language).flags) for p, i in items.items()}
+    rows = Batches(opened.workspace.notebook).responses(batch.id)
+    assert all(set(r["flags"]) == expected[r["prompt_id"]] for r in rows if r["finish_reason"] == "stop")
+    scored = {item.prompt_id: item.divergence is not None for item in Batches(opened.workspace.notebook).items(batch.id)}
+    assert scored == {"q1-en": True, "q1-zh": True, "q2-en": True, "q2-zh": False}  # q2-zh: one answer failed, one is no pair
+    by_id = {i.id: p for p, i in items.items()}
+    qtbot.waitUntil(
+        lambda: all(set(c.flags) == expected[by_id[item_id]] for (item_id, _pos), c in batches.matrix.data_.cells.items() if c.status == "stop"),
+        timeout=WAIT_MS,
+    )
+    dialog.close()

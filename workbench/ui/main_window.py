@@ -865,6 +865,17 @@ class MainWindow(QMainWindow):
         self._batches.open()
         return self._batches
 
+    @property
+    def batches_window(self) -> BatchesWindow | None:
+        """The Batches window, once it was opened (it is kept, hidden, after closing)."""
+        return self._batches
+
+    @property
+    def shown_batch_id(self) -> int | None:
+        """The batch the Batches window shows, if it is open on one."""
+        batches = self._batches
+        return batches.matrix.batch_id if batches is not None and batches.isVisible() else None
+
     def _batch_started(self) -> None:
         self.statusBar().showMessage(BATCH_BUSY, 8000)
         self._update_actions()

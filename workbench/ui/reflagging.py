@@ -38,7 +38,7 @@ from ..core.notebook import Notebook
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-SHOWN, SELECTED, EVERYTHING = "shown", "selected", "all"
+SHOWN, SELECTED, BATCH, EVERYTHING = "shown", "selected", "batch", "all"
 
 
 class ReflagThread(QObject):
@@ -95,7 +95,7 @@ class ReflagThread(QObject):
 class ReflagDialog(QDialog):
     """Which runs, how many answers (counted on the notebook queue), then progress and the result."""
 
-    def __init__(self, window: "MainWindow", shown_run: int | None, selected_runs: list[int]) -> None:
+    def __init__(self, window: "MainWindow", shown_run: int | None, selected_runs: list[int], batch_id: int | None = None) -> None:
         super().__init__(window)
         self.setWindowTitle("Recompute flags")
         self._window = window
@@ -108,10 +108,13 @@ class ReflagDialog(QDialog):
             self.selections[SHOWN] = Selection(run_ids=(shown_run,))
         if selected_runs and selected_runs != [shown_run]:
             self.selections[SELECTED] = Selection(run_ids=tuple(selected_runs))
+        if batch_id is not None:
+            self.selections[BATCH] = Selection(batch_id=batch_id)
         self.selections[EVERYTHING] = Selection(everything=True)
         texts = {
             SHOWN: f"The run shown (#{shown_run})",
             SELECTED: f"The {len(selected_runs)} runs selected in History",
+            BATCH: f"Batch {batch_id}, shown in the Batches window (its divergence scores too)",
             EVERYTHING: "Every run in the notebook",
         }
         intro = QLabel(
@@ -249,7 +252,7 @@ class Reflagging(QObject):
     def open(self) -> ReflagDialog:
         history = self.window.history
         shown = self.window.annotating.strip.run_id
-        dialog = ReflagDialog(self.window, shown, history.selected_run_ids)
+        dialog = ReflagDialog(self.window, shown, history.selected_run_ids, self.window.shown_batch_id)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
@@ -261,9 +264,9 @@ class Reflagging(QObject):
         self.window.statusBar().showMessage(result.summary(), 10000)
         self.window.annotating.forget_dismissals()
         self.window.annotating.reload_shown()
-        batches = self.window._batches  # an open Batches window shows the new flags and scores too
-        if batches is not None and batches.matrix.batch_id is not None and not self.window.batch_runner.running:
-            batches.show_batch(batches.matrix.batch_id)
+        batch_id = self.window.shown_batch_id  # an open Batches window shows the new flags and scores too
+        if batch_id is not None and not self.window.batch_runner.running:
+            self.window.batches_window.show_batch(batch_id)
 
     def shutdown(self, timeout_s: float) -> bool:
         return self.worker.shutdown(timeout_s)
