@@ -61,7 +61,7 @@ def test_a_suggestion_is_accepted_in_one_click_or_dismissed(open_window, isolate
     refusal = bar.suggestion_buttons["hard_refusal"]
     assert refusal.text() == "suggested: Hard refusal · 0.97"
     assert "rules and classifier, confidence 0.97" in refusal.toolTip() and "我无法讨论政治话题" in refusal.toolTip()
-    assert bar.suggestion_buttons["lang_mismatch"].text() == "suggested: Lang mismatch"  # no label of that name
+    assert bar.suggestion_buttons["lang_mismatch"].text() == "suggested: Language mismatch"  # no label of that name
     assert bar.checked_labels == set()  # a suggestion is not a label
 
     with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):

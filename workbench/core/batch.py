@@ -35,6 +35,7 @@ from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import GenerationParams
 from .errors import EnvironmentProblem
+from .flagging import run_divergence
 from .notebook.batches import (
     CANCELLED,
     DONE,
@@ -47,7 +48,6 @@ from .notebook.batches import (
     Batches,
     NewItem,
 )
-from .flagging import run_divergence
 from .prompts import PromptSet, PromptSetProblem
 
 

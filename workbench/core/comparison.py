@@ -58,8 +58,9 @@ class ResponseOutcome:
     reasoning: str
     result: GenerationResult
     load_s: float | None = None
-    # The automatic flags stored with the answer; None when it has none (stopped by
-    # the user, never started, or the detectors or the disk failed: reported as a problem).
+    # The answer's automatic flags, as stored with it; None when it has none (stopped by
+    # the user, never started, or the detectors failed: reported as a problem). Flags the
+    # disk refused are kept here (and the refusal reported).
     flags: FlagReport | None = None
 
     @property

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.analysis.flag_names import THOUGHT_SUPPRESSED
+from ..core.analysis.flag_names import LANG_MISMATCH, THOUGHT_SUPPRESSED
 from ..core.flagging import describe_basis, evidence_words
 from ..core.notebook import Label
 from ..core.notebook.annotations import Flag, ResponseAnnotations, Span
@@ -44,6 +44,8 @@ QUOTE_CHARS = 60
 IDENTIFYING_FLAGS = frozenset({THOUGHT_SUPPRESSED})
 SUGGESTION_CSS = "QToolButton { border: 1px dashed palette(dark); border-radius: 9px; padding: 1px 6px; font-style: italic; }"
 DISMISS_CSS = "QToolButton { border: none; padding: 0 3px; }"
+# Titles of flags no built-in label shares a name with.
+FLAG_TITLES = {LANG_MISMATCH: "Language mismatch"}
 
 
 def key_of(index: int) -> str | None:
@@ -61,7 +63,7 @@ def chip_css(colour: str) -> str:
 def flag_title(name: str, labels: dict[str, Label]) -> str:
     """A flag as people read it: its label's title when a label has its name ("Hard refusal")."""
     label = labels.get(name)
-    return label.title if label else name.replace("_", " ").capitalize()
+    return label.title if label else FLAG_TITLES.get(name, name.replace("_", " ").capitalize())
 
 
 def suggestion_text(name: str, flags: list[Flag], labels: dict[str, Label]) -> str:
