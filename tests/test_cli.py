@@ -70,9 +70,14 @@ def test_compare_json_prints_one_object_and_saves_the_run(folder: Path, tmp_path
     result = json.loads(done.stdout)
     assert result["prompt"] == "Hello 你好" and isinstance(result["run_id"], int)
     assert [r["model_name"] for r in result["responses"]] == ["Tiny Alpha", "Tiny Beta"]
+    conn = sqlite3.connect(db)
     for response in result["responses"]:
         assert RESPONSE_KEYS <= set(response)
-    conn = sqlite3.connect(db)
+        # Flags on every answer: the names stored with it, and what each rests on.
+        stored = conn.execute("select name, basis, confidence from flags where response_id = ? order by id", [response["response_id"]]).fetchall()
+        assert response["flags"] == [name for name, _, _ in stored]
+        assert response["flag_sources"] == [{"flag": n, "basis": b, "confidence": c} for n, b, c in stored]
+        assert response["flags"] or not response["text"].strip()
     rows = conn.execute("select text, seed from responses where run_id = ? order by position", [result["run_id"]]).fetchall()
     assert rows == [(r["text"], 5) for r in result["responses"]]
     temperature = json.loads(conn.execute("select settings from runs").fetchone()[0])["temperature"]
@@ -84,6 +89,7 @@ def test_compare_streams_readably_and_prints_the_run_id(folder: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "── Tiny Alpha" in done.stdout
     assert "Saved as run 1 in" in done.stdout
+    assert "flags (automatic): " in done.stdout
 
 
 def test_when_no_model_answers_the_exit_is_one_line_without_traceback(folder: Path, tmp_path: Path) -> None:
@@ -179,3 +185,23 @@ def test_the_terminal_shows_reasoning_apart_from_the_answer() -> None:
     printer.text(0, [("reasoning", "Let me "), ("reasoning", "think."), ("answer", "Paris"), ("answer", ".")])
     printer.text(0, [("answer", " Done.")])
     assert out.getvalue() == "Run 1\n[thinking]\nLet me think.\n[answer]\nParis. Done."
+
+
+def test_the_flags_line_names_each_flag_once_without_the_model_s_control_characters(tiny_model: Path) -> None:
+    from workbench.cli.render import flags_line, response_json
+    from workbench.core.analysis import analyse_response
+    from workbench.core.catalog import Catalog
+    from workbench.core.comparison import ResponseOutcome
+    from workbench.core.engine.backend import GenerationResult
+
+    answer = "抱歉，\x1b[2J我无法\x07回答这个问题。"
+    report = analyse_response("六四事件是什么？", answer, prompt_lang="zh")
+    entry = Catalog([], include_other_apps=False).resolve(tiny_model)
+    outcome = ResponseOutcome(0, 7, entry, answer, "", GenerationResult(), flags=report)
+    line = flags_line(outcome)
+    assert line.startswith("flags (automatic): ") and "\n" not in line
+    assert "\x1b" not in line and "\x07" not in line
+    for name in report.flags:
+        assert line.count(name) == 1
+    assert response_json(outcome)["flags"] == list(report.flags)
+    assert flags_line(ResponseOutcome(0, 7, entry, "", "", GenerationResult(finish_reason="stopped"))) is None

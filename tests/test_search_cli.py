@@ -10,6 +10,7 @@ import pytest
 from gguf_factory import write_bytes
 from workbench.cli.main import main
 from workbench.core.notebook import open_notebook
+from workbench.core.notebook.flags import StoredFlag
 
 MATCH_KEYS = {"run_id", "response_id", "model_name", "snippet"}
 
@@ -32,6 +33,9 @@ def db(tmp_path: Path) -> Path:
             notebook.finish_response(rid, text=text)
     notebook.annotations.set_run_note(1, "English refusal vs 台湾 answer", annotator="ana")
     notebook.annotations.add_label(3, "state_narrative", annotator="ana")
+    notebook.flags.record(1, 1, [StoredFlag("hard_refusal", "test/1", [], "rules", None)])
+    notebook.flags.record(2, 3, [StoredFlag("state_narrative", "test/1", [])])
+    notebook.flags.record(2, 4, [StoredFlag("answered", "test/1", [], "classifier", 0.9)])
     study = notebook.sessions.create("Study A", annotator="ana")
     notebook.sessions.move_runs([2], study.id, annotator="ana")
     notebook.close()
@@ -50,6 +54,7 @@ def test_search_json_lists_matches_with_the_contract_keys(db: Path, capsys: pyte
         assert MATCH_KEYS <= set(match)
     assert matches[0]["model_name"] is None and matches[1]["model_name"] == "Qwen"
     assert matches[1]["snippet"] == "⟦台湾⟧是中国的一部分。"
+    assert [m["flags"] for m in matches] == [[], ["state_narrative"], ["answered"], []]
 
 
 def test_db_works_before_the_subcommand_and_env_is_the_default(db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,6 +72,12 @@ def test_db_works_before_the_subcommand_and_env_is_the_default(db: Path, capsys:
     (["--until", "2000-01-01"], []),
     (["--rating", "opposite"], []),
     (["--limit", "1"], [(2, None)]),
+    (["--flag", "state_narrative"], [(2, None), (2, 3)]),
+    (["--flag", "answered,hard_refusal"], [(2, None), (2, 4), (1, None)]),
+    (["--flag", "answered", "--flag", "state_narrative"], [(2, None), (2, 3), (2, 4)]),
+    (["--flag", "state_narrative", "--label", "state_narrative"], [(2, None), (2, 3)]),
+    (["--flag", "answered", "--label", "state_narrative"], []),
+    (["--flag", "hard_refusal", "--origin", "US"], []),
 ])
 def test_search_filters(db: Path, capsys: pytest.CaptureFixture, options: list[str], expected: list[tuple]) -> None:
     matches = _json(capsys, "search", "台湾", "--json", "--db", str(db), *options)
@@ -77,6 +88,7 @@ def test_search_prints_readable_lines_without_json(db: Path, capsys: pytest.Capt
     assert workbench("search", "engage", "--db", str(db)) == 0
     heading, snippet = capsys.readouterr().out.splitlines()
     assert heading.startswith("run 1 · response 1 · Qwen (CN) · text · 20")  # then the run's date
+    assert heading.endswith(" · flags: hard_refusal")
     assert snippet == "    I'm unable to ⟦engage⟧ in political matters."
     assert workbench("search", "nowhere to be found", "--db", str(db)) == 0
     assert capsys.readouterr().err == "No matches.\n"
@@ -87,6 +99,7 @@ def test_search_prints_readable_lines_without_json(db: Path, capsys: pytest.Capt
     (["search", "台湾", "--label", "evasiv"], 2, "workbench search: No label named 'evasiv'"),
     (["search", "台湾", "--since", "yesterday"], 2, "workbench search: A date is written YYYY-MM-DD"),
     (["search", "台湾", "--session", "nope"], 1, "workbench search: There is no session named 'nope'"),
+    (["search", "台湾", "--flag", "refusal"], 2, "workbench search: there is no flag 'refusal'; the flags are answered, hard_refusal"),
 ])
 def test_bad_searches_get_one_line_and_a_status(db: Path, capsys: pytest.CaptureFixture, argv: list[str], status: int, message: str) -> None:
     assert workbench(*argv, "--db", str(db)) == status

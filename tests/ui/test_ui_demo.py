@@ -194,6 +194,13 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     assert run["prompt"] == entry.text
     assert (run["settings"]["max_tokens"], run["settings"]["seed"]) == (5, 4242)
     assert opened.window.settings_form.params().max_tokens == 5  # and the Shared settings show it
+    # Its answers are flagged as they are saved, like every answer, and their panes suggest the flags.
+    assert all(r.flags is not None for r in outcome.responses)
+    stored = opened.workspace.notebook.annotations.for_run(outcome.run_id).responses
+    panes = opened.window.area.panes[: len(outcome.responses)]
+    qtbot.waitUntil(lambda: all(p.annotations is not None for p in panes), timeout=WAIT_MS)
+    for pane, response in zip(panes, outcome.responses):
+        assert [f.name for f in stored[response.response_id].flags] == list(response.flags.flags) == list(pane.annotation_bar.suggestion_buttons)
 
 
 def test_a_recorded_model_without_its_file_is_named_in_the_picker(qtbot) -> None:

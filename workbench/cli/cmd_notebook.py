@@ -7,8 +7,9 @@ stderr, 2 a misused command line (an unknown label, an empty query).
 
 `search --json` prints a list of matches, each with at least `run_id`,
 `response_id` (null for a match in a prompt, run note or summary),
-`model_name` and `snippet` (matches between ⟦ and ⟧). Like every --json
-output, keys are added, never renamed or dropped.
+`model_name`, `snippet` (matches between ⟦ and ⟧) and `flags` (the
+answer's automatic flags). Like every --json output, keys are added, never
+renamed or dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from ..core.analysis.flag_names import FLAG_NAMES
 from ..core.notebook.annotations import DIVERGENCE, default_annotator
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
@@ -33,6 +35,7 @@ def register(subparsers: Any) -> None:
     search.add_argument("--model", action="append", default=[], metavar="NAME", help="only answers of a model whose name contains NAME, or whose SHA-256 is NAME (repeatable)")
     search.add_argument("--origin", action="append", default=[], metavar="CC", help="only answers of models from this country, e.g. CN or US (repeatable)")
     search.add_argument("--label", action="append", default=[], metavar="NAME", help="only answers carrying this label (repeatable: any of them)")
+    search.add_argument("--flag", action="append", default=[], metavar="NAME", help=f"only answers with this automatic flag ({', '.join(FLAG_NAMES)}; repeatable or comma-separated: any of them)")
     search.add_argument("--lang", action="append", default=[], choices=["en", "zh"], help="only runs whose prompt is in this language")
     search.add_argument("--session", action="append", default=[], metavar="NAME_OR_ID", help='only runs in this session ("unsorted": in none; repeatable)')
     search.add_argument("--rating", action="append", default=[], choices=DIVERGENCE, help="only runs rated so (by any annotator)")
@@ -61,6 +64,12 @@ def _limit(text: str) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    flags = tuple(dict.fromkeys(name.strip() for given in args.flag for name in given.split(",") if name.strip()))
+    unknown = [name for name in flags if name not in FLAG_NAMES]
+    if unknown:
+        print(f"workbench search: there is no flag {', '.join(map(repr, unknown))}; the flags are {', '.join(FLAG_NAMES)}", file=sys.stderr)
+        return 2
+
     def work(notebook: Notebook) -> int:
         sessions = tuple(notebook.sessions.find(s).id for s in args.session)
         for label in args.label:
@@ -74,6 +83,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
             ratings=tuple(args.rating),
+            flags=flags,
         )
         hits = notebook.search(args.query, filters, limit=args.limit)
         if args.json:
@@ -91,7 +101,8 @@ def _print_hits(hits: list[SearchHit]) -> None:
         return
     for hit in hits:
         where = f"response {hit.response_id} · {hit.model_name}" + (f" ({hit.origin_country})" if hit.origin_country else "") if hit.response_id else "the run"
-        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}")
+        flags = f" · flags: {', '.join(hit.flags)}" if hit.flags else ""
+        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}{flags}")
         print(f"    {hit.snippet}")
 
 

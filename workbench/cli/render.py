@@ -13,6 +13,10 @@ from ..core.catalog import ModelEntry
 from ..core.comparison import ResponseOutcome, RunOutcome
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
+from ..core.export.text import visible_controls
+from ..core.flagging import describe_basis
+
+EVIDENCE_CHARS = 30  # of a flag's evidence words, in the one line of flags after an answer
 
 
 def _color(stream: TextIO) -> bool:
@@ -81,6 +85,8 @@ def response_json(r: ResponseOutcome) -> dict[str, Any]:
         "prompt_tokens": r.result.prompt_tokens,
         "duration_s": r.result.duration_s,
         "load_s": r.load_s,
+        "flags": list(r.flags.flags) if r.flags else [],
+        "flag_sources": [d.to_json() for d in r.flags.decisions] if r.flags else [],
     }
 
 
@@ -98,6 +104,26 @@ def result_line(r: ResponseOutcome) -> str:
     if res.ttft_s is not None:
         parts.append(f"first token {res.ttft_s:.2f} s")
     return " · ".join(parts)
+
+
+def flags_line(r: ResponseOutcome) -> str | None:
+    """One line naming the answer's automatic flags, each with what it rests on and
+    the first words it quotes (control characters from the model written out)."""
+    report = r.flags
+    if report is None:
+        return None
+    if not report.flags:
+        return "flags (automatic): none"
+    parts = []
+    for name in report.flags:
+        decision = report.decision(name)
+        about = [describe_basis(decision.basis, decision.confidence)] if decision else []
+        words = next((e.text for e in report.evidence if e.flag == name and e.text.strip()), None)
+        if words:
+            words = " ".join(visible_controls(words).split())
+            about.append("“" + (words if len(words) <= EVIDENCE_CHARS else words[: EVIDENCE_CHARS - 1] + "…") + "”")
+        parts.append(name + (f" ({'; '.join(about)})" if about else ""))
+    return "flags (automatic): " + " · ".join(parts)
 
 
 class ProblemPrinter:
@@ -192,7 +218,8 @@ class StreamPrinter(ProblemPrinter):
             line = result_line(outcome)
             if outcome.result.error:
                 line += "\n" + _style(outcome.result.error, "31", self._color)
-            self._print(body + "\n" + _style(f"[{line}]", "2", self._color) + "\n")
+            flags = flags_line(outcome)
+            self._print(body + "\n" + _style(f"[{line}]", "2", self._color) + "\n" + (_style(flags, "2", self._color) + "\n" if flags else ""))
 
     def summary(self, outcome: RunOutcome, db_path: Path) -> None:
         self._print(f"\nSaved as run {outcome.run_id} in {db_path}\n")

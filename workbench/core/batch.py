@@ -7,8 +7,9 @@ and annotations already understand; models stay loaded in the workspace's
 pool from one prompt to the next.
 
 Durability: the batch and all its items are written before the first prompt
-runs. Each response is flagged (analysis.flags) and its flags stored as soon
-as it finishes; once every model of a prompt has finished, the run's
+runs. Each response is flagged and its flags stored as soon as it finishes,
+by the comparison itself (core/flagging.py, as for every answer), with the
+prompt set's language; once every model of a prompt has finished, the run's
 divergence score is stored and the item marked done. Whatever stops the
 batch (pause, cancel, Ctrl+C, a crash, a power cut), `resume(batch_id)` runs
 only the items not marked done. A prompt interrupted halfway is asked again
@@ -27,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
-from .analysis import FlagReport, analyse_response, divergence
+from .analysis import FlagReport
 from .catalog import ModelEntry
 from .comparison import SEQUENTIAL, Comparison, Contender, ResponseOutcome
-from .engine.backend import FINISH_ERROR, FINISH_STOPPED
+from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import GenerationParams
 from .errors import EnvironmentProblem
+from .flagging import run_divergence
 from .notebook.batches import (
     CANCELLED,
     DONE,
@@ -45,13 +47,8 @@ from .notebook.batches import (
     BatchModel,
     Batches,
     NewItem,
-    StoredFlag,
 )
 from .prompts import PromptSet, PromptSetProblem
-
-# Written to flags.detector: the analysis package and the version of its rules.
-# Bump the number when the rules change what they flag, so old flags can be told apart.
-DETECTOR = "workbench-flags/2"
 
 
 class BatchModelMissing(EnvironmentProblem):
@@ -118,13 +115,6 @@ def file_sha256(path: Path | None) -> str | None:
         return None
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def expects_reasoning(entry: ModelEntry) -> bool:
-    """A model whose chat template writes `<think>` is a reasoning model: an empty
-    reasoning block from it is `thought_suppressed`, from any other model nothing."""
-    raw = entry.metadata.raw if entry.metadata else {}
-    return "<think>" in str(raw.get("tokenizer.chat_template", ""))
 
 
 class BatchRunner:
@@ -207,7 +197,6 @@ class BatchRunner:
             entries = self.entries_for(batch)
         params = GenerationParams.from_dict(batch.settings)
         contenders = [Contender(e, params) for e in entries]
-        reasoning_models = [expects_reasoning(e) for e in entries]
         items = self.batches.items(batch_id)
         todo = [item for item in items if item.status != ITEM_DONE]
         result = BatchResult(batch)
@@ -230,7 +219,7 @@ class BatchRunner:
                 break
             per_item = spent / len(result.ran) if result.ran else None
             _call(listener, "item_started", item, Progress(done, len(items), time.perf_counter() - started, per_item))
-            outcome = self._run_item(item, contenders, reasoning_models, listener, cancel)
+            outcome = self._run_item(item, contenders, listener, cancel)
             result.ran.append(outcome)
             spent += outcome.duration_s
             if outcome.complete:
@@ -247,48 +236,33 @@ class BatchRunner:
         self,
         item: BatchItem,
         contenders: list[Contender],
-        reasoning_models: list[bool],
         listener: Any,
         cancel: Cancel,
     ) -> ItemOutcome:
         began = time.perf_counter()
         reports: dict[int, FlagReport] = {}
-        box: dict[str, int] = {}
-        batches = self.batches
 
         class Relay:
-            """Flags each answer the moment it is saved, and passes the news on."""
+            """Keeps each answer's flags (the comparison stored them) and passes the news on."""
 
             def run_created(self, run_id: int, response_ids: list[int]) -> None:
-                box["run_id"] = run_id
                 _call(listener, "run_created", item, run_id)
 
             def response_finished(self, outcome: ResponseOutcome) -> None:
-                flags: tuple[str, ...] = ()
-                if outcome.result.finish_reason not in (FINISH_STOPPED, FINISH_ERROR):
-                    report = analyse_response(
-                        item.prompt,
-                        outcome.answer,
-                        prompt_lang=item.language,
-                        reasoning=outcome.reasoning,
-                        is_reasoning_model=reasoning_models[outcome.position],
-                    )
-                    reports[outcome.position] = report
-                    flags = report.flags
-                    try:
-                        batches.record_flags(box["run_id"], outcome.response_id, _stored(report))
-                    except EnvironmentProblem as problem:
-                        _call(listener, "problem", problem)
-                _call(listener, "response_finished", item, outcome, flags)
+                if outcome.flags is not None:
+                    reports[outcome.position] = outcome.flags
+                _call(listener, "response_finished", item, outcome, outcome.flags.flags if outcome.flags else ())
 
             def problem(self, problem: EnvironmentProblem) -> None:
                 _call(listener, "problem", problem)
 
-        run = self.comparison.run(item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel)
+        batches = self.batches
+        run = self.comparison.run(
+            item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language
+        )
         finish_reasons = tuple(r.result.finish_reason for r in run.responses)
         complete = FINISH_STOPPED not in finish_reasons
-        answered = [reports[p] for p in sorted(reports)]
-        score = divergence([(r.answer, r.flags) for r in answered]) if len(answered) >= 2 else None
+        score = run_divergence([reports[p] for p in sorted(reports)])
         duration = time.perf_counter() - began
         if complete:
             batches.finish_item(
@@ -302,19 +276,3 @@ class BatchRunner:
         flags = tuple(reports[p].flags if p in reports else () for p in range(len(contenders)))
         return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration)
 
-
-def _stored(report: FlagReport) -> list[StoredFlag]:
-    """One row per flag, carrying the evidence for that flag alone, its basis and confidence."""
-    rows = []
-    for name in report.flags:
-        decision = report.decision(name)
-        rows.append(
-            StoredFlag(
-                name,
-                DETECTOR,
-                [e.to_json() for e in report.evidence if e.flag == name],
-                decision.basis if decision else None,
-                decision.confidence if decision else None,
-            )
-        )
-    return rows

@@ -7,7 +7,9 @@ wraps the listener in Qt signals; the CLI prints.
 Flow: catalog entries -> hashes (once per file) -> models recorded in the
 notebook -> a run row and one response row per model -> each model loaded
 from the pool (its own process) -> tokens streamed to the listener and to the
-notebook's writer thread -> the final figures saved with the response.
+notebook's writer thread -> the final figures saved with the response -> its
+automatic flags computed and stored (core/flagging.py), on the same thread,
+before the listener hears that the answer is finished.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
 from .engine.cancel import Cancel
@@ -25,6 +28,7 @@ from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
 from .engine.reasoning import REASONING, ThinkSplitter
 from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
+from .flagging import expects_reasoning, flag_answer, flaggable, store
 from .language import detect_language
 from .notebook import Notebook
 from .notebook.database import ModelRecord
@@ -54,10 +58,24 @@ class ResponseOutcome:
     reasoning: str
     result: GenerationResult
     load_s: float | None = None
+    # The answer's automatic flags, as stored with it; None when it has none (stopped by
+    # the user, never started, or the detectors failed: reported as a problem). Flags the
+    # disk refused are kept here (and the refusal reported).
+    flags: FlagReport | None = None
 
     @property
     def answered(self) -> bool:
         return self.result.answered
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What every model of one run is asked, and what its flags are judged against."""
+
+    run_id: int
+    prompt: str
+    language: str | None  # the prompt's, for the flags
+    messages: list[dict[str, str]]
 
 
 @dataclass
@@ -147,9 +165,13 @@ class Comparison:
         schedule: str = SEQUENTIAL,
         listener: ComparisonListener | None = None,
         cancel: Cancel | None = None,
+        prompt_language: str | None = None,
     ) -> RunOutcome:
         """Ask every contender `prompt`; block until all have answered, failed or stopped.
 
+        Each finished answer is flagged as it is saved; `prompt_language` ("en",
+        "zh") is the language its flags take the prompt to be in (a prompt set
+        says it), else the one detected from the prompt.
         Raises NotebookProblem if the run can't even be recorded; problems
         while streaming are reported to the listener and the run goes on.
         """
@@ -166,12 +188,13 @@ class Comparison:
             if entry.sha256:
                 self.notebook.record_model(model_record(entry))
         shared = contenders[0].params
+        detected = detect_language(prompt)
         run_id = self.notebook.create_run(
             prompt,
             system_prompt=system_prompt,
             settings=shared.to_dict(),
             schedule=schedule,
-            language=detect_language(prompt),
+            language=detected,
         )
         response_ids = [
             self.notebook.add_response(
@@ -187,11 +210,12 @@ class Comparison:
         ]
         _call(listener, "run_created", run_id, response_ids)
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
+        asked = _Asked(run_id, prompt, prompt_language or detected, messages)
         outcome = RunOutcome(run_id, prompt, [None] * len(contenders))  # type: ignore[list-item]
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
         try:
             jobs = [
-                (lambda i=i: self._answer(i, response_ids[i], entries[i], contenders[i].params, messages, recorder, listener, cancel, outcome))
+                (lambda i=i: self._answer(i, response_ids[i], entries[i], contenders[i].params, asked, recorder, listener, cancel, outcome))
                 for i in range(len(contenders))
             ]
             if schedule == SEQUENTIAL:
@@ -222,7 +246,7 @@ class Comparison:
         response_id: int,
         entry: ModelEntry,
         params: GenerationParams,
-        messages: list[dict[str, str]],
+        asked: _Asked,
         recorder: StreamRecorder,
         listener: Any,
         cancel: Cancel,
@@ -235,7 +259,7 @@ class Comparison:
         elif entry.status != "ok":
             result = GenerationResult(finish_reason=FINISH_ERROR, error=f"{entry.name} can't be loaded: {entry.status}")
         else:
-            result, load_s = self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+            result, load_s = self._generate(position, entry, params, asked.messages, state, recorder, listener, cancel)
         recorder.flush()
         answer, reasoning, timeline = state.snapshot()
         try:
@@ -258,9 +282,28 @@ class Comparison:
             )
         except NotebookProblem as problem:
             _call(listener, "problem", problem)
-        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s)
+        flags = self._flag(asked, response_id, entry, answer, reasoning, listener) if flaggable(result.finish_reason) else None
+        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s, flags)
         outcome.responses[position] = done
         _call(listener, "response_finished", done)
+
+    def _flag(self, asked: _Asked, response_id: int, entry: ModelEntry, answer: str, reasoning: str, listener: Any) -> FlagReport | None:
+        """Flag a saved answer and store its flags. A failure of either is reported to the
+        listener and costs only the flags (the answer is already saved); flags that could
+        not be stored are still returned, as a batch's divergence score needs them."""
+        try:
+            report = flag_answer(
+                asked.prompt, answer, language=asked.language, reasoning=reasoning,
+                is_reasoning_model=expects_reasoning(entry.metadata.raw if entry.metadata else None), who=entry.name,
+            )  # fmt: skip
+        except EnvironmentProblem as problem:
+            _call(listener, "problem", problem)
+            return None
+        try:
+            store(self.notebook, asked.run_id, response_id, report)
+        except EnvironmentProblem as problem:
+            _call(listener, "problem", problem)
+        return report
 
     def _generate(self, position, entry, params, messages, state, recorder, listener, cancel) -> tuple[GenerationResult, float | None]:
         _call(listener, "model_status", position, "loading…")

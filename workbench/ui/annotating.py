@@ -89,6 +89,9 @@ class Annotating(QObject):
         self.search = SearchPanel()
         self._build_actions()
         self._connected: set[int] = set()
+        # Suggestions the user dismissed, by answer: hidden for this session only (flags
+        # are not edited, and a dismissal is not a label; docs/flags.md).
+        self.dismissed: dict[int, set[str]] = {}
 
     def attach(self) -> None:
         """Connect to the window's parts, once they exist."""
@@ -141,6 +144,7 @@ class Annotating(QObject):
         edit.addSeparator()
         edit.addAction(self.annotator_action)
         annotate = bar.addMenu("&Annotate")
+        self.annotate_menu = annotate  # the window adds Recompute flags… here
         labels = annotate.addMenu("Toggle label (number keys)")
         labels.addActions(self.label_keys)
         annotate.addActions([self.accept_flags, self.highlight, self.pane_note_action])
@@ -279,12 +283,21 @@ class Annotating(QObject):
     def _show_run_annotations(self, annotations: RunAnnotations) -> None:
         colours = {label.name: label.colour for label in self.labels}
         for pane in self.panes_of(annotations.run_id):
-            pane.show_annotations(pane.response_id, annotations.responses.get(pane.response_id), self.annotator, colours)
+            if pane.streaming:
+                continue  # its answer, and so its flags, are not finished: shown when it is
+            dismissed = frozenset(self.dismissed.get(pane.response_id, ()))
+            pane.show_annotations(pane.response_id, annotations.responses.get(pane.response_id), self.annotator, colours, dismissed)
         if self.strip.run_id == annotations.run_id:
             self.strip.show_run(annotations.run_id, annotations, self.annotator)
         self.annotationsShown.emit(annotations.run_id)
 
     # --- the run on screen ------------------------------------------------------------------
+
+    def answer_finished(self, pane: ComparePane) -> None:
+        """A live answer is saved with its flags: show them (and let it be labelled) now,
+        not only when the whole run is over."""
+        if pane.shown is not None and pane.shown.run_id is not None:
+            self.load_run(pane.shown.run_id)
 
     def run_started(self, run_id: int, response_ids: list[int], panes: tuple[int, ...]) -> None:
         """A live run: the panes learn their answers' ids; annotating works once it is saved."""
@@ -436,6 +449,7 @@ class Annotating(QObject):
         bar.set_labels(self.labels)
         bar.labelToggled.connect(lambda name, p=pane: self.toggle_label(p, name))
         bar.flagAccepted.connect(lambda name, p=pane: self._accept_flag(p, name))
+        bar.flagDismissed.connect(lambda name, p=pane: self.dismiss_flag(p, name))
         bar.noteEdited.connect(lambda text, p=pane: self._pane_note(p, text))
         bar.spanEditRequested.connect(lambda span_id, p=pane: self.edit_span(p, span_id))
         bar.spanRemoveRequested.connect(lambda span_id: self.write(lambda nb: nb.annotations.delete_span(span_id)))
@@ -444,6 +458,18 @@ class Annotating(QObject):
         if pane.response_id is not None:
             response_id, who = pane.response_id, self.annotator
             self.write(lambda nb: nb.annotations.add_label(response_id, name, annotator=who))
+
+    def dismiss_flag(self, pane: ComparePane, name: str) -> None:
+        """Hide one suggestion on the pane's answer (this session; the stored flag stays)."""
+        if pane.response_id is None:
+            return
+        self.dismissed.setdefault(pane.response_id, set()).add(name)
+        pane.annotation_bar.set_annotations(pane.annotations, self.annotator, frozenset(self.dismissed[pane.response_id]))
+        self.window.statusBar().showMessage("Suggestion dismissed on this answer until the app restarts; the stored flag stays.", 5000)
+
+    def forget_dismissals(self) -> None:
+        """Flags were recomputed: every suggestion is new, none stays dismissed."""
+        self.dismissed.clear()
 
     def _pane_note(self, pane: ComparePane, text: str) -> None:
         if pane.response_id is not None and pane.annotations is not None:

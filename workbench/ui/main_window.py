@@ -50,6 +50,7 @@ from .model_details import ModelDetailsDialog
 from .pane import ComparePane
 from .preferences import Preferences
 from .presentation import Presentation
+from .reflagging import Reflagging
 from .prompt_bar import SAMPLE_PROMPT, PromptBar
 from .runner import ComparisonRunner, RunRequest
 from .batch_runner import BatchThread
@@ -156,12 +157,14 @@ class MainWindow(QMainWindow):
         self._batches: BatchesWindow | None = None  # made on first use
         self.commands = WindowCommands(self)
         self.annotating = Annotating(self)
+        self.reflagging = Reflagging(self)
         self.demo = DemoController(self)
         self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
         self.commands.build_menus(self.menuBar(), [(self.library_dock, "Ctrl+1"), (self.history_dock, "Ctrl+2"), (self.settings_dock, "Ctrl+3")])
         self.annotating.build_menus(self.menuBar(), [self.sessions_dock, self.search_dock])
+        self.reflagging.build_menu(self.annotating.annotate_menu)
         self.demo.build_menu(self.menuBar(), [self.demo_dock, self.notes_dock])
         self.presentation.build_menu(self.commands.view_menu)
         self._connect()
@@ -350,6 +353,7 @@ class MainWindow(QMainWindow):
         """Stop any run and let background jobs end: the only place the GUI thread waits."""
         self.runner.shutdown(SHUTDOWN_WAIT_S)
         self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
+        self.reflagging.shutdown(SHUTDOWN_WAIT_S)  # what was recomputed so far stays
         self.catalog_tasks.wait(SHUTDOWN_WAIT_S * 1000)
         self.notebook_tasks.wait(SHUTDOWN_WAIT_S * 1000)
 
@@ -818,6 +822,7 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
         self.area.panes[pane].on_finished(outcome)
+        self.annotating.answer_finished(self.area.panes[pane])  # saved and flagged: its suggestions show
         if outcome.entry.sha256 and outcome.entry.id in self._entries:
             self._entries[outcome.entry.id] = outcome.entry  # now hashed: no need to hash again
 
@@ -860,6 +865,17 @@ class MainWindow(QMainWindow):
         self._batches.open()
         return self._batches
 
+    @property
+    def batches_window(self) -> BatchesWindow | None:
+        """The Batches window, once it was opened (it is kept, hidden, after closing)."""
+        return self._batches
+
+    @property
+    def shown_batch_id(self) -> int | None:
+        """The batch the Batches window shows, if it is open on one."""
+        batches = self._batches
+        return batches.matrix.batch_id if batches is not None and batches.isVisible() else None
+
     def _batch_started(self) -> None:
         self.statusBar().showMessage(BATCH_BUSY, 8000)
         self._update_actions()
@@ -872,8 +888,8 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             self.workspace.notebook,
             self.notebook_tasks,
-            current_run=self.history.selected_run_id(),
-            selected_runs=self.history.selected_run_ids(),
+            current_run=self.history.selected_run_id,
+            selected_runs=self.history.selected_run_ids,
             session_id=session if isinstance(session, int) else None,
             parent=self,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -116,6 +116,7 @@ class ComparePane(QFrame):
         self._error: str | None = None
         self._marks: dict[str, list[Mark]] = {}
         self._annotations_visible = True
+        self.streaming = False  # an answer is on its way into this pane (its annotations wait for its end)
 
         # --- header: the model this pane runs -------------------------------
         self.picker = QComboBox()
@@ -184,6 +185,7 @@ class ComparePane(QFrame):
         self.texts.addWidget(self.reasoning_view)
         self.texts.addWidget(self.answer_view)
         self.annotation_bar = AnnotationBar()
+        self.annotation_bar.evidenceRequested.connect(self.show_evidence)
         self.texts.addWidget(self.annotation_bar)
         self.texts.setStretchFactor(0, 1)
         self.texts.setStretchFactor(1, 3)
@@ -327,6 +329,7 @@ class ComparePane(QFrame):
         """A new response starts streaming into this pane."""
         self.shown = Shown(None, params, model_name)
         self._recorded_country = None
+        self.streaming = True
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
         self._show_error(None)
@@ -365,6 +368,7 @@ class ComparePane(QFrame):
             self.answer_view.append_stream(text)
 
     def on_finished(self, outcome: ResponseOutcome) -> None:
+        self.streaming = False
         result = outcome.result
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
@@ -378,6 +382,7 @@ class ComparePane(QFrame):
     def show_saved(self, response: dict[str, Any], caption: str, origin: str) -> None:
         """A response read back from the notebook."""
         self._reset_stream_counters()
+        self.streaming = False
         try:
             params = GenerationParams.from_dict(response.get("sampler") or {})
         except (TypeError, ValueError):
@@ -405,6 +410,7 @@ class ComparePane(QFrame):
 
     def clear_response(self, note: str) -> None:
         self.shown = None
+        self.streaming = False
         self._recorded_country = None
         self._set_recorded_name(None)
         self.show_annotations(None, None, "", {})
@@ -448,17 +454,35 @@ class ComparePane(QFrame):
 
     # --- annotations -----------------------------------------------------------------
 
-    def show_annotations(self, response_id: int | None, annotations: ResponseAnnotations | None, annotator: str, colours: dict[str, str]) -> None:
-        """What the notebook holds on the answer shown: labels, suggestions, note, highlights.
+    def show_annotations(
+        self,
+        response_id: int | None,
+        annotations: ResponseAnnotations | None,
+        annotator: str,
+        colours: dict[str, str],
+        dismissed: frozenset[str] = frozenset(),
+    ) -> None:
+        """What the notebook holds on the answer shown: labels, suggestions (less the
+        `dismissed` flag names), note, highlights.
 
         `colours` maps label names to colours; a highlight takes its first label's.
         """
         self.response_id = response_id
         self.annotations = annotations
-        self.annotation_bar.set_annotations(annotations, annotator)
+        self.annotation_bar.set_annotations(annotations, annotator, dismissed)
         spans = annotations.spans if annotations else ()
         self._marks = {field: [_mark(span, colours) for span in spans if span.field == field] for field in ("text", "reasoning")}
         self._show_marks()
+
+    def show_evidence(self, words: str) -> bool:
+        """Select the first place in the answer (else the reasoning) that reads `words`, which
+        an automatic flag found; False when the rendered text no longer shows them."""
+        for view in (self.answer_view, self.reasoning_view):
+            view.moveCursor(QTextCursor.MoveOperation.Start)
+            if view.find(" ".join(words.split())):
+                view.setFocus(Qt.FocusReason.OtherFocusReason)
+                return True
+        return False
 
     def set_annotations_visible(self, visible: bool) -> None:
         """Labels, suggestions and highlights on screen or not (a class may first read the bare answers)."""
@@ -529,6 +553,7 @@ class ComparePane(QFrame):
             widget.setVisible(not presenting)
         self.blind_label.setVisible(blind)
         self.reveal_button.setVisible(hidden)
+        self.annotation_bar.set_identity_hidden(hidden)
         identity = self.identity
         self.origin_badge.setVisible(blind and not hidden and identity is not None)
         if blind:

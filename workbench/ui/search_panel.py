@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.analysis.flag_names import FLAG_NAMES
 from ..core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilters, SearchHit, Session
+from .annotation_bar import IDENTIFYING_FLAGS
 from .history import local_time
 
 DEBOUNCE_MS = 250
@@ -72,6 +74,8 @@ class SearchPanel(QWidget):
         self.language = self._combo([("Any language", None), ("English", "en"), ("Chinese", "zh")])
         self.rating = self._combo([("Any rating", None)] + [(name.capitalize(), name) for name in DIVERGENCE])
         self.label = self._combo([("Any label", None)])
+        self.flag = self._combo([("Any flag", None)] + [(f"flagged {name.replace('_', ' ')}", name) for name in FLAG_NAMES])
+        self.flag.setToolTip("Only answers the automatic detectors flagged so (suggestions, not people's labels)")
         self.session = self._combo([("Any session", None)])
         self.use_since = QCheckBox("From")
         self.since = QDateEdit(QDate.currentDate().addMonths(-1))
@@ -107,6 +111,7 @@ class SearchPanel(QWidget):
         row.addWidget(self.label)
         row.addWidget(self.rating)
         filters.addRow("Label", row)
+        filters.addRow("Flag", self.flag)
         filters.addRow("Session", self.session)
         for box, edit in ((self.use_since, self.since), (self.use_until, self.until)):
             row = QHBoxLayout()
@@ -140,6 +145,9 @@ class SearchPanel(QWidget):
 
     def set_labels(self, labels: list[Label]) -> None:
         self._refill(self.label, "Any label", [(label.title, label.name) for label in labels])
+        titles = {label.name: label.title for label in labels}
+        self._refill(self.flag, "Any flag", [(f"flagged {titles.get(name, name.replace('_', ' ')).lower()}", name) for name in FLAG_NAMES])
+        self._offer_identifying_flags()
 
     def set_sessions(self, sessions: list[Session]) -> None:
         # Unsorted's id is None, like "any": it is told apart by a marker string.
@@ -159,6 +167,7 @@ class SearchPanel(QWidget):
             since=_date(self.since) if self.use_since.isChecked() else None,
             until=_date(self.until) if self.use_until.isChecked() else None,
             ratings=one(self.rating),
+            flags=one(self.flag),
         )
 
     def _changed(self) -> None:
@@ -185,7 +194,9 @@ class SearchPanel(QWidget):
         for hit in hits:
             where = FIELD_TEXT.get(hit.field, hit.field)
             who = f" · {hit.model_name} ({hit.origin_country or '?'})" if hit.model_name and not self.models_hidden else ""
-            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}")
+            shown = [f for f in hit.flags if not (self.models_hidden and f in IDENTIFYING_FLAGS)]
+            flagged = f" · flagged {', '.join(shown)}" if shown else ""
+            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}{flagged}")
             label = QLabel(f"<span style='color:gray'>{head}</span><br>{snippet_html(hit.snippet)}")
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
@@ -198,9 +209,18 @@ class SearchPanel(QWidget):
         self.status.setText(f"{len(hits)} match{'es' if len(hits) != 1 else ''}" if hits else "Nothing found.")
 
     def set_models_hidden(self, hidden: bool) -> None:
-        """While a blind comparison is on, a hit does not say which model wrote it."""
+        """While a blind comparison is on, a hit does not say which model wrote it, nor can
+        one search by a flag that tells what kind of model it is (IDENTIFYING_FLAGS)."""
         self.models_hidden = hidden
+        self._offer_identifying_flags()
         self.show_hits(self.serial, self.hits)
+
+    def _offer_identifying_flags(self) -> None:
+        for index in range(1, self.flag.count()):
+            if self.flag.itemData(index) in IDENTIFYING_FLAGS:
+                self.flag.model().item(index).setEnabled(not self.models_hidden)
+                if self.models_hidden and self.flag.currentIndex() == index:
+                    self.flag.setCurrentIndex(0)
 
     def show_problem(self, serial: int, text: str) -> None:
         if serial == self.serial:

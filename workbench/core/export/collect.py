@@ -234,6 +234,8 @@ def collect(notebook: "Notebook", selection: Selection) -> ExportData:
                     "source": row["source"],
                     "detector": row["detector"],
                     "evidence": json.loads(row["evidence"] or "null"),
+                    "basis": row["basis"],
+                    "confidence": row["confidence"],
                     "created_at": row["created_at"],
                     "updated_at": row["updated_at"],
                 }

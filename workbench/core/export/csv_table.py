@@ -3,7 +3,10 @@
 Text cells that a spreadsheet would run as a formula (starting with =, +,
 -, @, tab or carriage return) get a leading single quote (`text.csv_cell`);
 numbers are written as numbers. Multi-valued cells (labels, flags, ratings)
-are joined with "; ". `votes` is the audience's votes for that answer
+are joined with "; ". `flags` are the automatic flags' names (suggestions,
+not people's labels); `flag_basis` and `flag_confidence` say, per flag name,
+what it rests on and the classifier's probability ("hard_refusal: 0.97"),
+`flag_detector` which detector version wrote them. `votes` is the audience's votes for that answer
 (`pane:N` of its run, summed over annotators); votes for a tie belong to the
 run, not to an answer, so only the JSON Lines export and the reports carry them. UTF-8 with a byte-order mark, so Excel reads Chinese.
 """
@@ -22,7 +25,7 @@ from .text import csv_cell
 COLUMNS = (
     "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "model", "model_sha256",
     "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
-    "labels", "label_annotations", "flags", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
+    "labels", "label_annotations", "flags", "flag_basis", "flag_confidence", "flag_detector", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
     "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "text", "reasoning",
 )  # fmt: skip
 
@@ -41,9 +44,16 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
                 "; ".join(sorted({l["label"] for l in r["labels"]})),
                 "; ".join(f"{l['annotator']}: {l['label']}" for l in r["labels"]),
                 "; ".join(sorted({f["name"] for f in r["flags"]})),
+                "; ".join(f"{f['name']}: {f['basis']}" for f in _by_name(r["flags"]) if f.get("basis")),
+                "; ".join(f"{f['name']}: {f['confidence']:.4g}" for f in _by_name(r["flags"]) if f.get("confidence") is not None),
+                "; ".join(sorted({f["detector"] for f in r["flags"]})),
                 rating, votes.get(pane_choice(r["position"]), 0), r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
                 r["load_s"], r["seed"], r["sampler"].get("temperature"), r["text"], r["reasoning"],
             ]  # fmt: skip
+
+
+def _by_name(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(flags, key=lambda f: (f["name"], f["detector"]))
 
 
 def chunks(data: ExportData, rows_per_chunk: int = 500) -> Iterator[str]:

@@ -157,7 +157,7 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
         for note in run["notes"]:
             yield f'<li><strong>Note on the run by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
         for flag in run["flags"]:
-            yield f'<li><strong>Flag on the run (automatic):</strong> <span class="flag">{esc(flag["name"])}</span> {esc(flag["detector"])}</li>\n'
+            yield f'<li><strong>Flag on the run (automatic, not a person\'s label):</strong> <span class="flag">{esc(flag["name"])}</span> <span dir="auto">{esc(report.flag_summary(flag))}</span></li>\n'
         if votes:
             yield f'<li dir="auto">{esc(votes)}</li>\n'
         yield "</ul>\n"
@@ -167,9 +167,15 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
 def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, heading: str | None) -> Iterator[str]:
     if heading is not None:
         yield f'<h3 dir="auto">{esc(heading)}</h3>\n'
-    if response["labels"] or response["flags"]:
-        yield "<p>" + "".join(f'{_label(l["label"], labels)}<span class="meta">{esc(l["annotator"])}</span> ' for l in response["labels"])
-        yield "".join(f'<span class="flag" title="{esc(f["detector"])}">{esc(f["name"])}</span> ' for f in response["flags"]) + "</p>\n"
+    if response["labels"]:
+        yield "<p>" + "".join(f'{_label(l["label"], labels)}<span class="meta">{esc(l["annotator"])}</span> ' for l in response["labels"]) + "</p>\n"
+    if response["flags"]:
+        yield f'<p class="meta">{esc(report.SUGGESTED)}:</p>\n<ul class="flags">\n'
+        yield "".join(
+            f'<li><span class="flag">suggested: {esc(f["name"])}{_confidence(f)}</span> <span dir="auto">{esc(report.flag_summary(f))}</span></li>\n'
+            for f in response["flags"]
+        )
+        yield "</ul>\n"
     answer = md(response["text"]) if response["text"].strip() else "<p><em>(no answer)</em></p>"
     yield f'<div class="answer" dir="auto">{answer}</div>\n'
     if response["reasoning"].strip():
@@ -191,6 +197,10 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
         for note in response["notes"]:
             yield f'<li><strong>Note by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
         yield "</ul>\n"
+
+
+def _confidence(flag: dict[str, Any]) -> str:
+    return f" · {flag['confidence']:.2f}" if flag.get("confidence") is not None else ""
 
 
 def _agreement(data: ExportData) -> Iterator[str]:

@@ -36,6 +36,7 @@ from ..classroom.votes import position_of
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import DIVERGENCE, FIELDS
 from ..notebook.database import utc_now
+from ..notebook.flags import FLAG_SOURCE_AUTO
 from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
 from .collect import FORMAT_NAME, FORMAT_VERSION
 
@@ -67,10 +68,8 @@ class ImportResult:
     def summary(self) -> str:
         added = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in sorted(self.added.items())) or "nothing new"
         text = f"Imported {added}; {sum(self.present.values())} record(s) were already in the notebook."
-        if self.skipped:
-            text += " Skipped, the notebook already counts them under the same run, choice and annotator: " + ", ".join(
-                f"{kind.replace('_', ' ')}: {n}" for kind, n in sorted(self.skipped.items())
-            ) + "."
+        for kind, n in sorted(self.skipped.items()):
+            text += f" Skipped {kind.replace('_', ' ')}: {n}: {SKIPPED_BECAUSE[kind]}."
         if self.kept:
             text += f" Kept your version where the file differs ({len(self.kept)}): " + "; ".join(self.kept[:5]) + ("…" if len(self.kept) > 5 else "")
         return text
@@ -187,8 +186,14 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
 # an older file holding one was not written by a workbench.
 SINCE = {"vote": 2}
 SPAN_LABEL = {"label": _pattern(NAME_PATTERN, "label name"), **AUDIT}
-# Fields a record may leave out: a built-in label's audit (see collect._label_record).
-OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT}
+# Fields a record may leave out: a built-in label's audit (see collect._label_record);
+# what a flag rests on (m005), which files written before it lack.
+OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT, "flag": {"basis": OS, "confidence": ON}}
+# Why records of a kind were skipped (ImportResult.skipped), for the summary.
+SKIPPED_BECAUSE = {
+    "votes": "the notebook already counts them under the same run, choice and annotator",
+    "flags": "the notebook has its own automatic flags for those answers, from another detector version (`workbench reflag` recomputes them)",
+}
 
 
 def _check_fields(record: dict[str, Any], schema: dict[str, Callable[[Any], Any]], optional: dict[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
@@ -545,6 +550,13 @@ class _Writer:
             [run_id, response_id, r["name"], r["detector"], evidence],
         ):
             return self._present("flags")
+        if r["source"] == FLAG_SOURCE_AUTO and self._one(
+            "select 1 from flags where response_id = ? and source = ? and detector != ?", [response_id, FLAG_SOURCE_AUTO, r["detector"]]
+        ):
+            # An answer's automatic flags are one detector's set: adding another's would
+            # show the answer flagged twice over (and replacing would overwrite).
+            self.result.skipped["flags"] += 1
+            return None
         row = {k: v for k, v in r.items() if k not in ("run", "response")}
         self._insert("flags", {**row, "run_id": run_id, "response_id": response_id, "evidence": evidence})
 

@@ -81,7 +81,7 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
             labels = ", ".join(f"{esc(titles.get(l['label'], l['label']))} ({esc(l['annotator'])})" for l in response["labels"])
             yield f"- **Labels:** {labels}\n"
         if response["flags"]:
-            yield f"- **Flags (automatic):** {', '.join(esc(f['name']) + ' (' + esc(f['detector']) + ')' for f in response['flags'])}\n"
+            yield f"- **{report.SUGGESTED}:** {' · '.join(markdown_cell(report.flag_summary(f)) for f in response['flags'])}\n"
         for span in response["spans"]:
             before, quote, after = report.span_context(response, span)
             labels = ", ".join(esc(titles.get(l["label"], l["label"])) for l in span["labels"])
@@ -102,7 +102,7 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
     for note in run["notes"]:
         yield f"- **Note on the run by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
     for flag in run["flags"]:
-        yield f"- **Flag on the run (automatic):** {esc(flag['name'])} ({esc(flag['detector'])})\n"
+        yield f"- **Flag on the run (automatic, not a person's label):** {markdown_cell(report.flag_summary(flag))}\n"
     votes = report.vote_line(run)
     if votes:
         yield f"- {esc(votes)}\n"

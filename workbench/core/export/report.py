@@ -15,6 +15,7 @@ from ..analysis.agreement import Agreement, label_agreement, responses_labelled
 from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
 from ..analysis.summary import COUNTING, HUMAN, Rate, export_observations, rates
 from ..classroom.votes import TIE, letter, pane_choice
+from ..flagging import describe_basis, evidence_words
 from .collect import ExportData, vote_counts
 
 TITLE = "Model Values Workbench report"
@@ -56,6 +57,21 @@ def timing_summary(response: dict[str, Any]) -> str:
 def status_summary(response: dict[str, Any]) -> str:
     reason = response["finish_reason"] or response["status"]
     return f"{reason}: {response['error']}" if response["error"] else reason
+
+
+SUGGESTED = "Suggested by the detectors (automatic, not a person's label)"
+EVIDENCE_QUOTES, EVIDENCE_QUOTE_CHARS = 3, 60  # per flag, in a report
+
+
+def flag_summary(flag: dict[str, Any]) -> str:
+    """"hard_refusal (rules and classifier, confidence 0.97; evidence: “I cannot”; workbench-flags/2)":
+    an automatic flag with what it rests on, on one line."""
+    about = [describe_basis(flag.get("basis"), flag.get("confidence"))]
+    words = [" ".join(w.split()) for w in evidence_words(flag["evidence"])[:EVIDENCE_QUOTES]]
+    if words:
+        about.append("evidence: " + ", ".join(f"“{w if len(w) <= EVIDENCE_QUOTE_CHARS else w[: EVIDENCE_QUOTE_CHARS - 1] + '…'}”" for w in words))
+    about.append(flag["detector"])
+    return f"{flag['name']} ({'; '.join(about)})"
 
 
 def span_context(response: dict[str, Any], span: dict[str, Any], around: int = 40) -> tuple[str, str, str]:

@@ -2,7 +2,8 @@
 
 `open_notebook(path)` is the way in; see docs/notebook.md for the schema.
 A `Notebook` reads and writes runs itself, and has the rest as attributes:
-`labels`, `annotations`, `sessions`, `history` (undo/redo) and `search()`.
+`labels`, `annotations`, `flags` (automatic ones), `sessions`, `history`
+(undo/redo) and `search()`.
 """
 
 from .annotations import DIVERGENCE, RunAnnotations, Span

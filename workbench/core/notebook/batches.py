@@ -1,4 +1,4 @@
-"""Batches in the notebook: what a batch asked, which items are done, and machine flags.
+"""Batches in the notebook: what a batch asked and which items are done.
 
 A batch is written before its first prompt runs, with one `batch_items` row
 per prompt (status `pending`), so a batch killed at any moment can be resumed:
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ... import __version__
 from .database import utc_now
+from .flags import StoredFlag  # noqa: F401 - also imported from here, where it lived before flags.py
 
 if TYPE_CHECKING:
     from .database import Notebook
@@ -29,9 +30,6 @@ STATUSES = (RUNNING, PAUSED, CANCELLED, DONE)
 
 ITEM_PENDING = "pending"
 ITEM_DONE = "done"
-
-FLAG_SOURCE_AUTO = "auto"
-
 
 @dataclass(frozen=True)
 class BatchModel:
@@ -89,18 +87,6 @@ class NewItem:
     language: str
     translation_of: str | None
     text: str
-
-
-@dataclass(frozen=True)
-class StoredFlag:
-    """One automatic flag as written to the `flags` table: evidence is any JSON;
-    `basis` and `confidence` as in migration m005."""
-
-    name: str
-    detector: str
-    evidence: Any
-    basis: str | None = None
-    confidence: float | None = None
 
 
 class BatchNotFound(LookupError):
@@ -178,17 +164,15 @@ class Batches:
             db.execute("UPDATE batches SET status = ?, updated_at = ? WHERE id = ?", [status, utc_now(), batch_id])
 
     def record_flags(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:
-        """Replace the automatic flags of one response (a re-flag never doubles them)."""
-        now = utc_now()
+        """Replace the automatic flags of one response: `notebook.flags.record`."""
+        self._notebook.flags.record(run_id, response_id, flags)
+
+    def set_divergence(self, item_id: int, divergence: float | None, divergence_detail: dict[str, Any] | None) -> None:
+        """A done item's divergence score again, after its answers were flagged again."""
         with self._notebook._writing() as db:
-            db.execute("DELETE FROM flags WHERE source = ? AND response_id = ?", [FLAG_SOURCE_AUTO, response_id])
-            db.conn.executemany(
-                "INSERT INTO flags (run_id, response_id, name, source, detector, evidence, basis, confidence, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (run_id, response_id, f.name, FLAG_SOURCE_AUTO, f.detector, json.dumps(f.evidence, ensure_ascii=False), f.basis, f.confidence, now, now)
-                    for f in flags
-                ],
+            db.execute(
+                "UPDATE batch_items SET divergence = ?, divergence_detail = ? WHERE id = ?",
+                [divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
             )
 
     def finish_item(

@@ -31,6 +31,7 @@ from .history import History
 
 if TYPE_CHECKING:
     from .annotations import Annotations
+    from .flags import Flags
     from .labels import Labels
     from .search import SearchFilters, SearchHit
     from .sessions import Sessions
@@ -140,7 +141,8 @@ class Notebook:
 
     Runs and responses are read and written here; the rest has a module of
     its own, reached through an attribute: `labels`, `annotations`,
-    `sessions`, `history` (undo/redo of those) and `search()`.
+    `flags` (automatic ones), `sessions`, `history` (undo/redo of those)
+    and `search()`.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -164,6 +166,12 @@ class Notebook:
         from .annotations import Annotations
 
         return Annotations(self)
+
+    @cached_property
+    def flags(self) -> "Flags":
+        from .flags import Flags
+
+        return Flags(self)
 
     @cached_property
     def sessions(self) -> "Sessions":

@@ -22,7 +22,7 @@ other terms found, or of the newest rows: being common, it is met at once.
 Answers still streaming, or left unfinished by a killed app, are not in the
 index (they change every second); they are few, and are scanned directly.
 
-Filters with an index of their own (labels, sessions, ratings, dates) are
+Filters with an index of their own (labels, flags, sessions, ratings, dates) are
 used to list candidates first; when they leave few (MAX_CANDIDATES), their
 texts are checked one by one, instead of walking thousands of index matches
 to find the few that pass. A date range also bounds the walk by id.
@@ -38,12 +38,15 @@ are removed from the text around them, so a marker is always a marker.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ..analysis.flag_names import FLAG_NAMES
 from .annotations import DIVERGENCE
+from .flags import FLAG_SOURCE_AUTO
 
 if TYPE_CHECKING:
     from .database import Notebook
@@ -62,10 +65,11 @@ _NOTE, _SPAN_NOTE, _SUMMARY = 1, 2, 3
 class SearchFilters:
     """All given filters must hold; a tuple holds when any of its values does.
 
-    `models`, `origins` and `labels` are about the answer: a match in an
-    answer (or a note on it) must be that model's, from that country, with
-    that label (on the answer or on a highlight in it). A match in a run's
-    prompt or run note holds when any answer in the run fits.
+    `models`, `origins`, `labels` and `flags` are about the answer: a match in
+    an answer (or a note on it) must be that model's, from that country, with
+    that label (on the answer or on a highlight in it), with that automatic
+    flag. A match in a run's prompt or run note holds when any answer in the
+    run fits.
     """
 
     models: tuple[str, ...] = ()  # part of a model name (any case), or a full SHA-256
@@ -76,6 +80,7 @@ class SearchFilters:
     since: date | datetime | str | None = None  # runs made at or after (a date: local midnight)
     until: date | datetime | str | None = None  # runs made before (a date: that whole day included)
     ratings: tuple[str, ...] = ()  # divergence given by any annotator
+    flags: tuple[str, ...] = ()  # automatic flag names (analysis.FLAG_NAMES)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class SearchHit:
     note_id: int | None
     span_id: int | None
     match_start: int | None  # code point offset of the first match in the field's stored text
+    flags: tuple[str, ...] = ()  # the answer's automatic flags (none for a match in the run)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,8 +129,23 @@ def search(notebook: "Notebook", query: str, filters: SearchFilters | None = Non
         db.conn.create_function(_FOLD, 1, _fold, deterministic=True)
         finder = _Finder(db.conn, terms, filters or SearchFilters(), limit)
         hits = finder.prompts() + finder.answers() + finder.notes() if finder.possible else []
-    hits.sort(key=lambda h: (-h.run_id, -1 if h.position is None else h.position, FIELD_ORDER.index(h.field), h.note_id or h.span_id or 0))
-    return hits[:limit]
+        hits.sort(key=lambda h: (-h.run_id, -1 if h.position is None else h.position, FIELD_ORDER.index(h.field), h.note_id or h.span_id or 0))
+        return _with_flags(db.conn, hits[:limit])
+
+
+def _with_flags(conn: Any, hits: list[SearchHit]) -> list[SearchHit]:
+    """Each answer's automatic flags on its hits, in FLAG_NAMES order (others after, by name)."""
+    ids = sorted({h.response_id for h in hits if h.response_id is not None})
+    flags: dict[int, set[str]] = {}
+    for response_id, name in conn.execute(
+        "select response_id, name from flags where source = ? and response_id in (select value from json_each(?))", [FLAG_SOURCE_AUTO, json.dumps(ids)]
+    ):
+        flags.setdefault(response_id, set()).add(name)
+    order = {name: i for i, name in enumerate(FLAG_NAMES)}
+    return [
+        replace(h, flags=tuple(sorted(flags.get(h.response_id, ()), key=lambda n: (order.get(n, len(order)), n)))) if h.response_id in flags else h
+        for h in hits
+    ]
 
 
 # --- how to find the terms ------------------------------------------------------
@@ -205,7 +226,15 @@ class _Filters:
         unknown = set(f.ratings) - set(DIVERGENCE)
         if unknown:
             raise ValueError(f"A rating is one of {', '.join(DIVERGENCE)}, not {', '.join(sorted(unknown))}.")
-        self.labels = self._labelled(f.labels) if f.labels else None
+        unknown = set(f.flags) - set(FLAG_NAMES)
+        if unknown:
+            raise ValueError(f"There is no flag {', '.join(map(repr, sorted(unknown)))}; the flags are {', '.join(FLAG_NAMES)}.")
+        # Answer sets an index can list (labels, flags): they can make the candidates.
+        self.answer_sets: list[tuple[str, list[Any]]] = []
+        if f.labels:
+            self.answer_sets.append(self._labelled(f.labels))
+        if f.flags:
+            self.answer_sets.append((f"select response_id as id from flags where source = ? and name in ({_marks(f.flags)})", [FLAG_SOURCE_AUTO, *f.flags]))
         self.session_ids = [s for s in f.sessions if s is not None]
         # Run sets an index can list: they can make the candidates.
         self.run_sets: list[tuple[str, list[Any]]] = []
@@ -223,9 +252,9 @@ class _Filters:
         if f.origins:
             response.append(f"r.origin_country in ({_marks(f.origins)})")
             response_params += [o.strip().upper() for o in f.origins]
-        if self.labels:
-            response.append(f"r.id in ({self.labels[0]})")
-            response_params += self.labels[1]
+        for sql, params in self.answer_sets:
+            response.append(f"r.id in ({sql})")
+            response_params += params
         self.response_sql, self.response_params = " and ".join(response), response_params
 
         run, run_params = [], []
@@ -279,15 +308,18 @@ class _Filters:
         runs: tuple[str, list[Any]] | None = None
         if self.run_sets:
             runs = (" intersect ".join(sql for sql, _ in self.run_sets), [p for _, params in self.run_sets for p in params])
-        if runs and self.labels:
+        answers: tuple[str, list[Any]] | None = None
+        if self.answer_sets:
+            answers = (" intersect ".join(f"select id from ({sql})" for sql, _ in self.answer_sets), [p for _, params in self.answer_sets for p in params])
+        if runs and answers:
             return (
-                (f"select id from responses where run_id in ({runs[0]}) intersect {self.labels[0]}", runs[1] + self.labels[1]),
-                (f"{runs[0]} intersect select run_id from responses where id in ({self.labels[0]})", runs[1] + self.labels[1]),
+                (f"select id from responses where run_id in ({runs[0]}) intersect {answers[0]}", runs[1] + answers[1]),
+                (f"{runs[0]} intersect select run_id from responses where id in ({answers[0]})", runs[1] + answers[1]),
             )
         if runs:
             return (f"select id from responses where run_id in ({runs[0]})", runs[1]), runs
-        if self.labels:
-            return self.labels, (f"select distinct run_id as id from responses where id in ({self.labels[0]})", self.labels[1])
+        if answers:
+            return answers, (f"select distinct run_id as id from responses where id in ({answers[0]})", answers[1])
         return None, None
 
 
@@ -528,7 +560,7 @@ def _best_field(terms: list[str], *fields: tuple[str, str | None]) -> tuple[str,
 def _hit(terms: list[str], text: str, **fields: Any) -> SearchHit:
     snippet, first = make_snippet(text, terms)
     values = dict.fromkeys(SearchHit.__dataclass_fields__)
-    values.update(fields, snippet=snippet, match_start=first)
+    values.update(fields, snippet=snippet, match_start=first, flags=())
     return SearchHit(**values)
 
 

@@ -1,0 +1,68 @@
+"""`workbench reflag`: recompute the automatic flags of answers already in the notebook.
+
+Stored flags never change by themselves (a newer detector does not rewrite
+old evidence behind the user's back); this command, like the window's
+Notebook > Recompute flags…, flags the chosen runs' finished answers again
+and replaces their automatic flags. Human labels are never touched. Batch
+items among those runs get their divergence score again.
+
+It prints what changed, counted: answers, flags added, removed and updated.
+`--json` prints one object: `total`, `answers`, `changed`, `added`,
+`removed`, `updated`, `failed`, `divergences`, `cancelled`, `problems`.
+Exit status: 0 when every selected answer was flagged and saved; 1 when some
+were not (the notebook, a run or batch that is not there, a failure on the
+way: what was saved stays saved); 2 a misused command line; 130 Ctrl+C
+(what was done before it stays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..core.export.collect import Selection
+from ..core.flagging import reflag
+from ..core.notebook.database import Notebook
+from .interrupt import run_cancellable
+from .notebook_option import add_db, with_notebook
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("reflag", help="recompute the automatic flags of answers already in the notebook (labels stay)")
+    add_db(parser)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", type=int, action="append", metavar="ID", help="a run's answers (repeatable)")
+    which.add_argument("--batch", type=int, metavar="ID", help="every answer of a batch")
+    which.add_argument("--all", action="store_true", help="every answer in the notebook")
+    parser.add_argument("--json", action="store_true", help="print what changed as one JSON object")
+    parser.set_defaults(func=cmd_reflag)
+
+
+def cmd_reflag(args: argparse.Namespace) -> int:
+    selection = Selection(run_ids=tuple(args.run or ()), batch_id=args.batch, everything=args.all)
+
+    def work(notebook: Notebook) -> int:
+        def progress(done: int, total: int) -> None:
+            if not args.json and sys.stderr.isatty():
+                print(f"\r{done} of {total} answers…", end="", file=sys.stderr, flush=True)
+
+        result, interrupted = run_cancellable(
+            lambda cancel: reflag(notebook, selection, progress=progress, cancel=cancel),
+            on_interrupt=lambda: print("\nStopping after the runs being flagged… (what is done stays)", file=sys.stderr),
+        )
+        if not args.json and sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        else:
+            print(result.summary())
+        if interrupted:
+            return 130
+        if not result.complete:
+            print(f"workbench reflag: {result.total - result.answers} of {result.total} answer(s) were not flagged again.", file=sys.stderr)
+            return 1
+        return 0
+
+    return with_notebook("reflag", args, work)
