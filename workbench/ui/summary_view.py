@@ -137,8 +137,7 @@ def correction_text(summary: Summary, title: str) -> str:
         )
     return (
         f"How well the {correction.flag} flag did on the {correction.checked} answers people checked, and its rate corrected "
-        "for its errors: checked answers count as people labelled them, the others' flag rate is corrected. "
-        f"Method: {METHOD}."
+        f"for its errors. Method: {METHOD}; docs/rates.md."
     )
 
 

@@ -27,6 +27,13 @@ observed rate is p = π·Se + (1 − π)(1 − Sp), so the true rate is
 
     π = (p + Sp − 1) / (Se + Sp − 1),   clipped to [0, 1].
 
+The checked answers count as people labelled them (the Summary's own rule:
+people's labels over flags), and the formula corrects the flag's rate on the
+answers nobody checked; the two parts are weighted by their numbers (the
+double-sampling design of Tenenbein 1970). So Se, Sp and the corrected rate
+rest on different answers, as the interval below assumes, and a batch whose
+answers were all checked gets people's own rate.
+
 Undefined when Se + Sp ≤ 1 (the flag does no better than chance), and
 meaningless when Se and Sp rest on a handful of answers: below MIN_PER_CLASS
 checked answers that have the label, or MIN_PER_CLASS that have not, no
@@ -44,7 +51,9 @@ checks are pooled over models, which the batch usually needs to have enough.
 The interval. A seeded parametric bootstrap over both sources of error
 (Greenland 2004; Fox, Lash & Greenland 2005): each of DRAWS draws takes Se
 and Sp of every set of checks used from Beta(TP + ½, FN + ½) and
-Beta(TN + ½, FP + ½), and each observed rate from Beta(k + ½, n − k + ½)
+Beta(TN + ½, FP + ½), people's rate on each model's checked answers in a
+language from Beta(yes + ½, no + ½), and the flag's rate on its unchecked
+ones from Beta(k + ½, n − k + ½)
 (Jeffreys' distributions for a binomial proportion, whose percentiles are
 the Jeffreys interval, Brown, Cai & DasGupta 2001: they vary even when a
 count is 0 or n, where resampling the answers would not), and computes the
@@ -60,11 +69,12 @@ one does not.
 Assumptions, said in docs/rates.md too: the checked answers are like the
 others (chosen at random or in order, not because of their flags: checking
 mostly flagged answers biases Se and Sp, Begg & Greenes 1983), and the
-people are right. The checked answers are part of the batch, so the two
-sources are not quite independent; the simulation includes that overlap.
+people are right.
 
 References: Rogan WJ, Gladen B (1978), Estimating prevalence from the
-results of a screening test, Am J Epidemiol 107(1):71–76. Greenland S
+results of a screening test, Am J Epidemiol 107(1):71–76. Tenenbein A (1970),
+A double sampling scheme for estimating from binomial data with
+misclassifications, JASA 65(331):1350–1361. Greenland S
 (2004), Interval estimation by simulation as an alternative to and extension
 of confidence intervals, Int J Epidemiol 33(6):1389–1397. Fox MP, Lash TL,
 Greenland S (2005), A method to automate probabilistic sensitivity analyses
@@ -102,9 +112,10 @@ MAX_UNDEFINED = (1 - LEVEL) / 2
 PRIOR = 0.5  # Jeffreys
 METHOD = (
     "Rogan–Gladen correction (Rogan & Gladen 1978): (observed + specificity − 1) / (sensitivity + specificity − 1), "
-    "clipped to [0, 1], with sensitivity and specificity measured on the answers people checked, per language "
+    "clipped to [0, 1], applied to the flag's rate on the answers nobody checked (checked answers count as people "
+    "labelled them), with sensitivity and specificity measured on the answers people checked, per language "
     f"(pooled over languages where a language has fewer than {MIN_PER_CLASS} checked answers with the label or without it); "
-    f"95% interval: 2.5th and 97.5th percentiles of {DRAWS} seeded draws of sensitivity, specificity and the observed rate "
+    f"95% interval: 2.5th and 97.5th percentiles of {DRAWS} seeded draws of sensitivity, specificity and the rates "
     "from their Jeffreys Beta distributions (a parametric bootstrap over the checks and the batch; Greenland 2004, Fox, Lash & Greenland 2005)"
 )
 # Why a corrected rate is not shown, in a few words (CorrectedRate.why; `reason` says it in full).

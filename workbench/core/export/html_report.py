@@ -107,6 +107,12 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
     for label in summary.labels:
         yield f"<h3>{esc(label.title)} <code>{esc(label.name)}</code></h3>\n"
         yield _table(report.RATE_COLUMNS, report.rate_rows(label))
+        for svg in label.charts:
+            if for_qt:
+                yield f'<p><img src="{chart_name(number)}" width="{PDF_CHART_WIDTH}"></p>\n'
+            else:
+                yield f'<div class="chart">{svg}</div>\n'
+            number += 1
         if label.correction:
             flag = esc(label.correction.flag)
             yield f"<p>The <code>{flag}</code> flag on the answers people checked:</p>\n"
@@ -115,12 +121,6 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
             yield _table(report.CORRECTED_COLUMNS, report.corrected_rows(label.correction))
             for line in report.correction_lines(label.correction):
                 yield f'<p class="meta">{esc(line)}</p>\n'
-        for svg in label.charts:
-            if for_qt:
-                yield f'<p><img src="{chart_name(number)}" width="{PDF_CHART_WIDTH}"></p>\n'
-            else:
-                yield f'<div class="chart">{svg}</div>\n'
-            number += 1
 
 
 def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

@@ -176,8 +176,8 @@ class ReportSummary:
             )
         return (
             f"People checked {self.checked} of the {self.counted} counted answers. For each flag that has a label of its "
-            "name, its precision and recall on those answers follow its rates, and its rate corrected for its errors: "
-            "the checked answers count as people labelled them, the others' flag rate is corrected. " + METHOD + "."
+            "name, its precision and recall on those answers follow its rates, and its rate corrected for its errors. "
+            "Method: " + METHOD + "."
         )
 
 
