@@ -133,13 +133,23 @@ def test_no_figure_without_enough_checks_or_with_a_flag_no_better_than_chance() 
     assert shaky.corrected is None and shaky.reason.startswith("too uncertain to correct: in ") and shaky.why == "too uncertain"
 
     # Two languages, too few even pooled: the reason gives both, and the model's
-    # rate over all languages takes the first language's reason.
+    # rate over all languages takes the first language's sentence (both fail alike).
     thin = correct(answers("m", "en", tp=2, tn=6, flagged=3) + answers("m", "zh", tp=1, tn=3, unflagged=3), FLAG)
-    assert {r.language: r.why for r in thin.rates}[POOLED] == "en: too few checked answers"
+    assert {r.language: r.why for r in thin.rates}[POOLED] == "too few checked answers"
     assert {r.language: r.reason for r in thin.rates}[POOLED] == (
         "too few checked answers, even with all languages pooled: people say 3 have it and 9 do not (2 and 6 in en); "
         f"the correction needs at least {MIN_PER_CLASS} of each"
     )
+
+
+def test_a_model_rate_over_languages_names_the_language_that_failed() -> None:
+    # English is well checked; Chinese answers only ever flagged, never checked: its flag
+    # rate can't be corrected with the pooled checks when those say no better than chance.
+    batch = answers("m", "en", tp=5, fn=5, fp=10, tn=10, flagged=4) + answers("m", "zh", tp=5, tn=5, flagged=6)
+    rows = {r.language: r for r in correct(batch, FLAG).rates}
+    assert rows["en"].why == "flag no better than chance" and rows["zh"].corrected is not None
+    assert rows[POOLED].why == "en: flag no better than chance"
+    assert rows[POOLED].reason.startswith("the flag did no better than chance on the checked answers in en:")
 
 
 def test_a_language_whose_answers_were_all_checked_needs_no_correction() -> None:
@@ -168,9 +178,11 @@ def test_coverage_by_simulation() -> None:
 
 
 def test_coverage_by_simulation_in_two_languages() -> None:
-    """English and Chinese with different rates and a flag that errs more in Chinese."""
+    """English (10%, Se 0.9, Sp 0.97) and Chinese (40%, Se 0.6, Sp 0.9), 60 checked in each:
+    the flag's own rate, (0.117 + 0.30) / 2 = 0.2085, misses the true 0.25; corrected per language, it doesn't."""
     result = simulate(two_languages(60), 200, seed=15, draws=1000)
     truth = result.scenario.true_rate
-    assert truth == pytest.approx(0.275)
+    assert truth == pytest.approx(0.25)
     assert result.corrected >= 190 and 0.9 <= result.coverage <= 0.99
     assert math.isclose(result.mean_corrected, truth, abs_tol=0.015)
+    assert math.isclose(result.mean_uncorrected, 0.2085, abs_tol=0.01) and result.uncorrected_coverage < 0.7

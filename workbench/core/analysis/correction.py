@@ -453,8 +453,10 @@ def _part(
 ) -> _Part:
     """The corrected rate of one cell and its draws: people's labels on the checked
     answers, Rogan–Gladen on the flags of the rest, weighted by their numbers."""
-    rng = random.Random(f"{seed}|{flag}|rate|{model}|{language}")
     unchecked = cell.n - cell.checked
+    if unchecked and isinstance(basis, _Why):
+        return _Part(language, cell.k, cell.n, cell.checked, None, None, basis, "")
+    rng = random.Random(f"{seed}|{flag}|rate|{model}|{language}")
     people: list[float] = []
     if cell.checked:
         negative = cell.checked - cell.people_positive
@@ -462,8 +464,7 @@ def _part(
     if not unchecked:
         point = cell.people_positive / cell.checked
         return _Part(language, cell.k, cell.n, cell.checked, point, list(people), None, PEOPLE)
-    if isinstance(basis, _Why):
-        return _Part(language, cell.k, cell.n, cell.checked, None, None, basis, "")
+    assert not isinstance(basis, _Why)
     check, source = basis
     se, sp = error_draws[check.language]
     flagged = cell.unchecked_flagged
@@ -488,11 +489,12 @@ def _rate(flag: str, model: str, model_name: str, language: str, parts: list[_Pa
         why = failed[0].reason
         assert why is not None
         reason, short = why.full, why.short
-        shared = len(failed) == len(parts) and all(p.reason == why for p in parts)
-        if len(parts) > 1 and not shared:
+        # Every language failed alike: the few words need no language; the sentence names the first.
+        alike = len(failed) == len(parts) and all(p.reason is not None and p.reason.short == short for p in parts)
+        if len(parts) > 1 and not alike:
             short = f"{failed[0].language}: {short}"
-            if f" in {failed[0].language}" not in reason:
-                reason = f"{failed[0].language}: {reason}"
+        if len(parts) > 1 and not (alike and all(p.reason == why for p in parts)) and f" in {failed[0].language}" not in reason:
+            reason = f"{failed[0].language}: {reason}"
         return CorrectedRate(flag, model, model_name, language, k, n, checked, None, None, (), reason, short)
     checks_from = tuple((p.language, p.source) for p in parts)
     point = sum(p.n / n * p.point for p in parts)  # type: ignore[operator]
