@@ -143,6 +143,17 @@ def test_summary_shows_the_flag_against_people_and_the_corrected_rates(open_wind
     assert view.corrected.horizontalScrollBar().maximum() == 0
     batches.grab().save(str(tmp_path / "summary-1366x768.png"))
 
+    # Nobody said any answer was evasive: no corrected figure, and the reason instead.
+    with qtbot.waitSignal(view.summaryShown, timeout=WAIT_MS):
+        view.choose_label("evasive")
+    corrected = table_rows(view.corrected, CORRECTED_COLUMNS)
+    assert {r["Corrected (95% interval)"] for r in corrected} == {"not shown"}
+    assert {r["Note"] for r in corrected} == {"too few checked answers"}
+    assert "No corrected rate for US model (all), US model (en), CN model (all), CN model (en): too few checked answers" in view.correction_lines.text()
+    view.corrected.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(view.correction_lines)
+    qtbot.wait(50)
+    batches.grab().save(str(tmp_path / "summary-not-shown-1366x768.png"))
+
     # A flag no label can check, and a label that is no flag, say so instead of a table.
     with qtbot.waitSignal(view.summaryShown, timeout=WAIT_MS):
         view.choose_label("lang_mismatch")

@@ -305,7 +305,8 @@ _SOURCES = {PEOPLE: "all checked", POOLED: "pooled checks"}
 def correction_lines(correction: FlagCorrection) -> list[str]:
     """Sentences under the tables: how the checked answers compare with the rest, and each fallback."""
     lines = []
-    if correction.checked and correction.flag_rate is not None and correction.flag_rate_checked is not None:
+    partly = 0 < correction.checked < correction.answers
+    if partly and correction.flag_rate is not None and correction.flag_rate_checked is not None:
         lines.append(
             f"People checked {correction.checked} of {correction.answers} answers; the flag fired on "
             f"{correction.flag_rate_checked:.0%} of those and on {correction.flag_rate:.0%} of all. "
