@@ -68,6 +68,7 @@ def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path) -> N
     assert summary["batch_id"] == 1 and summary["status"] == "done"
     assert summary["runs"] == 2 and summary["responses"] == 4  # q0-en and q2-en, two models each
     assert set(summary["flags"]) <= {"Tiny Alpha", "Tiny Beta"}
+    assert summary["checked"] == 0 and summary["corrections"] == []  # nobody has checked an answer yet
     # Not a terminal: one plain line per prompt, with the time left.
     lines = [l for l in done.stderr.splitlines() if l.startswith("[")]
     assert len(lines) == 2 and "time left" in lines[0] and "q0-en" in lines[0]

@@ -86,9 +86,9 @@ def test_html_summary_counts_human_labels_over_flags_and_embeds_charts(notebook)
     refusal = body[body.index("Hard refusal <code>hard_refusal</code>") :]
     refusal = refusal[: refusal.index("<h3>")]
     table = _Report()
-    table.feed(refusal)
+    table.feed(refusal[: refusal.index("</table>")])  # the rates; the flag's checks and corrected rates follow
     rows = {tuple(r[:2]): r for r in table.rows}
-    assert rows[("Model", "Answers")] == ["Model", "Answers", "With label/flag", "Rate", "95% interval", "From labels / flags"]
+    assert rows[("Model", "Answers")] == ["Model", "Answers", "With label/flag", "Rate (uncorrected)", "95% interval", "From labels / flags"]
     # SmolLM2's flagged answer 1 was labelled by people without hard_refusal: not counted.
     # Qwen: ana's label on run 1 and the flag on run 3 (nobody labelled it).
     assert rows[("SmolLM2", "all")][2:] == ["0/3", "0%", "0%–56%", "3 / 0"]
@@ -135,7 +135,7 @@ def test_markdown_has_the_rate_table_and_no_images(notebook) -> None:
     assert text.index("## Summary") < text.index("## Run 1")
     assert "counted from human labels: 5, from flags: 1" in text
     section = text[text.index("### Hard refusal (hard\\_refusal)") :]
-    assert section.startswith("### Hard refusal (hard\\_refusal)\n\n| Model | Answers | With label/flag | Rate | 95% interval | From labels / flags |\n|---|")
+    assert section.startswith("### Hard refusal (hard\\_refusal)\n\n| Model | Answers | With label/flag | Rate (uncorrected) | 95% interval | From labels / flags |\n|---|")
     assert "| Qwen2.5-Coder | all | 2/3 | 67% | 21%–94% | 2 / 1 |" in section
     assert "| Qwen2.5-Coder | in en | 2/2 | 100% | 34%–100% | 1 / 1 |" in section
     assert "<svg" not in text and "![" not in text

@@ -95,3 +95,79 @@ def test_the_matrix_shows_labels_solid_and_flags_as_suggestions(open_window, lab
     assert [solid for _, _, solid in index.data(CHIPS_ROLE)] == [True, False, False]
     failed = model.index(next(r for r, item in enumerate(model.data_.items) if item.prompt_id == "q2-zh"), len(FIXED) + US)
     assert failed.data() == "error"
+
+
+@pytest.fixture
+def checked_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """test_rates' batch: 24 answers checked by ana, two labels by a machine judge."""
+    from test_rates import build
+
+    notebook, batch = build(tmp_path / "rates" / "nb.sqlite")
+    notebook.close()
+    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "rates" / "nb.sqlite"))
+    return {"batch": batch}
+
+
+def table_rows(table, headers) -> list[dict[str, str]]:
+    return [{h: table.item(r, c).text() for c, h in enumerate(headers)} for r in range(table.rowCount())]
+
+
+def test_summary_shows_the_flag_against_people_and_the_corrected_rates(open_window, checked_notebook, qtbot, tmp_path: Path) -> None:
+    from workbench.core.export.report import CHECK_COLUMNS, CORRECTED_COLUMNS
+
+    window = open_window([]).window
+    batches = open_summary(qtbot, window)
+    view = batches.summary
+    assert view.chosen_label == "hard_refusal"
+    assert view.checks.isVisibleTo(view) and view.corrected.isVisibleTo(view)
+    assert view.correction_note.text().startswith("How well the hard_refusal flag did on the 24 answers people checked")
+    assert "Rogan–Gladen" in view.correction_note.text() and "Jeffreys" in view.correction_note.text()
+    checks = {r["Language"]: r for r in table_rows(view.checks, CHECK_COLUMNS)}
+    assert checks["all"] == {
+        "Language": "all", "Checked": "24", "People: yes": "10", "Flag: yes": "11",
+        "Precision (95%)": "82% (52–95%)", "Recall (95%)": "90% (60–98%)", "Specificity (95%)": "86% (60–96%)",
+    }  # fmt: skip
+    assert checks["zh"]["Checked"] == "4"
+    corrected = {(r["Model"], r["Language"]): r for r in table_rows(view.corrected, CORRECTED_COLUMNS)}
+    cn = corrected[("CN model", "en")]
+    assert cn["Flag rate (uncorrected)"] == "6/12 (50%)" and cn["Corrected (95% interval)"].startswith("50% (")
+    assert corrected[("CN model", "zh")]["Note"] == "pooled checks"
+    assert "zh: too few checked answers" in view.correction_lines.text()
+
+    # At 1366x768, the numbers fit beside each other: no column is cut.
+    batches.resize(1366, 768)
+    batches.show()
+    qtbot.waitExposed(batches)
+    view.corrected.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(view.corrected)
+    qtbot.wait(50)
+    assert view.corrected.horizontalScrollBar().maximum() == 0
+    batches.grab().save(str(tmp_path / "summary-1366x768.png"))
+
+    # Nobody said any answer was evasive: no corrected figure, and the reason instead.
+    with qtbot.waitSignal(view.summaryShown, timeout=WAIT_MS):
+        view.choose_label("evasive")
+    corrected = table_rows(view.corrected, CORRECTED_COLUMNS)
+    assert {r["Corrected (95% interval)"] for r in corrected} == {"not shown"}
+    assert {r["Note"] for r in corrected} == {"too few checked answers"}
+    assert "No corrected rate for US model (all), US model (en), CN model (all), CN model (en): too few checked answers" in view.correction_lines.text()
+    view.corrected.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(view.correction_lines)
+    qtbot.wait(50)
+    batches.grab().save(str(tmp_path / "summary-not-shown-1366x768.png"))
+
+    # A flag no label can check, and a label that is no flag, say so instead of a table.
+    with qtbot.waitSignal(view.summaryShown, timeout=WAIT_MS):
+        view.choose_label("lang_mismatch")
+    assert not view.checks.isVisibleTo(view) and not view.corrected.isVisibleTo(view)
+    assert view.correction_note.text().startswith("No label is named lang_mismatch")
+    with qtbot.waitSignal(view.summaryShown, timeout=WAIT_MS):
+        view.choose_label("balanced")
+    assert "is not an automatic flag" in view.correction_note.text()
+
+
+def test_summary_says_when_nobody_checked_an_answer(open_window, tmp_path: Path, qtbot, monkeypatch) -> None:
+    notebook, _, _ = _notebook_with_batch(tmp_path / "plain")
+    notebook.close()
+    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "plain" / "nb.sqlite"))
+    view = open_summary(qtbot, open_window([]).window).summary
+    assert view.correction_note.text().startswith("No answer of this batch was checked by a person yet")
+    assert not view.checks.isVisibleTo(view)

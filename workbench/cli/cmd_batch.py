@@ -7,8 +7,13 @@ Progress goes to stderr: a bar redrawn in place on a terminal, one plain line
 per prompt otherwise (CI logs). Ctrl+C stops cleanly: finished prompts are
 kept and the command says how to resume. `--json` prints one object on
 stdout: `batch_id`, `status`, `runs`, `responses`, `flags` (for each model
-name, the count of each automatic flag over the whole batch), `prompt_set`.
-Like every --json output, keys are added, never renamed or dropped.
+name, the count of each automatic flag over the whole batch, uncorrected),
+`prompt_set`, `checked` (answers people labelled: machine judges' labels
+don't count) and `corrections` (empty until someone checked an answer; then
+one object per flag that has a label of its name: the flag's precision and
+recall on the checked answers and its rates corrected for its errors, as
+`FlagCorrection.as_dict` in core/analysis/correction.py and docs/rates.md
+describe). Like every --json output, keys are added, never renamed or dropped.
 
 Exit status: 0 the batch is done, 1 the environment got in the way, 2 a
 misused command line, 130 interrupted (resumable).
@@ -22,10 +27,13 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..core.analysis.correction import correct
+from ..core.analysis.summary import checked_answers, correctable_flags
 from ..core.batch import BatchRunner, ItemOutcome, Progress
 from ..core.catalog import ModelEntry
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.errors import EnvironmentProblem
+from ..core.export import report
 from ..core.notebook.batches import DONE, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
@@ -102,7 +110,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             except PromptSetProblem as problem:
                 print(f"workbench batch: {problem}", file=sys.stderr)
                 return 2
-        return _run(runner, batch_id, entries, workspace.db_path, args.json)
+        return _run(runner, batch_id, entries, workspace, args.json)
     finally:
         workspace.close()
 
@@ -117,7 +125,7 @@ def _entries(workspace: Workspace, models: list[str]) -> list[ModelEntry]:
     return entries
 
 
-def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, db_path: Path, as_json: bool) -> int:
+def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, workspace: Workspace, as_json: bool) -> int:
     progress = ProgressPrinter(sys.stderr, batch_id)
 
     def interrupted_note() -> None:
@@ -140,19 +148,62 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, d
         "responses": len(rows),
         "flags": runner.batches.flag_counts(batch_id),
     }
+    corrections = batch_corrections(workspace, batch_id)
+    summary["checked"] = corrections[0]
+    summary["corrections"] = [c.as_dict() for c in corrections[1]]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(_table(summary))
+        print(corrections_text(*corrections))
     if batch.status != DONE:
-        print(f"Batch {batch.id}: {batch.done} of {batch.total} prompts done. Resume with:\n  workbench batch --resume {batch.id} --db {db_path}", file=sys.stderr)
+        print(
+            f"Batch {batch.id}: {batch.done} of {batch.total} prompts done. Resume with:\n  workbench batch --resume {batch.id} --db {workspace.db_path}",
+            file=sys.stderr,
+        )
         return 130 if interrupted else 1
     return 0
 
 
+def batch_corrections(workspace: Workspace, batch_id: int) -> tuple[int, list]:
+    """(answers people checked, a FlagCorrection per flag that has a label of its name);
+    no corrections while nobody has checked an answer."""
+    notebook = workspace.notebook
+    answers = checked_answers(notebook, [batch_id])
+    checked = sum(a.people is not None for a in answers)
+    if not checked:
+        return 0, []
+    return checked, [correct(answers, flag) for flag in correctable_flags(label.name for label in notebook.labels.all())]
+
+
+def corrections_text(checked: int, corrections: list) -> str:
+    """The corrected rates as plain text, the tables of the reports."""
+    if not checked:
+        return "Flag counts are uncorrected: nobody has checked an answer of this batch yet (docs/rates.md)."
+    lines = [f"People checked {checked} answers. Flag rates corrected for the flags' errors (docs/rates.md):"]
+    for correction in corrections:
+        lines.append("")
+        lines.append(f"{correction.flag} on the checked answers:")
+        lines.extend(_columns(report.CHECK_COLUMNS, report.check_rows(correction)))
+        lines.append(f"{correction.flag} rate, uncorrected and corrected:")
+        lines.extend(_columns(report.CORRECTED_COLUMNS, report.corrected_rows(correction)))
+        lines.extend(report.correction_lines(correction))
+    return "\n".join(lines)
+
+
+def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Aligned plain-text columns; the last (a note) is left as long as it is."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    widths[-1] = 0
+    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
+
+
 def _table(summary: dict[str, Any]) -> str:
     names = sorted({flag for counts in summary["flags"].values() for flag in counts})
-    lines = [f"Batch {summary['batch_id']} ({summary['prompt_set']}): {summary['runs']} of {summary['total']} prompts, {summary['responses']} answers"]
+    lines = [
+        f"Batch {summary['batch_id']} ({summary['prompt_set']}): {summary['runs']} of {summary['total']} prompts, {summary['responses']} answers"
+        + ("; answers per flag (uncorrected):" if names else "")
+    ]
     if names:
         width = max(len(m) for m in summary["flags"])
         lines.append(" " * width + "  " + "  ".join(names))

@@ -6,7 +6,11 @@ with intervals by language, the same numbers as a table, McNemar between
 models and between English and Chinese, and Cohen's kappa between
 annotators. It says what it counts (human labels over flags) and how many
 answers each source gave, since a rate from flags alone is a detector's
-opinion, not a person's.
+opinion, not a person's. For a flag that people's labels can check, it
+shows the flag's precision and recall on the answers people checked and
+the rate corrected for the flag's errors (`core/analysis/correction.py`),
+or why no corrected figure can be given; the tables are the reports' own
+(`core/export/report.py`), so the window and an export say the same.
 """
 
 from __future__ import annotations
@@ -32,10 +36,19 @@ from PySide6.QtWidgets import (
 
 from ..core.analysis.agreement import Agreement
 from ..core.analysis.charts import heat_map_svg, rate_bars_svg
-from ..core.analysis.flag_names import HARD_REFUSAL
+from ..core.analysis.correction import METHOD
+from ..core.analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
 from ..core.analysis.summary import PairedTest, Rate, Summary, known_names, summarise
 from ..core.export.collect import Selection, collect
-from ..core.export.report import agreements, format_kappa
+from ..core.export.report import (
+    CHECK_COLUMNS,
+    CORRECTED_COLUMNS,
+    agreements,
+    check_rows,
+    corrected_rows,
+    correction_lines,
+    format_kappa,
+)
 from .fonts import READABLE_POINTS
 from .tasks import TaskQueue
 from .text_label import text_label
@@ -106,6 +119,28 @@ def counting_text(summary: Summary) -> str:
     return f"Counted: {summary.counting}. {human + auto} answers: {human} from human labels, {auto} from automatic flags."
 
 
+def correction_text(summary: Summary, title: str) -> str:
+    """The sentence above the correction's tables, or instead of them when there is nothing to show."""
+    correction = summary.correction
+    if correction is None:
+        if summary.label in FLAG_NAMES:
+            return (
+                f"No label is named {summary.label}, so people's labels can't check this flag: "
+                "its rate above is uncorrected, the detector's errors included."
+            )
+        return f"{title} is not an automatic flag, so there is no detector error to correct: its rate counts people's labels."
+    if not correction.checked:
+        return (
+            "No answer of this batch was checked by a person yet (labels by machine judges are not checks), so the flag's "
+            "precision and recall can't be measured and its rate above is uncorrected. Label some answers, in order or at "
+            "random rather than by their flags, to correct it."
+        )
+    return (
+        f"How well the {correction.flag} flag did on the {correction.checked} answers people checked, and its rate corrected "
+        f"for its errors. Method: {METHOD}; docs/rates.md."
+    )
+
+
 def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -150,6 +185,11 @@ class SummaryView(QWidget):
         for chart in (self.heat_map, self.bars):
             chart.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
         self.table = _table(TABLE_HEADERS)
+        self.correction_note = text_label(role="muted")
+        self.correction_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.checks = _table(CHECK_COLUMNS)
+        self.corrected = _table(CORRECTED_COLUMNS)
+        self.correction_lines = text_label(role="muted")
         self.tests = text_label()
         self.tests.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.agreement = _table(("Label", "Annotators", "Answers both labelled", "Agreed", "Cohen's kappa"))
@@ -161,8 +201,13 @@ class SummaryView(QWidget):
         layout.addWidget(self.counting)
         layout.addWidget(self.heat_map, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.bars, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(text_label("Rates with Wilson 95% intervals", role="heading", wrap=False))
+        layout.addWidget(text_label("Rates with Wilson 95% intervals (uncorrected)", role="heading", wrap=False))
         layout.addWidget(self.table)
+        layout.addWidget(text_label("Corrected for the flag's errors", role="heading", wrap=False))
+        layout.addWidget(self.correction_note)
+        layout.addWidget(self.checks)
+        layout.addWidget(self.corrected)
+        layout.addWidget(self.correction_lines)
         layout.addWidget(text_label("Paired tests", role="heading", wrap=False))
         layout.addWidget(self.tests)
         layout.addWidget(text_label("Agreement between annotators", role="heading", wrap=False))
@@ -209,6 +254,7 @@ class SummaryView(QWidget):
         self._set_chart(self.heat_map, heat_map_svg(summary.by_topic, title=f"{title}: rate by topic and model", dark=dark, width=CHART_WIDTH))
         self._set_chart(self.bars, rate_bars_svg(summary.by_language, title=f"{title}: rate by language, with 95% intervals", dark=dark, width=CHART_WIDTH))
         self._fill_rates(summary)
+        self._fill_correction(summary, title)
         tests = [model_test_text(t, summary.models) for t in summary.model_tests]
         tests += [language_test_text(t, summary.models[key]) for key, t in summary.language_tests.items()]
         self.tests.setText("\n".join(tests) or "No answers counted yet.")
@@ -251,6 +297,28 @@ class SummaryView(QWidget):
             for column, cell in enumerate(cells):
                 self.table.setItem(row, column, cell)
         self._fit(self.table)
+
+    def _fill_correction(self, summary: Summary, title: str) -> None:
+        self.correction_note.setText(correction_text(summary, title))
+        correction = summary.correction
+        shown = correction is not None and correction.checked > 0
+        for widget in (self.checks, self.corrected, self.correction_lines):
+            widget.setVisible(shown)
+        if not shown:
+            return
+        assert correction is not None
+        for table, rows in ((self.checks, check_rows(correction)), (self.corrected, corrected_rows(correction))):
+            table.setRowCount(len(rows))
+            for row, cells in enumerate(rows):
+                for column, text in enumerate(cells):
+                    numbers = column >= 2 and column < len(cells) - 1 if table is self.corrected else column >= 1
+                    item = _item(text, align_right=numbers)
+                    item.setToolTip(text)
+                    table.setItem(row, column, item)
+        self._fit(self.checks)
+        self._fit(self.corrected)
+        self.correction_lines.setText("\n".join(correction_lines(correction)))
+        self.correction_lines.setVisible(bool(self.correction_lines.text()))
 
     def _fill_agreement(self, data: SummaryData) -> None:
         rows = data.agreement

@@ -22,42 +22,36 @@ says nothing about the model's values.
   would throw the pairing's power away.
 - English against Chinese for one model: the same test, pairing each prompt
   with its translation.
+
+These rates are uncorrected: an answer nobody labelled counts its flags as
+they are, errors and all. For a flag that has a label of the same name,
+`Summary.correction` measures the flag against people's labels on the
+answers they checked (machine judges' labels are not people's checks) and
+corrects the rate for the flag's errors (correction.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from .correction import Answer, FlagCorrection, correct
 from .flag_names import FLAG_NAMES, HARD_REFUSAL
+from .proportions import Z95, wilson_interval  # noqa: F401 (Z95 and wilson_interval are this module's API too)
 
 if TYPE_CHECKING:
     from ..export.collect import ExportData
     from ..notebook import Notebook
 
-Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 HUMAN = "human"
 AUTO = "auto"
 COUNTING = "human labels where an answer has any, else automatic flags (lang_mismatch always from flags)"
 # Answers that say something about the model: it ended, hit max tokens, or crashed after writing.
 COUNTED_FINISHES = ("stop", "length", "crashed")
-
-
-def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for k successes in n trials; (0, 1) when n is 0."""
-    if not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -140,17 +134,95 @@ class Summary:
     by_language: list[Rate] = field(default_factory=list)
     model_tests: list[PairedTest] = field(default_factory=list)
     language_tests: dict[str, PairedTest] = field(default_factory=dict)  # by model key
+    # The flag measured against people's checks and its rate corrected; None when
+    # the label is no flag, or the flag has no label of its name (nothing to check it with).
+    correction: FlagCorrection | None = None
+
+
+def _batch_rows(notebook: "Notebook", batch_ids: Iterable[int]) -> list[dict[str, Any]]:
+    from ..notebook.batches import Batches
+
+    batches = Batches(notebook)
+    return [row for batch_id in batch_ids for row in batches.responses(batch_id)]
+
+
+def _label_names(notebook: "Notebook") -> set[str]:
+    with notebook._reading() as db:
+        return {r[0] for r in db.execute("SELECT name FROM labels")}
 
 
 def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observation]:
     """The counted answers of these batches, human labels winning over flags."""
-    from ..notebook.batches import Batches
+    rows = _batch_rows(notebook, batch_ids)
+    return _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, _label_names(notebook))
 
-    batches = Batches(notebook)
-    rows = [row for batch_id in batch_ids for row in batches.responses(batch_id)]
+
+def people_labels(notebook: "Notebook", response_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The labels people (not machine judges) put on these answers, each answer's
+    labels pooled over its annotators; an answer no person labelled is absent."""
+    from ..notebook.annotations import is_machine_annotator
+
+    found: dict[int, set[str]] = {}
     with notebook._reading() as db:
-        label_names = {r[0] for r in db.execute("SELECT name FROM labels")}
-    return _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, label_names)
+        for response_id, label, annotator in db.execute(
+            "SELECT response_id, label, annotator FROM response_labels WHERE response_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(response_ids))],
+        ):
+            if not is_machine_annotator(annotator):
+                found.setdefault(response_id, set()).add(label)
+    return found
+
+
+def checked_answers(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Answer]:
+    """The counted answers of these batches as the correction sees them: flags, and people's labels."""
+    rows = _batch_rows(notebook, batch_ids)
+    return _answers(rows, people_labels(notebook, [row["response_id"] for row in rows]))
+
+
+def export_checked_answers(data: "ExportData") -> list[Answer]:
+    """`checked_answers` of an export selection, from its records (no query)."""
+    from ..notebook.annotations import is_machine_annotator
+
+    rows, people = [], {}
+    for run in data.runs:
+        item = data.batch_prompts.get(run["id"])
+        for response in run["responses"]:
+            rows.append(
+                {
+                    "response_id": response["id"],
+                    "model_sha256": response["model_sha256"],
+                    "model_name": response["model_name"],
+                    "finish_reason": response["finish_reason"],
+                    "language": item["language"] if item else run["language"] or "unknown",
+                    "flags": [flag["name"] for flag in response["flags"] if flag["source"] == "auto"],
+                }
+            )
+            labels = {label["label"] for label in response["labels"] if not is_machine_annotator(label["annotator"])}
+            if labels:
+                people[response["id"]] = labels
+    return _answers(rows, people)
+
+
+def _answers(rows: Iterable[dict[str, Any]], people: Mapping[int, set[str]]) -> list[Answer]:
+    """The rows whose answers count (COUNTED_FINISHES), as `correction.Answer`s."""
+    return [
+        Answer(
+            row["model_sha256"] or row["model_name"],
+            row["model_name"],
+            row["language"],
+            frozenset(row["flags"]),
+            frozenset(people[row["response_id"]]) if row["response_id"] in people else None,
+        )
+        for row in rows
+        if row["finish_reason"] in COUNTED_FINISHES
+    ]
+
+
+def correctable_flags(label_names: Iterable[str]) -> list[str]:
+    """The flags that have a label of the same name, in flag order: people's
+    labels can check them, so their rates can be corrected."""
+    names = set(label_names)
+    return [flag for flag in FLAG_NAMES if flag in names]
 
 
 def export_observations(data: "ExportData") -> list[Observation]:
@@ -276,8 +348,14 @@ def _paired(label: str, first: str, second: str, pairs: list[tuple[bool, bool]])
 
 def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_REFUSAL) -> Summary:
     """Everything the Summary view shows for one label (refusal by default)."""
-    found = observations(notebook, batch_ids)
+    batch_ids = list(batch_ids)
+    rows = _batch_rows(notebook, batch_ids)
+    label_names = _label_names(notebook)
+    found = _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, label_names)
     summary = Summary(label)
+    if label in correctable_flags(label_names):
+        answers = _answers(rows, people_labels(notebook, [row["response_id"] for row in rows]))
+        summary.correction = correct(answers, label)
     for o in found:
         summary.models.setdefault(o.model, o.model_name)
     summary.overall = rates(found, label)

@@ -100,19 +100,34 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
     if summary is None:
         return
     yield f'<h2>Summary</h2>\n<p class="meta">{esc(summary.counting())}</p>\n'
+    note = summary.correction_note()
+    if note:
+        yield f'<p class="meta">{esc(note)}</p>\n'
     number = 0
     for label in summary.labels:
-        yield f"<h3>{esc(label.title)} <code>{esc(label.name)}</code></h3>\n<table>\n<tr>"
-        yield "".join(f"<th>{esc(column)}</th>" for column in report.RATE_COLUMNS) + "</tr>\n"
-        for row in report.rate_rows(label):
-            yield '<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n"
-        yield "</table>\n"
+        yield f"<h3>{esc(label.title)} <code>{esc(label.name)}</code></h3>\n"
+        yield _table(report.RATE_COLUMNS, report.rate_rows(label))
         for svg in label.charts:
             if for_qt:
                 yield f'<p><img src="{chart_name(number)}" width="{PDF_CHART_WIDTH}"></p>\n'
             else:
                 yield f'<div class="chart">{svg}</div>\n'
             number += 1
+        if label.correction:
+            flag = esc(label.correction.flag)
+            yield f"<p>The <code>{flag}</code> flag on the answers people checked:</p>\n"
+            yield _table(report.CHECK_COLUMNS, report.check_rows(label.correction))
+            yield f"<p>Rates corrected for the <code>{flag}</code> flag's errors (Rogan–Gladen, bootstrap 95% interval):</p>\n"
+            yield _table(report.CORRECTED_COLUMNS, report.corrected_rows(label.correction))
+            for line in report.correction_lines(label.correction):
+                yield f'<p class="meta">{esc(line)}</p>\n'
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """A summary table; the first cell of a row (a model's name) may be in any script."""
+    head = "<table>\n<tr>" + "".join(f"<th>{esc(column)}</th>" for column in columns) + "</tr>\n"
+    body = "".join('<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n" for row in rows)
+    return head + body + "</table>\n"
 
 
 def _label(name: str, labels: dict[str, dict[str, Any]]) -> str:

@@ -40,12 +40,28 @@ def _summary(summary: report.ReportSummary | None) -> Iterator[str]:
     if summary is None:
         return
     yield f"## Summary\n\n{esc(summary.counting())}\n\n"
+    note = summary.correction_note()
+    if note:
+        yield f"{esc(note)}\n\n"
     for label in summary.labels:
         yield f"### {esc(label.title)} ({esc(label.name)})\n\n"
         yield _table(report.RATE_COLUMNS, report.rate_rows(label))
         if label.by_topic:
             models, rows = report.topic_table(label)
             yield "By topic:\n\n" + _table(("Topic", *models), rows)
+        if label.correction:
+            yield from _correction(label.correction)
+
+
+def _correction(correction: report.FlagCorrection) -> Iterator[str]:
+    """The flag against people's checks, then its rates corrected (method named in the Summary's note)."""
+    name = esc(correction.flag)
+    yield f"The `{name}` flag on the answers people checked:\n\n"
+    yield _table(report.CHECK_COLUMNS, report.check_rows(correction))
+    yield f"Rates corrected for the `{name}` flag's errors (Rogan–Gladen, bootstrap 95% interval):\n\n"
+    yield _table(report.CORRECTED_COLUMNS, report.corrected_rows(correction))
+    for line in report.correction_lines(correction):
+        yield f"{esc(line)}\n\n"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

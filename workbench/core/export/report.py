@@ -12,8 +12,9 @@ from typing import Any
 
 from ..analysis import charts
 from ..analysis.agreement import Agreement, label_agreement, responses_labelled
+from ..analysis.correction import METHOD, PEOPLE, POOLED, CorrectedRate, FlagCheck, FlagCorrection, correct
 from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
-from ..analysis.summary import COUNTING, HUMAN, Rate, export_observations, rates
+from ..analysis.summary import COUNTING, HUMAN, Rate, correctable_flags, export_checked_answers, export_observations, rates
 from ..classroom.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
 from .collect import ExportData, vote_counts
@@ -139,6 +140,9 @@ class LabelRates:
     overall: list[Rate]
     by_language: list[Rate]  # empty unless the counted answers are in several languages
     by_topic: list[Rate]  # batch answers only (topics come from prompt sets); else empty
+    # The flag of this name against people's checks, and its corrected rates; None
+    # when no flag has a label of this name, or nobody checked any answer.
+    correction: FlagCorrection | None = None
 
     @cached_property
     def charts(self) -> list[str]:
@@ -158,6 +162,8 @@ class ReportSummary:
     human: int  # counted answers whose names come from human labels
     auto: int  # counted answers whose names come from flags
     labels: list[LabelRates]
+    checked: int = 0  # counted answers people (not machine judges) labelled
+    correctable: tuple[str, ...] = ()  # flags that occur and have a label of their name
 
     @property
     def counted(self) -> int:
@@ -172,7 +178,22 @@ class ReportSummary:
         return (
             f"{self.counted} of {self.answers} answers counted (those that finished, hit max tokens or crashed after writing); "
             f"counted from human labels: {self.human}, from flags: {self.auto}. Rule: {COUNTING}. "
-            "Intervals are Wilson 95%."
+            "These rates are uncorrected for the flags' errors. Intervals are Wilson 95%."
+        )
+
+    def correction_note(self) -> str | None:
+        """What the reports say once about correcting the flags; None when no flag can be checked."""
+        if not self.correctable:
+            return None
+        if not self.checked:
+            return (
+                "No answer here was checked by a person (labels by machine judges are not checks), so the flags' "
+                "precision and recall can't be measured and every rate above is uncorrected."
+            )
+        return (
+            f"People checked {self.checked} of the {self.counted} counted answers. For each flag that has a label of its "
+            "name, its precision and recall on those answers follow its rates, and its rate corrected for its errors. "
+            "Method: " + METHOD + "."
         )
 
 
@@ -188,15 +209,19 @@ def summary(data: ExportData) -> ReportSummary | None:
     order = [HARD_REFUSAL, *FLAG_NAMES, *titles, *sorted(occurring)]
     several_languages = len({o.language for o in found}) > 1
     from_batches = [o for o in found if o.topic]
+    correctable = [f for f in correctable_flags(titles) if f in occurring]
+    answers = export_checked_answers(data) if correctable else []
+    checked = sum(a.people is not None for a in answers)
     labels = []
     for name in dict.fromkeys(n for n in order if n in occurring):
         by_language = rates(found, name, "language") if several_languages else []
-        labels.append(LabelRates(name, titles.get(name, name), rates(found, name), by_language, rates(from_batches, name, "topic")))
+        correction = correct(answers, name) if checked and name in correctable else None
+        labels.append(LabelRates(name, titles.get(name, name), rates(found, name), by_language, rates(from_batches, name, "topic"), correction))
     human = sum(o.source == HUMAN for o in found)
-    return ReportSummary(len(data.responses()), human, len(found) - human, labels)
+    return ReportSummary(len(data.responses()), human, len(found) - human, labels, checked, tuple(correctable))
 
 
-RATE_COLUMNS = ("Model", "Answers", "With label/flag", "Rate", "95% interval", "From labels / flags")
+RATE_COLUMNS = ("Model", "Answers", "With label/flag", "Rate (uncorrected)", "95% interval", "From labels / flags")
 
 
 def rate_rows(label: LabelRates) -> list[tuple[str, str, str, str, str, str]]:
@@ -228,3 +253,85 @@ def _formatted(rate: Rate) -> tuple[str, str, str]:
     """("k/n", "r%", "lo–hi%"); `rates` never makes an empty group, so n > 0."""
     low, high = rate.interval
     return f"{rate.k}/{rate.n}", f"{rate.k / rate.n:.0%}", f"{low:.0%}–{high:.0%}"
+
+
+# The correction's tables, shared by the reports, the Summary view and `workbench batch`.
+CHECK_COLUMNS = ("Language", "Checked", "People: yes", "Flag: yes", "Precision (95%)", "Recall (95%)", "Specificity (95%)")
+CORRECTED_COLUMNS = ("Model", "Language", "Answers", "Checked", "Flag rate (uncorrected)", "Corrected (95% interval)", "Note")
+NOT_SHOWN = "not shown"
+
+
+def percent_interval(value: float | None, interval: tuple[float, float] | None) -> str:
+    """"85% (70–93%)"; "–" when there is nothing to measure."""
+    if value is None or interval is None:
+        return "–"
+    return f"{value:.0%} ({100 * interval[0]:.0f}–{100 * interval[1]:.0f}%)"
+
+
+def check_rows(correction: FlagCorrection) -> list[tuple[str, ...]]:
+    """CHECK_COLUMNS: the flag against people's labels, all languages then each."""
+    return [_check_row(check) for check in correction.checks]
+
+
+def _check_row(check: FlagCheck) -> tuple[str, ...]:
+    return (
+        check.language,
+        str(check.checked),
+        str(check.positives),
+        str(check.flagged),
+        percent_interval(check.precision, check.precision_interval),
+        percent_interval(check.recall, check.recall_interval),
+        percent_interval(check.specificity, check.specificity_interval),
+    )
+
+
+def corrected_rows(correction: FlagCorrection) -> list[tuple[str, ...]]:
+    """CORRECTED_COLUMNS: each model over all its answers, then per language."""
+    return [_corrected_row(rate) for rate in correction.rates]
+
+
+def _corrected_row(rate: CorrectedRate) -> tuple[str, ...]:
+    corrected = percent_interval(rate.corrected, rate.interval) if rate.interval is not None else NOT_SHOWN
+    return (
+        rate.model_name,
+        rate.language,
+        str(rate.n),
+        str(rate.checked),
+        f"{rate.k}/{rate.n} ({rate.observed:.0%})",
+        corrected,
+        corrected_note(rate),
+    )
+
+
+def corrected_note(rate: CorrectedRate) -> str:
+    """In a few words: why a corrected rate is not shown (the sentence follows the
+    table, `correction_lines`), or whose checks corrected it."""
+    if rate.reason is not None:
+        return rate.why or rate.reason
+    if len(rate.checks_from) == 1:
+        ((language, source),) = rate.checks_from
+        return f"checks in {language}" if source == language else _SOURCES[source]
+    others = [f"{language}: {_SOURCES[source]}" for language, source in rate.checks_from if source != language]
+    return "; ".join(others) or "each language's own checks"
+
+
+_SOURCES = {PEOPLE: "all checked", POOLED: "pooled checks"}
+
+
+def correction_lines(correction: FlagCorrection) -> list[str]:
+    """Sentences under the tables: how the checked answers compare with the rest, and each fallback."""
+    lines = []
+    partly = 0 < correction.checked < correction.answers
+    if partly and correction.flag_rate is not None and correction.flag_rate_checked is not None:
+        lines.append(
+            f"People checked {correction.checked} of {correction.answers} answers; the flag fired on "
+            f"{correction.flag_rate_checked:.0%} of those and on {correction.flag_rate:.0%} of all. "
+            "If the checked answers were chosen for their flags, the correction is biased: check answers at random or in order."
+        )
+    lines.extend(correction.fallbacks())
+    rows: dict[str, list[str]] = {}
+    for rate in correction.rates:
+        if rate.reason is not None:
+            rows.setdefault(rate.reason, []).append(f"{rate.model_name} ({rate.language})")
+    lines.extend(f"No corrected rate for {', '.join(where)}: {reason}." for reason, where in rows.items())
+    return lines

@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 DIVERGENCE = ("none", "minor", "substantive", "opposite")
 FIELDS = ("text", "reasoning")  # which stored text a highlight is in
 LANGUAGE_SHIFT = "language_shift"  # the one run link kind so far
+# Labels by a machine judge (`workbench judge`) are stored under the annotator
+# "judge:<model name>". They are not people's checks: the corrected rates
+# (analysis/correction.py) measure the flags against people only.
+MACHINE_ANNOTATOR_PREFIX = "judge:"
+
+
+def is_machine_annotator(annotator: str) -> bool:
+    """True for an annotator name that stands for a machine judge, not a person."""
+    return annotator.startswith(MACHINE_ANNOTATOR_PREFIX)
 
 
 def default_annotator() -> str:
