@@ -350,6 +350,18 @@ def test_long_answers_are_shortened_to_fit_and_the_note_says_so(batch_notebook) 
     assert note.startswith("Redirects at the end.\n\nJudged a shortened answer") and f"of its {len(long_answer):,} characters" in note
 
 
+def test_a_prompt_the_judge_refuses_as_too_long_is_shortened_further(batch_notebook) -> None:
+    notebook, _, _ = batch_notebook
+    run_id = notebook.create_run("一个问题？")
+    rid = notebook.add_response(run_id, 0, model_name="Talker", model_sha256=None, origin_country=None, seed=1, sampler={})
+    notebook.finish_response(rid, text="长" * 20000, finish_reason="stop")
+    too_long = GenerationResult(finish_reason=FINISH_ERROR, error="The prompt is 5000 tokens, more than this model's context of 2048.")
+    model = ScriptedModel("J", [too_long, "ANALYSIS: 回答了。\nCOMPLIANCE: COMPLETE"], params=GenerationParams(max_tokens=128, n_ctx=2048))
+    result = Judge(notebook, model).run(run_targets(notebook, [run_id]))
+    first, second = model.backends[0].prompts
+    assert second.count("长") <= first.count("长") // 2 + 1 and result.verdicts["COMPLETE"] == 1 and result.failed == 0 and result.truncated == 1
+
+
 def test_runs_can_be_judged_one_by_one(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     item = next(i for i in Batches(notebook).items(batch.id) if i.prompt_id == "q1-zh")

@@ -35,7 +35,7 @@ from ..engine.reasoning import ANSWER, ThinkSplitter
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import judge_annotator
 from ..notebook.batches import Batches
-from .rubric import JUDGE_LABELS, VERDICTS, Shortened, Verdict, judge_prompt, one_line, parse_verdict, prompt_overhead_tokens, shorten
+from .rubric import JUDGE_LABELS, VERDICTS, Shortened, Verdict, estimate_tokens, judge_prompt, one_line, parse_verdict, prompt_overhead_tokens, shorten
 
 if TYPE_CHECKING:
     from ..catalog import ModelEntry
@@ -49,6 +49,9 @@ DEFAULT_JUDGE_PARAMS = GenerationParams(temperature=0.0, max_tokens=256, seed=0,
 # Tokens kept free besides the prompt and the reply: the chat template's own tokens,
 # and the estimate's error on the rubric itself.
 TEMPLATE_ROOM = 64
+# A judge that refuses a prompt before writing (too long for its context) is asked again
+# with half the room for the answer, down to this room.
+MIN_RETRY_ROOM = 256
 UNPARSEABLE_NOTE = "No verdict: the judge's reply could not be read ({problem}). It began: «{start}»"
 
 
@@ -248,9 +251,11 @@ class Judge:
         p = self.model.params
         return p.n_ctx - p.max_tokens - prompt_overhead_tokens(question) - TEMPLATE_ROOM
 
-    def prepare(self, target: Target) -> tuple[str, Shortened]:
-        """The prompt for one answer, shortened explicitly when it would not fit."""
-        shortened = shorten(target.answer.strip(), max(0, self.answer_room(target.question)))
+    def prepare(self, target: Target, room: int | None = None) -> tuple[str, Shortened]:
+        """The prompt for one answer, shortened explicitly when it would not fit `room`
+        (estimated tokens; default: what the judge's context leaves)."""
+        room = self.answer_room(target.question) if room is None else room
+        shortened = shorten(target.answer.strip(), max(0, room))
         return judge_prompt(target.question, shortened.text), shortened
 
     def run(
@@ -307,12 +312,21 @@ class Judge:
         return result
 
     def _judge_one(self, backend: Backend, target: Target, cancel: Cancel) -> Judged | None:
-        prompt, shortened = self.prepare(target)
-        sink = _Collect()
-        started = time.perf_counter()
-        outcome: GenerationResult = backend.generate([{"role": "user", "content": prompt}], self.model.params, sink, cancel)
-        seconds = time.perf_counter() - started
-        reply = sink.finish()
+        room = self.answer_room(target.question)
+        while True:
+            prompt, shortened = self.prepare(target, room)
+            sink = _Collect()
+            started = time.perf_counter()
+            outcome: GenerationResult = backend.generate([{"role": "user", "content": prompt}], self.model.params, sink, cancel)
+            seconds = time.perf_counter() - started
+            reply = sink.finish()
+            # Refused before a word was written (the estimate was short of this model's tokenizer:
+            # the prompt did not fit): again with half the room, while that shortens the answer.
+            refused = outcome.finish_reason == FINISH_ERROR and outcome.prompt_tokens is None and not reply
+            if refused and room >= MIN_RETRY_ROOM and estimate_tokens(target.answer) > room // 2:
+                room //= 2
+                continue
+            break
         if outcome.finish_reason == FINISH_STOPPED or cancel.is_set():
             return None
         if outcome.finish_reason in (FINISH_ERROR, FINISH_CRASHED) and not parse_verdict(reply).parsed:
