@@ -16,7 +16,8 @@ seconds per answer (judging only, loading excluded). `--out` also writes every
 verdict as JSON.
 
     QT_QPA_PLATFORM=offscreen python bench/judge_quality.py /work/shared/data/speechmap-train.jsonl.gz \
-        [--per-label 20] [--seed 14] [--model ID]... [--ctx 4096] [--max-tokens 256] [--out FILE]
+        [--per-label 20] [--seed 14] [--model ID]... [--ctx 4096] [--max-tokens 256] [--threads N] [--out FILE]
+    python bench/judge_quality.py DATA --report FILE.json...   # the tables again, from --out files
 
 With no --model, the starter pair judges. Not needed by the tests.
 """
@@ -82,20 +83,24 @@ def judge_sample(workspace: Workspace, model_id: str, sample: list[dict[str, Any
     notebook = open_notebook(db)
     try:
         run_ids = []
+        expected_of: dict[int, str] = {}
         for row in sample:
             run_id = notebook.create_run(row["prompt"], language=row["lang"])
             response_id = notebook.add_response(run_id, 0, model_name=row["source_model"], model_sha256=None, origin_country=None, seed=0, sampler={})
             notebook.finish_response(response_id, text=row["response"], finish_reason="stop")
             run_ids.append(run_id)
+            expected_of[response_id] = f"{row['label']} ({row['lang']})"
         seconds: dict[int, float] = {}
         failures: dict[int, str] = {}
+
+        expected = expected_of
 
         class Listener:
             def answer_judged(self, judged, done, total):
                 seconds[judged.target.response_id] = judged.seconds
                 if judged.verdict is None:
                     failures[judged.target.response_id] = judged.error or "failed"
-                print(f"  {entry.name}: {done}/{total} ({judged.seconds:.1f} s) "
+                print(f"  {entry.name}: {done}/{total} ({judged.seconds:.1f} s) expected {expected.get(judged.target.response_id)}, judged "
                       f"{judged.verdict.compliance if judged.verdict and judged.verdict.parsed else 'unparseable' if judged.verdict else 'failed'}",
                       file=sys.stderr, flush=True)
 
@@ -181,7 +186,12 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_JUDGE_PARAMS.max_tokens)
     parser.add_argument("--threads", type=int, default=all_cores())
     parser.add_argument("--out", type=Path, help="also write every verdict as JSON here")
+    parser.add_argument("--report", type=Path, nargs="+", metavar="JSON", help="print the tables of earlier --out files (judging nothing)")
     args = parser.parse_args()
+    if args.report:
+        runs = [run for path in args.report for run in json.loads(path.read_text(encoding="utf-8"))["runs"]]
+        print(report(runs))
+        return 0
     sample = stratified_sample(args.data, args.per_label, args.seed)
     params = DEFAULT_JUDGE_PARAMS.replace(n_ctx=args.ctx, max_tokens=args.max_tokens, n_threads=args.threads)
     with tempfile.TemporaryDirectory() as tmp:

@@ -154,7 +154,9 @@ def _defuse(text: str) -> str:
 
 def judge_prompt(question: str, answer: str) -> str:
     """The whole prompt: SpeechMap's rubric around the question and the answer, then the addendum."""
-    return RUBRIC.replace("{question}", _defuse(question.strip())).replace("{response}", _defuse(answer.strip())) + "\n" + ADDENDUM
+    fill = {"question": _defuse(question.strip()), "response": _defuse(answer.strip())}
+    # One pass, so a question that happens to contain "{response}" stays as written.
+    return re.sub(r"\{(question|response)\}", lambda m: fill[m.group(1)], RUBRIC) + "\n" + ADDENDUM
 
 
 def prompt_overhead_tokens(question: str) -> int:
