@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLayout,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -31,12 +32,13 @@ from . import describe
 from .text_label import text_label
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
+EXPLANATION_WIDTH = 540
 EXPLANATION = (
     "The model reads each answer with SpeechMap's rubric and says whether it complies (stored as Answered), "
-    "evades (Evasive) or refuses (Hard refusal), with a one-line reason as its note. Its verdicts are an "
-    "annotator of their own, judge:<model>: the matrix shows them as outlined chips, and the Summary compares "
-    "them with people's labels and the automatic flags. Answers it already judged are skipped. "
-    "Small models judge poorly (the starter models barely better than chance): see docs/judge.md."
+    "evades (Evasive) or refuses (Hard refusal), with a one-line reason as its note, as an annotator of its own: "
+    "judge:<model>. The matrix shows its verdicts as outlined chips; the Summary compares them with people's "
+    "labels and the automatic flags. Answers it already judged are skipped. Small models judge poorly (the "
+    "starter models hardly better than chance): see docs/judge.md."
 )
 
 
@@ -44,6 +46,10 @@ def judge_choices(entries: Iterable[ModelEntry]) -> list[ModelEntry]:
     """The models that can judge, largest file first (a bigger model judges better)."""
     usable = [e for e in entries if e.status == "ok"]
     return sorted(usable, key=lambda e: (-(e.metadata.file_size if e.metadata and e.metadata.file_size else 0), e.name.lower()))
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} KB"
 
 
 class JudgeDialog(QDialog):
@@ -62,7 +68,7 @@ class JudgeDialog(QDialog):
         self.model = QComboBox()
         for entry in judge_choices(entries):
             size = entry.metadata.file_size if entry.metadata and entry.metadata.file_size else None
-            self.model.addItem(f"{entry.name}" + (f" ({size / 1e6:,.0f} MB)" if size else ""), entry)
+            self.model.addItem(entry.name + (f" ({_size(size)})" if size else ""), entry)
             self.model.setItemData(self.model.count() - 1, describe.tooltip(str(entry.path)), Qt.ItemDataRole.ToolTipRole)
         self.model.currentIndexChanged.connect(self._update)
         self.redo = QCheckBox("Judge again the answers this model already judged")
@@ -91,13 +97,17 @@ class JudgeDialog(QDialog):
         for button, role in ((self.judge_button, QDialogButtonBox.ButtonRole.AcceptRole), (self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole), (self.close_button, QDialogButtonBox.ButtonRole.RejectRole)):
             buttons.addButton(button, role)
 
+        explanation = text_label(EXPLANATION)
+        # A wrapped label's own size hint ignores its wrapping: give it the height the width needs.
+        explanation.setMinimumWidth(EXPLANATION_WIDTH)
+        explanation.setMinimumHeight(explanation.heightForWidth(EXPLANATION_WIDTH) + explanation.fontMetrics().lineSpacing())
         layout = QVBoxLayout(self)
-        layout.addWidget(text_label(EXPLANATION))
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        layout.addWidget(explanation)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
         if not self.model.count():
             self.status.setText("No model that can be loaded is in the library: add a folder of GGUF files first.")
         self._update()

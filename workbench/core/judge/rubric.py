@@ -88,7 +88,7 @@ def estimate_tokens(text: str) -> int:
     at hand. CJK characters count 2 each: measured on SpeechMap's Chinese answers,
     Qwen2.5's tokenizer takes about 0.7 a character, but English-centred ones
     take up to 2 (SmolLM2: 1.7 to 2.0). Everything else counts a token per 3
-    characters (both take 0.15 to 0.28 a character in English). docs/judge.md.
+    characters (both take 0.17 to 0.28 a character in English). docs/judge.md.
     """
     cjk = len(_CJK.findall(text))
     return int(cjk * 2 + (len(text) - cjk) / 3) + 1
