@@ -70,10 +70,19 @@ def test_summary_counts_human_labels_over_flags_with_intervals_tests_and_kappa(o
     assert tests[0] == "US model vs CN model, on the same 3 prompts: both 0, only US model 0, only CN model 2 — McNemar exact p = 0.500"
     assert "CN model, English vs Chinese on 2 translated pairs: both 1, only English 0, only Chinese 0 — McNemar exact p = 1.000" in tests
 
-    kappa = {view.agreement.item(r, 0).text(): view.agreement.item(r, 4).text() for r in range(view.agreement.rowCount())}
+    table = view.agreement
+    kappa = {
+        (table.item(r, 1).text(), table.item(r, 0).text()): (table.item(r, 2).text(), table.item(r, 4).text()) for r in range(table.rowCount())
+    }
     # hard_refusal: ana yes,yes,no; ben no,yes,no -> (2/3 - 4/9) / (5/9) = 0.4.
-    assert kappa == {"Hard refusal": "0.40", "Evasive": "0.00", "Answered": "1.00"}
-    assert view.agreement.item(0, 1).text() == "ana & ben" and view.agreement.item(0, 2).text() == "3"
+    people = {label: k for (pair, label), (_, k) in kappa.items() if pair == "ana & ben"}
+    assert people == {"Hard refusal": "0.40", "Evasive": "0.00", "Answered": "1.00"}
+    assert kappa[("ana & ben", "Hard refusal")][0] == "3"
+    # The automatic flags rate beside them, on the answers both they and a person labelled:
+    # hard_refusal: flags yes,no,no (q1-en, q1-zh, q2-en of CN: hard_refusal, answered+state_narrative,
+    # answered); ana yes,yes,no -> (2/3 - 4/9) / (5/9) = 0.4.
+    assert kappa[("[automatic flags] & ana", "Hard refusal")] == ("3", "0.40")
+    assert "the detectors' flags ([automatic flags])" in view.agreement_note.text()
     for chart in (view.heat_map, view.bars):
         assert chart.renderer().isValid() and not chart.renderer().defaultSize().isEmpty()
 

@@ -1,10 +1,12 @@
 """The Batches window: past batches, a matrix of prompts by models filling in, a summary.
 
 The matrix shows, per prompt and model, the detectors' flags (dashed chips,
-"?") and the labels people gave (solid chips), so a researcher can leave a
-batch running and come back to see where the models differ; sorting puts
-the most divergent prompts first. A cell opens its run in the main window,
-where the annotation tools are.
+"?"), the labels people gave (solid chips) and a model judge's verdicts
+(outlined chips, "(judge)"), so a researcher can leave a batch running and
+come back to see where the models differ; sorting puts the most divergent
+prompts first. A cell opens its run in the main window, where the
+annotation tools are. "Judge with a model…" asks a model to label the
+batch's answers (core/judge) on the main window's `JudgeThread`.
 
 Everything read from the notebook is read on the main window's notebook
 queue; the batch itself runs on the main window's `BatchThread`, which
@@ -13,10 +15,11 @@ outlives this window (closing it does not stop a batch).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,11 +45,13 @@ from PySide6.QtWidgets import (
 from ..core.batch import ItemOutcome, Progress
 from ..core.comparison import ResponseOutcome
 from ..core.errors import EnvironmentProblem
+from ..core.judge import Judged, JudgeResult, batch_targets
 from ..core.notebook import Label, Notebook
 from ..core.notebook.batches import DONE, RUNNING, Batch, BatchItem, Batches
 from ..core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from . import describe
 from .history import local_time
+from .judge_dialog import JudgeDialog
 from .message_bar import PROBLEM, MessageBar
 from .new_batch_dialog import NewBatch, NewBatchDialog
 from .summary_view import SummaryView
@@ -76,6 +81,9 @@ PROMPT_CHARS = 80
 ID, TOPIC, LANGUAGE, DIVERGENCE = range(4)
 FIXED = ("Prompt", "Topic", "Lang.", "Divergence")
 TEXT_HEADER = "Question"
+JUDGE_SUFFIX = " (judge)"
+# How long the matrix waits after a verdict before reading the notebook again (verdicts come in bursts).
+JUDGE_REFRESH_MS = 700
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,8 @@ class Cell:
 
     status: str  # PENDING, ASKING or the answer's finish reason
     flags: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()  # by anyone
+    labels: tuple[str, ...] = ()  # by people, anyone's
+    judged: tuple[str, ...] = ()  # by machine annotators (a model judge)
 
 
 @dataclass
@@ -103,7 +112,8 @@ def read_matrix(notebook: Notebook, batch_id: int) -> MatrixData:
     for row in batches.responses(batch_id):  # one query, labels included
         if row["run_id"] in item_of_run:
             labelled = tuple(name for name in data.labels if name in row["labels"])  # in the label set's order
-            data.cells[(item_of_run[row["run_id"]], row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), labelled)
+            judged = tuple(name for name in data.labels if name in row["machine_labels"])
+            data.cells[(item_of_run[row["run_id"]], row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), labelled, judged)
     return data
 
 
@@ -191,20 +201,25 @@ class MatrixModel(QAbstractTableModel):
             return None
         return self._runs.get(self.data_.items[index.row()].id)
 
-    def chips(self, cell: Cell) -> list[tuple[str, str | None, bool]]:
-        """(text, colour, solid) per chip: labels solid, flags no label already says dashed."""
+    def chips(self, cell: Cell) -> list[tuple[str, str | None, bool | None]]:
+        """(text, colour, solid) per chip: people's labels solid (True); a judge's verdicts no
+        person gave outlined (None); flags neither already says dashed (False)."""
         labels = self.data_.labels if self.data_ else {}
-        chips: list[tuple[str, str | None, bool]] = [(labels[n].title if n in labels else n, labels[n].colour if n in labels else None, True) for n in cell.labels]
-        chips += [
-            (f"{labels[n].title if n in labels else n}?", labels[n].colour if n in labels else None, False)
-            for n in cell.flags
-            if n not in cell.labels
-        ]
+
+        def title(n: str) -> str:
+            return labels[n].title if n in labels else n
+
+        def colour(n: str) -> str | None:
+            return labels[n].colour if n in labels else None
+
+        chips: list[tuple[str, str | None, bool | None]] = [(title(n), colour(n), True) for n in cell.labels]
+        chips += [(title(n) + JUDGE_SUFFIX, colour(n), None) for n in cell.judged if n not in cell.labels]
+        chips += [(f"{title(n)}?", colour(n), False) for n in cell.flags if n not in cell.labels and n not in cell.judged]
         return chips
 
     def status_text(self, cell: Cell) -> str:
         status = STATUS_TEXT.get(cell.status, cell.status)
-        return status or ("" if cell.flags or cell.labels else "no flag")
+        return status or ("" if cell.flags or cell.labels or cell.judged else "no flag")
 
     def cell_text(self, cell: Cell) -> str:
         """The cell in words: its chips' texts, then its status in brackets (tests read this)."""
@@ -323,8 +338,8 @@ class ChipDelegate(QStyledItemDelegate):
                 painter.setBrush(accent)
                 painter.drawRoundedRect(chip, height / 2, height / 2)
                 painter.setPen(QColor("white"))
-            else:
-                pen = QPen(accent, 1.5, Qt.PenStyle.DashLine)
+            else:  # a judge's verdict: outlined; a flag: dashed
+                pen = QPen(accent, 1.5, Qt.PenStyle.SolidLine if solid is None else Qt.PenStyle.DashLine)
                 painter.setPen(pen)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(chip.adjusted(1, 1, -1, -1), height / 2, height / 2)
@@ -368,11 +383,21 @@ class BatchesWindow(QMainWindow):
     matrixLoaded = Signal(int)  # a batch's matrix was read from the notebook
     batchFinished = Signal(object)  # BatchResult, or None when the batch could not run
     dialogOpened = Signal(object)  # the NewBatchDialog, once the prompt sets are read
+    judgeDialogOpened = Signal(object)  # the JudgeDialog
+    judgeFinished = Signal(object)  # JudgeResult, or None when the judge could not run
 
     def __init__(self, owner: "MainWindow") -> None:
         super().__init__(owner, Qt.WindowType.Window)
         self.owner = owner
         self.batch_thread = owner.batch_runner
+        self.judge_thread = owner.judge_runner
+        self.judge_dialog: JudgeDialog | None = None
+        self._judging: int | None = None  # the batch being judged
+        self._judge_ended: Callable[[JudgeResult | None], None] | None = None  # tells the dialog
+        self._judge_refresh = QTimer(self)
+        self._judge_refresh.setSingleShot(True)
+        self._judge_refresh.setInterval(JUDGE_REFRESH_MS)
+        self._judge_refresh.timeout.connect(self._show_judged)
         self.setWindowTitle("Batches — Model Values Workbench")
         self._asking: BatchItem | None = None  # the item being asked in the running batch
         self._running_id: int | None = None  # the running batch, once it has started
@@ -406,9 +431,12 @@ class BatchesWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop now, mid-answer; that prompt is asked again on resume")
         self.cancel_button.clicked.connect(self.cancel)
+        self.judge_button = QPushButton("Judge with a model…")
+        self.judge_button.setToolTip("Have a model label this batch's answers with SpeechMap's rubric (complete, evasive, denial)")
+        self.judge_button.clicked.connect(self.judge)
         controls = QHBoxLayout()
         controls.addWidget(self.progress, 1)
-        for button in (self.pause_button, self.resume_button, self.cancel_button):
+        for button in (self.pause_button, self.resume_button, self.cancel_button, self.judge_button):
             controls.addWidget(button)
 
         self.matrix = MatrixModel(self)
@@ -430,7 +458,8 @@ class BatchesWindow(QMainWindow):
         self.table.installEventFilter(self)
         self.matrix.modelReset.connect(self._fit_columns)
         self.legend = QLabel(
-            "Dashed chips with “?” are the detectors' flags; solid chips are labels people gave. "
+            "Dashed chips with “?” are the detectors' flags; solid chips are labels people gave; "
+            "outlined chips marked “(judge)” are a model judge's verdicts. "
             "Double-click a cell (or press Enter) to open its run in the main window and annotate it."
         )
         self.legend.setWordWrap(True)
@@ -475,6 +504,9 @@ class BatchesWindow(QMainWindow):
         t.problem.connect(lambda text: self.messages.show_notice("batch", text, PROBLEM))
         t.failed.connect(self._failed)
         t.finished.connect(self._finished)
+        j = self.judge_thread
+        j.answerJudged.connect(self._answer_judged)
+        j.finished.connect(self._judge_finished)
         self._update_buttons()
 
     # --- opening and choosing ----------------------------------------------------------------
@@ -611,9 +643,12 @@ class BatchesWindow(QMainWindow):
     # --- running -------------------------------------------------------------------------------
 
     def _refuse_start(self) -> bool:
-        """True (and says why) when the models are taken: one batch or comparison at a time."""
+        """True (and says why) when the models are taken: one batch, judge or comparison at a time."""
         if self.batch_thread.running:
             self.messages.show_notice("busy", "A batch is already running. Pause or cancel it first.", PROBLEM)
+            return True
+        if self.judge_thread.running:
+            self.messages.show_notice("busy", "A model is judging answers. Wait for it or cancel it (in its dialog) first.", PROBLEM)
             return True
         if self.owner.running:
             self.messages.show_notice(
@@ -689,11 +724,13 @@ class BatchesWindow(QMainWindow):
             self.progress.setFormat("Cancelling… the prompt being asked will be asked again on resume")
 
     def _update_buttons(self) -> None:
-        running = self.batch_thread.running
+        running = self.batch_thread.running or self.judge_thread.running
         selected_done = self.matrix.data_ is not None and self.matrix.data_.batch.status == DONE and self.matrix.batch_id != self._running_id
+        answered = self.matrix.data_ is not None and self.matrix.data_.batch.done > 0
+        self.judge_button.setEnabled(not running and answered and self.matrix.batch_id == self._selected)
         self.new_button.setEnabled(not running)
-        self.pause_button.setEnabled(running and not self.batch_thread.pausing)
-        self.cancel_button.setEnabled(running)
+        self.pause_button.setEnabled(self.batch_thread.running and not self.batch_thread.pausing)
+        self.cancel_button.setEnabled(self.batch_thread.running)
         self.resume_button.setEnabled(not running and self._selected is not None and not selected_done)
 
     def _batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
@@ -757,3 +794,70 @@ class BatchesWindow(QMainWindow):
             self.progress.setFormat("")
         self._update_buttons()
         self.batchFinished.emit(result)
+
+    # --- judging -------------------------------------------------------------------------------
+
+    def judge(self) -> JudgeDialog | None:
+        """Judge with a model…: the dialog picks the model; the main window's judge thread runs it."""
+        data = self.matrix.data_
+        if data is None:
+            return None
+        if self.judge_dialog is not None and self.judge_dialog.running:
+            self.judge_dialog.show()
+            self.judge_dialog.raise_()
+            return self.judge_dialog
+        if self.judge_dialog is not None:
+            self.judge_dialog.deleteLater()
+        dialog = JudgeDialog(data.batch, self.owner.model_entries, self)
+        dialog.judgeRequested.connect(lambda entry, redo: self.start_judging(dialog, entry, redo))
+        dialog.cancelRequested.connect(self.judge_thread.cancel)
+        self.judge_dialog = dialog
+        dialog.show()
+        self.judgeDialogOpened.emit(dialog)
+        return dialog
+
+    def start_judging(self, dialog: JudgeDialog, entry: Any, redo: bool) -> None:
+        """Run the judge over the dialog's batch; the dialog hears its progress until it ends."""
+        if self._refuse_start():
+            dialog.refused("The models are busy (a batch, a comparison or another judge): try again when it ends.")
+            return
+        batch_id = dialog.batch.id
+        self._judging = batch_id
+        t = self.judge_thread
+        failure: list[str] = []
+        connections = [
+            t.judgingStarted.connect(dialog.started_counts),
+            t.loading.connect(dialog.loading),
+            t.answerJudged.connect(dialog.answer_judged),
+            t.failed.connect(failure.append),
+        ]
+
+        def ended(result: JudgeResult | None) -> None:
+            for connection in connections:
+                t.disconnect(connection)
+            dialog.finished(result, failure[0] if failure else "")
+
+        self._judge_ended = ended  # called by _judge_finished, before judgeFinished is emitted
+        dialog.judging()
+        t.start(lambda notebook: batch_targets(notebook, batch_id), entry, redo=redo)
+        self._update_buttons()
+
+    def _answer_judged(self, _judged: Judged, _done: int, _total: int) -> None:
+        if not self._judge_refresh.isActive():
+            self._judge_refresh.start()
+
+    def _show_judged(self) -> None:
+        """Verdicts arrived: the matrix (and the summary, when shown) read the notebook again."""
+        if self._judging is not None and self._judging == self._selected:
+            self.show_batch(self._judging)
+
+    def _judge_finished(self, result: JudgeResult | None) -> None:
+        self._judge_refresh.stop()
+        ended, self._judge_ended = self._judge_ended, None
+        if ended is not None:
+            ended(result)
+        judged, self._judging = self._judging, None
+        if judged is not None and judged == self._selected:
+            self.show_batch(judged)
+        self._update_buttons()
+        self.judgeFinished.emit(result)

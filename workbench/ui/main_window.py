@@ -54,6 +54,7 @@ from .reflagging import Reflagging
 from .prompt_bar import SAMPLE_PROMPT, PromptBar
 from .runner import ComparisonRunner, RunRequest
 from .batch_runner import BatchThread
+from .judge_runner import JudgeThread
 from .batch_view import BatchesWindow
 from .settings_form import PaneSettingsDialog, SettingsForm
 from .export_dialog import ExportDialog, import_file
@@ -61,6 +62,7 @@ from .tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
 BATCH_BUSY = "A batch is using the models: Run is off until it ends or you pause it (Run > Batches…)."
+JUDGE_BUSY = "A model is judging answers: Run is off until it ends or you cancel it (Run > Batches…)."
 CJK_NOTICE_KEY = "cjk-font"
 
 
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
         self.notebook_tasks = TaskQueue("notebook", self._environment_problem, self)
         self.runner = ComparisonRunner(workspace, self)
         self.batch_runner = BatchThread(workspace, self)  # outlives the Batches window
+        self.judge_runner = JudgeThread(workspace, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
         self.commands = WindowCommands(self)
         self.annotating = Annotating(self)
@@ -284,6 +287,8 @@ class MainWindow(QMainWindow):
         r.finished.connect(self._run_finished)
         self.batch_runner.started.connect(self._batch_started)
         self.batch_runner.finished.connect(lambda _result: self._update_actions())
+        self.judge_runner.started.connect(self._judge_started)
+        self.judge_runner.finished.connect(lambda _result: self._update_actions())
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -354,6 +359,7 @@ class MainWindow(QMainWindow):
         self.runner.shutdown(SHUTDOWN_WAIT_S)
         self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
         self.reflagging.shutdown(SHUTDOWN_WAIT_S)  # what was recomputed so far stays
+        self.judge_runner.shutdown(SHUTDOWN_WAIT_S)  # verdicts so far are kept; judging again resumes
         self.catalog_tasks.wait(SHUTDOWN_WAIT_S * 1000)
         self.notebook_tasks.wait(SHUTDOWN_WAIT_S * 1000)
 
@@ -707,8 +713,8 @@ class MainWindow(QMainWindow):
         ready = self._first_scan_done and self.notebook_checked
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.commands
-        # A batch holds the models too: one batch or comparison at a time.
-        free = not running and not self.batch_runner.running
+        # A batch or a judge holds the models too: one batch, judge or comparison at a time.
+        free = not running and not self.batch_runner.running and not self.judge_runner.running
         a.run.setEnabled(ready and free and has_model)
         a.rerun.setEnabled(ready and free and has_model)
         a.stop.setEnabled(running)
@@ -766,8 +772,8 @@ class MainWindow(QMainWindow):
         if not runs:
             self.show_problem("no-model", "Choose a model in at least one pane.")
             return
-        if self.batch_runner.running:  # every way of starting a run comes here
-            self.statusBar().showMessage(BATCH_BUSY, 8000)
+        if self.batch_runner.running or self.judge_runner.running:  # every way of starting a run comes here
+            self.statusBar().showMessage(BATCH_BUSY if self.batch_runner.running else JUDGE_BUSY, 8000)
             self.runFinished.emit(None)
             return
         self.messages.dismiss("no-model")
@@ -878,6 +884,10 @@ class MainWindow(QMainWindow):
 
     def _batch_started(self) -> None:
         self.statusBar().showMessage(BATCH_BUSY, 8000)
+        self._update_actions()
+
+    def _judge_started(self) -> None:
+        self.statusBar().showMessage(JUDGE_BUSY, 8000)
         self._update_actions()
 
     # --- history -------------------------------------------------------------------------------

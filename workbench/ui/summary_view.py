@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.analysis.agreement import Agreement
+from ..core.analysis.agreement import AUTOMATIC_FLAGS, Agreement
 from ..core.analysis.charts import heat_map_svg, rate_bars_svg
 from ..core.analysis.correction import METHOD
 from ..core.analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
@@ -323,9 +323,11 @@ class SummaryView(QWidget):
     def _fill_agreement(self, data: SummaryData) -> None:
         rows = data.agreement
         self.agreement_note.setText(
-            "Cohen's kappa per label, over the answers both annotators labelled (1 = always agree, 0 = no better than chance)."
+            "Cohen's kappa per label, over the answers both annotators labelled (1 = always agree, 0 = no better than chance). "
+            f"Annotators are people, model judges (judge:…) and the detectors' flags ({AUTOMATIC_FLAGS})."
             if rows
-            else "No answer of this batch was labelled by two annotators yet, so there is no agreement to measure."
+            else "No answer of this batch was labelled by two annotators (people, a model judge or the automatic flags) yet, "
+            "so there is no agreement to measure."
         )
         self.agreement.setVisible(bool(rows))
         self.agreement.setRowCount(len(rows))

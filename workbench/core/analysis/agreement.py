@@ -7,6 +7,11 @@ agreement), chance agreement from each annotator's own rate of using the
 label. Answers only one person labelled say nothing about agreement, so they
 are left out. Kappa is undefined (None) when chance agreement is 1: both
 used the label on every shared answer, or on none.
+
+Raters are people, machine annotators (a model judge, `judge:<model>`) and
+the automatic flags, which rate as `AUTOMATIC_FLAGS`: an answer the
+detectors flagged is one that rater labelled, with the flags that a label of
+the same name expresses (`lang_mismatch` has no label and is left out).
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Hashable
+
+from .flag_names import ANSWERED, EVASIVE, HARD_REFUSAL, STATE_NARRATIVE, THOUGHT_SUPPRESSED
+
+# The automatic flags as a rater beside the annotators (no annotator can be named so:
+# names are whatever people type, but this one is reserved by its brackets).
+AUTOMATIC_FLAGS = "[automatic flags]"
+# Flags stored under the name of the built-in label that says the same (migration m002).
+LABEL_FLAGS = frozenset({ANSWERED, HARD_REFUSAL, EVASIVE, STATE_NARRATIVE, THOUGHT_SUPPRESSED})
 
 
 @dataclass(frozen=True)
@@ -58,10 +71,14 @@ def label_agreement(labelled: Mapping[str, Mapping[Hashable, set[str]]]) -> list
     return results
 
 
-def responses_labelled(responses: Iterable[Mapping[str, object]]) -> dict[str, dict[Hashable, set[str]]]:
-    """`label_agreement`'s input from exported response records (their `labels` lists)."""
+def responses_labelled(responses: Iterable[Mapping[str, object]], *, with_flags: bool = True) -> dict[str, dict[Hashable, set[str]]]:
+    """`label_agreement`'s input from exported response records: their `labels` lists, and
+    (`with_flags`) their automatic flags as the rater AUTOMATIC_FLAGS."""
     labelled: dict[str, dict[Hashable, set[str]]] = {}
     for response in responses:
         for item in response["labels"]:  # type: ignore[union-attr]
             labelled.setdefault(item["annotator"], {}).setdefault(response["uid"], set()).add(item["label"])
+        flagged = {f["name"] for f in response.get("flags", ()) if f.get("source") == "auto" and f["name"] in LABEL_FLAGS}  # type: ignore[union-attr]
+        if with_flags and flagged:
+            labelled.setdefault(AUTOMATIC_FLAGS, {})[response["uid"]] = flagged
     return labelled

@@ -151,56 +151,27 @@ def _label_names(notebook: "Notebook") -> set[str]:
         return {r[0] for r in db.execute("SELECT name FROM labels")}
 
 
+def _people(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
+    """People's labels by answer: `Batches.responses` leaves machine judges
+    (`judge:…`) out of `labels`, so these are people's checks only."""
+    return {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}
+
+
 def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observation]:
     """The counted answers of these batches, human labels winning over flags."""
     rows = _batch_rows(notebook, batch_ids)
-    return _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, _label_names(notebook))
-
-
-def people_labels(notebook: "Notebook", response_ids: Iterable[int]) -> dict[int, set[str]]:
-    """The labels people (not machine judges) put on these answers, each answer's
-    labels pooled over its annotators; an answer no person labelled is absent."""
-    from ..notebook.annotations import is_machine_annotator
-
-    found: dict[int, set[str]] = {}
-    with notebook._reading() as db:
-        for response_id, label, annotator in db.execute(
-            "SELECT response_id, label, annotator FROM response_labels WHERE response_id IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(response_ids))],
-        ):
-            if not is_machine_annotator(annotator):
-                found.setdefault(response_id, set()).add(label)
-    return found
+    return _counted(rows, _people(rows), _label_names(notebook))
 
 
 def checked_answers(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Answer]:
     """The counted answers of these batches as the correction sees them: flags, and people's labels."""
     rows = _batch_rows(notebook, batch_ids)
-    return _answers(rows, people_labels(notebook, [row["response_id"] for row in rows]))
+    return _answers(rows, _people(rows))
 
 
 def export_checked_answers(data: "ExportData") -> list[Answer]:
     """`checked_answers` of an export selection, from its records (no query)."""
-    from ..notebook.annotations import is_machine_annotator
-
-    rows, people = [], {}
-    for run in data.runs:
-        item = data.batch_prompts.get(run["id"])
-        for response in run["responses"]:
-            rows.append(
-                {
-                    "response_id": response["id"],
-                    "model_sha256": response["model_sha256"],
-                    "model_name": response["model_name"],
-                    "finish_reason": response["finish_reason"],
-                    "language": item["language"] if item else run["language"] or "unknown",
-                    "flags": [flag["name"] for flag in response["flags"] if flag["source"] == "auto"],
-                }
-            )
-            labels = {label["label"] for label in response["labels"] if not is_machine_annotator(label["annotator"])}
-            if labels:
-                people[response["id"]] = labels
-    return _answers(rows, people)
+    return _answers(*_export_rows(data))
 
 
 def _answers(rows: Iterable[dict[str, Any]], people: Mapping[int, set[str]]) -> list[Answer]:
@@ -234,8 +205,16 @@ def export_observations(data: "ExportData") -> list[Observation]:
     (`data.batch_prompts`); any other answer's prompt is its run (the models
     of one run answered the same prompt, so they pair up) and it has no topic.
     """
+    return _counted(*_export_rows(data), {label["name"] for label in data.labels})
+
+
+def _export_rows(data: "ExportData") -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
+    """An export's answers as batch rows, and people's labels on them (machine
+    judges left out, as `Batches.responses` leaves them out)."""
+    from ..notebook.annotations import is_machine_annotator
+
     rows = []
-    labels: dict[int, set[str]] = {}
+    people: dict[int, set[str]] = {}
     for run in data.runs:
         item = data.batch_prompts.get(run["id"])
         for response in run["responses"]:
@@ -254,8 +233,10 @@ def export_observations(data: "ExportData") -> list[Observation]:
                     "flags": [flag["name"] for flag in response["flags"] if flag["source"] == "auto"],
                 }
             )
-            labels[response["id"]] = {label["label"] for label in response["labels"]}
-    return _counted(rows, labels, {label["name"] for label in data.labels})
+            labels = {label["label"] for label in response["labels"] if not is_machine_annotator(label["annotator"])}
+            if labels:
+                people[response["id"]] = labels
+    return rows, people
 
 
 def _counted(rows: Iterable[dict[str, Any]], labels: Mapping[int, set[str]], label_names: set[str]) -> list[Observation]:
@@ -351,10 +332,10 @@ def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_
     batch_ids = list(batch_ids)
     rows = _batch_rows(notebook, batch_ids)
     label_names = _label_names(notebook)
-    found = _counted(rows, {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}, label_names)
+    found = _counted(rows, _people(rows), label_names)
     summary = Summary(label)
     if label in correctable_flags(label_names):
-        answers = _answers(rows, people_labels(notebook, [row["response_id"] for row in rows]))
+        answers = _answers(rows, _people(rows))
         summary.correction = correct(answers, label)
     for o in found:
         summary.models.setdefault(o.model, o.model_name)

@@ -31,15 +31,21 @@ if TYPE_CHECKING:
 DIVERGENCE = ("none", "minor", "substantive", "opposite")
 FIELDS = ("text", "reasoning")  # which stored text a highlight is in
 LANGUAGE_SHIFT = "language_shift"  # the one run link kind so far
-# Labels by a machine judge (`workbench judge`) are stored under the annotator
-# "judge:<model name>". They are not people's checks: the corrected rates
-# (analysis/correction.py) measure the flags against people only.
-MACHINE_ANNOTATOR_PREFIX = "judge:"
+# Annotators whose names start so are programs, not people: `judge:<model name>` is a
+# model judging answers with a rubric (core/judge). Their labels are machine verdicts,
+# to be compared with people's, never counted as a person's check.
+JUDGE_PREFIX = "judge:"
+MACHINE_PREFIXES = (JUDGE_PREFIX,)
 
 
-def is_machine_annotator(annotator: str) -> bool:
-    """True for an annotator name that stands for a machine judge, not a person."""
-    return annotator.startswith(MACHINE_ANNOTATOR_PREFIX)
+def is_machine_annotator(name: str) -> bool:
+    """True for an annotator that is a program (a model judge, `judge:…`), False for a person."""
+    return " ".join(name.split()).lower().startswith(MACHINE_PREFIXES)
+
+
+def judge_annotator(model_name: str) -> str:
+    """The annotator name under which a model judge's verdicts are stored: `judge:<model name>`."""
+    return check_annotator(JUDGE_PREFIX + " ".join(model_name.split()))
 
 
 def default_annotator() -> str:
@@ -202,6 +208,67 @@ class Annotations:
                 return False
             self.add_label(response_id, label, annotator=annotator)
             return True
+
+    def record_verdict(
+        self,
+        response_id: int,
+        label: str | None,
+        note: str,
+        *,
+        annotator: str,
+        replaces: Iterable[str],
+        merge_key: Any = None,
+    ) -> None:
+        """A machine annotator's verdict on an answer, written as one transaction: of the
+        labels `replaces`, the annotator's ones on this answer become exactly `label` (none
+        when None: an unreadable verdict), and its note on the answer becomes `note`.
+
+        One undoable step; consecutive verdicts with the same `merge_key` undo together
+        (a whole judging pass is one Undo)."""
+        annotator = check_annotator(annotator)
+        replaces = self._known_labels(replaces)
+        if label is not None and label not in replaces:
+            raise ValueError(f"The verdict's label {label!r} is not one of {replaces}.")
+        run_id = self._run_of(response_id)
+        with self._notebook.history.change(f"Verdicts of {annotator}", run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
+            have = dict(
+                changes.conn.execute(
+                    f"select label, id from response_labels where response_id = ? and annotator = ? and label in ({', '.join('?' for _ in replaces)})",
+                    [response_id, annotator, *replaces],
+                ).fetchall()
+            )
+            now = utc_now()
+            for name, row_id in have.items():
+                if name != label:
+                    changes.delete("response_labels", row_id)
+            if label is not None and label not in have:
+                changes.insert("response_labels", {"response_id": response_id, "label": label, "annotator": annotator, "created_at": now, "updated_at": now})
+            note = note.strip()
+            row = changes.conn.execute(
+                "select id from notes where run_id = ? and response_id = ? and annotator = ?", [run_id, response_id, annotator]
+            ).fetchone()
+            if row is None and note:
+                changes.insert("notes", {"run_id": run_id, "response_id": response_id, "body": note, "annotator": annotator, "created_at": now, "updated_at": now})
+            elif row is not None and not note:
+                changes.delete("notes", row[0])
+            elif row is not None:
+                changes.update("notes", row[0], {"body": note}, stamp={"updated_at": now})
+
+    def labelled_by(self, annotator: str, response_ids: Iterable[int], labels: Iterable[str] | None = None) -> set[int]:
+        """Which of `response_ids` carry a label by `annotator` (of `labels`, when given)."""
+        annotator, ids = check_annotator(annotator), list(dict.fromkeys(response_ids))
+        names = list(labels) if labels is not None else None
+        found: set[int] = set()
+        with self._notebook._reading() as db:
+            for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+                chunk = ids[start : start + 500]
+                sql = f"select distinct response_id from response_labels where annotator = ? and response_id in ({', '.join('?' for _ in chunk)})"
+                params: list[Any] = [annotator, *chunk]
+                if names is not None:
+                    sql += f" and label in ({', '.join('?' for _ in names)})"
+                    params += names
+                found.update(row[0] for row in db.execute(sql, params))
+        return found
 
     # --- highlights ----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ... import __version__
+from .annotations import MACHINE_PREFIXES
 from .database import utc_now
 from .flags import StoredFlag  # noqa: F401 - also imported from here, where it lived before flags.py
 
@@ -30,6 +31,11 @@ STATUSES = (RUNNING, PAUSED, CANCELLED, DONE)
 
 ITEM_PENDING = "pending"
 ITEM_DONE = "done"
+
+# A label by a machine annotator (annotations.is_machine_annotator), in SQL: LIKE ignores
+# ASCII case, as is_machine_annotator does; the stored names have no surrounding spaces.
+_MACHINE_SQL = " OR ".join("response_labels.annotator LIKE ? || '%'" for _ in MACHINE_PREFIXES)
+
 
 @dataclass(frozen=True)
 class BatchModel:
@@ -208,8 +214,9 @@ class Batches:
 
     def responses(self, batch_id: int) -> list[dict[str, Any]]:
         """Every response of the batch's done items, with its item's prompt facts,
-        `flags` (a list of automatic flag names) and `labels` (the human labels on
-        it, anyone's, each once), in prompt then pane order."""
+        `flags` (a list of automatic flag names), `labels` (the human labels on
+        it, anyone's, each once) and `machine_labels` (those of machine annotators,
+        e.g. a model judge's, each once; never among `labels`), in prompt then pane order."""
         sql = """
             SELECT batch_items.position AS item_position, batch_items.prompt_id, batch_items.topic, batch_items.kind,
                    batch_items.language, batch_items.translation_of, batch_items.divergence,
@@ -218,16 +225,19 @@ class Batches:
                    (SELECT json_group_array(name) FROM flags
                     WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags,
                    (SELECT json_group_array(DISTINCT label) FROM response_labels
-                    WHERE response_labels.response_id = responses.id) AS labels
+                    WHERE response_labels.response_id = responses.id AND NOT ({machine})) AS labels,
+                   (SELECT json_group_array(DISTINCT label) FROM response_labels
+                    WHERE response_labels.response_id = responses.id AND ({machine})) AS machine_labels
             FROM batch_items JOIN responses ON responses.run_id = batch_items.run_id
             WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
             ORDER BY batch_items.position, responses.position
-        """
+        """.format(machine=_MACHINE_SQL)
         with self._notebook._reading() as db:
-            rows = list(db.query(sql, [batch_id]))
+            rows = list(db.query(sql, [*MACHINE_PREFIXES, *MACHINE_PREFIXES, batch_id]))
         for row in rows:
             row["flags"] = json.loads(row["flags"] or "[]")
             row["labels"] = json.loads(row["labels"] or "[]")
+            row["machine_labels"] = json.loads(row["machine_labels"] or "[]")
         return rows
 
     def flag_counts(self, batch_id: int) -> dict[str, dict[str, int]]:
