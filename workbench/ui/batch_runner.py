@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
 from ..core.comparison import ResponseOutcome
@@ -20,6 +20,7 @@ from ..core.engine.cancel import Cancel
 from ..core.errors import EnvironmentProblem
 from ..core.notebook.batches import Batch, BatchItem
 from ..core.workspace import Workspace
+from .background import BackgroundWork
 
 
 class _Listener:
@@ -47,8 +48,9 @@ class _Listener:
         self._runner.problem.emit(str(problem))
 
 
-class BatchThread(QObject):
-    """Runs one batch at a time (a new one or a resumed one: `BatchRunner.run` is both)."""
+class BatchThread(BackgroundWork):
+    """Runs one batch at a time (a new one or a resumed one: `BatchRunner.run` is both).
+    `stop()` cancels: the models stop mid-answer and that prompt is asked again on resume."""
 
     started = Signal()  # emitted on the GUI thread by start(): the models are now taken
     batchStarted = Signal(object, list)  # Batch, [BatchItem]
@@ -57,24 +59,12 @@ class BatchThread(QObject):
     responseFinished = Signal(object, object, tuple)  # BatchItem, ResponseOutcome, flag names
     itemFinished = Signal(object, object)  # ItemOutcome, Progress
     problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
-    failed = Signal(str)  # an EnvironmentProblem that stopped the batch
-    finished = Signal(object)  # BatchResult, or None when the batch failed
-    _bug = Signal(object)
+    # failed: an EnvironmentProblem that stopped the batch; finished: BatchResult, or None
 
     def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._workspace = workspace
-        self._thread: threading.Thread | None = None
-        self._cancel = Cancel()
         self._pause = threading.Event()
-        self._active = False
-        self._bug.connect(self._raise_bug)
-        self.finished.connect(self._ended)  # connected first: `running` is False for every later slot
-
-    @property
-    def running(self) -> bool:
-        """From start() until `finished` reaches the GUI thread."""
-        return self._active
 
     @property
     def pausing(self) -> bool:
@@ -83,48 +73,16 @@ class BatchThread(QObject):
     def start(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None = None) -> None:
         """Run batch `batch_id`; with `prepare`, the batch is first created on the thread
         (it hashes model files, which takes long) and `batch_id` is ignored."""
-        if self.running:
-            raise RuntimeError("a batch is already running")
-        self._cancel, self._pause = Cancel(), threading.Event()
-        self._active = True
-        self._thread = threading.Thread(target=self._run, args=(batch_id, prepare, self._cancel, self._pause), name="batch", daemon=True)
+        pause = self._pause = threading.Event()
+
+        def work(cancel: Cancel) -> BatchResult:
+            runner = BatchRunner(self._workspace.comparison)
+            chosen = prepare(runner) if prepare is not None else batch_id
+            return runner.run(chosen, listener=_Listener(self), cancel=cancel, pause=pause)
+
+        self._launch("batch", work)
         self.started.emit()
-        self._thread.start()
 
     def pause(self) -> None:
         """Stop after the prompt being asked (its answers are kept and flagged)."""
         self._pause.set()
-
-    def cancel(self) -> None:
-        """Stop now: the models stop mid-answer and that prompt is asked again on resume."""
-        self._cancel.set()
-
-    def shutdown(self, timeout_s: float) -> bool:
-        """Cancel and wait for the thread (only when the app closes); False if it is still busy."""
-        self.cancel()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            return not self._thread.is_alive()
-        return True
-
-    def _run(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None, cancel: Cancel, pause: threading.Event) -> None:
-        result: BatchResult | None = None
-        try:
-            runner = BatchRunner(self._workspace.comparison)
-            if prepare is not None:
-                batch_id = prepare(runner)
-            result = runner.run(batch_id, listener=_Listener(self), cancel=cancel, pause=pause)
-        except EnvironmentProblem as problem:
-            self.failed.emit(str(problem))
-        except BaseException as bug:  # noqa: BLE001 - re-raised on the GUI thread
-            self._bug.emit(bug)
-        finally:
-            self.finished.emit(result)
-
-    @Slot(object)
-    def _ended(self, _result: object) -> None:
-        self._active = False
-
-    @Slot(object)
-    def _raise_bug(self, bug: BaseException) -> None:
-        raise bug

@@ -719,7 +719,7 @@ class BatchesWindow(QMainWindow):
 
     def cancel(self) -> None:
         if self.batch_thread.running:
-            self.batch_thread.cancel()
+            self.batch_thread.stop()
             self._update_buttons()
             self.progress.setFormat("Cancelling… the prompt being asked will be asked again on resume")
 
@@ -810,7 +810,7 @@ class BatchesWindow(QMainWindow):
             self.judge_dialog.deleteLater()
         dialog = JudgeDialog(data.batch, self.owner.model_entries, self)
         dialog.judgeRequested.connect(lambda entry, redo: self.start_judging(dialog, entry, redo))
-        dialog.cancelRequested.connect(self.judge_thread.cancel)
+        dialog.cancelRequested.connect(self.judge_thread.stop)
         self.judge_dialog = dialog
         dialog.show()
         self.judgeDialogOpened.emit(dialog)

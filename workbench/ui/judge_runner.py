@@ -10,18 +10,17 @@ stored so far are kept; judging again resumes).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..core.catalog import ModelEntry
 from ..core.engine.cancel import Cancel
 from ..core.engine.params import GenerationParams
-from ..core.errors import EnvironmentProblem
 from ..core.judge import DEFAULT_JUDGE_PARAMS, Judge, Judged, JudgeResult, PooledJudgeModel, Target
 from ..core.notebook import Notebook
 from ..core.workspace import Workspace
+from .background import BackgroundWork
 
 
 class _Listener:
@@ -41,7 +40,7 @@ class _Listener:
         self._runner.problem.emit(text)
 
 
-class JudgeThread(QObject):
+class JudgeThread(BackgroundWork):
     """Runs one judge at a time over the answers `targets(notebook)` returns."""
 
     started = Signal()  # on the GUI thread, from start(): the models are now taken
@@ -49,23 +48,13 @@ class JudgeThread(QObject):
     loading = Signal()
     answerJudged = Signal(object, int, int)  # Judged, done, total: its verdict is stored
     problem = Signal(str)
-    failed = Signal(str)  # an EnvironmentProblem that stopped the judge (a model that can't load)
-    finished = Signal(object)  # JudgeResult, or None when it failed
-    _bug = Signal(object)
+    # failed: an EnvironmentProblem that stopped the judge (a model that can't load);
+    # finished: JudgeResult, or None when it failed. stop(): the answer being judged
+    # is not stored (it is judged again next time).
 
     def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._workspace = workspace
-        self._thread: threading.Thread | None = None
-        self._cancel = Cancel()
-        self._active = False
-        self._bug.connect(self._raise_bug)
-        self.finished.connect(self._ended)  # first: `running` is False for every later slot
-
-    @property
-    def running(self) -> bool:
-        """From start() until `finished` reaches the GUI thread."""
-        return self._active
 
     def start(
         self,
@@ -75,43 +64,10 @@ class JudgeThread(QObject):
         redo: bool = False,
         params: GenerationParams = DEFAULT_JUDGE_PARAMS,
     ) -> None:
-        if self.running:
-            raise RuntimeError("a judge is already running")
-        self._cancel = Cancel()
-        self._active = True
-        self._thread = threading.Thread(target=self._run, args=(targets, entry, redo, params, self._cancel), name="judge", daemon=True)
-        self.started.emit()
-        self._thread.start()
-
-    def cancel(self) -> None:
-        """Stop now: the answer being judged is not stored (it is judged again next time)."""
-        self._cancel.set()
-
-    def shutdown(self, timeout_s: float) -> bool:
-        """Cancel and wait for the thread (only when the app closes); False if it is still busy."""
-        self.cancel()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            return not self._thread.is_alive()
-        return True
-
-    def _run(self, targets: Callable[[Notebook], list[Target]], entry: ModelEntry, redo: bool, params: GenerationParams, cancel: Cancel) -> None:
-        result: JudgeResult | None = None
-        try:
+        def work(cancel: Cancel) -> JudgeResult:
             notebook = self._workspace.notebook
             judge = Judge(notebook, PooledJudgeModel(self._workspace.pool, entry, params))
-            result = judge.run(targets(notebook), redo=redo, listener=_Listener(self), cancel=cancel)
-        except EnvironmentProblem as problem:
-            self.failed.emit(str(problem))
-        except BaseException as bug:  # noqa: BLE001 - re-raised on the GUI thread
-            self._bug.emit(bug)
-        finally:
-            self.finished.emit(result)
+            return judge.run(targets(notebook), redo=redo, listener=_Listener(self), cancel=cancel)
 
-    @Slot(object)
-    def _ended(self, _result: object) -> None:
-        self._active = False
-
-    @Slot(object)
-    def _raise_bug(self, bug: BaseException) -> None:
-        raise bug
+        self._launch("judge", work)
+        self.started.emit()

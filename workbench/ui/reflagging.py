@@ -12,7 +12,6 @@ the new suggestions.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -34,6 +33,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.export.collect import Selection
 from ..core.flagging import ReflagResult, count_answers, reflag
 from ..core.notebook import Notebook
+from .background import BackgroundWork
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -41,55 +41,25 @@ if TYPE_CHECKING:
 SHOWN, SELECTED, BATCH, EVERYTHING = "shown", "selected", "batch", "all"
 
 
-class ReflagThread(QObject):
-    """Runs one `reflag` at a time on its own thread; reports arrive as queued signals."""
+class ReflagThread(BackgroundWork):
+    """Runs one `reflag` at a time on its own thread; reports arrive as queued signals.
+    `failed`: a run that is gone, or the disk; `finished`: ReflagResult, or None after `failed`.
+    `stop()` stops after the chunk of runs being flagged; what is saved stays."""
 
     progress = Signal(int, int)  # answers done, answers in all
-    finished = Signal(object)  # ReflagResult
-    failed = Signal(str)  # an EnvironmentProblem before anything was done (a run that is gone)
-    _bug = Signal(object)
 
     def __init__(self, notebook: Notebook, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._notebook = notebook
-        self._thread: threading.Thread | None = None
-        self._cancel = Cancel()
-        self._bug.connect(self._raise_bug)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self, selection: Selection) -> None:
-        if self.running:
-            raise RuntimeError("flags are already being recomputed")
-        self._cancel = Cancel()
-        self._thread = threading.Thread(target=self._run, args=(selection, self._cancel), name="reflag", daemon=True)
-        self._thread.start()
+        def work(cancel: Cancel) -> ReflagResult:
+            try:
+                return reflag(self._notebook, selection, progress=self.progress.emit, cancel=cancel)
+            except LookupError as gone:  # a run deleted since it was chosen
+                raise EnvironmentProblem(str(gone.args[0])) from gone
 
-    def stop(self) -> None:
-        """Stop after the chunk of runs being flagged; what is saved stays."""
-        self._cancel.set()
-
-    def shutdown(self, timeout_s: float) -> bool:
-        self.stop()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        return not self.running
-
-    def _run(self, selection: Selection, cancel: Cancel) -> None:
-        try:
-            result = reflag(self._notebook, selection, progress=self.progress.emit, cancel=cancel)
-        except (EnvironmentProblem, LookupError) as problem:
-            self.failed.emit(str(problem.args[0] if isinstance(problem, LookupError) else problem))
-        except BaseException as bug:  # noqa: BLE001 - re-raised on the GUI thread
-            self._bug.emit(bug)
-        else:
-            self.finished.emit(result)
-
-    @Slot(object)
-    def _raise_bug(self, bug: BaseException) -> None:
-        raise bug
+        self._launch("reflag", work)
 
 
 class ReflagDialog(QDialog):
@@ -199,7 +169,9 @@ class ReflagDialog(QDialog):
         self.bar.setValue(done)
 
     @Slot(object)
-    def _finished(self, result: ReflagResult) -> None:
+    def _finished(self, result: ReflagResult | None) -> None:
+        if result is None:
+            return  # `failed` said why
         self.result = result
         self.bar.setValue(result.answers)
         self.count.setText("Done." if result.complete else "Not all answers were flagged again.")
@@ -260,7 +232,9 @@ class Reflagging(QObject):
         return dialog
 
     @Slot(object)
-    def _finished(self, result: ReflagResult) -> None:
+    def _finished(self, result: ReflagResult | None) -> None:
+        if result is None:
+            return
         self.window.statusBar().showMessage(result.summary(), 10000)
         self.window.annotating.forget_dismissals()
         self.window.annotating.reload_shown()

@@ -32,7 +32,6 @@ corrects the rate for the flag's errors (correction.py).
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
