@@ -2,13 +2,16 @@
 
 Without a CJK font, Qt draws Chinese as empty boxes and the comparison is
 meaningless; on a fresh Linux install that is the normal case, so the window
-checks once and says how to fix it. Font size is app-wide so a teacher can
+brings its own (core/cjk_font.py) and says how to fix it only if even that
+one is missing. Font size is app-wide so a teacher can
 make everything readable from the back of a room with Ctrl+=.
 """
 
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontDatabase
+
+from ..core.cjk_font import bundled_cjk_font
 
 MIN_POINTS = 8.0
 MAX_POINTS = 36.0
@@ -25,6 +28,17 @@ CJK_NOTICE = (
 def has_cjk_font() -> bool:
     """True when some installed family supports Simplified Chinese."""
     return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
+
+
+def ensure_cjk_font() -> bool:
+    """Register the bundled CJK font when no installed one covers Chinese; True
+    when Chinese can be drawn. Needs a QGuiApplication; cheap after the first call."""
+    if has_cjk_font():
+        return True
+    path = bundled_cjk_font()
+    if path is not None:
+        QFontDatabase.addApplicationFont(str(path))
+    return has_cjk_font()
 
 
 def default_points(system_font: QFont) -> float:

@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         self.notebook_tasks.wait(SHUTDOWN_WAIT_S * 1000)
 
     def _check_cjk_font(self) -> None:
-        if not self.prefs.cjk_notice_shown and not fonts.has_cjk_font():
+        if not fonts.ensure_cjk_font() and not self.prefs.cjk_notice_shown:
             self.messages.show_notice(CJK_NOTICE_KEY, fonts.CJK_NOTICE)
             self.prefs.cjk_notice_shown = True
 

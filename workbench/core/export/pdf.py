@@ -2,8 +2,8 @@
 
 The one part of the export that needs Qt (QTextDocument + QPdfWriter), so
 it lives here and is imported only when a PDF is asked for. Chinese needs
-a CJK font on the machine (Debian: fonts-noto-cjk or fonts-wqy-microhei);
-without one Qt draws empty boxes, as the window does. QTextDocument can't
+a CJK font: the machine's, or else the one the workbench brings
+(core/cjk_font.py), registered with Qt here as the window registers it. QTextDocument can't
 draw SVG, so each chart of the Summary is drawn by QSvgRenderer into an
 image at print resolution and handed to the document as the resource
 `chart:N`; the document loads nothing else (`loadResource` refuses every
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cjk_font import bundled_cjk_font
 from . import report
 from .collect import ExportData
 from .html_report import PDF_CHART_WIDTH, chart_name, document
@@ -105,4 +106,13 @@ def _ensure_gui_application() -> None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         global _app
         _app = QGuiApplication([sys.argv[0] if sys.argv else "workbench"])
+    _register_cjk_font()
+
+
+def _register_cjk_font() -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    path = bundled_cjk_font()
+    if path is not None and not QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese):
+        QFontDatabase.addApplicationFont(str(path))
 
