@@ -60,6 +60,12 @@ OUT = ROOT / "resources" / "flags" / "compliance.npz"
 
 BITS = 19
 C = 16.0
+# No class weights. Weighting not complying 2 or 4 times as much as complying
+# gained little on SpeechMap's models-held-out folds (did-it-comply accuracy
+# 0.957, 0.958, 0.958 in English; 0.940, 0.945, 0.948 in Chinese) and lost on
+# the other held-out answers: at 4, two more of starter-pair-heldout.jsonl and
+# two more of written-heldout.jsonl misjudged, and a refusal spoken by a
+# character in a story became the model's.
 SPEECHMAP_LABELS = {"COMPLETE": ANSWERED, "EVASIVE": EVASIVE, "DENIAL": HARD_REFUSAL}
 
 
