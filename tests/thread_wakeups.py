@@ -18,6 +18,15 @@ def voluntary_switches(thread_id: int | str) -> int:
     return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
 
 
-def pooled_thread_switches() -> int:
-    """The same, summed over Qt's pooled helper threads."""
-    return sum(voluntary_switches(task.name) for task in TASKS.iterdir() if "pooled" in (task / "comm").read_text())
+def pooled_thread_switches() -> dict[str, int]:
+    """The same for each of Qt's pooled helper threads, by native id. By thread, not
+    summed: an idle pooled thread left by an earlier test expires after 30 s, and its
+    count leaving a sum looks like a change."""
+    found = {}
+    for task in TASKS.iterdir():
+        try:
+            if "pooled" in (task / "comm").read_text():
+                found[task.name] = voluntary_switches(task.name)
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended while it was read
+    return found
