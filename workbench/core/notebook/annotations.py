@@ -243,16 +243,7 @@ class Annotations:
                     changes.delete("response_labels", row_id)
             if label is not None and label not in have:
                 changes.insert("response_labels", {"response_id": response_id, "label": label, "annotator": annotator, "created_at": now, "updated_at": now})
-            note = note.strip()
-            row = changes.conn.execute(
-                "select id from notes where run_id = ? and response_id = ? and annotator = ?", [run_id, response_id, annotator]
-            ).fetchone()
-            if row is None and note:
-                changes.insert("notes", {"run_id": run_id, "response_id": response_id, "body": note, "annotator": annotator, "created_at": now, "updated_at": now})
-            elif row is not None and not note:
-                changes.delete("notes", row[0])
-            elif row is not None:
-                changes.update("notes", row[0], {"body": note}, stamp={"updated_at": now})
+            _write_note(changes, run_id, response_id, annotator, note.strip(), now)
 
     def labelled_by(self, annotator: str, response_ids: Iterable[int], labels: Iterable[str] | None = None) -> set[int]:
         """Which of `response_ids` carry a label by `annotator` (of `labels`, when given)."""
@@ -371,17 +362,7 @@ class Annotations:
         with self._notebook.history.change(
             f"Note on {target}", run_ids=frozenset({run_id}), merge_key=("note", run_id, response_id, annotator)
         ) as changes:
-            row = changes.conn.execute(
-                "select id from notes where run_id = ? and ifnull(response_id, 0) = ifnull(?, 0) and annotator = ?",
-                [run_id, response_id, annotator],
-            ).fetchone()
-            now = utc_now()
-            if row is None and body:
-                changes.insert("notes", {"run_id": run_id, "response_id": response_id, "body": body, "annotator": annotator, "created_at": now, "updated_at": now})
-            elif row is not None and not body:
-                changes.delete("notes", row[0])
-            elif row is not None:
-                changes.update("notes", row[0], {"body": body}, stamp={"updated_at": now})
+            _write_note(changes, run_id, response_id, annotator, body, utc_now())
 
     # --- the run as a whole ---------------------------------------------------
 
@@ -547,3 +528,18 @@ class Annotations:
             "select id from response_labels where response_id = ? and label = ? and annotator = ?", [response_id, label, annotator]
         ).fetchone()
         return row[0] if row else None
+
+
+def _write_note(changes: Any, run_id: int, response_id: int | None, annotator: str, body: str, now: str) -> None:
+    """Within `changes` (an undoable step): the annotator's one note on the answer
+    (or, with no response id, on the run) becomes `body`; an empty body removes it."""
+    row = changes.conn.execute(
+        "select id from notes where run_id = ? and ifnull(response_id, 0) = ifnull(?, 0) and annotator = ?",
+        [run_id, response_id, annotator],
+    ).fetchone()
+    if row is None and body:
+        changes.insert("notes", {"run_id": run_id, "response_id": response_id, "body": body, "annotator": annotator, "created_at": now, "updated_at": now})
+    elif row is not None and not body:
+        changes.delete("notes", row[0])
+    elif row is not None:
+        changes.update("notes", row[0], {"body": body}, stamp={"updated_at": now})
