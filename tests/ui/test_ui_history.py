@@ -17,7 +17,9 @@ def test_selecting_a_run_in_history_shows_it_again(open_window, tiny_models, qtb
     window.prompt_bar.prompt.setPlainText("Second question")
     window.settings_form.max_tokens.setValue(6)
     second = run_and_wait(qtbot, window)
-    assert window.history.run_ids == [second.run_id, first.run_id]  # newest first
+    # History reads the notebook on the notebook thread, never the GUI's: the list
+    # catches up just after the run ends, behind whatever else the run queued there.
+    qtbot.waitUntil(lambda: window.history.run_ids == [second.run_id, first.run_id], timeout=WAIT_MS)  # newest first
     assert [pane.answer_text for pane in window.area.panes] != first_texts
 
     with qtbot.waitSignal(window.runShown, timeout=WAIT_MS) as shown:
