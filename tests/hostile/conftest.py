@@ -2,10 +2,13 @@
 
 A full disk is a small tmpfs mounted in a user and mount namespace of its own
 (`unshare -rm`), so an ordinary user can make one without root. The namespace
-lives as long as a `sleep` inside it; every process of the test reaches the
-tmpfs through that process's view of the file system, `/proc/PID/root/…`,
-and writes there fail with ENOSPC like on a real full disk. Where the kernel
-refuses unprivileged namespaces the tests that need one are skipped, saying so.
+lives as long as a `sleep` inside it. Programs that should meet the full disk
+run inside the namespace (`disk.run`, `disk.popen`: nsenter), where the tmpfs
+is at `disk.path`. The test itself reaches its files through the sleeper's
+view of the file system (`disk.outside`, `/proc/PID/root/…`), which is fine for
+plain reads and writes but not for SQLite, which resolves that magic link back
+to this namespace: to look inside a notebook, `copy_out` it first.
+Where the kernel refuses unprivileged namespaces these tests are skipped, saying so.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
+from full_disk import FILLER, fill
+
 
 class SmallDisk:
-    """A tmpfs of `size` bytes; `path` is a folder on it, usable from this process."""
+    """A tmpfs of `size` bytes, mounted at `path` inside its own namespace."""
 
     def __init__(self, mount_point: Path, size: int) -> None:
         self.size = size
+        self.path = mount_point
         self._process = subprocess.Popen(
             ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size={size} tmpfs "$0" && echo mounted && exec sleep 3600', str(mount_point)],
             stdout=subprocess.PIPE,
@@ -35,25 +41,35 @@ class SmallDisk:
             error = self._process.stderr.read().strip() if self._process.stderr else ""
             self.close()
             pytest.skip(f"can't make a small disk here (unprivileged `unshare -rm` and tmpfs refused: {error or 'no reason given'})")
-        self.path = Path(f"/proc/{self._process.pid}/root") / mount_point.relative_to("/")
+        self.outside = Path(f"/proc/{self._process.pid}/root") / mount_point.relative_to("/")
+
+    def _inside(self, argv: list[str]) -> list[str]:
+        return ["nsenter", "-t", str(self._process.pid), "-U", "-m", "--preserve-credentials", *argv]
+
+    def run(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        """Run a program that sees the small disk at `path`."""
+        return subprocess.run(self._inside(argv), **kwargs)
+
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen:
+        return subprocess.Popen(self._inside(argv), **kwargs)
 
     def free(self) -> int:
-        stats = os.statvfs(self.path)
+        stats = os.statvfs(self.outside)
         return stats.f_bavail * stats.f_frsize
 
     def fill(self, leave: int = 0) -> None:
         """Fill the disk until `leave` bytes (rounded to its blocks) stay free."""
-        filler = self.path / "filler"
-        with open(filler, "ab") as out:
-            while self.free() > leave:
-                try:
-                    out.write(b"\0" * max(1, min(self.free() - leave, 1 << 20)))
-                    out.flush()
-                except OSError:
-                    break
+        fill(self.outside, leave)
 
     def make_room(self) -> None:
-        (self.path / "filler").unlink(missing_ok=True)
+        (self.outside / FILLER).unlink(missing_ok=True)
+
+    def copy_out(self, name: str, folder: Path) -> Path:
+        """A copy of the notebook `name` (with its write-ahead log) that SQLite can open here."""
+        for suffix in ("", "-wal"):
+            if (self.outside / (name + suffix)).exists():
+                shutil.copyfile(self.outside / (name + suffix), folder / (name + suffix))
+        return folder / name
 
     def close(self) -> None:
         if self._process.poll() is None:
@@ -67,8 +83,8 @@ class SmallDisk:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Callable[[int], SmallDisk]]:
     """`small_disk(size)` gives a fresh tmpfs of `size` bytes (at least one 4 KB block)."""
-    if shutil.which("unshare") is None:
-        pytest.skip("can't make a small disk here: `unshare` (util-linux) is not installed")
+    if shutil.which("unshare") is None or shutil.which("nsenter") is None:
+        pytest.skip("can't make a small disk here: `unshare` and `nsenter` (util-linux) are not installed")
     disks: list[SmallDisk] = []
 
     def make(size: int) -> SmallDisk:
