@@ -218,3 +218,39 @@ def test_an_empty_prompt_does_not_run(open_window, tiny_models, qtbot):
     window.commands.run.trigger()
     assert not window.running
     assert window.statusBar().currentMessage() == "Type a question first."
+
+
+def test_an_answer_the_notebook_refused_says_so_in_its_pane(open_window, tiny_models, qtbot, monkeypatch):
+    """Another program holds the notebook for longer than a save waits: the text stays on
+    screen, and the pane, not only the message bar, says it is not saved."""
+    import sqlite3
+
+    from workbench.core import comparison
+    from workbench.core.notebook.database import Notebook
+
+    monkeypatch.setattr(comparison, "SAVE_PATIENCE_S", 1.0)
+    monkeypatch.setattr(comparison, "SAVE_RETRY_S", 0.2)
+    opened = open_window([tiny_models])
+    window = opened.window
+    lockers: list[sqlite3.Connection] = []
+    real = Notebook.finish_response
+
+    def finish_response(self, response_id, **fields):
+        if not lockers:
+            lockers.append(sqlite3.connect(self.path, isolation_level=None, check_same_thread=False))
+            lockers[0].execute("begin immediate")
+        return real(self, response_id, **fields)
+
+    monkeypatch.setattr(Notebook, "finish_response", finish_response)
+    try:
+        outcome = run_and_wait(qtbot, window)
+    finally:
+        for locker in lockers:
+            locker.execute("rollback")
+            locker.close()
+    assert [r.unsaved.what for r in outcome.responses] == ["answer", "answer"]
+    for pane, response in zip(window.area.panes, outcome.responses):
+        assert pane.answer_text == response.answer != ""
+        assert pane.error_label.isVisibleTo(window)
+        assert pane.error_label.text().startswith("This answer is NOT saved in the notebook: ")
+        assert "locked by another program" in pane.error_label.text()

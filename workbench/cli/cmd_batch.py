@@ -156,6 +156,9 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, w
     else:
         print(_table(summary))
         print(corrections_text(*corrections))
+    unsaved = next((outcome for outcome in result.ran if outcome.unsaved), None)
+    if unsaved is not None:
+        print(f"workbench: batch {batch.id} paused: its run {unsaved.run_id} ({unsaved.item.prompt_id}) is not completely saved. {unsaved.unsaved}", file=sys.stderr)
     if batch.status != DONE:
         print(
             f"Batch {batch.id}: {batch.done} of {batch.total} prompts done. Resume with:\n  workbench batch --resume {batch.id} --db {workspace.db_path}",

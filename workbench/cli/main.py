@@ -178,6 +178,10 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
         print(json.dumps(render.outcome_json(outcome), ensure_ascii=False, indent=2))
     else:
         printer.summary(outcome, workspace.db_path)
+    unsaved = render.unsaved_line(outcome, workspace.db_path)
+    if unsaved:
+        print(f"workbench: {unsaved}", file=sys.stderr)
+        return 130 if interrupted else 1
     if interrupted:
         return 130
     if not outcome.any_answered:

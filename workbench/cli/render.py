@@ -87,6 +87,7 @@ def response_json(r: ResponseOutcome) -> dict[str, Any]:
         "load_s": r.load_s,
         "flags": list(r.flags.flags) if r.flags else [],
         "flag_sources": [d.to_json() for d in r.flags.decisions] if r.flags else [],
+        "saved": r.unsaved is None,
     }
 
 
@@ -222,4 +223,19 @@ class StreamPrinter(ProblemPrinter):
             self._print(body + "\n" + _style(f"[{line}]", "2", self._color) + "\n" + (_style(flags, "2", self._color) + "\n" if flags else ""))
 
     def summary(self, outcome: RunOutcome, db_path: Path) -> None:
-        self._print(f"\nSaved as run {outcome.run_id} in {db_path}\n")
+        """"Saved" only when the notebook holds every answer and its flags; what it
+        lacks is said by `unsaved_line`, on stderr."""
+        if not outcome.unsaved:
+            self._print(f"\nSaved as run {outcome.run_id} in {db_path}\n")
+
+
+def unsaved_line(outcome: RunOutcome, db_path: Path) -> str | None:
+    """The one line that says what of a run the notebook lacks, and why."""
+    unsaved = outcome.unsaved
+    if not unsaved:
+        return None
+    which = ", ".join(f"{r.entry.name}'s {r.unsaved.what}" for r in unsaved)
+    return (
+        f"run {outcome.run_id} is NOT completely saved in {db_path}: it lacks {which}. {unsaved[0].unsaved.reason} "
+        "What is missing was shown above; ask again once the notebook can be written."
+    )

@@ -82,6 +82,9 @@ class ItemOutcome:
     divergence: float | None
     complete: bool
     duration_s: float
+    # Why the notebook lacks part of this prompt's run (then it is not complete, and the
+    # batch pauses: the next prompt would meet the same full or locked notebook).
+    unsaved: str | None = None
 
 
 @dataclass
@@ -226,7 +229,7 @@ class BatchRunner:
                 done += 1
             _call(listener, "item_finished", outcome, Progress(done, len(items), time.perf_counter() - started, spent / len(result.ran)))
             if not outcome.complete:
-                status = CANCELLED
+                status = PAUSED if outcome.unsaved else CANCELLED
                 break
         self.batches.set_status(batch_id, status)
         result.batch = self.batches.get(batch_id)
@@ -261,7 +264,8 @@ class BatchRunner:
             item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language
         )
         finish_reasons = tuple(r.result.finish_reason for r in run.responses)
-        complete = FINISH_STOPPED not in finish_reasons
+        unsaved = run.unsaved[0].unsaved.reason if run.unsaved else None
+        complete = FINISH_STOPPED not in finish_reasons and unsaved is None
         score = run_divergence([reports[p] for p in sorted(reports)])
         duration = time.perf_counter() - began
         if complete:
@@ -274,5 +278,5 @@ class BatchRunner:
             )
             item = batches.item(item.id)
         flags = tuple(reports[p].flags if p in reports else () for p in range(len(contenders)))
-        return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration)
+        return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration, unsaved)
 

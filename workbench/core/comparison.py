@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
@@ -36,6 +36,11 @@ from .notebook.recorder import ANSWER as REC_ANSWER
 from .notebook.recorder import REASONING as REC_REASONING
 from .notebook.recorder import ResponseState, StreamRecorder
 
+# How long a finished answer waits for the notebook to take it (another program holding
+# a long write, a full disk being cleared) before the run reports it as not saved.
+SAVE_PATIENCE_S = 60.0
+SAVE_RETRY_S = 1.0
+
 SEQUENTIAL = "sequential"
 PARALLEL = "parallel"
 SCHEDULES = (SEQUENTIAL, PARALLEL)
@@ -47,6 +52,16 @@ class Contender:
 
     entry: ModelEntry
     params: GenerationParams
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """What a finished response could not write to the notebook: `what` is "answer"
+    (and so its flags too) or "flags"; `reason` is the notebook's last refusal (the disk
+    was full, another program held it locked for longer than SAVE_PATIENCE_S)."""
+
+    what: str
+    reason: str
 
 
 @dataclass
@@ -62,6 +77,8 @@ class ResponseOutcome:
     # the user, never started, or the detectors failed: reported as a problem). Flags the
     # disk refused are kept here (and the refusal reported).
     flags: FlagReport | None = None
+    # What of this outcome the notebook lacks, and why; None when it holds all of it.
+    unsaved: Unsaved | None = None
 
     @property
     def answered(self) -> bool:
@@ -88,6 +105,11 @@ class RunOutcome:
     def any_answered(self) -> bool:
         return any(r.answered for r in self.responses)
 
+    @property
+    def unsaved(self) -> list[ResponseOutcome]:
+        """The responses whose answer or flags the notebook does not hold."""
+        return [r for r in self.responses if r.unsaved is not None]
+
 
 class ComparisonListener(Protocol):
     """Progress reports, called from worker threads. Every method is optional."""
@@ -104,6 +126,27 @@ def _call(listener: Any, name: str, *args: Any) -> None:
     method = getattr(listener, name, None)
     if method is not None:
         method(*args)
+
+
+class _EachProblemOnce:
+    """Passes reports on to a listener, each problem only the first time it is said: the
+    stream's writer and the final save may meet the same locked notebook, and a waiting
+    save is tried again every second."""
+
+    def __init__(self, listener: Any) -> None:
+        self._listener = listener
+        self._said: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._listener, name)
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        with self._lock:
+            if str(problem) in self._said:
+                return
+            self._said.add(str(problem))
+        _call(self._listener, "problem", problem)
 
 
 def estimate_memory(entry: ModelEntry, n_ctx: int) -> int:
@@ -180,6 +223,7 @@ class Comparison:
         if not contenders:
             raise ValueError("a comparison needs at least one model")
         cancel = cancel or Cancel()
+        listener = _EachProblemOnce(listener)
         if schedule == PARALLEL and len(contenders) > 1:
             share = max(1, all_cores() // len(contenders))
             contenders = [Contender(c.entry, c.params.replace(n_threads=min(c.params.n_threads, share))) for c in contenders]
@@ -262,48 +306,61 @@ class Comparison:
             result, load_s = self._generate(position, entry, params, asked.messages, state, recorder, listener, cancel)
         recorder.flush()
         answer, reasoning, timeline = state.snapshot()
-        try:
-            self.notebook.finish_response(
-                response_id,
-                text=answer,
-                reasoning=reasoning,
-                finish_reason=result.finish_reason,
-                error=result.error,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
-                ttft_s=result.ttft_s,
-                tokens_per_s=result.tokens_per_s,
-                duration_s=result.duration_s,
-                load_s=load_s,
-                llama_cpp_version=result.backend_info.get("llama_cpp_version"),
-                chat_template=result.backend_info.get("chat_template"),
-                template_sha256=result.backend_info.get("template_sha256"),
-                timeline=timeline,
-            )
-        except NotebookProblem as problem:
-            _call(listener, "problem", problem)
-        flags = self._flag(asked, response_id, entry, answer, reasoning, listener) if flaggable(result.finish_reason) else None
-        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s, flags)
+        fields = dict(
+            text=answer,
+            reasoning=reasoning,
+            finish_reason=result.finish_reason,
+            error=result.error,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            ttft_s=result.ttft_s,
+            tokens_per_s=result.tokens_per_s,
+            duration_s=result.duration_s,
+            load_s=load_s,
+            llama_cpp_version=result.backend_info.get("llama_cpp_version"),
+            chat_template=result.backend_info.get("chat_template"),
+            template_sha256=result.backend_info.get("template_sha256"),
+            timeline=timeline,
+        )
+        refused = self._persist(lambda: self.notebook.finish_response(response_id, **fields), listener)
+        unsaved = Unsaved("answer", refused) if refused else None
+        flags = None
+        if flaggable(result.finish_reason):
+            flags = self._flag(asked, entry, answer, reasoning, listener)
+            if flags is not None and unsaved is None:
+                refused = self._persist(lambda: store(self.notebook, asked.run_id, response_id, flags), listener)
+                unsaved = Unsaved("flags", refused) if refused else None
+        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s, flags, unsaved)
         outcome.responses[position] = done
         _call(listener, "response_finished", done)
 
-    def _flag(self, asked: _Asked, response_id: int, entry: ModelEntry, answer: str, reasoning: str, listener: Any) -> FlagReport | None:
-        """Flag a saved answer and store its flags. A failure of either is reported to the
-        listener and costs only the flags (the answer is already saved); flags that could
-        not be stored are still returned, as a batch's divergence score needs them."""
+    def _persist(self, write: Callable[[], Any], listener: Any) -> str | None:
+        """Run a notebook write, trying again while the notebook refuses it (locked by
+        another program, a full disk) for up to SAVE_PATIENCE_S; the first refusal is
+        reported at once so the user knows why the run waits. Returns None once written,
+        else the last refusal, for the run to say that this was not saved."""
+        waited_until = time.monotonic() + SAVE_PATIENCE_S
+        while True:
+            try:
+                write()
+                return None
+            except NotebookProblem as problem:
+                _call(listener, "problem", problem)
+                if time.monotonic() + SAVE_RETRY_S > waited_until:
+                    return str(problem)
+            time.sleep(SAVE_RETRY_S)
+
+    def _flag(self, asked: _Asked, entry: ModelEntry, answer: str, reasoning: str, listener: Any) -> FlagReport | None:
+        """An answer's automatic flags; a failure of the detectors is reported to the
+        listener and costs only the flags."""
         try:
-            report = flag_answer(
+            return flag_answer(
                 asked.prompt, answer, language=asked.language, reasoning=reasoning,
                 is_reasoning_model=expects_reasoning(entry.metadata.raw if entry.metadata else None), who=entry.name,
             )  # fmt: skip
         except EnvironmentProblem as problem:
             _call(listener, "problem", problem)
             return None
-        try:
-            store(self.notebook, asked.run_id, response_id, report)
-        except EnvironmentProblem as problem:
-            _call(listener, "problem", problem)
-        return report
 
     def _generate(self, position, entry, params, messages, state, recorder, listener, cancel) -> tuple[GenerationResult, float | None]:
         _call(listener, "model_status", position, "loading…")

@@ -378,6 +378,12 @@ class ComparePane(QFrame):
             self._show_result(result.finish_reason, result.error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=True)
         else:
             self._show_result(result.finish_reason, result.error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
+        if outcome.unsaved is not None:
+            # Said in the pane itself, not only in the message bar: this text is on screen
+            # and nowhere else, and may be gone when the window closes.
+            missing = "This answer is NOT saved" if outcome.unsaved.what == "answer" else "This answer's flags are NOT saved"
+            unsaved = f"{missing} in the notebook: {outcome.unsaved.reason} Copy the text if you need it, then run the prompt again."
+            self._show_error(f"{result.error}\n{unsaved}" if result.error else unsaved)
 
     def show_saved(self, response: dict[str, Any], caption: str, origin: str) -> None:
         """A response read back from the notebook."""
