@@ -2,12 +2,12 @@
 
 A full disk is a small tmpfs mounted in a user and mount namespace of its own
 (`unshare -rm`), so an ordinary user can make one without root. The namespace
-lives as long as a `sleep` inside it. Programs that should meet the full disk
-run inside the namespace (`disk.run`, `disk.popen`: nsenter), where the tmpfs
-is at `disk.path`. The test itself reaches its files through the sleeper's
-view of the file system (`disk.outside`, `/proc/PID/root/…`), which is fine for
-plain reads and writes but not for SQLite, which resolves that magic link back
-to this namespace: to look inside a notebook, `copy_out` it first.
+lives as long as a `sleep` inside it. The test reaches the tmpfs through the
+sleeper's view of the file system (`disk.path`, `/proc/PID/root/…`): fine for
+plain reads and writes, but SQLite resolves that magic link back to this
+namespace and so never sees the tmpfs. Programs that must meet the full disk
+through SQLite run inside the namespace (`disk.run`, `disk.popen`: nsenter),
+where the tmpfs is at `disk.inside`; to look inside a notebook, `copy_out` it.
 Where the kernel refuses unprivileged namespaces these tests are skipped, saying so.
 """
 
@@ -25,11 +25,11 @@ from full_disk import FILLER, fill
 
 
 class SmallDisk:
-    """A tmpfs of `size` bytes, mounted at `path` inside its own namespace."""
+    """A tmpfs of `size` bytes, mounted at `inside` in its own namespace."""
 
     def __init__(self, mount_point: Path, size: int) -> None:
         self.size = size
-        self.path = mount_point
+        self.inside = mount_point
         self._process = subprocess.Popen(
             ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size={size} tmpfs "$0" && echo mounted && exec sleep 3600', str(mount_point)],
             stdout=subprocess.PIPE,
@@ -41,34 +41,34 @@ class SmallDisk:
             error = self._process.stderr.read().strip() if self._process.stderr else ""
             self.close()
             pytest.skip(f"can't make a small disk here (unprivileged `unshare -rm` and tmpfs refused: {error or 'no reason given'})")
-        self.outside = Path(f"/proc/{self._process.pid}/root") / mount_point.relative_to("/")
+        self.path = Path(f"/proc/{self._process.pid}/root") / mount_point.relative_to("/")
 
     def _inside(self, argv: list[str]) -> list[str]:
         return ["nsenter", "-t", str(self._process.pid), "-U", "-m", "--preserve-credentials", *argv]
 
     def run(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
-        """Run a program that sees the small disk at `path`."""
+        """Run a program that sees the small disk at `inside`."""
         return subprocess.run(self._inside(argv), **kwargs)
 
     def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen:
         return subprocess.Popen(self._inside(argv), **kwargs)
 
     def free(self) -> int:
-        stats = os.statvfs(self.outside)
+        stats = os.statvfs(self.path)
         return stats.f_bavail * stats.f_frsize
 
     def fill(self, leave: int = 0) -> None:
         """Fill the disk until `leave` bytes (rounded to its blocks) stay free."""
-        fill(self.outside, leave)
+        fill(self.path, leave)
 
     def make_room(self) -> None:
-        (self.outside / FILLER).unlink(missing_ok=True)
+        (self.path / FILLER).unlink(missing_ok=True)
 
     def copy_out(self, name: str, folder: Path) -> Path:
         """A copy of the notebook `name` (with its write-ahead log) that SQLite can open here."""
         for suffix in ("", "-wal"):
-            if (self.outside / (name + suffix)).exists():
-                shutil.copyfile(self.outside / (name + suffix), folder / (name + suffix))
+            if (self.path / (name + suffix)).exists():
+                shutil.copyfile(self.path / (name + suffix), folder / (name + suffix))
         return folder / name
 
     def close(self) -> None:

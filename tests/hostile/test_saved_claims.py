@@ -109,10 +109,10 @@ def test_a_lock_released_within_the_patience_is_waited_for_and_the_run_saved(
 
 def test_a_disk_that_fills_during_the_answer_is_reported_and_the_exit_is_one(tiny_model: Path, small_disk, tmp_path: Path) -> None:
     disk = small_disk(2 * 1024 * 1024)
-    db = disk.path / "nb.sqlite"
+    db = disk.inside / "nb.sqlite"
     env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
     done = disk.run(
-        [sys.executable, str(HERE / "full_disk.py"), str(disk.path), "--",
+        [sys.executable, str(HERE / "full_disk.py"), str(disk.inside), "--",
          "compare", "Hello", "--model", str(tiny_model), "--db", str(db), "--max-tokens", "8", "--json"],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip

@@ -7,10 +7,10 @@ import sys
 
 def test_a_small_disk_is_full_for_programs_run_on_it(small_disk) -> None:
     disk = small_disk(64 * 1024)
-    write = f"open({str(disk.path / 'big')!r}, 'wb').write(b'x' * 200_000)"
+    write = f"open({str(disk.inside / 'big')!r}, 'wb').write(b'x' * 200_000)"
     done = disk.run([sys.executable, "-c", write], capture_output=True, text=True)
     assert done.returncode == 1 and "No space left on device" in done.stderr
-    assert not (disk.path / "big").exists()  # this namespace sees the empty mount point
+    assert not (disk.inside / "big").exists()  # this namespace sees the empty mount point
 
 
 def test_fill_leaves_what_was_asked_and_make_room_gives_it_back(small_disk) -> None:
