@@ -1,0 +1,77 @@
+"""Several programs on one notebook at once: every write that was reported lands.
+
+A compare in a terminal while the window (or a second terminal) is open is
+ordinary use. Here two compares stream while annotations are written and
+searches read, all on one notebook; and two compares create one new notebook
+at the same moment, so both run its migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from commands import env, run
+
+WORKBENCH = [sys.executable, "-m", "workbench"]
+
+
+def compare(db: Path, model: Path, prompt: str, tokens: int = 60) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*WORKBENCH, "compare", prompt, "--model", str(model), "--db", str(db), "--max-tokens", str(tokens), "--json"],
+        env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_two_compares_annotations_and_searches_on_one_notebook_lose_nothing(tiny_model: Path, tmp_path: Path) -> None:
+    db = tmp_path / "nb.sqlite"
+    first = run("compare", "First", "--model", str(tiny_model), "--db", str(db), "--max-tokens", "4", "--json")
+    assert first.returncode == 0, first.stderr
+    response_id = json.loads(first.stdout)["responses"][0]["response_id"]
+    failures: list[str] = []
+
+    def annotate_loop() -> None:
+        for n in range(8):
+            done = run("annotate", "--response", str(response_id), "--label", "evasive", "--note", f"note {n}", "--db", str(db))
+            if done.returncode != 0:
+                failures.append(f"annotate {n}: {done.stderr}")
+
+    def search_loop() -> None:
+        for n in range(8):
+            done = run("search", "Question", "--db", str(db), "--json")
+            if done.returncode != 0:
+                failures.append(f"search {n}: {done.stderr}")
+
+    compares = [compare(db, tiny_model, f"Question {n}") for n in range(2)]
+    loops = [threading.Thread(target=annotate_loop), threading.Thread(target=search_loop)]
+    for loop in loops:
+        loop.start()
+    outputs = [process.communicate(timeout=300) for process in compares]
+    for loop in loops:
+        loop.join(timeout=300)
+    assert failures == []
+    for process, (out, err) in zip(compares, outputs):
+        assert process.returncode == 0, err
+        for response in json.loads(out)["responses"]:
+            assert response["saved"]
+            with sqlite3.connect(db) as conn:
+                assert conn.execute("select status, text from responses where id = ?", [response["response_id"]]).fetchone() == ("done", response["text"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select body from notes where response_id = ?", [response_id]).fetchone() == ("note 7",)
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_two_compares_creating_one_new_notebook_at_once_both_save(tiny_model: Path, tmp_path: Path) -> None:
+    db = tmp_path / "new.sqlite"
+    compares = [compare(db, tiny_model, f"Race {n}", tokens=4) for n in range(2)]
+    outputs = [process.communicate(timeout=300) for process in compares]
+    for process, (_, err) in zip(compares, outputs):
+        assert process.returncode == 0, err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from responses where status = 'done'").fetchone() == (2,)
+        migrations = [name for (name,) in conn.execute("select name from _sqlite_migrations")]
+    assert len(migrations) == len(set(migrations))  # each step applied once
