@@ -175,7 +175,7 @@ RECORD_CASES: list[tuple[str, Callable[[Export], tuple[bytes, int | None]], str]
 @pytest.mark.parametrize(("spoil", "says"), [pytest.param(spoil, says, id=name) for name, spoil, says in RECORD_CASES])
 def test_a_record_the_format_forbids_is_refused_by_line_and_field(valid_export: bytes, notebook_path: Path, tmp_path: Path, capsys, spoil, says: str) -> None:
     content, line = spoil(Export(valid_export))
-    _refused(notebook_path, tmp_path, content, (f"line {line}: " if line else "") + says, capsys)
+    refused(notebook_path, tmp_path / "bad.jsonl", content, ["import"], (f"line {line}: " if line else "") + says, capsys)
 
 
 @pytest.mark.parametrize(
@@ -196,18 +196,18 @@ def test_a_record_the_format_forbids_is_refused_by_line_and_field(valid_export: 
     ],
 )
 def test_a_cut_empty_or_oversized_file_is_refused(valid_export: bytes, notebook_path: Path, tmp_path: Path, capsys, spoil, says: str) -> None:
-    _refused(notebook_path, tmp_path, spoil(valid_export), says, capsys)
+    refused(notebook_path, tmp_path / "bad.jsonl", spoil(valid_export), ["import"], says, capsys)
 
 
-def _refused(notebook_path: Path, tmp_path: Path, content: bytes, says: str, capsys) -> None:
+def refused(notebook_path: Path, bad: Path, content: bytes, command: list[str], says: str, capsys) -> None:
+    """`workbench COMMAND BAD --db NOTEBOOK` with `content` in BAD exits 1 with one line on
+    stderr that matches `says`, and every row of the notebook is as it was."""
     before = _snapshot(notebook_path)
-    bad = tmp_path / "bad.jsonl"
     bad.write_bytes(content)
-    assert main(["import", str(bad), "--db", str(notebook_path)]) == 1
+    assert main([*command, str(bad), "--db", str(notebook_path)]) == 1
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.count("\n") == 1, captured.err
-    assert captured.err.startswith("workbench: bad.jsonl was not imported: ") and captured.err.endswith("Nothing in the notebook was changed.\n")
+    assert captured.out == "" and captured.err.count("\n") == 1, captured
+    assert captured.err.startswith(f"workbench: {bad.name} was not imported: ") and captured.err.endswith("Nothing in the notebook was changed.\n")
     assert re.search(says, captured.err), captured.err
     assert _snapshot(notebook_path) == before
 
@@ -248,4 +248,4 @@ def test_an_answer_at_a_position_the_notebook_already_fills_is_refused(valid_exp
     models = [r for r in export.records if r.get("type") == "model"]
     lines = [export.lines[0], *(json.dumps(r).encode() + b"\n" for r in (*models, run, answer)), json.dumps({"type": "end", "records": len(models) + 2}).encode() + b"\n"]
     content, line = b"".join(lines), len(models) + 3
-    _refused(notebook_path, tmp_path, content, f"line {line}: its run already has another answer at position 0 in this notebook", capsys)
+    refused(notebook_path, tmp_path / "bad.jsonl", content, ["import"], f"line {line}: its run already has another answer at position 0 in this notebook", capsys)
