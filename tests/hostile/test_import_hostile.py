@@ -150,6 +150,8 @@ RECORD_CASES: list[tuple[str, Callable[[Export], tuple[bytes, int | None]], str]
     ("negative model size", lambda e: e.changed("model", _set(file_size=-1)), "'file_size': expected 0 or more"),
     ("boolean vote count", lambda e: e.changed("vote", _set(count=False)), "'count': expected a whole number, got False"),
     ("confidence above 1", lambda e: e.changed("flag", _set(confidence=1.5)), "'confidence': expected a number from 0 to 1, got 1.5"),
+    ("flag source person", lambda e: e.changed("flag", _set(source="person")), "'source': 'person' is not one of 'auto'"),
+    ("link kind unknown", lambda e: e.changed("run_link", _set(kind="same_topic")), "'kind': 'same_topic' is not one of 'language_shift'"),
     # Times.
     ("started_at yesterday", lambda e: e.changed("response", _set(started_at="yesterday")), "'started_at': expected an ISO 8601 time"),
     ("archived_at a number", lambda e: e.changed("session", _set(archived_at=20260101)), "'archived_at': expected an ISO 8601 time"),

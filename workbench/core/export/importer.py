@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 from ..classroom.votes import position_of
 from ..engine.backend import FINISH_REASONS
 from ..errors import EnvironmentProblem
-from ..notebook.annotations import DIVERGENCE, FIELDS
+from ..notebook.annotations import DIVERGENCE, FIELDS, LANGUAGE_SHIFT
 from ..notebook.database import utc_now
 from ..notebook.flags import FLAG_SOURCE_AUTO
 from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
@@ -239,8 +239,8 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     },
     "note": {"run": uid, "response": ouid, "body": S, **AUDIT},
     "run_annotation": {"run": uid, "divergence": _one_of((None, *DIVERGENCE)), "summary": S, **AUDIT},
-    "flag": {"run": uid, "response": ouid, "name": S, "source": S, "detector": S, "evidence": _any, "created_at": T, "updated_at": T},
-    "run_link": {"kind": S, "run_a": uid, "run_b": uid, "note": S, **AUDIT},
+    "flag": {"run": uid, "response": ouid, "name": S, "source": _one_of((FLAG_SOURCE_AUTO,)), "detector": S, "evidence": _any, "created_at": T, "updated_at": T},
+    "run_link": {"kind": _one_of((LANGUAGE_SHIFT,)), "run_a": uid, "run_b": uid, "note": S, **AUDIT},
     "vote": {"uid": uid, "run": uid, "choice": S, "count": N, **AUDIT},
 }  # fmt: skip
 # The format version that introduced a record type (the others are in version 1):
