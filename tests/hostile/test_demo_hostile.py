@@ -63,17 +63,22 @@ def _raw_setting(name: str, text: bytes) -> Callable[[bytes], bytes]:
     return lambda data: _setting(**{name: "RAW"})(data).replace(b'"RAW"', text, 1)
 
 
+def _named(setting: str) -> str:
+    """A setting as a problem names it: 'n_ctx' (the demo reader) or n ctx (GenerationParams)."""
+    return "'?" + setting.replace("_", "[_ ]") + "'?"
+
+
 CASES = [
     # The audit's findings.
-    ("temperature hot", _setting(temperature="hot"), f"step {LIVE_STEP}: 'settings': 'temperature' must be a number, not 'hot'"),
+    ("temperature hot", _setting(temperature="hot"), f"step {LIVE_STEP}: 'settings': {_named('temperature')} must be a number"),
     ("n_ctx -1", _setting(n_ctx=-1), f"step {LIVE_STEP}: 'settings': context size must be at least 64"),
     # Types GenerationParams would take without complaint, or with a TypeError.
-    ("n_ctx true", _setting(n_ctx=True), "'n_ctx' must be a whole number, not True"),
-    ("n_ctx a float", _setting(n_ctx=4096.0), "'n_ctx' must be a whole number, not 4096.0"),
-    ("top_k text", _setting(top_k="40"), "'top_k' must be a whole number, not '40'"),
-    ("temperature a list", _setting(temperature=[0.5]), "'temperature' must be a number, not \\[0.5\\]"),
-    ("temperature false", _setting(temperature=False), "'temperature' must be a number, not False"),
-    ("system prompt a number", _setting(system_prompt=5), "'system_prompt' must be text, not 5"),
+    ("n_ctx true", _setting(n_ctx=True), f"{_named('n_ctx')} must be a whole number"),
+    ("n_ctx a float", _setting(n_ctx=4096.0), f"{_named('n_ctx')} must be a whole number"),
+    ("top_k text", _setting(top_k="40"), f"{_named('top_k')} must be a whole number"),
+    ("temperature a list", _setting(temperature=[0.5]), f"{_named('temperature')} must be a number"),
+    ("temperature false", _setting(temperature=False), f"{_named('temperature')} must be a number"),
+    ("system prompt a number", _setting(system_prompt=5), f"{_named('system_prompt')} must be text"),
     ("temperature NaN", _raw_setting("temperature", b"NaN"), "NaN is not a number JSON allows"),
     ("top_p 1e999", _raw_setting("top_p", b"1e999"), "the number 1e999 is too large"),
     # Bounds (GenerationParams' own checks).
