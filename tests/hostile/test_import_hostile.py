@@ -118,8 +118,8 @@ RECORD_CASES: list[tuple[str, Callable[[Export], tuple[bytes, int | None]], str]
     # The audit's findings.
     ("position -1", lambda e: e.changed("response", _set(position=-1)), "'position': expected 0 or more, got -1"),
     ("two answers at one position", lambda e: e.changed("response", _set(position=0), nth=1), "a second answer at position 0 of its run"),
-    ("status hacked", lambda e: e.changed("response", _set(status="hacked")), "'status': 'hacked' is not one of 'pending', 'streaming', 'done', 'interrupted'"),
-    ("finish_reason exploded", lambda e: e.changed("response", _set(finish_reason="exploded")), "'finish_reason': 'exploded' is not one of None, 'stop'"),
+    ("status hacked", lambda e: e.changed("response", _set(status="hacked")), '\'status\': "hacked" is not one of "pending", "streaming", "done", "interrupted"'),
+    ("finish_reason exploded", lambda e: e.changed("response", _set(finish_reason="exploded")), '\'finish_reason\': "exploded" is not one of null, "stop", "length", "stopped", "error", "crashed"'),
     ("created_at yesterday", lambda e: e.changed("run", _set(created_at="yesterday")), "'created_at': expected an ISO 8601 time"),
     ("completion_tokens -5", lambda e: e.changed("response", _set(completion_tokens=-5)), "'completion_tokens': expected 0 or more, got -5"),
     ("timeline pairs", lambda e: e.changed("response", _set(timeline=[[200, 0]])), "'timeline': entry 0 is \\[200, 0\\]"),
@@ -150,8 +150,8 @@ RECORD_CASES: list[tuple[str, Callable[[Export], tuple[bytes, int | None]], str]
     ("negative model size", lambda e: e.changed("model", _set(file_size=-1)), "'file_size': expected 0 or more"),
     ("boolean vote count", lambda e: e.changed("vote", _set(count=False)), "'count': expected a whole number, got False"),
     ("confidence above 1", lambda e: e.changed("flag", _set(confidence=1.5)), "'confidence': expected a number from 0 to 1, got 1.5"),
-    ("flag source person", lambda e: e.changed("flag", _set(source="person")), "'source': 'person' is not one of 'auto'"),
-    ("link kind unknown", lambda e: e.changed("run_link", _set(kind="same_topic")), "'kind': 'same_topic' is not one of 'language_shift'"),
+    ("flag source person", lambda e: e.changed("flag", _set(source="person")), '\'source\': "person" is not one of "auto"'),
+    ("link kind unknown", lambda e: e.changed("run_link", _set(kind="same_topic")), '\'kind\': "same_topic" is not one of "language_shift"'),
     # Times.
     ("started_at yesterday", lambda e: e.changed("response", _set(started_at="yesterday")), "'started_at': expected an ISO 8601 time"),
     ("archived_at a number", lambda e: e.changed("session", _set(archived_at=20260101)), "'archived_at': expected an ISO 8601 time"),

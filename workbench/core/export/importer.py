@@ -179,8 +179,8 @@ def _pattern(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
 
 def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if value not in choices:
-            raise _Bad(f"{value!r:.40} is not one of {', '.join(map(repr, choices))}")
+        if value not in choices:  # said as the file says them: null, "stop"
+            raise _Bad(f"{json.dumps(value, ensure_ascii=False):.40} is not one of {', '.join(json.dumps(c) for c in choices)}")
         return value
 
     return check
