@@ -40,7 +40,7 @@ def build(path: Path) -> Notebook:
             notebook.finish_response(
                 rid, text=text, reasoning="", finish_reason="stop", prompt_tokens=12, completion_tokens=40, ttft_s=0.2, tokens_per_s=25.0,
                 duration_s=1.8, load_s=0.3, llama_cpp_version="llama-cpp-python 0.3.36", chat_template="gguf", template_sha256="d" * 64,
-                timeline="[[200, 0, 5]]",
+                timeline=f"[[200, 0, {min(5, len(text))}]]",
             )
         runs.append(run_id)
     first, second, third = (notebook.run(r)["responses"] for r in runs)

@@ -136,7 +136,7 @@ def test_a_hostile_or_inconsistent_file_is_refused_as_a_whole(exported: Path, tm
     lines = exported.read_text(encoding="utf-8").splitlines()
     # A good file but for its last record: a response label pointing at a response not in the file.
     records = [json.loads(line) for line in lines[1:-1]]
-    records.append({"type": "response_label", "response": "f" * 32, "label": "evasive", "annotator": "x", "created_at": "t", "updated_at": "t"})
+    records.append({"type": "response_label", "response": "f" * 32, "label": "evasive", "annotator": "x", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"})
     body = "\n".join([lines[0], *(json.dumps(r) for r in records), json.dumps({"type": "end", "records": len(records)})]) + "\n"
     _refused(tmp_path, body.encode(), "line .*response is not earlier")
     # A huge integer, a NaN, a span past the end of its text, a label name that is SQL.
@@ -147,7 +147,7 @@ def test_a_hostile_or_inconsistent_file_is_refused_as_a_whole(exported: Path, tm
         (lambda r: r.update(name="x'; drop table runs; --") if r["type"] == "label" else None, "label name"),
         (lambda r: r.update(choice="pane:2") if r["type"] == "vote" else None, "no answer at position 2"),
         (lambda r: r.update(choice="Model A") if r["type"] == "vote" else None, "not a vote choice"),
-        (lambda r: r.update(count=-1) if r["type"] == "vote" else None, "never negative"),
+        (lambda r: r.update(count=-1) if r["type"] == "vote" else None, "'count': expected 0 or more"),
         (lambda r: r.update(count="12") if r["type"] == "vote" else None, "whole number"),
         (lambda r: r.update(run="f" * 32) if r["type"] == "vote" else None, "run is not earlier"),
         (lambda r: r.update(uid="same") if r["type"] == "vote" else None, "a second vote with the same uid"),

@@ -16,6 +16,10 @@ where a step's `run` is the uid of a run in the file (or null for a live
 step) and the steps are in playing order. So the export's own checks
 (ours, complete, consistent, not from a newer version) guard the demo too,
 and `workbench import` of a demo file brings in its runs like any export.
+The demo part is checked as strictly, and its problems name line 1 (the
+header) and the step: times are ISO 8601, and a step's settings are what
+GenerationParams takes, of its types and within its bounds, so a file can't
+hand the window a temperature of "hot" or a context of -1 to play in class.
 
 Importing merges like the importer does: everything is checked before
 anything is written, the runs and the script land in one transaction, and
@@ -28,13 +32,15 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..export import write
 from ..export.collect import ExportData, Selection, collect
-from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, merge, read_file
+from ..engine.params import GenerationParams
+from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
 from ..notebook.database import utc_now
 from .demos import MODES, Demos, check_models
 
@@ -46,12 +52,19 @@ DEMO_VERSION = 1
 SUFFIX = ".demo.jsonl"
 UID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
-SCRIPT_FIELDS = {"uid": "uid", "title": "text", "description": "text", "annotator": "text", "created_at": "text", "updated_at": "text"}
+SCRIPT_FIELDS = {"uid": "uid", "title": "text", "description": "text", "annotator": "text", "created_at": "time", "updated_at": "time"}
 STEP_FIELDS = {
     "uid": "uid", "title": "text", "prompt": "text", "system_prompt": "text", "language": "optional text",
     "prompt_set_id": "optional text", "prompt_id": "optional text", "models": "models", "settings": "object", "note": "text",
-    "run": "optional uid", "mode": "mode", "annotator": "text", "created_at": "text", "updated_at": "text",
+    "run": "optional uid", "mode": "mode", "annotator": "text", "created_at": "time", "updated_at": "time",
 }  # fmt: skip
+# What each kind of GenerationParams field takes from a file (JSON has no other way to
+# say them): a bool is not a number here, and a float is not a whole number.
+SETTING_TYPES = {
+    str: ("text", lambda v: isinstance(v, str)),
+    int: ("a whole number", lambda v: type(v) is int),
+    float: ("a number", lambda v: type(v) in (int, float)),  # never NaN or infinite: the parser refuses them
+}
 
 
 @dataclass
@@ -134,44 +147,71 @@ def _refuse(path: Path, problem: str) -> ImportProblem:
     return ImportProblem(f"{path.name} was not imported: {problem} Nothing in the notebook was changed.")
 
 
+def _refuse_demo(path: Path, problem: str) -> ImportProblem:
+    """A problem in the demo part, which is in the header: line 1."""
+    return _refuse(path, f"line 1: {problem}")
+
+
+def _settings_problem(settings: dict[str, Any]) -> str | None:
+    """What is wrong with a step's settings as GenerationParams would take them, or None.
+
+    Keys GenerationParams does not know are a newer version's, ignored as `from_dict`
+    ignores them; the others must have the field's type and pass its own checks (bounds).
+    """
+    types = typing.get_type_hints(GenerationParams)
+    for name, value in settings.items():
+        if types.get(name) in SETTING_TYPES:
+            what, fits = SETTING_TYPES[types[name]]
+            if not fits(value):
+                return f"{name!r} must be {what}, not {value!r:.40}"
+    try:
+        GenerationParams.from_dict(settings)
+    except (TypeError, ValueError) as problem:  # TypeError: a field of another type, given the wrong one
+        return str(problem)
+    return None
+
+
 def _check_demo(path: Path, demo: Any, run_uids: set[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The script and its steps, checked; ImportProblem names the first problem."""
     if demo is None:
         raise _refuse(path, "it is a notebook export without a demo script. Import it with File > Import… (or `workbench import`).")
     if not isinstance(demo, dict) or demo.get("format") != DEMO_FORMAT:
-        raise _refuse(path, "its demo part is not a Model Values Workbench demo script.")
+        raise _refuse_demo(path, "its demo part is not a Model Values Workbench demo script.")
     version = demo.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise _refuse(path, f"its demo format version {version!r:.20} is not one this workbench knows.")
+        raise _refuse_demo(path, f"its demo format version {version!r:.20} is not one this workbench knows.")
     if version > DEMO_VERSION:
         raise _refuse(path, f"it was written by a newer workbench (demo format version {version}; this one reads up to {DEMO_VERSION}). Update the workbench to import it.")
     script = _check_record(path, "the script", demo.get("script"), SCRIPT_FIELDS, run_uids)
     script["title"] = " ".join(script["title"].split())
     if not script["title"]:
-        raise _refuse(path, "the script has no title.")
+        raise _refuse_demo(path, "the script has no title.")
     steps_in = demo.get("steps")
     if not isinstance(steps_in, list):
-        raise _refuse(path, "its steps are not a list.")
+        raise _refuse_demo(path, "its steps are not a list.")
     steps = [_check_record(path, f"step {n}", step, STEP_FIELDS, run_uids) for n, step in enumerate(steps_in, 1)]
     seen: set[str] = set()
     for n, step in enumerate(steps, 1):
         if step["uid"] in seen:
-            raise _refuse(path, f"step {n} repeats the uid of an earlier step.")
+            raise _refuse_demo(path, f"step {n} repeats the uid of an earlier step.")
         seen.add(step["uid"])
         if not step["prompt"].strip():
-            raise _refuse(path, f"step {n} has no prompt.")
+            raise _refuse_demo(path, f"step {n} has no prompt.")
         if step["mode"] != "live" and step["run"] is None:
-            raise _refuse(path, f"step {n} replays a run but names none.")
+            raise _refuse_demo(path, f"step {n} replays a run but names none.")
+        problem = _settings_problem(step["settings"])
+        if problem:
+            raise _refuse_demo(path, f"step {n}: 'settings': {problem}.")
     return script, steps
 
 
 def _check_record(path: Path, what: str, record: Any, fields: dict[str, str], run_uids: set[str]) -> dict[str, Any]:
     if not isinstance(record, dict):
-        raise _refuse(path, f"{what} is not a JSON object.")
+        raise _refuse_demo(path, f"{what} is not a JSON object.")
     checked: dict[str, Any] = {}
     for name, kind in fields.items():
         if name not in record:
-            raise _refuse(path, f"{what} has no {name!r}.")
+            raise _refuse_demo(path, f"{what} has no {name!r}.")
         value = record[name]
         if value is None and kind.startswith("optional"):
             checked[name] = None
@@ -179,6 +219,7 @@ def _check_record(path: Path, what: str, record: Any, fields: dict[str, str], ru
         kind = kind.removeprefix("optional ")
         ok = {
             "text": isinstance(value, str),
+            "time": is_time(value),
             "uid": isinstance(value, str) and UID.fullmatch(value) is not None,
             "object": isinstance(value, dict),
             "mode": value in MODES,
@@ -188,11 +229,11 @@ def _check_record(path: Path, what: str, record: Any, fields: dict[str, str], ru
             try:
                 value = list(check_models(value))
             except ValueError as problem:
-                raise _refuse(path, f"{what}: {problem}") from None
+                raise _refuse_demo(path, f"{what}: {problem}") from None
         if not ok:
-            raise _refuse(path, f"{what}: {name!r} is not valid ({value!r:.60}).")
+            raise _refuse_demo(path, f"{what}: {name!r} is not valid ({value!r:.60}).")
         if name == "run" and value not in run_uids:
-            raise _refuse(path, f"{what} replays the run {value}, which is not in the file.")
+            raise _refuse_demo(path, f"{what} replays the run {value}, which is not in the file.")
         checked[name] = value
     if "annotator" in checked:
         # As check_annotator stores names; a file's empty name becomes the importer's.

@@ -20,6 +20,8 @@ FINISH_LENGTH = "length"  # max tokens or the context ran out
 FINISH_STOPPED = "stopped"  # the user stopped it; the partial text is kept
 FINISH_ERROR = "error"  # the request failed (template refused, prompt too long, load failed)
 FINISH_CRASHED = "crashed"  # the model's process died; the partial text is kept
+# Every value above: what an imported file may say (export/importer.py).
+FINISH_REASONS = (FINISH_STOP, FINISH_LENGTH, FINISH_STOPPED, FINISH_ERROR, FINISH_CRASHED)
 
 ANSWERED = frozenset({FINISH_STOP, FINISH_LENGTH})
 

@@ -2,10 +2,15 @@
 
 The whole file is read and checked before anything is written: it must be
 ours (the header's `format`), of a version this workbench reads, complete
-(the `end` line counts the records) and consistent (every record refers to
-something earlier in the file or already in the notebook). A file that
-fails any check is refused with the first problem and its line number, and
-the notebook is not touched. The writing is then one transaction: it all
+(the `end` line counts the records), in the format the exporter writes
+(valid UTF-8 and JSON; every field of the type, range and vocabulary the
+notebook stores: statuses and finish reasons from their one list, ISO 8601
+times, no negative counts, 64-bit integers, timelines of the recorder's
+shape) and consistent (every record refers to something earlier in the file
+or already in the notebook, one answer per position). A file that fails any
+check is refused with the first problem, its line number and field, and
+the notebook is not touched. A UTF-8 byte-order mark at the start is read
+past: Excel and Windows editors write one. The writing is then one transaction: it all
 lands or none of it does.
 
 Merging never overwrites: every record has a stable key (uid for runs,
@@ -25,19 +30,25 @@ from the window's undo history; it adds rows only.
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 from ..classroom.votes import position_of
+from ..engine.backend import FINISH_REASONS
 from ..errors import EnvironmentProblem
-from ..notebook.annotations import DIVERGENCE, FIELDS
+from ..notebook.annotations import DIVERGENCE, FIELDS, LANGUAGE_SHIFT
 from ..notebook.database import utc_now
 from ..notebook.flags import FLAG_SOURCE_AUTO
 from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
+from ..notebook.recorder import ANSWER, REASONING
+from ..notebook.statuses import RESPONSE_STATUSES
 from .collect import FORMAT_NAME, FORMAT_VERSION
 
 if TYPE_CHECKING:
@@ -46,7 +57,11 @@ if TYPE_CHECKING:
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a real answer is far smaller
 UID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
-INT64 = (-(2**63), 2**63 - 1)
+INT64 = (-(2**63), 2**63 - 1)  # SQLite's integers
+# Longer numbers are refused while parsing (Python itself refuses 4,300 digits, with a
+# ValueError); shorter ones reach the field checks, which name the field.
+INT_DIGITS = 4000
+MAX_DEPTH = 100  # nested arrays and objects; a real record nests 3 deep (a flag's evidence)
 IMPORTED_BY = "import"  # the annotator of a label a file defines without one
 
 
@@ -104,6 +119,49 @@ def _number(value: Any) -> float | int:
     return _integer(value) if isinstance(value, int) else value
 
 
+def _at_least_zero(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`check`, and never negative: a count, a position, a duration."""
+
+    def checked(value: Any) -> Any:
+        value = check(value)
+        if value < 0:
+            raise _Bad(f"expected 0 or more, got {value!r}")
+        return value
+
+    return checked
+
+
+def _fraction(value: Any) -> float | int:
+    value = _number(value)
+    if not 0 <= value <= 1:
+        raise _Bad(f"expected a number from 0 to 1, got {value!r}")
+    return value
+
+
+def is_time(value: Any) -> bool:
+    """An ISO 8601 time, as the notebook writes them (utc_now); a demo file's too."""
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _timestamp(value: Any) -> str:
+    if not is_time(value):
+        raise _Bad(f"expected an ISO 8601 time such as 2026-01-31T12:00:00.000+00:00, got {value!r:.40}")
+    return value
+
+
+def _timeline(value: Any) -> list[list[int]]:
+    """[[ms, kind, chars], ...] as notebook/recorder.py writes it (its lengths are checked
+    against the texts by `_check_timeline_lengths`)."""
+    for n, entry in enumerate(_array(value)):
+        if not (isinstance(entry, list) and len(entry) == 3 and all(type(v) is int and 0 <= v <= INT64[1] for v in entry)) or entry[1] not in (ANSWER, REASONING):
+            raise _Bad(f"entry {n} is {entry!r:.40}; each must be [ms, 0 or 1, characters], whole numbers of 0 or more")
+    return value
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"expected true or false, got {value!r:.40}")
@@ -121,8 +179,8 @@ def _pattern(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
 
 def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if value not in choices:
-            raise _Bad(f"{value!r:.40} is not one of {', '.join(map(repr, choices))}")
+        if value not in choices:  # said as the file says them: null, "stop"
+            raise _Bad(f"{json.dumps(value, ensure_ascii=False):.40} is not one of {', '.join(json.dumps(c) for c in choices)}")
         return value
 
     return check
@@ -144,43 +202,46 @@ def _any(value: Any) -> Any:
     return value
 
 
-S, OS, I, OI, ON = _string, _maybe(_string), _integer, _maybe(_integer), _maybe(_number)
+S, OS = _string, _maybe(_string)
+N, OI0, ON0 = _at_least_zero(_integer), _maybe(_at_least_zero(_integer)), _maybe(_at_least_zero(_number))
+T, OT = _timestamp, _maybe(_timestamp)
 uid, ouid = _pattern(UID, "uid"), _maybe(_pattern(UID, "uid"))
-AUDIT = {"annotator": S, "created_at": S, "updated_at": S}
+AUDIT = {"annotator": S, "created_at": T, "updated_at": T}
 
 # Every field a record must have, with its check. Keys a record has beyond
 # these are ignored: a later version-1 writer may add fields.
 SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "model": {
-        "sha256": _pattern(SHA256, "SHA-256"), "catalog_id": OS, "name": S, "file_name": S, "file_size": OI,
-        "architecture": OS, "parameters": OI, "quantization": OS, "context_length": OI, "maker": OS,
+        "sha256": _pattern(SHA256, "SHA-256"), "catalog_id": OS, "name": S, "file_name": S, "file_size": OI0,
+        "architecture": OS, "parameters": OI0, "quantization": OS, "context_length": OI0, "maker": OS,
         "origin_country": OS, "base_maker": OS, "base_country": OS, "origin_source": OS, "license": OS,
-        "chat_template_sha256": OS, "metadata": _object, "first_seen": OS, "last_seen": OS,
+        "chat_template_sha256": OS, "metadata": _object, "first_seen": OT, "last_seen": OT,
     },
     "label": {"name": _pattern(NAME_PATTERN, "label name"), "title": S, "definition": S, "colour": _pattern(COLOUR_PATTERN, "colour"), "builtin": _flag},
-    "session": {"uid": uid, "name": S, "archived_at": OS, **AUDIT},
+    "session": {"uid": uid, "name": S, "archived_at": OT, **AUDIT},
     "run": {
-        "uid": uid, "created_at": S, "prompt": S, "system_prompt": OS, "language": OS, "settings": _object,
+        "uid": uid, "created_at": T, "prompt": S, "system_prompt": OS, "language": OS, "settings": _object,
         "schedule": OS, "app_version": OS,
     },
     "session_run": {"run": uid, "session": uid, **AUDIT},
     "response": {
-        "uid": uid, "run": uid, "position": I, "model_sha256": _maybe(_pattern(SHA256, "SHA-256")), "model_name": S,
-        "origin_country": OS, "status": S, "text": S, "reasoning": S, "finish_reason": OS, "error": OS,
-        "prompt_tokens": OI, "completion_tokens": OI, "ttft_s": ON, "tokens_per_s": ON, "duration_s": ON,
-        "load_s": ON, "seed": OI, "sampler": _object, "llama_cpp_version": OS, "chat_template": OS,
-        "template_sha256": OS, "timeline": _array, "started_at": OS, "finished_at": OS,
+        "uid": uid, "run": uid, "position": N, "model_sha256": _maybe(_pattern(SHA256, "SHA-256")), "model_name": S,
+        "origin_country": OS, "status": _one_of(RESPONSE_STATUSES), "text": S, "reasoning": S,
+        "finish_reason": _one_of((None, *FINISH_REASONS)), "error": OS,
+        "prompt_tokens": OI0, "completion_tokens": OI0, "ttft_s": ON0, "tokens_per_s": ON0, "duration_s": ON0,
+        "load_s": ON0, "seed": OI0, "sampler": _object, "llama_cpp_version": OS, "chat_template": OS,
+        "template_sha256": OS, "timeline": _timeline, "started_at": OT, "finished_at": OT,
     },
     "response_label": {"response": uid, "label": _pattern(NAME_PATTERN, "label name"), **AUDIT},
     "span": {
-        "uid": uid, "response": uid, "field": _one_of(FIELDS), "start": I, "end": I, "quote": S, "note": S,
+        "uid": uid, "response": uid, "field": _one_of(FIELDS), "start": N, "end": N, "quote": S, "note": S,
         "labels": _array, **AUDIT,
     },
     "note": {"run": uid, "response": ouid, "body": S, **AUDIT},
     "run_annotation": {"run": uid, "divergence": _one_of((None, *DIVERGENCE)), "summary": S, **AUDIT},
-    "flag": {"run": uid, "response": ouid, "name": S, "source": S, "detector": S, "evidence": _any, "created_at": S, "updated_at": S},
-    "run_link": {"kind": S, "run_a": uid, "run_b": uid, "note": S, **AUDIT},
-    "vote": {"uid": uid, "run": uid, "choice": S, "count": I, **AUDIT},
+    "flag": {"run": uid, "response": ouid, "name": S, "source": _one_of((FLAG_SOURCE_AUTO,)), "detector": S, "evidence": _any, "created_at": T, "updated_at": T},
+    "run_link": {"kind": _one_of((LANGUAGE_SHIFT,)), "run_a": uid, "run_b": uid, "note": S, **AUDIT},
+    "vote": {"uid": uid, "run": uid, "choice": S, "count": N, **AUDIT},
 }  # fmt: skip
 # The format version that introduced a record type (the others are in version 1):
 # an older file holding one was not written by a workbench.
@@ -188,7 +249,7 @@ SINCE = {"vote": 2}
 SPAN_LABEL = {"label": _pattern(NAME_PATTERN, "label name"), **AUDIT}
 # Fields a record may leave out: a built-in label's audit (see collect._label_record);
 # what a flag rests on (m005), which files written before it lack.
-OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT, "flag": {"basis": OS, "confidence": ON}}
+OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT, "flag": {"basis": OS, "confidence": _maybe(_fraction)}}
 # Why records of a kind were skipped (ImportResult.skipped), for the summary.
 SKIPPED_BECAUSE = {
     "votes": "the notebook already counts them under the same run, choice and annotator",
@@ -214,15 +275,69 @@ def _reject_constant(name: str) -> None:
     raise _Bad(f"{name} is not a number JSON allows")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Bad(f"the number {text:.40} is too large")
+    return value
+
+
+def _whole(text: str) -> int:
+    if len(text.lstrip("-")) > INT_DIGITS:
+        raise _Bad(f"a number has {len(text.lstrip('-')):,} digits; it is too large")
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object; a key given twice is refused (readers disagree on which one counts)."""
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _Bad(f"the key {key!r:.40} appears twice in one object")
+        record[key] = value
+    return record
+
+
+def _check_text(value: Any) -> None:
+    """Every string (and key) is valid Unicode, and the nesting is shallow: a lone
+    surrogate (JSON `\\ud800`) can't be stored, and a deep value can't be written back.
+    Walked without recursion, so no value is too deep to check."""
+    stack = [(value, 0, "")]
+    while stack:
+        item, depth, key = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _Bad(f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, dict):
+            for name, inner in item.items():
+                _check_string(name, name if depth == 0 else key)
+                stack.append((inner, depth + 1, name if depth == 0 else key))
+        elif isinstance(item, list):
+            stack.extend((inner, depth + 1, key) for inner in item)
+        elif isinstance(item, str):
+            _check_string(item, key)
+
+
+def _check_string(text: str, key: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = f"{key!r}: " if key else ""
+        raise _Bad(f"{where}the text holds a lone surrogate (U+{ord(text[exc.start]):04X}), which is not valid Unicode") from None
+
+
 def _parse(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Bad(f"not UTF-8 text (byte {exc.start + 1})") from None
+        raise _Bad(f"not valid UTF-8 at byte {exc.start + 1} of the line; save the file as UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite, parse_int=_whole, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise _Bad(f"not JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
-        raise _Bad("nested too deeply") from None
+        raise _Bad(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check_text(value)
+    return value
 
 
 @dataclass
@@ -248,9 +363,13 @@ def _refuse(path: Path, problem: str) -> ImportProblem:
 
 def _read(stream: BinaryIO, path: Path) -> _File:
     first = stream.readline(MAX_LINE_BYTES + 1)
+    # Excel and Windows editors start a UTF-8 file with a byte-order mark.
+    first = first.removeprefix(codecs.BOM_UTF8)
     try:
         header = _object(_parse(first))
-    except _Bad:
+    except _Bad as exc:
+        if FORMAT_NAME.encode() in first:  # our header, damaged: say where
+            raise _refuse(path, f"line 1: {exc}.") from None
         header = {}
     if header.get("format") != FORMAT_NAME:
         raise _refuse(path, "it is not a Model Values Workbench export (its first line is not the export header).")
@@ -281,13 +400,15 @@ def _read(stream: BinaryIO, path: Path) -> _File:
             if kind == "end":
                 end = record
                 continue
-            if kind not in SCHEMA:
+            if not isinstance(kind, str) or kind not in SCHEMA:
                 raise _Bad(f"unknown record type {kind!r:.40}")
             if SINCE.get(kind, 1) > version:
                 raise _Bad(f"{kind} records arrived with format version {SINCE[kind]}, but the file says version {version}")
             checked = _check_fields(record, SCHEMA[kind], OPTIONAL.get(kind))
             if kind == "span":
                 checked["labels"] = [_check_fields(_object(item), SPAN_LABEL) for item in checked["labels"]]
+            if kind == "response":
+                _check_timeline_lengths(checked)
         except _Bad as exc:
             if not raw.endswith(b"\n"):
                 raise _refuse(path, f"it is truncated (line {number} is cut off).") from None
@@ -295,10 +416,19 @@ def _read(stream: BinaryIO, path: Path) -> _File:
         records.append((number, kind, checked))
     if end is None:
         raise _refuse(path, "it is truncated (the end line is missing).")
-    if end.get("records") != len(records):
+    if type(end.get("records")) is not int or end["records"] != len(records):
         raise _refuse(path, f"it should hold {end.get('records')!r:.20} records but holds {len(records)}; it was cut or altered.")
     _check_references(path, records)
     return _File(header, records)
+
+
+def _check_timeline_lengths(response: dict[str, Any]) -> None:
+    """A timeline's pieces of each kind, laid end to end, are the saved text or its start
+    (a timeline cut short by a crash, or none from before timelines): never longer."""
+    for kind, name in ((ANSWER, "text"), (REASONING, "reasoning")):
+        covered = sum(chars for _, part, chars in response["timeline"] if part == kind)
+        if covered > len(response[name]):
+            raise _Bad(f"'timeline': its pieces of {name} add up to {covered} characters, but the {name} has {len(response[name])}")
 
 
 def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]) -> None:
@@ -322,6 +452,8 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
                 problem = "a second response with the same uid"
             elif record["run"] not in runs:
                 problem = "its run is not earlier in the file"
+            elif record["position"] in positions.get(record["run"], set()):
+                problem = f"a second answer at position {record['position']} of its run"
             responses[record["uid"]] = record
             positions.setdefault(record["run"], set()).add(record["position"])
         elif kind == "session_run":
@@ -357,8 +489,6 @@ def _vote_problem(record: dict[str, Any], runs: set[str], positions: set[int], v
         return "a second vote with the same uid"
     if record["run"] not in runs:
         return "its run is not earlier in the file"
-    if record["count"] < 0:
-        return f"a vote count is never negative (got {record['count']})"
     try:
         position = position_of(record["choice"])
     except ValueError:
@@ -486,6 +616,8 @@ class _Writer:
                 raise _Bad(f"response {r['uid']} belongs to another run in this notebook; the file contradicts it")
             self.responses[r["uid"]] = row[0]
             return self._present("responses")
+        if self._one("select 1 from responses where run_id = ? and position = ?", [run_id, r["position"]]):
+            raise _Bad(f"its run already has another answer at position {r['position']} in this notebook; the file contradicts it")
         if r["model_sha256"] is not None and r["model_sha256"] not in self.models:
             raise _Bad(f"its model {r['model_sha256'][:12]}… is neither in the file nor in the notebook")
         row = {k: v for k, v in r.items() if k != "run"}
