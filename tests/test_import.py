@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from export_fixtures import build
+from export_fixtures import build, snapshot
 from workbench.cli.main import main
 from workbench.core.classroom.votes import TIE, Votes
 from workbench.core.export import FORMAT_VERSION, ImportProblem, Selection, collect, import_jsonl, render, write
@@ -32,18 +31,6 @@ def _body(text: str) -> list[str]:
     return [json.dumps(facts)] + rest
 
 
-def _snapshot(path: Path) -> str:
-    """Every row of every table, to show a notebook did not change at all."""
-    notebook = open_notebook(path)
-    try:
-        with notebook._reading() as db:
-            tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table' and name not like '%fts%' order by name")]
-            dump = {t: [list(row) for row in db.execute(f"select * from [{t}] order by rowid")] for t in tables}
-    finally:
-        notebook.close()
-    return hashlib.sha256(json.dumps(dump, default=str).encode()).hexdigest()
-
-
 def test_round_trip_is_identical_and_a_second_import_changes_nothing(exported: Path, tmp_path: Path) -> None:
     target = open_notebook(tmp_path / "target.sqlite")
     result = import_jsonl(target, exported)
@@ -51,12 +38,12 @@ def test_round_trip_is_identical_and_a_second_import_changes_nothing(exported: P
     again = render(collect(target, Selection(everything=True)), "jsonl")
     assert _body(again) == _body(exported.read_text(encoding="utf-8"))
     target.close()
-    before = _snapshot(tmp_path / "target.sqlite")
+    before = snapshot(tmp_path / "target.sqlite")
     target = open_notebook(tmp_path / "target.sqlite")
     second = import_jsonl(target, exported)
     target.close()
     assert not second.changed and "nothing new" in second.summary()
-    assert _snapshot(tmp_path / "target.sqlite") == before
+    assert snapshot(tmp_path / "target.sqlite") == before
     # The imported search index works for the imported text.
     target = open_notebook(tmp_path / "target.sqlite")
     assert target.search("天安门")
@@ -83,14 +70,14 @@ def _refused(tmp_path: Path, content: bytes, match: str) -> None:
     path = folder / "notebook.sqlite"
     notebook = build(path)
     notebook.close()
-    before = _snapshot(path)
+    before = snapshot(path)
     bad = folder / "bad.jsonl"
     bad.write_bytes(content)
     notebook = open_notebook(path)
     with pytest.raises(ImportProblem, match=match):
         import_jsonl(notebook, bad)
     notebook.close()
-    assert _snapshot(path) == before
+    assert snapshot(path) == before
 
 
 def test_a_truncated_file_is_refused(exported: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,19 +26,21 @@ def start(*args: str) -> subprocess.Popen:
     )
 
 
-def kill_after(process: subprocess.Popen, seconds: float) -> tuple[int, str, str]:
-    """Kill the command's whole session `seconds` after it started (if it is still
-    running); its exit status and what it printed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool] = lambda: True, delay: float = 0.0, timeout: float = 120) -> tuple[int, str, str]:
+    """Kill the command's whole session `delay` seconds after `ready()` first holds
+    (if it is still running then); its exit status and what it printed. Moments are
+    events the test sees, not times, so a slow machine moves them all alike."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and not ready():
+        assert time.monotonic() < deadline, "the moment to kill never came"
         time.sleep(0.01)
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    else:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # a model process it left behind, if any
-        except ProcessLookupError:
-            pass
+    deadline = time.monotonic() + delay
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # also a model process it left behind, if any
+    except ProcessLookupError:
+        pass
     out, err = process.communicate()
     return process.returncode, out, err
 

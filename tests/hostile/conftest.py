@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from export_fixtures import build
+
 from full_disk import FILLER, fill
 
 
@@ -106,3 +108,17 @@ def fifo(tmp_path: Path) -> Path:
     os.mkfifo(path)
     return path
 
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A notebook with work of its own, copied for each case (building it is the slow part)."""
+    folder = tmp_path_factory.mktemp("template")
+    build(folder / "notebook.sqlite").close()
+    return folder / "notebook.sqlite"
+
+
+@pytest.fixture
+def notebook_path(template: Path, tmp_path: Path) -> Path:
+    for file in template.parent.glob(template.name + "*"):
+        shutil.copy(file, tmp_path / file.name)
+    return tmp_path / template.name

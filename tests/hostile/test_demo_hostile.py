@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from export_fixtures import build
-from test_import_hostile import notebook_path, refused, template  # noqa: F401 (fixtures: a notebook with work of its own, per case)
+from refusals import refused
 from workbench.cli.main import main
 from workbench.core.classroom.demo_file import export_demo
 from workbench.core.classroom.demos import Demos

@@ -11,15 +11,13 @@ the notebook is exactly as it was (every row of every table compared).
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from export_fixtures import build
-from test_import import _snapshot
+from refusals import refused
 from workbench.cli.main import main
 from workbench.core.comparison import Contender
 from workbench.core.engine.params import GenerationParams
@@ -51,21 +49,6 @@ def valid_export(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path) ->
         write(collect(notebook, Selection(everything=True)), "jsonl", folder / "export.jsonl")
         notebook.close()
     return (folder / "export.jsonl").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A notebook with work of its own, copied for each case (building it is the slow part)."""
-    folder = tmp_path_factory.mktemp("template")
-    build(folder / "notebook.sqlite").close()
-    return folder / "notebook.sqlite"
-
-
-@pytest.fixture
-def notebook_path(template: Path, tmp_path: Path) -> Path:
-    for file in template.parent.glob(template.name + "*"):
-        shutil.copy(file, tmp_path / file.name)
-    return tmp_path / template.name
 
 
 class Export:
@@ -199,19 +182,6 @@ def test_a_record_the_format_forbids_is_refused_by_line_and_field(valid_export: 
 )
 def test_a_cut_empty_or_oversized_file_is_refused(valid_export: bytes, notebook_path: Path, tmp_path: Path, capsys, spoil, says: str) -> None:
     refused(notebook_path, tmp_path / "bad.jsonl", spoil(valid_export), ["import"], says, capsys)
-
-
-def refused(notebook_path: Path, bad: Path, content: bytes, command: list[str], says: str, capsys) -> None:
-    """`workbench COMMAND BAD --db NOTEBOOK` with `content` in BAD exits 1 with one line on
-    stderr that matches `says`, and every row of the notebook is as it was."""
-    before = _snapshot(notebook_path)
-    bad.write_bytes(content)
-    assert main([*command, str(bad), "--db", str(notebook_path)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.count("\n") == 1, captured
-    assert captured.err.startswith(f"workbench: {bad.name} was not imported: ") and captured.err.endswith("Nothing in the notebook was changed.\n")
-    assert re.search(says, captured.err), captured.err
-    assert _snapshot(notebook_path) == before
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,9 @@ import json
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from commands import env, kill_after, start
+from commands import kill_when, run, start
 from prompt_set_factory import write_set
 
 def assert_whole(db: Path, round_: str) -> None:
@@ -30,25 +28,42 @@ def rows(db: Path, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def test_compare_killed_at_random_moments(tiny_model: Path, tmp_path: Path) -> None:
+def test_compare_killed_at_every_stage(tiny_model: Path, tmp_path: Path) -> None:
+    """Killed as it starts, once its run exists, while the answer streams, and after it ends."""
     rng = random.Random(1501)
     db = tmp_path / "nb.sqlite"
+
+    def answer_of(prompt: str) -> list[tuple]:
+        if not db.exists():
+            return []
+        try:
+            return rows(db, "select s.status, length(s.text) from responses s join runs r on r.id = s.run_id where r.prompt = ?", prompt)
+        except sqlite3.OperationalError:
+            return []  # the notebook is being created
+
+    moments = {
+        "as it starts": lambda prompt: True,
+        "once its run exists": lambda prompt: bool(answer_of(prompt)),
+        "while it streams": lambda prompt: any(status == "streaming" and length for status, length in answer_of(prompt)),
+        "after it ends": lambda prompt: False,
+    }
     claimed: dict[int, list[dict]] = {}
-    killed_mid_answer = 0
-    for round_ in range(10):
-        process = start("compare", f"Question {round_}", "--model", str(tiny_model), "--db", str(db), "--max-tokens", "120", "--seed", str(round_), "--json")
-        status, out, _ = kill_after(process, rng.uniform(0.3, 5.0))
+    for round_ in range(12):
+        moment = list(moments)[round_ % len(moments)]
+        prompt = f"Question {round_}"
+        process = start("compare", prompt, "--model", str(tiny_model), "--db", str(db), "--max-tokens", "150", "--seed", str(round_), "--json")
+        status, out, err = kill_when(process, lambda: moments[moment](prompt), delay=rng.uniform(0, 0.3))
+        where = f"round {round_}, killed {moment}"
         if db.exists():
-            assert_whole(db, f"round {round_}")
+            assert_whole(db, where)
+        if moment == "after it ends":
+            assert status == 0, f"{where}: {err}"
         if status == 0:
             result = json.loads(out)
-            assert all(r["saved"] for r in result["responses"])
+            assert all(r["saved"] for r in result["responses"]), where
             claimed[result["run_id"]] = result["responses"]
         else:
-            assert status == -signal.SIGKILL, f"round {round_}: exit {status}"
-            killed_mid_answer += bool(rows(db, "select 1 from responses where status != 'done'")) if db.exists() else 0
-    assert claimed, "no compare finished: the kills came too early to test the claims"
-    assert killed_mid_answer, "no compare was killed while answering"
+            assert status == -signal.SIGKILL, f"{where}: exit {status}: {err}"
     for run_id, responses in claimed.items():
         for response in responses:
             [(status, text)] = rows(db, "select status, text from responses where id = ?", response["response_id"])
@@ -60,12 +75,20 @@ def test_batch_killed_again_and_again_then_resumed_asks_every_prompt_once(tiny_m
     db = tmp_path / "nb.sqlite"
     prompts = write_set(tmp_path / "set.toml", 6)
     common = ["--folder", str(tiny_models), "--db", str(db), "--json"]
+
+    def answers() -> int:
+        try:
+            return rows(db, "select count(*) from responses")[0][0] if db.exists() else 0
+        except sqlite3.OperationalError:
+            return 0  # the notebook is being created
+
     first = start("batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta", "--lang", "en", "--max-tokens", "24", *common)
-    kill_after(first, rng.uniform(1.5, 4.0))
+    kill_when(first, lambda: answers() >= 1, delay=rng.uniform(0, 1.0))
     for round_ in range(4):
-        kill_after(start("batch", "--resume", "1", *common), rng.uniform(0.5, 4.0))
+        before = answers()
+        kill_when(start("batch", "--resume", "1", *common), lambda: answers() > before, delay=rng.uniform(0, 1.0))
         assert_whole(db, f"resume {round_}")
-    done = subprocess.run([sys.executable, "-m", "workbench", "batch", "--resume", "1", *common], env=env(), capture_output=True, text=True, timeout=300)
+    done = run("batch", "--resume", "1", *common)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["status"], summary["runs"], summary["total"]) == ("done", 6, 6)
@@ -80,10 +103,7 @@ def test_batch_killed_again_and_again_then_resumed_asks_every_prompt_once(tiny_m
 def test_annotate_killed_at_random_moments_loses_no_label_it_reported(tiny_model: Path, tmp_path: Path) -> None:
     rng = random.Random(1503)
     db = tmp_path / "nb.sqlite"
-    made = subprocess.run(
-        [sys.executable, "-m", "workbench", "compare", "Hi", "--model", str(tiny_model), "--db", str(db), "--max-tokens", "4", "--json"],
-        env=env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    made = run("compare", "Hi", "--model", str(tiny_model), "--db", str(db), "--max-tokens", "4", "--json")
     assert made.returncode == 0, made.stderr
     response_id = json.loads(made.stdout)["responses"][0]["response_id"]
     labels = [name for (name,) in rows(db, "select name from labels order by name")]
@@ -92,7 +112,11 @@ def test_annotate_killed_at_random_moments_loses_no_label_it_reported(tiny_model
     for round_ in range(30):
         label, note = rng.choice(labels), f"note {round_}"
         process = start("annotate", "--response", str(response_id), "--label", label, "--note", note, "--db", str(db))
-        status, _, err = kill_after(process, rng.uniform(0.2, 1.2))
+        if round_ % 3 == 0:
+            status, _, err = kill_when(process, lambda: False)  # let it finish: it must report, and keep, its label
+            assert status == 0, f"round {round_}: {err}"
+        else:
+            status, _, err = kill_when(process, delay=rng.uniform(0.0, 0.8))
         assert_whole(db, f"round {round_}")
         if status == 0:
             reported.append((label, note))
