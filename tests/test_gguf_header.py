@@ -309,9 +309,10 @@ def test_truncated_at_many_points(tmp_path, keep):
     ), reason
 
 
-def test_directory_named_gguf(tmp_path):
+def test_directory_named_gguf_is_an_os_error(tmp_path):
     (tmp_path / "x.gguf").mkdir()
-    assert _reason(tmp_path / "x.gguf") == "is a folder, not a GGUF file"
+    with pytest.raises(IsADirectoryError):  # the catalog's status: "is a folder, not a GGUF file"
+        read_header(tmp_path / "x.gguf")
 
 
 def test_missing_file_is_an_os_error(tmp_path):

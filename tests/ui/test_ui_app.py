@@ -23,6 +23,7 @@ def tiny_settings(monkeypatch):
 
 def test_screenshot_runs_the_prompt_and_saves_the_window(tiny_models, tiny_settings, tmp_path, isolated_dirs):
     target = tmp_path / "shots" / "window.png"
+    target.parent.mkdir()  # a missing folder is refused, not created (core/user_files.py)
     code = run_window(None, [tiny_models], target, "Hello there", ["smollm2-tiny", str(tiny_models / "Qwen2.5-Tiny.gguf")])
     assert code == 0
     image = QImage(str(target))

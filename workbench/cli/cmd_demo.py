@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     out = actions.add_parser("export", help="write a script with the runs it replays to one file, for another computer")
     add_db(out)
     out.add_argument("script", metavar="TITLE_OR_ID")
-    out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH.demo.jsonl", help="the file to write (replaced if it exists)")
+    out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH.demo.jsonl", help="the file to write (a file there is replaced; a folder, link, FIFO or device is refused)")
     out.set_defaults(func=cmd_export)
     into = actions.add_parser("import", help="add a demo file's script and recorded runs to the notebook")
     add_db(into)

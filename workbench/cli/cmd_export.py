@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
     scope.add_argument("--batch", type=int, metavar="ID", help="the runs of a batch (once the notebook has batches)")
     scope.add_argument("--all", action="store_true", help="every run in the notebook")
     out.add_argument("--format", required=True, choices=FORMATS, help="md, html (one self-contained file), pdf, csv (one row per answer) or jsonl (everything, for `workbench import`)")
-    out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH", help="the file to write (replaced if it exists)")
+    out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH", help="the file to write (a file there is replaced; a folder, link, FIFO or device is refused)")
     out.set_defaults(func=cmd_export)
 
     into = subparsers.add_parser("import", help="merge a JSON Lines export (a colleague's runs and annotations) into the notebook")

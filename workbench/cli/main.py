@@ -21,6 +21,7 @@ from typing import Any
 from .. import __version__
 from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
+from ..core.user_files import check_output
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_demo, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
 from .interrupt import run_cancellable
@@ -212,6 +213,8 @@ def cmd_window(args: argparse.Namespace) -> int:
             return _compare(workspace, args.prompt or SAMPLE_PROMPT, args.model, GenerationParams(seed=random_seed()), parallel=False, as_json=False)
         finally:
             workspace.close()
+    if args.screenshot is not None:
+        check_output(args.screenshot)  # a bad path fails now, not after the models ran
     from ..ui.app import run_window
 
     return run_window(args.db, args.folder, args.screenshot, args.prompt, args.model)

@@ -49,6 +49,7 @@ from .notebook.batches import (
     NewItem,
 )
 from .prompts import PromptSet, PromptSetProblem
+from .user_files import open_input
 
 
 class BatchModelMissing(EnvironmentProblem):
@@ -116,8 +117,11 @@ def file_sha256(path: Path | None) -> str | None:
     """The set file's hash, so a result can be traced to the exact questions asked."""
     if path is None:
         return None
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    try:
+        with open_input(path) as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:  # changed since it was read a moment ago
+        raise PromptSetProblem(f"Can't read the prompt set {path}: {exc.strerror or exc}.") from exc
 
 
 class BatchRunner:

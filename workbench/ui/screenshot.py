@@ -13,10 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ..core.comparison import RunOutcome
+from ..core.errors import EnvironmentProblem
+from ..core.user_files import save
 from .main_window import MainWindow
 from .prompt_bar import SAMPLE_PROMPT
 
@@ -86,9 +88,15 @@ class ScreenshotSession(QObject):
         return "; ".join(notice.label.text() for notice in self.window.messages.notices.values())
 
     def _capture(self, outcome: RunOutcome) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.window.grab().save(str(self.path), "PNG"):
-            self.fail(f"could not write {self.path}")
+        png = QBuffer()
+        png.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not self.window.grab().save(png, "PNG"):
+            self.fail("could not encode the window as a PNG")
+            return
+        try:
+            save(self.path, bytes(png.data()))
+        except EnvironmentProblem as problem:
+            self.fail(str(problem))
             return
         failed = [f"{r.entry.name}: {r.result.error or r.result.finish_reason}" for r in outcome.responses if not r.answered]
         if failed:

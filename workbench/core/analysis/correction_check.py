@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ..user_files import save
 from .correction import DRAWS, MIN_PER_CLASS, POOLED, Answer, correct
 from .proportions import wilson_interval
 
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             ("rate 5%, Se 0.90, Sp 0.95", results[2 * size : 3 * size]),
             ("en 10% / zh 40%, flags differ", results[3 * size : 4 * size]),
         ]
-        args.svg.write_text(figure_svg(families), encoding="utf-8")
+        save(args.svg, figure_svg(families))
     return 0
 
 

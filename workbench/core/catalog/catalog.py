@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelFileProblem
+from ..user_files import check_input, open_input
 from .cache import CatalogCache, FileKey
 from .discovery import FoundModel, discover, found_file
 from .gguf_header import GGUFHeaderError, read_header
@@ -220,7 +222,7 @@ class Catalog:
         if len(same) == 1:
             return same[0]
         path = Path(text).expanduser()
-        if path.exists():
+        if os.path.lexists(path):
             return self._entry_for_path(path, entries)
         if isinstance(id_or_path, Path) or "/" in text or "\\" in text or lowered.endswith(".gguf"):
             raise ModelNotFound(f"No such file: {text}")
@@ -235,6 +237,15 @@ class Catalog:
         raise ModelNotFound(f"No model matches '{text}'.{hint}")
 
     def _entry_for_path(self, path: Path, entries: list[ModelEntry]) -> ModelEntry:
+        """The entry of a file named by path; ModelFileProblem (one line, as for a missing
+        file) for a folder, a FIFO, a device, a socket or a dangling link: nothing to load,
+        and hashing or reading one would fail late or never end."""
+        try:
+            check_input(path)
+        except IsADirectoryError:
+            raise ModelFileProblem(f"{path} is a folder, not a model file. To use the models in it, add the folder (--folder).") from None
+        except OSError as e:
+            raise ModelFileProblem(f"Can't use {path} as a model: {e.strerror or e}. Give the path of a GGUF file, or a model id (`workbench models`).") from e
         resolved = path.resolve()
         for entry in entries:
             if any(f.resolve() == resolved for f in entry.files):
@@ -255,7 +266,7 @@ class Catalog:
             cached = self.cache.get(key)
             sha256 = cached.sha256 if cached and cached.sha256 else None
             if sha256 is None:
-                with open(path, "rb") as f:
+                with open_input(path) as f:  # /dev/zero or a FIFO would never end
                     sha256 = hashlib.file_digest(f, "sha256").hexdigest()
                 self.cache.remember_sha256(key, sha256)
         except OSError as e:

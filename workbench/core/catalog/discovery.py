@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..paths import models_dir
+from ..user_files import open_input
 
 MAX_DEPTH = 8
 MAX_MANIFEST_BYTES = 1 << 20
@@ -185,7 +186,8 @@ def _ollama_model_digest(manifest: Path) -> str | None:
     try:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
             return None
-        data = json.loads(manifest.read_bytes())
+        with open_input(manifest) as stream:
+            data = json.loads(stream.read(MAX_MANIFEST_BYTES + 1))
     except (OSError, ValueError):
         return None
     layers = data.get("layers") if isinstance(data, dict) else None
@@ -240,7 +242,9 @@ def walk_gguf(root: Path, max_depth: int = MAX_DEPTH) -> Iterator[Path]:
                 if entry.is_dir():
                     if depth < max_depth and not entry.name.startswith("."):
                         subfolders.append((Path(entry.path), depth + 1))
-                elif entry.name.lower().endswith(".gguf") and entry.is_file():
+                elif entry.name.lower().endswith(".gguf") and _exists(entry):
+                    # FIFOs, devices and sockets too: the scan lists them with what
+                    # they are (the header reader refuses them), as other bad files.
                     yield Path(entry.path)
             except OSError:
                 continue
@@ -298,6 +302,15 @@ def _dedupe(found: list[FoundModel]) -> list[FoundModel]:
         seen.add(key)
         unique.append(model)
     return unique
+
+
+def _exists(entry: os.DirEntry) -> bool:
+    """Whatever the entry is (a link: what it points to), without opening it."""
+    try:
+        entry.stat()
+    except OSError:
+        return False
+    return True
 
 
 def _folder_problem(folder: Path) -> str | None:

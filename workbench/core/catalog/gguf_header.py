@@ -16,7 +16,6 @@ then the tensor data, aligned to `general.alignment` (32 by default).
 from __future__ import annotations
 
 import os
-import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,8 @@ from gguf import (
     GGMLQuantizationType,
     GGUFValueType,
 )
+
+from ..user_files import open_input
 
 # Arrays up to this many items are kept; longer ones (tokenizer tokens,
 # scores, merges) are skipped and only their length is recorded.
@@ -118,14 +119,10 @@ def read_header(path: Path | str) -> GGUFHeader:
     """Parse the header of the GGUF file at `path`.
 
     Raises `GGUFHeaderError` for anything wrong with the contents and lets
-    `OSError` (missing, permission denied, I/O error) through unchanged.
+    `OSError` (missing, permission denied, I/O error, a folder, a FIFO or a
+    device: user_files.open_input) through unchanged.
     """
-    st = os.stat(path)
-    if stat.S_ISDIR(st.st_mode):
-        raise GGUFHeaderError("is a folder, not a GGUF file")
-    if not stat.S_ISREG(st.st_mode):
-        raise GGUFHeaderError("not a regular file")
-    with open(path, "rb") as f:
+    with open_input(path) as f:  # refuses folders, FIFOs, devices: they'd block or never end
         size = os.fstat(f.fileno()).st_size
         return _Parser(f, size).parse()
 

@@ -8,13 +8,11 @@ path)` merges a JSON Lines export into a notebook. Qt-free except the PDF step
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EnvironmentProblem
+from ..user_files import check_output, save
 from . import csv_table, html_report, jsonl, markdown_report
 from ..analysis.agreement import Agreement, cohen_kappa, label_agreement
 from .collect import FORMAT_NAME, FORMAT_VERSION, ExportData, Selection, collect
@@ -51,33 +49,18 @@ def render(data: ExportData, fmt: str) -> str:
 
 
 def write(data: ExportData, fmt: str, path: Path) -> None:
-    """Save `data` as `fmt` at `path`, all or nothing: the file appears only when complete."""
+    """Save `data` as `fmt` at `path`, all or nothing (core/user_files.py: the file
+    appears only when complete, and a device, FIFO, folder or link there is refused)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}; formats: {', '.join(FORMATS)}.")
     path = Path(path).expanduser()
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise EnvironmentProblem(f"Can't write in the folder {path.parent}: {exc.strerror}. Choose another place.") from exc
-    try:
-        if fmt == "pdf":
-            os.close(handle)
-            from .pdf import write_pdf
+    if fmt == "pdf":
+        from .pdf import pdf_bytes
 
-            write_pdf(data, Path(temporary))
-        else:
-            # newline="" keeps the CSV writer's \r\n and the other formats' \n as they are.
-            with open(handle, "w", encoding="utf-8", newline="") as out:
-                for piece in pieces(data, fmt):
-                    out.write(piece)
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise EnvironmentProblem(f"Can't write the export {path}: {exc.strerror or exc}. Check the disk and the folder's permissions.") from exc
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        check_output(path)  # a path that will be refused is, before the slow layout
+        save(path, pdf_bytes(data))
+    else:
+        save(path, pieces(data, fmt))
 
 
 def export(notebook: "Notebook", selection: Selection, fmt: str, path: Path) -> ExportData:

@@ -49,6 +49,7 @@ from ..notebook.flags import FLAG_SOURCE_AUTO
 from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
 from ..notebook.recorder import ANSWER, REASONING
 from ..notebook.statuses import RESPONSE_STATUSES
+from ..user_files import open_input
 from .collect import FORMAT_NAME, FORMAT_VERSION
 
 if TYPE_CHECKING:
@@ -351,7 +352,7 @@ class _File:
 def read_file(path: Path) -> _File:
     """Read and check the whole file; ImportProblem at the first problem."""
     try:
-        with open(path, "rb") as stream:
+        with open_input(path) as stream:  # a FIFO or a device is refused, not read forever
             return _read(stream, path)
     except OSError as exc:
         raise ImportProblem(f"Can't read {path}: {exc.strerror or exc}.") from exc

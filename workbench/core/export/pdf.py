@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..cjk_font import bundled_cjk_font
@@ -34,13 +33,16 @@ if TYPE_CHECKING:
 _app: object | None = None
 
 
-def write_pdf(data: ExportData, path: Path) -> None:
-    """Write the report as a PDF at `path` (the caller handles temporary files)."""
+def pdf_bytes(data: ExportData) -> bytes:
+    """The report as a PDF, in memory: QPdfWriter reports no write errors, so the
+    caller saves the bytes itself (user_files.save), where a full disk is seen."""
     _ensure_gui_application()
-    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QSizeF
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 
-    writer = QPdfWriter(str(path))
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
     writer.setResolution(96)
@@ -55,6 +57,7 @@ def write_pdf(data: ExportData, path: Path) -> None:
     page = layout.paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(page.width(), page.height()))
     doc.print_(writer)
+    return bytes(buffer.data())
 
 
 def _sealed_document() -> "QTextDocument":

@@ -3,6 +3,7 @@ finding a set by name or path (what `workbench batch PROMPT_SET` needs)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..paths import resources_dir
@@ -30,8 +31,8 @@ def available_prompt_sets() -> list[str]:
 def find_prompt_set(name_or_path: str | Path) -> PromptSet:
     """A shipped set by name ("prc-sensitive") or any set file by path."""
     path = Path(name_or_path)
-    if path.is_file():
-        return load_prompt_set(path)
+    if os.path.lexists(path) and not path.is_dir():
+        return load_prompt_set(path)  # a FIFO, a device or a dangling link: refused, saying which
     shipped = prompt_sets_dir() / f"{name_or_path}{SUFFIX}"
     if shipped.is_file():
         return load_prompt_set(shipped)

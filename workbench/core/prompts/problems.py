@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..user_files import open_input
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def read_utf8(path: Path, *, what: str, hint: str = "") -> str:
     the first byte that is not UTF-8 (a byte-order mark is accepted)."""
     file = str(path)
     try:
-        data = path.read_bytes()
+        with open_input(path) as stream:  # a FIFO or a device is refused, not read forever
+            data = stream.read()
     except OSError as exc:
         raise PromptSetProblem(f"Can't read {what} {file}: {exc.strerror or exc}.") from exc
     try:

@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..user_files import save
 from .model import Prompt, PromptSet, Source
 from .problems import Problem, PromptSetProblem, read_utf8
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
@@ -177,8 +178,9 @@ def dumps_prompt_set(prompt_set: PromptSet) -> str:
 
 
 def save_prompt_set(prompt_set: PromptSet, path: Path) -> None:
-    """Write the set to `path` (UTF-8), replacing any file there."""
-    path.write_text(dumps_prompt_set(prompt_set), encoding="utf-8")
+    """Write the set to `path` (UTF-8), replacing a file there all or nothing
+    (EnvironmentProblem if it can't; see core/user_files.py)."""
+    save(path, dumps_prompt_set(prompt_set))
 
 
 def _string(value: str) -> str:
