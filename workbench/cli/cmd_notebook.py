@@ -92,7 +92,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             _print_hits(hits)
         return 0
 
-    return with_notebook("search", args, work)
+    return with_notebook("search", args, work, create=False)
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
@@ -124,4 +124,4 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         print(f"response {args.response}: {'; '.join(parts)} (annotator: {annotator})")
         return 0
 
-    return with_notebook("annotate", args, work)
+    return with_notebook("annotate", args, work, create=False)

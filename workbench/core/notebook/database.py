@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from sqlite_utils import Database
 
 from ... import __version__
+from .. import paths
 from ..errors import NotebookProblem
-from . import migrations
+from . import file_kind, migrations
+from .file_kind import FileKind
 from .history import History
 
 if TYPE_CHECKING:
@@ -93,18 +95,37 @@ class ModelRecord:
     metadata: dict[str, Any] | None = None
 
 
-def open_notebook(path: Path | str) -> "Notebook":
-    """Open (creating if needed) and migrate the notebook at `path`."""
+def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool = False) -> "Notebook":
+    """Open and migrate the notebook at `path`: "open for reading" or "open or create".
+
+    `create=False` is for commands that read, or change what is already in a
+    notebook (search, export, annotate): a missing or empty file is refused
+    ("no notebook at …"), where creating one would answer a mistyped --db with
+    an empty notebook and "nothing found". `create=True` may start a new
+    notebook file, in an existing folder. `make_folders=True` also makes the
+    folders leading to it: for the default location only (the user data
+    folder, or WORKBENCH_DB), never for a path typed on a command line.
+
+    A file that is not a notebook (file_kind.py) is refused before anything
+    writes to it.
+    """
     path = Path(path).expanduser()
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise NotebookProblem(
             f"This Python's SQLite is version {sqlite3.sqlite_version}; the notebook needs {'.'.join(map(str, MIN_SQLITE))} "
             "or newer (for full-text search in Chinese). Use a newer Python build (python.org or your distribution's current one)."
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NotebookProblem(f"Can't create the folder for the notebook {path}: {exc.strerror}. Choose another place with --db.") from exc
+    if make_folders:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NotebookProblem(f"Can't create the folder for the notebook {path}: {exc.strerror}. Choose another place with --db.") from exc
+    elif not path.parent.is_dir():
+        what = "is not a folder" if path.parent.exists() else "does not exist"
+        raise NotebookProblem(f"The folder {path.parent} {what}, so there is no notebook {path.name} in it. Check the path given with --db.")
+    new = file_kind.examine(path) is FileKind.NEW
+    if new and not create:
+        raise NotebookProblem(f"No notebook at {path}; check the path, or run `workbench compare` to start one there.")
     with translate_errors(path):
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         try:
@@ -114,6 +135,19 @@ def open_notebook(path: Path | str) -> "Notebook":
             conn.close()
             raise
     return notebook
+
+
+def open_chosen_notebook(given: Path | str | None, *, create: bool) -> "Notebook":
+    """The notebook a front end was given (--db), or else the default one.
+
+    The default (WORKBENCH_DB, or the user data folder) is always created,
+    folders and all: that is where a first run starts. A given path is used as
+    it is: its folder must exist, and the file must too unless `create` (a
+    command that adds runs may start a notebook there; one that reads or
+    labels what is there would only find a mistyped path empty)."""
+    if not given:
+        return open_notebook(paths.default_notebook(), create=True, make_folders=True)
+    return open_notebook(given, create=create)
 
 
 @contextmanager
