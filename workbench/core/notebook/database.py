@@ -12,6 +12,7 @@ NotebookProblem with advice; anything else is a bug and propagates.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -107,7 +108,8 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     folder, or WORKBENCH_DB), never for a path typed on a command line.
 
     A file that is not a notebook (file_kind.py) is refused before anything
-    writes to it.
+    writes to it. A new notebook that can't be completed (a full disk) is
+    removed again, so no empty file is left to be taken for one.
     """
     path = Path(path).expanduser()
     if sqlite3.sqlite_version_info < MIN_SQLITE:
@@ -126,6 +128,9 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     new = file_kind.examine(path) is FileKind.NEW
     if new and not create:
         raise NotebookProblem(f"No notebook at {path}; check the path, or run `workbench compare` to start one there.")
+    # Created here: nothing there, or an empty file (left empty again if creating fails).
+    created = new and (not path.exists() or path.stat().st_size == 0)
+    was_there = path.exists()
     with translate_errors(path):
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         try:
@@ -133,6 +138,8 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
             notebook._prepare()
         except BaseException:
             conn.close()
+            if created:
+                _discard(path, was_there)
             raise
     return notebook
 
@@ -150,16 +157,42 @@ def open_chosen_notebook(given: Path | str | None, *, create: bool) -> "Notebook
     return open_notebook(given, create=create)
 
 
+def _discard(path: Path, existed: bool) -> None:
+    """Undo a new notebook that could not be completed: its file goes (or is emptied
+    again, if it was an empty file before), with SQLite's side files."""
+    for side in (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        side.unlink(missing_ok=True)
+    if existed:
+        os.truncate(path, 0)
+    else:
+        path.unlink(missing_ok=True)
+
+
+# Below this much free space, a write SQLite reports as an I/O error (it does
+# so for the WAL index, and for some failed syncs) is taken for a full disk:
+# the notebook's next transaction, with its log frames, needs about as much.
+LOW_SPACE_BYTES = 1 << 20
+SQLITE_FULL, SQLITE_IOERR = 13, 10
+
+
 @contextmanager
 def translate_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's reports about the environment into advice; let bugs through."""
+    """Turn SQLite's reports about the environment into advice; let bugs through.
+
+    A full disk is often reported as "disk I/O error" rather than "disk is
+    full", and the file is then intact: before a file is called damaged, the
+    free space on its file system is checked."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
         message = str(exc).lower()
-        if "disk is full" in message or "disk full" in message:
+        code = getattr(exc, "sqlite_errorcode", None)
+        damaged = "not a database" in message or "malformed" in message or "disk i/o" in message
+        if "disk is full" in message or "disk full" in message or code == SQLITE_FULL or (
+            (damaged or "unable to open" in message or (code is not None and code & 0xFF == SQLITE_IOERR)) and _disk_nearly_full(path)
+        ):
             advice = f"The disk holding the notebook {path} is full. Free some space; what is on screen is kept and saved when there is room."
-        elif "not a database" in message or "malformed" in message or "disk i/o" in message:
+        elif damaged:
             advice = f"The notebook {path} is damaged ({exc}). It was left untouched: open another notebook with --db, or restore a backup of this file."
         elif "locked" in message or "busy" in message:
             advice = f"The notebook {path} is locked by another program. Close other copies of the workbench or tools that have it open, then try again."
@@ -168,6 +201,17 @@ def translate_errors(path: Path) -> Iterator[None]:
         else:
             raise
         raise NotebookProblem(advice) from exc
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    """Whether the file system holding `path` has less than LOW_SPACE_BYTES free
+    for this user; False where that can't be told (no statvfs on Windows)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
 
 
 class Notebook:
