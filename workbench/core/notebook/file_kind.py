@@ -79,7 +79,7 @@ def _tables(path: Path) -> tuple[list[str], bool]:
     from .database import translate_errors  # database.py imports this module
 
     has_log = Path(f"{path}-wal").exists()
-    uri = f"file:{quote(str(path.resolve()))}?" + ("mode=ro" if has_log else "immutable=1")
+    uri = f"file:{quote(str(path.absolute()))}?" + ("mode=ro" if has_log else "immutable=1")
     table = migrations.migrations.migrations_table
     with translate_errors(path), closing(sqlite3.connect(uri, uri=True)) as conn:
         tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
