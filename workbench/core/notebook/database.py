@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from ... import __version__
 from .. import paths
 from ..errors import NotebookProblem
-from . import file_kind, migrations
+from . import file_kind, migrations, statuses, writers
 from .file_kind import FileKind
 from .history import History
 
@@ -273,6 +273,29 @@ class Notebook:
         self._conn.execute("PRAGMA synchronous = FULL")
         self._refuse_newer_schema()
         migrations.migrations.apply(self.db)
+        self._mark_interrupted()
+
+    def _mark_interrupted(self) -> None:
+        """Mark `interrupted` the answers left unfinished by a process that is gone
+        (writers.py), keeping their text. Answers another live workbench is writing
+        are left alone. This tidies; it loses nothing if it can't be done now (a
+        locked or read-only notebook, a full disk): the next open tries again."""
+        unfinished = ", ".join(f"'{status}'" for status in statuses.UNFINISHED)
+        try:
+            with self._lock, translate_errors(self.path):
+                rows = self._conn.execute(
+                    f"select id, writer_pid, writer_started, writer_host from responses indexed by responses_unfinished"
+                    f" where status != '{statuses.DONE}' and status in ({unfinished})"
+                ).fetchall()
+                gone = [(response_id,) for response_id, *writer in rows if writers.is_gone(*writer)]
+                if gone:
+                    with self.db.atomic():
+                        # Only if still unfinished: a writer may have finished it since it was read.
+                        self._conn.executemany(
+                            f"update responses set status = '{statuses.INTERRUPTED}' where id = ? and status in ({unfinished})", gone
+                        )
+        except NotebookProblem:
+            pass
 
     def _refuse_newer_schema(self) -> None:
         known = set(migrations.known_names())
@@ -364,9 +387,12 @@ class Notebook:
             "model_sha256": model_sha256,
             "model_name": model_name,
             "origin_country": origin_country,
-            "status": "pending",
+            "status": statuses.PENDING,
             "seed": seed,
             "sampler": json.dumps(sampler, ensure_ascii=False),
+            "writer_pid": writers.this_process().pid,
+            "writer_started": writers.this_process().started,
+            "writer_host": writers.this_process().host,
         }
         with self._writing() as db:
             return int(db["responses"].insert(row).last_pk)
@@ -381,7 +407,7 @@ class Notebook:
         """
         with self._writing(durable=False) as db:
             db.conn.executemany(
-                "update responses set text = ?, reasoning = ?, timeline = ?, status = 'streaming', "
+                f"update responses set text = ?, reasoning = ?, timeline = ?, status = '{statuses.STREAMING}', "
                 "started_at = coalesce(started_at, ?) where id = ?",
                 [(text, reasoning, timeline, utc_now(), rid) for rid, text, reasoning, timeline in partials],
             )
@@ -390,7 +416,7 @@ class Notebook:
         unknown = set(fields) - set(RESULT_FIELDS)
         if unknown:
             raise TypeError(f"not response result fields: {sorted(unknown)}")
-        update = dict(fields, status="done", finished_at=utc_now())
+        update = dict(fields, status=statuses.DONE, finished_at=utc_now())
         with self._writing() as db:
             db["responses"].update(response_id, update)
 
