@@ -8,6 +8,7 @@ for an interrupted one.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -80,6 +81,21 @@ def test_a_killed_compare_s_answer_is_marked_interrupted_with_its_text_kept(kill
         assert notebook.annotations.add_label(response["id"], "evasive", annotator="ana")
     finally:
         notebook.close()
+
+
+def test_the_views_say_an_answer_is_partial(killed_compare: Path, tmp_path: Path, capsys) -> None:
+    open_notebook(killed_compare).close()
+    word = stored(killed_compare)[0][1].split()[0]
+    assert main(["search", word, "--db", str(killed_compare)]) == 0
+    out = capsys.readouterr().out
+    assert "interrupted: the workbench stopped before this answer finished" in out and "partial answer" in out
+    assert main(["search", word, "--json", "--db", str(killed_compare)]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "interrupted"
+    for fmt in ("md", "html", "jsonl", "csv"):
+        out_file = tmp_path / f"export.{fmt}"
+        assert main(["export", "--all", "--format", fmt, "-o", str(out_file), "--db", str(killed_compare)]) == 0
+        assert "interrupted" in out_file.read_text(encoding="utf-8")
+    assert "partial answer" in (tmp_path / "export.md").read_text(encoding="utf-8")
 
 
 def _unfinished_response(notebook: Notebook) -> int:
@@ -176,6 +192,7 @@ def test_a_search_still_works_while_another_program_holds_the_notebook_s_write_l
     try:
         holder.execute("begin immediate")  # another program, in a long write
         assert main(["search", "half", "--db", str(db)]) == 0
+        assert "unfinished: still being written, or its workbench stopped" in capsys.readouterr().out
     finally:
         holder.execute("rollback")
         holder.close()
