@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 
 from workbench.core.errors import NotebookProblem
-from workbench.core.notebook.database import translate_errors
+from workbench.core.notebook import open_notebook
+from workbench.core.notebook.database import Notebook, translate_errors
+from workbench.core.notebook.migrations import migrations as workbench_migrations
+
+MIGRATIONS = workbench_migrations.migrations_table
 
 DISK = 4 * 1024 * 1024
 FULL = "is full. Free some space"
@@ -143,3 +147,37 @@ def test_an_io_error_on_a_full_disk_is_called_a_full_disk(small_disk) -> None:
     with pytest.raises(NotebookProblem, match=FULL):
         with translate_errors(disk.path / "nb.sqlite"):
             raise sqlite3.OperationalError("disk I/O error")
+
+
+@pytest.fixture
+def creating_fails(monkeypatch) -> None:
+    """Every notebook fails half-way through being made, as on a disk that fills meanwhile."""
+
+    def prepare(self) -> None:
+        self._conn.execute("pragma journal_mode = wal")
+        self._conn.execute("create table half_made (x)")
+        raise NotebookProblem(f"The disk holding the notebook {self.path} is full.")
+
+    monkeypatch.setattr(Notebook, "_prepare", prepare)
+
+
+def test_what_a_failed_creation_made_is_removed_and_an_empty_file_emptied_again(tmp_path: Path, creating_fails) -> None:
+    missing, empty = tmp_path / "missing.sqlite", tmp_path / "empty.sqlite"
+    empty.touch()
+    for path in (missing, empty):
+        with pytest.raises(NotebookProblem, match="is full"):
+            open_notebook(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.sqlite"]
+    assert empty.read_bytes() == b""
+
+
+def test_a_notebook_that_fails_to_open_is_never_removed(tmp_path: Path, creating_fails) -> None:
+    path = tmp_path / "nb.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(f"create table {MIGRATIONS} (migration_set text, name text, applied_at text)")
+    conn.execute(f"insert into {MIGRATIONS} values ('workbench', 'm001_models_runs_responses', 'then')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NotebookProblem, match="is full"):
+        open_notebook(path)
+    assert sqlite3.connect(path).execute(f"select name from {MIGRATIONS}").fetchall() == [("m001_models_runs_responses",)]
