@@ -70,6 +70,28 @@ def killed_compare(tmp_path: Path) -> Path:
     return db
 
 
+def test_a_killed_batch_s_answer_is_marked_interrupted_and_the_batch_still_resumable(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path / "long.gguf", context_length=4096, name="Long Talker")
+    db = tmp_path / "nb.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "batch", "starter-20", "--model", str(model), "--limit", "1", "--lang", "en",
+         "--max-tokens", "3000", "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+    )
+    try:
+        wait_until_streaming(db, process, 100)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    ((_, text),) = stored(db)
+    notebook = open_notebook(db)
+    try:
+        assert [(r["status"], r["text"]) for r in notebook.run(1)["responses"]] == [("interrupted", text)]
+        assert notebook.db.execute("select status from batch_items").fetchall() != [("done",)]  # --resume asks it again
+    finally:
+        notebook.close()
+
+
 def test_a_killed_compare_s_answer_is_marked_interrupted_with_its_text_kept(killed_compare: Path) -> None:
     ((status, text),) = stored(killed_compare)
     assert status == "streaming" and len(text) >= 100
