@@ -33,7 +33,7 @@ from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, F
 from ..core.engine.params import GenerationParams
 from ..core.engine.reasoning import REASONING
 from ..core.notebook.annotations import ResponseAnnotations
-from ..core.notebook.statuses import unfinished_note
+from ..core.notebook.statuses import unfinished
 from . import describe
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
@@ -397,9 +397,9 @@ class ComparePane(QFrame):
         reasoning = response.get("reasoning") or ""
         self.reasoning_view.show_text(reasoning)
         self._show_reasoning_toggle(bool(reasoning))
-        note = unfinished_note(response.get("status") or "")
-        if note:
-            word, explanation = note.split(": ", 1)
+        partial = unfinished(response.get("status") or "")
+        if partial:
+            word, explanation = partial
             self._show_error(f"{word.capitalize()}: {explanation}.")
             self.status_label.setText(word)
             return

@@ -437,12 +437,14 @@ class Notebook:
         return run
 
     def recent_runs(self, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
-        """Newest first; `before_id` pages further back. Each run lists its model names."""
+        """Newest first; `before_id` pages further back. Each run lists its model names,
+        and counts its `interrupted` (partial) answers."""
         where = "where runs.id < ?" if before_id is not None else ""
         params: list[Any] = [before_id] if before_id is not None else []
         sql = f"""
             select runs.id, runs.created_at, runs.prompt, runs.language,
-                   group_concat(responses.model_name, ' · ') as models
+                   group_concat(responses.model_name, ' · ') as models,
+                   coalesce(sum(responses.status = '{statuses.INTERRUPTED}'), 0) as interrupted
             from runs left join responses on responses.run_id = runs.id
             {where}
             group by runs.id order by runs.id desc limit ?

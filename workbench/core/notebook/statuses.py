@@ -25,11 +25,16 @@ RESPONSE_STATUSES = (PENDING, STREAMING, DONE, INTERRUPTED)
 UNFINISHED = (PENDING, STREAMING)
 
 
-def unfinished_note(status: str) -> str | None:
-    """One line saying an answer is not whole, for every view (window, terminal,
-    reports): "word: explanation". None for a finished answer."""
+def unfinished(status: str) -> tuple[str, str] | None:
+    """(a word for lists, an explanation) saying an answer is not whole; None for a finished one."""
     if status == DONE:
         return None
     if status == INTERRUPTED:
-        return "interrupted: the workbench stopped before this answer finished; the text so far was kept (a partial answer)"
-    return "unfinished: still being written, or its workbench stopped; the text so far is partial"
+        return INTERRUPTED, "the workbench stopped before this answer finished; the text so far was kept (a partial answer)"
+    return "unfinished", "still being written, or its workbench stopped; the text so far is partial"
+
+
+def unfinished_note(status: str) -> str | None:
+    """The same as one line, for every view (window, terminal, reports); None for a finished answer."""
+    said = unfinished(status)
+    return f"{said[0]}: {said[1]}" if said else None
