@@ -19,7 +19,7 @@ from workbench.core.notebook.recorder import ANSWER, REASONING, ResponseState, S
 
 
 def test_a_new_notebook_gets_every_migration_and_durable_settings(tmp_path: Path) -> None:
-    notebook = open_notebook(tmp_path / "sub" / "nb.sqlite")
+    notebook = open_notebook(tmp_path / "sub" / "nb.sqlite", make_folders=True)
     try:
         assert notebook.schema == known_names()
         conn = notebook.db.conn

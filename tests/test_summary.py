@@ -69,7 +69,7 @@ def test_mcnemar_exact(b: int, c: int, p: float) -> None:
 
 def _notebook_with_batch(tmp_path: Path):
     """Two models, two questions in two languages, flags written by hand."""
-    notebook = open_notebook(tmp_path / "nb.sqlite")
+    notebook = open_notebook(tmp_path / "nb.sqlite", make_folders=True)  # callers give a folder of their own
     batches = Batches(notebook)
     models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
     items = [

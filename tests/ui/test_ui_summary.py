@@ -111,6 +111,7 @@ def checked_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """test_rates' batch: 24 answers checked by ana, two labels by a machine judge."""
     from test_rates import build
 
+    (tmp_path / "rates").mkdir()  # open_notebook makes no folders
     notebook, batch = build(tmp_path / "rates" / "nb.sqlite")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "rates" / "nb.sqlite"))

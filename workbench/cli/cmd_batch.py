@@ -77,7 +77,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if (args.prompt_set is None) == (args.resume is None):
         print("workbench batch: give a PROMPT_SET, or --resume BATCH_ID", file=sys.stderr)
         return 2
-    workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []))
+    workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []), create_notebook=args.resume is None)  # a batch to resume is in a notebook that exists
     try:
         # Before the runner takes the catalog: the starter pair joins it here,
         # for a new batch's default models and a resumed batch's alike.

@@ -62,7 +62,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 lines.append(f"    {step.position + 1}. {visible_controls(step.label)}  [{step.mode}{recorded}]")
         return "\n".join(lines)
 
-    return with_notebook("demo list", args, lambda notebook: _say(listing(notebook)))
+    return with_notebook("demo list", args, lambda notebook: _say(listing(notebook)), create=False)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -71,11 +71,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = export_demo(notebook, script.id, args.output)
         return f"Wrote the demo script {visible_controls(script.title)!r} ({len(data.demo['steps'])} step(s), {len(data.runs)} recorded run(s)) to {args.output}"
 
-    return with_notebook("demo export", args, lambda notebook: _say(export(notebook)))
+    return with_notebook("demo export", args, lambda notebook: _say(export(notebook)), create=False)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    return with_notebook("demo import", args, lambda notebook: _say(visible_controls(import_demo(notebook, args.path).summary())))
+    return with_notebook("demo import", args, lambda notebook: _say(visible_controls(import_demo(notebook, args.path).summary())), create=True)
 
 
 def _say(text: str) -> int:

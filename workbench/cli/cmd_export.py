@@ -48,7 +48,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"Wrote {len(data.runs)} run(s), {len(data.responses())} answer(s) to {args.output}", file=sys.stderr)
         return 0
 
-    return with_notebook("export", args, work)
+    return with_notebook("export", args, work, create=False)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -56,4 +56,4 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(import_jsonl(notebook, args.path).summary())
         return 0
 
-    return with_notebook("import", args, work)
+    return with_notebook("import", args, work, create=True)

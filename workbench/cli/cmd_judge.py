@@ -70,7 +70,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"workbench judge: {exc}", file=sys.stderr)
         return 2
-    workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []))
+    workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []), create_notebook=False)
     try:
         notebook = workspace.notebook
         try:

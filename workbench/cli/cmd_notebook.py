@@ -7,8 +7,9 @@ stderr, 2 a misused command line (an unknown label, an empty query).
 
 `search --json` prints a list of matches, each with at least `run_id`,
 `response_id` (null for a match in a prompt, run note or summary),
-`model_name`, `snippet` (matches between ⟦ and ⟧) and `flags` (the
-answer's automatic flags). Like every --json output, keys are added, never
+`model_name`, `snippet` (matches between ⟦ and ⟧), `flags` (the
+answer's automatic flags) and `status` (the answer's, statuses.py; without
+--json a partial answer says so on its line). Like every --json output, keys are added, never
 renamed or dropped.
 """
 
@@ -23,6 +24,7 @@ from ..core.analysis.flag_names import FLAG_NAMES
 from ..core.notebook.annotations import DIVERGENCE, default_annotator
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
+from ..core.notebook.statuses import unfinished_note
 from .notebook_option import add_db, with_notebook
 
 
@@ -92,7 +94,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             _print_hits(hits)
         return 0
 
-    return with_notebook("search", args, work)
+    return with_notebook("search", args, work, create=False)
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
@@ -102,7 +104,9 @@ def _print_hits(hits: list[SearchHit]) -> None:
     for hit in hits:
         where = f"response {hit.response_id} · {hit.model_name}" + (f" ({hit.origin_country})" if hit.origin_country else "") if hit.response_id else "the run"
         flags = f" · flags: {', '.join(hit.flags)}" if hit.flags else ""
-        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}{flags}")
+        note = unfinished_note(hit.status) if hit.status else None  # a partial answer says so
+        partial = f" · {note}" if note else ""
+        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}{flags}{partial}")
         print(f"    {hit.snippet}")
 
 
@@ -124,4 +128,4 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         print(f"response {args.response}: {'; '.join(parts)} (annotator: {annotator})")
         return 0
 
-    return with_notebook("annotate", args, work)
+    return with_notebook("annotate", args, work, create=False)

@@ -65,4 +65,4 @@ def cmd_reflag(args: argparse.Namespace) -> int:
             return 1
         return 0
 
-    return with_notebook("reflag", args, work)
+    return with_notebook("reflag", args, work, create=False)

@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..core import paths
 from ..core.errors import EnvironmentProblem
-from ..core.notebook import Notebook, open_notebook
+from ..core.notebook import Notebook, open_chosen_notebook
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -23,11 +22,13 @@ def add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
 
 
-def with_notebook(command: str, args: argparse.Namespace, work: Callable[[Notebook], int]) -> int:
-    """Open the notebook, run `work`, close it, and turn the user's problems into exit statuses."""
-    path = getattr(args, "db", None) or paths.default_notebook()
+def with_notebook(command: str, args: argparse.Namespace, work: Callable[[Notebook], int], *, create: bool) -> int:
+    """Open the notebook, run `work`, close it, and turn the user's problems into exit statuses.
+
+    `create`: whether the command may start a new notebook at a --db path that has
+    none (see open_chosen_notebook)."""
     try:
-        notebook = open_notebook(path)
+        notebook = open_chosen_notebook(getattr(args, "db", None), create=create)
     except EnvironmentProblem as problem:
         print(f"workbench: {problem}", file=sys.stderr)
         return 1

@@ -18,7 +18,7 @@ from .catalog.cache import FileKey
 from .comparison import Comparison
 from .engine.pool import ModelPool
 from .errors import EnvironmentProblem
-from .notebook import Notebook, open_notebook
+from .notebook import Notebook, open_chosen_notebook
 from .settings import Settings, env_model_folders
 
 STARTER_SOURCE = "starter"
@@ -33,8 +33,13 @@ class Workspace:
         home: Path | None = None,
         include_other_apps: bool = True,
         with_starter: bool | None = None,
+        create_notebook: bool = True,
     ) -> None:
+        """`db_path` None means the default notebook. `create_notebook=False`: what is
+        asked needs a notebook that already exists (see open_chosen_notebook)."""
         self.db_path = Path(db_path).expanduser() if db_path else paths.default_notebook()
+        self._given_db = db_path
+        self._create_notebook = create_notebook
         self.settings = Settings.load()
         self.cache = CatalogCache()
         # WORKBENCH_NO_STARTER=1 hides the starter pair (for users with their own models, and tests).
@@ -99,7 +104,7 @@ class Workspace:
     @property
     def notebook(self) -> Notebook:
         if self._notebook is None:
-            self._notebook = open_notebook(self.db_path)
+            self._notebook = open_chosen_notebook(self._given_db, create=self._create_notebook)
         return self._notebook
 
     @property

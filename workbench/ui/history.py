@@ -36,12 +36,14 @@ def local_time(iso_utc: str | None) -> str:
 
 
 def run_label(run: dict[str, Any], *, models_hidden: bool = False) -> str:
-    """The prompt, then the models in pane order (unless a blind comparison hides them) and when."""
+    """The prompt, then the models in pane order (unless a blind comparison hides them), when,
+    and whether an answer was left partial (statuses.py)."""
     prompt = " ".join((run.get("prompt") or "").split())
     if len(prompt) > PROMPT_CHARS:
         prompt = prompt[: PROMPT_CHARS - 1] + "…"
     models = describe.MODELS_HIDDEN if models_hidden else run.get("models") or "no models"
-    return f"{prompt}\n{models} · {local_time(run.get('created_at'))}"
+    partial = f" · {run['interrupted']} interrupted" if run.get("interrupted") else ""
+    return f"{prompt}\n{models} · {local_time(run.get('created_at'))}{partial}"
 
 
 class HistoryPanel(QWidget):

@@ -33,6 +33,7 @@ from ..core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, F
 from ..core.engine.params import GenerationParams
 from ..core.engine.reasoning import REASONING
 from ..core.notebook.annotations import ResponseAnnotations
+from ..core.notebook.statuses import unfinished
 from . import describe
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
@@ -402,9 +403,11 @@ class ComparePane(QFrame):
         reasoning = response.get("reasoning") or ""
         self.reasoning_view.show_text(reasoning)
         self._show_reasoning_toggle(bool(reasoning))
-        if response.get("status") != "done":
-            self._show_error("Interrupted: the app closed before this answer finished. The text so far was kept.")
-            self.status_label.setText("interrupted")
+        partial = unfinished(response.get("status") or "")
+        if partial:
+            word, explanation = partial
+            self._show_error(f"{word.capitalize()}: {explanation}.")
+            self.status_label.setText(word)
             return
         self._show_result(
             response.get("finish_reason") or FINISH_STOP,

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..core.analysis.flag_names import FLAG_NAMES
 from ..core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilters, SearchHit, Session
+from ..core.notebook.statuses import unfinished
 from .annotation_bar import IDENTIFYING_FLAGS
 from .history import local_time
 
@@ -196,7 +197,9 @@ class SearchPanel(QWidget):
             who = f" · {hit.model_name} ({hit.origin_country or '?'})" if hit.model_name and not self.models_hidden else ""
             shown = [f for f in hit.flags if not (self.models_hidden and f in IDENTIFYING_FLAGS)]
             flagged = f" · flagged {', '.join(shown)}" if shown else ""
-            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}{flagged}")
+            partial = unfinished(hit.status) if hit.status else None
+            partly = f" · {partial[0]} (partial answer)" if partial else ""
+            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}{flagged}{partly}")
             label = QLabel(f"<span style='color:gray'>{head}</span><br>{snippet_html(hit.snippet)}")
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)

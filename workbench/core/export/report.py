@@ -17,6 +17,7 @@ from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
 from ..analysis.summary import COUNTING, HUMAN, Rate, correctable_flags, export_checked_answers, export_observations, rates
 from ..classroom.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
+from ..notebook.statuses import unfinished_note
 from .collect import ExportData, vote_counts
 
 TITLE = "Model Values Workbench report"
@@ -56,7 +57,8 @@ def timing_summary(response: dict[str, Any]) -> str:
 
 
 def status_summary(response: dict[str, Any]) -> str:
-    reason = response["finish_reason"] or response["status"]
+    """How the answer ended; for one that did not, that it is partial (statuses.py)."""
+    reason = unfinished_note(response["status"]) or response["finish_reason"] or response["status"]
     return f"{reason}: {response['error']}" if response["error"] else reason
 
 

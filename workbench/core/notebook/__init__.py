@@ -7,7 +7,7 @@ A `Notebook` reads and writes runs itself, and has the rest as attributes:
 """
 
 from .annotations import DIVERGENCE, RunAnnotations, Span
-from .database import Notebook, open_notebook
+from .database import Notebook, open_chosen_notebook, open_notebook
 from .history import Operation, UndoConflict
 from .labels import Label
 from .search import MARK_END, MARK_START, SearchFilters, SearchHit
@@ -15,5 +15,5 @@ from .sessions import UNSORTED, Session
 
 __all__ = [
     "DIVERGENCE", "MARK_END", "MARK_START", "UNSORTED", "Label", "Notebook", "Operation", "RunAnnotations",
-    "SearchFilters", "SearchHit", "Session", "Span", "UndoConflict", "open_notebook",
+    "SearchFilters", "SearchHit", "Session", "Span", "UndoConflict", "open_chosen_notebook", "open_notebook",
 ]

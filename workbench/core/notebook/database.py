@@ -12,6 +12,7 @@ NotebookProblem with advice; anything else is a bug and propagates.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from sqlite_utils import Database
 
 from ... import __version__
+from .. import paths
 from ..errors import NotebookProblem
-from . import migrations
+from . import file_kind, migrations, statuses, writers
+from .file_kind import FileKind
 from .history import History
 
 if TYPE_CHECKING:
@@ -93,18 +96,41 @@ class ModelRecord:
     metadata: dict[str, Any] | None = None
 
 
-def open_notebook(path: Path | str) -> "Notebook":
-    """Open (creating if needed) and migrate the notebook at `path`."""
+def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool = False) -> "Notebook":
+    """Open and migrate the notebook at `path`: "open for reading" or "open or create".
+
+    `create=False` is for commands that read, or change what is already in a
+    notebook (search, export, annotate): a missing or empty file is refused
+    ("no notebook at …"), where creating one would answer a mistyped --db with
+    an empty notebook and "nothing found". `create=True` may start a new
+    notebook file, in an existing folder. `make_folders=True` also makes the
+    folders leading to it: for the default location only (the user data
+    folder, or WORKBENCH_DB), never for a path typed on a command line.
+
+    A file that is not a notebook (file_kind.py) is refused before anything
+    writes to it. A new notebook that can't be completed (a full disk) is
+    removed again, so no empty file is left to be taken for one.
+    """
     path = Path(path).expanduser()
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise NotebookProblem(
             f"This Python's SQLite is version {sqlite3.sqlite_version}; the notebook needs {'.'.join(map(str, MIN_SQLITE))} "
             "or newer (for full-text search in Chinese). Use a newer Python build (python.org or your distribution's current one)."
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NotebookProblem(f"Can't create the folder for the notebook {path}: {exc.strerror}. Choose another place with --db.") from exc
+    if make_folders:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NotebookProblem(f"Can't create the folder for the notebook {path}: {exc.strerror}. Choose another place with --db.") from exc
+    elif not path.parent.is_dir():
+        what = "is not a folder" if path.parent.exists() else "does not exist"
+        raise NotebookProblem(f"The folder {path.parent} {what}, so there is no notebook {path.name} in it. Check the path given with --db.")
+    new = file_kind.examine(path) is FileKind.NEW
+    if new and not create:
+        raise NotebookProblem(f"No notebook at {path}; check the path, or run `workbench compare` to start one there.")
+    # Created here: nothing there, or an empty file (left empty again if creating fails).
+    created = new and (not path.exists() or path.stat().st_size == 0)
+    was_there = path.exists()
     with translate_errors(path):
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         try:
@@ -112,20 +138,61 @@ def open_notebook(path: Path | str) -> "Notebook":
             notebook._prepare()
         except BaseException:
             conn.close()
+            if created:
+                _discard(path, was_there)
             raise
     return notebook
 
 
+def open_chosen_notebook(given: Path | str | None, *, create: bool) -> "Notebook":
+    """The notebook a front end was given (--db), or else the default one.
+
+    The default (WORKBENCH_DB, or the user data folder) is always created,
+    folders and all: that is where a first run starts. A given path is used as
+    it is: its folder must exist, and the file must too unless `create` (a
+    command that adds runs may start a notebook there; one that reads or
+    labels what is there would only find a mistyped path empty)."""
+    if not given:
+        return open_notebook(paths.default_notebook(), create=True, make_folders=True)
+    return open_notebook(given, create=create)
+
+
+def _discard(path: Path, existed: bool) -> None:
+    """Undo a new notebook that could not be completed: its file goes (or is emptied
+    again, if it was an empty file before), with SQLite's side files."""
+    for side in (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        side.unlink(missing_ok=True)
+    if existed:
+        os.truncate(path, 0)
+    else:
+        path.unlink(missing_ok=True)
+
+
+# Below this much free space, a write SQLite reports as an I/O error (it does
+# so for the WAL index, and for some failed syncs) is taken for a full disk:
+# the notebook's next transaction, with its log frames, needs about as much.
+LOW_SPACE_BYTES = 1 << 20
+SQLITE_FULL, SQLITE_IOERR = 13, 10
+
+
 @contextmanager
 def translate_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's reports about the environment into advice; let bugs through."""
+    """Turn SQLite's reports about the environment into advice; let bugs through.
+
+    A full disk is often reported as "disk I/O error" rather than "disk is
+    full", and the file is then intact: before a file is called damaged, the
+    free space on its file system is checked."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
         message = str(exc).lower()
-        if "disk is full" in message or "disk full" in message:
+        code = getattr(exc, "sqlite_errorcode", None)
+        damaged = "not a database" in message or "malformed" in message or "disk i/o" in message
+        if "disk is full" in message or "disk full" in message or code == SQLITE_FULL or (
+            (damaged or "unable to open" in message or (code is not None and code & 0xFF == SQLITE_IOERR)) and _disk_nearly_full(path)
+        ):
             advice = f"The disk holding the notebook {path} is full. Free some space; what is on screen is kept and saved when there is room."
-        elif "not a database" in message or "malformed" in message or "disk i/o" in message:
+        elif damaged:
             advice = f"The notebook {path} is damaged ({exc}). It was left untouched: open another notebook with --db, or restore a backup of this file."
         elif "locked" in message or "busy" in message:
             advice = f"The notebook {path} is locked by another program. Close other copies of the workbench or tools that have it open, then try again."
@@ -134,6 +201,17 @@ def translate_errors(path: Path) -> Iterator[None]:
         else:
             raise
         raise NotebookProblem(advice) from exc
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    """Whether the file system holding `path` has less than LOW_SPACE_BYTES free
+    for this user; False where that can't be told (no statvfs on Windows)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
 
 
 class Notebook:
@@ -195,6 +273,29 @@ class Notebook:
         self._conn.execute("PRAGMA synchronous = FULL")
         self._refuse_newer_schema()
         migrations.migrations.apply(self.db)
+        self._mark_interrupted()
+
+    def _mark_interrupted(self) -> None:
+        """Mark `interrupted` the answers left unfinished by a process that is gone
+        (writers.py), keeping their text. Answers another live workbench is writing
+        are left alone. This tidies; it loses nothing if it can't be done now (a
+        locked or read-only notebook, a full disk): the next open tries again."""
+        unfinished = ", ".join(f"'{status}'" for status in statuses.UNFINISHED)
+        try:
+            with self._lock, translate_errors(self.path):
+                rows = self._conn.execute(
+                    f"select id, writer_pid, writer_started, writer_host from responses indexed by responses_unfinished"
+                    f" where status != '{statuses.DONE}' and status in ({unfinished})"
+                ).fetchall()
+                gone = [(response_id,) for response_id, *writer in rows if writers.is_gone(*writer)]
+                if gone:
+                    with self.db.atomic():
+                        # Only if still unfinished: a writer may have finished it since it was read.
+                        self._conn.executemany(
+                            f"update responses set status = '{statuses.INTERRUPTED}' where id = ? and status in ({unfinished})", gone
+                        )
+        except NotebookProblem:
+            pass
 
     def _refuse_newer_schema(self) -> None:
         known = set(migrations.known_names())
@@ -286,9 +387,12 @@ class Notebook:
             "model_sha256": model_sha256,
             "model_name": model_name,
             "origin_country": origin_country,
-            "status": "pending",
+            "status": statuses.PENDING,
             "seed": seed,
             "sampler": json.dumps(sampler, ensure_ascii=False),
+            "writer_pid": writers.this_process().pid,
+            "writer_started": writers.this_process().started,
+            "writer_host": writers.this_process().host,
         }
         with self._writing() as db:
             return int(db["responses"].insert(row).last_pk)
@@ -303,7 +407,7 @@ class Notebook:
         """
         with self._writing(durable=False) as db:
             db.conn.executemany(
-                "update responses set text = ?, reasoning = ?, timeline = ?, status = 'streaming', "
+                f"update responses set text = ?, reasoning = ?, timeline = ?, status = '{statuses.STREAMING}', "
                 "started_at = coalesce(started_at, ?) where id = ?",
                 [(text, reasoning, timeline, utc_now(), rid) for rid, text, reasoning, timeline in partials],
             )
@@ -312,7 +416,7 @@ class Notebook:
         unknown = set(fields) - set(RESULT_FIELDS)
         if unknown:
             raise TypeError(f"not response result fields: {sorted(unknown)}")
-        update = dict(fields, status="done", finished_at=utc_now())
+        update = dict(fields, status=statuses.DONE, finished_at=utc_now())
         with self._writing() as db:
             db["responses"].update(response_id, update)
 
@@ -333,12 +437,14 @@ class Notebook:
         return run
 
     def recent_runs(self, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
-        """Newest first; `before_id` pages further back. Each run lists its model names."""
+        """Newest first; `before_id` pages further back. Each run lists its model names,
+        and counts its `interrupted` (partial) answers."""
         where = "where runs.id < ?" if before_id is not None else ""
         params: list[Any] = [before_id] if before_id is not None else []
         sql = f"""
             select runs.id, runs.created_at, runs.prompt, runs.language,
-                   group_concat(responses.model_name, ' · ') as models
+                   group_concat(responses.model_name, ' · ') as models,
+                   coalesce(sum(responses.status = '{statuses.INTERRUPTED}'), 0) as interrupted
             from runs left join responses on responses.run_id = runs.id
             {where}
             group by runs.id order by runs.id desc limit ?

@@ -452,6 +452,21 @@ def m005_flag_basis(db: Database) -> None:
     db.execute("ALTER TABLE flags ADD COLUMN confidence REAL")
 
 
+@migrations()
+def m006_response_writer(db: Database) -> None:
+    """Which process writes each response, so an answer a killed process left
+    `pending` or `streaming` can be told from one another live process is still
+    writing (writers.py), and marked `interrupted` (a status added with this
+    step; statuses.py). `writer_pid` is the process id, `writer_started` when
+    that process started (an opaque string, compared for equality) and
+    `writer_host` the computer's name. Rows written before this step keep
+    NULL: no process can still be writing them.
+    """
+    db.execute("ALTER TABLE responses ADD COLUMN writer_pid INTEGER")
+    db.execute("ALTER TABLE responses ADD COLUMN writer_started TEXT")
+    db.execute("ALTER TABLE responses ADD COLUMN writer_host TEXT")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,

@@ -101,6 +101,7 @@ class SearchHit:
     span_id: int | None
     match_start: int | None  # code point offset of the first match in the field's stored text
     flags: tuple[str, ...] = ()  # the answer's automatic flags (none for a match in the run)
+    status: str | None = None  # the answer's status (statuses.py: `interrupted` is a partial answer); None for a match in the run or a note
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -350,7 +351,7 @@ def _utc(value: date | datetime | str, *, end: bool) -> str:
 
 # --- finding -------------------------------------------------------------------
 
-_ANSWER_COLUMNS = "r.id, r.run_id, r.model_name, r.origin_country, r.position, runs.created_at, runs.language, r.text, r.reasoning"
+_ANSWER_COLUMNS = "r.id, r.run_id, r.model_name, r.origin_country, r.position, runs.created_at, runs.language, r.text, r.reasoning, r.status"
 _PROMPT_COLUMNS = "runs.id, runs.created_at, runs.language, runs.prompt, runs.system_prompt"
 
 
@@ -469,11 +470,11 @@ class _Finder:
 
     def _answer_hits(self, sql: str, params: list[Any]) -> list[SearchHit]:
         hits = []
-        for response_id, run_id, model_name, origin, position, created_at, language, text, reasoning in self._rows(sql, params):
+        for response_id, run_id, model_name, origin, position, created_at, language, text, reasoning, status in self._rows(sql, params):
             field, found = _best_field(self.terms, ("text", text), ("reasoning", reasoning))
             hits.append(_hit(
                 self.terms, found, run_id=run_id, response_id=response_id, field=field, model_name=model_name,
-                origin_country=origin, position=position, run_created_at=created_at, language=language,
+                origin_country=origin, position=position, run_created_at=created_at, language=language, status=status,
             ))
         return hits
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .database import check_annotator, utc_now
+from .statuses import INTERRUPTED
 
 if TYPE_CHECKING:
     from .database import Notebook
@@ -131,7 +132,7 @@ class Sessions:
         """A page of the session's runs (None: Unsorted), newest first; `before_id` pages back.
 
         Same row shape as `Notebook.recent_runs` (id, created_at, prompt,
-        language, models), plus session_id.
+        language, models, interrupted), plus session_id.
         """
         if session_id is None:
             below = "and runs.id < :before" if before_id is not None else ""
@@ -144,6 +145,7 @@ class Sessions:
         sql = f"""
             select runs.id, runs.created_at, runs.prompt, runs.language,
                    (select group_concat(model_name, ' · ') from (select model_name from responses where run_id = runs.id order by position)) as models,
+                   (select count(*) from responses where run_id = runs.id and status = '{INTERRUPTED}') as interrupted,
                    :session as session_id
             {source} limit :limit
         """
