@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--resume", type=int, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
     parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
-    parser.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -96,7 +96,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     max_tokens=args.max_tokens,
                     seed=args.seed if args.seed is not None else random_seed(),
                     n_ctx=DEFAULT_CONTEXT,
-                    n_threads=args.threads or all_cores(),
+                    n_threads=args.threads,
                 )
                 if args.limit is not None and args.limit < 1:
                     raise ValueError("--limit must be at least 1")

@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--redo", action="store_true", help="judge again the answers this judge already labelled (default: skip them, which resumes)")
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_JUDGE_PARAMS.max_tokens, help="the longest reply the judge may write (default %(default)s)")
     parser.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="the judge's context size in tokens; longer answers are shortened to fit (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=None, help=f"CPU threads (default: all {all_cores()} cores)")
+    parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads (default: all {all_cores()} cores)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     try:
-        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads or all_cores())
+        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads)
         if params.n_ctx < params.max_tokens + 512:
             raise ValueError(f"--ctx {params.n_ctx} leaves too little room for the rubric and an answer beside --max-tokens {params.max_tokens}")
     except ValueError as exc:

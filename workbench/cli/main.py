@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeat-penalty", type=float, default=GenerationParams.repeat_penalty)
     compare.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     compare.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="context size in tokens")
-    compare.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    compare.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
     compare.add_argument("--parallel", action="store_true", help="run the models at the same time, sharing the cores (default: one after another, each with all cores)")
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     compare.set_defaults(func=cmd_compare)
@@ -134,7 +134,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             seed=args.seed if args.seed is not None else random_seed(),
             n_ctx=args.ctx,
-            n_threads=args.threads or all_cores(),
+            n_threads=args.threads,
             system_prompt=args.system,
         )
     except ValueError as exc:
