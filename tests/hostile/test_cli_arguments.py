@@ -6,6 +6,10 @@ environment), one line saying what to do, and never a traceback."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,24 @@ from workbench.core.comparison import load_model
 from workbench.core.engine.params import GenerationParams
 from workbench.core.engine.pool import ModelPool
 from workbench.core.errors import ModelProcessProblem
+from workbench.core.notebook import open_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def workbench(*args: str | bytes, stdin: bytes | None = None, close_stdout: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real CLI in a process of its own; argv may hold raw bytes. With `close_stdout`,
+    stdout is a pipe whose reader has gone before the command writes a byte (`| head -0`)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    command = [sys.executable.encode(), b"-m", b"workbench", *(a if isinstance(a, bytes) else a.encode() for a in args)]
+    if not close_stdout:
+        return subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=timeout)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(command, process.returncode, b"", stderr)
 
 
 def one_line(stderr: bytes | str) -> str:
@@ -25,6 +47,17 @@ def one_line(stderr: bytes | str) -> str:
     lines = [line for line in text.splitlines() if line.startswith("workbench")]
     assert len(lines) == 1, text
     return lines[0]
+
+
+@pytest.fixture
+def notebook_with_answer(tmp_path: Path) -> Path:
+    db = tmp_path / "nb.sqlite"
+    notebook = open_notebook(db)
+    run_id = notebook.create_run("What happened in 1989?")
+    rid = notebook.add_response(run_id, 0, model_name="Someone", model_sha256=None, origin_country=None, seed=1, sampler={})
+    notebook.finish_response(rid, text="Many things.", finish_reason="stop")
+    notebook.close()
+    return db
 
 
 # --- item 4: bounded settings -----------------------------------------------------
@@ -117,3 +150,71 @@ def test_the_refusal_names_the_largest_context_that_fits(tiny_model: Path) -> No
     with pytest.raises(ModelProcessProblem, match=r"Use a context of 4,096 tokens or less \(it was trained on 1,000,000,000\)\.$"):
         load_model(pool, entry, GenerationParams(n_ctx=1_000_000, n_threads=1), None)
     assert pool.loaded() == []
+
+
+# --- item 6: text that is not UTF-8 -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "argument"),
+    [
+        ([b"compare", b"\xff\xfeHi"], "argument prompt"),
+        ([b"compare", b"Hi", b"--system", b"be \xc3"], "argument --system"),
+        ([b"search", b"Tai\xffwan"], "argument query"),
+        ([b"search", b"x", b"--model", b"\xff"], "argument --model"),
+        ([b"annotate", b"--response", b"1", b"--label", b"evasive", b"--note", b"n\xffte"], "argument --note"),
+        ([b"annotate", b"--response", b"1", b"--label", b"eva\xffsive"], "argument --label"),
+        ([b"annotate", b"--response", b"1", b"--label", b"evasive", b"--annotator", b"\xe4na"], "argument --annotator"),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_with_the_byte_and_where(argv: list[bytes], argument: str, notebook_with_answer: Path) -> None:
+    done = workbench(*argv, b"--db", str(notebook_with_answer).encode())
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert f"error: {argument}: not valid UTF-8 (byte 0x" in line and "write it in UTF-8" in line
+
+
+def test_the_refusal_says_which_byte_and_at_which_character() -> None:
+    done = workbench(b"compare", b"ab\xfecd")
+    assert "not valid UTF-8 (byte 0xfe at character 3)" in one_line(done.stderr)
+
+
+def test_paths_may_be_any_bytes_the_file_system_allows(notebook_with_answer: Path, tmp_path: Path) -> None:
+    """Only text is checked: a notebook in a folder whose name is not UTF-8 still works."""
+    folder = os.fsencode(tmp_path) + b"/caf\xe9"
+    os.mkdir(folder)
+    db = folder + b"/nb.sqlite"
+    Path(os.fsdecode(db)).write_bytes(notebook_with_answer.read_bytes())
+    done = workbench(b"search", b"things", b"--db", db, b"--json")
+    assert done.returncode == 0, done.stderr
+    assert [hit["response_id"] for hit in json.loads(done.stdout)] == [1]
+
+
+# --- item 6: ids SQLite can't hold ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["annotate", "--response", "1180591620717411303424", "--label", "evasive"],
+        ["annotate", "--response", "0", "--label", "evasive"],
+        ["export", "--run", str(2**63), "--format", "md", "-o", "out.md"],
+        ["export", "--batch", "-1", "--format", "md", "-o", "out.md"],
+        ["reflag", "--run", str(2**64)],
+        ["reflag", "--batch", "1e3"],
+        ["judge", "--run", str(2**63), "--model", "x"],
+        ["judge", "--batch", str(2**70), "--model", "x"],
+        ["batch", "--resume", str(2**63)],
+    ],
+)
+def test_an_id_beyond_sqlite_s_integers_is_a_usage_error(argv: list[str], notebook_with_answer: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--db", str(notebook_with_answer)])
+    assert exit_.value.code == 2
+    line = one_line(capsys.readouterr().err)
+    assert "is not an id" in line
+
+
+def test_the_largest_id_is_looked_up_and_not_found(notebook_with_answer: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["annotate", "--response", str(2**63 - 1), "--label", "evasive", "--db", str(notebook_with_answer)]) == 1
+    assert f"There is no response {2**63 - 1}" in one_line(capsys.readouterr().err)

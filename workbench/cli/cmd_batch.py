@@ -37,6 +37,7 @@ from ..core.export import report
 from ..core.notebook.batches import DONE, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
+from .arguments import record_id
 from .interrupt import run_cancellable
 
 BAR_WIDTH = 24
@@ -54,7 +55,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lang", type=_languages, default=None, metavar="en,zh", help="only prompts in these languages (default: all)")
     parser.add_argument("--topic", action="append", default=None, metavar="TOPIC", help="only prompts on this topic (repeatable)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (each in every language asked)")
-    parser.add_argument("--resume", type=int, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
+    parser.add_argument("--resume", type=record_id, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
     parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
     parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")

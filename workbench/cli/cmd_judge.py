@@ -34,6 +34,7 @@ from ..core.engine.params import DEFAULT_CONTEXT, all_cores
 from ..core.judge import DEFAULT_JUDGE_PARAMS, Judge, Judged, JudgeResult, PooledJudgeModel, batch_targets, run_targets
 from ..core.notebook.batches import BatchNotFound
 from ..core.workspace import Workspace
+from .arguments import record_id
 from .interrupt import run_cancellable
 
 
@@ -48,8 +49,8 @@ def register(subparsers: Any) -> None:
         ),
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--batch", type=int, metavar="ID", help="judge every answer of this batch")
-    which.add_argument("--run", type=int, action="append", metavar="ID", help="judge the answers of this run (repeatable)")
+    which.add_argument("--batch", type=record_id, metavar="ID", help="judge every answer of this batch")
+    which.add_argument("--run", type=record_id, action="append", metavar="ID", help="judge the answers of this run (repeatable)")
     parser.add_argument("--model", required=True, metavar="ID_OR_PATH", help="the judge: a model id, file path, or unique part of a name (`workbench models`)")
     parser.add_argument("--redo", action="store_true", help="judge again the answers this judge already labelled (default: skip them, which resumes)")
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_JUDGE_PARAMS.max_tokens, help="the longest reply the judge may write (default %(default)s)")

@@ -23,6 +23,7 @@ from ..core.analysis.flag_names import FLAG_NAMES
 from ..core.notebook.annotations import DIVERGENCE, default_annotator
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
+from .arguments import record_id
 from .notebook_option import add_db, with_notebook
 
 
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
 
     annotate = subparsers.add_parser("annotate", help="put a label (and a note) on an answer in the notebook")
     add_db(annotate)
-    annotate.add_argument("--response", type=int, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
+    annotate.add_argument("--response", type=record_id, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
     annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")
     annotate.add_argument("--note", metavar="TEXT", help="your note on the answer, in Markdown (replaces your earlier note on it)")
     annotate.add_argument("--annotator", default=None, metavar="NAME", help="who is annotating (default: WORKBENCH_ANNOTATOR or your login name)")

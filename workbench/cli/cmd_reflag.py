@@ -25,6 +25,7 @@ from typing import Any
 from ..core.export.collect import Selection
 from ..core.flagging import reflag
 from ..core.notebook.database import Notebook
+from .arguments import record_id
 from .interrupt import run_cancellable
 from .notebook_option import add_db, with_notebook
 
@@ -33,8 +34,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("reflag", help="recompute the automatic flags of answers already in the notebook (labels stay)")
     add_db(parser)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--run", type=int, action="append", metavar="ID", help="a run's answers (repeatable)")
-    which.add_argument("--batch", type=int, metavar="ID", help="every answer of a batch")
+    which.add_argument("--run", type=record_id, action="append", metavar="ID", help="a run's answers (repeatable)")
+    which.add_argument("--batch", type=record_id, metavar="ID", help="every answer of a batch")
     which.add_argument("--all", action="store_true", help="every answer in the notebook")
     parser.add_argument("--json", action="store_true", help="print what changed as one JSON object")
     parser.set_defaults(func=cmd_reflag)

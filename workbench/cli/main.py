@@ -23,24 +23,25 @@ from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_demo, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
+from .arguments import WorkbenchParser
 from .interrupt import run_cancellable
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = WorkbenchParser(
         prog="workbench",
         description="Ask local models from the US and China the same question, side by side, and keep the evidence.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_common(parser, argparse.ArgumentParser(add_help=False))
+    _add_common(parser, WorkbenchParser(add_help=False))
     parser.add_argument("--screenshot", type=Path, metavar="PATH", help="open the window offscreen, run the prompt, save a PNG and exit")
     parser.add_argument("--prompt", help="with --screenshot: the prompt to run")
     parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="with --screenshot: a model to show (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = WorkbenchParser(add_help=False)
     _add_common(common, None)
     models = sub.add_parser("models", parents=[common], help="list every model found, with origin and status")
     models.add_argument("--json", action="store_true", help="print a JSON list")
