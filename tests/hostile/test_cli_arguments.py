@@ -23,6 +23,7 @@ from workbench.core.errors import ModelProcessProblem
 from workbench.core.notebook import open_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
+DEEP = 3000  # levels of nesting: past Python's recursion limit (1000)
 
 
 def workbench(*args: str | bytes, stdin: bytes | None = None, close_stdout: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -218,3 +219,32 @@ def test_an_id_beyond_sqlite_s_integers_is_a_usage_error(argv: list[str], notebo
 def test_the_largest_id_is_looked_up_and_not_found(notebook_with_answer: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["annotate", "--response", str(2**63 - 1), "--label", "evasive", "--db", str(notebook_with_answer)]) == 1
     assert f"There is no response {2**63 - 1}" in one_line(capsys.readouterr().err)
+
+
+# --- item 6: files nested past Python's parsers ----------------------------------------
+
+
+def test_a_deeply_nested_toml_prompt_set_is_one_line(tmp_path: Path, notebook_with_answer: Path) -> None:
+    prompt_set = tmp_path / "deep.toml"
+    prompt_set.write_text('format = 1\nid = "deep"\nbad = ' + "[" * DEEP + "]" * DEEP + "\n", encoding="utf-8")
+    done = workbench("batch", str(prompt_set), "--db", str(notebook_with_answer))
+    assert done.returncode == 2
+    assert one_line(done.stderr) == f"workbench batch: {prompt_set}: nested too deeply (arrays or tables inside each other); a prompt set needs only a few levels."
+
+
+def test_a_deeply_nested_json_lines_table_names_its_line(tmp_path: Path) -> None:
+    from workbench.core.prompts import PromptSetProblem
+    from workbench.core.prompts.tables import import_table
+
+    table = tmp_path / "deep.jsonl"
+    table.write_text('{"text": "fine"}\n{"text": ' + "[" * DEEP + "]" * DEEP + "}\n", encoding="utf-8")
+    with pytest.raises(PromptSetProblem, match=r"deep\.jsonl:2: nested too deeply"):
+        import_table(table, {"text": "text"}, defaults={"language": "en"}, set_id="deep", title="Deep")
+
+
+def test_flag_reports_a_deeply_nested_line_and_flags_the_rest() -> None:
+    good = json.dumps({"id": 1, "prompt": "Hi", "response": "Hello"})
+    done = workbench("flag", stdin=("[" * DEEP + "]" * DEEP + "\n" + good + "\n").encode())
+    assert done.returncode == 1
+    assert one_line(done.stderr).startswith("workbench flag: line 1: nested too deeply")
+    assert [json.loads(line)["id"] for line in done.stdout.decode().splitlines()] == [1]

@@ -95,6 +95,8 @@ def _parse(raw: str | UnicodeDecodeError) -> dict[str, Any]:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply (arrays or objects inside each other beyond what Python's parser follows)") from None
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     for key in ("id", "prompt", "response"):
