@@ -8,12 +8,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from gguf_factory import write_bytes
 from workbench.cli.main import main
 from workbench.core.catalog import Catalog
 from workbench.core.comparison import load_model
@@ -248,3 +250,34 @@ def test_flag_reports_a_deeply_nested_line_and_flags_the_rest() -> None:
     assert done.returncode == 1
     assert one_line(done.stderr).startswith("workbench flag: line 1: nested too deeply")
     assert [json.loads(line)["id"] for line in done.stdout.decode().splitlines()] == [1]
+
+
+# --- item 6: a reader that closes the pipe ---------------------------------------------
+
+
+@pytest.fixture
+def many_models(tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for index in range(3):
+        write_bytes(folder / f"broken-{index}.gguf", b"GGUF\x03\x00")
+    return folder
+
+
+@pytest.mark.parametrize("argv", [["models", "--json"], ["models"], ["search", "things", "--json"], ["search", "things"]])
+def test_a_closed_pipe_stops_the_output_quietly_with_status_141(argv: list[str], many_models: Path, notebook_with_answer: Path) -> None:
+    """As `workbench models | head -0`: no traceback, no 'Exception ignored', and the
+    status a shell gives a program SIGPIPE stopped, so `set -o pipefail` sees it."""
+    done = workbench("--folder", str(many_models), *argv, "--db", str(notebook_with_answer), close_stdout=True)
+    assert done.returncode == 141
+    assert done.stderr.decode().strip() == ""
+
+
+def test_compare_goes_on_and_saves_when_its_reader_has_gone(tiny_model: Path, tmp_path: Path) -> None:
+    db = tmp_path / "nb.sqlite"
+    done = workbench("compare", "Hello", "--model", str(tiny_model), "--max-tokens", "16", "--ctx", "256", "--threads", "1", "--seed", "1", "--db", str(db), close_stdout=True)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr.decode() and "Exception ignored" not in done.stderr.decode()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select finish_reason, length(text) from responses").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "length" and rows[0][1] > 0

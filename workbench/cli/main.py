@@ -5,7 +5,10 @@ add keys, never rename or drop them. Exit status: 0 when the command did
 its job (for `compare`, when at least one model answered), 1 with a one-line
 reason on stderr when the environment or a model got in the way, 2 for a
 misused command line. No tracebacks for the user's problems; a traceback
-means a bug.
+means a bug. When stdout is a pipe its reader closed (`workbench models |
+head -3`), the command stops printing and exits 141, as a program killed by
+SIGPIPE does in a shell, so `set -o pipefail` scripts see it; `compare`
+keeps running and saving first, and its exit status says so.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from .arguments import WorkbenchParser
 from .interrupt import run_cancellable
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
+# 128 + SIGPIPE: what a shell reports for a program a closed pipe stopped.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,9 +86,18 @@ def _add_common(parser: argparse.ArgumentParser, top: argparse.ArgumentParser | 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # Model processes of a frozen (PyInstaller) app start here.
-    args = build_parser().parse_args(argv)
+    return _run(build_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        return args.func(args) if args.command else cmd_window(args)
+        status = args.func(args) if args.command else cmd_window(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # A closed pipe shows here, not in Python's flush at exit.
+        return status
+    except BrokenPipeError:
+        render.discard_stdout()
+        return EXIT_BROKEN_PIPE
     except EnvironmentProblem as problem:
         print(f"workbench: {problem}", file=sys.stderr)
         return 1

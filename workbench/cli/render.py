@@ -19,6 +19,13 @@ from ..core.flagging import describe_basis
 EVIDENCE_CHARS = 30  # of a flag's evidence words, in the one line of flags after an answer
 
 
+def discard_stdout() -> None:
+    """After a BrokenPipeError (piped into `head`, a pager closed): point stdout at
+    /dev/null, so nothing more is written and Python's flush at exit doesn't complain
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _color(stream: TextIO) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
@@ -162,10 +169,9 @@ class StreamPrinter(ProblemPrinter):
             self._out.write(text)
             self._out.flush()
         except BrokenPipeError:
-            # Piped into `head` or a closed pager: stop printing, keep running
-            # and saving, and keep Python from complaining at exit.
+            # Piped into `head` or a closed pager: stop printing, keep running and saving.
             self._out = None
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            discard_stdout()
 
     def _header(self, position: int) -> str:
         entry = self._entries[position]
