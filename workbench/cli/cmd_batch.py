@@ -22,7 +22,6 @@ misused command line, 130 interrupted (resumable).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,6 +38,7 @@ from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
 from .arguments import record_id
 from .interrupt import run_cancellable
+from .render import CLEAR_LINE, control, json_text
 
 BAR_WIDTH = 24
 
@@ -153,7 +153,7 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, w
     summary["checked"] = corrections[0]
     summary["corrections"] = [c.as_dict() for c in corrections[1]]
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json_text(summary))
     else:
         print(_table(summary))
         print(corrections_text(*corrections))
@@ -256,13 +256,14 @@ class ProgressPrinter:
     def _draw(self, progress: Progress, what: str) -> None:
         filled = int(BAR_WIDTH * progress.done / progress.total) if progress.total else BAR_WIDTH
         bar = "█" * filled + "·" * (BAR_WIDTH - filled)
-        self._stream.write(f"\r\x1b[K[{bar}] {progress.done}/{progress.total} {_eta(progress)} {what}")
+        control(self._stream, CLEAR_LINE)
+        self._stream.write(f"[{bar}] {progress.done}/{progress.total} {_eta(progress)} {what}")
         self._stream.flush()
         self._drawn = True
 
     def _print_line(self, text: str) -> None:
         if self._drawn:
-            self._stream.write("\r\x1b[K")
+            control(self._stream, CLEAR_LINE)
             self._drawn = False
         self._stream.write(text + "\n")
         self._stream.flush()

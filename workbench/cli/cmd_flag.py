@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..core.analysis import analyse_response
+from .render import json_text
 
 LANGUAGES = ("en", "zh")
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"id": record["id"], "flags": list(report.flags)}
         if args.evidence:
             out.update(report.to_json())
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(out, indent=None) + "\n")
         sys.stdout.flush()
     return 1 if bad else 0
 

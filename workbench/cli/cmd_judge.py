@@ -25,7 +25,6 @@ line, 130 interrupted (run it again to resume).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,6 +35,7 @@ from ..core.notebook.batches import BatchNotFound
 from ..core.workspace import Workspace
 from .arguments import record_id
 from .interrupt import run_cancellable
+from .render import json_text
 
 
 def register(subparsers: Any) -> None:
@@ -90,7 +90,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
     finally:
         workspace.close()
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(json_text(result.to_json()))
     else:
         print(table(result))
     if interrupted or result.cancelled:

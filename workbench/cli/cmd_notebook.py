@@ -15,7 +15,6 @@ renamed or dropped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -25,6 +24,7 @@ from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
 from .arguments import record_id
 from .notebook_option import add_db, with_notebook
+from .render import json_text
 
 
 def register(subparsers: Any) -> None:
@@ -88,7 +88,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         hits = notebook.search(args.query, filters, limit=args.limit)
         if args.json:
-            print(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=2))
+            print(json_text([hit.to_json() for hit in hits]))
         else:
             _print_hits(hits)
         return 0

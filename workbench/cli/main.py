@@ -14,7 +14,6 @@ keeps running and saving first, and its exit status says so.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
@@ -86,7 +85,13 @@ def _add_common(parser: argparse.ArgumentParser, top: argparse.ArgumentParser | 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # Model processes of a frozen (PyInstaller) app start here.
-    return _run(build_parser().parse_args(argv))
+    stdout, stderr = sys.stdout, sys.stderr
+    # None in a windowed (PyInstaller) app, where print() writes nothing.
+    sys.stdout, sys.stderr = (render.TerminalText(s) if s is not None else None for s in (stdout, stderr))
+    try:
+        return _run(build_parser().parse_args(argv))
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -125,7 +130,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         if args.hash:
             entries = [workspace.catalog.ensure_sha256(e) if e.ok else e for e in entries]
         if args.json:
-            print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+            print(render.json_text([e.to_json() for e in entries]))
         else:
             print(render.models_table(entries))
         for problem in workspace.starter_problems + list(workspace.catalog.problems):
@@ -190,7 +195,7 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
         on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr),
     )
     if as_json:
-        print(json.dumps(render.outcome_json(outcome), ensure_ascii=False, indent=2))
+        print(render.json_text(render.outcome_json(outcome)))
     else:
         printer.summary(outcome, workspace.db_path)
     if interrupted:
