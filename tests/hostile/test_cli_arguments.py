@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gguf_factory import write_bytes
+from gguf_factory import write_bytes, write_tiny_model
 from workbench.cli.main import main
 from workbench.core.catalog import Catalog
 from workbench.core.comparison import load_model
@@ -281,3 +281,29 @@ def test_compare_goes_on_and_saves_when_its_reader_has_gone(tiny_model: Path, tm
     with sqlite3.connect(db) as conn:
         rows = conn.execute("select finish_reason, length(text) from responses").fetchall()
     assert len(rows) == 1 and rows[0][0] == "length" and rows[0][1] > 0
+
+
+# --- item 11: repeated options add up -----------------------------------------------------
+
+
+def test_export_with_run_repeated_exports_every_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    db = tmp_path / "nb.sqlite"
+    notebook = open_notebook(db)
+    for prompt in ("first", "second", "third", "fourth"):
+        notebook.create_run(prompt)
+    notebook.close()
+    out = tmp_path / "out.jsonl"
+    assert main(["export", "--run", "2", "--run", "3", "4", "--format", "jsonl", "-o", str(out), "--db", str(db)]) == 0
+    assert "Wrote 3 run(s)" in capsys.readouterr().err
+    prompts = [record["prompt"] for record in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if record.get("type") == "run"]
+    assert prompts == ["second", "third", "fourth"]
+
+
+def test_folders_given_before_and_after_the_subcommand_are_all_searched(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    write_tiny_model(first / "one.gguf", name="One")
+    write_tiny_model(second / "two.gguf", name="Two")
+    assert main(["--folder", str(first), "models", "--json", "--folder", str(second)]) == 0
+    assert {"one", "two"} <= {model["id"] for model in json.loads(capsys.readouterr().out)}

@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
     out = subparsers.add_parser("export", help="write runs with their answers and annotations as Markdown, HTML, PDF, CSV or JSON Lines")
     add_db(out)
     scope = out.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--run", type=record_id, nargs="+", metavar="ID", help="these runs (ids as `workbench search --json` shows them)")
+    scope.add_argument("--run", type=record_id, nargs="+", action="extend", metavar="ID", help="these runs (ids as `workbench search --json` shows them; repeatable)")
     scope.add_argument("--session", metavar="NAME_OR_ID", help="the runs of a session")
     scope.add_argument("--batch", type=record_id, metavar="ID", help="the runs of a batch (once the notebook has batches)")
     scope.add_argument("--all", action="store_true", help="every run in the notebook")

@@ -76,11 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_common(parser: argparse.ArgumentParser, top: argparse.ArgumentParser | None) -> None:
     """Options that work before or after the subcommand (`workbench --db X compare …`
     and `workbench compare … --db X`). On subcommands they default to SUPPRESS,
-    so they don't overwrite a value given before the subcommand."""
+    so they don't overwrite a value given before the subcommand. The folders
+    given before it are kept apart (argparse would replace them with the
+    subcommand's) and `parse` puts both together."""
     default_db = None if top is not None else argparse.SUPPRESS
-    default_folders: Any = [] if top is not None else argparse.SUPPRESS
     parser.add_argument("--db", type=Path, default=default_db, help="notebook file (default: WORKBENCH_DB or the user data folder)")
-    parser.add_argument("--folder", type=Path, action="append", default=default_folders, help="also look for GGUF files here (repeatable)")
+    folders: dict[str, Any] = {"dest": "folder_before", "default": []} if top is not None else {"default": argparse.SUPPRESS}
+    parser.add_argument("--folder", type=Path, action="append", help="also look for GGUF files here (repeatable)", **folders)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's values; `--folder` repeated before and after the subcommand keeps all of them."""
+    args = build_parser().parse_args(argv)
+    args.folder = args.folder_before + getattr(args, "folder", [])
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     # None in a windowed (PyInstaller) app, where print() writes nothing.
     sys.stdout, sys.stderr = (render.TerminalText(s) if s is not None else None for s in (stdout, stderr))
     try:
-        return _run(build_parser().parse_args(argv))
+        return _run(parse(argv))
     finally:
         sys.stdout, sys.stderr = stdout, stderr
 
