@@ -122,7 +122,8 @@ def test_batch_and_judge_refuse_the_same_settings_the_same_way(command: list[str
         ({"n_ctx": -1}, "context size must be at least 64"),
         ({"n_threads": 100000}, "threads must be at least 1, at most 512"),
         ({"seed": 1.5}, "seed must be a whole number"),
-        ({"top_k": True}, "top k must be a whole number"),
+        ({"top_k": True}, "top-k must be a whole number"),
+        ({"n_ctx": "4096"}, "context size must be a whole number"),
     ],
 )
 def test_settings_from_a_file_are_checked_like_the_command_line_s(stored: dict, said: str) -> None:

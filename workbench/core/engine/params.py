@@ -53,8 +53,8 @@ class GenerationParams:
     def __post_init__(self) -> None:
         """Refuses settings a model process can't survive, wherever they come from: the
         command line, the window, a batch, a judge, a notebook or a demo file."""
-        problems = [f"{name.replace('_', ' ')} must be a number" for name in _NUMBERS if not _is_number(getattr(self, name))]
-        problems += [f"{name.replace('_', ' ')} must be a whole number" for name in _WHOLE if not _is_whole(getattr(self, name))]
+        problems = [f"{label} must be a number" for name, label in _NUMBERS.items() if not _is_number(getattr(self, name))]
+        problems += [f"{label} must be a whole number" for name, label in _WHOLE.items() if not _is_whole(getattr(self, name))]
         if not isinstance(self.system_prompt, str):
             problems.append("system prompt must be text")
         if problems:
@@ -98,8 +98,9 @@ class GenerationParams:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-_NUMBERS = ("temperature", "top_p", "min_p", "repeat_penalty")
-_WHOLE = ("top_k", "max_tokens", "seed", "n_ctx", "n_threads")
+# Each field's name in the messages, as the range checks above name it.
+_NUMBERS = {"temperature": "temperature", "top_p": "top-p", "min_p": "min-p", "repeat_penalty": "repeat penalty"}
+_WHOLE = {"top_k": "top-k", "max_tokens": "max tokens", "seed": "seed", "n_ctx": "context size", "n_threads": "threads"}
 
 
 def _is_number(value: object) -> bool:
