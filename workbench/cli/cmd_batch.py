@@ -22,7 +22,6 @@ misused command line, 130 interrupted (resumable).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,7 +36,9 @@ from ..core.export import report
 from ..core.notebook.batches import DONE, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
+from .arguments import record_id
 from .interrupt import run_cancellable
+from .render import CLEAR_LINE, control, json_text
 
 BAR_WIDTH = 24
 
@@ -54,10 +55,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lang", type=_languages, default=None, metavar="en,zh", help="only prompts in these languages (default: all)")
     parser.add_argument("--topic", action="append", default=None, metavar="TOPIC", help="only prompts on this topic (repeatable)")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (each in every language asked)")
-    parser.add_argument("--resume", type=int, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
+    parser.add_argument("--resume", type=record_id, default=None, metavar="BATCH_ID", help="finish an interrupted batch with its own prompts, models and settings (the options above are not used)")
     parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
-    parser.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -96,7 +97,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     max_tokens=args.max_tokens,
                     seed=args.seed if args.seed is not None else random_seed(),
                     n_ctx=DEFAULT_CONTEXT,
-                    n_threads=args.threads or all_cores(),
+                    n_threads=args.threads,
                 )
                 if args.limit is not None and args.limit < 1:
                     raise ValueError("--limit must be at least 1")
@@ -152,7 +153,7 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, w
     summary["checked"] = corrections[0]
     summary["corrections"] = [c.as_dict() for c in corrections[1]]
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json_text(summary))
     else:
         print(_table(summary))
         print(corrections_text(*corrections))
@@ -258,13 +259,14 @@ class ProgressPrinter:
     def _draw(self, progress: Progress, what: str) -> None:
         filled = int(BAR_WIDTH * progress.done / progress.total) if progress.total else BAR_WIDTH
         bar = "█" * filled + "·" * (BAR_WIDTH - filled)
-        self._stream.write(f"\r\x1b[K[{bar}] {progress.done}/{progress.total} {_eta(progress)} {what}")
+        control(self._stream, CLEAR_LINE)
+        self._stream.write(f"[{bar}] {progress.done}/{progress.total} {_eta(progress)} {what}")
         self._stream.flush()
         self._drawn = True
 
     def _print_line(self, text: str) -> None:
         if self._drawn:
-            self._stream.write("\r\x1b[K")
+            control(self._stream, CLEAR_LINE)
             self._drawn = False
         self._stream.write(text + "\n")
         self._stream.flush()

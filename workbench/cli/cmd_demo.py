@@ -8,14 +8,13 @@ one line on stderr; 2 a misused command line (argparse).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from ..core.classroom.demo_file import export_demo, import_demo
 from ..core.classroom.demos import Demos
-from ..core.export.text import visible_controls
 from .notebook_option import add_db, with_notebook
+from .render import json_text
 
 
 def register(subparsers: Any) -> None:
@@ -43,23 +42,22 @@ def cmd_list(args: argparse.Namespace) -> int:
         demos = Demos(notebook)
         scripts = [(script, demos.steps(script.id)) for script in demos.scripts()]
         if args.json:
-            return json.dumps(
+            return json_text(
                 [
                     {"id": s.id, "uid": s.uid, "title": s.title, "description": s.description,
                      "steps": [{"position": t.position + 1, "title": t.label, "mode": t.mode, "run": t.run_id, "models": [m["name"] for m in t.models]} for t in steps]}
                     for s, steps in scripts
-                ],
-                ensure_ascii=False, indent=2,
+                ]
             )  # fmt: skip
         if not scripts:
             return "No demo scripts yet (Demo > New script in the window)."
         lines = []
         for script, steps in scripts:
-            # Titles come from prompts and from files others sent: no terminal escapes get through.
-            lines.append(f"{script.id}  {visible_controls(script.title)}  ({len(steps)} step(s))")
+            # Titles come from prompts and from files others sent: main()'s TerminalText shows their controls.
+            lines.append(f"{script.id}  {script.title}  ({len(steps)} step(s))")
             for step in steps:
                 recorded = f", run {step.run_id}" if step.run_id is not None else ""
-                lines.append(f"    {step.position + 1}. {visible_controls(step.label)}  [{step.mode}{recorded}]")
+                lines.append(f"    {step.position + 1}. {step.label}  [{step.mode}{recorded}]")
         return "\n".join(lines)
 
     return with_notebook("demo list", args, lambda notebook: _say(listing(notebook)), create=False)
@@ -69,13 +67,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     def export(notebook: Any) -> str:
         script = Demos(notebook).find(args.script)
         data = export_demo(notebook, script.id, args.output)
-        return f"Wrote the demo script {visible_controls(script.title)!r} ({len(data.demo['steps'])} step(s), {len(data.runs)} recorded run(s)) to {args.output}"
+        return f"Wrote the demo script {script.title!r} ({len(data.demo['steps'])} step(s), {len(data.runs)} recorded run(s)) to {args.output}"
 
     return with_notebook("demo export", args, lambda notebook: _say(export(notebook)), create=False)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    return with_notebook("demo import", args, lambda notebook: _say(visible_controls(import_demo(notebook, args.path).summary())), create=True)
+    return with_notebook("demo import", args, lambda notebook: _say(import_demo(notebook, args.path).summary()), create=True)
 
 
 def _say(text: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.export import FORMATS, Selection, export, import_jsonl
 from ..core.notebook import Notebook
+from .arguments import record_id
 from .notebook_option import add_db, with_notebook
 
 
@@ -23,9 +24,9 @@ def register(subparsers: Any) -> None:
     out = subparsers.add_parser("export", help="write runs with their answers and annotations as Markdown, HTML, PDF, CSV or JSON Lines")
     add_db(out)
     scope = out.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--run", type=int, nargs="+", metavar="ID", help="these runs (ids as `workbench search --json` shows them)")
+    scope.add_argument("--run", type=record_id, nargs="+", action="extend", metavar="ID", help="these runs (ids as `workbench search --json` shows them; repeatable)")
     scope.add_argument("--session", metavar="NAME_OR_ID", help="the runs of a session")
-    scope.add_argument("--batch", type=int, metavar="ID", help="the runs of a batch (once the notebook has batches)")
+    scope.add_argument("--batch", type=record_id, metavar="ID", help="the runs of a batch (once the notebook has batches)")
     scope.add_argument("--all", action="store_true", help="every run in the notebook")
     out.add_argument("--format", required=True, choices=FORMATS, help="md, html (one self-contained file), pdf, csv (one row per answer) or jsonl (everything, for `workbench import`)")
     out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH", help="the file to write (a file there is replaced; a folder, link, FIFO or device is refused)")

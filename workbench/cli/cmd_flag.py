@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..core.analysis import analyse_response
+from .render import json_text
 
 LANGUAGES = ("en", "zh")
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"id": record["id"], "flags": list(report.flags)}
         if args.evidence:
             out.update(report.to_json())
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(out, indent=None) + "\n")
         sys.stdout.flush()
     return 1 if bad else 0
 
@@ -95,6 +96,8 @@ def _parse(raw: str | UnicodeDecodeError) -> dict[str, Any]:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply (arrays or objects inside each other beyond what Python's parser follows)") from None
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     for key in ("id", "prompt", "response"):

@@ -25,7 +25,6 @@ line, 130 interrupted (run it again to resume).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,7 +33,9 @@ from ..core.engine.params import DEFAULT_CONTEXT, all_cores
 from ..core.judge import DEFAULT_JUDGE_PARAMS, Judge, Judged, JudgeResult, PooledJudgeModel, batch_targets, run_targets
 from ..core.notebook.batches import BatchNotFound
 from ..core.workspace import Workspace
+from .arguments import record_id
 from .interrupt import run_cancellable
+from .render import json_text
 
 
 def register(subparsers: Any) -> None:
@@ -48,13 +49,13 @@ def register(subparsers: Any) -> None:
         ),
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--batch", type=int, metavar="ID", help="judge every answer of this batch")
-    which.add_argument("--run", type=int, action="append", metavar="ID", help="judge the answers of this run (repeatable)")
+    which.add_argument("--batch", type=record_id, metavar="ID", help="judge every answer of this batch")
+    which.add_argument("--run", type=record_id, action="append", metavar="ID", help="judge the answers of this run (repeatable)")
     parser.add_argument("--model", required=True, metavar="ID_OR_PATH", help="the judge: a model id, file path, or unique part of a name (`workbench models`)")
     parser.add_argument("--redo", action="store_true", help="judge again the answers this judge already labelled (default: skip them, which resumes)")
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_JUDGE_PARAMS.max_tokens, help="the longest reply the judge may write (default %(default)s)")
     parser.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="the judge's context size in tokens; longer answers are shortened to fit (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=None, help=f"CPU threads (default: all {all_cores()} cores)")
+    parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads (default: all {all_cores()} cores)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -64,7 +65,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     try:
-        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads or all_cores())
+        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads)
         if params.n_ctx < params.max_tokens + 512:
             raise ValueError(f"--ctx {params.n_ctx} leaves too little room for the rubric and an answer beside --max-tokens {params.max_tokens}")
     except ValueError as exc:
@@ -89,7 +90,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
     finally:
         workspace.close()
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(json_text(result.to_json()))
     else:
         print(table(result))
     if interrupted or result.cancelled:

@@ -16,7 +16,6 @@ renamed or dropped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -25,7 +24,9 @@ from ..core.notebook.annotations import DIVERGENCE, default_annotator
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
 from ..core.notebook.statuses import unfinished_note
+from .arguments import record_id
 from .notebook_option import add_db, with_notebook
+from .render import json_text
 
 
 def register(subparsers: Any) -> None:
@@ -48,7 +49,7 @@ def register(subparsers: Any) -> None:
 
     annotate = subparsers.add_parser("annotate", help="put a label (and a note) on an answer in the notebook")
     add_db(annotate)
-    annotate.add_argument("--response", type=int, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
+    annotate.add_argument("--response", type=record_id, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
     annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")
     annotate.add_argument("--note", metavar="TEXT", help="your note on the answer, in Markdown (replaces your earlier note on it)")
     annotate.add_argument("--annotator", default=None, metavar="NAME", help="who is annotating (default: WORKBENCH_ANNOTATOR or your login name)")
@@ -89,7 +90,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         hits = notebook.search(args.query, filters, limit=args.limit)
         if args.json:
-            print(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=2))
+            print(json_text([hit.to_json() for hit in hits]))
         else:
             _print_hits(hits)
         return 0

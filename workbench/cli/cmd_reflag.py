@@ -18,23 +18,24 @@ way: what was saved stays saved); 2 a misused command line; 130 Ctrl+C
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ..core.export.collect import Selection
 from ..core.flagging import reflag
 from ..core.notebook.database import Notebook
+from .arguments import record_id
 from .interrupt import run_cancellable
 from .notebook_option import add_db, with_notebook
+from .render import CLEAR_LINE, control, json_text
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("reflag", help="recompute the automatic flags of answers already in the notebook (labels stay)")
     add_db(parser)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--run", type=int, action="append", metavar="ID", help="a run's answers (repeatable)")
-    which.add_argument("--batch", type=int, metavar="ID", help="every answer of a batch")
+    which.add_argument("--run", type=record_id, action="append", metavar="ID", help="a run's answers (repeatable)")
+    which.add_argument("--batch", type=record_id, metavar="ID", help="every answer of a batch")
     which.add_argument("--all", action="store_true", help="every answer in the notebook")
     parser.add_argument("--json", action="store_true", help="print what changed as one JSON object")
     parser.set_defaults(func=cmd_reflag)
@@ -46,16 +47,17 @@ def cmd_reflag(args: argparse.Namespace) -> int:
     def work(notebook: Notebook) -> int:
         def progress(done: int, total: int) -> None:
             if not args.json and sys.stderr.isatty():
-                print(f"\r{done} of {total} answers…", end="", file=sys.stderr, flush=True)
+                control(sys.stderr, CLEAR_LINE)
+                print(f"{done} of {total} answers…", end="", file=sys.stderr, flush=True)
 
         result, interrupted = run_cancellable(
             lambda cancel: reflag(notebook, selection, progress=progress, cancel=cancel),
             on_interrupt=lambda: print("\nStopping after the runs being flagged… (what is done stays)", file=sys.stderr),
         )
         if not args.json and sys.stderr.isatty():
-            print("\r\033[K", end="", file=sys.stderr)
+            control(sys.stderr, CLEAR_LINE)
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+            print(json_text(result.to_json()))
         else:
             print(result.summary())
         if interrupted:

@@ -5,13 +5,15 @@ add keys, never rename or drop them. Exit status: 0 when the command did
 its job (for `compare`, when at least one model answered), 1 with a one-line
 reason on stderr when the environment or a model got in the way, 2 for a
 misused command line. No tracebacks for the user's problems; a traceback
-means a bug.
+means a bug. When stdout is a pipe its reader closed (`workbench models |
+head -3`), the command stops printing and exits 141, as a program killed by
+SIGPIPE does in a shell, so `set -o pipefail` scripts see it; `compare`
+keeps running and saving first, and its exit status says so.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
@@ -24,24 +26,27 @@ from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, r
 from ..core.user_files import check_output
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_demo, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
+from .arguments import WorkbenchParser
 from .interrupt import run_cancellable
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
+# 128 + SIGPIPE: what a shell reports for a program a closed pipe stopped.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = WorkbenchParser(
         prog="workbench",
         description="Ask local models from the US and China the same question, side by side, and keep the evidence.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_common(parser, argparse.ArgumentParser(add_help=False))
+    _add_common(parser, WorkbenchParser(add_help=False))
     parser.add_argument("--screenshot", type=Path, metavar="PATH", help="open the window offscreen, run the prompt, save a PNG and exit")
     parser.add_argument("--prompt", help="with --screenshot: the prompt to run")
     parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="with --screenshot: a model to show (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = WorkbenchParser(add_help=False)
     _add_common(common, None)
     models = sub.add_parser("models", parents=[common], help="list every model found, with origin and status")
     models.add_argument("--json", action="store_true", help="print a JSON list")
@@ -59,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeat-penalty", type=float, default=GenerationParams.repeat_penalty)
     compare.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     compare.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="context size in tokens")
-    compare.add_argument("--threads", type=int, default=None, help=f"CPU threads per model (default: all {all_cores()} cores)")
+    compare.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
     compare.add_argument("--parallel", action="store_true", help="run the models at the same time, sharing the cores (default: one after another, each with all cores)")
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     compare.set_defaults(func=cmd_compare)
@@ -72,18 +77,42 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_common(parser: argparse.ArgumentParser, top: argparse.ArgumentParser | None) -> None:
     """Options that work before or after the subcommand (`workbench --db X compare …`
     and `workbench compare … --db X`). On subcommands they default to SUPPRESS,
-    so they don't overwrite a value given before the subcommand."""
+    so they don't overwrite a value given before the subcommand. The folders
+    given before it are kept apart (argparse would replace them with the
+    subcommand's) and `parse` puts both together."""
     default_db = None if top is not None else argparse.SUPPRESS
-    default_folders: Any = [] if top is not None else argparse.SUPPRESS
     parser.add_argument("--db", type=Path, default=default_db, help="notebook file (default: WORKBENCH_DB or the user data folder)")
-    parser.add_argument("--folder", type=Path, action="append", default=default_folders, help="also look for GGUF files here (repeatable)")
+    folders: dict[str, Any] = {"dest": "folder_before", "default": []} if top is not None else {"default": argparse.SUPPRESS}
+    parser.add_argument("--folder", type=Path, action="append", help="also look for GGUF files here (repeatable)", **folders)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's values; `--folder` repeated before and after the subcommand keeps all of them."""
+    args = build_parser().parse_args(argv)
+    args.folder = args.folder_before + getattr(args, "folder", [])
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # Model processes of a frozen (PyInstaller) app start here.
-    args = build_parser().parse_args(argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    # None in a windowed (PyInstaller) app, where print() writes nothing.
+    sys.stdout, sys.stderr = (render.TerminalText(s) if s is not None else None for s in (stdout, stderr))
     try:
-        return args.func(args) if args.command else cmd_window(args)
+        return _run(parse(argv))
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        status = args.func(args) if args.command else cmd_window(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # A closed pipe shows here, not in Python's flush at exit.
+        return status
+    except BrokenPipeError:
+        render.discard_stdout()
+        return EXIT_BROKEN_PIPE
     except EnvironmentProblem as problem:
         print(f"workbench: {problem}", file=sys.stderr)
         return 1
@@ -111,7 +140,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         if args.hash:
             entries = [workspace.catalog.ensure_sha256(e) if e.ok else e for e in entries]
         if args.json:
-            print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+            print(render.json_text([e.to_json() for e in entries]))
         else:
             print(render.models_table(entries))
         for problem in workspace.starter_problems + list(workspace.catalog.problems):
@@ -135,7 +164,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             seed=args.seed if args.seed is not None else random_seed(),
             n_ctx=args.ctx,
-            n_threads=args.threads or all_cores(),
+            n_threads=args.threads,
             system_prompt=args.system,
         )
     except ValueError as exc:
@@ -176,7 +205,7 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
         on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr),
     )
     if as_json:
-        print(json.dumps(render.outcome_json(outcome), ensure_ascii=False, indent=2))
+        print(render.json_text(render.outcome_json(outcome)))
     else:
         printer.summary(outcome, workspace.db_path)
     unsaved = render.unsaved_line(outcome, workspace.db_path)

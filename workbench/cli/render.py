@@ -1,7 +1,17 @@
-"""How the CLI shows things in a terminal: tables, streamed answers, JSON."""
+"""How the CLI shows things in a terminal: tables, streamed answers, JSON.
+
+Everything the CLI prints is untrusted somewhere: model answers and names,
+GGUF metadata, notebook text others imported, file contents quoted in an
+error. `main()` hands every command stdout and stderr wrapped in
+`TerminalText`, which writes control characters out as `[U+001B]`, so no
+command can forget; the CLI's own colours and line redraws go through
+`control()`. `--json` output is built by `json_text`, which leaves nothing
+for that wrapper to change.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -13,18 +23,77 @@ from ..core.catalog import ModelEntry
 from ..core.comparison import ResponseOutcome, RunOutcome
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
-from ..core.export.text import visible_controls
+from ..core.export.text import INVISIBLE, visible_controls
 from ..core.flagging import describe_basis
 
 EVIDENCE_CHARS = 30  # of a flag's evidence words, in the one line of flags after an answer
+
+
+CLEAR_LINE = "\r\033[K"
+
+
+class TerminalText:
+    """A text stream that shows the control characters written to it as `[U+001B]`
+    (C0 and C1 controls, DEL, a lone carriage return, bidi overrides), as `demo list`
+    and the reports do (`visible_controls`): an answer, a name or a note can't retitle
+    the window, clear the screen, set the clipboard (OSC 52), redraw a line or reorder
+    text. Newlines and tabs stay. The CLI's own escape sequences go through `control`.
+
+    Streamed text arrives in pieces: an escape sequence split between two writes is
+    harmless all the same (its ESC is written out on its own), and a CR that ends one
+    write before the LF that starts the next stays one line break."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._after_cr = False
+
+    def write(self, text: str) -> int:
+        given = len(text)
+        if self._after_cr and text.startswith("\n"):
+            text = text[1:]
+        if text:
+            self._after_cr = text.endswith("\r")
+        self._stream.write(visible_controls(text))
+        return given
+
+    def control(self, sequence: str) -> None:
+        """Write one of the CLI's own escape sequences (a colour, a line redraw) as it is."""
+        self._after_cr = False
+        self._stream.write(sequence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)  # flush, isatty, fileno, encoding, reconfigure…
+
+
+def control(stream: TextIO, sequence: str) -> None:
+    """Write the CLI's own escape `sequence` to `stream`, past its TerminalText if it has one."""
+    getattr(stream, "control", stream.write)(sequence)
+
+
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """`value` as JSON for stdout: text kept exactly (not ASCII-escaped, so Chinese stays
+    readable), with the controls JSON itself lets through raw (C1, DEL, bidi
+    overrides) escaped as `\\u009b`, so a terminal shows them inert and TerminalText has
+    nothing to change."""
+    dumped = json.dumps(value, ensure_ascii=False, indent=indent)
+    return INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+def discard_stdout() -> None:
+    """After a BrokenPipeError (piped into `head`, a pager closed): point stdout at
+    /dev/null, so nothing more is written and Python's flush at exit doesn't complain
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _color(stream: TextIO) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _style(text: str, code: str, on: bool) -> str:
-    return f"\033[{code}m{text}\033[0m" if on else text
+# A piece of the stream printer's output: text, and the SGR code it is shown in
+# (None: plain), or CLEAR_LINE's marker.
+Piece = tuple[str, str | None]
+_REDRAW: Piece = ("", "redraw")
 
 
 def origin_label(entry: ModelEntry) -> str:
@@ -151,82 +220,92 @@ class StreamPrinter(ProblemPrinter):
         self._current: int | None = None
         self._run_started = False
         self._kind: dict[int, str] = {}
-        self._buffers: dict[int, list[str]] = {}
+        self._buffers: dict[int, list[Piece]] = {}
         self._lock = threading.Lock()
         if parallel:
-            self._print(_style("Models run at the same time; each answer appears when it is complete.\n", "2", self._color))
+            self._print(("Models run at the same time; each answer appears when it is complete.\n", "2"))
 
-    def _print(self, text: str) -> None:
+    def _print(self, *pieces: Piece) -> None:
         if self._out is None:
             return
         try:
-            self._out.write(text)
+            for text, code in pieces:
+                if code == "redraw":
+                    control(self._out, CLEAR_LINE)
+                elif code and self._color:
+                    control(self._out, f"\033[{code}m")
+                    self._out.write(text)
+                    control(self._out, "\033[0m")
+                else:
+                    self._out.write(text)
             self._out.flush()
         except BrokenPipeError:
-            # Piped into `head` or a closed pager: stop printing, keep running
-            # and saving, and keep Python from complaining at exit.
+            # Piped into `head` or a closed pager: stop printing, keep running and saving.
             self._out = None
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            discard_stdout()
 
-    def _header(self, position: int) -> str:
+    def _header(self, position: int) -> list[Piece]:
         entry = self._entries[position]
         title = f"── {entry.name} · {origin_label(entry)} "
         width = min(shutil.get_terminal_size((80, 20)).columns, 100)
-        return "\n" + _style(title.ljust(width, "─"), "1", self._color) + "\n"
+        return [("\n", None), (title.ljust(width, "─"), "1"), ("\n", None)]
 
     def run_created(self, run_id: int, response_ids: list[int]) -> None:
         self._run_started = True
-        self._print(_style(f"Run {run_id}", "2", self._color) + "\n")
+        self._print((f"Run {run_id}", "2"), ("\n", None))
 
     def model_status(self, position: int, status: str) -> None:
         with self._lock:
             if not self._run_started:
                 # Before the run exists (hashing a new file): a note, not a section.
-                self._print(_style(f"{self._entries[position].name}: {status}", "2", self._color) + "\n")
+                self._print((f"{self._entries[position].name}: {status}", "2"), ("\n", None))
                 return
             if not self._parallel and self._current != position:
                 self._current = position
-                self._print(self._header(position))
+                self._print(*self._header(position))
             if not self._parallel and self._color:
                 # A transient status line, overwritten by the answer.
-                self._print(_style(f"[{status}]", "2", True) + "\r\033[K")
+                self._print((f"[{status}]", "2"), _REDRAW)
 
     def text(self, position: int, parts: list[tuple[str, str]]) -> None:
         with self._lock:
-            out = []
+            out: list[Piece] = []
             for kind, text in parts:
                 previous = self._kind.get(position)
                 if kind != previous:
                     self._kind[position] = kind
                     if kind == REASONING:
-                        out.append(_style("[thinking]\n", "2", self._color))
+                        out.append(("[thinking]\n", "2"))
                     elif previous == REASONING:
-                        out.append(_style("\n[answer]\n", "2", self._color))
-                out.append(_style(text, "2", self._color) if kind == REASONING else text)
+                        out.append(("\n[answer]\n", "2"))
+                out.append((text, "2" if kind == REASONING else None))
             if self._parallel:
                 self._buffers.setdefault(position, []).extend(out)
             else:
-                self._print("".join(out))
+                self._print(*out)
 
     def response_finished(self, outcome: ResponseOutcome) -> None:
         with self._lock:
-            body = ""
+            body: list[Piece] = []
             if self._parallel:
-                body = self._header(outcome.position) + "".join(self._buffers.pop(outcome.position, []))
+                body = self._header(outcome.position) + self._buffers.pop(outcome.position, [])
             elif self._current != outcome.position:
                 self._current = outcome.position
                 body = self._header(outcome.position)
-            line = result_line(outcome)
+            tail: list[Piece] = [("\n", None), (f"[{result_line(outcome)}", "2")]
             if outcome.result.error:
-                line += "\n" + _style(outcome.result.error, "31", self._color)
+                tail += [("\n", None), (outcome.result.error, "31")]
+            tail += [("]", "2"), ("\n", None)]
             flags = flags_line(outcome)
-            self._print(body + "\n" + _style(f"[{line}]", "2", self._color) + "\n" + (_style(flags, "2", self._color) + "\n" if flags else ""))
+            if flags:
+                tail += [(flags, "2"), ("\n", None)]
+            self._print(*body, *tail)
 
     def summary(self, outcome: RunOutcome, db_path: Path) -> None:
         """"Saved" only when the notebook holds every answer and its flags; what it
         lacks is said by `unsaved_line`, on stderr."""
         if not outcome.unsaved:
-            self._print(f"\nSaved as run {outcome.run_id} in {db_path}\n")
+            self._print((f"\nSaved as run {outcome.run_id} in {db_path}\n", None))
 
 
 def unsaved_line(outcome: RunOutcome, db_path: Path) -> str | None:

@@ -23,7 +23,7 @@ from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
 from .engine.cancel import Cancel
-from .engine.local import LoadCancelled
+from .engine.local import LoadCancelled, LocalModel
 from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
 from .engine.reasoning import REASONING, ThinkSplitter
@@ -164,6 +164,37 @@ def estimate_memory(entry: ModelEntry, n_ctx: int) -> int:
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         kv_bytes = size // 4
     return size + kv_bytes
+
+
+def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, cancel: Cancel | None) -> LocalModel:
+    """`entry` started (or kept) in `pool` with `params`' context and threads.
+
+    A context whose memory estimate is beyond what the pool may use is refused
+    here, before any model process starts (ModelProcessProblem, saying which
+    context would fit): `--ctx 1000000000` on a 160 KB model grew its process
+    to 16 GB in 35 s. A context past the model's trained length is allowed when
+    it fits (llama.cpp runs it; the default 4096 is past many small models'
+    length, and recorded settings must replay), and the refusal names that length.
+    """
+    needed = estimate_memory(entry, params.n_ctx)
+    if needed > pool.budget_bytes:
+        raise ModelProcessProblem(_too_big(entry, params.n_ctx, needed, pool.budget_bytes))
+    return pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, needed, cancel)
+
+
+def _too_big(entry: ModelEntry, n_ctx: int, needed: int, budget: int) -> str:
+    weights = estimate_memory(entry, 0)
+    per_token = estimate_memory(entry, 1) - weights
+    said = f"{entry.name} would need about {needed / 1e9:.1f} GB of memory with a context of {n_ctx:,} tokens, more than the {budget / 1e9:.1f} GB this computer can give a model"
+    if per_token <= 0 or weights >= budget:
+        return said + ": choose a smaller model or quantization."
+    fits = (budget - weights) // per_token
+    fits = fits - fits % 1024 if fits >= 1024 else fits
+    trained = entry.metadata.context_length if entry.metadata else None
+    if trained and trained > 0:
+        fits = min(fits, trained)
+        return said + f". Use a context of {fits:,} tokens or less (it was trained on {trained:,})."
+    return said + f". Use a context of {fits:,} tokens or less."
 
 
 def model_record(entry: ModelEntry) -> ModelRecord:
@@ -366,7 +397,7 @@ class Comparison:
         _call(listener, "model_status", position, "loading…")
         load_started = time.perf_counter()
         try:
-            model = self.pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, estimate_memory(entry, params.n_ctx), cancel)
+            model = load_model(self.pool, entry, params, cancel)
         except LoadCancelled:
             return GenerationResult(finish_reason=FINISH_STOPPED, error="Stopped while loading."), None
         except ModelProcessProblem as problem:

@@ -17,6 +17,18 @@ from typing import Any
 # without one (NOTES.md).
 DEFAULT_TEMPERATURE = 0.0
 DEFAULT_CONTEXT = 4096
+# Room for a chat template and a short question.
+MIN_CONTEXT = 64
+# The longest context GGUF models are trained for today (Qwen2.5-1M), and the
+# window's own limit. Whether a context fits this machine's memory depends on
+# the model: `comparison.load_model` refuses what doesn't, before loading.
+MAX_CONTEXT = 1_048_576
+# llama.cpp's GGML_MAX_N_THREADS: more aborts the model process. Not the
+# machine's core count: settings recorded on a bigger machine must still load.
+MAX_THREADS = 512
+# llama.cpp takes the seed as a 32-bit unsigned number, top-k as a C int.
+MAX_SEED = 2**32 - 1
+MAX_TOP_K = 2**31 - 1
 
 
 def all_cores() -> int:
@@ -39,25 +51,32 @@ class GenerationParams:
     n_threads: int = field(default_factory=all_cores)
 
     def __post_init__(self) -> None:
-        problems = []
+        """Refuses settings a model process can't survive, wherever they come from: the
+        command line, the window, a batch, a judge, a notebook or a demo file."""
+        problems = [f"{label} must be a number" for name, label in _NUMBERS.items() if not _is_number(getattr(self, name))]
+        problems += [f"{label} must be a whole number" for name, label in _WHOLE.items() if not _is_whole(getattr(self, name))]
+        if not isinstance(self.system_prompt, str):
+            problems.append("system prompt must be text")
+        if problems:
+            raise ValueError("; ".join(problems))
         if not 0.0 <= self.temperature <= 5.0:
             problems.append("temperature must be between 0 and 5")
         if not 0.0 < self.top_p <= 1.0:
             problems.append("top-p must be above 0 and at most 1")
-        if self.top_k < 0:
-            problems.append("top-k must be 0 (off) or more")
+        if not 0 <= self.top_k <= MAX_TOP_K:
+            problems.append(f"top-k must be 0 (off) or more, at most {MAX_TOP_K}")
         if not 0.0 <= self.min_p <= 1.0:
             problems.append("min-p must be between 0 and 1")
         if not 0.5 <= self.repeat_penalty <= 3.0:
             problems.append("repeat penalty must be between 0.5 and 3")
-        if self.max_tokens < 1:
-            problems.append("max tokens must be at least 1")
-        if not 0 <= self.seed < 2**32:
-            problems.append("seed must be between 0 and 4294967295")
-        if self.n_ctx < 64:
-            problems.append("context size must be at least 64")
-        if self.n_threads < 1:
-            problems.append("threads must be at least 1")
+        if not 1 <= self.max_tokens <= MAX_CONTEXT:
+            problems.append(f"max tokens must be at least 1, at most {MAX_CONTEXT}")
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must be between 0 and {MAX_SEED}")
+        if not MIN_CONTEXT <= self.n_ctx <= MAX_CONTEXT:
+            problems.append(f"context size must be at least {MIN_CONTEXT}, at most {MAX_CONTEXT}")
+        if not 1 <= self.n_threads <= MAX_THREADS:
+            problems.append(f"threads must be at least 1, at most {MAX_THREADS}")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -77,6 +96,19 @@ class GenerationParams:
         """Tolerates keys from newer versions, so old apps read new notebooks' settings."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Each field's name in the messages, as the range checks above name it.
+_NUMBERS = {"temperature": "temperature", "top_p": "top-p", "min_p": "min-p", "repeat_penalty": "repeat penalty"}
+_WHOLE = {"top_k": "top-k", "max_tokens": "max tokens", "seed": "seed", "n_ctx": "context size", "n_threads": "threads"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def random_seed() -> int:

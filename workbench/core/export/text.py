@@ -16,14 +16,15 @@ from typing import Any
 
 # Bidi embeddings, overrides, isolates and marks, zero-width joiners aside
 # (they are part of ordinary emoji and Indic text), plus the C0 and C1
-# controls other than tab and newline.
-_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# controls other than tab and newline. Public for the CLI's JSON, which escapes
+# the same characters JSON's way.
+INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def visible_controls(text: str) -> str:
     """`text` with line endings normalised and invisible controls written out."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 # Characters that start Markdown syntax anywhere in a line. `<`, `>` and `&`

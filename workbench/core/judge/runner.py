@@ -82,10 +82,9 @@ class PooledJudgeModel:
         self.params = params
 
     def open(self, cancel: Cancel) -> Backend:
-        from ..comparison import estimate_memory
+        from ..comparison import load_model
 
-        p = self.params
-        return self.pool.acquire(self.entry.path, self.entry.name, p.n_ctx, p.n_threads, estimate_memory(self.entry, p.n_ctx), cancel)
+        return load_model(self.pool, self.entry, self.params, cancel)
 
     def close(self, backend: Backend) -> None:
         self.pool.release(backend)  # type: ignore[arg-type]

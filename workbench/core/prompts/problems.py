@@ -43,6 +43,12 @@ class PromptSetProblem(EnvironmentProblem):
         return cls(f"{file} has {len(problems)} problems:\n{lines}", problems)
 
 
+def too_deep(where: str) -> PromptSetProblem:
+    """For a file whose arrays or tables nest past what Python's parsers follow
+    (RecursionError): no prompt set needs more than a few levels."""
+    return PromptSetProblem(f"{where}: nested too deeply (arrays or tables inside each other); a prompt set needs only a few levels.")
+
+
 def read_utf8(path: Path, *, what: str, hint: str = "") -> str:
     """The text of a set or table file, or a PromptSetProblem naming the line of
     the first byte that is not UTF-8 (a byte-order mark is accepted)."""

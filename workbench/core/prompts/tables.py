@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..analysis.language_use import text_language
 from .model import PromptSet, Source
-from .problems import PromptSetProblem, read_utf8
+from .problems import PromptSetProblem, read_utf8, too_deep
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 TABLE_FIELDS = (*PROMPT_FIELDS, "pair")
@@ -148,6 +148,8 @@ def _json_rows(file: str, text: str) -> list[tuple[int, dict[str, str]]]:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise PromptSetProblem(f"{file}:{line}: not valid JSON: {exc.msg}.") from exc
+        except RecursionError:
+            raise too_deep(f"{file}:{line}") from None
         if not isinstance(row, dict):
             raise PromptSetProblem(f"{file}:{line}: each line must be a JSON object, not {type(row).__name__}.")
         cells = {}

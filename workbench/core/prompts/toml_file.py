@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..user_files import save
 from .model import Prompt, PromptSet, Source
-from .problems import Problem, PromptSetProblem, read_utf8
+from .problems import Problem, PromptSetProblem, read_utf8, too_deep
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 FORMAT = 1
@@ -70,6 +70,8 @@ def load_prompt_set(path: Path) -> PromptSet:
         found = _TOML_ERROR_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
         raise PromptSetProblem(str(Problem(file, line, f"not valid TOML: {exc}"))) from exc
+    except RecursionError:
+        raise too_deep(file) from None
     return _parse(raw, file, _KeyLines(text), path)
 
 

@@ -1,0 +1,55 @@
+"""How the command line's words become values: text that is valid UTF-8, ids SQLite can hold.
+
+Every command's parser is a `WorkbenchParser`, so an argument without a
+`type` (a prompt, a query, a note, a name) is checked as text by default and
+a new option can't forget it. Paths keep `type=Path`: a file name may be any
+bytes the file system allows. A value that fails is a misused command line:
+argparse's usage line and one `error:` line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+# SQLite's INTEGER is 64-bit signed; a larger id can't name a row (and makes
+# the sqlite3 module raise OverflowError), and no row has an id below 1.
+MAX_ID = 2**63 - 1
+
+
+def text(value: str) -> str:
+    """`value` if it is valid UTF-8. Python hands undecodable argv bytes over as
+    lone surrogates (surrogateescape), which can be neither saved nor printed."""
+    for position, char in enumerate(value, start=1):
+        if "\udc80" <= char <= "\udcff":
+            raise argparse.ArgumentTypeError(
+                f"not valid UTF-8 (byte 0x{ord(char) - 0xDC00:02x} at character {position}); write it in UTF-8"
+            )
+        if "\ud800" <= char <= "\udfff":
+            raise argparse.ArgumentTypeError(f"not valid UTF-8 (a lone surrogate at character {position}); write it in UTF-8")
+    return value
+
+
+def record_id(value: str) -> int:
+    """A notebook id (a run, response, batch…): a whole number from 1 to 2**63-1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id (a whole number, as `workbench search --json` shows them)") from None
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{value} is not an id: ids are whole numbers from 1 to {MAX_ID}")
+    return number
+
+
+class WorkbenchParser(argparse.ArgumentParser):
+    """An ArgumentParser whose untyped arguments are checked by `text`; its subcommands' parsers are one too."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's own signature
+        super().__init__(*args, **kwargs)
+        self.register("type", None, text)
+
+    def add_subparsers(self, **kwargs):  # noqa: ANN003, ANN201 - argparse's own signature
+        action = super().add_subparsers(**kwargs)
+        # The subcommand's action hands every word after the command's name to
+        # its parser; its own type must not check them as text (paths among them).
+        action.type = str
+        return action
