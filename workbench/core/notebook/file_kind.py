@@ -21,6 +21,7 @@ with a -wal file (another program has it open, or was killed) it is opened
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
 import stat
 from contextlib import closing
@@ -79,7 +80,7 @@ def _tables(path: Path) -> tuple[list[str], bool]:
     from .database import translate_errors  # database.py imports this module
 
     has_log = Path(f"{path}-wal").exists()
-    uri = f"file:{quote(str(path.absolute()))}?" + ("mode=ro" if has_log else "immutable=1")
+    uri = f"file:{quote(os.fsencode(path.absolute()))}?" + ("mode=ro" if has_log else "immutable=1")
     table = migrations.migrations.migrations_table
     with translate_errors(path), closing(sqlite3.connect(uri, uri=True)) as conn:
         tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
