@@ -132,7 +132,8 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     created = new and (not path.exists() or path.stat().st_size == 0)
     was_there = path.exists()
     with translate_errors(path):
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
+        # The bytes of the path: a folder named in another encoding still opens.
+        conn = sqlite3.connect(os.fsencode(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         try:
             notebook = Notebook(path, conn)
             notebook._prepare()
@@ -272,8 +273,18 @@ class Notebook:
             raise NotebookProblem(f"The notebook {self.path} can't use write-ahead logging (the file system said {mode!r}). Keep notebooks on a local disk.")
         self._conn.execute("PRAGMA synchronous = FULL")
         self._refuse_newer_schema()
-        migrations.migrations.apply(self.db)
+        if set(migrations.known_names()) - set(migrations.applied_names(self.db)):
+            self._migrate()
         self._mark_interrupted()
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations under one write lock, taken before looking at
+        what is pending: two workbenches opening one new notebook at once (a compare
+        in a terminal beside the window) would otherwise both apply the first step,
+        and one would fail. The second waits for the lock, then finds nothing to do."""
+        with self._immediate():
+            self._refuse_newer_schema()
+            migrations.migrations.apply(self.db)  # each step a savepoint inside this transaction
 
     def _mark_interrupted(self) -> None:
         """Mark `interrupted` the answers left unfinished by a process that is gone
@@ -289,7 +300,7 @@ class Notebook:
                 ).fetchall()
                 gone = [(response_id,) for response_id, *writer in rows if writers.is_gone(*writer)]
                 if gone:
-                    with self.db.atomic():
+                    with self._immediate():
                         # Only if still unfinished: a writer may have finished it since it was read.
                         self._conn.executemany(
                             f"update responses set status = '{statuses.INTERRUPTED}' where id = ? and status in ({unfinished})", gone
@@ -324,11 +335,32 @@ class Notebook:
             if not durable:
                 self._conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                with self.db.atomic():
+                with self._immediate():
                     yield self.db
             finally:
                 if not durable:
                     self._conn.execute("PRAGMA synchronous = FULL")
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """A write transaction that takes the write lock as it begins (nested: a savepoint).
+
+        SQLite's plain BEGIN takes the lock at the first write; in WAL mode, if
+        another program wrote since this transaction first read, that upgrade fails
+        at once with "database is locked", without waiting: two workbenches on one
+        notebook lost writes so. BEGIN IMMEDIATE waits its turn (the 5 s busy wait)."""
+        if self._conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     @contextmanager
     def _reading(self) -> Iterator[Database]:
