@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from export_fixtures import build
-from test_import import _snapshot
+from export_fixtures import build, snapshot
 from workbench.core.classroom.demo_file import export_demo, import_demo
 from workbench.core.classroom.demos import LIVE, REPLAY, Demos
 from workbench.core.classroom.votes import TIE, Votes
@@ -44,12 +43,12 @@ def test_a_demo_arrives_whole_in_an_empty_notebook_and_a_second_import_changes_n
     assert steps[4].run_id == steps[0].run_id
     assert target.model("a" * 64)["name"] == "SmolLM2-135M-Instruct"  # the panes can name the model without its file
     target.close()
-    before = _snapshot(tmp_path / "class.sqlite")
+    before = snapshot(tmp_path / "class.sqlite")
     target = open_notebook(tmp_path / "class.sqlite")
     again = import_demo(target, demo_file)
     target.close()
     assert not again.result.changed and again.script_id == imported.script_id
-    assert _snapshot(tmp_path / "class.sqlite") == before
+    assert snapshot(tmp_path / "class.sqlite") == before
 
 
 def test_the_demo_file_is_also_an_ordinary_export(demo_file: Path, tmp_path: Path) -> None:
@@ -81,14 +80,14 @@ def _rewrite_header(path: Path, change) -> None:
 )
 def test_a_file_that_is_not_a_good_demo_is_refused_and_nothing_changes(demo_file: Path, tmp_path: Path, spoil, message: str) -> None:
     open_notebook(tmp_path / "class.sqlite").close()
-    before = _snapshot(tmp_path / "class.sqlite")
+    before = snapshot(tmp_path / "class.sqlite")
     spoil(demo_file)
     target = open_notebook(tmp_path / "class.sqlite")
     with pytest.raises(ImportProblem, match=message) as refused:
         import_demo(target, demo_file)
     target.close()
     assert "Nothing in the notebook was changed" in str(refused.value)
-    assert _snapshot(tmp_path / "class.sqlite") == before
+    assert snapshot(tmp_path / "class.sqlite") == before
 
 
 def test_the_command_line_lists_exports_and_imports_a_demo(demo_file: Path, tmp_path: Path, capsys) -> None:

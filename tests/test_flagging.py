@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from test_comparison import Listener
-from workbench.core import flagging
+from workbench.core import comparison, flagging
 from workbench.core.analysis import analyse_response
 from workbench.core.comparison import Contender
 from workbench.core.engine.cancel import Cancel
@@ -96,10 +96,13 @@ def test_a_disk_that_refuses_the_flags_is_reported_and_the_answer_kept(workspace
         raise NotebookProblem("The disk holding the notebook is full.")
 
     monkeypatch.setattr(workspace.notebook.flags, "record", full)
+    monkeypatch.setattr(comparison, "SAVE_PATIENCE_S", 0.5)
+    monkeypatch.setattr(comparison, "SAVE_RETRY_S", 0.1)
     listener = Listener()
     outcome = workspace.comparison.run("Hello", contenders(workspace), listener=listener)
-    assert [str(p) for p in listener.problems] == ["The disk holding the notebook is full."] * 2
+    assert [str(p) for p in listener.problems] == ["The disk holding the notebook is full."]  # said once, not at every try
     assert all(r.flags is not None for r in outcome.responses)  # a batch still scores divergence with them
+    assert [r.unsaved.what for r in outcome.responses] == ["flags", "flags"]  # so the run is not called saved
     assert workspace.notebook.run(outcome.run_id)["responses"][0]["status"] == "done"
 
 

@@ -63,6 +63,11 @@ class SmallDisk:
         """Fill the disk until `leave` bytes (rounded to its blocks) stay free."""
         fill(self.path, leave)
 
+    def make_read_only(self) -> None:
+        """Remount it read-only: a folder nobody may write in, not even root."""
+        done = self.run(["mount", "-o", "remount,ro", str(self.inside)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
     def make_room(self) -> None:
         (self.path / FILLER).unlink(missing_ok=True)
 

@@ -190,7 +190,7 @@ def test_paths_may_be_any_bytes_the_file_system_allows(notebook_with_answer: Pat
     db = folder + b"/nb.sqlite"
     Path(os.fsdecode(db)).write_bytes(notebook_with_answer.read_bytes())
     done = workbench(b"search", b"things", b"--db", db, b"--json")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert [hit["response_id"] for hit in json.loads(done.stdout)] == [1]
 
 

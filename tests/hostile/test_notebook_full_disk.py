@@ -8,7 +8,6 @@ disk), and a 0-byte notebook left behind when a new one could not be made.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -57,33 +56,16 @@ EVERYTHING = (
 
 
 def inside(disk, *argv: str) -> subprocess.CompletedProcess:
-    """Run `argv` in the small disk's mount namespace, where its path is the mount point.
-
-    Not through /proc/PID/root as the fixture's `path` does: SQLite resolves
-    symbolic links in a database's path, and that one leads out of the namespace,
-    to the empty folder under the mount point on the real disk."""
-    pid = disk.path.parts[2]
     env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
-    command = ["nsenter", "-t", pid, "-U", "-m", "--preserve-credentials", *argv]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-
-
-def mount_point(disk) -> Path:
-    return Path("/", *disk.path.parts[4:])  # /proc/PID/root/…
+    return disk.run(list(argv), capture_output=True, text=True, env=env, timeout=120)
 
 
 def library(disk, code: str) -> subprocess.CompletedProcess:
-    return inside(disk, sys.executable, "-c", LIBRARY, str(mount_point(disk) / "nb.sqlite"), code)
+    return inside(disk, sys.executable, "-c", LIBRARY, str(disk.inside / "nb.sqlite"), code)
 
 
 def cli(disk, *argv: str) -> subprocess.CompletedProcess:
-    return inside(disk, sys.executable, "-m", "workbench", *argv, "--db", str(mount_point(disk) / "nb.sqlite"))
-
-
-@pytest.fixture(autouse=True)
-def needs_nsenter() -> None:
-    if shutil.which("nsenter") is None:
-        pytest.skip("can't enter the small disk's namespace: `nsenter` (util-linux) is not installed")
+    return inside(disk, sys.executable, "-m", "workbench", *argv, "--db", str(disk.inside / "nb.sqlite"))
 
 
 def one_line(done: subprocess.CompletedProcess) -> str:

@@ -187,24 +187,12 @@ def test_demo_export_on_a_full_disk_leaves_nothing(notebook: Path, small_disk) -
 
 
 @pytest.fixture
-def read_only_folder(tmp_path: Path):
+def read_only_folder(small_disk) -> Path:
     """A folder nobody may write in, even root (a read-only mount), holding report.md."""
-    mount_point = tmp_path / "ro"
-    mount_point.mkdir()
-    script = 'mount -t tmpfs -o size=64k tmpfs "$0" && echo earlier > "$0/report.md" && mount -o remount,ro "$0" && echo mounted && exec sleep 3600'
-    try:
-        process = subprocess.Popen(["unshare", "-rm", "sh", "-c", script, str(mount_point)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    except FileNotFoundError:
-        pytest.skip("can't make a read-only folder here: `unshare` (util-linux) is not installed")
-    try:
-        if process.stdout.readline().strip() != "mounted":
-            pytest.skip(f"can't make a read-only folder here: {process.stderr.read().strip() or 'unshare -rm refused'}")
-        yield Path(f"/proc/{process.pid}/root") / mount_point.relative_to("/")
-    finally:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        process.stderr.close()
+    disk = small_disk(64 * 1024)
+    (disk.path / "report.md").write_text("earlier\n")
+    disk.make_read_only()
+    return disk.path
 
 
 def test_a_read_only_folder_says_so_and_keeps_the_file(notebook: Path, read_only_folder: Path) -> None:
