@@ -48,6 +48,7 @@ def test_compare_killed_at_every_stage(tiny_model: Path, tmp_path: Path) -> None
         "after it ends": lambda prompt: False,
     }
     claimed: dict[int, list[dict]] = {}
+    killed_streaming: list[str] = []
     for round_ in range(12):
         moment = list(moments)[round_ % len(moments)]
         prompt = f"Question {round_}"
@@ -64,10 +65,19 @@ def test_compare_killed_at_every_stage(tiny_model: Path, tmp_path: Path) -> None
             claimed[result["run_id"]] = result["responses"]
         else:
             assert status == -signal.SIGKILL, f"{where}: exit {status}: {err}"
+            if moment == "while it streams":
+                killed_streaming.append(prompt)
     for run_id, responses in claimed.items():
         for response in responses:
             [(status, text)] = rows(db, "select status, text from responses where id = ?", response["response_id"])
             assert (status, text) == ("done", response["text"]), f"run {run_id}"
+    # The next open marks what the kills left unfinished as interrupted, keeping its text.
+    assert run("search", "Question", "--db", str(db)).returncode == 0
+    assert rows(db, "select count(*) from responses where status in ('pending', 'streaming')") == [(0,)]
+    assert killed_streaming, "no compare was killed while its answer streamed"
+    for prompt in killed_streaming:
+        [(status, length)] = answer_of(prompt)
+        assert status == "interrupted" and length > 0, prompt
 
 
 def test_batch_killed_again_and_again_then_resumed_asks_every_prompt_once(tiny_models: Path, tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def translate_errors(path: Path) -> Iterator[None]:
         if "disk is full" in message or "disk full" in message or code == SQLITE_FULL or (
             (damaged or "unable to open" in message or (code is not None and code & 0xFF == SQLITE_IOERR)) and _disk_nearly_full(path)
         ):
-            advice = f"The disk holding the notebook {path} is full. Free some space; what is on screen is kept and saved when there is room."
+            advice = f"The disk holding the notebook {path} is full. Free some space on it, then try again; nothing saved before is lost."
         elif damaged:
             advice = f"The notebook {path} is damaged ({exc}). It was left untouched: open another notebook with --db, or restore a backup of this file."
         elif "locked" in message or "busy" in message:
