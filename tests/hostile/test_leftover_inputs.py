@@ -6,12 +6,18 @@ Unicode tag characters that would hide text on a terminal."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from workbench.cli.main import main
+from workbench.core.catalog.discovery import ollama_models
+from workbench.core.catalog.origins import OriginTable, OriginTableError
+from workbench.core.catalog.overrides import OriginOverrides
+from workbench.core.errors import EnvironmentProblem
 from workbench.core.notebook import open_notebook
+from workbench.core.settings import Settings
 
 
 @pytest.fixture
@@ -47,3 +53,42 @@ def test_a_demo_script_that_is_no_id_is_looked_up_as_a_title(notebook_path: Path
     assert status == 1
     assert capsys.readouterr().err.startswith(f"workbench demo export: There is no demo script named {script!r} in the notebook")
     assert not out.exists()
+
+
+DEEP = "[" * 100_000  # past what Python's JSON and TOML parsers follow (RecursionError)
+
+
+def test_an_origin_table_nested_too_deeply_is_a_table_error(tmp_path: Path) -> None:
+    table = tmp_path / "origins.toml"
+    table.write_text(f"family = {DEEP}", encoding="utf-8")
+    with pytest.raises(OriginTableError, match=r"origins\.toml: nested too deeply \(arrays or tables inside each other\)$"):
+        OriginTable.load(table)
+
+
+def test_origin_overrides_nested_too_deeply_read_as_none_and_are_not_overwritten(tmp_path: Path) -> None:
+    file = tmp_path / "origin_overrides.json"
+    file.write_text(DEEP, encoding="utf-8")
+    overrides = OriginOverrides(file)
+    assert overrides.get("ab" * 32, tmp_path / "m.gguf") is None
+    with pytest.raises(EnvironmentProblem) as raised:
+        overrides.set("ab" * 32, "Maker", "FR")
+    assert str(raised.value) == f"Can't read {file} (nested too deeply (arrays or tables inside each other)). Fix or delete it, then set the origin again."
+    assert file.read_text(encoding="utf-8") == DEEP
+
+
+def test_settings_nested_too_deeply_fall_back_to_defaults(isolated_dirs: Path) -> None:
+    (isolated_dirs / "config").mkdir(exist_ok=True)
+    (isolated_dirs / "config" / "settings.json").write_text(DEEP, encoding="utf-8")
+    assert Settings.load() == Settings()
+
+
+def test_an_ollama_manifest_nested_too_deeply_is_skipped(tmp_path: Path) -> None:
+    """Another app's folder is untrusted: the model beside the bad manifest is still found."""
+    models = tmp_path / "ollama"
+    library = models / "manifests" / "registry.ollama.ai" / "library"
+    digest = "ab" * 32
+    (library / "good").mkdir(parents=True)
+    (library / "good" / "1b").write_text(json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": f"sha256:{digest}"}]}))
+    (library / "deep").mkdir()
+    (library / "deep" / "1b").write_text(DEEP)
+    assert [found.given_name for found in ollama_models(models)] == ["good:1b"]
