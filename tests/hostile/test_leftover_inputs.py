@@ -10,14 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
+from prompt_set_factory import write_set
 
 from workbench.cli.main import main
+from workbench.core.batch import BatchRunner
 from workbench.core.catalog.discovery import ollama_models
 from workbench.core.catalog.origins import OriginTable, OriginTableError
 from workbench.core.catalog.overrides import OriginOverrides
+from workbench.core.engine.params import MAX_THREADS, GenerationParams, all_cores
 from workbench.core.errors import EnvironmentProblem
 from workbench.core.notebook import open_notebook
+from workbench.core.notebook.batches import DONE
+from workbench.core.prompts import load_prompt_set
 from workbench.core.settings import Settings
+from workbench.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -92,3 +98,52 @@ def test_an_ollama_manifest_nested_too_deeply_is_skipped(tmp_path: Path) -> None
     (library / "deep").mkdir()
     (library / "deep" / "1b").write_text(DEEP)
     assert [found.given_name for found in ollama_models(models)] == ["good:1b"]
+
+
+@pytest.fixture
+def recorded_batch(tiny_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A one-prompt batch on a tiny model, not yet run; `change(**settings)` rewrites
+    its stored settings as an older version might have recorded them."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    db = tmp_path / "nb.sqlite"
+    workspace = Workspace(db, [tiny_models], include_other_apps=False, with_starter=False)
+    runner = BatchRunner(workspace.comparison)
+    params = GenerationParams(max_tokens=4, n_ctx=256, n_threads=1, seed=3)
+    batch = runner.create(load_prompt_set(write_set(tmp_path / "set.toml", 1)), [workspace.catalog.resolve("tiny-alpha")], params, languages=["en"])
+
+    def change(**settings: object) -> None:
+        workspace.notebook.db.execute("update batches set settings = ? where id = ?", [json.dumps(dict(params.to_dict(), **settings)), batch.id])
+
+    yield workspace, runner, batch.id, change
+    workspace.close()
+
+
+def test_a_batch_recorded_with_a_sampling_setting_now_refused_is_not_resumed(recorded_batch, tiny_models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace, runner, batch_id, change = recorded_batch
+    change(temperature=9.0)
+    status = main(["batch", "--resume", str(batch_id), "--folder", str(tiny_models), "--db", str(workspace.db_path)])
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"workbench: Batch {batch_id} was recorded with settings this version refuses (temperature must be between 0 and 5), "
+        "so it can't be resumed as recorded: its answers would not be comparable. Start a new batch from its prompt set instead.\n"
+    )
+    assert runner.batches.get(batch_id).done == 0 and workspace.notebook.recent_runs() == []
+
+
+def test_a_batch_recorded_with_too_many_threads_resumes_on_this_machine_s_cores(recorded_batch) -> None:
+    workspace, runner, batch_id, change = recorded_batch
+    change(n_threads=1000)
+    notes: list[str] = []
+
+    class Listener:
+        def problem(self, problem: EnvironmentProblem) -> None:
+            notes.append(str(problem))
+
+    result = runner.run(batch_id, listener=Listener())
+    assert result.batch.status == DONE
+    assert notes == [
+        f"batch {batch_id} was recorded with 1000 threads, which this version doesn't run (1 to {MAX_THREADS}); "
+        f"using this machine's {all_cores()} instead (the thread count doesn't change the answers)."
+    ]
+    [response] = workspace.notebook.run(result.ran[0].run_id)["responses"]
+    assert response["sampler"] == GenerationParams(max_tokens=4, n_ctx=256, n_threads=all_cores(), seed=3).to_dict()
