@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.engine.params import GenerationParams, all_cores
+from ..core.engine.params import MAX_CONTEXT, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams, all_cores
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
 
@@ -49,17 +49,17 @@ class SettingsForm(QWidget):
         self.temperature = _double(0.0, 5.0, 0.1)
         self.temperature.setToolTip("0 always picks the likeliest token: the same answer every time.")
         self.top_p = _double(0.01, 1.0, 0.05)
-        self.top_k = _int(0, 1000)
+        self.top_k = _int(0, MAX_TOP_K)
         self.top_k.setToolTip("0 turns top-k off.")
         self.min_p = _double(0.0, 1.0, 0.01)
         self.repeat_penalty = _double(0.5, 3.0, 0.05)
-        self.max_tokens = _int(1, 32768, 64)
+        self.max_tokens = _int(1, MAX_CONTEXT, 64)
         self.seed = _int(0, MAX_SEED)
         self.random_seed = QCheckBox("New seed each run")
         self.random_seed.setToolTip("A new random seed for every run; the seed used is recorded with the run, so it can still be repeated.")
-        self.n_ctx = _int(64, 1_048_576, 1024)
+        self.n_ctx = _int(MIN_CONTEXT, MAX_CONTEXT, 1024)
         self.n_ctx.setToolTip("Changing it reloads the model.")
-        self.n_threads = _int(1, max(64, all_cores()))
+        self.n_threads = _int(1, MAX_THREADS)
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
 
         layout = QFormLayout(self)
