@@ -119,25 +119,22 @@ def _call(listener: Any, name: str, *args: Any) -> None:
         method(*args)
 
 
-def _recorded_params(batch: Batch, listener: Any) -> GenerationParams:
-    """The settings the batch was recorded with. The thread count doesn't change
-    the answers, so one this version refuses (an older version allowed more than
-    MAX_THREADS) becomes this machine's, with a note; any other setting out of
-    range refuses the whole resume (BatchSettingsRefused)."""
-    settings = dict(batch.settings)
+def _recorded_params(batch: Batch) -> tuple[GenerationParams, EnvironmentProblem | None]:
+    """The settings the batch was recorded with, and a note for the user if one
+    was changed. The thread count doesn't change the answers, so one this version
+    refuses (an older version allowed more than MAX_THREADS) becomes this
+    machine's; any other setting out of range refuses the whole resume
+    (BatchSettingsRefused)."""
+    settings, note = dict(batch.settings), None
     threads = settings.get("n_threads", 1)
     if not (isinstance(threads, int) and not isinstance(threads, bool) and 1 <= threads <= MAX_THREADS):
         settings["n_threads"] = all_cores()
-        _call(
-            listener,
-            "problem",
-            EnvironmentProblem(
-                f"batch {batch.id} was recorded with {threads!r} threads, which this version doesn't run (1 to {MAX_THREADS}); "
-                f"using this machine's {settings['n_threads']} instead (the thread count doesn't change the answers)."
-            ),
+        note = EnvironmentProblem(
+            f"batch {batch.id} was recorded with {threads!r} threads, which this version doesn't run (1 to {MAX_THREADS}); "
+            f"using this machine's {settings['n_threads']} instead (the thread count doesn't change the answers)."
         )
     try:
-        return GenerationParams.from_dict(settings)
+        return GenerationParams.from_dict(settings), note
     except ValueError as exc:
         raise BatchSettingsRefused(
             f"Batch {batch.id} was recorded with settings this version refuses ({exc}), so it can't be resumed as recorded: "
@@ -234,7 +231,7 @@ class BatchRunner:
         batch = self.batches.get(batch_id)
         if entries is None:
             entries = self.entries_for(batch)
-        params = _recorded_params(batch, listener)
+        params, note = _recorded_params(batch)
         contenders = [Contender(e, params) for e in entries]
         items = self.batches.items(batch_id)
         todo = [item for item in items if item.status != ITEM_DONE]
@@ -245,6 +242,8 @@ class BatchRunner:
             return result
         self.batches.set_status(batch_id, RUNNING)
         _call(listener, "batch_started", self.batches.get(batch_id), items)
+        if note is not None:  # after batch_started, which clears the window's last notice
+            _call(listener, "problem", note)
         done = len(items) - len(todo)
         started = time.perf_counter()
         spent = 0.0
