@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from workbench.core.engine.params import MAX_CONTEXT, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams
+from workbench.core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams
 from workbench.ui.settings_form import SettingsForm
 
 
@@ -16,10 +16,11 @@ def test_the_boxes_limits_are_the_core_s(qapp: QApplication) -> None:
     assert (form.n_threads.minimum(), form.n_threads.maximum()) == (1, MAX_THREADS)
     assert (form.max_tokens.minimum(), form.max_tokens.maximum()) == (1, MAX_CONTEXT)
     assert (form.top_k.minimum(), form.top_k.maximum()) == (0, MAX_TOP_K)
+    assert (form.seed.minimum(), form.seed.maximum()) == (0, MAX_SEED)
 
 
 def test_settings_at_the_core_s_limits_come_back_unchanged(qapp: QApplication) -> None:
-    recorded = GenerationParams(top_k=MAX_TOP_K, max_tokens=MAX_CONTEXT, n_ctx=MAX_CONTEXT, n_threads=MAX_THREADS)
+    recorded = GenerationParams(top_k=MAX_TOP_K, max_tokens=MAX_CONTEXT, seed=MAX_SEED, n_ctx=MAX_CONTEXT, n_threads=MAX_THREADS)
     form = SettingsForm(GenerationParams(), offer_random_seed=False)
     form.set_params(recorded)
     assert form.params() == recorded
