@@ -1,12 +1,17 @@
 """The window's settings boxes take exactly what the core accepts: a setting
 recorded at the core's limits (a batch, a demo step, a preference) is shown as
-it is, not quietly cut to a smaller box's maximum."""
+it is, not quietly cut to a smaller box's maximum. A damaged preference falls
+back to the defaults."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams
+from workbench.ui.preferences import Preferences
 from workbench.ui.settings_form import SettingsForm
 
 
@@ -24,3 +29,10 @@ def test_settings_at_the_core_s_limits_come_back_unchanged(qapp: QApplication) -
     form = SettingsForm(GenerationParams(), offer_random_seed=False)
     form.set_params(recorded)
     assert form.params() == recorded
+
+
+def test_preferences_nested_too_deeply_read_as_the_defaults(qapp: QApplication, tmp_path: Path) -> None:
+    """The window's preferences file is the user's to edit (or damage): it must not stop the window opening."""
+    file = tmp_path / "workbench.ini"
+    QSettings(str(file), QSettings.Format.IniFormat).setValue("run/shared_params", "[" * 100_000)
+    assert Preferences.at(file).shared_params == GenerationParams()
