@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import write_bytes, write_tiny_model
+from notebooks import one_answer
 from workbench.cli.main import main
 from workbench.core.catalog import Catalog
 from workbench.core.comparison import load_model
@@ -55,11 +56,7 @@ def one_line(stderr: bytes | str) -> str:
 @pytest.fixture
 def notebook_with_answer(tmp_path: Path) -> Path:
     db = tmp_path / "nb.sqlite"
-    notebook = open_notebook(db)
-    run_id = notebook.create_run("What happened in 1989?")
-    rid = notebook.add_response(run_id, 0, model_name="Someone", model_sha256=None, origin_country=None, seed=1, sampler={})
-    notebook.finish_response(rid, text="Many things.", finish_reason="stop")
-    notebook.close()
+    one_answer(db, "What happened in 1989?", "Many things.")
     return db
 
 

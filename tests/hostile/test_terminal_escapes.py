@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from notebooks import one_answer
 
 from workbench.cli.main import main
 from workbench.cli.render import StreamPrinter, TerminalText, json_text
@@ -47,10 +48,8 @@ def workbench(*args: str) -> subprocess.CompletedProcess:
 def hostile_db(tmp_path: Path) -> Path:
     """A notebook whose prompt, model name, answer, reasoning and note all carry escapes."""
     db = tmp_path / "nb.sqlite"
+    rid = one_answer(db, f"Tiananmen prompt {TITLE}", HOSTILE, model_name=f"Model{TITLE}", origin_country="CN", reasoning=f"Tiananmen thinking {OSC52}")
     notebook = open_notebook(db)
-    run_id = notebook.create_run(f"Tiananmen prompt {TITLE}")
-    rid = notebook.add_response(run_id, 0, model_name=f"Model{TITLE}", model_sha256=None, origin_country="CN", seed=1, sampler={})
-    notebook.finish_response(rid, text=HOSTILE, reasoning=f"Tiananmen thinking {OSC52}", finish_reason="stop")
     notebook.annotations.set_response_note(rid, f"Tiananmen note {CLEAR}", annotator="ana")
     notebook.close()
     return db

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-# SQLite's INTEGER is 64-bit signed; a larger id can't name a row (and makes
-# the sqlite3 module raise OverflowError), and no row has an id below 1.
-MAX_ID = 2**63 - 1
+from ..core.notebook.ids import MAX_ID
 
 
 def text(value: str) -> str:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..core.analysis import analyse_response
+from ..core.nesting import json_loads
 from .render import json_text
 
 LANGUAGES = ("en", "zh")
@@ -93,11 +94,9 @@ def _parse(raw: str | UnicodeDecodeError) -> dict[str, Any]:
     if isinstance(raw, UnicodeDecodeError):
         raise ValueError(f"not UTF-8 (byte 0x{raw.object[raw.start]:02x} at column {raw.start + 1})")
     try:
-        record = json.loads(raw)
+        record = json_loads(raw)  # NestedTooDeeply is a ValueError, like the others
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
-    except RecursionError:
-        raise ValueError("nested too deeply (arrays or objects inside each other beyond what Python's parser follows)") from None
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     for key in ("id", "prompt", "response"):

@@ -23,7 +23,7 @@ from ..core.catalog import ModelEntry
 from ..core.comparison import ResponseOutcome, RunOutcome
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
-from ..core.export.text import INVISIBLE, visible_controls
+from ..core.export.text import spell_invisible, visible_controls
 from ..core.flagging import describe_basis
 
 EVIDENCE_CHARS = 30  # of a flag's evidence words, in the one line of flags after an answer
@@ -73,10 +73,11 @@ def control(stream: TextIO, sequence: str) -> None:
 def json_text(value: Any, indent: int | None = 2) -> str:
     """`value` as JSON for stdout: text kept exactly (not ASCII-escaped, so Chinese stays
     readable), with the controls JSON itself lets through raw (C1, DEL, bidi
-    overrides) escaped as `\\u009b`, so a terminal shows them inert and TerminalText has
-    nothing to change."""
+    overrides, tag characters) escaped as `\\u009b` (a tag character as its two
+    surrogates' escapes, as JSON spells characters past U+FFFF), so a terminal
+    shows them inert and TerminalText has nothing to change."""
     dumped = json.dumps(value, ensure_ascii=False, indent=indent)
-    return INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+    return spell_invisible(dumped, lambda char: json.dumps(char)[1:-1])
 
 
 def discard_stdout() -> None:

@@ -33,7 +33,7 @@ from .catalog import ModelEntry
 from .comparison import SEQUENTIAL, Comparison, Contender, ResponseOutcome
 from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
-from .engine.params import GenerationParams
+from .engine.params import MAX_THREADS, GenerationParams, all_cores
 from .errors import EnvironmentProblem
 from .flagging import run_divergence
 from .notebook.batches import (
@@ -54,6 +54,12 @@ from .user_files import open_input
 
 class BatchModelMissing(EnvironmentProblem):
     """A model of a batch being resumed is no longer where the catalog can find it."""
+
+
+class BatchSettingsRefused(EnvironmentProblem):
+    """A batch's recorded sampling settings are outside what this version runs (an
+    older version stored them): resuming with other values would mix answers that
+    can't be compared, so the batch is not resumed."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,29 @@ def _call(listener: Any, name: str, *args: Any) -> None:
     method = getattr(listener, name, None)
     if method is not None:
         method(*args)
+
+
+def _recorded_params(batch: Batch) -> tuple[GenerationParams, EnvironmentProblem | None]:
+    """The settings the batch was recorded with, and a note for the user if one
+    was changed. The thread count doesn't change the answers, so one this version
+    refuses (an older version allowed more than MAX_THREADS) becomes this
+    machine's; any other setting out of range refuses the whole resume
+    (BatchSettingsRefused)."""
+    settings, note = dict(batch.settings), None
+    threads = settings.get("n_threads", 1)
+    if not (isinstance(threads, int) and not isinstance(threads, bool) and 1 <= threads <= MAX_THREADS):
+        settings["n_threads"] = all_cores()
+        note = EnvironmentProblem(
+            f"batch {batch.id} was recorded with {threads!r} threads, which this version doesn't run (1 to {MAX_THREADS}); "
+            f"using this machine's {settings['n_threads']} instead (the thread count doesn't change the answers)."
+        )
+    try:
+        return GenerationParams.from_dict(settings), note
+    except ValueError as exc:
+        raise BatchSettingsRefused(
+            f"Batch {batch.id} was recorded with settings this version refuses ({exc}), so it can't be resumed as recorded: "
+            "its answers would not be comparable. Start a new batch from its prompt set instead."
+        ) from None
 
 
 def file_sha256(path: Path | None) -> str | None:
@@ -202,7 +231,7 @@ class BatchRunner:
         batch = self.batches.get(batch_id)
         if entries is None:
             entries = self.entries_for(batch)
-        params = GenerationParams.from_dict(batch.settings)
+        params, note = _recorded_params(batch)
         contenders = [Contender(e, params) for e in entries]
         items = self.batches.items(batch_id)
         todo = [item for item in items if item.status != ITEM_DONE]
@@ -213,6 +242,8 @@ class BatchRunner:
             return result
         self.batches.set_status(batch_id, RUNNING)
         _call(listener, "batch_started", self.batches.get(batch_id), items)
+        if note is not None:  # after batch_started, which clears the window's last notice
+            _call(listener, "problem", note)
         done = len(items) - len(todo)
         started = time.perf_counter()
         spent = 0.0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .nesting import json_loads
 
 FILE_NAME = "settings.json"
 
@@ -25,7 +26,7 @@ class Settings:
     def load(cls) -> "Settings":
         """Defaults when the file is missing or unreadable: settings never stop the app."""
         try:
-            data = json.loads((paths.config_dir() / FILE_NAME).read_text(encoding="utf-8"))
+            data = json_loads((paths.config_dir() / FILE_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
         folders = data.get("model_folders") if isinstance(data, dict) else None

@@ -17,6 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from ..core import paths
 from ..core.comparison import SCHEDULES, SEQUENTIAL
 from ..core.engine.params import GenerationParams
+from ..core.nesting import json_loads
 from ..core.notebook.annotations import default_annotator
 
 FILE_NAME = "window.ini"
@@ -50,8 +51,8 @@ class Preferences:
 
     def _get_json(self, key: str, default: Any) -> Any:
         try:
-            return json.loads(self._s.value(key, ""))
-        except (TypeError, ValueError):
+            return json_loads(self._s.value(key, ""))
+        except (TypeError, ValueError):  # damaged, hand-edited, or nested too deeply: the default
             return default
 
     # --- window layout ------------------------------------------------------

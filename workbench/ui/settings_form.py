@@ -19,9 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.engine.params import GenerationParams, all_cores
-
-MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
+from ..core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams, all_cores
 
 
 def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -49,17 +47,19 @@ class SettingsForm(QWidget):
         self.temperature = _double(0.0, 5.0, 0.1)
         self.temperature.setToolTip("0 always picks the likeliest token: the same answer every time.")
         self.top_p = _double(0.01, 1.0, 0.05)
-        self.top_k = _int(0, 1000)
+        self.top_k = _int(0, MAX_TOP_K)
         self.top_k.setToolTip("0 turns top-k off.")
         self.min_p = _double(0.0, 1.0, 0.01)
         self.repeat_penalty = _double(0.5, 3.0, 0.05)
-        self.max_tokens = _int(1, 32768, 64)
-        self.seed = _int(0, MAX_SEED)
+        self.max_tokens = _int(1, MAX_CONTEXT, 64)
+        # A QSpinBox stops at 2**31-1 and the core's seeds go to 2**32-1: a double
+        # holds every whole number up to 2**53 exactly, so no recorded seed is cut.
+        self.seed = _double(0, MAX_SEED, 1, decimals=0)
         self.random_seed = QCheckBox("New seed each run")
         self.random_seed.setToolTip("A new random seed for every run; the seed used is recorded with the run, so it can still be repeated.")
-        self.n_ctx = _int(64, 1_048_576, 1024)
+        self.n_ctx = _int(MIN_CONTEXT, MAX_CONTEXT, 1024)
         self.n_ctx.setToolTip("Changing it reloads the model.")
-        self.n_threads = _int(1, max(64, all_cores()))
+        self.n_threads = _int(1, MAX_THREADS)
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
 
         layout = QFormLayout(self)
@@ -97,7 +97,7 @@ class SettingsForm(QWidget):
         self.min_p.setValue(params.min_p)
         self.repeat_penalty.setValue(params.repeat_penalty)
         self.max_tokens.setValue(params.max_tokens)
-        self.seed.setValue(min(params.seed, MAX_SEED))
+        self.seed.setValue(params.seed)
         self.n_ctx.setValue(params.n_ctx)
         self.n_threads.setValue(params.n_threads)
         for widget in widgets:
@@ -113,7 +113,7 @@ class SettingsForm(QWidget):
             min_p=self.min_p.value(),
             repeat_penalty=self.repeat_penalty.value(),
             max_tokens=self.max_tokens.value(),
-            seed=self.seed.value(),
+            seed=round(self.seed.value()),
             n_ctx=self.n_ctx.value(),
             n_threads=self.n_threads.value(),
         )

@@ -11,8 +11,6 @@ Ollama tags sharing a blob) is listed once, under the first source.
 from __future__ import annotations
 
 import dataclasses
-
-import json
 import os
 import re
 import sys
@@ -20,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..nesting import json_loads
 from ..paths import models_dir
 from ..user_files import open_input
 
@@ -187,8 +186,8 @@ def _ollama_model_digest(manifest: Path) -> str | None:
         if manifest.stat().st_size > MAX_MANIFEST_BYTES:
             return None
         with open_input(manifest) as stream:
-            data = json.loads(stream.read(MAX_MANIFEST_BYTES + 1))
-    except (OSError, ValueError):
+            data = json_loads(stream.read(MAX_MANIFEST_BYTES + 1))
+    except (OSError, ValueError):  # unreadable, not JSON, or nested too deeply: not a model
         return None
     layers = data.get("layers") if isinstance(data, dict) else None
     for layer in layers if isinstance(layers, list) else ():

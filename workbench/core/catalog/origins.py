@@ -12,12 +12,12 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..nesting import toml_loads
 from ..paths import resources_dir
 from .metadata import ModelMetadata
 
@@ -87,8 +87,10 @@ class OriginTable:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_TABLE) -> OriginTable:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        try:
+            data = toml_loads(Path(path).read_bytes().decode("utf-8"))
+        except ValueError as exc:  # not UTF-8, not TOML, or nested too deeply
+            raise OriginTableError(f"{path}: {exc}") from exc
         return cls([_parse_family(i, entry) for i, entry in enumerate(data.get("family", []))])
 
     def classify(

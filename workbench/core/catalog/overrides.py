@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..nesting import json_loads
 from ..paths import config_dir
 from .origins import Origin
 
@@ -37,7 +38,7 @@ class OriginOverrides:
     def _load(self) -> dict[str, dict[str, str | None]]:
         """The stored overrides; a missing or damaged file reads as none."""
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
+            data = json_loads(self.file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict):
@@ -91,7 +92,7 @@ class OriginOverrides:
         """Like `_load`, but refuses to overwrite a file it can't read: it is the user's."""
         if self.file.exists():
             try:
-                data = json.loads(self.file.read_text(encoding="utf-8"))
+                data = json_loads(self.file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as e:
                 raise EnvironmentProblem(
                     f"Can't read {self.file} ({e}). Fix or delete it, then set the origin again."

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..notebook.database import check_annotator, utc_now
+from ..notebook.ids import typed_id
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
@@ -131,8 +132,8 @@ class Demos:
             row = db.execute("select id from demo_scripts where title = ? collate nocase order by id", [wanted]).fetchone()
         if row:
             return self.get(row[0])
-        if wanted.isdigit():
-            return self.get(int(wanted))
+        if (script_id := typed_id(wanted)) is not None:
+            return self.get(script_id)
         raise LookupError(f"There is no demo script named {wanted!r} in the notebook (`workbench demo list` shows them).")
 
     def create(self, title: str, *, annotator: str, description: str = "") -> DemoScript:

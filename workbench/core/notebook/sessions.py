@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .database import check_annotator, utc_now
+from .ids import typed_id
 from .statuses import INTERRUPTED
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ class Sessions:
             row = db.execute("select id from sessions where name = ? collate nocase", [name_or_id.strip()]).fetchone()
         if row:
             return self.get(row[0])
-        if name_or_id.strip().isdigit():
-            return self.get(int(name_or_id))
+        if (session_id := typed_id(name_or_id)) is not None:
+            return self.get(session_id)
         raise LookupError(f"There is no session named {name_or_id!r} in the notebook.")
 
     def create(self, name: str, *, annotator: str) -> Session:

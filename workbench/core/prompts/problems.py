@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..nesting import NestedTooDeeply
 from ..user_files import open_input
 
 
@@ -43,10 +44,10 @@ class PromptSetProblem(EnvironmentProblem):
         return cls(f"{file} has {len(problems)} problems:\n{lines}", problems)
 
 
-def too_deep(where: str) -> PromptSetProblem:
-    """For a file whose arrays or tables nest past what Python's parsers follow
-    (RecursionError): no prompt set needs more than a few levels."""
-    return PromptSetProblem(f"{where}: nested too deeply (arrays or tables inside each other); a prompt set needs only a few levels.")
+def too_deep(where: str, problem: NestedTooDeeply) -> PromptSetProblem:
+    """For a file whose arrays or tables nest past what Python's parsers follow:
+    no prompt set needs more than a few levels."""
+    return PromptSetProblem(f"{where}: {problem}; a prompt set needs only a few levels.")
 
 
 def read_utf8(path: Path, *, what: str, hint: str = "") -> str:

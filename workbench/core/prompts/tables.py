@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..analysis.language_use import text_language
+from ..nesting import NestedTooDeeply, json_loads
 from .model import PromptSet, Source
 from .problems import PromptSetProblem, read_utf8, too_deep
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
@@ -145,11 +146,11 @@ def _json_rows(file: str, text: str) -> list[tuple[int, dict[str, str]]]:
         if not raw.strip():
             continue
         try:
-            row = json.loads(raw)
+            row = json_loads(raw)
         except json.JSONDecodeError as exc:
             raise PromptSetProblem(f"{file}:{line}: not valid JSON: {exc.msg}.") from exc
-        except RecursionError:
-            raise too_deep(f"{file}:{line}") from None
+        except NestedTooDeeply as exc:
+            raise too_deep(f"{file}:{line}", exc) from None
         if not isinstance(row, dict):
             raise PromptSetProblem(f"{file}:{line}: each line must be a JSON object, not {type(row).__name__}.")
         cells = {}

@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..nesting import NestedTooDeeply, toml_loads
 from ..user_files import save
 from .model import Prompt, PromptSet, Source
 from .problems import Problem, PromptSetProblem, read_utf8, too_deep
@@ -65,13 +66,13 @@ def load_prompt_set(path: Path) -> PromptSet:
     file = str(path)
     text = read_utf8(path, what="the prompt set")
     try:
-        raw = tomllib.loads(text)
+        raw = toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_ERROR_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
         raise PromptSetProblem(str(Problem(file, line, f"not valid TOML: {exc}"))) from exc
-    except RecursionError:
-        raise too_deep(file) from None
+    except NestedTooDeeply as exc:
+        raise too_deep(file, exc) from None
     return _parse(raw, file, _KeyLines(text), path)
 
 
