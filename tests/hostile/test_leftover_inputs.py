@@ -80,6 +80,24 @@ def test_settings_nested_too_deeply_fall_back_to_defaults(isolated_dirs: Path) -
     assert Settings.load() == Settings()
 
 
+def test_unreadable_settings_are_kept_aside_not_overwritten_when_a_folder_is_added(isolated_dirs: Path, tmp_path: Path) -> None:
+    """Read as defaults, so the app starts; the user's file is still there to mend."""
+    (isolated_dirs / "config").mkdir(exist_ok=True)
+    (isolated_dirs / "config" / "settings.json").write_text('{"model_folders": ["/models", ', encoding="utf-8")  # cut off mid-edit
+    settings = Settings.load()
+    assert settings.model_folders == []
+    settings.add_folder(tmp_path)
+    assert (isolated_dirs / "config" / "settings.json.unreadable").read_text(encoding="utf-8") == '{"model_folders": ["/models", '
+    assert Settings.load().model_folders == [str(tmp_path.resolve())]
+
+
+def test_an_id_in_another_script_s_digits_is_no_id(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["annotate", "--response", "١٢", "--label", "evasive"])
+    assert exited.value.code == 2
+    assert "'١٢' is not an id" in capsys.readouterr().err
+
+
 def test_an_ollama_manifest_nested_too_deeply_is_skipped(tmp_path: Path) -> None:
     """Another app's folder is untrusted: the model beside the bad manifest is still found."""
     models = tmp_path / "ollama"

@@ -29,10 +29,11 @@ def text(value: str) -> str:
 
 def record_id(value: str) -> int:
     """A notebook id (a run, response, batch…): a whole number from 1 to 2**63-1."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an id (a whole number, as `workbench search --json` shows them)") from None
+    digits = value.strip()
+    # ASCII digits only: int() also reads other scripts' digits ("١٢" as 12).
+    if not (digits.isascii() and digits.isdecimal()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id (a whole number, as `workbench search --json` shows them)")
+    number = int(digits)
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{value} is not an id: ids are whole numbers from 1 to {MAX_ID}")
     return number

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import paths, user_files
 from .nesting import json_loads
 
 FILE_NAME = "settings.json"
@@ -21,26 +20,37 @@ FILE_NAME = "settings.json"
 @dataclass
 class Settings:
     model_folders: list[str] = field(default_factory=list)
+    # The file was there but unreadable (damaged, hand-edited, another version's): kept
+    # aside on the next save instead of overwritten, so the user can still mend it.
+    unreadable: bool = field(default=False, compare=False)
 
     @classmethod
     def load(cls) -> "Settings":
         """Defaults when the file is missing or unreadable: settings never stop the app."""
+        file = paths.config_dir() / FILE_NAME
         try:
-            data = json_loads((paths.config_dir() / FILE_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json_loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError):
+            return cls(unreadable=True)
         folders = data.get("model_folders") if isinstance(data, dict) else None
         if not isinstance(folders, list):
-            return cls()
+            return cls(unreadable=True)
         return cls(model_folders=[str(f) for f in folders if isinstance(f, str)])
 
     def save(self) -> None:
+        """Write the file whole (user_files.save: EnvironmentProblem if the disk says no).
+        An unreadable file found at load is first renamed settings.json.unreadable."""
         folder = paths.config_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"model_folders": self.model_folders}, handle, indent=2, ensure_ascii=False)
-        os.replace(temp, folder / FILE_NAME)
+        if self.unreadable:
+            try:
+                os.replace(folder / FILE_NAME, folder / (FILE_NAME + ".unreadable"))
+            except FileNotFoundError:
+                pass
+            self.unreadable = False
+        user_files.save(folder / FILE_NAME, json.dumps({"model_folders": self.model_folders}, indent=2, ensure_ascii=False))
 
     def add_folder(self, folder: Path) -> None:
         text = str(Path(folder).expanduser().resolve())
