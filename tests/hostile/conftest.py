@@ -65,7 +65,9 @@ class SmallDisk:
 
     def make_read_only(self) -> None:
         """Remount it read-only: a folder nobody may write in, not even root."""
-        done = self.run(["mount", "-o", "remount,ro", str(self.inside)], capture_output=True, text=True)
+        # A bind remount: an ordinary user may make their own mount read-only so, not by a
+        # plain tmpfs remount (EINVAL outside root's own namespace).
+        done = self.run(["mount", "-o", "remount,bind,ro", str(self.inside)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 
     def make_room(self) -> None:

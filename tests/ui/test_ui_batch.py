@@ -176,7 +176,17 @@ def test_a_cell_opens_its_run_in_the_panes(open_window, tiny_models, set_file, q
     assert shown.args == [other.run_id]
 
 
-def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_window, tiny_models, set_file, qtbot) -> None:
+def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_window, tiny_models, set_file, qtbot, monkeypatch) -> None:
+    # The second prompt waits until the app's closing cancels the batch: on a busy machine the
+    # batch could otherwise finish all three before the window closes.
+    run_item = BatchRunner._run_item
+
+    def second_waits_for_the_cancel(self, item, contenders, listener, cancel):
+        if item.position > 0:
+            cancel.wait(WAIT_MS / 1000)
+        return run_item(self, item, contenders, listener, cancel)
+
+    monkeypatch.setattr(BatchRunner, "_run_item", second_waits_for_the_cancel)
     opened = open_window([tiny_models])
     window = opened.window
     batches = window.open_batches()
