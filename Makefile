@@ -31,7 +31,10 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 run: $(VENV)/.app
 	$(BIN)/workbench
 
+# The import contracts first (pyproject.toml: core needs no Qt; the terminal doesn't reach into
+# the window): a second, then the suite.
 test: $(VENV)/.test
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Each script prints a Markdown table; docs/benchmarks.md keeps the figures.
