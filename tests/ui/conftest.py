@@ -25,6 +25,7 @@ from workbench.core.starter import StarterProblem  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
 from workbench.ui.main_window import MainWindow  # noqa: E402
 from workbench.ui.preferences import Preferences, default_settings_file  # noqa: E402
+from workbench.ui.tasks import TaskQueue  # noqa: E402
 
 
 
@@ -101,3 +102,11 @@ def starter_ready(request: pytest.FixtureRequest) -> list[Path]:
         return request.getfixturevalue("starter_paths")
     except StarterProblem as problem:
         pytest.skip(f"the starter pair can't be prepared here: {problem}")
+
+
+@pytest.fixture
+def tasks(qapp) -> Iterator[TaskQueue]:
+    """A task queue like the window's; it outlives the test's last queued signals."""
+    queue = TaskQueue("notebook")
+    yield queue
+    queue.close(5000)

@@ -12,15 +12,6 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from export_fixtures import build
 from workbench.core.notebook import open_notebook
 from workbench.ui.export_dialog import ExportDialog, import_file
-from workbench.ui.tasks import TaskQueue
-
-
-@pytest.fixture
-def tasks(qapp):
-    """The window's notebook queue; it outlives the test's last queued signals."""
-    queue = TaskQueue("notebook")
-    yield queue
-    queue.wait(5000)
 
 
 @pytest.fixture

@@ -360,8 +360,8 @@ class MainWindow(QMainWindow):
         self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
         self.reflagging.shutdown(SHUTDOWN_WAIT_S)  # what was recomputed so far stays
         self.judge_runner.shutdown(SHUTDOWN_WAIT_S)  # verdicts so far are kept; judging again resumes
-        self.catalog_tasks.wait(SHUTDOWN_WAIT_S * 1000)
-        self.notebook_tasks.wait(SHUTDOWN_WAIT_S * 1000)
+        self.catalog_tasks.close(SHUTDOWN_WAIT_S * 1000)
+        self.notebook_tasks.close(SHUTDOWN_WAIT_S * 1000)
 
     def _check_cjk_font(self) -> None:
         if not fonts.ensure_cjk_font() and not self.prefs.cjk_notice_shown:

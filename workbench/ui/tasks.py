@@ -79,8 +79,13 @@ class TaskQueue(QObject):
         self._pool.setMaxThreadCount(1)
         self._pool.setObjectName(name)
         self._relays: set[_Relay] = set()
+        self._closed = False
 
     def submit(self, function: Callable[[], Any], on_done: Done | None = None, on_problem: Problem | None = None) -> None:
+        """Run `function` on the queue's thread. After `close`, nothing more is run: what
+        the jobs work on (the notebook, the catalog) is being closed with the window."""
+        if self._closed:
+            return
         relay = _Relay(self, on_done, on_problem)
         self._relays.add(relay)
         self._pool.start(_Job(function, relay))
@@ -89,8 +94,11 @@ class TaskQueue(QObject):
     def busy(self) -> bool:
         return bool(self._relays)
 
-    def wait(self, msecs: int) -> bool:
-        """Block until queued jobs have run: only when the window closes."""
+    def close(self, msecs: int) -> bool:
+        """Take no more jobs, and block until the queued ones have run: only when the
+        window closes. A signal still on its way (a run that just ended, say) may ask
+        for a job after this; it would find the notebook closed under it."""
+        self._closed = True
         return self._pool.waitForDone(msecs)
 
     def _finished(self, relay: _Relay) -> None:
