@@ -154,7 +154,7 @@ def test_votes_arrive_per_annotator_and_a_count_already_here_is_kept(exported: P
     assert tally.counts == {"pane:0": 12, "pane:1": 7, TIE: 3}
     assert tally.by_annotator == {"ana": {"pane:0": 12, "pane:1": 5, TIE: 3}, "cy": {"pane:1": 2}}
     # Ana's tie count under a uid of this notebook (she counted again here): the file's is skipped, hers stays.
-    with target._writing() as db:
+    with target.store.writing() as db:
         db.execute("delete from votes where annotator = 'ana' and choice = 'tie'")
     votes.add(1, TIE, 1, annotator="ana")
     votes.add(1, "pane:1", 1, annotator="cy")  # cy's imported row (same uid) counts one more here

@@ -80,7 +80,7 @@ def test_votes_go_with_their_run(notebook) -> None:
     votes = Votes(notebook)
     votes.add(1, "pane:0", annotator="ana")
     votes.add(1, TIE, annotator="bo")
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         db.execute("delete from responses where run_id = 1")  # responses do not cascade; votes do
         db.execute("delete from runs where id = 1")
     assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 0

@@ -92,7 +92,7 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
 
     monkeypatch.setenv("WORKBENCH_ANNOTATOR", "dee")
     notebook = build(isolated_dirs / "notebook.sqlite")
-    with notebook._writing() as db:  # run 1 replays slowly: its first answer's first piece is 5 s in
+    with notebook.store.writing() as db:  # run 1 replays slowly: its first answer's first piece is 5 s in
         db.execute("update responses set timeline = '[[5000, 0, 5]]' where run_id = 1 and position = 0")
     demos = Demos(notebook)
     script = demos.create("Two runs", annotator="ana")

@@ -102,7 +102,7 @@ def test_esc_ends_a_replay_and_shows_the_whole_recorded_run(qtbot, open_window, 
     from export_fixtures import build
 
     notebook = build(tmp_path / "source.sqlite")
-    with notebook._writing() as db:  # a slow recording: 5 s for the first answer
+    with notebook.store.writing() as db:  # a slow recording: 5 s for the first answer
         db.execute("update responses set timeline = '[[5000, 0, 5]]' where run_id = 1 and position = 0")
     demos = Demos(notebook)
     script = demos.create("Slow", annotator="ana")

@@ -41,7 +41,7 @@ from ..export import write
 from ..export.collect import ExportData, Selection, collect
 from ..engine.params import GenerationParams
 from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
-from ..notebook.database import utc_now
+from ..notebook.stamps import utc_now
 from .demos import MODES, Demos, check_models
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def import_demo(notebook: "Notebook", path: Path | str) -> DemoImport:
     run_uids = {record["uid"] for _, kind, record in contents.records if kind == "run"}
     script, steps = _check_demo(path, contents.header.get("demo"), run_uids)
     result = ImportResult()
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         runs = merge(db.conn, path, contents, result)
         row = db.execute("select id, title from demo_scripts where uid = ?", [script["uid"]]).fetchone()
         if row is not None:

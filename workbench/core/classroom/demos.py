@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..notebook.database import check_annotator, utc_now
+from ..notebook.stamps import check_annotator, utc_now
 from ..notebook.ids import typed_id
 
 if TYPE_CHECKING:
@@ -114,12 +114,12 @@ class Demos:
 
     def scripts(self) -> list[DemoScript]:
         """All scripts, by title, each with its number of steps."""
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             rows = list(db.query(f"{_SCRIPTS} order by s.title collate nocase, s.id"))
         return [_script(row) for row in rows]
 
     def get(self, script_id: int) -> DemoScript:
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             rows = list(db.query(f"{_SCRIPTS} where s.id = ?", [script_id]))
         if not rows:
             raise LookupError(f"There is no demo script {script_id} in the notebook.")
@@ -128,7 +128,7 @@ class Demos:
     def find(self, title_or_id: str) -> DemoScript:
         """By title (case-insensitive) or id, for the command line."""
         wanted = title_or_id.strip()
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             row = db.execute("select id from demo_scripts where title = ? collate nocase order by id", [wanted]).fetchone()
         if row:
             return self.get(row[0])
@@ -140,7 +140,7 @@ class Demos:
         title, annotator = _title(title), check_annotator(annotator)
         now = utc_now()
         row = {"uid": uuid.uuid4().hex, "title": title, "description": description.strip(), "annotator": annotator, "created_at": now, "updated_at": now}
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             script_id = int(db["demo_scripts"].insert(row).last_pk)
         return self.get(script_id)
 
@@ -151,13 +151,13 @@ class Demos:
             changes["title"] = _title(title)
         if description is not None:
             changes["description"] = description.strip()
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             db["demo_scripts"].update(script_id, changes)
         return self.get(script_id)
 
     def delete(self, script_id: int) -> None:
         """The script and its steps; the runs they replay stay in the notebook."""
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             if db.execute("delete from demo_scripts where id = ?", [script_id]).rowcount == 0:
                 raise LookupError(f"There is no demo script {script_id} in the notebook.")
 
@@ -165,12 +165,12 @@ class Demos:
 
     def steps(self, script_id: int) -> list[DemoStep]:
         self.get(script_id)
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             rows = list(db.query("select * from demo_steps where script_id = ? order by position, id", [script_id]))
         return [_step(row) for row in rows]
 
     def step(self, step_id: int) -> DemoStep:
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             rows = list(db.query("select * from demo_steps where id = ?", [step_id]))
         if not rows:
             raise LookupError(f"There is no demo step {step_id} in the notebook.")
@@ -203,7 +203,7 @@ class Demos:
         }  # fmt: skip
         _check_step(fields)
         now = utc_now()
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             if run_id is not None and db.execute("select 1 from runs where id = ?", [run_id]).fetchone() is None:
                 raise LookupError(f"There is no run {run_id} in the notebook.")
             position = db.execute("select count(*) from demo_steps where script_id = ?", [script_id]).fetchone()[0]
@@ -238,7 +238,7 @@ class Demos:
             row["models"] = json.dumps(list(fields["models"]), ensure_ascii=False)
         if "settings" in changes:
             row["settings"] = json.dumps(fields["settings"], ensure_ascii=False)
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             if changes.get("run_id") is not None and db.execute("select 1 from runs where id = ?", [changes["run_id"]]).fetchone() is None:
                 raise LookupError(f"There is no run {changes['run_id']} in the notebook.")
             db["demo_steps"].update(step_id, row)
@@ -255,14 +255,14 @@ class Demos:
 
     def delete_step(self, step_id: int) -> list[DemoStep]:
         step = self.step(step_id)
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             db.execute("delete from demo_steps where id = ?", [step_id])
         self._renumber(step.script_id, [s.id for s in self.steps(step.script_id)])
         return self.steps(step.script_id)
 
     def _renumber(self, script_id: int, order: list[int]) -> None:
         now = utc_now()
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             db.conn.executemany("update demo_steps set position = ? where id = ?", list(enumerate(order)))
             db["demo_scripts"].update(script_id, {"updated_at": now})
 

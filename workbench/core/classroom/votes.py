@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from string import ascii_uppercase
 from typing import TYPE_CHECKING
 
-from ..notebook.database import check_annotator, utc_now
+from ..notebook.stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
     from ..notebook import Notebook
@@ -83,7 +83,7 @@ class Votes:
     def add(self, run_id: int, choice: str, delta: int = 1, *, annotator: str) -> Tally:
         """Add `delta` votes (negative: take them back, stopping at zero); returns the new tally."""
         annotator = check_annotator(annotator)
-        with self._notebook._writing() as db:
+        with self._notebook.store.writing() as db:
             self._check_choice(db, run_id, choice)
             row = db.execute(
                 "select id, count from votes where run_id = ? and choice = ? and annotator = ?", [run_id, choice, annotator]
@@ -108,7 +108,7 @@ class Votes:
             return self._tally(db, run_id)
 
     def tally(self, run_id: int) -> Tally:
-        with self._notebook._reading() as db:
+        with self._notebook.store.reading() as db:
             self._positions(db, run_id)  # an unknown run is an error, not an empty tally
             return self._tally(db, run_id)
 
