@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.notebook.votes import TIE
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.database import ModelRecord, Notebook
 
@@ -61,7 +61,7 @@ def build(path: Path) -> Notebook:
     ann.set_summary(runs[0], "One refuses, one invents.", annotator="ana")
     ann.set_divergence(runs[0], "substantive", annotator="bo")
     ann.link_language_shift(runs[0], runs[1], annotator="ana", note="same question, two languages")
-    votes = Votes(notebook)
+    votes = notebook.votes
     for annotator, choice, count in (("ana", "pane:0", 12), ("ana", "pane:1", 5), ("ana", TIE, 3), ("cy", "pane:1", 2)):
         votes.add(runs[0], choice, count, annotator=annotator)
     session = notebook.sessions.create("June 1989", annotator="ana")

@@ -42,7 +42,7 @@ from ..export.collect import ExportData, Selection, collect
 from ..engine.params import GenerationParams
 from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
 from ..notebook.stamps import utc_now
-from .demos import MODES, Demos, check_models
+from ..notebook.demos import MODES, check_models
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
@@ -90,7 +90,7 @@ class DemoImport:
 
 def export_demo(notebook: "Notebook", script_id: int, path: Path | str) -> _DemoExport:
     """Write the script and everything its steps replay to `path` (all or nothing)."""
-    demos = Demos(notebook)
+    demos = notebook.demos
     script, steps = demos.get(script_id), demos.steps(script_id)
     run_ids = tuple(sorted({s.run_id for s in steps if s.run_id is not None}))
     base = collect(notebook, Selection(run_ids=run_ids)) if run_ids else ExportData(selection={"runs": []}, exported_at=utc_now())

@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
-from ..classroom.votes import position_of
+from ..notebook.votes import position_of
 from ..engine.backend import FINISH_REASONS
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import DIVERGENCE, FIELDS, LANGUAGE_SHIFT

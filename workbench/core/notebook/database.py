@@ -25,6 +25,7 @@ from ..errors import NotebookProblem
 from . import file_kind, migrations, statuses, writers
 from .annotations import Annotations
 from .batches import Batches
+from .demos import Demos
 from .file_kind import FileKind
 from .flags import Flags
 from .history import History
@@ -33,6 +34,7 @@ from .search import search
 from .sessions import Sessions
 from .stamps import utc_now
 from .store import Store, translate_errors
+from .votes import Votes
 
 if TYPE_CHECKING:
     from .search import SearchFilters, SearchHit
@@ -160,8 +162,8 @@ class Notebook:
 
     Runs and responses are read and written here; the rest has a module of
     its own, reached through an attribute: `labels`, `annotations`,
-    `flags` (automatic ones), `sessions`, `batches`, `history` (undo/redo)
-    and `search()`. All of them share one `Store` (store.py): its connection,
+    `flags` (automatic ones), `sessions`, `batches`, `votes`, `demos`,
+    `history` (undo/redo) and `search()`. All of them share one `Store` (store.py): its connection,
     lock and transactions.
     """
 
@@ -176,6 +178,8 @@ class Notebook:
         self.flags = Flags(self.store)
         self.sessions = Sessions(self.store, self.history)
         self.batches = Batches(self.store, self.flags)
+        self.votes = Votes(self.store)
+        self.demos = Demos(self.store, self.sessions, self.run)
 
     def search(self, query: str, filters: "SearchFilters | None" = None, *, limit: int = 50) -> "list[SearchHit]":
         """Prompts, answers, reasoning and notes matching `query`; see search.py."""
