@@ -244,8 +244,8 @@ def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) ->
     assert rows[ids[("q1-en", 1)]]["labels"] == [] and rows[ids[("q1-en", 1)]]["machine_labels"] == ["hard_refusal"]
 
     # The whole pass undoes as one step.
-    assert notebook.history.undo_text == f"Verdicts of {annotator}"
-    notebook.history.undo()
+    assert notebook.undo.undo_text == f"Verdicts of {annotator}"
+    notebook.undo.undo()
     assert judge_labels(notebook, annotator) == {} and judge_notes(notebook, annotator) == {}
 
 

@@ -28,7 +28,7 @@ from .batches import Batches
 from .demos import Demos
 from .file_kind import FileKind
 from .flags import Flags
-from .history import History
+from .undo import UndoStack
 from .labels import Labels
 from .search import search
 from .sessions import Sessions
@@ -163,8 +163,8 @@ class Notebook:
     Runs and responses are read and written here; the rest has a module of
     its own, reached through an attribute: `labels`, `annotations`,
     `flags` (automatic ones), `sessions`, `batches`, `votes`, `demos`,
-    `history` (undo/redo) and `search()`. All of them share one `Store` (store.py): its connection,
-    lock and transactions.
+    `undo` (the undo/redo stack) and `search()`. All of them share one
+    `Store` (store.py): its connection, lock and transactions.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -172,11 +172,11 @@ class Notebook:
         self.path = path
         self.db = self.store.db
         # Built here, each given the store and what it works with; none imports this module.
-        self.history = History(self.store)
-        self.labels = Labels(self.store, self.history)
-        self.annotations = Annotations(self.store, self.history, self.labels)
+        self.undo = UndoStack(self.store)
+        self.labels = Labels(self.store, self.undo)
+        self.annotations = Annotations(self.store, self.undo, self.labels)
         self.flags = Flags(self.store)
-        self.sessions = Sessions(self.store, self.history)
+        self.sessions = Sessions(self.store, self.undo)
         self.batches = Batches(self.store, self.flags)
         self.votes = Votes(self.store)
         self.demos = Demos(self.store, self.sessions, self.run)

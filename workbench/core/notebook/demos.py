@@ -6,7 +6,7 @@ prompt set, the models by SHA-256 and name), so it plays on a laptop that has
 neither the set file nor, for a replayed step, the model files. Positions are
 kept as 0, 1, 2… without gaps, so "step 3 of 5" is simply position + 1.
 
-Edits are not in the undo history: a script is a plan, not evidence, and
+Edits are not on the undo stack: a script is a plan, not evidence, and
 each edit is one small visible change in the demo panel.
 """
 

@@ -3,7 +3,7 @@
 A run belongs to at most one session. Runs in none are shown under
 "Unsorted", which is not stored: it is the session whose id is None.
 Archiving hides a session from the default list and keeps its runs.
-Changes are undoable through `notebook.history`, like annotations.
+Changes are undoable through `notebook.undo`, like annotations.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .ids import typed_id
 from .statuses import INTERRUPTED
 
 if TYPE_CHECKING:
-    from .history import History
+    from .undo import UndoStack
     from .store import Store
 
 UNSORTED = "Unsorted"
@@ -39,9 +39,9 @@ class Session:
 class Sessions:
     """`notebook.sessions`. All calls block. Unknown ids raise LookupError, bad names ValueError."""
 
-    def __init__(self, store: "Store", history: "History") -> None:
+    def __init__(self, store: "Store", undo: "UndoStack") -> None:
         self._store = store
-        self._history = history
+        self._undo = undo
 
     def all(self, *, include_archived: bool = False) -> list[Session]:
         """Unsorted first, then the sessions by name, each with its number of runs."""
@@ -79,7 +79,7 @@ class Sessions:
 
     def create(self, name: str, *, annotator: str) -> Session:
         annotator, name = check_annotator(annotator), self._name(name)
-        with self._history.change(f"New session {name!r}") as changes:
+        with self._undo.change(f"New session {name!r}") as changes:
             self._check_free(changes.conn, name, None)
             now = utc_now()
             session_id = changes.insert(
@@ -89,7 +89,7 @@ class Sessions:
 
     def rename(self, session_id: int, name: str) -> Session:
         old, name = self.get(session_id), self._name(name)
-        with self._history.change(f"Rename session {old.name!r} to {name!r}") as changes:
+        with self._undo.change(f"Rename session {old.name!r} to {name!r}") as changes:
             self._check_free(changes.conn, name, session_id)
             changes.update("sessions", session_id, {"name": name}, stamp={"updated_at": utc_now()})
         return self.get(session_id)
@@ -97,7 +97,7 @@ class Sessions:
     def set_archived(self, session_id: int, archived: bool) -> Session:
         session = self.get(session_id)
         now = utc_now()
-        with self._history.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}") as changes:
+        with self._undo.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}") as changes:
             if archived != session.archived:
                 changes.update("sessions", session_id, {"archived_at": now if archived else None}, stamp={"updated_at": now})
         return self.get(session_id)
@@ -111,7 +111,7 @@ class Sessions:
         if missing:
             raise LookupError(f"There is no run {', '.join(map(str, missing))} in the notebook.")
         moved = 0
-        with self._history.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids)) as changes:
+        with self._undo.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids)) as changes:
             now = utc_now()
             for run_id in run_ids:
                 row = changes.conn.execute("select id, session_id from session_runs where run_id = ?", [run_id]).fetchone()

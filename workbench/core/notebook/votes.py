@@ -9,7 +9,7 @@ for the run are accepted, so a tally can never point at an answer that is not
 there. Each annotator keeps their own counts (two teachers sharing a notebook
 do not overwrite each other); a tally adds them up.
 
-Votes are not undoable through `notebook.history`: taking a vote back is
+Votes are not undoable through `notebook.undo`: taking a vote back is
 itself the undo (a negative delta), and counts never go below zero.
 """
 

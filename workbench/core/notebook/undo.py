@@ -1,6 +1,6 @@
 """Undo and redo for annotations: every change is a list of row snapshots.
 
-Each annotation or session change runs inside `History.change()`, which
+Each annotation or session change runs inside `UndoStack.change()`, which
 writes through a `Changes` recorder: every row it inserts, updates or
 deletes is captured as (table, id, row before, row after). That list is the
 `Operation`; undo writes the "before" rows back, redo the "after" rows. No
@@ -120,7 +120,7 @@ class Changes:
         return True
 
 
-class History:
+class UndoStack:
     """The undo/redo stack of one open notebook. All calls block; thread-safe."""
 
     def __init__(self, store: "Store", limit: int = UNDO_LIMIT) -> None:
