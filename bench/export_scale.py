@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from workbench.core.export import Selection, collect, write  # noqa: E402
 from workbench.core.notebook import open_notebook  # noqa: E402
-from workbench.core.notebook.database import ModelRecord, utc_now  # noqa: E402
+from workbench.core.notebook.database import ModelRecord  # noqa: E402
+from workbench.core.notebook.stamps import utc_now  # noqa: E402
 
 ANSWERS = (
     "**Summary.** The protests of 1989 began in April and ended on **June 4**, when troops cleared the square.\n\n"
@@ -36,7 +37,7 @@ def build(path: Path, responses: int) -> None:
         notebook.record_model(ModelRecord(sha, name, f"/models/{name}.gguf", quantization="Q4_K_M", origin_country=country))
     now = utc_now()
     sampler = json.dumps({"temperature": 0.7, "top_p": 0.95, "seed": 1})
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         conn = db.conn
         for run in range(1, responses // 2 + 1):
             conn.execute(

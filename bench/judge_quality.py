@@ -110,7 +110,7 @@ def judge_sample(workspace: Workspace, model_id: str, sample: list[dict[str, Any
         wall = time.perf_counter() - started
         targets = run_targets(notebook, run_ids)
         verdict_of = {label: verdict for verdict, label in LABEL_OF.items()}
-        with notebook._reading() as db_:
+        with notebook.store.reading() as db_:
             labels = dict(db_.execute("select response_id, label from response_labels where annotator = ?", [judge.annotator]).fetchall())
             notes = dict(db_.execute("select response_id, body from notes where annotator = ?", [judge.annotator]).fetchall())
         rows = []

@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.notebook.votes import TIE
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.database import ModelRecord, Notebook
 
@@ -61,12 +61,12 @@ def build(path: Path) -> Notebook:
     ann.set_summary(runs[0], "One refuses, one invents.", annotator="ana")
     ann.set_divergence(runs[0], "substantive", annotator="bo")
     ann.link_language_shift(runs[0], runs[1], annotator="ana", note="same question, two languages")
-    votes = Votes(notebook)
+    votes = notebook.votes
     for annotator, choice, count in (("ana", "pane:0", 12), ("ana", "pane:1", 5), ("ana", TIE, 3), ("cy", "pane:1", 2)):
         votes.add(runs[0], choice, count, annotator=annotator)
     session = notebook.sessions.create("June 1989", annotator="ana")
     notebook.sessions.move_runs([runs[0], runs[1]], session.id, annotator="ana")
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         db.execute(
             "insert into flags (run_id, response_id, name, source, detector, evidence, created_at, updated_at) values (?, ?, 'hard_refusal', 'auto', 'refusal-phrases/1', ?, '2026-01-01T00:00:00.000+00:00', '2026-01-01T00:00:00.000+00:00')",
             [runs[0], first[1]["id"], '[{"rule": "sorry", "text": "I\'m sorry", "start": 0, "end": 9}]'],
@@ -78,7 +78,7 @@ def snapshot(path: Path) -> str:
     """Every row of every table, to show a notebook did not change at all."""
     notebook = open_notebook(path)
     try:
-        with notebook._reading() as db:
+        with notebook.store.reading() as db:
             tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table' and name not like '%fts%' order by name")]
             dump = {t: [list(row) for row in db.execute(f"select * from [{t}] order by rowid")] for t in tables}
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.notebook import open_notebook
-from workbench.core.notebook.history import UndoConflict
+from workbench.core.notebook.undo import UndoConflict
 from workbench.core.notebook.offsets import from_utf16, locate_quote, to_utf16
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,25 +240,25 @@ def test_a_language_shift_links_the_same_prompt_in_two_languages(notebook) -> No
 
 def test_every_change_undoes_and_redoes_in_order(notebook) -> None:
     run_id, (rid, _) = _run(notebook)
-    history = notebook.history
+    stack = notebook.undo
     notebook.annotations.toggle_label(rid, "evasive", annotator="ana")
     span = notebook.annotations.add_span(rid, "text", 0, 6, annotator="ana", labels=["one_sided"], note="n")
     notebook.annotations.set_divergence(run_id, "minor", annotator="ana")
     snapshot = notebook.annotations.for_run(run_id)
-    assert history.undo_text == f"Rate run {run_id} minor"
+    assert stack.undo_text == f"Rate run {run_id} minor"
 
-    operation = history.undo()
+    operation = stack.undo()
     assert operation.run_ids == {run_id} and operation.tables == {"run_annotations"}
-    assert history.undo().tables == {"spans", "span_labels"}
-    assert history.undo_text == f"Label 'Evasive' on response {rid}"
-    history.undo()
-    assert not history.can_undo and history.undo() is None
+    assert stack.undo().tables == {"spans", "span_labels"}
+    assert stack.undo_text == f"Label 'Evasive' on response {rid}"
+    stack.undo()
+    assert not stack.can_undo and stack.undo() is None
     empty = notebook.annotations.for_run(run_id)
     assert empty.assessments == () and empty.responses[rid].labels == () and empty.responses[rid].spans == ()
 
     for _ in range(3):
-        history.redo()
-    assert not history.can_redo
+        stack.redo()
+    assert not stack.can_redo
     assert notebook.annotations.for_run(run_id) == snapshot  # same ids, labels, times
     assert notebook.annotations.span(span.id).labels == ("one_sided",)
 
@@ -267,7 +267,7 @@ def test_undo_brings_back_a_removed_highlight_with_its_labels(notebook) -> None:
     run_id, (rid, _) = _run(notebook)
     span = notebook.annotations.add_span(rid, "text", 0, 6, annotator="ana", labels=["evasive", "one_sided"], note="why")
     notebook.annotations.delete_span(span.id)
-    notebook.history.undo()
+    notebook.undo.undo()
     assert notebook.annotations.span(span.id) == span
     assert [h.span_id for h in notebook.search("why")] == [span.id]  # and its note is searchable again
 
@@ -277,13 +277,13 @@ def test_a_new_change_clears_redo_and_typing_a_note_undoes_as_one_step(notebook)
     notebook.annotations.add_label(rid, "evasive", annotator="ana")
     for text in ("R", "Re", "Ref", "Refuses"):
         notebook.annotations.set_response_note(rid, text, annotator="ana")
-    notebook.history.undo()
+    notebook.undo.undo()
     assert notebook.annotations.for_run(run_id).responses[rid].notes == ()
-    assert notebook.history.redo_text == f"Note on response {rid}"
+    assert notebook.undo.redo_text == f"Note on response {rid}"
     notebook.annotations.add_label(rid, "balanced", annotator="ana")
-    assert not notebook.history.can_redo
-    notebook.history.undo()
-    notebook.history.undo()
+    assert not notebook.undo.can_redo
+    notebook.undo.undo()
+    notebook.undo.undo()
     assert notebook.annotations.for_run(run_id).responses[rid].labels == ()
 
 
@@ -293,13 +293,13 @@ def test_a_change_that_changes_nothing_is_not_an_undo_step(notebook) -> None:
     notebook.annotations.add_label(rid, "evasive", annotator="ana")
     notebook.annotations.set_run_note(run_id, " Same ", annotator="ana")  # stored stripped: no change
     notebook.annotations.add_label(rid, "evasive", annotator="ana")
-    assert notebook.history.undo_text == f"Label 'Evasive' on response {rid}"
-    notebook.history.undo()
-    assert notebook.history.undo_text == f"Note on run {run_id}"
+    assert notebook.undo.undo_text == f"Label 'Evasive' on response {rid}"
+    notebook.undo.undo()
+    assert notebook.undo.undo_text == f"Note on run {run_id}"
     # A note typed and deleted again, as one merged step, leaves nothing to undo.
     notebook.annotations.set_response_note(rid, "tmp", annotator="ana")
     notebook.annotations.set_response_note(rid, "", annotator="ana")
-    assert notebook.history.undo_text == f"Note on run {run_id}"
+    assert notebook.undo.undo_text == f"Note on run {run_id}"
 
 
 def test_sessions_undo_too(notebook) -> None:
@@ -307,9 +307,9 @@ def test_sessions_undo_too(notebook) -> None:
     session = notebook.sessions.create("Study", annotator="ana")
     notebook.sessions.move_runs([run_id], session.id, annotator="ana")
     notebook.sessions.rename(session.id, "Study A")
-    assert notebook.history.undo().tables == {"sessions"}
+    assert notebook.undo.undo().tables == {"sessions"}
     assert notebook.sessions.get(session.id).name == "Study"
-    notebook.history.undo()
+    notebook.undo.undo()
     assert notebook.sessions.session_of(run_id) is None
 
 
@@ -321,9 +321,9 @@ def test_undo_refuses_to_overwrite_what_someone_else_changed_since(notebook, tmp
     other.commit()
     other.close()
     with pytest.raises(UndoConflict, match="changed since.*Nothing was overwritten"):
-        notebook.history.undo()
+        notebook.undo.undo()
     assert notebook.annotations.for_run(run_id).assessments[0].summary == "theirs"
-    assert not notebook.history.can_undo  # the stale step is gone, not retried forever
+    assert not notebook.undo.can_undo  # the stale step is gone, not retried forever
 
 
 def test_undoing_a_new_label_that_is_in_use_elsewhere_is_refused(notebook, tmp_path: Path) -> None:
@@ -333,7 +333,7 @@ def test_undoing_a_new_label_that_is_in_use_elsewhere_is_refused(notebook, tmp_p
     other.annotations.add_label(rid, "mine", annotator="bo")
     other.close()
     with pytest.raises(UndoConflict):
-        notebook.history.undo()
+        notebook.undo.undo()
     assert notebook.labels.get("mine").name == "mine"
 
 

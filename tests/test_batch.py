@@ -197,12 +197,12 @@ def test_resume_finds_the_models_again_by_hash(workspace: Workspace, prompt_set,
 
 def test_m003_adds_batches_after_m002_and_deleting_a_batch_deletes_its_items(tmp_path: Path) -> None:
     from workbench.core.notebook import open_notebook
-    from workbench.core.notebook.batches import Batches, NewItem
+    from workbench.core.notebook.batches import NewItem
 
     notebook = open_notebook(tmp_path / "nb.sqlite")
     try:
         assert notebook.schema.index("m003_batches") == notebook.schema.index("m002_annotations_sessions_search") + 1
-        batches = Batches(notebook)
+        batches = notebook.batches
         batch = batches.create(
             prompt_set_id="s", prompt_set_title="S", prompt_set_path=None, prompt_set_sha256=None,
             filters={}, models=[], settings={}, items=[NewItem("a", "t", "control", "en", None, "A?")],

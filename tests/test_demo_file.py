@@ -9,8 +9,8 @@ import pytest
 
 from export_fixtures import build, snapshot
 from workbench.core.classroom.demo_file import export_demo, import_demo
-from workbench.core.classroom.demos import LIVE, REPLAY, Demos
-from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.notebook.demos import LIVE, REPLAY
+from workbench.core.notebook.votes import TIE
 from workbench.core.export import ImportProblem, import_jsonl
 from workbench.core.notebook import open_notebook
 
@@ -18,7 +18,7 @@ from workbench.core.notebook import open_notebook
 @pytest.fixture
 def demo_file(tmp_path: Path) -> Path:
     notebook = build(tmp_path / "home.sqlite")
-    demos = Demos(notebook)
+    demos = notebook.demos
     script = demos.create("Five steps", annotator="ana", description="For Monday")
     for run_id in (1, 2, 3):
         demos.add_step_from_run(script.id, run_id, annotator="ana", note=f"Note {run_id} <script>alert(1)</script>")
@@ -34,7 +34,7 @@ def test_a_demo_arrives_whole_in_an_empty_notebook_and_a_second_import_changes_n
     target = open_notebook(tmp_path / "class.sqlite")
     imported = import_demo(target, demo_file)
     assert imported.result.added["runs"] == 3 and imported.result.added["demo_steps"] == 5
-    demos = Demos(target)
+    demos = target.demos
     steps = demos.steps(imported.script_id)
     assert [s.mode for s in steps] == [REPLAY, REPLAY, REPLAY, LIVE, "instant"]
     assert steps[0].note == "Note 1 <script>alert(1)</script>"  # stored as text; views escape it
@@ -54,7 +54,7 @@ def test_a_demo_arrives_whole_in_an_empty_notebook_and_a_second_import_changes_n
 def test_the_demo_file_is_also_an_ordinary_export(demo_file: Path, tmp_path: Path) -> None:
     target = open_notebook(tmp_path / "other.sqlite")
     assert import_jsonl(target, demo_file).added["runs"] == 3
-    assert Demos(target).scripts() == []
+    assert target.demos.scripts() == []
     target.close()
 
 
@@ -111,17 +111,17 @@ def test_the_command_line_lists_exports_and_imports_a_demo(demo_file: Path, tmp_
 def test_votes_made_in_class_come_home_with_the_demo(demo_file: Path, tmp_path: Path) -> None:
     classroom = open_notebook(tmp_path / "class.sqlite")
     imported = import_demo(classroom, demo_file)
-    first = Demos(classroom).steps(imported.script_id)[0].run_id
-    assert Votes(classroom).tally(first).by_annotator["cy"] == {"pane:1": 2}  # the votes prepared at home came along
-    Votes(classroom).add(first, "pane:1", 9, annotator="class 7b")
-    Votes(classroom).add(first, TIE, 4, annotator="class 7b")
+    first = classroom.demos.steps(imported.script_id)[0].run_id
+    assert classroom.votes.tally(first).by_annotator["cy"] == {"pane:1": 2}  # the votes prepared at home came along
+    classroom.votes.add(first, "pane:1", 9, annotator="class 7b")
+    classroom.votes.add(first, TIE, 4, annotator="class 7b")
     back = tmp_path / "back.demo.jsonl"
     export_demo(classroom, imported.script_id, back)
     classroom.close()
     home = open_notebook(tmp_path / "home.sqlite")
     result = import_demo(home, back).result
     assert result.added["votes"] == 2 and result.present["votes"] == 4 and not result.skipped
-    tally = Votes(home).tally(1)
+    tally = home.votes.tally(1)
     assert tally.by_annotator["class 7b"] == {"pane:1": 9, TIE: 4} and tally.counts == {"pane:0": 12, "pane:1": 16, TIE: 7}
     home.close()
 
@@ -129,7 +129,7 @@ def test_votes_made_in_class_come_home_with_the_demo(demo_file: Path, tmp_path: 
 def test_a_script_already_here_keeps_your_version(demo_file: Path, tmp_path: Path) -> None:
     target = open_notebook(tmp_path / "class.sqlite")
     imported = import_demo(target, demo_file)
-    demos = Demos(target)
+    demos = target.demos
     demos.delete_step(demos.steps(imported.script_id)[3].id)  # the teacher drops the live step in class
     again = import_demo(target, demo_file)
     assert not again.result.changed and again.steps == 4

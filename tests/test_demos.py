@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from export_fixtures import CN_SHA, US_SHA, build
-from workbench.core.classroom.demos import INSTANT, LIVE, REPLAY, Demos, title_from_prompt
+from workbench.core.notebook.demos import INSTANT, LIVE, REPLAY, title_from_prompt
 
 
 @pytest.fixture
 def demos(tmp_path: Path):
     notebook = build(tmp_path / "notebook.sqlite")
-    yield Demos(notebook), notebook
+    yield notebook.demos, notebook
     notebook.close()
 
 

@@ -21,7 +21,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _flag(notebook, run_id: int, response_id: int) -> None:
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         db.execute(
             "insert into flags (run_id, response_id, name, source, detector, evidence, created_at, updated_at) "
             "values (?, ?, 'hard_refusal', 'auto', 'test/1', '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",

@@ -17,7 +17,7 @@ from workbench.core.errors import NotebookProblem
 from workbench.core.export.collect import Selection
 from workbench.core.flagging import DETECTOR, FlaggingFailed, ReflagResult, count_answers, reflag
 from workbench.core.notebook import Notebook, open_notebook
-from workbench.core.notebook.batches import Batches, BatchModel, NewItem
+from workbench.core.notebook.batches import BatchModel, NewItem
 from workbench.core.notebook.flags import StoredFlag
 from workbench.core.workspace import Workspace
 
@@ -166,7 +166,7 @@ def test_reflag_skips_answers_that_were_stopped_failed_or_never_finished(noteboo
 
 
 def test_reflag_scores_batch_items_again(notebook: Notebook) -> None:
-    batches = Batches(notebook)
+    batches = notebook.batches
     batch = batches.create(
         prompt_set_id="s", prompt_set_title="S", prompt_set_path=None, prompt_set_sha256=None, filters={},
         models=[BatchModel("a" * 64, "M0", "/m0", "m0"), BatchModel("b" * 64, "M1", "/m1", "m1")], settings={},

@@ -10,7 +10,7 @@ import pytest
 
 from export_fixtures import build, snapshot
 from workbench.cli.main import main
-from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.notebook.votes import TIE
 from workbench.core.export import FORMAT_VERSION, ImportProblem, Selection, collect, import_jsonl, render, write
 from workbench.core.notebook import open_notebook
 
@@ -108,7 +108,7 @@ def test_a_version_1_file_still_imports_and_cannot_carry_votes(exported: Path, t
     target = open_notebook(tmp_path / "target.sqlite")
     result = import_jsonl(target, old)
     assert result.added["runs"] == 3 and result.added["votes"] == 0
-    assert Votes(target).tally(1).total == 0
+    assert target.votes.tally(1).total == 0
     target.close()
     # Votes arrived with version 2: a version-1 header over vote records is not a workbench's file.
     _refused(tmp_path, _rewritten(exported, 1), "vote records arrived with format version 2")
@@ -149,12 +149,12 @@ def test_a_hostile_or_inconsistent_file_is_refused_as_a_whole(exported: Path, tm
 def test_votes_arrive_per_annotator_and_a_count_already_here_is_kept(exported: Path, tmp_path: Path) -> None:
     target = open_notebook(tmp_path / "class.sqlite")
     assert import_jsonl(target, exported).added["votes"] == 4
-    votes = Votes(target)
+    votes = target.votes
     tally = votes.tally(1)
     assert tally.counts == {"pane:0": 12, "pane:1": 7, TIE: 3}
     assert tally.by_annotator == {"ana": {"pane:0": 12, "pane:1": 5, TIE: 3}, "cy": {"pane:1": 2}}
     # Ana's tie count under a uid of this notebook (she counted again here): the file's is skipped, hers stays.
-    with target._writing() as db:
+    with target.store.writing() as db:
         db.execute("delete from votes where annotator = 'ana' and choice = 'tie'")
     votes.add(1, TIE, 1, annotator="ana")
     votes.add(1, "pane:1", 1, annotator="cy")  # cy's imported row (same uid) counts one more here

@@ -20,7 +20,6 @@ from workbench.core.engine.params import GenerationParams
 from workbench.core.export import Selection, collect
 from workbench.core.judge import Judge, batch_targets, is_machine_annotator, judge_annotator, judge_prompt, parse_verdict, run_targets
 from workbench.core.judge.rubric import ADDENDUM, LABEL_OF, RUBRIC, estimate_tokens, shorten
-from workbench.core.notebook.batches import Batches
 
 # --- reading the verdict ------------------------------------------------------------------
 
@@ -195,7 +194,7 @@ def batch_notebook(tmp_path: Path):
 
 
 def judge_labels(notebook, annotator: str) -> dict[int, set[str]]:
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         rows = db.execute("select response_id, label from response_labels where annotator = ?", [annotator]).fetchall()
     found: dict[int, set[str]] = {}
     for response_id, label in rows:
@@ -204,7 +203,7 @@ def judge_labels(notebook, annotator: str) -> dict[int, set[str]]:
 
 
 def judge_notes(notebook, annotator: str) -> dict[int, str]:
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         return dict(db.execute("select response_id, body from notes where annotator = ?", [annotator]).fetchall())
 
 
@@ -241,12 +240,12 @@ def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) ->
     assert len(prompts) == 7 and "Question: 问题一？" in prompts[2] and "=== BEGIN RESPONSE ===\ntext\n=== END RESPONSE ===" in prompts[0]
 
     # Not a person: the batch's human labels (what the summary counts) leave them out.
-    rows = {row["response_id"]: row for row in Batches(notebook).responses(batch.id)}
+    rows = {row["response_id"]: row for row in notebook.batches.responses(batch.id)}
     assert rows[ids[("q1-en", 1)]]["labels"] == [] and rows[ids[("q1-en", 1)]]["machine_labels"] == ["hard_refusal"]
 
     # The whole pass undoes as one step.
-    assert notebook.history.undo_text == f"Verdicts of {annotator}"
-    notebook.history.undo()
+    assert notebook.undo.undo_text == f"Verdicts of {annotator}"
+    notebook.undo.undo()
     assert judge_labels(notebook, annotator) == {} and judge_notes(notebook, annotator) == {}
 
 
@@ -364,7 +363,7 @@ def test_a_prompt_the_judge_refuses_as_too_long_is_shortened_further(batch_noteb
 
 def test_runs_can_be_judged_one_by_one(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
-    item = next(i for i in Batches(notebook).items(batch.id) if i.prompt_id == "q1-zh")
+    item = next(i for i in notebook.batches.items(batch.id) if i.prompt_id == "q1-zh")
     result = Judge(notebook, ScriptedModel("J", SCRIPT[:2])).run(run_targets(notebook, [item.run_id]))
     assert result.total == 2 and result.judged == 2
     with pytest.raises(LookupError):

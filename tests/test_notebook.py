@@ -13,7 +13,8 @@ from thread_wakeups import needs_proc, voluntary_switches
 from workbench.core.errors import NotebookProblem
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook import recorder as recorder_module
-from workbench.core.notebook.database import ModelRecord, translate_errors
+from workbench.core.notebook.database import ModelRecord
+from workbench.core.notebook.store import translate_errors
 from workbench.core.notebook.migrations import MIGRATION_SET, known_names
 from workbench.core.notebook.recorder import ANSWER, REASONING, ResponseState, StreamRecorder
 

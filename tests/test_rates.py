@@ -14,7 +14,7 @@ from workbench.core.export import Selection, collect, render
 from workbench.core.export import report
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.annotations import is_machine_annotator
-from workbench.core.notebook.batches import BatchModel, Batches, NewItem, StoredFlag
+from workbench.core.notebook.batches import BatchModel, NewItem, StoredFlag
 
 US, CN = 0, 1
 PROMPTS = 12
@@ -30,7 +30,7 @@ JUDGE = {("en", US): 5, ("zh", US): 4}
 
 def build(path: Path):
     notebook = open_notebook(path)
-    batches = Batches(notebook)
+    batches = notebook.batches
     models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
     items = []
     for n in range(PROMPTS):

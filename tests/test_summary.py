@@ -25,7 +25,7 @@ from workbench.core.analysis.summary import (
 )
 from workbench.core.export import Selection, collect, render
 from workbench.core.notebook import open_notebook
-from workbench.core.notebook.batches import BatchModel, Batches, NewItem, StoredFlag
+from workbench.core.notebook.batches import BatchModel, NewItem, StoredFlag
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_mcnemar_exact(b: int, c: int, p: float) -> None:
 def _notebook_with_batch(tmp_path: Path):
     """Two models, two questions in two languages, flags written by hand."""
     notebook = open_notebook(tmp_path / "nb.sqlite", make_folders=True)  # callers give a folder of their own
-    batches = Batches(notebook)
+    batches = notebook.batches
     models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
     items = [
         NewItem("q1-en", "tiananmen", "sensitive", "en", "q1-zh", "Q1?"),

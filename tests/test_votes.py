@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.classroom.votes import TIE, Votes, letter, pane_choice, position_of
+from workbench.core.notebook.votes import TIE, letter, pane_choice, position_of
 from workbench.core.notebook import open_notebook
 
 
@@ -21,7 +21,7 @@ def notebook(tmp_path: Path):
 
 
 def test_votes_add_up_and_come_back_after_reopening(notebook, tmp_path: Path) -> None:
-    votes = Votes(notebook)
+    votes = notebook.votes
     assert votes.tally(1).counts == {"pane:0": 0, "pane:1": 0, TIE: 0}
     votes.add(1, "pane:0", annotator="ana")
     votes.add(1, "pane:0", annotator="ana")
@@ -32,7 +32,7 @@ def test_votes_add_up_and_come_back_after_reopening(notebook, tmp_path: Path) ->
     notebook.close()
     reopened = open_notebook(tmp_path / "nb.sqlite")
     try:
-        assert Votes(reopened).tally(1).counts == {"pane:0": 2, "pane:1": 1, TIE: 3}
+        assert reopened.votes.tally(1).counts == {"pane:0": 2, "pane:1": 1, TIE: 3}
         row = reopened.db.execute("select uid, annotator, created_at, updated_at from votes where choice = 'pane:0'").fetchone()
         assert len(row[0]) == 32 and row[1] == "ana" and row[3] >= row[2]
     finally:
@@ -40,7 +40,7 @@ def test_votes_add_up_and_come_back_after_reopening(notebook, tmp_path: Path) ->
 
 
 def test_taking_votes_back_stops_at_zero(notebook) -> None:
-    votes = Votes(notebook)
+    votes = notebook.votes
     votes.add(1, "pane:1", 2, annotator="ana")
     assert votes.add(1, "pane:1", -1, annotator="ana").counts["pane:1"] == 1
     assert votes.add(1, "pane:1", -5, annotator="ana").counts["pane:1"] == 0
@@ -50,7 +50,7 @@ def test_taking_votes_back_stops_at_zero(notebook) -> None:
 
 
 def test_each_annotator_keeps_their_own_counts(notebook) -> None:
-    votes = Votes(notebook)
+    votes = notebook.votes
     votes.add(1, "pane:0", 4, annotator="ana")
     votes.add(1, "pane:0", 2, annotator=" bo  ")
     tally = votes.add(1, "pane:0", -1, annotator="bo")
@@ -62,12 +62,12 @@ def test_each_annotator_keeps_their_own_counts(notebook) -> None:
 @pytest.mark.parametrize("choice", ["pane:2", "pane:-1", "pane:01", "Pane:0", "A", "", "tie "])
 def test_a_choice_the_run_does_not_have_is_refused(notebook, choice: str) -> None:
     with pytest.raises(ValueError):
-        Votes(notebook).add(1, choice, annotator="ana")
+        notebook.votes.add(1, choice, annotator="ana")
     assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 0
 
 
 def test_unknown_runs_and_missing_annotators_are_refused(notebook) -> None:
-    votes = Votes(notebook)
+    votes = notebook.votes
     with pytest.raises(LookupError, match="no run 9"):
         votes.add(9, TIE, annotator="ana")
     with pytest.raises(LookupError, match="no run 9"):
@@ -77,10 +77,10 @@ def test_unknown_runs_and_missing_annotators_are_refused(notebook) -> None:
 
 
 def test_votes_go_with_their_run(notebook) -> None:
-    votes = Votes(notebook)
+    votes = notebook.votes
     votes.add(1, "pane:0", annotator="ana")
     votes.add(1, TIE, annotator="bo")
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         db.execute("delete from responses where run_id = 1")  # responses do not cascade; votes do
         db.execute("delete from runs where id = 1")
     assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 0

@@ -19,7 +19,6 @@ from export_fixtures import build
 from refusals import refused
 from workbench.cli.main import main
 from workbench.core.classroom.demo_file import export_demo
-from workbench.core.classroom.demos import Demos
 from workbench.core.engine.params import GenerationParams
 from workbench.core.notebook import open_notebook
 
@@ -30,7 +29,7 @@ LIVE_STEP = 4  # the step asked live, with the window's full settings (steps cou
 def valid_demo(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     folder = tmp_path_factory.mktemp("home")
     notebook = build(folder / "home.sqlite")
-    demos = Demos(notebook)
+    demos = notebook.demos
     script = demos.create("Monday", annotator="ana")
     for run_id in (1, 2, 3):
         demos.add_step_from_run(script.id, run_id, annotator="ana")
@@ -123,6 +122,6 @@ def test_the_valid_demo_imports(valid_demo: bytes, notebook_path: Path, tmp_path
     assert main(["demo", "import", "--db", str(notebook_path), str(path)]) == 0
     assert "Demo script 'Monday' (5 step(s))" in capsys.readouterr().out
     notebook = open_notebook(notebook_path)
-    live = Demos(notebook).steps(Demos(notebook).scripts()[-1].id)[LIVE_STEP - 1]
+    live = notebook.demos.steps(notebook.demos.scripts()[-1].id)[LIVE_STEP - 1]
     notebook.close()
     assert GenerationParams.from_dict(live.settings) == GenerationParams(temperature=0.7, n_threads=2)

@@ -200,7 +200,7 @@ def test_the_valid_export_imports(valid_export: bytes, notebook_path: Path, tmp_
     assert "runs: 4" in capsys.readouterr().out
     recorded = [r for r in Export(valid_export).records if r.get("type") == "response" and _real(r)]
     notebook = open_notebook(notebook_path)
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         kept = {row[0]: json.loads(row[1]) for row in db.execute("select uid, timeline from responses")}
     notebook.close()
     assert recorded and all(kept[r["uid"]] == r["timeline"] for r in recorded)

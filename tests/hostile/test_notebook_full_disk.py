@@ -17,7 +17,8 @@ import pytest
 
 from workbench.core.errors import NotebookProblem
 from workbench.core.notebook import open_notebook
-from workbench.core.notebook.database import Notebook, translate_errors
+from workbench.core.notebook.database import Notebook
+from workbench.core.notebook.store import translate_errors
 from workbench.core.notebook.migrations import migrations as workbench_migrations
 
 MIGRATIONS = workbench_migrations.migrations_table
@@ -136,8 +137,8 @@ def creating_fails(monkeypatch) -> None:
     """Every notebook fails half-way through being made, as on a disk that fills meanwhile."""
 
     def prepare(self) -> None:
-        self._conn.execute("pragma journal_mode = wal")
-        self._conn.execute("create table half_made (x)")
+        self.store.conn.execute("pragma journal_mode = wal")
+        self.store.conn.execute("create table half_made (x)")
         raise NotebookProblem(f"The disk holding the notebook {self.path} is full.")
 
     monkeypatch.setattr(Notebook, "_prepare", prepare)

@@ -23,7 +23,6 @@ import pytest
 
 from export_fixtures import build
 from test_cli import workbench
-from workbench.core.classroom.demos import Demos
 from workbench.core.errors import EnvironmentProblem
 from workbench.core.prompts import load_prompt_set, prompt_sets_dir, save_prompt_set
 
@@ -75,7 +74,7 @@ def notebook(tmp_path: Path) -> Path:
     """A notebook with three annotated runs and a demo script replaying them."""
     path = tmp_path / "home.sqlite"
     opened = build(path)
-    demos = Demos(opened)
+    demos = opened.demos
     script = demos.create("Monday", annotator="ana")
     for run_id in (1, 2, 3):
         demos.add_step_from_run(script.id, run_id, annotator="ana")

@@ -10,7 +10,7 @@ from test_batch import SET
 from window_helpers import TINY_PARAMS, WAIT_MS
 
 from workbench.core.batch import BatchRunner
-from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, RUNNING, Batches
+from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, RUNNING
 from workbench.core.prompts import load_prompt_set
 from workbench.ui.batch_view import DIVERGENCE, FIXED, ID, STATUS_TEXT, BatchesWindow, progress_text
 from workbench.ui.new_batch_dialog import NewBatchDialog
@@ -85,7 +85,7 @@ def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_wi
 
     model = batches.matrix
     assert [model.headerData(len(FIXED) + i, Qt.Orientation.Horizontal) for i in range(2)] == pane_models
-    stored = Batches(opened.workspace.notebook)
+    stored = opened.workspace.notebook.batches
     items = {i.prompt_id: i for i in stored.items(result.batch.id)}
     assert list(items) == ENGLISH and all(i.status == ITEM_DONE for i in items.values())
     rows = stored.responses(result.batch.id)
@@ -144,7 +144,7 @@ def test_cancel_stops_mid_prompt_and_leaves_it_to_do(open_window, tiny_models, s
     batches.batch_thread.responseFinished.connect(lambda _item, outcome, _flags: batches.cancel_button.click() if outcome.position == 0 else None)
     cancelled = wait_finished(qtbot, batches)
     assert cancelled.batch.status == CANCELLED and cancelled.batch.done == 0
-    items = Batches(opened.workspace.notebook).items(cancelled.batch.id)
+    items = opened.workspace.notebook.batches.items(cancelled.batch.id)
     assert [i.status for i in items] == [ITEM_PENDING] * 3
     assert cell_text(batches, "capital-en", 0) == STATUS_TEXT["pending"]
     assert batches.resume_button.isEnabled()
@@ -156,7 +156,7 @@ def test_a_cell_opens_its_run_in_the_panes(open_window, tiny_models, set_file, q
     window = opened.window
     batches = start_batch(qtbot, window, set_file)
     result = wait_finished(qtbot, batches)
-    item = next(i for i in Batches(opened.workspace.notebook).items(result.batch.id) if i.prompt_id == "taiwan-en")
+    item = next(i for i in opened.workspace.notebook.batches.items(result.batch.id) if i.prompt_id == "taiwan-en")
     index = batches.proxy.index(row_of(batches, "taiwan-en"), len(FIXED) + 1)
     batches.table.scrollTo(index)
     centre = batches.table.visualRect(index).center()
@@ -169,7 +169,7 @@ def test_a_cell_opens_its_run_in_the_panes(open_window, tiny_models, set_file, q
     assert [pane.answer_text for pane in window.area.panes] == [r["text"] for r in run["responses"]]
     assert window.prompt_bar.prompt_text == "Is Taiwan a country?"
     # Enter on a cell does the same.
-    other = next(i for i in Batches(opened.workspace.notebook).items(result.batch.id) if i.prompt_id == "kill-en")
+    other = next(i for i in opened.workspace.notebook.batches.items(result.batch.id) if i.prompt_id == "kill-en")
     batches.table.setCurrentIndex(batches.proxy.index(row_of(batches, "kill-en"), len(FIXED)))
     with qtbot.waitSignal(window.runShown, timeout=WAIT_MS) as shown:
         qtbot.keyClick(batches.table, Qt.Key.Key_Return)
@@ -201,7 +201,7 @@ def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_wind
         pass
     window.close()
     assert not batches.batch_thread._thread.is_alive()
-    stored = Batches(opened.workspace.notebook).recent()[0]
+    stored = opened.workspace.notebook.batches.recent()[0]
     assert stored.status == CANCELLED and 1 <= stored.done < 3, "closing the app left the batch unresumable"
 
 

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QComboBox, QDo
 from test_ui_annotate import make_run
 from window_helpers import WAIT_MS
 
-from workbench.core.classroom.demos import Demos
-from workbench.core.classroom.votes import Votes
 from workbench.core.notebook import open_notebook
 from workbench.ui.status_line import StatusLine
 
@@ -55,7 +53,7 @@ def test_blind_hides_every_name_of_the_runs_models_until_it_ends(open_window, is
     run_id = make_run(path)
     make_run(path, prompt="Who are you?")
     notebook = open_notebook(path)
-    demos = Demos(notebook)
+    demos = notebook.demos
     script = demos.create("Lesson", annotator="ana")
     demos.add_step_from_run(script.id, run_id, annotator="ana", note="Who said what?")
     notebook.close()
@@ -92,9 +90,9 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
 
     monkeypatch.setenv("WORKBENCH_ANNOTATOR", "dee")
     notebook = build(isolated_dirs / "notebook.sqlite")
-    with notebook._writing() as db:  # run 1 replays slowly: its first answer's first piece is 5 s in
+    with notebook.store.writing() as db:  # run 1 replays slowly: its first answer's first piece is 5 s in
         db.execute("update responses set timeline = '[[5000, 0, 5]]' where run_id = 1 and position = 0")
-    demos = Demos(notebook)
+    demos = notebook.demos
     script = demos.create("Two runs", annotator="ana")
     demos.add_step_from_run(script.id, 2, annotator="ana")
     demos.add_step_from_run(script.id, 1, annotator="ana")
@@ -113,7 +111,7 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
     with qtbot.waitSignal(blind.tallyShown, timeout=WAIT_MS):
         qtbot.mouseClick(blind.bar.buttons["pane:0"], Qt.MouseButton.LeftButton)
     assert demo.replaying and window.area.panes[0].answer_text == ""  # the vote came before the answer
-    votes = Votes(opened.workspace.notebook)
+    votes = opened.workspace.notebook.votes
     assert votes.tally(1).by_annotator["dee"] == {"pane:0": 1}
     assert "dee" not in votes.tally(2).by_annotator
     demo.stop_replay()

@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from window_helpers import WAIT_MS, close, run_and_wait
 
-from workbench.core.classroom.demos import Demos
 from workbench.core.classroom.replay import Chunk, duration_ms
 from workbench.ui.pane import NO_MODEL, ComparePane
 from workbench.ui.replay import ReplayPlayer
@@ -102,9 +101,9 @@ def test_esc_ends_a_replay_and_shows_the_whole_recorded_run(qtbot, open_window, 
     from export_fixtures import build
 
     notebook = build(tmp_path / "source.sqlite")
-    with notebook._writing() as db:  # a slow recording: 5 s for the first answer
+    with notebook.store.writing() as db:  # a slow recording: 5 s for the first answer
         db.execute("update responses set timeline = '[[5000, 0, 5]]' where run_id = 1 and position = 0")
-    demos = Demos(notebook)
+    demos = notebook.demos
     script = demos.create("Slow", annotator="ana")
     demos.add_step_from_run(script.id, 1, annotator="ana", note="Wait for it")
     from workbench.core.classroom.demo_file import export_demo

@@ -195,7 +195,6 @@ def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, 
     from test_summary import _notebook_with_batch
 
     from workbench.core.analysis import analyse_response
-    from workbench.core.notebook.batches import Batches
 
     notebook, batch, _ids = _notebook_with_batch(tmp_path / "hand")  # flags written by hand, no divergence scores
     notebook.close()
@@ -213,11 +212,11 @@ def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, 
         dialog.go.click()
     assert dialog.result.complete and dialog.result.divergences == 4
     settle(qtbot, window)
-    items = {item.prompt_id: item for item in Batches(opened.workspace.notebook).items(batch.id)}
+    items = {item.prompt_id: item for item in opened.workspace.notebook.batches.items(batch.id)}
     expected = {p: set(analyse_response(i.prompt, "text", prompt_lang=i.language).flags) for p, i in items.items()}
-    rows = Batches(opened.workspace.notebook).responses(batch.id)
+    rows = opened.workspace.notebook.batches.responses(batch.id)
     assert all(set(r["flags"]) == expected[r["prompt_id"]] for r in rows if r["finish_reason"] == "stop")
-    scored = {item.prompt_id: item.divergence is not None for item in Batches(opened.workspace.notebook).items(batch.id)}
+    scored = {item.prompt_id: item.divergence is not None for item in opened.workspace.notebook.batches.items(batch.id)}
     assert scored == {"q1-en": True, "q1-zh": True, "q2-en": True, "q2-zh": False}  # q2-zh: one answer failed, one is no pair
     by_id = {i.id: p for p, i in items.items()}
     qtbot.waitUntil(

@@ -118,7 +118,7 @@ def test_cancel_keeps_what_was_judged(open_window, tiny_models, judged_notebook,
     assert result.cancelled and result.judged == 2
     assert dialog.status.text().startswith("Cancelled: 2 judged")
     notebook = window.workspace.notebook
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         count = db.execute("select count(*) from response_labels where annotator like 'judge:%'").fetchone()[0]
     assert count == 2
 

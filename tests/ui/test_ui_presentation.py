@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDockWid
 from test_ui_annotate import make_run, show
 from window_helpers import WAIT_MS, run_and_wait
 
-from workbench.core.classroom.votes import TIE, Votes
+from workbench.core.notebook.votes import TIE
 from workbench.core.notebook import open_notebook
 from workbench.ui import theme
 from workbench.ui.presentation import presentation_points
@@ -179,7 +179,7 @@ def test_votes_are_saved_with_the_run_and_the_result_waits_for_the_reveal(open_w
 
     fresh = open_notebook(opened.workspace.db_path)
     try:
-        tally = Votes(fresh).tally(outcome.run_id)
+        tally = fresh.votes.tally(outcome.run_id)
         assert tally.counts == expected and set(tally.by_annotator) == {"ana"}
     finally:
         fresh.close()

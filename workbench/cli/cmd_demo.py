@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.classroom.demo_file import export_demo, import_demo
-from ..core.classroom.demos import Demos
 from .notebook_option import add_db, with_notebook
 from .render import json_text
 
@@ -39,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     def listing(notebook: Any) -> str:
-        demos = Demos(notebook)
+        demos = notebook.demos
         scripts = [(script, demos.steps(script.id)) for script in demos.scripts()]
         if args.json:
             return json_text(
@@ -65,7 +64,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     def export(notebook: Any) -> str:
-        script = Demos(notebook).find(args.script)
+        script = notebook.demos.find(args.script)
         data = export_demo(notebook, script.id, args.output)
         return f"Wrote the demo script {script.title!r} ({len(data.demo['steps'])} step(s), {len(data.runs)} recorded run(s)) to {args.output}"
 

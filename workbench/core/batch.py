@@ -45,7 +45,6 @@ from .notebook.batches import (
     Batch,
     BatchItem,
     BatchModel,
-    Batches,
     NewItem,
 )
 from .prompts import PromptSet, PromptSetProblem
@@ -158,7 +157,7 @@ class BatchRunner:
 
     def __init__(self, comparison: Comparison) -> None:
         self.comparison = comparison
-        self.batches = Batches(comparison.notebook)
+        self.batches = comparison.notebook.batches
 
     def create(
         self,

@@ -25,7 +25,6 @@ from .analysis import Divergence, FlagReport, analyse_response, divergence
 from .analysis.flags import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED
 from .errors import EnvironmentProblem
-from .notebook.batches import Batches
 from .notebook.flags import FlagSet, StoredFlag
 
 if TYPE_CHECKING:
@@ -184,7 +183,7 @@ def count_answers(notebook: "Notebook", selection: "Selection") -> int:
 
 
 def _answer_count(notebook: "Notebook", run_ids: list[int]) -> int:
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         return db.execute(
             "select count(*) from responses where run_id in (select value from json_each(?)) and status = 'done' "
             "and finish_reason is not null and finish_reason not in (?, ?)",
@@ -214,7 +213,7 @@ def reflag(
             result.cancelled = True
             break
         chunk = run_ids[start : start + RUNS_PER_CHUNK]
-        with notebook._reading() as db:
+        with notebook.store.reading() as db:
             rows = list(db.query(_ANSWERS_SQL, [json.dumps(chunk), FINISH_STOPPED, FINISH_ERROR]))
             unknown = sorted({r["model_sha256"] for r in rows if r["model_sha256"] not in reasoning_models} - {None})
             for sha, metadata in db.execute("select sha256, metadata from models where sha256 in (select value from json_each(?))", [json.dumps(unknown)]):
@@ -261,8 +260,8 @@ def _rescore_batch_items(notebook: "Notebook", rows: list[dict[str, Any]], repor
     by_run: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_run.setdefault(row["run_id"], []).append(row)
-    batches = Batches(notebook)
-    with notebook._reading() as db:
+    batches = notebook.batches
+    with notebook.store.reading() as db:
         items = db.execute(
             "select id, run_id from batch_items where status = 'done' and run_id in (select value from json_each(?))", [json.dumps(list(by_run))]
         ).fetchall()

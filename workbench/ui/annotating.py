@@ -2,7 +2,7 @@
 
 `Annotating` wires the pane bars, the run strip, the Sessions and Search
 docks and the Edit/Annotate menus to `notebook.annotations`, `.sessions`,
-`.labels`, `.history` and `.search()`. Every write goes through the
+`.labels`, `.undo` and `.search()`. Every write goes through the
 window's notebook queue (the core commits each in its own transaction);
 when it returns, the runs it touched are read again and redrawn, so the
 screen shows what is saved. Undo and redo do the same with the runs in
@@ -351,7 +351,7 @@ class Annotating(QObject):
                 result = change(nb)
             except (ValueError, LookupError) as refused:
                 return Refused(str(refused))
-            return Written(result, nb.history.undo_text, nb.history.redo_text, shown, tables)
+            return Written(result, nb.undo.undo_text, nb.undo.redo_text, shown, tables)
 
         def done(outcome: Written | Refused) -> None:
             if isinstance(outcome, Refused):
@@ -392,10 +392,10 @@ class Annotating(QObject):
         nb = self.window.workspace.notebook
 
         def job() -> Written | None:
-            operation = nb.history.undo() if undoing else nb.history.redo()
+            operation = nb.undo.undo() if undoing else nb.undo.redo()
             if operation is None:
                 return None
-            return Written(operation, nb.history.undo_text, nb.history.redo_text, operation.run_ids, operation.tables)
+            return Written(operation, nb.undo.undo_text, nb.undo.redo_text, operation.run_ids, operation.tables)
 
         def done(outcome: Written | None) -> None:
             if outcome is not None:
@@ -404,7 +404,7 @@ class Annotating(QObject):
 
         def refused(problem: EnvironmentProblem) -> None:
             self._problem(problem)
-            self.window.notebook_tasks.submit(lambda: (nb.history.undo_text, nb.history.redo_text), lambda texts: self._update_undo(*texts))
+            self.window.notebook_tasks.submit(lambda: (nb.undo.undo_text, nb.undo.redo_text), lambda texts: self._update_undo(*texts))
 
         self.window.notebook_tasks.submit(job, done, refused)
 
@@ -564,7 +564,7 @@ class Annotating(QObject):
             else:
                 self._labels_dialog.label_created(result)
                 self.load_labels()
-                self.window.notebook_tasks.submit(lambda: (ws.notebook.history.undo_text, ws.notebook.history.redo_text), lambda t: self._update_undo(*t))
+                self.window.notebook_tasks.submit(lambda: (ws.notebook.undo.undo_text, ws.notebook.undo.redo_text), lambda t: self._update_undo(*t))
 
         self.window.notebook_tasks.submit(job, done, self._problem)
 

@@ -47,7 +47,7 @@ from ..core.comparison import ResponseOutcome
 from ..core.errors import EnvironmentProblem
 from ..core.judge import Judged, JudgeResult, batch_targets
 from ..core.notebook import Label, Notebook
-from ..core.notebook.batches import DONE, RUNNING, Batch, BatchItem, Batches
+from ..core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ..core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from . import describe
 from .history import local_time
@@ -106,7 +106,7 @@ class MatrixData:
 
 def read_matrix(notebook: Notebook, batch_id: int) -> MatrixData:
     """The batch as the notebook has it (notebook queue only): its done items' flags and labels."""
-    batches = Batches(notebook)
+    batches = notebook.batches
     data = MatrixData(batches.get(batch_id), batches.items(batch_id), labels={l.name: l for l in notebook.labels.all()})
     item_of_run = {item.run_id: item.id for item in data.items if item.run_id is not None}
     for row in batches.responses(batch_id):  # one query, labels included
@@ -549,7 +549,7 @@ class BatchesWindow(QMainWindow):
             self._update_buttons()
             self.batchesLoaded.emit()
 
-        self.owner.notebook_tasks.submit(lambda: (Batches(notebook).recent(), notebook.labels.all()), shown)
+        self.owner.notebook_tasks.submit(lambda: (notebook.batches.recent(), notebook.labels.all()), shown)
 
     def _batch_chosen(self, current: QListWidgetItem | None, _previous: object = None) -> None:
         if current is not None:

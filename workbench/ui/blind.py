@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.classroom.votes import Tally, Votes, letter
+from ..core.notebook.votes import Tally, letter
 from .runner import RunRequest
 from .vote_bar import VoteBar
 
@@ -129,7 +129,7 @@ class BlindComparison(QObject):
     # --- votes -------------------------------------------------------------------------
 
     def _load(self, run_id: int) -> None:
-        votes = Votes(self.window.workspace.notebook)
+        votes = self.window.workspace.notebook.votes
         self.window.notebook_tasks.submit(lambda: votes.tally(run_id), self._show_tally)
 
     def vote(self, choice: str, delta: int) -> None:
@@ -137,7 +137,7 @@ class BlindComparison(QObject):
         run_id = self.run_id
         if run_id is None or choice not in self.bar.choices:
             return
-        votes, who = Votes(self.window.workspace.notebook), self.window.prefs.annotator
+        votes, who = self.window.workspace.notebook.votes, self.window.prefs.annotator
         self.window.notebook_tasks.submit(lambda: votes.add(run_id, choice, delta, annotator=who), self._show_tally)
 
     def vote_key(self, key: str, delta: int) -> None:

@@ -3,7 +3,7 @@
 `DemoPanel` is the dock: a script picker, the steps in order, and an editor
 for the chosen step (title, how it plays, prompt, speaker note). It only
 shows and asks; `DemoController` does the work, always through the window's
-notebook queue (core/classroom/demos.py blocks), and plays steps:
+notebook queue (core/notebook/demos.py blocks), and plays steps:
 
 - Page Down / Page Up play the next / previous step. A live step puts its
   models in the panes (by SHA-256, else by name) and runs its prompt like
@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import ModelEntry
 from ..core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
-from ..core.classroom.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
+from ..core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
 from ..core.classroom.replay import response_schedule
 from ..core.engine.params import GenerationParams
 from ..core.prompts.library import available_prompt_sets, find_prompt_set
@@ -353,7 +353,7 @@ class DemoController(QObject):
     # --- the notebook -------------------------------------------------------------------
 
     def _demos(self) -> Demos:
-        return Demos(self.window.workspace.notebook)
+        return self.window.workspace.notebook.demos
 
     def reload(self, select: int | None = None) -> None:
         """Read the scripts and the current script's steps; `select` a step position."""

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from ..core.classroom.demos import DemoStep
+from ..core.notebook.demos import DemoStep
 from . import describe
 from .text_label import text_label
 

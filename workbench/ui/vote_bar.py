@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from ..core.classroom.votes import Tally, letter, position_of
+from ..core.notebook.votes import Tally, letter, position_of
 from .describe import COUNTRY_NAMES
 from .pane import Identity
 from .text_label import text_label

@@ -139,14 +139,12 @@ class Summary:
 
 
 def _batch_rows(notebook: "Notebook", batch_ids: Iterable[int]) -> list[dict[str, Any]]:
-    from ..notebook.batches import Batches
-
-    batches = Batches(notebook)
+    batches = notebook.batches
     return [row for batch_id in batch_ids for row in batches.responses(batch_id)]
 
 
 def _label_names(notebook: "Notebook") -> set[str]:
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         return {r[0] for r in db.execute("SELECT name FROM labels")}
 
 
@@ -349,6 +347,6 @@ def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_
 
 def known_names(notebook: "Notebook") -> list[str]:
     """Every name a summary can count: the flags, then the notebook's labels in their order."""
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         labels = [r[0] for r in db.execute("SELECT name FROM labels ORDER BY position")]
     return list(dict.fromkeys([*FLAG_NAMES, *labels]))

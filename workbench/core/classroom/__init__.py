@@ -1,1 +1,3 @@
-"""Classroom mode (issue 7): audience votes on a run, and demo scripts. Qt-free."""
+"""Classroom mode (issue 7): demo files to carry a lesson to class, and replaying
+recorded answers. Qt-free. The votes and the demo scripts themselves are
+notebook tables (core/notebook/votes.py, demos.py), built by the notebook."""

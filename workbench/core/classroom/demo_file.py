@@ -41,8 +41,8 @@ from ..export import write
 from ..export.collect import ExportData, Selection, collect
 from ..engine.params import GenerationParams
 from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
-from ..notebook.database import utc_now
-from .demos import MODES, Demos, check_models
+from ..notebook.stamps import utc_now
+from ..notebook.demos import MODES, check_models
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
@@ -90,7 +90,7 @@ class DemoImport:
 
 def export_demo(notebook: "Notebook", script_id: int, path: Path | str) -> _DemoExport:
     """Write the script and everything its steps replay to `path` (all or nothing)."""
-    demos = Demos(notebook)
+    demos = notebook.demos
     script, steps = demos.get(script_id), demos.steps(script_id)
     run_ids = tuple(sorted({s.run_id for s in steps if s.run_id is not None}))
     base = collect(notebook, Selection(run_ids=run_ids)) if run_ids else ExportData(selection={"runs": []}, exported_at=utc_now())
@@ -116,7 +116,7 @@ def import_demo(notebook: "Notebook", path: Path | str) -> DemoImport:
     run_uids = {record["uid"] for _, kind, record in contents.records if kind == "run"}
     script, steps = _check_demo(path, contents.header.get("demo"), run_uids)
     result = ImportResult()
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         runs = merge(db.conn, path, contents, result)
         row = db.execute("select id, title from demo_scripts where uid = ?", [script["uid"]]).fetchone()
         if row is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
-from ..notebook.database import utc_now
+from ..notebook.stamps import utc_now
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
@@ -143,7 +143,7 @@ def provenance(data: ExportData) -> dict[str, Any]:
 
 def resolve_runs(notebook: "Notebook", selection: Selection) -> list[int]:
     """The selected runs' ids, oldest first. LookupError names what is not in the notebook."""
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         if selection.run_ids:
             wanted = list(dict.fromkeys(selection.run_ids))
             found = {row[0] for row in db.execute("select id from runs where id in (select value from json_each(?))", [json.dumps(wanted)])}
@@ -177,7 +177,7 @@ def collect(notebook: "Notebook", selection: Selection) -> ExportData:
     data = ExportData(selection=selection.describe(), exported_at=utc_now())
     ids = json.dumps(run_ids)
     selected = "select value from json_each(:ids)"
-    with notebook._reading() as db:
+    with notebook.store.reading() as db:
         # One read transaction, so a writer thread can't slip a change in between queries.
         db.execute("begin")
         try:

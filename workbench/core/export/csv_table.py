@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from ..classroom.votes import pane_choice
+from ..notebook.votes import pane_choice
 from .collect import ExportData, vote_counts
 from .text import csv_cell
 

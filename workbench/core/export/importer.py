@@ -40,11 +40,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
-from ..classroom.votes import position_of
+from ..notebook.votes import position_of
 from ..engine.backend import FINISH_REASONS
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import DIVERGENCE, FIELDS, LANGUAGE_SHIFT
-from ..notebook.database import utc_now
+from ..notebook.stamps import utc_now
 from ..notebook.flags import FLAG_SOURCE_AUTO
 from ..notebook.labels import COLOUR_PATTERN, NAME_PATTERN
 from ..notebook.recorder import ANSWER, REASONING
@@ -507,7 +507,7 @@ def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
     path = Path(path).expanduser()
     contents = read_file(path)
     result = ImportResult()
-    with notebook._writing() as db:
+    with notebook.store.writing() as db:
         merge(db.conn, path, contents, result)
     return result
 

@@ -15,7 +15,7 @@ from ..analysis.agreement import Agreement, label_agreement, responses_labelled
 from ..analysis.correction import METHOD, PEOPLE, POOLED, CorrectedRate, FlagCheck, FlagCorrection, correct
 from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
 from ..analysis.summary import COUNTING, HUMAN, Rate, correctable_flags, export_checked_answers, export_observations, rates
-from ..classroom.votes import TIE, letter, pane_choice
+from ..notebook.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
 from ..notebook.statuses import unfinished_note
 from .collect import ExportData, vote_counts

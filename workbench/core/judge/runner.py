@@ -34,7 +34,6 @@ from ..engine.params import GenerationParams
 from ..engine.reasoning import ANSWER, ThinkSplitter
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import judge_annotator
-from ..notebook.batches import Batches
 from .rubric import JUDGE_LABELS, VERDICTS, Shortened, Verdict, estimate_tokens, judge_prompt, one_line, parse_verdict, prompt_overhead_tokens, shorten
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ class Target:
 
 def batch_targets(notebook: "Notebook", batch_id: int) -> list[Target]:
     """Every answer of the batch's done prompts, in prompt then pane order (BatchNotFound if none)."""
-    batches = Batches(notebook)
+    batches = notebook.batches
     batches.get(batch_id)
     questions = {item.run_id: item.prompt for item in batches.items(batch_id) if item.run_id is not None}
     return [

@@ -2,13 +2,14 @@
 
 `open_notebook(path)` is the way in; see docs/notebook.md for the schema.
 A `Notebook` reads and writes runs itself, and has the rest as attributes:
-`labels`, `annotations`, `flags` (automatic ones), `sessions`, `history`
-(undo/redo) and `search()`.
+`labels`, `annotations`, `flags` (automatic ones), `sessions`, `batches`,
+`votes`, `demos`, `undo` (the undo/redo stack) and `search()`; all share one
+`Store` (store.py).
 """
 
 from .annotations import DIVERGENCE, RunAnnotations, Span
 from .database import Notebook, open_chosen_notebook, open_notebook
-from .history import Operation, UndoConflict
+from .undo import Operation, UndoConflict
 from .labels import Label
 from .search import MARK_END, MARK_START, SearchFilters, SearchHit
 from .sessions import UNSORTED, Session

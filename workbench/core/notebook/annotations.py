@@ -1,7 +1,7 @@
 """Annotating runs: labels on answers, highlighted passages, notes, ratings, links.
 
 `notebook.annotations` is the way in. Every change is committed at once,
-in its own transaction, and is one undoable step in `notebook.history`.
+in its own transaction, and is one undoable step in `notebook.undo`.
 Every row records who made it (`annotator`) and when (`created_at`,
 `updated_at`, ISO 8601 UTC), so several people can annotate the same runs.
 
@@ -22,11 +22,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .database import check_annotator, utc_now
+from .stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
-    from .database import Notebook
-    from .history import Changes
+    from .undo import Changes, UndoStack
+    from .labels import Labels
+    from .store import Store
 
 DIVERGENCE = ("none", "minor", "substantive", "opposite")
 FIELDS = ("text", "reasoning")  # which stored text a highlight is in
@@ -173,16 +174,18 @@ class Annotations:
     LookupError; what the disk does becomes a NotebookProblem.
     """
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", undo: "UndoStack", labels: "Labels") -> None:
+        self._store = store
+        self._undo = undo
+        self._labels = labels
 
     # --- labels on an answer -------------------------------------------------
 
     def add_label(self, response_id: int, label: str, *, annotator: str) -> bool:
         """False when this annotator had already put this label on it."""
-        annotator, title = check_annotator(annotator), self._notebook.labels.get(label).title
+        annotator, title = check_annotator(annotator), self._labels.get(label).title
         run_id = self._run_of(response_id)
-        with self._notebook.history.change(f"Label {title!r} on response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Label {title!r} on response {response_id}", run_ids=frozenset({run_id})) as changes:
             if self._response_label_id(changes, response_id, label, annotator) is not None:
                 return False
             now = utc_now()
@@ -191,9 +194,9 @@ class Annotations:
 
     def remove_label(self, response_id: int, label: str, *, annotator: str) -> bool:
         """False when this annotator had not put this label on it."""
-        annotator, title = check_annotator(annotator), self._notebook.labels.get(label).title
+        annotator, title = check_annotator(annotator), self._labels.get(label).title
         run_id = self._run_of(response_id)
-        with self._notebook.history.change(f"Remove label {title!r} from response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Remove label {title!r} from response {response_id}", run_ids=frozenset({run_id})) as changes:
             row_id = self._response_label_id(changes, response_id, label, annotator)
             if row_id is None:
                 return False
@@ -202,7 +205,7 @@ class Annotations:
 
     def toggle_label(self, response_id: int, label: str, *, annotator: str) -> bool:
         """The number-key action. True when the label is now on."""
-        with self._notebook._lock:  # Read and write as one step against other threads.
+        with self._store.lock:  # Read and write as one step against other threads.
             if self._has_label(response_id, label, check_annotator(annotator)):
                 self.remove_label(response_id, label, annotator=annotator)
                 return False
@@ -230,7 +233,7 @@ class Annotations:
         if label is not None and label not in replaces:
             raise ValueError(f"The verdict's label {label!r} is not one of {replaces}.")
         run_id = self._run_of(response_id)
-        with self._notebook.history.change(f"Verdicts of {annotator}", run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
+        with self._undo.change(f"Verdicts of {annotator}", run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
             have = dict(
                 changes.conn.execute(
                     f"select label, id from response_labels where response_id = ? and annotator = ? and label in ({', '.join('?' for _ in replaces)})",
@@ -250,7 +253,7 @@ class Annotations:
         annotator, ids = check_annotator(annotator), list(dict.fromkeys(response_ids))
         names = list(labels) if labels is not None else None
         found: set[int] = set()
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
                 chunk = ids[start : start + 500]
                 sql = f"select distinct response_id from response_labels where annotator = ? and response_id in ({', '.join('?' for _ in chunk)})"
@@ -281,7 +284,7 @@ class Annotations:
             raise ValueError(f"A highlight is in {' or '.join(FIELDS)}, not {field!r}.")
         labels = self._known_labels(labels)
         run_id = self._run_of(response_id)
-        with self._notebook.history.change(f"Highlight in response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Highlight in response {response_id}", run_ids=frozenset({run_id})) as changes:
             text = changes.conn.execute(f"select coalesce({field}, '') from responses where id = ?", [response_id]).fetchone()[0]
             if not 0 <= start < end <= len(text):
                 raise ValueError(f"A highlight needs 0 <= start < end <= {len(text)} (the length of the stored {field}), not {start}:{end}.")
@@ -309,7 +312,7 @@ class Annotations:
         """Make the highlight carry exactly `labels`; new ones are credited to `annotator`."""
         annotator, wanted = check_annotator(annotator), self._known_labels(labels)
         span = self.span(span_id)
-        with self._notebook.history.change(f"Labels of a highlight in response {span.response_id}", run_ids=self._runs_of_span(span)) as changes:
+        with self._undo.change(f"Labels of a highlight in response {span.response_id}", run_ids=self._runs_of_span(span)) as changes:
             have = dict(changes.conn.execute("select label, id from span_labels where span_id = ?", [span_id]).fetchall())
             now = utc_now()
             for label in wanted:
@@ -323,7 +326,7 @@ class Annotations:
     def set_span_note(self, span_id: int, note: str) -> Span:
         """The highlight's Markdown note (shared; the highlight keeps its author)."""
         span = self.span(span_id)
-        with self._notebook.history.change(
+        with self._undo.change(
             f"Note on a highlight in response {span.response_id}", run_ids=self._runs_of_span(span), merge_key=("span_note", span_id)
         ) as changes:
             changes.update("spans", span_id, {"note": note.strip()}, stamp={"updated_at": utc_now()})
@@ -331,7 +334,7 @@ class Annotations:
 
     def delete_span(self, span_id: int) -> None:
         span = self.span(span_id)
-        with self._notebook.history.change(f"Remove highlight {span.quote[:30]!r}", run_ids=self._runs_of_span(span)) as changes:
+        with self._undo.change(f"Remove highlight {span.quote[:30]!r}", run_ids=self._runs_of_span(span)) as changes:
             # Children first and one by one, so that undo brings each back.
             for (row_id,) in changes.conn.execute("select id from span_labels where span_id = ?", [span_id]).fetchall():
                 changes.delete("span_labels", row_id)
@@ -359,7 +362,7 @@ class Annotations:
         target = f"response {response_id}" if response_id is not None else f"run {run_id}"
         # Successive saves of the same note (the editor saving as one types)
         # undo as one step.
-        with self._notebook.history.change(
+        with self._undo.change(
             f"Note on {target}", run_ids=frozenset({run_id}), merge_key=("note", run_id, response_id, annotator)
         ) as changes:
             _write_note(changes, run_id, response_id, annotator, body, utc_now())
@@ -381,7 +384,7 @@ class Annotations:
         self._check_run(run_id)
         # Typing a summary saves it repeatedly: those saves undo as one step.
         merge_key = ("summary", run_id, annotator) if column == "summary" else None
-        with self._notebook.history.change(description, run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
+        with self._undo.change(description, run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
             row = changes.conn.execute("select id from run_annotations where run_id = ? and annotator = ?", [run_id, annotator]).fetchone()
             now = utc_now()
             if row is None:
@@ -405,7 +408,7 @@ class Annotations:
         languages = [self._check_run(run_id) for run_id in (low, high)]
         if languages[0] and languages[0] == languages[1]:
             raise ValueError(f"Runs {low} and {high} are both in {languages[0]!r}: a language shift links runs in two languages.")
-        with self._notebook.history.change(f"Language shift between runs {low} and {high}", run_ids=frozenset({low, high})) as changes:
+        with self._undo.change(f"Language shift between runs {low} and {high}", run_ids=frozenset({low, high})) as changes:
             row = changes.conn.execute("select id from run_links where kind = ? and run_a = ? and run_b = ?", [LANGUAGE_SHIFT, low, high]).fetchone()
             now = utc_now()
             if row is None:
@@ -419,11 +422,11 @@ class Annotations:
         return next(link for link in self.for_run(low).links if link.id == link_id)
 
     def unlink(self, link_id: int) -> None:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select run_a, run_b from run_links where id = ?", [link_id]).fetchone()
         if row is None:
             raise LookupError(f"There is no run link {link_id} in the notebook.")
-        with self._notebook.history.change(f"Remove the link between runs {row[0]} and {row[1]}", run_ids=frozenset(row)) as changes:
+        with self._undo.change(f"Remove the link between runs {row[0]} and {row[1]}", run_ids=frozenset(row)) as changes:
             changes.delete("run_links", link_id)
 
     # --- reading ---------------------------------------------------------------
@@ -431,7 +434,7 @@ class Annotations:
     def for_run(self, run_id: int) -> RunAnnotations:
         """Everything annotated on a run and its answers, to show with `notebook.run()`."""
         self._check_run(run_id)
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             response_ids = [r[0] for r in db.execute("select id from responses where run_id = ? order by position", [run_id])]
             labels: dict[int, list[ResponseLabel]] = {rid: [] for rid in response_ids}
             for row in db.query(
@@ -482,7 +485,7 @@ class Annotations:
             from spans join responses on responses.id = spans.response_id
             where {where} order by spans.response_id, spans.start, spans.id
         """
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query(sql, params))
         spans = []
         for row in rows:
@@ -496,28 +499,28 @@ class Annotations:
         return frozenset({self._run_of(span.response_id)})
 
     def _run_of(self, response_id: int) -> int:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()
         if row is None:
-            raise LookupError(f"There is no response {response_id} in the notebook {self._notebook.path}.")
+            raise LookupError(f"There is no response {response_id} in the notebook {self._store.path}.")
         return row[0]
 
     def _check_run(self, run_id: int) -> str | None:
         """The run's language; LookupError if there is no such run."""
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select language from runs where id = ?", [run_id]).fetchone()
         if row is None:
-            raise LookupError(f"There is no run {run_id} in the notebook {self._notebook.path}.")
+            raise LookupError(f"There is no run {run_id} in the notebook {self._store.path}.")
         return row[0]
 
     def _known_labels(self, labels: Iterable[str]) -> list[str]:
         names = list(dict.fromkeys(labels))
         for name in names:
-            self._notebook.labels.get(name)  # ValueError for an unknown one
+            self._labels.get(name)  # ValueError for an unknown one
         return names
 
     def _has_label(self, response_id: int, label: str, annotator: str) -> bool:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             return db.execute(
                 "select 1 from response_labels where response_id = ? and label = ? and annotator = ?", [response_id, label, annotator]
             ).fetchone() is not None

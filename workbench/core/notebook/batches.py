@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ... import __version__
 from .annotations import MACHINE_PREFIXES
-from .database import utc_now
-from .flags import StoredFlag  # noqa: F401 - also imported from here, where it lived before flags.py
+from .stamps import utc_now
+from .flags import Flags, StoredFlag  # noqa: F401 - also imported from here, where it lived before flags.py
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .store import Store
 
 RUNNING = "running"
 PAUSED = "paused"
@@ -102,8 +102,9 @@ class BatchNotFound(LookupError):
 class Batches:
     """Reads and writes batches; every call holds the notebook's lock."""
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", flags: "Flags") -> None:
+        self._store = store
+        self._flags = flags
 
     def create(
         self,
@@ -135,7 +136,7 @@ class Batches:
             "done": 0,
             "app_version": __version__,
         }
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             batch_id = int(db["batches"].insert(row).last_pk)
             db.conn.executemany(
                 "INSERT INTO batch_items (batch_id, position, prompt_id, topic, kind, language, translation_of, prompt) "
@@ -145,37 +146,37 @@ class Batches:
         return self.get(batch_id)
 
     def get(self, batch_id: int) -> Batch:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("SELECT * FROM batches WHERE id = ?", [batch_id]))
         if not rows:
-            raise BatchNotFound(f"There is no batch {batch_id} in the notebook {self._notebook.path}.")
+            raise BatchNotFound(f"There is no batch {batch_id} in the notebook {self._store.path}.")
         return _batch(rows[0])
 
     def recent(self, limit: int = 50) -> list[Batch]:
         """Newest first."""
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("SELECT * FROM batches ORDER BY id DESC LIMIT ?", [limit]))
         return [_batch(r) for r in rows]
 
     def items(self, batch_id: int) -> list[BatchItem]:
         """In prompt order."""
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position", [batch_id]))
         return [_item(r) for r in rows]
 
     def set_status(self, batch_id: int, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"batch status must be one of {STATUSES}, not {status!r}")
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db.execute("UPDATE batches SET status = ?, updated_at = ? WHERE id = ?", [status, utc_now(), batch_id])
 
     def record_flags(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:
         """Replace the automatic flags of one response: `notebook.flags.record`."""
-        self._notebook.flags.record(run_id, response_id, flags)
+        self._flags.record(run_id, response_id, flags)
 
     def set_divergence(self, item_id: int, divergence: float | None, divergence_detail: dict[str, Any] | None) -> None:
         """A done item's divergence score again, after its answers were flagged again."""
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db.execute(
                 "UPDATE batch_items SET divergence = ?, divergence_detail = ? WHERE id = ?",
                 [divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
@@ -193,7 +194,7 @@ class Batches:
         """Mark an item done with its complete run (its flags are already stored),
         and recount the batch's done items in the same transaction."""
         now = utc_now()
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db.execute(
                 "UPDATE batch_items SET status = ?, run_id = ?, divergence = ?, divergence_detail = ?, duration_s = ?, finished_at = ? "
                 "WHERE id = ?",
@@ -206,7 +207,7 @@ class Batches:
             )
 
     def item(self, item_id: int) -> BatchItem:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("SELECT * FROM batch_items WHERE id = ?", [item_id]))
         if not rows:
             raise BatchNotFound(f"There is no batch item {item_id}.")
@@ -232,7 +233,7 @@ class Batches:
             WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
             ORDER BY batch_items.position, responses.position
         """.format(machine=_MACHINE_SQL)
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query(sql, [*MACHINE_PREFIXES, *MACHINE_PREFIXES, batch_id]))
         for row in rows:
             row["flags"] = json.loads(row["flags"] or "[]")

@@ -6,7 +6,7 @@ saved while an answer streams is committed with NORMAL; see `save_partials`.
 
 Failures are split as in qutebrowser's sql module: what the environment did
 (disk full, damaged file, locked, read-only, newer schema) becomes a
-NotebookProblem with advice; anything else is a bug and propagates.
+NotebookProblem with advice (store.py); anything else is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -14,30 +14,30 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from ... import __version__
 from .. import paths
 from ..errors import NotebookProblem
 from . import file_kind, migrations, statuses, writers
+from .annotations import Annotations
+from .batches import Batches
+from .demos import Demos
 from .file_kind import FileKind
-from .history import History
+from .flags import Flags
+from .undo import UndoStack
+from .labels import Labels
+from .search import search
+from .sessions import Sessions
+from .stamps import utc_now
+from .store import Store, translate_errors
+from .votes import Votes
 
 if TYPE_CHECKING:
-    from .annotations import Annotations
-    from .flags import Flags
-    from .labels import Labels
     from .search import SearchFilters, SearchHit
-    from .sessions import Sessions
 
 # Full-text search uses FTS5's trigram tokenizer, new in SQLite 3.34.
 MIN_SQLITE = (3, 34, 0)
@@ -59,18 +59,6 @@ RESULT_FIELDS = (
     "template_sha256",
     "timeline",
 )
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def check_annotator(annotator: str) -> str:
-    """Every annotation says who made it, so several people can share a notebook."""
-    annotator = " ".join(annotator.split())
-    if not annotator:
-        raise ValueError("An annotator name is needed (who made this annotation).")
-    return annotator
 
 
 @dataclass(frozen=True)
@@ -169,109 +157,42 @@ def _discard(path: Path, existed: bool) -> None:
         path.unlink(missing_ok=True)
 
 
-# Below this much free space, a write SQLite reports as an I/O error (it does
-# so for the WAL index, and for some failed syncs) is taken for a full disk:
-# the notebook's next transaction, with its log frames, needs about as much.
-LOW_SPACE_BYTES = 1 << 20
-SQLITE_FULL, SQLITE_IOERR = 13, 10
-
-
-@contextmanager
-def translate_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's reports about the environment into advice; let bugs through.
-
-    A full disk is often reported as "disk I/O error" rather than "disk is
-    full", and the file is then intact: before a file is called damaged, the
-    free space on its file system is checked."""
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        message = str(exc).lower()
-        code = getattr(exc, "sqlite_errorcode", None)
-        damaged = "not a database" in message or "malformed" in message or "disk i/o" in message
-        if "disk is full" in message or "disk full" in message or code == SQLITE_FULL or (
-            (damaged or "unable to open" in message or (code is not None and code & 0xFF == SQLITE_IOERR)) and _disk_nearly_full(path)
-        ):
-            advice = f"The disk holding the notebook {path} is full. Free some space on it, then try again; nothing saved before is lost."
-        elif damaged:
-            advice = f"The notebook {path} is damaged ({exc}). It was left untouched: open another notebook with --db, or restore a backup of this file."
-        elif "locked" in message or "busy" in message:
-            advice = f"The notebook {path} is locked by another program. Close other copies of the workbench or tools that have it open, then try again."
-        elif "readonly" in message or "read-only" in message or "unable to open" in message or "permission" in message:
-            advice = f"The notebook {path} can't be written ({exc}). Check the file's permissions, or choose another place with --db."
-        else:
-            raise
-        raise NotebookProblem(advice) from exc
-
-
-def _disk_nearly_full(path: Path) -> bool:
-    """Whether the file system holding `path` has less than LOW_SPACE_BYTES free
-    for this user; False where that can't be told (no statvfs on Windows)."""
-    folder = path if path.is_dir() else path.parent
-    try:
-        stats = os.statvfs(folder)
-    except (OSError, AttributeError):
-        return False
-    return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
-
-
 class Notebook:
     """One open notebook. Safe to share between threads: every call holds a lock.
 
     Runs and responses are read and written here; the rest has a module of
     its own, reached through an attribute: `labels`, `annotations`,
-    `flags` (automatic ones), `sessions`, `history` (undo/redo of those)
-    and `search()`.
+    `flags` (automatic ones), `sessions`, `batches`, `votes`, `demos`,
+    `undo` (the undo/redo stack) and `search()`. All of them share one
+    `Store` (store.py): its connection, lock and transactions.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.store = Store(path, conn)
         self.path = path
-        self._conn = conn
-        self.db = Database(conn)
-        self._lock = threading.RLock()
-        self.history = History(self)
-
-    # These modules import this one (for utc_now and the Notebook type), so
-    # they are imported when first used rather than at the top.
-
-    @cached_property
-    def labels(self) -> "Labels":
-        from .labels import Labels
-
-        return Labels(self)
-
-    @cached_property
-    def annotations(self) -> "Annotations":
-        from .annotations import Annotations
-
-        return Annotations(self)
-
-    @cached_property
-    def flags(self) -> "Flags":
-        from .flags import Flags
-
-        return Flags(self)
-
-    @cached_property
-    def sessions(self) -> "Sessions":
-        from .sessions import Sessions
-
-        return Sessions(self)
+        self.db = self.store.db
+        # Built here, each given the store and what it works with; none imports this module.
+        self.undo = UndoStack(self.store)
+        self.labels = Labels(self.store, self.undo)
+        self.annotations = Annotations(self.store, self.undo, self.labels)
+        self.flags = Flags(self.store)
+        self.sessions = Sessions(self.store, self.undo)
+        self.batches = Batches(self.store, self.flags)
+        self.votes = Votes(self.store)
+        self.demos = Demos(self.store, self.sessions, self.run)
 
     def search(self, query: str, filters: "SearchFilters | None" = None, *, limit: int = 50) -> "list[SearchHit]":
         """Prompts, answers, reasoning and notes matching `query`; see search.py."""
-        from .search import search
-
-        return search(self, query, filters, limit=limit)
+        return search(self.store, query, filters, limit=limit)
 
     # --- opening ------------------------------------------------------
 
     def _prepare(self) -> None:
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        self.store.conn.execute("PRAGMA foreign_keys = ON")
+        mode = self.store.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal" and str(self.path) != ":memory:":
             raise NotebookProblem(f"The notebook {self.path} can't use write-ahead logging (the file system said {mode!r}). Keep notebooks on a local disk.")
-        self._conn.execute("PRAGMA synchronous = FULL")
+        self.store.conn.execute("PRAGMA synchronous = FULL")
         self._refuse_newer_schema()
         if set(migrations.known_names()) - set(migrations.applied_names(self.db)):
             self._migrate()
@@ -282,7 +203,7 @@ class Notebook:
         what is pending: two workbenches opening one new notebook at once (a compare
         in a terminal beside the window) would otherwise both apply the first step,
         and one would fail. The second waits for the lock, then finds nothing to do."""
-        with self._immediate():
+        with self.store.immediate():
             self._refuse_newer_schema()
             migrations.migrations.apply(self.db)  # each step a savepoint inside this transaction
 
@@ -293,16 +214,16 @@ class Notebook:
         locked or read-only notebook, a full disk): the next open tries again."""
         unfinished = ", ".join(f"'{status}'" for status in statuses.UNFINISHED)
         try:
-            with self._lock, translate_errors(self.path):
-                rows = self._conn.execute(
+            with self.store.lock, translate_errors(self.path):
+                rows = self.store.conn.execute(
                     f"select id, writer_pid, writer_started, writer_host from responses indexed by responses_unfinished"
                     f" where status != '{statuses.DONE}' and status in ({unfinished})"
                 ).fetchall()
                 gone = [(response_id,) for response_id, *writer in rows if writers.is_gone(*writer)]
                 if gone:
-                    with self._immediate():
+                    with self.store.immediate():
                         # Only if still unfinished: a writer may have finished it since it was read.
-                        self._conn.executemany(
+                        self.store.conn.executemany(
                             f"update responses set status = '{statuses.INTERRUPTED}' where id = ? and status in ({unfinished})", gone
                         )
         except NotebookProblem:
@@ -323,49 +244,8 @@ class Notebook:
         return migrations.applied_names(self.db)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _writing(self, durable: bool = True) -> Iterator[Database]:
-        """One transaction. `durable=False` commits without syncing the disk: the
-        transaction survives the app being killed but not a power cut, until the
-        next durable commit syncs it too (SQLite's WAL with synchronous=NORMAL)."""
-        with self._lock, translate_errors(self.path):
-            if not durable:
-                self._conn.execute("PRAGMA synchronous = NORMAL")
-            try:
-                with self._immediate():
-                    yield self.db
-            finally:
-                if not durable:
-                    self._conn.execute("PRAGMA synchronous = FULL")
-
-    @contextmanager
-    def _immediate(self) -> Iterator[None]:
-        """A write transaction that takes the write lock as it begins (nested: a savepoint).
-
-        SQLite's plain BEGIN takes the lock at the first write; in WAL mode, if
-        another program wrote since this transaction first read, that upgrade fails
-        at once with "database is locked", without waiting: two workbenches on one
-        notebook lost writes so. BEGIN IMMEDIATE waits its turn (the 5 s busy wait)."""
-        if self._conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[Database]:
-        with self._lock, translate_errors(self.path):
-            yield self.db
+        with self.store.lock:
+            self.store.conn.close()
 
     # --- writing ------------------------------------------------------
 
@@ -374,7 +254,7 @@ class Notebook:
         row = {k: v for k, v in model.__dict__.items() if k != "metadata"}
         row["metadata"] = json.dumps(model.metadata or {}, ensure_ascii=False)
         row["last_seen"] = now
-        with self._writing() as db:
+        with self.store.writing() as db:
             existing = db.execute("select first_seen from models where sha256 = ?", [model.sha256]).fetchone()
             row["first_seen"] = existing[0] if existing else now
             db["models"].upsert(row, pk="sha256")
@@ -398,7 +278,7 @@ class Notebook:
             "schedule": schedule,
             "app_version": __version__,
         }
-        with self._writing() as db:
+        with self.store.writing() as db:
             return int(db["runs"].insert(row).last_pk)
 
     def add_response(
@@ -426,7 +306,7 @@ class Notebook:
             "writer_started": writers.this_process().started,
             "writer_host": writers.this_process().host,
         }
-        with self._writing() as db:
+        with self.store.writing() as db:
             return int(db["responses"].insert(row).last_pk)
 
     def save_partials(self, partials: list[tuple[int, str, str, str]]) -> None:
@@ -437,7 +317,7 @@ class Notebook:
         sync stalls the writer (and wakes the app) for every one; the response's
         `finish_response` syncs it.
         """
-        with self._writing(durable=False) as db:
+        with self.store.writing(durable=False) as db:
             db.conn.executemany(
                 f"update responses set text = ?, reasoning = ?, timeline = ?, status = '{statuses.STREAMING}', "
                 "started_at = coalesce(started_at, ?) where id = ?",
@@ -449,14 +329,14 @@ class Notebook:
         if unknown:
             raise TypeError(f"not response result fields: {sorted(unknown)}")
         update = dict(fields, status=statuses.DONE, finished_at=utc_now())
-        with self._writing() as db:
+        with self.store.writing() as db:
             db["responses"].update(response_id, update)
 
     # --- reading ------------------------------------------------------
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """A run with its responses (in pane order), or None."""
-        with self._reading() as db:
+        with self.store.reading() as db:
             rows = list(db.query("select * from runs where id = ?", [run_id]))
             if not rows:
                 return None
@@ -481,10 +361,10 @@ class Notebook:
             {where}
             group by runs.id order by runs.id desc limit ?
         """
-        with self._reading() as db:
+        with self.store.reading() as db:
             return list(db.query(sql, params + [limit]))
 
     def model(self, sha256: str) -> dict[str, Any] | None:
-        with self._reading() as db:
+        with self.store.reading() as db:
             rows = list(db.query("select * from models where sha256 = ?", [sha256]))
         return rows[0] if rows else None

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from ..errors import NotebookProblem
 from . import migrations
+from .store import translate_errors
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 TABLES_NAMED = 5  # in the refusal; the rest are counted
@@ -77,8 +78,6 @@ def examine(path: Path) -> FileKind:
 
 def _tables(path: Path) -> tuple[list[str], bool]:
     """(the database's own tables, whether the workbench's migrations were applied to it)."""
-    from .database import translate_errors  # database.py imports this module
-
     has_log = Path(f"{path}-wal").exists()
     uri = f"file:{quote(os.fsencode(path.absolute()))}?" + ("mode=ro" if has_log else "immutable=1")
     table = migrations.migrations.migrations_table

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .database import utc_now
+from .stamps import utc_now
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .store import Store
 
 FLAG_SOURCE_AUTO = "auto"
 
@@ -45,8 +45,8 @@ class FlagSet:
 class Flags:
     """`notebook.flags`. Every call holds the notebook's lock and is one transaction."""
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store") -> None:
+        self._store = store
 
     def record(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:
         """Replace the automatic flags of one response (a re-flag never doubles them)."""
@@ -58,7 +58,7 @@ class Flags:
         sets = list(sets)
         now = utc_now()
         before: dict[int, list[StoredFlag]] = {s.response_id: [] for s in sets}
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             ids = json.dumps(list(before))
             for row in db.query(
                 "select response_id, name, detector, evidence, basis, confidence from flags "

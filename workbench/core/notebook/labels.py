@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .database import check_annotator, utc_now
+from .stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .undo import UndoStack
+    from .store import Store
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -43,16 +44,17 @@ class Label:
 class Labels:
     """`notebook.labels`: read and edit the label set (edits are undoable)."""
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", undo: "UndoStack") -> None:
+        self._store = store
+        self._undo = undo
 
     def all(self) -> list[Label]:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             return [Label.from_row(row) for row in db.query("select * from labels order by position, id")]
 
     def get(self, name: str) -> Label:
         """The label stored as `name`; ValueError (listing the names there are) if none."""
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("select * from labels where name = ?", [name]))
         if not rows:
             raise ValueError(f"No label named {name!r}. Labels: {', '.join(label.name for label in self.all())}.")
@@ -62,7 +64,7 @@ class Labels:
         if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"A label name is lower-case letters, digits and _ (at most 40, starting with a letter), not {name!r}; the title can be anything.")
         title = _clean(title if title is not None else name, "title")
-        with self._notebook.history.change(f"New label {title!r}") as changes:
+        with self._undo.change(f"New label {title!r}") as changes:
             if changes.conn.execute("select 1 from labels where name = ?", [name]).fetchone():
                 raise ValueError(f"There is already a label named {name!r}.")
             position, used = changes.conn.execute("select coalesce(max(position), 0) + 1, coalesce(sum(builtin = 0), 0) from labels").fetchone()
@@ -96,7 +98,7 @@ class Labels:
                 raise ValueError(f"The definition of the built-in label {name!r} is fixed: it is what the label means. Make a label of your own instead.")
             values["definition"] = definition.strip()
         stamp = {"annotator": check_annotator(annotator), "updated_at": utc_now()}
-        with self._notebook.history.change(f"Edit label {label.title!r}") as changes:
+        with self._undo.change(f"Edit label {label.title!r}") as changes:
             row_id = changes.conn.execute("select id from labels where name = ?", [name]).fetchone()[0]
             changes.update("labels", row_id, values, stamp=stamp)
         return self.get(name)

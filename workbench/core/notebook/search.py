@@ -49,7 +49,7 @@ from .annotations import DIVERGENCE
 from .flags import FLAG_SOURCE_AUTO
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .store import Store
 
 MARK_START, MARK_END = "\u27e6", "\u27e7"
 SNIPPET_CHARS = 160
@@ -118,7 +118,7 @@ def parse_terms(query: str) -> list[str]:
     return terms
 
 
-def search(notebook: "Notebook", query: str, filters: SearchFilters | None = None, *, limit: int = 50) -> list[SearchHit]:
+def search(store: "Store", query: str, filters: SearchFilters | None = None, *, limit: int = 50) -> list[SearchHit]:
     """Matches for `query`, newest run first. ValueError for a query with no
     usable term or a bad filter; blocks for milliseconds (call it off the GUI thread)."""
     terms = parse_terms(query)
@@ -126,7 +126,7 @@ def search(notebook: "Notebook", query: str, filters: SearchFilters | None = Non
         raise ValueError("Type at least two letters (or one Chinese character) to search.")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"The limit is between 1 and {MAX_LIMIT}, not {limit}.")
-    with notebook._reading() as db:
+    with store.reading() as db:
         db.conn.create_function(_FOLD, 1, _fold, deterministic=True)
         finder = _Finder(db.conn, terms, filters or SearchFilters(), limit)
         hits = finder.prompts() + finder.answers() + finder.notes() if finder.possible else []

@@ -3,7 +3,7 @@
 A run belongs to at most one session. Runs in none are shown under
 "Unsorted", which is not stored: it is the session whose id is None.
 Archiving hides a session from the default list and keeps its runs.
-Changes are undoable through `notebook.history`, like annotations.
+Changes are undoable through `notebook.undo`, like annotations.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .database import check_annotator, utc_now
+from .stamps import check_annotator, utc_now
 from .ids import typed_id
 from .statuses import INTERRUPTED
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .undo import UndoStack
+    from .store import Store
 
 UNSORTED = "Unsorted"
 
@@ -38,13 +39,14 @@ class Session:
 class Sessions:
     """`notebook.sessions`. All calls block. Unknown ids raise LookupError, bad names ValueError."""
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", undo: "UndoStack") -> None:
+        self._store = store
+        self._undo = undo
 
     def all(self, *, include_archived: bool = False) -> list[Session]:
         """Unsorted first, then the sessions by name, each with its number of runs."""
         archived = "" if include_archived else "where s.archived_at is null"
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(
                 db.query(
                     f"""select s.*, (select count(*) from session_runs where session_id = s.id) as run_count
@@ -55,7 +57,7 @@ class Sessions:
         return [Session(None, UNSORTED, unsorted)] + [self._session(row) for row in rows]
 
     def get(self, session_id: int) -> Session:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(
                 db.query("select s.*, (select count(*) from session_runs where session_id = s.id) as run_count from sessions s where id = ?", [session_id])
             )
@@ -67,7 +69,7 @@ class Sessions:
         """A session by id or by name (case-insensitive), for the command line; "unsorted" works too."""
         if name_or_id.strip().lower() == UNSORTED.lower():
             return self.all()[0]
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select id from sessions where name = ? collate nocase", [name_or_id.strip()]).fetchone()
         if row:
             return self.get(row[0])
@@ -77,7 +79,7 @@ class Sessions:
 
     def create(self, name: str, *, annotator: str) -> Session:
         annotator, name = check_annotator(annotator), self._name(name)
-        with self._notebook.history.change(f"New session {name!r}") as changes:
+        with self._undo.change(f"New session {name!r}") as changes:
             self._check_free(changes.conn, name, None)
             now = utc_now()
             session_id = changes.insert(
@@ -87,7 +89,7 @@ class Sessions:
 
     def rename(self, session_id: int, name: str) -> Session:
         old, name = self.get(session_id), self._name(name)
-        with self._notebook.history.change(f"Rename session {old.name!r} to {name!r}") as changes:
+        with self._undo.change(f"Rename session {old.name!r} to {name!r}") as changes:
             self._check_free(changes.conn, name, session_id)
             changes.update("sessions", session_id, {"name": name}, stamp={"updated_at": utc_now()})
         return self.get(session_id)
@@ -95,7 +97,7 @@ class Sessions:
     def set_archived(self, session_id: int, archived: bool) -> Session:
         session = self.get(session_id)
         now = utc_now()
-        with self._notebook.history.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}") as changes:
+        with self._undo.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}") as changes:
             if archived != session.archived:
                 changes.update("sessions", session_id, {"archived_at": now if archived else None}, stamp={"updated_at": now})
         return self.get(session_id)
@@ -104,12 +106,12 @@ class Sessions:
         """Put runs in a session (None: back to Unsorted); returns how many moved."""
         annotator, run_ids = check_annotator(annotator), list(dict.fromkeys(run_ids))
         target = self.get(session_id).name if session_id is not None else UNSORTED
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             missing = [r for r in run_ids if db.execute("select 1 from runs where id = ?", [r]).fetchone() is None]
         if missing:
             raise LookupError(f"There is no run {', '.join(map(str, missing))} in the notebook.")
         moved = 0
-        with self._notebook.history.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids)) as changes:
+        with self._undo.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids)) as changes:
             now = utc_now()
             for run_id in run_ids:
                 row = changes.conn.execute("select id, session_id from session_runs where run_id = ?", [run_id]).fetchone()
@@ -125,7 +127,7 @@ class Sessions:
         return moved
 
     def session_of(self, run_id: int) -> int | None:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select session_id from session_runs where run_id = ?", [run_id]).fetchone()
         return row[0] if row else None
 
@@ -150,7 +152,7 @@ class Sessions:
                    :session as session_id
             {source} limit :limit
         """
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             return list(db.query(sql, {"session": session_id, "before": before_id, "limit": limit}))
 
     @staticmethod

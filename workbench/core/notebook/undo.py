@@ -1,6 +1,6 @@
 """Undo and redo for annotations: every change is a list of row snapshots.
 
-Each annotation or session change runs inside `History.change()`, which
+Each annotation or session change runs inside `UndoStack.change()`, which
 writes through a `Changes` recorder: every row it inserts, updates or
 deletes is captured as (table, id, row before, row after). That list is the
 `Operation`; undo writes the "before" rows back, redo the "after" rows. No
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterator
 from ..errors import NotebookProblem
 
 if TYPE_CHECKING:
-    from .database import Notebook
+    from .store import Store
 
 Row = dict[str, Any]
 UNDO_LIMIT = 500
@@ -120,16 +120,16 @@ class Changes:
         return True
 
 
-class History:
+class UndoStack:
     """The undo/redo stack of one open notebook. All calls block; thread-safe."""
 
-    def __init__(self, notebook: "Notebook", limit: int = UNDO_LIMIT) -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", limit: int = UNDO_LIMIT) -> None:
+        self._store = store
         self._limit = limit
         self._undo: list[Operation] = []
         self._redo: list[Operation] = []
         # The notebook's own lock: one lock, so no order between two locks to get wrong.
-        self._lock = notebook._lock
+        self._lock = store.lock
 
     @contextmanager
     def change(self, description: str, *, run_ids: frozenset[int] = frozenset(), merge_key: Hashable | None = None) -> Iterator[Changes]:
@@ -137,7 +137,7 @@ class History:
         # The notebook lock is held until the operation is on the stack, so the
         # stack's order is the order in which changes were committed.
         with self._lock:
-            with self._notebook._writing() as db:
+            with self._store.writing() as db:
                 changes = Changes(db.conn)
                 yield changes
             if changes.changes:  # Committed: now it can be undone.
@@ -191,7 +191,7 @@ class History:
                 "since (in another window, by the command line or by another annotator). Nothing was overwritten."
             )
             try:
-                with self._notebook._writing() as db:
+                with self._store.writing() as db:
                     changes = Changes(db.conn)
                     for change in steps:
                         expect, to = (change.after, change.before) if undoing else (change.before, change.after)

@@ -6,7 +6,7 @@ prompt set, the models by SHA-256 and name), so it plays on a laptop that has
 neither the set file nor, for a replayed step, the model files. Positions are
 kept as 0, 1, 2… without gaps, so "step 3 of 5" is simply position + 1.
 
-Edits are not in the undo history: a script is a plan, not evidence, and
+Edits are not on the undo stack: a script is a plan, not evidence, and
 each edit is one small visible change in the demo panel.
 """
 
@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..notebook.database import check_annotator, utc_now
-from ..notebook.ids import typed_id
+from .ids import typed_id
+from .stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
-    from ..notebook.database import Notebook
+    from .sessions import Sessions
+    from .store import Store
 
 LIVE, REPLAY, INSTANT = "live", "replay", "instant"
 MODES = (LIVE, REPLAY, INSTANT)
@@ -102,24 +103,27 @@ def _check_step(fields: dict[str, Any]) -> None:
 
 
 class Demos:
-    """Demo scripts in one notebook. Every call blocks (run it off the GUI thread).
+    """`notebook.demos`: its demo scripts. Every call blocks (run it off the GUI thread).
 
     Unknown ids raise LookupError; bad values ValueError.
     """
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store", sessions: "Sessions", read_run: Callable[[int], dict[str, Any] | None]) -> None:
+        # read_run is `Notebook.run`: a step made from a run copies what the run asked.
+        self._store = store
+        self._sessions = sessions
+        self._read_run = read_run
 
     # --- scripts ---------------------------------------------------------------
 
     def scripts(self) -> list[DemoScript]:
         """All scripts, by title, each with its number of steps."""
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query(f"{_SCRIPTS} order by s.title collate nocase, s.id"))
         return [_script(row) for row in rows]
 
     def get(self, script_id: int) -> DemoScript:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query(f"{_SCRIPTS} where s.id = ?", [script_id]))
         if not rows:
             raise LookupError(f"There is no demo script {script_id} in the notebook.")
@@ -128,7 +132,7 @@ class Demos:
     def find(self, title_or_id: str) -> DemoScript:
         """By title (case-insensitive) or id, for the command line."""
         wanted = title_or_id.strip()
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             row = db.execute("select id from demo_scripts where title = ? collate nocase order by id", [wanted]).fetchone()
         if row:
             return self.get(row[0])
@@ -140,7 +144,7 @@ class Demos:
         title, annotator = _title(title), check_annotator(annotator)
         now = utc_now()
         row = {"uid": uuid.uuid4().hex, "title": title, "description": description.strip(), "annotator": annotator, "created_at": now, "updated_at": now}
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             script_id = int(db["demo_scripts"].insert(row).last_pk)
         return self.get(script_id)
 
@@ -151,13 +155,13 @@ class Demos:
             changes["title"] = _title(title)
         if description is not None:
             changes["description"] = description.strip()
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db["demo_scripts"].update(script_id, changes)
         return self.get(script_id)
 
     def delete(self, script_id: int) -> None:
         """The script and its steps; the runs they replay stay in the notebook."""
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             if db.execute("delete from demo_scripts where id = ?", [script_id]).rowcount == 0:
                 raise LookupError(f"There is no demo script {script_id} in the notebook.")
 
@@ -165,12 +169,12 @@ class Demos:
 
     def steps(self, script_id: int) -> list[DemoStep]:
         self.get(script_id)
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("select * from demo_steps where script_id = ? order by position, id", [script_id]))
         return [_step(row) for row in rows]
 
     def step(self, step_id: int) -> DemoStep:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             rows = list(db.query("select * from demo_steps where id = ?", [step_id]))
         if not rows:
             raise LookupError(f"There is no demo step {step_id} in the notebook.")
@@ -203,7 +207,7 @@ class Demos:
         }  # fmt: skip
         _check_step(fields)
         now = utc_now()
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             if run_id is not None and db.execute("select 1 from runs where id = ?", [run_id]).fetchone() is None:
                 raise LookupError(f"There is no run {run_id} in the notebook.")
             position = db.execute("select count(*) from demo_steps where script_id = ?", [script_id]).fetchone()[0]
@@ -218,7 +222,7 @@ class Demos:
 
     def add_step_from_run(self, script_id: int, run_id: int, *, annotator: str, note: str = "", mode: str = REPLAY) -> DemoStep:
         """A step that asks what the run asked, of the same models, and can replay it."""
-        run = self._notebook.run(run_id)
+        run = self._read_run(run_id)
         if run is None:
             raise LookupError(f"There is no run {run_id} in the notebook.")
         return self.add_step(script_id, annotator=annotator, note=note, mode=mode, run_id=run_id, **_asked(run))
@@ -238,7 +242,7 @@ class Demos:
             row["models"] = json.dumps(list(fields["models"]), ensure_ascii=False)
         if "settings" in changes:
             row["settings"] = json.dumps(fields["settings"], ensure_ascii=False)
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             if changes.get("run_id") is not None and db.execute("select 1 from runs where id = ?", [changes["run_id"]]).fetchone() is None:
                 raise LookupError(f"There is no run {changes['run_id']} in the notebook.")
             db["demo_steps"].update(step_id, row)
@@ -255,14 +259,14 @@ class Demos:
 
     def delete_step(self, step_id: int) -> list[DemoStep]:
         step = self.step(step_id)
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db.execute("delete from demo_steps where id = ?", [step_id])
         self._renumber(step.script_id, [s.id for s in self.steps(step.script_id)])
         return self.steps(step.script_id)
 
     def _renumber(self, script_id: int, order: list[int]) -> None:
         now = utc_now()
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             db.conn.executemany("update demo_steps set position = ? where id = ?", list(enumerate(order)))
             db["demo_scripts"].update(script_id, {"updated_at": now})
 
@@ -270,8 +274,8 @@ class Demos:
 
     def build_from_session(self, session_id: int, *, annotator: str, title: str | None = None) -> DemoScript:
         """A script replaying a session's runs, oldest first, one step each (notes empty, to be written)."""
-        session = self._notebook.sessions.get(session_id)
-        runs = self._notebook.sessions.runs(session_id, limit=1_000_000)
+        session = self._sessions.get(session_id)
+        runs = self._sessions.runs(session_id, limit=1_000_000)
         if not runs:
             raise ValueError(f"The session {session.name!r} has no runs to build a demo from.")
         script = self.create(title or session.name, annotator=annotator, description=f"Built from the session {session.name!r}.")

@@ -9,7 +9,7 @@ for the run are accepted, so a tally can never point at an answer that is not
 there. Each annotator keeps their own counts (two teachers sharing a notebook
 do not overwrite each other); a tally adds them up.
 
-Votes are not undoable through `notebook.history`: taking a vote back is
+Votes are not undoable through `notebook.undo`: taking a vote back is
 itself the undo (a negative delta), and counts never go below zero.
 """
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from string import ascii_uppercase
 from typing import TYPE_CHECKING
 
-from ..notebook.database import check_annotator, utc_now
+from .stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
-    from ..notebook import Notebook
+    from .store import Store
 
 TIE = "tie"
 _PANE = re.compile(r"pane:(0|[1-9][0-9]*)")
@@ -72,18 +72,18 @@ class Tally:
 
 
 class Votes:
-    """The votes on runs in `notebook`. All calls block (run them off the GUI thread).
+    """`notebook.votes`: the votes on its runs. All calls block (run them off the GUI thread).
 
     An unknown run raises LookupError, a choice the run does not have ValueError.
     """
 
-    def __init__(self, notebook: "Notebook") -> None:
-        self._notebook = notebook
+    def __init__(self, store: "Store") -> None:
+        self._store = store
 
     def add(self, run_id: int, choice: str, delta: int = 1, *, annotator: str) -> Tally:
         """Add `delta` votes (negative: take them back, stopping at zero); returns the new tally."""
         annotator = check_annotator(annotator)
-        with self._notebook._writing() as db:
+        with self._store.writing() as db:
             self._check_choice(db, run_id, choice)
             row = db.execute(
                 "select id, count from votes where run_id = ? and choice = ? and annotator = ?", [run_id, choice, annotator]
@@ -108,7 +108,7 @@ class Votes:
             return self._tally(db, run_id)
 
     def tally(self, run_id: int) -> Tally:
-        with self._notebook._reading() as db:
+        with self._store.reading() as db:
             self._positions(db, run_id)  # an unknown run is an error, not an empty tally
             return self._tally(db, run_id)
 
