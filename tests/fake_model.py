@@ -18,6 +18,7 @@ from pathlib import Path
 
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_STOP, FINISH_STOPPED, Backend, GenerationResult
 from workbench.core.engine.cancel import Cancel
+from workbench.core.engine.local import LoadCancelled
 from workbench.core.engine.params import GenerationParams
 
 #: Called before each answer with the 1-based request number and the request's cancel;
@@ -87,6 +88,8 @@ class FakeLoader:
         self.loaded: list[FakeBackend] = []
 
     def __call__(self, path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+        if cancel is not None and cancel.is_set():
+            raise LoadCancelled(display_name)  # as a Stop during a real load
         backend = _AnsweringBackend(self.answer, display_name)
         self.loaded.append(backend)
         return backend
