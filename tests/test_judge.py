@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_model import ScriptedJudgeModel
-from test_summary import _notebook_with_batch
+from batch_notebooks import notebook_with_batch
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS, label_agreement, responses_labelled
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, GenerationResult
@@ -130,7 +130,7 @@ SCRIPT = [
 
 @pytest.fixture
 def batch_notebook(tmp_path: Path):
-    notebook, batch, ids = _notebook_with_batch(tmp_path)
+    notebook, batch, ids = notebook_with_batch(tmp_path)
     yield notebook, batch, ids
     notebook.close()
 

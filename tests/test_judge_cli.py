@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_model import ScriptedJudgeModel
 from test_judge import SCRIPT
-from test_summary import _notebook_with_batch
+from batch_notebooks import notebook_with_batch
 
 from workbench.cli import cmd_judge
 from workbench.cli.main import main
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def setup(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch):
-    """A notebook with test_summary's batch (id 1, 7 answers to judge), and `workbench judge`
+    """A notebook with batch_notebooks' batch (id 1, 7 answers to judge), and `workbench judge`
     whose model (found in the catalog as usual) answers from a script."""
-    notebook, batch, ids = _notebook_with_batch(tmp_path)
+    notebook, batch, ids = notebook_with_batch(tmp_path)
     notebook.close()
     monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
     models: list[ScriptedJudgeModel] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fake_model import ScriptedJudgeModel
 from test_judge import SCRIPT
-from test_summary import _notebook_with_batch
+from batch_notebooks import notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS
@@ -23,8 +23,8 @@ CN = 1
 
 @pytest.fixture
 def judged_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """test_summary's batch, and a judge whose model answers from `script` (blocking at `hold`)."""
-    notebook, batch, ids = _notebook_with_batch(tmp_path / "hand")
+    """batch_notebooks' batch, and a judge whose model answers from `script` (blocking at `hold`)."""
+    notebook, batch, ids = notebook_with_batch(tmp_path / "hand")
     notebook.annotations.add_label(ids[("q1-en", CN)], "hard_refusal", annotator="ana")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "hand" / "nb.sqlite"))
