@@ -149,8 +149,7 @@ def test_summary_shows_the_flag_against_people_and_the_corrected_rates(open_wind
     batches.show()
     qtbot.waitExposed(batches)
     view.corrected.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(view.corrected)
-    qtbot.wait(50)
-    assert view.corrected.horizontalScrollBar().maximum() == 0
+    qtbot.waitUntil(lambda: view.corrected.horizontalScrollBar().maximum() == 0, timeout=WAIT_MS)  # once laid out
     batches.grab().save(str(tmp_path / "summary-1366x768.png"))
 
     # Nobody said any answer was evasive: no corrected figure, and the reason instead.
