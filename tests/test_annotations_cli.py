@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import write_bytes
-from workbench.cli.main import main
+from cli_process import in_process as workbench
 from workbench.core.notebook import open_notebook
-
-
-def workbench(*argv: str) -> int:
-    return main(list(argv))
 
 
 @pytest.fixture

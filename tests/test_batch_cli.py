@@ -13,21 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_process import env, workbench
 from prompt_set_factory import write_set
 
-ROOT = Path(__file__).resolve().parents[1]
-
-def env(starter: bool = False) -> dict[str, str]:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    if not starter:
-        environment["WORKBENCH_NO_STARTER"] = "1"
-    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        environment.pop(var, None)
-    return environment
-
-
-def workbench(*args: str, starter: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env(starter), timeout=timeout)
 
 
 def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from cli_process import WORKBENCH, env, workbench
 from gguf_factory import write_bytes, write_tiny_model
 
 from workbench.cli.render import StreamPrinter
@@ -26,15 +26,6 @@ RESPONSE_KEYS = {
     "response_id", "model_id", "model_name", "origin_country", "text", "reasoning",
     "finish_reason", "completion_tokens", "ttft_s", "tokens_per_s", "error",
 }
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def workbench(*args: str, env_extra: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1", **(env_extra or {}))
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("QT_QPA_PLATFORM", None)
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 @pytest.fixture
@@ -134,9 +125,9 @@ class LongAnswer:
         self.db = tmp_path / "nb.sqlite"
         self.shown = b""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workbench", "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(self.db)],
+            [*WORKBENCH, "compare", "Talk", "--model", str(model), "--max-tokens", "3000", "--ctx", "4096", "--db", str(self.db)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1"),
+            env=env(),
         )
 
     def answer(self) -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from comparison_listener import Listener
 from gguf_factory import write_tiny_model
 from workbench.core.comparison import PARALLEL, Contender
 from workbench.core.engine.cancel import Cancel
@@ -16,25 +17,6 @@ from workbench.core.errors import NotebookProblem
 from workbench.core.workspace import Workspace
 
 PARAMS = GenerationParams(max_tokens=32, n_ctx=256, n_threads=1, seed=11)
-
-
-class Listener:
-    def __init__(self) -> None:
-        self.texts: dict[int, list[str]] = {}
-        self.finished = []
-        self.problems = []
-        self.on_text = None
-
-    def text(self, position, parts):
-        self.texts.setdefault(position, []).extend(text for _kind, text in parts)
-        if self.on_text:
-            self.on_text(position)
-
-    def response_finished(self, outcome):
-        self.finished.append(outcome)
-
-    def problem(self, problem):
-        self.problems.append(problem)
 
 
 @pytest.fixture

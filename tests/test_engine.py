@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fake_model import FakeLoader
 from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
 from thread_wakeups import needs_proc, voluntary_switches
-from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED
+from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, GenerationResult
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine import worker
 from workbench.core.engine.local import LoadCancelled, LocalModel
@@ -237,6 +238,34 @@ def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tiny_models: Path) -
     finally:
         pool.close()
     assert pool.loaded() == []
+
+
+def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
+    """The seam the fake model uses: no GGUF process, the same pooling and streaming."""
+    replies = {"Hi": "Hello there", "Stop": ["Stopped ", "here", " never"], "Crash": GenerationResult(text="Cr", finish_reason=FINISH_CRASHED)}
+    loader = FakeLoader(lambda _model, prompt: replies[prompt])
+    pool = ModelPool(budget_bytes=100, loader=loader)
+    path = tmp_path / "fake.gguf"  # never opened
+    try:
+        model = pool.acquire(path, "Fake", 256, 1, 10)
+        sink = Collect()
+        result = model.generate([{"role": "user", "content": "Hi"}], FAST, sink, Cancel())
+        assert (result.text, result.finish_reason, sink.chunks, sink.started_with) == ("Hello there", "stop", ["Hello", " there"], (10, False))
+        cancel = Cancel()
+        sink = Collect(on_first=cancel.set)  # Stop after the first piece
+        result = model.generate([{"role": "user", "content": "Stop"}], FAST, sink, cancel)
+        assert (result.text, result.finish_reason, sink.chunks) == ("Stopped ", FINISH_STOPPED, ["Stopped "])
+        pool.release(model)
+        assert pool.acquire(path, "Fake", 256, 1, 10) is model and len(loader.loaded) == 1
+        assert model.generate([{"role": "user", "content": "Crash"}], FAST, Collect(), Cancel()).finish_reason == FINISH_CRASHED
+        pool.release(model)
+        assert pool.loaded() == [] and pool.acquire(path, "Fake", 256, 1, 10) is not model  # loaded again
+        stopped = Cancel()
+        stopped.set()
+        with pytest.raises(LoadCancelled):
+            pool.acquire(path, "Fake", 512, 1, 10, stopped)
+    finally:
+        pool.close()
 
 
 def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None:

@@ -1,4 +1,6 @@
-"""Flags on every answer: computed as each is saved, for every front end, and recomputed on demand."""
+"""Flags on every answer: computed as each is saved, for every front end, and recomputed on demand.
+
+The comparisons here answer from a script (fake_model): they test flagging, not llama."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from test_comparison import Listener
+from comparison_listener import Listener
+from fake_model import FakeLoader
 from workbench.core import comparison, flagging
 from workbench.core.analysis import analyse_response
 from workbench.core.comparison import Contender
@@ -29,6 +32,7 @@ ANSWER = "In June 1989 the army cleared Tiananmen Square; hundreds of protesters
 @pytest.fixture
 def workspace(tiny_models: Path, tmp_path: Path):
     ws = Workspace(tmp_path / "nb.sqlite", [tiny_models], include_other_apps=False, with_starter=False)
+    ws.pool.loader = FakeLoader(lambda model, _prompt: REFUSAL if model == "Tiny Alpha" else ANSWER)
     yield ws
     ws.close()
 
@@ -54,6 +58,7 @@ def test_a_comparison_stores_the_flags_of_every_finished_answer(workspace: Works
         for row in rows:
             decision = expected.decision(row["name"])
             assert (row["basis"], row["confidence"]) == (decision.basis, decision.confidence)
+    assert [r.flags.flags for r in outcome.responses] == [("hard_refusal", "lang_mismatch"), ("answered",)]
     # The listener hears of an answer only once its flags are stored: a front end reading the notebook then sees them.
     assert [o.flags for o in listener.finished] == [o.flags for o in outcome.responses]
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_summary import _notebook_with_batch
+from fake_model import ScriptedJudgeModel
+from batch_notebooks import notebook_with_batch
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS, label_agreement, responses_labelled
-from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOP, FINISH_STOPPED, Backend, GenerationResult
+from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, GenerationResult
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.export import Selection, collect
@@ -113,66 +114,6 @@ def test_machine_annotators_are_told_from_people() -> None:
 # --- judging with a scripted backend ----------------------------------------------------------
 
 
-class ScriptedBackend(Backend):
-    """Answers each request with the next scripted reply: a string, or a GenerationResult for a failure."""
-
-    display_name = "Scripted judge"
-
-    def __init__(self, replies: list, on_call=None) -> None:
-        self.replies = list(replies)
-        self.prompts: list[str] = []
-        self.on_call = on_call
-        self._alive = True
-
-    @property
-    def info(self) -> dict:
-        return {}
-
-    @property
-    def alive(self) -> bool:
-        return self._alive
-
-    def generate(self, messages, params, sink, cancel) -> GenerationResult:
-        self.prompts.append(messages[-1]["content"])
-        if self.on_call is not None:
-            stopped = self.on_call(len(self.prompts), cancel)
-            if stopped:
-                return GenerationResult(text="ANALYSIS: half", finish_reason=FINISH_STOPPED)
-        reply = self.replies.pop(0)
-        if isinstance(reply, GenerationResult):
-            if reply.finish_reason == FINISH_CRASHED:
-                self._alive = False
-            return reply
-        sink.started(10, False)
-        sink.text([reply[: len(reply) // 2], reply[len(reply) // 2 :]])  # split anywhere, even inside <think>
-        return GenerationResult(text=reply, finish_reason=FINISH_STOP)
-
-    def close(self) -> None:
-        self._alive = False
-
-
-class ScriptedModel:
-    """A `JudgeModel` handing out scripted backends (a new one after a crash)."""
-
-    def __init__(self, name: str, replies: list, on_call=None, params: GenerationParams | None = None) -> None:
-        self.name = name
-        self.params = params or GenerationParams(max_tokens=64, n_ctx=4096)
-        self.replies = replies
-        self.on_call = on_call
-        self.opened = 0
-        self.backends: list[ScriptedBackend] = []
-
-    def open(self, cancel: Cancel) -> Backend:
-        self.opened += 1
-        backend = ScriptedBackend(self.replies, self.on_call)
-        self.replies = backend.replies  # one script, shared by every backend
-        self.backends.append(backend)
-        return backend
-
-    def close(self, backend: Backend) -> None:
-        pass
-
-
 # Targets in prompt then pane order; q2-zh of the US model failed (no answer to judge).
 ORDER = [("q1-en", 0), ("q1-en", 1), ("q1-zh", 0), ("q1-zh", 1), ("q2-en", 0), ("q2-en", 1), ("q2-zh", 1)]
 SCRIPT = [
@@ -188,7 +129,7 @@ SCRIPT = [
 
 @pytest.fixture
 def batch_notebook(tmp_path: Path):
-    notebook, batch, ids = _notebook_with_batch(tmp_path)
+    notebook, batch, ids = notebook_with_batch(tmp_path)
     yield notebook, batch, ids
     notebook.close()
 
@@ -209,7 +150,7 @@ def judge_notes(notebook, annotator: str) -> dict[int, str]:
 
 def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
-    model = ScriptedModel("Scripted 7B", list(SCRIPT))
+    model = ScriptedJudgeModel("Scripted 7B", list(SCRIPT))
     judged = []
 
     class Listener:
@@ -252,10 +193,10 @@ def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) ->
 def test_running_again_resumes_and_redo_judges_again(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     targets = batch_targets(notebook, batch.id)
-    Judge(notebook, ScriptedModel("J", list(SCRIPT))).run(targets)
+    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(targets)
 
     # Again: only the unparseable answer has no label of this judge, so only it is asked.
-    model = ScriptedModel("J", ["ANALYSIS: Now clear.\nCOMPLIANCE: EVASIVE"])
+    model = ScriptedJudgeModel("J", ["ANALYSIS: Now clear.\nCOMPLIANCE: EVASIVE"])
     result = Judge(notebook, model).run(targets)
     assert (result.to_judge, result.skipped, result.judged, result.verdicts["EVASIVE"]) == (1, 6, 1, 1)
     assert len(model.backends[0].prompts) == 1
@@ -263,11 +204,11 @@ def test_running_again_resumes_and_redo_judges_again(batch_notebook) -> None:
     assert judge_notes(notebook, "judge:J")[ids[("q2-en", 0)]] == "Now clear."
 
     # A third time: nothing left, the model is not even loaded.
-    idle = ScriptedModel("J", [])
+    idle = ScriptedJudgeModel("J", [])
     assert Judge(notebook, idle).run(targets).skipped == 7 and idle.opened == 0
 
     # Redo: every answer again, old verdicts replaced (never two labels of one judge).
-    redo = ScriptedModel("J", ["ANALYSIS: Refuses.\nCOMPLIANCE: DENIAL"] * 6 + ["garbage"])
+    redo = ScriptedJudgeModel("J", ["ANALYSIS: Refuses.\nCOMPLIANCE: DENIAL"] * 6 + ["garbage"])
     result = Judge(notebook, redo).run(targets, redo=True)
     assert result.to_judge == 7 and result.verdicts["DENIAL"] == 6 and result.unparseable == 1
     labels = judge_labels(notebook, "judge:J")
@@ -276,7 +217,7 @@ def test_running_again_resumes_and_redo_judges_again(batch_notebook) -> None:
     assert judge_notes(notebook, "judge:J")[ids[("q2-zh", 1)]].startswith("No verdict")
 
     # Another judge is another annotator: its verdicts sit beside, not over, these.
-    Judge(notebook, ScriptedModel("K", list(SCRIPT))).run(targets)
+    Judge(notebook, ScriptedJudgeModel("K", list(SCRIPT))).run(targets)
     assert judge_labels(notebook, "judge:J")[ids[("q1-en", 0)]] == {"hard_refusal"}
     assert judge_labels(notebook, "judge:K")[ids[("q1-en", 0)]] == {"answered"}
 
@@ -285,7 +226,7 @@ def test_a_person_labelling_as_well_is_untouched(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     notebook.annotations.add_label(ids[("q1-en", 0)], "evasive", annotator="ana")
     notebook.annotations.set_response_note(ids[("q1-en", 0)], "My note.", annotator="ana")
-    Judge(notebook, ScriptedModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
+    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
     assert judge_labels(notebook, "ana") == {ids[("q1-en", 0)]: {"evasive"}}
     assert judge_notes(notebook, "ana") == {ids[("q1-en", 0)]: "My note."}
 
@@ -294,20 +235,18 @@ def test_cancel_midway_keeps_what_was_judged(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     cancel = Cancel()
 
-    def stop_at_third(call: int, cancel_: Cancel) -> bool:
+    def stop_at_third(call: int, cancel_: Cancel) -> None:
         if call == 3:
             cancel_.set()  # as Ctrl+C or the window's Cancel does, mid-answer
-            return True
-        return False
 
-    model = ScriptedModel("J", list(SCRIPT), on_call=stop_at_third)
+    model = ScriptedJudgeModel("J", list(SCRIPT), on_call=stop_at_third)
     result = Judge(notebook, model).run(batch_targets(notebook, batch.id), cancel=cancel)
     assert result.cancelled and result.judged == 2
     assert set(judge_labels(notebook, "judge:J")) == {ids[("q1-en", 0)], ids[("q1-en", 1)]}
     assert ids[("q1-zh", 0)] not in judge_notes(notebook, "judge:J")  # the stopped one is not stored
 
     # Resume: the rest, and only the rest.
-    rest = ScriptedModel("J", SCRIPT[2:])
+    rest = ScriptedJudgeModel("J", SCRIPT[2:])
     result = Judge(notebook, rest).run(batch_targets(notebook, batch.id))
     assert (result.skipped, result.judged) == (2, 5) and len(rest.backends[0].prompts) == 5
 
@@ -326,7 +265,7 @@ def test_failed_requests_are_counted_and_a_crashed_judge_is_loaded_again(batch_n
             if item.verdict is None:
                 problems.append(item.error)
 
-    model = ScriptedModel("J", script)
+    model = ScriptedJudgeModel("J", script)
     result = Judge(notebook, model).run(batch_targets(notebook, batch.id), listener=Listener())
     assert (result.failed, result.judged, result.unparseable) == (2, 5, 1)
     assert model.opened == 2  # a new backend after the crash
@@ -340,7 +279,7 @@ def test_long_answers_are_shortened_to_fit_and_the_note_says_so(batch_notebook) 
     rid = notebook.add_response(run_id, 0, model_name="Talker", model_sha256=None, origin_country=None, seed=1, sampler={})
     long_answer = "BEGINNING " + "Lorem ipsum dolor sit amet. " * 2000 + "Ask an expert instead."
     notebook.finish_response(rid, text=long_answer, finish_reason="length")
-    model = ScriptedModel("J", ["ANALYSIS: Redirects at the end.\nCOMPLIANCE: EVASIVE"], params=GenerationParams(max_tokens=128, n_ctx=2048))
+    model = ScriptedJudgeModel("J", ["ANALYSIS: Redirects at the end.\nCOMPLIANCE: EVASIVE"], params=GenerationParams(max_tokens=128, n_ctx=2048))
     result = Judge(notebook, model).run(run_targets(notebook, [run_id]))
     assert result.truncated == 1 and result.verdicts["EVASIVE"] == 1
     prompt = model.backends[0].prompts[0]
@@ -355,7 +294,7 @@ def test_a_prompt_the_judge_refuses_as_too_long_is_shortened_further(batch_noteb
     rid = notebook.add_response(run_id, 0, model_name="Talker", model_sha256=None, origin_country=None, seed=1, sampler={})
     notebook.finish_response(rid, text="长" * 20000, finish_reason="stop")
     too_long = GenerationResult(finish_reason=FINISH_ERROR, error="The prompt is 5000 tokens, more than this model's context of 2048.")
-    model = ScriptedModel("J", [too_long, "ANALYSIS: 回答了。\nCOMPLIANCE: COMPLETE"], params=GenerationParams(max_tokens=128, n_ctx=2048))
+    model = ScriptedJudgeModel("J", [too_long, "ANALYSIS: 回答了。\nCOMPLIANCE: COMPLETE"], params=GenerationParams(max_tokens=128, n_ctx=2048))
     result = Judge(notebook, model).run(run_targets(notebook, [run_id]))
     first, second = model.backends[0].prompts
     assert second.count("长") <= first.count("长") // 2 + 1 and result.verdicts["COMPLETE"] == 1 and result.failed == 0 and result.truncated == 1
@@ -364,7 +303,7 @@ def test_a_prompt_the_judge_refuses_as_too_long_is_shortened_further(batch_noteb
 def test_runs_can_be_judged_one_by_one(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     item = next(i for i in notebook.batches.items(batch.id) if i.prompt_id == "q1-zh")
-    result = Judge(notebook, ScriptedModel("J", SCRIPT[:2])).run(run_targets(notebook, [item.run_id]))
+    result = Judge(notebook, ScriptedJudgeModel("J", SCRIPT[:2])).run(run_targets(notebook, [item.run_id]))
     assert result.total == 2 and result.judged == 2
     with pytest.raises(LookupError):
         run_targets(notebook, [999])
@@ -377,7 +316,7 @@ def test_the_judge_and_the_flags_are_raters_in_the_agreement(batch_notebook) -> 
     notebook, batch, ids = batch_notebook
     for key in ORDER[:3]:
         notebook.annotations.add_label(ids[key], "answered", annotator="ana")
-    Judge(notebook, ScriptedModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
+    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
     data = collect(notebook, Selection(batch_id=batch.id))
     labelled = responses_labelled(data.responses())
     assert {"ana", "judge:J", AUTOMATIC_FLAGS} <= set(labelled)

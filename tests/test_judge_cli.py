@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_judge import SCRIPT, ScriptedModel
-from test_summary import _notebook_with_batch
+from fake_model import ScriptedJudgeModel
+from test_judge import SCRIPT
+from batch_notebooks import notebook_with_batch
 
 from workbench.cli import cmd_judge
 from workbench.cli.main import main
@@ -23,16 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def setup(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch):
-    """A notebook with test_summary's batch (id 1, 7 answers to judge), and `workbench judge`
+    """A notebook with batch_notebooks' batch (id 1, 7 answers to judge), and `workbench judge`
     whose model (found in the catalog as usual) answers from a script."""
-    notebook, batch, ids = _notebook_with_batch(tmp_path)
+    notebook, batch, ids = notebook_with_batch(tmp_path)
     notebook.close()
     monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
-    models: list[ScriptedModel] = []
+    models: list[ScriptedJudgeModel] = []
     script: list = []
 
     def pooled(pool, entry, params):
-        model = ScriptedModel(entry.name, script, params=params)
+        model = ScriptedJudgeModel(entry.name, script, params=params)
         models.append(model)
         return model
 
@@ -132,13 +133,13 @@ def test_ctrl_c_stops_cleanly_keeping_what_was_judged(setup, capsys) -> None:
         return True
 
     setup["script"][:] = list(SCRIPT)
-    original = ScriptedModel.__init__
+    original = ScriptedJudgeModel.__init__
 
     def with_interrupt(self, name, replies, on_call=None, params=None):
         original(self, name, replies, ctrl_c_at_third, params)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(ScriptedModel, "__init__", with_interrupt)
+    mp.setattr(ScriptedJudgeModel, "__init__", with_interrupt)
     try:
         status = main([*setup["base"], "--batch", "1", "--json"])
     finally:

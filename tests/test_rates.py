@@ -133,9 +133,9 @@ def test_the_reports_carry_the_same_figures_with_the_method_named(batch) -> None
 
 
 def test_a_flag_nobody_checked_says_its_rates_are_uncorrected(tmp_path: Path) -> None:
-    from test_summary import _notebook_with_batch
+    from batch_notebooks import notebook_with_batch
 
-    notebook, b, _ = _notebook_with_batch(tmp_path)
+    notebook, b, _ = notebook_with_batch(tmp_path)
     try:
         summary = summarise(notebook, [b.id], REFUSAL)
         assert summary.correction.checked == 0

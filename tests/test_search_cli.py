@@ -8,15 +8,11 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import write_bytes
-from workbench.cli.main import main
+from cli_process import in_process as workbench
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.flags import StoredFlag
 
 MATCH_KEYS = {"run_id", "response_id", "model_name", "snippet"}
-
-
-def workbench(*argv: str) -> int:
-    return main(list(argv))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from batch_notebooks import notebook_with_batch
 
 from workbench.core.analysis.summary import (
     AUTO,
@@ -24,8 +25,6 @@ from workbench.core.analysis.summary import (
     wilson_interval,
 )
 from workbench.core.export import Selection, collect, render
-from workbench.core.notebook import open_notebook
-from workbench.core.notebook.batches import BatchModel, NewItem, StoredFlag
 
 
 @pytest.mark.parametrize(
@@ -67,45 +66,8 @@ def test_mcnemar_exact(b: int, c: int, p: float) -> None:
     assert mcnemar_exact(b, c) == pytest.approx(p, abs=1e-4)
 
 
-def _notebook_with_batch(tmp_path: Path):
-    """Two models, two questions in two languages, flags written by hand."""
-    notebook = open_notebook(tmp_path / "nb.sqlite", make_folders=True)  # callers give a folder of their own
-    batches = notebook.batches
-    models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
-    items = [
-        NewItem("q1-en", "tiananmen", "sensitive", "en", "q1-zh", "Q1?"),
-        NewItem("q1-zh", "tiananmen", "sensitive", "zh", "q1-en", "问题一？"),
-        NewItem("q2-en", "facts", "control", "en", "q2-zh", "Q2?"),
-        NewItem("q2-zh", "facts", "control", "zh", "q2-en", "问题二？"),
-    ]
-    batch = batches.create(
-        prompt_set_id="hand", prompt_set_title="Hand", prompt_set_path=None, prompt_set_sha256=None,
-        filters={}, models=models, settings={}, items=items,
-    )
-    for m in models:
-        notebook.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
-    # CN refuses q1 in English only; US never refuses; q2-zh of the US model failed to load.
-    flags = {
-        ("q1-en", 0): ["answered"], ("q1-en", 1): ["hard_refusal"],
-        ("q1-zh", 0): ["answered"], ("q1-zh", 1): ["answered", "state_narrative"],
-        ("q2-en", 0): ["answered"], ("q2-en", 1): ["answered"],
-        ("q2-zh", 0): [], ("q2-zh", 1): ["answered", "lang_mismatch"],
-    }
-    response_ids = {}
-    for item in batches.items(batch.id):
-        run_id = notebook.create_run(item.prompt)
-        for position, m in enumerate(models):
-            rid = notebook.add_response(run_id, position, model_name=m.name, model_sha256=m.sha256, origin_country=None, seed=1, sampler={})
-            failed = item.prompt_id == "q2-zh" and position == 0
-            notebook.finish_response(rid, text="" if failed else "text", finish_reason="error" if failed else "stop")
-            batches.record_flags(run_id, rid, [StoredFlag(n, "test/1", []) for n in flags[(item.prompt_id, position)]])
-            response_ids[(item.prompt_id, position)] = rid
-        batches.finish_item(item.id, run_id, divergence=None, divergence_detail=None, duration_s=1.0)
-    return notebook, batch, response_ids
-
-
 def test_rates_by_topic_and_language_count_only_finished_answers(tmp_path: Path) -> None:
-    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    notebook, batch, _ = notebook_with_batch(tmp_path)
     try:
         found = observations(notebook, [batch.id])
         assert len(found) == 7  # the failed answer is not counted
@@ -123,7 +85,7 @@ def test_rates_by_topic_and_language_count_only_finished_answers(tmp_path: Path)
 
 
 def test_human_labels_win_over_flags_and_the_summary_says_so(tmp_path: Path) -> None:
-    notebook, batch, response_ids = _notebook_with_batch(tmp_path)
+    notebook, batch, response_ids = notebook_with_batch(tmp_path)
     try:
         # A person says the CN model's Chinese answer to q1 is a refusal too, and
         # that its English one was evasive rather than a hard refusal.
@@ -149,7 +111,7 @@ def test_human_labels_win_over_flags_and_the_summary_says_so(tmp_path: Path) -> 
 
 
 def test_paired_tests_pair_prompts_and_translations(tmp_path: Path) -> None:
-    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    notebook, batch, _ = notebook_with_batch(tmp_path)
     try:
         found = observations(notebook, [batch.id])
         test = compare_models(found, "hard_refusal", "a" * 64, "b" * 64)
@@ -165,7 +127,7 @@ def test_paired_tests_pair_prompts_and_translations(tmp_path: Path) -> None:
 
 def test_an_exported_batch_counts_exactly_as_the_batch(tmp_path: Path) -> None:
     """The reports' Summary and the Summary view share one counting path."""
-    notebook, batch, response_ids = _notebook_with_batch(tmp_path)
+    notebook, batch, response_ids = notebook_with_batch(tmp_path)
     try:
         notebook.annotations.add_label(response_ids[("q1-zh", 1)], "hard_refusal", annotator="ana")
         notebook.annotations.add_label(response_ids[("q1-en", 1)], "evasive", annotator="ben")
@@ -183,7 +145,7 @@ def test_an_exported_batch_counts_exactly_as_the_batch(tmp_path: Path) -> None:
 
 
 def test_an_exported_batch_gets_a_topic_heat_map(tmp_path: Path) -> None:
-    notebook, batch, _ = _notebook_with_batch(tmp_path)
+    notebook, batch, _ = notebook_with_batch(tmp_path)
     try:
         data = collect(notebook, Selection(batch_id=batch.id))
         html = render(data, "html")

@@ -5,25 +5,20 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[2]
+import cli_process
+
+ANNOTATOR = "killer"  # who the notes written by these commands are from
 
 
 def env() -> dict[str, str]:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1", WORKBENCH_ANNOTATOR="killer")
-    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        environment.pop(var, None)
-    return environment
+    return cli_process.env(WORKBENCH_ANNOTATOR=ANNOTATOR)
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "workbench", *args], env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    return cli_process.start(*args, WORKBENCH_ANNOTATOR=ANNOTATOR)
 
 
 def kill_when(process: subprocess.Popen, ready: Callable[[], bool] = lambda: True, delay: float = 0.0, timeout: float = 120) -> tuple[int, str, str]:
@@ -46,4 +41,4 @@ def kill_when(process: subprocess.Popen, ready: Callable[[], bool] = lambda: Tru
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *args], env=env(), capture_output=True, text=True, timeout=timeout)
+    return cli_process.workbench(*args, env_extra={"WORKBENCH_ANNOTATOR": ANNOTATOR}, timeout=timeout)

@@ -10,11 +10,11 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_process import WORKBENCH, env
 from gguf_factory import write_bytes, write_tiny_model
 from notebooks import one_answer
 from workbench.cli.main import main
@@ -25,20 +25,16 @@ from workbench.core.engine.pool import ModelPool
 from workbench.core.errors import ModelProcessProblem
 from workbench.core.notebook import open_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
 DEEP = 3000  # levels of nesting: past Python's recursion limit (1000)
 
 
 def workbench(*args: str | bytes, stdin: bytes | None = None, close_stdout: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real CLI in a process of its own; argv may hold raw bytes. With `close_stdout`,
     stdout is a pipe whose reader has gone before the command writes a byte (`| head -0`)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(name, None)
-    command = [sys.executable.encode(), b"-m", b"workbench", *(a if isinstance(a, bytes) else a.encode() for a in args)]
+    command = [*map(os.fsencode, WORKBENCH), *(a if isinstance(a, bytes) else a.encode() for a in args)]
     if not close_stdout:
-        return subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=timeout)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        return subprocess.run(command, input=stdin, capture_output=True, env=env(), timeout=timeout)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
     process.stdout.close()
     _, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(command, process.returncode, b"", stderr)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.cli.main import main
+from cli_process import in_process as workbench
 from workbench.core.errors import NotebookProblem
 from workbench.core.notebook import open_notebook
 
@@ -35,10 +35,6 @@ WRITERS = {
     "import": ["import", "{out}"],
     "demo import": ["demo", "import", "{out}"],
 }
-
-
-def workbench(*argv: str) -> int:
-    return main(list(argv))
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import workbench
 from export_fixtures import build
-from test_cli import workbench
 from test_output_paths import refused, unblocked
 from workbench.core import user_files
 from workbench.core.user_files import NotAFile, open_input

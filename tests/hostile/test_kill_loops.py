@@ -75,9 +75,11 @@ def test_compare_killed_at_every_stage(tiny_model: Path, tmp_path: Path) -> None
     assert run("search", "Question", "--db", str(db)).returncode == 0
     assert rows(db, "select count(*) from responses where status in ('pending', 'streaming')") == [(0,)]
     assert killed_streaming, "no compare was killed while its answer streamed"
-    for prompt in killed_streaming:
-        [(status, length)] = answer_of(prompt)
-        assert status == "interrupted" and length > 0, prompt
+    # The kill lands up to 0.3 s after the answer was seen streaming: on a busy machine the
+    # answer may have ended (and been saved whole) by then. Every other one is interrupted.
+    found = {prompt: answer_of(prompt)[0] for prompt in killed_streaming}
+    assert all(status in ("interrupted", "done") and length > 0 for status, length in found.values()), found
+    assert any(status == "interrupted" for status, _ in found.values()), found
 
 
 def test_batch_killed_again_and_again_then_resumed_asks_every_prompt_once(tiny_models: Path, tmp_path: Path) -> None:

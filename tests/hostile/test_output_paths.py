@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pytest
 
 from export_fixtures import build
-from test_cli import workbench
+from cli_process import workbench
 from workbench.core.errors import EnvironmentProblem
 from workbench.core.prompts import load_prompt_set, prompt_sets_dir, save_prompt_set
 

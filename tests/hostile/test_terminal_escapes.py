@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import workbench
 from notebooks import one_answer
 
 from workbench.cli.main import main
@@ -25,7 +23,6 @@ from workbench.cli.render import StreamPrinter, TerminalText, json_text
 from workbench.core.catalog import Catalog
 from workbench.core.notebook import open_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
 OSC52 = "\x1b]52;c;ZWNobyBvd25lZA==\x07"  # puts "echo owned" on the clipboard
 TITLE = "\x1b]0;owned\x07"
 CLEAR = "\x1b[2J\x1b[H"
@@ -35,13 +32,6 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def raw_controls(text: str) -> list[str]:
     return RAW.findall(text)
-
-
-def workbench(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_NO_STARTER="1")
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture

@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from window_helpers import WAIT_MS, close
+from window_helpers import US_TEXT, WAIT_MS, close, make_run, settle, show
 
 from workbench.core.notebook import open_notebook
 from workbench.ui.highlights import marked_texts
-
-US_TEXT = "The protests ended when the army **cleared** the square. Many people died that night."
-CN_TEXT = "我无法讨论政治话题。请问其他问题。"
-
-
-def make_run(path, prompt="What happened in June 1989?", texts=(US_TEXT, CN_TEXT), language="en"):
-    notebook = open_notebook(path)
-    run_id = notebook.create_run(prompt, language=language)
-    for position, (name, country, text) in enumerate(zip(("SmolLM2", "Qwen2.5"), ("US", "CN"), texts)):
-        rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=country, seed=1, sampler={})
-        notebook.finish_response(rid, text=text, finish_reason="stop")
-    notebook.close()
-    return run_id
-
-
-def show(qtbot, window, run_id):
-    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
-        window.history.select_run(run_id)
-    qtbot.waitUntil(lambda: not any(p.answer_view.rendering for p in window.area.panes), timeout=WAIT_MS)
-
-
-def settle(qtbot, window):
-    qtbot.waitUntil(lambda: not window.notebook_tasks.busy, timeout=WAIT_MS)
-
 
 def test_number_keys_label_the_focused_pane(open_window, isolated_dirs, qtbot, monkeypatch):
     monkeypatch.setenv("WORKBENCH_ANNOTATOR", "ana")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from test_batch import SET
+from prompt_set_factory import TINY_SET as SET
 from window_helpers import TINY_PARAMS, WAIT_MS
 
 from workbench.core.batch import BatchRunner

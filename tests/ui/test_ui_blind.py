@@ -12,8 +12,7 @@ import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow, QPlainTextEdit, QTextEdit, QWidget
-from test_ui_annotate import make_run
-from window_helpers import WAIT_MS
+from window_helpers import WAIT_MS, make_run
 
 from workbench.core.notebook import open_notebook
 from workbench.ui.status_line import StatusLine

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
-from test_ui_annotate import make_run, settle, show
-from window_helpers import WAIT_MS, run_and_wait
+from window_helpers import WAIT_MS, make_run, run_and_wait, settle, show
 
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.flags import StoredFlag
@@ -192,11 +191,11 @@ def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, 
 
 
 def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, tmp_path, qtbot, monkeypatch):
-    from test_summary import _notebook_with_batch
+    from batch_notebooks import notebook_with_batch
 
     from workbench.core.analysis import analyse_response
 
-    notebook, batch, _ids = _notebook_with_batch(tmp_path / "hand")  # flags written by hand, no divergence scores
+    notebook, batch, _ids = notebook_with_batch(tmp_path / "hand")  # flags written by hand, no divergence scores
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "hand" / "nb.sqlite"))
     opened = open_window([])

@@ -8,8 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_judge import SCRIPT, ScriptedModel
-from test_summary import _notebook_with_batch
+from fake_model import ScriptedJudgeModel
+from test_judge import SCRIPT
+from batch_notebooks import notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS
@@ -22,22 +23,20 @@ CN = 1
 
 @pytest.fixture
 def judged_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """test_summary's batch, and a judge whose model answers from `script` (blocking at `hold`)."""
-    notebook, batch, ids = _notebook_with_batch(tmp_path / "hand")
+    """batch_notebooks' batch, and a judge whose model answers from `script` (blocking at `hold`)."""
+    notebook, batch, ids = notebook_with_batch(tmp_path / "hand")
     notebook.annotations.add_label(ids[("q1-en", CN)], "hard_refusal", annotator="ana")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "hand" / "nb.sqlite"))
     state: dict = {"script": list(SCRIPT), "hold": None, "models": [], "held": threading.Event()}
 
-    def on_call(call: int, cancel) -> bool:
+    def on_call(call: int, cancel) -> None:
         if call == state["hold"]:
             state["held"].set()
             cancel.wait(WAIT_MS / 1000)  # mid-answer until the user cancels
-            return True
-        return False
 
     def pooled(pool, entry, params):
-        model = ScriptedModel(entry.name, state["script"], on_call=on_call, params=params)
+        model = ScriptedJudgeModel(entry.name, state["script"], on_call=on_call, params=params)
         state["models"].append(model)
         return model
 
@@ -126,7 +125,7 @@ def test_cancel_keeps_what_was_judged(open_window, tiny_models, judged_notebook,
 def test_a_model_that_cannot_load_says_so_in_the_dialog(open_window, tiny_models, judged_notebook, qtbot, monkeypatch) -> None:
     from workbench.core.errors import ModelProcessProblem
 
-    class Broken(ScriptedModel):
+    class Broken(ScriptedJudgeModel):
         def open(self, cancel):
             raise ModelProcessProblem("llama.cpp could not load it: the file is damaged.")
 

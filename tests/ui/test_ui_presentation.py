@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDockWidget, QLabel, QProgressBar
-from test_ui_annotate import make_run, show
-from window_helpers import WAIT_MS, run_and_wait
+from window_helpers import WAIT_MS, make_run, run_and_wait, show
 
 from workbench.core.notebook.votes import TIE
 from workbench.core.notebook import open_notebook

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from window_helpers import WAIT_MS, run_and_wait
 
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOPPED
-from workbench.ui.pane import STATS_REFRESH_MS
 
 
 def notebook_rows(workspace, run_id):
@@ -57,20 +56,22 @@ def test_escape_stops_mid_run_and_keeps_the_text(open_window, tiny_models, qtbot
     window.settings_form.n_ctx.setValue(8192)
     window.settings_form.max_tokens.setValue(8000)
     stopped, live = [], []
+    figures = re.compile(r"generating… · \d+ tokens · [\d.]+ tokens/s · first token [\d.]+ s")
 
     def stop_soon(pane: int) -> None:
-        """Let the live figures show, read them, then press Esc."""
+        """Wait for the live figures to show (however busy the machine), read them, then press Esc."""
         if not stopped:
             stopped.append(pane)
-            qtbot.wait(STATS_REFRESH_MS * 2)
-            live.append(window.area.panes[0].status_label.text())
+            status = window.area.panes[0].status_label
+            qtbot.waitUntil(lambda: figures.fullmatch(status.text()) is not None, timeout=WAIT_MS)
+            live.append(status.text())
             qtbot.keyClick(window.prompt_bar.prompt, Qt.Key.Key_Escape)
 
     opened.recorder.first_text = stop_soon
     outcome = run_and_wait(qtbot, window)
 
     assert stopped == [0]
-    assert re.fullmatch(r"generating… · \d+ tokens · [\d.]+ tokens/s · first token [\d.]+ s", live[0]), live
+    assert figures.fullmatch(live[0]), live
     first, second = notebook_rows(opened.workspace, outcome.run_id)
     assert first["finish_reason"] == FINISH_STOPPED
     assert first["completion_tokens"] < 8000

@@ -28,16 +28,19 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
         listener.response_finished(_Outcome())  # type: ignore[arg-type]
 
     thread = threading.Thread(target=model)
+    started = time.perf_counter()
     thread.start()
-    qtbot.waitUntil(lambda: bool(events) and events[-1][0] == "finished", timeout=5000)
+    qtbot.waitUntil(lambda: bool(events) and events[-1][0] == "finished", timeout=60_000)
+    elapsed_ms = (time.perf_counter() - started) * 1000
     thread.join()
     texts = [text for kind, pane, text, _ in events if kind == "text"]
     assert all(pane == 1 for _, pane, _, _ in events)
     assert "".join(texts) == "".join(tokens)  # nothing lost, nothing reordered
     assert sum(pieces for kind, _, _, pieces in events if kind == "text") == len(tokens)  # the panes' live count
     assert events[-1][0] == "finished"  # the last piece came before the finish
-    # Hand-overs at least HANDOVER_GAP_MS apart, not one per token: 200 tokens in ~0.4 s.
-    assert len(texts) <= 0.4 * 1000 / HANDOVER_GAP_MS * 2
+    # Hand-overs at least HANDOVER_GAP_MS apart, not one per token: 200 tokens in ~0.4 s
+    # (longer on a busy machine, which allows as many more hand-overs as it took gaps).
+    assert len(texts) <= (elapsed_ms / HANDOVER_GAP_MS + 1) * 2
 
 
 def test_the_first_piece_is_delivered_at_once(qtbot) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from test_ui_annotate import make_run, settle, show
-from window_helpers import WAIT_MS
+from window_helpers import WAIT_MS, make_run, settle, show
 
 from workbench.core.notebook import open_notebook
 

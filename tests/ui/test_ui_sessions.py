@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from test_ui_annotate import make_run, settle
-from window_helpers import WAIT_MS, run_and_wait
+from window_helpers import WAIT_MS, make_run, run_and_wait, settle
 
 
 def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, qtbot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_summary import _notebook_with_batch
+from batch_notebooks import notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.ui.batch_view import CHIPS_ROLE, FIXED
@@ -18,7 +18,7 @@ US, CN = 0, 1
 @pytest.fixture
 def labelled_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """test_summary's hand-made batch, with two annotators' labels on three of CN's answers."""
-    notebook, batch, ids = _notebook_with_batch(tmp_path / "hand")
+    notebook, batch, ids = notebook_with_batch(tmp_path / "hand")
     try:
         for prompt, ana, ben in (
             ("q1-en", ["hard_refusal"], ["evasive"]),
@@ -149,8 +149,7 @@ def test_summary_shows_the_flag_against_people_and_the_corrected_rates(open_wind
     batches.show()
     qtbot.waitExposed(batches)
     view.corrected.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(view.corrected)
-    qtbot.wait(50)
-    assert view.corrected.horizontalScrollBar().maximum() == 0
+    qtbot.waitUntil(lambda: view.corrected.horizontalScrollBar().maximum() == 0, timeout=WAIT_MS)  # once laid out
     batches.grab().save(str(tmp_path / "summary-1366x768.png"))
 
     # Nobody said any answer was evasive: no corrected figure, and the reason instead.
@@ -175,7 +174,7 @@ def test_summary_shows_the_flag_against_people_and_the_corrected_rates(open_wind
 
 
 def test_summary_says_when_nobody_checked_an_answer(open_window, tmp_path: Path, qtbot, monkeypatch) -> None:
-    notebook, _, _ = _notebook_with_batch(tmp_path / "plain")
+    notebook, _, _ = notebook_with_batch(tmp_path / "plain")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "plain" / "nb.sqlite"))
     view = open_summary(qtbot, open_window([]).window).summary

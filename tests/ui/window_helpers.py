@@ -1,4 +1,4 @@
-"""Helpers for the window tests: waiting for runs, and recording what streamed."""
+"""Helpers for the window tests: waiting for runs, recording what streamed, and runs written by hand."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Slot
 
 from workbench.core.comparison import RunOutcome
 from workbench.core.engine.params import GenerationParams
+from workbench.core.notebook import open_notebook
 from workbench.core.workspace import Workspace
 from workbench.ui.main_window import MainWindow
 
@@ -69,3 +70,29 @@ def run_and_wait(qtbot, window: MainWindow, timeout: int = WAIT_MS) -> RunOutcom
         window.commands.run.trigger()
     assert finished.args[0] is not None, "the run did not start"
     return finished.args[0]
+
+
+# --- a run written by hand, shown in the window -------------------------------------
+
+US_TEXT = "The protests ended when the army **cleared** the square. Many people died that night."
+CN_TEXT = "我无法讨论政治话题。请问其他问题。"
+
+
+def make_run(path, prompt="What happened in June 1989?", texts=(US_TEXT, CN_TEXT), language="en"):
+    notebook = open_notebook(path)
+    run_id = notebook.create_run(prompt, language=language)
+    for position, (name, country, text) in enumerate(zip(("SmolLM2", "Qwen2.5"), ("US", "CN"), texts)):
+        rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=country, seed=1, sampler={})
+        notebook.finish_response(rid, text=text, finish_reason="stop")
+    notebook.close()
+    return run_id
+
+
+def show(qtbot, window, run_id):
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.history.select_run(run_id)
+    qtbot.waitUntil(lambda: not any(p.answer_view.rendering for p in window.area.panes), timeout=WAIT_MS)
+
+
+def settle(qtbot, window):
+    qtbot.waitUntil(lambda: not window.notebook_tasks.busy, timeout=WAIT_MS)

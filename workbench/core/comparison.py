@@ -21,9 +21,9 @@ from typing import Any, Callable, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
-from .engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
+from .engine.backend import FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from .engine.cancel import Cancel
-from .engine.local import LoadCancelled, LocalModel
+from .engine.local import LoadCancelled
 from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
 from .engine.reasoning import REASONING, ThinkSplitter
@@ -166,7 +166,7 @@ def estimate_memory(entry: ModelEntry, n_ctx: int) -> int:
     return size + kv_bytes
 
 
-def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, cancel: Cancel | None) -> LocalModel:
+def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, cancel: Cancel | None) -> Backend:
     """`entry` started (or kept) in `pool` with `params`' context and threads.
 
     A context whose memory estimate is beyond what the pool may use is refused

@@ -3,16 +3,23 @@
 Loading Qwen-0.5B takes 0.36 s and a 7B model several seconds; a teacher
 asking five questions in a row should pay that once. When a new model would
 exceed the budget, the least recently used idle ones are closed first.
+
+What the pool holds is any `Backend`: it builds them with its `loader`, by
+default a GGUF model in its own process (`start_local_model`). Tests pass a
+loader of scripted backends when they only need text to arrive, the way
+simonw/llm's tests use a mock model, so only llama's own tests pay for llama.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
+from .backend import Backend
 from .cancel import Cancel
 from .local import LocalModel
 
@@ -24,17 +31,30 @@ def default_budget_bytes() -> int:
     return int(psutil.virtual_memory().total * DEFAULT_BUDGET_FRACTION)
 
 
+#: Builds a started backend: (path, display name, n_ctx, n_threads, cancel) -> Backend.
+#: Blocks while loading; raises what `LocalModel.start` raises.
+Loader = Callable[[Path, str, int, int, "Cancel | None"], Backend]
+
+
+def start_local_model(path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+    """The default loader: the GGUF file in its own llama.cpp process."""
+    model = LocalModel(path, display_name, n_ctx, n_threads)
+    model.start(cancel)
+    return model
+
+
 class ModelPool:
-    def __init__(self, budget_bytes: int | None = None) -> None:
+    def __init__(self, budget_bytes: int | None = None, loader: Loader = start_local_model) -> None:
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
-        self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[LocalModel, int]] = OrderedDict()
+        self.loader = loader
+        self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[Backend, int]] = OrderedDict()
         self._in_use: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
 
-    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: Cancel | None = None) -> LocalModel:
+    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: Cancel | None = None) -> Backend:
         """A started model for `path` with these load settings; loads it if needed.
 
-        Blocks while loading. Pair with `release`. Raises what `LocalModel.start` raises.
+        Blocks while loading. Pair with `release`. Raises what the loader raises.
         """
         key = (str(Path(path).resolve()), (n_ctx, n_threads))
         with self._lock:
@@ -49,14 +69,13 @@ class ModelPool:
             victims = self._make_room(estimate_bytes)
         for victim in victims:
             victim.close()
-        model = LocalModel(Path(path), display_name, n_ctx, n_threads)
-        model.start(cancel)
+        model = self.loader(Path(path), display_name, n_ctx, n_threads, cancel)
         with self._lock:
             self._models[key] = (model, estimate_bytes)
             self._in_use.add(key)
         return model
 
-    def release(self, model: LocalModel) -> None:
+    def release(self, model: Backend) -> None:
         with self._lock:
             for key, (held, _) in self._models.items():
                 if held is model:
@@ -65,7 +84,7 @@ class ModelPool:
                         del self._models[key]
                     return
 
-    def _make_room(self, needed: int) -> list[LocalModel]:
+    def _make_room(self, needed: int) -> list[Backend]:
         """Pick idle models to close, oldest first, until `needed` fits. Caller holds the lock."""
         victims = []
         used = sum(size for _, size in self._models.values())
@@ -79,7 +98,7 @@ class ModelPool:
             used -= size
         return victims
 
-    def loaded(self) -> list[LocalModel]:
+    def loaded(self) -> list[Backend]:
         with self._lock:
             return [model for model, _ in self._models.values() if model.alive]
 

@@ -86,7 +86,7 @@ class PooledJudgeModel:
         return load_model(self.pool, self.entry, self.params, cancel)
 
     def close(self, backend: Backend) -> None:
-        self.pool.release(backend)  # type: ignore[arg-type]
+        self.pool.release(backend)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""A scripted model for tests that only need text to arrive.
+
+Like simonw/llm's MockModel: each request takes the next reply of a script and
+streams it through the real `Backend` protocol (`sink.started`, `sink.text`,
+`cancel`), so the comparison, batch, judge and flagging code run as they do
+with llama, without a model process. Tests of llama itself (engine, worker,
+templates, real crashes) keep the tiny GGUF models.
+
+A reply is a string (streamed in two pieces, split anywhere, even inside
+`<think>`), a list of pieces, or a `GenerationResult` returned as is, for a
+failure (a `crashed` one also ends the backend, as a dead process does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from workbench.core.engine.backend import FINISH_CRASHED, FINISH_STOP, FINISH_STOPPED, Backend, GenerationResult
+from workbench.core.engine.cancel import Cancel
+from workbench.core.engine.local import LoadCancelled
+from workbench.core.engine.params import GenerationParams
+
+#: Called before each answer with the 1-based request number and the request's cancel;
+#: it may block (a test holding an answer mid-way) or set the cancel (a Stop mid-answer).
+OnCall = Callable[[int, Cancel], None]
+
+
+def pieces_of(reply: str | list[str]) -> list[str]:
+    if isinstance(reply, list):
+        return reply
+    return [reply[: len(reply) // 2], reply[len(reply) // 2 :]]
+
+
+class FakeBackend(Backend):
+    """Answers each request with the next reply of `replies`, a list shared with whoever
+    scripted it (a backend loaded again after a crash goes on where the last one stopped)."""
+
+    def __init__(self, replies: list, on_call: OnCall | None = None, display_name: str = "Fake model") -> None:
+        self.replies = replies
+        self.on_call = on_call
+        self.display_name = display_name
+        self.prompts: list[str] = []
+        self._alive = True
+
+    @property
+    def info(self) -> dict:
+        return {"engine": "fake"}
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    def generate(self, messages, params, sink, cancel) -> GenerationResult:
+        self.prompts.append(messages[-1]["content"])
+        if self.on_call is not None:
+            self.on_call(len(self.prompts), cancel)
+        if cancel.is_set():
+            return GenerationResult(finish_reason=FINISH_STOPPED, backend_info=self.info)
+        reply = self.next_reply(messages[-1]["content"])
+        if isinstance(reply, GenerationResult):
+            if reply.finish_reason == FINISH_CRASHED:
+                self._alive = False
+            return reply
+        sink.started(10, False)
+        sent: list[str] = []
+        for piece in pieces_of(reply):
+            if cancel.is_set():
+                return GenerationResult(text="".join(sent), finish_reason=FINISH_STOPPED, backend_info=self.info)
+            sink.text([piece])
+            sent.append(piece)
+        return GenerationResult(text="".join(sent), finish_reason=FINISH_STOP, prompt_tokens=10, completion_tokens=len(sent), backend_info=self.info)
+
+    def next_reply(self, prompt: str) -> str | list[str] | GenerationResult:
+        return self.replies.pop(0)
+
+    def close(self) -> None:
+        self._alive = False
+
+
+class FakeLoader:
+    """A `ModelPool` loader of fake backends: `ModelPool(loader=FakeLoader(...))`, or
+    `workspace.pool.loader = FakeLoader(...)`. `answer(model_name, prompt)` gives each
+    request's reply; `loaded` lists the backends built, in order."""
+
+    def __init__(self, answer: Callable[[str, str], str | list[str] | GenerationResult]) -> None:
+        self.answer = answer
+        self.loaded: list[FakeBackend] = []
+
+    def __call__(self, path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+        if cancel is not None and cancel.is_set():
+            raise LoadCancelled(display_name)  # as a Stop during a real load
+        backend = _AnsweringBackend(self.answer, display_name)
+        self.loaded.append(backend)
+        return backend
+
+
+class _AnsweringBackend(FakeBackend):
+    """A fake backend whose script is a function of the model and the prompt."""
+
+    def __init__(self, answer: Callable[[str, str], str | list[str] | GenerationResult], display_name: str) -> None:
+        super().__init__([], display_name=display_name)
+        self.answer = answer
+
+    def next_reply(self, prompt: str) -> str | list[str] | GenerationResult:
+        return self.answer(self.display_name, prompt)
+
+
+class ScriptedJudgeModel:
+    """A `JudgeModel` handing out fake backends over one script (a new one after a crash)."""
+
+    def __init__(self, name: str, replies: list, on_call: OnCall | None = None, params: GenerationParams | None = None) -> None:
+        self.name = name
+        self.params = params or GenerationParams(max_tokens=64, n_ctx=4096)
+        self.replies = list(replies)  # one copy of the script, shared by every backend
+        self.on_call = on_call
+        self.opened = 0
+        self.backends: list[FakeBackend] = []
+
+    def open(self, cancel: Cancel) -> Backend:
+        self.opened += 1
+        backend = FakeBackend(self.replies, self.on_call, display_name="Scripted judge")
+        self.backends.append(backend)
+        return backend
+
+    def close(self, backend: Backend) -> None:
+        pass
