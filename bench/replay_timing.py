@@ -25,7 +25,7 @@ from capture import close, open_window, run, settle  # noqa: E402
 from window_stream import wait_for  # noqa: E402
 from workbench.core.classroom.replay import response_schedule  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
-from workbench.ui.app import application  # noqa: E402
+from workbench.ui.shell.app import application  # noqa: E402
 
 
 def main() -> int:

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "screensho
 
 from capture import close, open_window, settle  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
-from workbench.ui.app import application  # noqa: E402
-from workbench.ui.runner import _Listener  # noqa: E402
+from workbench.ui.shell.app import application  # noqa: E402
+from workbench.ui.compare.runner import _Listener  # noqa: E402
 
 ANSWER = (
     "In a small village between rolling hills there lived a keeper named **Lily**, who loved the sea.\n\n"

@@ -31,9 +31,9 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QTimer
 
     from workbench.core.workspace import Workspace
-    from workbench.ui.app import application
-    from workbench.ui.main_window import MainWindow
-    from workbench.ui.preferences import Preferences
+    from workbench.ui.shell.app import application
+    from workbench.ui.shell.main_window import MainWindow
+    from workbench.ui.shared.preferences import Preferences
 
     app = application()
     # One tiny model, so the window opens in its normal state rather than the

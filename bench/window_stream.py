@@ -55,10 +55,10 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from workbench.core.comparison import SCHEDULES, SEQUENTIAL, RunOutcome  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
-from workbench.ui.main_window import MainWindow  # noqa: E402
-from workbench.ui.preferences import Preferences  # noqa: E402
-from workbench.ui.prompt_bar import SAMPLE_PROMPT  # noqa: E402
+from workbench.ui.shell.app import application, freeze_startup_objects  # noqa: E402
+from workbench.ui.shell.main_window import MainWindow  # noqa: E402
+from workbench.ui.shared.preferences import Preferences  # noqa: E402
+from workbench.ui.compare.prompt_bar import SAMPLE_PROMPT  # noqa: E402
 
 TIMEOUT_MS = 30 * 60 * 1000
 SETTLE_MS = 500
@@ -212,7 +212,7 @@ def run_once(window: MainWindow, heartbeat_ms: int, threads: ThreadActivity | No
                 threads_then.append(threads.snapshot())
 
     window.runner.text.connect(text_arrived)
-    window.commands.run.trigger()
+    window.actions.run.run.trigger()
     finished = wait_for(window.runFinished)
     ended = (time.perf_counter(), time.process_time(), time.thread_time())
     heartbeat.stop()

@@ -31,9 +31,9 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
 from workbench.ui import theme  # noqa: E402
-from workbench.ui.app import application, freeze_startup_objects  # noqa: E402
-from workbench.ui.main_window import MainWindow  # noqa: E402
-from workbench.ui.preferences import Preferences  # noqa: E402
+from workbench.ui.shell.app import application, freeze_startup_objects  # noqa: E402
+from workbench.ui.shell.main_window import MainWindow  # noqa: E402
+from workbench.ui.shared.preferences import Preferences  # noqa: E402
 from window_stream import settle, wait_for  # noqa: E402  (the window bench's event-loop helpers)
 
 HERE = Path(__file__).resolve().parent
@@ -91,7 +91,7 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
                 QTimer.singleShot(150, lambda: save(window, stream_shot))
 
         window.runner.text.connect(maybe_shoot)
-    window.commands.run.trigger()
+    window.actions.run.run.trigger()
     outcome = wait_for(window.runFinished)
     if not outcome or outcome[0] is None:
         raise SystemExit("the run did not start: " + "; ".join(n.label.text() for n in window.messages.notices.values()))
@@ -102,7 +102,7 @@ def capture_presentation(scratch: Path, params: GenerationParams) -> None:
     """Presentation mode as a projector shows it: blind with a vote at 1920x1080 and 1280x720, then revealed."""
     window, workspace = open_window(scratch, "present", params)
     presentation = window.presentation
-    presentation.blind_action.setChecked(True)
+    window.actions.present.blind.setChecked(True)
     presentation.enter()
     run(window)
     for choice, count in (("pane:0", 12), ("pane:1", 7), ("tie", 3)):

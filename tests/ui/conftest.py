@@ -23,9 +23,9 @@ from window_helpers import TINY_PARAMS, WAIT_MS, Opened, StreamRecorder, close  
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.starter import StarterProblem  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui.main_window import MainWindow  # noqa: E402
-from workbench.ui.preferences import Preferences, default_settings_file  # noqa: E402
-from workbench.ui.tasks import TaskQueue  # noqa: E402
+from workbench.ui.shell.main_window import MainWindow  # noqa: E402
+from workbench.ui.shared.preferences import Preferences, default_settings_file  # noqa: E402
+from workbench.ui.shared.tasks import TaskQueue  # noqa: E402
 
 
 

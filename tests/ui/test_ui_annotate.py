@@ -7,7 +7,7 @@ from PySide6.QtGui import QTextCursor
 from window_helpers import US_TEXT, WAIT_MS, close, make_run, settle, show
 
 from workbench.core.notebook import open_notebook
-from workbench.ui.highlights import marked_texts
+from workbench.ui.panes.highlights import marked_texts
 
 def test_number_keys_label_the_focused_pane(open_window, isolated_dirs, qtbot, monkeypatch):
     monkeypatch.setenv("WORKBENCH_ANNOTATOR", "ana")
@@ -49,12 +49,12 @@ def test_undo_and_redo_a_label(open_window, isolated_dirs, qtbot):
     qtbot.keyClick(pane.answer_view, Qt.Key.Key_1)
     settle(qtbot, window)
     assert pane.annotation_bar.checked_labels == {"answered"}
-    assert "Answered" in window.annotating.undo.text()
-    window.annotating.undo.trigger()
+    assert "Answered" in window.actions.annotate.undo.text()
+    window.actions.annotate.undo.trigger()
     qtbot.waitUntil(lambda: pane.annotation_bar.checked_labels == set(), timeout=WAIT_MS)
     assert opened.workspace.notebook.annotations.for_run(run_id).responses[pane.response_id].labels == ()
-    assert window.annotating.redo.isEnabled()
-    window.annotating.redo.trigger()
+    assert window.actions.annotate.redo.isEnabled()
+    window.actions.annotate.redo.trigger()
     qtbot.waitUntil(lambda: pane.annotation_bar.checked_labels == {"answered"}, timeout=WAIT_MS)
 
 
@@ -117,7 +117,7 @@ def test_notes_and_the_run_verdict_are_saved(open_window, isolated_dirs, qtbot, 
     show(qtbot, window, run_id)
     pane = window.area.panes[1]
     pane.annotation_bar.note.editor.setPlainText("Declines: <b>not bold</b>")
-    window.annotating.rate["substantive"].trigger()  # Alt+3
+    window.actions.annotate.rate["substantive"].trigger()  # Alt+3
     window.annotating.strip.summary.setText("Qwen declines, SmolLM2 answers")
     window.annotating.strip.summary.editingFinished.emit()
     qtbot.waitUntil(lambda: window.annotating.strip.divergence == "substantive", timeout=WAIT_MS)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
-from workbench.ui.answer_view import AnswerView, ReasoningView
+from workbench.ui.panes.answer_view import AnswerView, ReasoningView
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -119,7 +119,7 @@ def test_rendering_happens_off_the_gui_thread(qtbot, monkeypatch):
     """A slow conversion must not hold the event loop: the view shows plain text meanwhile."""
     import threading
 
-    from workbench.ui import answer_view
+    from workbench.ui.panes import answer_view
 
     threads = []
 

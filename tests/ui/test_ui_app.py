@@ -8,9 +8,9 @@ from window_helpers import TINY_PARAMS
 
 from workbench.core import starter
 from workbench.core.notebook import open_notebook
-from workbench.ui.app import run_window
-from workbench.ui.preferences import Preferences
-from workbench.ui.screenshot import SIZE
+from workbench.ui.shell.app import run_window
+from workbench.ui.shared.preferences import Preferences
+from workbench.ui.shell.screenshot import SIZE
 
 
 @pytest.fixture

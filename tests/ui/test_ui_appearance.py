@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QApplication, QMenu
 from thread_wakeups import needs_proc, pooled_thread_switches
 from window_helpers import close, run_and_wait
 
-from workbench.ui import fonts, theme
-from workbench.ui.compare_area import MAX_PANES, MIN_PANES
-from workbench.ui.main_window import CJK_NOTICE_KEY
+from workbench.ui.shared import fonts
+from workbench.ui.shared import theme
+from workbench.ui.shared.actions import MAX_PANES, MIN_PANES
+from workbench.ui.shell.main_window import CJK_NOTICE_KEY
 
 
 def widget_points(window) -> set[float]:
@@ -30,7 +31,7 @@ def test_text_size_keys(open_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     assert widget_points(window) == {start - 1}
     for _ in range(60):
-        window.commands.bigger.trigger()
+        window.actions.view.bigger.trigger()
     assert widget_points(window) == {fonts.MAX_POINTS}
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert widget_points(window) == {start}
@@ -87,12 +88,12 @@ def test_no_notice_when_a_cjk_font_exists(open_window):
 def test_two_to_six_panes(open_window, tiny_models):
     window = open_window([tiny_models]).window
     area = window.area
-    while window.commands.add_pane.isEnabled():
-        window.commands.add_pane.trigger()
+    while window.actions.panes.add_pane.isEnabled():
+        window.actions.panes.add_pane.trigger()
     assert len(area.panes) == MAX_PANES
     assert window.library.pane_count == MAX_PANES
-    while window.commands.remove_pane.isEnabled():
-        window.commands.remove_pane.trigger()
+    while window.actions.panes.remove_pane.isEnabled():
+        window.actions.panes.remove_pane.trigger()
     assert len(area.panes) == MIN_PANES
     assert not area.panes[0].remove_button.isEnabled()
 
@@ -106,7 +107,7 @@ def test_synchronised_scrolling(open_window, tiny_models):
     first_bar, second_bar = first.answer_view.verticalScrollBar(), second.answer_view.verticalScrollBar()
     first_bar.setValue(first_bar.maximum())
     assert second_bar.value() == 0  # off by default
-    window.commands.sync_scrolling.setChecked(True)
+    window.actions.panes.sync_scrolling.setChecked(True)
     first_bar.setValue(first_bar.maximum() // 2)
     assert abs(second_bar.value() - second_bar.maximum() // 2) <= 2
     second_bar.setValue(second_bar.maximum())
@@ -145,17 +146,19 @@ def test_reasoning_is_shown_apart_and_folds(open_window, tmp_path, qtbot):
 
 def test_frequent_commands_have_shortcuts_in_menus(open_window):
     window = open_window([]).window
-    a = window.commands
+    a = window.actions
     in_menus = {action for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()}
     expected = {
-        a.run: "Ctrl+Return",
-        a.stop: "Esc",
-        a.rerun: "Ctrl+Shift+Return",
-        a.add_pane: "Ctrl+T",
-        a.bigger: "Ctrl+=",
-        a.smaller: "Ctrl+-",
-        a.open_file: "Ctrl+O",
-        a.sync_scrolling: "Ctrl+Shift+S",
+        a.run.run: "Ctrl+Return",
+        a.run.stop: "Esc",
+        a.run.rerun: "Ctrl+Shift+Return",
+        a.panes.add_pane: "Ctrl+T",
+        a.view.bigger: "Ctrl+=",
+        a.view.smaller: "Ctrl+-",
+        a.file.open_file: "Ctrl+O",
+        a.panes.sync_scrolling: "Ctrl+Shift+S",
+        a.annotate.undo: "Ctrl+Z",
+        a.present.present: "F11",
         window.history_dock.toggleViewAction(): "Ctrl+2",
     }
     for action, shortcut in expected.items():

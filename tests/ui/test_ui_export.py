@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from export_fixtures import build
 from workbench.core.notebook import open_notebook
-from workbench.ui.export_dialog import ExportDialog, import_file
+from workbench.ui.runs.export_dialog import ExportDialog, import_file
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ hidden where they would tell a blind room who answered, searchable, and recomput
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMenu
 from window_helpers import WAIT_MS, make_run, run_and_wait, settle, show
 
 from workbench.core.notebook import open_notebook
@@ -138,8 +138,8 @@ def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_d
     window = opened.window
     show(qtbot, window, run_id)
     assert all(not p.annotation_bar.suggestion_buttons for p in window.area.panes)
-    assert window.reflagging.action in window.annotating.annotate_menu.actions()
-    window.reflagging.action.trigger()
+    assert window.actions.annotate.reflag in next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Annotate").actions()
+    window.actions.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
     assert dialog.count.text().startswith("2 answers will be flagged again")
@@ -159,7 +159,7 @@ def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_d
 
 def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, isolated_dirs, qtbot, monkeypatch):
     from workbench.core import flagging
-    from workbench.ui import reflagging
+    from workbench.ui.annotate import reflagging
 
     monkeypatch.setattr(flagging, "RUNS_PER_CHUNK", 1)
     for _ in range(3):
@@ -174,7 +174,7 @@ def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, 
 
     monkeypatch.setattr(reflagging, "reflag", slowly)
     window = open_window([]).window
-    window.reflagging.action.trigger()
+    window.actions.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
     assert [b.text() for b in dialog.choices.buttons()] == ["Every run in the notebook"]
@@ -202,7 +202,7 @@ def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, 
     window = opened.window
     batches = window.open_batches()
     qtbot.waitUntil(lambda: batches.matrix.data_ is not None, timeout=WAIT_MS)
-    window.reflagging.action.trigger()
+    window.actions.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     batch_choice = next(b for b in dialog.choices.buttons() if b.text().startswith(f"Batch {batch.id}, shown in the Batches window"))
     batch_choice.setChecked(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from window_helpers import WAIT_MS, close, run_and_wait
 
 from workbench.core.notebook import open_notebook
-from workbench.ui.history import PAGE_SIZE
+from workbench.ui.runs.history import PAGE_SIZE
 
 
 def test_selecting_a_run_in_history_shows_it_again(open_window, tiny_models, qtbot):
@@ -85,9 +85,9 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     for index, entry_id in enumerate(chosen):
         window.use_model(entry_id, index)
     window.settings_form.max_tokens.setValue(77)
-    window.commands.schedule["parallel"].trigger()
-    window.commands.sync_scrolling.setChecked(True)
-    window.commands.bigger.trigger()
+    window.actions.run.schedule["parallel"].trigger()
+    window.actions.panes.sync_scrolling.setChecked(True)
+    window.actions.view.bigger.trigger()
     points = window.font_points
     window.set_theme("dark")
     window.prompt_bar.prompt.setPlainText("A draft question")
@@ -101,7 +101,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     assert again.prompt_bar.schedule_key == "parallel"
     assert again.area.sync_scrolling
     assert again.font_points == points
-    assert again.commands.theme["dark"].isChecked()
+    assert again.actions.view.theme["dark"].isChecked()
     assert again.prompt_bar.prompt_text == "A draft question"
     assert again.library.grouping_key == "quantization"
     assert not again.history_dock.isVisible() and again.library_dock.isVisible()

@@ -14,9 +14,9 @@ from batch_notebooks import notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS
-from workbench.ui import judge_runner
-from workbench.ui.batch_view import CHIPS_ROLE, FIXED, BatchesWindow
-from workbench.ui.judge_dialog import JudgeDialog
+from workbench.ui.batches import judge_runner
+from workbench.ui.batches.batch_view import CHIPS_ROLE, FIXED, BatchesWindow
+from workbench.ui.batches.judge_dialog import JudgeDialog
 
 CN = 1
 
@@ -71,13 +71,13 @@ def test_judging_a_batch_from_the_window(open_window, tiny_models, judged_notebo
 
     with qtbot.waitSignal(batches.judgeFinished, timeout=WAIT_MS) as finished:
         dialog.judge_button.click()
-        assert not window.commands.run.isEnabled()  # the judge holds a model: no comparison meanwhile
+        assert not window.actions.run.run.isEnabled()  # the judge holds a model: no comparison meanwhile
         assert not batches.new_button.isEnabled() and not dialog.close_button.isEnabled()
     result = finished.args[0]
     assert result.judged == 7 and result.verdicts == {"COMPLETE": 4, "EVASIVE": 1, "DENIAL": 1} and not result.cancelled
     assert dialog.status.text().startswith("Done: 7 judged (complete 4, evasive 1, denial 1, unparseable 1")
     assert dialog.progress.value() == dialog.progress.maximum() and dialog.close_button.isEnabled()
-    qtbot.waitUntil(window.commands.run.isEnabled, timeout=WAIT_MS)
+    qtbot.waitUntil(window.actions.run.run.isEnabled, timeout=WAIT_MS)
 
     # The matrix reads the verdicts back: outlined "(judge)" chips, unless a person said the same.
     qtbot.waitUntil(lambda: "(judge)" in (cell(batches, "q1-zh", CN).data() or ""), timeout=WAIT_MS)

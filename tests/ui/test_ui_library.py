@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from window_helpers import WAIT_MS, close
 
-from workbench.ui.library import ID_ROLE
+from workbench.ui.library.library import ID_ROLE
 
 
 def top_level_names(library) -> list[str]:

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from workbench.core.notebook import open_notebook
-from workbench.ui.history import run_label
-from workbench.ui.pane import ComparePane
-from workbench.ui.search_panel import SearchPanel
+from workbench.ui.runs.history import run_label
+from workbench.ui.panes.pane import ComparePane
+from workbench.ui.annotate.search_panel import SearchPanel
 
 
 def saved(status: str) -> dict:

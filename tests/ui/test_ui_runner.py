@@ -6,7 +6,7 @@ import threading
 import time
 
 from workbench.core.engine.worker import SEND_INTERVAL_S
-from workbench.ui.runner import HANDOVER_GAP_MS, ComparisonRunner, _Listener
+from workbench.ui.compare.runner import HANDOVER_GAP_MS, ComparisonRunner, _Listener
 
 
 class _Outcome:

@@ -41,7 +41,7 @@ def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, 
 
     # Undo the move: the runs are back in Unsorted, and the lists say so.
     with qtbot.waitSignal(window.historyLoaded, timeout=WAIT_MS):
-        window.annotating.undo.trigger()
+        window.actions.annotate.undo.trigger()
     assert sorted(window.history.run_ids) == sorted([first, second, third])
     assert nb.sessions.session_of(first) is None
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams
-from workbench.ui.preferences import Preferences
-from workbench.ui.settings_form import SettingsForm
+from workbench.ui.shared.preferences import Preferences
+from workbench.ui.compare.settings_form import SettingsForm
 
 
 def test_the_boxes_limits_are_the_core_s(qapp: QApplication) -> None:

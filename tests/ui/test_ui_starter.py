@@ -8,9 +8,9 @@ from window_helpers import run_and_wait
 
 from workbench.core.engine.backend import ANSWERED
 from workbench.core.engine.params import GenerationParams
-from workbench.ui.app import run_window
-from workbench.ui.preferences import Preferences
-from workbench.ui.prompt_bar import SAMPLE_PROMPT
+from workbench.ui.shell.app import run_window
+from workbench.ui.shared.preferences import Preferences
+from workbench.ui.compare.prompt_bar import SAMPLE_PROMPT
 
 pytestmark = pytest.mark.starter
 

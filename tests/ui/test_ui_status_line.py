@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from workbench.ui.status_line import StatusLine
+from workbench.ui.panes.status_line import StatusLine
 
 
 class LayoutRequests(QObject):

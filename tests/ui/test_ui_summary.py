@@ -8,8 +8,8 @@ import pytest
 from batch_notebooks import notebook_with_batch
 from window_helpers import WAIT_MS
 
-from workbench.ui.batch_view import CHIPS_ROLE, FIXED
-from workbench.ui.summary_view import TABLE_HEADERS
+from workbench.ui.batches.batch_view import CHIPS_ROLE, FIXED
+from workbench.ui.batches.summary_view import TABLE_HEADERS
 
 # The offscreen platform can't raise windows; opening the Batches window raises it.
 US, CN = 0, 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from workbench.ui.tasks import TaskQueue
+from workbench.ui.shared.tasks import TaskQueue
 
 
 def test_a_job_runs_off_the_gui_thread_and_its_result_comes_back_on_it(qtbot, tasks: TaskQueue) -> None:

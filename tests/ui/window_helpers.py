@@ -11,7 +11,7 @@ from workbench.core.comparison import RunOutcome
 from workbench.core.engine.params import GenerationParams
 from workbench.core.notebook import open_notebook
 from workbench.core.workspace import Workspace
-from workbench.ui.main_window import MainWindow
+from workbench.ui.shell.main_window import MainWindow
 
 WAIT_MS = 60_000
 # One thread: on a 2-core machine shared with other work, llama.cpp's
@@ -67,7 +67,7 @@ def close(item: Opened) -> None:
 def run_and_wait(qtbot, window: MainWindow, timeout: int = WAIT_MS) -> RunOutcome:
     """Trigger Run (Ctrl+Enter's action) and wait for the run to end."""
     with qtbot.waitSignal(window.runFinished, timeout=timeout) as finished:
-        window.commands.run.trigger()
+        window.actions.run.run.trigger()
     assert finished.args[0] is not None, "the run did not start"
     return finished.args[0]
 

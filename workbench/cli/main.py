@@ -244,6 +244,6 @@ def cmd_window(args: argparse.Namespace) -> int:
             workspace.close()
     if args.screenshot is not None:
         check_output(args.screenshot)  # a bad path fails now, not after the models ran
-    from ..ui.app import run_window
+    from ..ui.shell.app import run_window
 
     return run_window(args.db, args.folder, args.screenshot, args.prompt, args.model)

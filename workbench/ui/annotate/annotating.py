@@ -1,0 +1,580 @@
+"""The window's annotation side: labels, highlights, notes, ratings, sessions, search, undo.
+
+`Annotating` wires the pane bars, the run strip, the Sessions and Search
+docks and the Edit/Annotate menus to `notebook.annotations`, `.sessions`,
+`.labels`, `.undo` and `.search()`. Every write goes through the
+window's notebook queue (the core commits each in its own transaction);
+when it returns, the runs it touched are read again and redrawn, so the
+screen shows what is saved. Undo and redo do the same with the runs in
+`Operation.run_ids`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
+
+from ...core.errors import EnvironmentProblem
+from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, RunAnnotations, SearchHit
+from ...core.notebook.migrations import known_names
+from ...core.notebook.offsets import from_utf16
+from ..panes.highlights import selection_to_stored
+from ..shared.actions import NUMBER_KEYS
+from ..runs.history import ALL_RUNS, PAGE_SIZE
+from .labels_dialog import HighlightDialog, LabelsDialog
+from ..panes.pane import ComparePane
+from .run_strip import RunStrip
+from .search_panel import SearchPanel
+from .sessions_panel import SessionsPanel
+
+if TYPE_CHECKING:
+    from ..shell.main_window import MainWindow
+
+UPGRADE_TEXT = "Upgrading the notebook… (building the search index: once, it may take a while for a large notebook)"
+
+
+def needs_upgrade(path: Path) -> bool:
+    """True when the notebook exists and lacks a migration this workbench would apply (worker thread)."""
+    if not path.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            applied = {row[0] for row in conn.execute("select name from _sqlite_migrations")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # opening it properly will say what is wrong
+    return bool(set(known_names()) - applied)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A write the notebook refused for a reason the user can act on (bad name, no such run)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Written:
+    result: Any
+    undo_text: str | None
+    redo_text: str | None
+    run_ids: frozenset[int]
+    tables: frozenset[str]
+
+
+class Annotating(QObject):
+    annotationsShown = Signal(int)  # a run's annotations are on screen (after a change too)
+    searchFinished = Signal()
+    sessionsLoaded = Signal()
+    labelsLoaded = Signal()
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self.labels: list[Label] = []
+        self.current_pane: ComparePane | None = None
+        self._pending_hit: SearchHit | None = None
+        self._labels_dialog: LabelsDialog | None = None
+        self.strip = RunStrip()
+        self.sessions = SessionsPanel()
+        self.search = SearchPanel()
+        self.actions = window.actions.annotate
+        self._update_undo(None, None)
+        self._connected: set[int] = set()
+        # Suggestions the user dismissed, by answer: hidden for this session only (flags
+        # are not edited, and a dismissal is not a label; docs/flags.md).
+        self.dismissed: dict[int, set[str]] = {}
+
+    def attach(self) -> None:
+        """Connect to the window's parts, once they exist."""
+        self._connect()
+        self.attach_panes()
+
+    def _connect(self) -> None:
+        w = self.window
+        for key, action in zip(NUMBER_KEYS, self.actions.label_keys):
+            action.triggered.connect(lambda _c=False, k=key: self.toggle_label_key(k))
+        for name, action in self.actions.rate.items():
+            action.triggered.connect(lambda _c=False, n=name: self.strip.choose(n))
+        self.actions.undo.triggered.connect(lambda: self._undo_redo(True))
+        self.actions.redo.triggered.connect(lambda: self._undo_redo(False))
+        self.actions.annotator.triggered.connect(self.ask_annotator)
+        self.actions.accept_flags.triggered.connect(self.accept_suggestions)
+        self.actions.highlight.triggered.connect(self.highlight_selection)
+        self.actions.next_pane.triggered.connect(lambda: self.move_focus(1))
+        self.actions.previous_pane.triggered.connect(lambda: self.move_focus(-1))
+        self.actions.next_run.triggered.connect(lambda: w.history.step(1))
+        self.actions.previous_run.triggered.connect(lambda: w.history.step(-1))
+        self.actions.summary.triggered.connect(lambda: self.strip.summary.setFocus())
+        self.actions.run_note.triggered.connect(lambda: self.strip.note.editor.setFocus())
+        self.actions.pane_note.triggered.connect(lambda: self._pane() and self._pane().annotation_bar.note.editor.setFocus())
+        self.actions.labels.triggered.connect(self.show_labels_dialog)
+        self.actions.find.triggered.connect(self._focus_search)
+        s = self.strip
+        s.divergenceChosen.connect(lambda d: self._run_write(lambda nb, run, who: nb.annotations.set_divergence(run, d, annotator=who)))
+        s.summaryEdited.connect(lambda t: self._run_write(lambda nb, run, who: nb.annotations.set_summary(run, t, annotator=who)))
+        s.noteEdited.connect(lambda t: self._run_write(lambda nb, run, who: nb.annotations.set_run_note(run, t, annotator=who)))
+        s.linkRequested.connect(self.ask_language_shift)
+        s.unlinkRequested.connect(lambda link: self.write(lambda nb: nb.annotations.unlink(link)))
+        s.openRunRequested.connect(self.open_run)
+        p = self.sessions
+        p.createRequested.connect(lambda name: self.write(lambda nb, who=self.annotator: nb.sessions.create(name, annotator=who), sessions=True))
+        p.renameRequested.connect(lambda sid, name: self.write(lambda nb: nb.sessions.rename(sid, name), sessions=True))
+        p.archiveRequested.connect(lambda sid, on: self.write(lambda nb: nb.sessions.set_archived(sid, on), sessions=True))
+        p.sessionChosen.connect(w.history.show_session)
+        p.moveHereRequested.connect(lambda sid: self.move_runs(w.history.selected_run_ids, sid))
+        p.showArchivedChanged.connect(lambda _on: self.load_sessions())
+        w.history.moveRequested.connect(self.move_runs)
+        w.history.sessionFilterChanged.connect(lambda _s: w._load_history(current=self.strip.run_id))
+        self.search.searchRequested.connect(self._search)
+        self.search.hitOpened.connect(self.open_hit)
+        w.runShown.connect(self._run_shown)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+
+    # --- who annotates -------------------------------------------------------------
+
+    @property
+    def annotator(self) -> str:
+        return self.window.prefs.annotator
+
+    def ask_annotator(self) -> None:
+        name, ok = QInputDialog.getText(self.window, "Annotator name", "Your annotations are credited to:", text=self.annotator)
+        if ok and name.strip():
+            self.window.prefs.annotator = name.strip()
+            self.window.statusBar().showMessage(f"Annotating as {name.strip()}", 4000)
+            self.reload_shown()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.load_labels()
+        self.load_sessions()
+
+    def load_labels(self) -> None:
+        ws = self.window.workspace
+
+        def shown(labels: list[Label]) -> None:
+            self.labels = labels
+            for pane in self.window.area.panes:
+                pane.annotation_bar.set_labels(labels)
+            self.search.set_labels(labels)
+            for index, action in enumerate(self.actions.label_keys):
+                action.setText(f"{NUMBER_KEYS[index]}  {labels[index].title}" if index < len(labels) else f"Toggle label {NUMBER_KEYS[index]}")
+            if self._labels_dialog is not None:
+                self._labels_dialog.set_labels(labels)
+            self.reload_shown()
+            self.labelsLoaded.emit()
+
+        self.window.notebook_tasks.submit(lambda: ws.notebook.labels.all(), shown)
+
+    def load_sessions(self) -> None:
+        ws = self.window.workspace
+        archived = self.sessions.show_archived.isChecked()
+
+        def shown(result: tuple[list, list]) -> None:
+            listed, active = result
+            self.sessions.set_sessions(listed)
+            self.window.history.set_sessions(active)
+            self.search.set_sessions(listed)
+            self.sessionsLoaded.emit()
+
+        self.window.notebook_tasks.submit(
+            lambda: (ws.notebook.sessions.all(include_archived=archived), ws.notebook.sessions.all()), shown
+        )
+
+    def load_history(self, before_id: int | None = None) -> bool:
+        """Read the history page for the session shown; False when every run is shown (the window's own path)."""
+        session = self.window.history.session_shown
+        if session == ALL_RUNS:
+            return False
+        ws = self.window.workspace
+        append = before_id is not None
+        current = self.strip.run_id
+
+        def shown(runs: list[dict[str, Any]]) -> None:
+            self.window.history.set_runs(runs, append=append)
+            self.window.history.mark_current(current)
+            self.window.historyLoaded.emit()
+
+        self.window.notebook_tasks.submit(lambda: ws.notebook.sessions.runs(session, PAGE_SIZE, before_id), shown)
+        return True
+
+    def panes_of(self, run_id: int) -> list[ComparePane]:
+        return [p for p in self.window.area.panes if p.shown is not None and p.shown.run_id == run_id and p.response_id is not None]
+
+    def load_run(self, run_id: int) -> None:
+        """Read the run's annotations and draw them on the panes that show it and the strip."""
+        ws = self.window.workspace
+        self.window.notebook_tasks.submit(lambda: ws.notebook.annotations.for_run(run_id), self._show_run_annotations, self._problem)
+
+    def _shown_runs(self) -> frozenset[int]:
+        runs = {p.shown.run_id for p in self.window.area.panes if p.shown is not None and p.shown.run_id is not None}
+        return frozenset(runs | ({self.strip.run_id} if self.strip.run_id is not None else set()))
+
+    def reload_shown(self) -> None:
+        for run_id in self._shown_runs():
+            self.load_run(run_id)
+
+    def _show_run_annotations(self, annotations: RunAnnotations) -> None:
+        colours = {label.name: label.colour for label in self.labels}
+        for pane in self.panes_of(annotations.run_id):
+            if pane.streaming:
+                continue  # its answer, and so its flags, are not finished: shown when it is
+            dismissed = frozenset(self.dismissed.get(pane.response_id, ()))
+            pane.show_annotations(pane.response_id, annotations.responses.get(pane.response_id), self.annotator, colours, dismissed)
+        if self.strip.run_id == annotations.run_id:
+            self.strip.show_run(annotations.run_id, annotations, self.annotator)
+        self.annotationsShown.emit(annotations.run_id)
+
+    # --- the run on screen ------------------------------------------------------------------
+
+    def answer_finished(self, pane: ComparePane) -> None:
+        """A live answer is saved with its flags: show them (and let it be labelled) now,
+        not only when the whole run is over."""
+        if pane.shown is not None and pane.shown.run_id is not None:
+            self.load_run(pane.shown.run_id)
+
+    def run_started(self, run_id: int, response_ids: list[int], panes: tuple[int, ...]) -> None:
+        """A live run: the panes learn their answers' ids; annotating works once it is saved."""
+        for index, response_id in zip(panes, response_ids):
+            self.window.area.panes[index].response_id = response_id
+        self.strip.show_run(run_id, None, self.annotator)
+
+    def _run_shown(self, run_id: int) -> None:
+        self.strip.show_run(run_id, None, self.annotator)
+        self.load_run(run_id)
+        hit = self._pending_hit
+        if hit is not None and hit.run_id == run_id:
+            self._pending_hit = None
+            self._reveal(hit)
+
+    def _pane(self) -> ComparePane | None:
+        panes = self.window.area.panes
+        if self.current_pane in panes:
+            return self.current_pane
+        return panes[0] if panes else None
+
+    def set_current_pane(self, pane: ComparePane | None) -> None:
+        for other in self.window.area.panes:
+            other.set_current(other is pane)
+        self.current_pane = pane
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        while new is not None and not isinstance(new, ComparePane):
+            new = new.parentWidget()
+        if new is not None and new in self.window.area.panes and new is not self.current_pane:
+            self.set_current_pane(new)
+
+    def move_focus(self, delta: int) -> None:
+        panes = self.window.area.panes
+        here = self._pane()
+        index = (panes.index(here) + delta) % len(panes) if here in panes else 0
+        self.set_current_pane(panes[index])
+        panes[index].answer_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def write(self, change: Callable[[Any], Any], *, sessions: bool = False, on_done: Callable[[Any], None] | None = None) -> None:
+        """Run `change(notebook)` on the notebook queue, then redraw the runs on screen
+        (and the session lists, for a change to `sessions`)."""
+        nb = self.window.workspace.notebook
+        tables = frozenset({"sessions"}) if sessions else frozenset()
+        shown = self._shown_runs()  # read here: widgets belong to the GUI thread
+
+        def job() -> Written | Refused:
+            try:
+                result = change(nb)
+            except (ValueError, LookupError) as refused:
+                return Refused(str(refused))
+            return Written(result, nb.undo.undo_text, nb.undo.redo_text, shown, tables)
+
+        def done(outcome: Written | Refused) -> None:
+            if isinstance(outcome, Refused):
+                self.window.show_problem("annotation", outcome.text)
+                return
+            self._after_change(outcome)
+            if on_done is not None:
+                on_done(outcome.result)
+
+        self.window.notebook_tasks.submit(job, done, self._problem)
+
+    def _after_change(self, outcome: Written) -> None:
+        self.window.messages.dismiss("annotation")
+        self._update_undo(outcome.undo_text, outcome.redo_text)
+        for run_id in outcome.run_ids & self._shown_runs():
+            self.load_run(run_id)
+        if outcome.tables & {"sessions", "session_runs"}:
+            self.load_sessions()
+            self.window._load_history(current=self.strip.run_id)
+        if "labels" in outcome.tables:
+            self.load_labels()
+
+    def _run_write(self, change: Callable[[Any, int, str], Any]) -> None:
+        run_id, who = self.strip.run_id, self.annotator
+        if run_id is not None:
+            self.write(lambda nb: change(nb, run_id, who))
+
+    def _problem(self, problem: EnvironmentProblem) -> None:
+        self.window.show_problem("annotation", str(problem))
+
+    def _update_undo(self, undo_text: str | None, redo_text: str | None) -> None:
+        self.actions.undo.setEnabled(undo_text is not None)
+        self.actions.undo.setText(f"Undo {undo_text}" if undo_text else "Undo")
+        self.actions.redo.setEnabled(redo_text is not None)
+        self.actions.redo.setText(f"Redo {redo_text}" if redo_text else "Redo")
+
+    def _undo_redo(self, undoing: bool) -> None:
+        nb = self.window.workspace.notebook
+
+        def job() -> Written | None:
+            operation = nb.undo.undo() if undoing else nb.undo.redo()
+            if operation is None:
+                return None
+            return Written(operation, nb.undo.undo_text, nb.undo.redo_text, operation.run_ids, operation.tables)
+
+        def done(outcome: Written | None) -> None:
+            if outcome is not None:
+                self._after_change(outcome)
+                self.window.statusBar().showMessage(f"{'Undone' if undoing else 'Redone'}: {outcome.result.description}", 4000)
+
+        def refused(problem: EnvironmentProblem) -> None:
+            self._problem(problem)
+            self.window.notebook_tasks.submit(lambda: (nb.undo.undo_text, nb.undo.redo_text), lambda texts: self._update_undo(*texts))
+
+        self.window.notebook_tasks.submit(job, done, refused)
+
+    # --- labels on answers -----------------------------------------------------------------
+
+    def toggle_label_key(self, key: str) -> None:
+        index = NUMBER_KEYS.index(key)
+        if index < len(self.labels):
+            self.toggle_label(self._pane(), self.labels[index].name)
+
+    def toggle_label(self, pane: ComparePane | None, name: str) -> None:
+        if pane is None or pane.response_id is None or pane.annotations is None:
+            self.window.statusBar().showMessage("Labels go on a saved answer: show a run first.", 4000)
+            return
+        response_id, who = pane.response_id, self.annotator
+        self.write(lambda nb: nb.annotations.toggle_label(response_id, name, annotator=who))
+
+    def accept_suggestions(self) -> None:
+        pane = self._pane()
+        if pane is None or pane.response_id is None or not pane.annotation_bar.suggestions:
+            return
+        response_id, who, names = pane.response_id, self.annotator, list(pane.annotation_bar.suggestions)
+        self.write(lambda nb: [nb.annotations.add_label(response_id, n, annotator=who) for n in names])
+
+    def attach_panes(self) -> None:
+        """Panes come and go (Ctrl+T, a run with more models): connect the new ones."""
+        for pane in self.window.area.panes:
+            if id(pane) not in self._connected:
+                self._connected.add(id(pane))
+                self._connect_pane(pane)
+
+    def flush(self) -> None:
+        """Save notes being typed (the window is closing)."""
+        self.strip.flush()
+        for pane in self.window.area.panes:
+            pane.annotation_bar.note.flush()
+
+    def _connect_pane(self, pane: ComparePane) -> None:
+        """A pane's bar: its chips, suggestions, note and highlights write through here."""
+        pane.destroyed.connect(lambda _o=None, key=id(pane): self._connected.discard(key))
+        bar = pane.annotation_bar
+        bar.set_labels(self.labels)
+        bar.labelToggled.connect(lambda name, p=pane: self.toggle_label(p, name))
+        bar.flagAccepted.connect(lambda name, p=pane: self._accept_flag(p, name))
+        bar.flagDismissed.connect(lambda name, p=pane: self.dismiss_flag(p, name))
+        bar.noteEdited.connect(lambda text, p=pane: self._pane_note(p, text))
+        bar.spanEditRequested.connect(lambda span_id, p=pane: self.edit_span(p, span_id))
+        bar.spanRemoveRequested.connect(lambda span_id: self.write(lambda nb: nb.annotations.delete_span(span_id)))
+
+    def _accept_flag(self, pane: ComparePane, name: str) -> None:
+        if pane.response_id is not None:
+            response_id, who = pane.response_id, self.annotator
+            self.write(lambda nb: nb.annotations.add_label(response_id, name, annotator=who))
+
+    def dismiss_flag(self, pane: ComparePane, name: str) -> None:
+        """Hide one suggestion on the pane's answer (this session; the stored flag stays)."""
+        if pane.response_id is None:
+            return
+        self.dismissed.setdefault(pane.response_id, set()).add(name)
+        pane.annotation_bar.set_annotations(pane.annotations, self.annotator, frozenset(self.dismissed[pane.response_id]))
+        self.window.statusBar().showMessage("Suggestion dismissed on this answer until the app restarts; the stored flag stays.", 5000)
+
+    def forget_dismissals(self) -> None:
+        """Flags were recomputed: every suggestion is new, none stays dismissed."""
+        self.dismissed.clear()
+
+    def _pane_note(self, pane: ComparePane, text: str) -> None:
+        if pane.response_id is not None and pane.annotations is not None:
+            response_id, who = pane.response_id, self.annotator
+            self.write(lambda nb: nb.annotations.set_response_note(response_id, text, annotator=who))
+
+    # --- highlights -------------------------------------------------------------------------------
+
+    def highlight_selection(self) -> HighlightDialog | None:
+        """The selected words of the focused pane's answer (or reasoning) become a highlight."""
+        pane = self._pane()
+        if pane is None or pane.response_id is None or pane.annotations is None:
+            self.window.statusBar().showMessage("Highlights go on a saved answer: show a run first.", 4000)
+            return None
+        found = self._selection(pane)
+        if found is None:
+            self.window.statusBar().showMessage("Select some words in an answer first, then press H.", 5000)
+            return None
+        field, start, end = found
+        stored = pane.answer_text if field == "text" else pane.reasoning_text
+        dialog = HighlightDialog(stored[start:end], self.labels, set(), "", self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        response_id, who = pane.response_id, self.annotator
+        dialog.accepted.connect(
+            lambda: self.write(
+                lambda nb, labels=dialog.chosen(), note=dialog.note_text(): nb.annotations.add_span(
+                    response_id, field, start, end, annotator=who, labels=labels, note=note
+                )
+            )
+        )
+        dialog.open()
+        return dialog
+
+    @staticmethod
+    def _selection(pane: ComparePane) -> tuple[str, int, int] | None:
+        cursor = pane.answer_view.textCursor()
+        if cursor.hasSelection():
+            where = selection_to_stored(
+                pane.answer_text, cursor.selectedText(), cursor.selectionStart(), pane.answer_view.document().characterCount()
+            )
+            return ("text", *where) if where else None
+        cursor = pane.reasoning_view.textCursor()
+        if cursor.hasSelection():
+            text = pane.reasoning_text
+            start, end = from_utf16(text, cursor.selectionStart()), from_utf16(text, cursor.selectionEnd())
+            return ("reasoning", start, end) if start < end else None
+        return None
+
+    def edit_span(self, pane: ComparePane, span_id: int) -> HighlightDialog | None:
+        span = next((s for s in (pane.annotations.spans if pane.annotations else ()) if s.id == span_id), None)
+        if span is None:
+            return None
+        dialog = HighlightDialog(span.quote, self.labels, set(span.labels), span.note, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        who = self.annotator
+
+        def save(labels: list[str], note: str) -> None:
+            self.write(lambda nb: (nb.annotations.set_span_labels(span_id, labels, annotator=who), nb.annotations.set_span_note(span_id, note)))
+
+        dialog.accepted.connect(lambda: save(dialog.chosen(), dialog.note_text()))
+        dialog.open()
+        return dialog
+
+    # --- the label set ------------------------------------------------------------------------------
+
+    def show_labels_dialog(self) -> LabelsDialog:
+        if self._labels_dialog is None:
+            dialog = LabelsDialog(self.labels, self.window)
+            dialog.createRequested.connect(self._create_label)
+            dialog.finished.connect(lambda _r: setattr(self, "_labels_dialog", None))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._labels_dialog = dialog
+        self._labels_dialog.show()
+        self._labels_dialog.raise_()
+        return self._labels_dialog
+
+    def _create_label(self, name: str, title: str, colour: str, definition: str) -> None:
+        who, ws = self.annotator, self.window.workspace
+
+        def job() -> Refused | list[Label]:
+            try:
+                ws.notebook.labels.create(name, annotator=who, title=title, colour=colour, definition=definition)
+            except ValueError as refused:
+                return Refused(str(refused))
+            return ws.notebook.labels.all()
+
+        def done(result: Refused | list[Label]) -> None:
+            if self._labels_dialog is None:
+                return
+            if isinstance(result, Refused):
+                self._labels_dialog.show_problem(result.text)
+            else:
+                self._labels_dialog.label_created(result)
+                self.load_labels()
+                self.window.notebook_tasks.submit(lambda: (ws.notebook.undo.undo_text, ws.notebook.undo.redo_text), lambda t: self._update_undo(*t))
+
+        self.window.notebook_tasks.submit(job, done, self._problem)
+
+    # --- runs: language shift, sessions ----------------------------------------------------------------
+
+    def ask_language_shift(self) -> None:
+        run_id = self.strip.run_id
+        history = self.window.history
+        choices = [(history.list.item(row).text().replace("\n", " — "), rid) for row, rid in enumerate(history.run_ids) if rid != run_id]
+        if run_id is None or not choices:
+            self.window.statusBar().showMessage("Pick a run from the history first; the other run must be in the history list.", 5000)
+            return
+        texts = [f"#{rid}: {text}" for text, rid in choices]
+        picked, ok = QInputDialog.getItem(self.window, "Language shift", f"Run #{run_id} asked the same as:", texts, 0, False)
+        if ok:
+            other, who = choices[texts.index(picked)][1], self.annotator
+            self.write(lambda nb: nb.annotations.link_language_shift(run_id, other, annotator=who))
+
+    def open_run(self, run_id: int) -> None:
+        if not self.window.history.select_run(run_id):
+            self.window.show_run(run_id)
+
+    def move_runs(self, run_ids: list[int], session_id: int | None) -> None:
+        if run_ids:
+            who = self.annotator
+            self.write(lambda nb: nb.sessions.move_runs(run_ids, session_id, annotator=who), sessions=True)
+
+    # --- search -----------------------------------------------------------------------------------------
+
+    def _focus_search(self) -> None:
+        dock = self.search.parentWidget()
+        if isinstance(dock, QDockWidget):
+            dock.show()
+            dock.raise_()
+        self.search.query.setFocus()
+        self.search.query.selectAll()
+
+    def _search(self, query: str, filters: Any, serial: int) -> None:
+        ws = self.window.workspace
+
+        def job() -> Any:
+            try:
+                return ws.notebook.search(query, filters)
+            except ValueError as refused:
+                return Refused(str(refused))
+
+        def done(result: Any) -> None:
+            if isinstance(result, Refused):
+                self.search.show_problem(serial, result.text)
+            else:
+                self.search.show_hits(serial, result)
+            self.searchFinished.emit()
+
+        self.window.notebook_tasks.submit(job, done, lambda problem: self.search.show_problem(serial, str(problem)))
+
+    def open_hit(self, hit: SearchHit) -> None:
+        """Show the hit's run with its annotations, then scroll its pane to the match."""
+        self._pending_hit = hit
+        self.open_run(hit.run_id)
+
+    def _reveal(self, hit: SearchHit) -> None:
+        if hit.position is None or hit.position >= len(self.window.area.panes):
+            return
+        pane = self.window.area.panes[hit.position]
+        self.set_current_pane(pane)
+        start = hit.snippet.find(MARK_START)
+        term = hit.snippet[start + 1 : hit.snippet.find(MARK_END, start)] if start >= 0 else ""
+        view = pane.reasoning_view if hit.field == "reasoning" else pane.answer_view
+        if term and view.find(term):
+            view.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -1,0 +1,88 @@
+"""The bridge between a blocking `BatchRunner.run` and the Batches window.
+
+Like `runner.py` for one comparison: the batch runs on a thread of its own
+and each `BatchListener` report becomes a signal of an object living on the
+GUI thread, so the matrix fills in queued, in order, on the GUI thread.
+Pause and cancel are the core's events: pause stops between prompts, cancel
+also stops the models mid-answer; either way the batch stays resumable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from ...core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
+from ...core.comparison import ResponseOutcome
+from ...core.engine.cancel import Cancel
+from ...core.errors import EnvironmentProblem
+from ...core.notebook.batches import Batch, BatchItem
+from ...core.workspace import Workspace
+from ..shared.background import BackgroundWork
+
+
+class _Listener:
+    """Receives the batch's reports on its thread and emits the runner's signals."""
+
+    def __init__(self, runner: "BatchThread") -> None:
+        self._runner = runner
+
+    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
+        self._runner.batchStarted.emit(batch, list(items))
+
+    def item_started(self, item: BatchItem, progress: Progress) -> None:
+        self._runner.itemStarted.emit(item, progress)
+
+    def run_created(self, item: BatchItem, run_id: int) -> None:
+        self._runner.runCreated.emit(item, run_id)
+
+    def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
+        self._runner.responseFinished.emit(item, outcome, tuple(flags))
+
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
+        self._runner.itemFinished.emit(outcome, progress)
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        self._runner.problem.emit(str(problem))
+
+
+class BatchThread(BackgroundWork):
+    """Runs one batch at a time (a new one or a resumed one: `BatchRunner.run` is both).
+    `stop()` cancels: the models stop mid-answer and that prompt is asked again on resume."""
+
+    started = Signal()  # emitted on the GUI thread by start(): the models are now taken
+    batchStarted = Signal(object, list)  # Batch, [BatchItem]
+    itemStarted = Signal(object, object)  # BatchItem, Progress
+    runCreated = Signal(object, int)  # BatchItem, run id
+    responseFinished = Signal(object, object, tuple)  # BatchItem, ResponseOutcome, flag names
+    itemFinished = Signal(object, object)  # ItemOutcome, Progress
+    problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
+    # failed: an EnvironmentProblem that stopped the batch; finished: BatchResult, or None
+
+    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self._pause = threading.Event()
+
+    @property
+    def pausing(self) -> bool:
+        return self.running and self._pause.is_set()
+
+    def start(self, batch_id: int, prepare: Callable[[BatchRunner], int] | None = None) -> None:
+        """Run batch `batch_id`; with `prepare`, the batch is first created on the thread
+        (it hashes model files, which takes long) and `batch_id` is ignored."""
+        pause = self._pause = threading.Event()
+
+        def work(cancel: Cancel) -> BatchResult:
+            runner = BatchRunner(self._workspace.comparison)
+            chosen = prepare(runner) if prepare is not None else batch_id
+            return runner.run(chosen, listener=_Listener(self), cancel=cancel, pause=pause)
+
+        self._launch("batch", work)
+        self.started.emit()
+
+    def pause(self) -> None:
+        """Stop after the prompt being asked (its answers are kept and flagged)."""
+        self._pause.set()

@@ -1,0 +1,114 @@
+"""The one prompt every pane answers, an optional system prompt, and Run/Stop.
+
+Run and Stop are the window's actions (Ctrl+Enter, Esc), so the buttons, the
+menu and the shortcuts can never disagree about what is enabled.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..shared.actions import SCHEDULE_CHOICES
+
+SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
+
+
+
+def _action_button(action: QAction) -> QToolButton:
+    button = QToolButton()
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+    button.setMinimumWidth(96)
+    return button
+
+
+class PromptBar(QWidget):
+    def __init__(self, run_action: QAction, stop_action: QAction, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("Ask every model the same question…  (Ctrl+Enter runs, Esc stops)")
+        self.prompt.setTabChangesFocus(True)
+        self.system_toggle = QToolButton()
+        self.system_toggle.setText("System prompt")
+        self.system_toggle.setCheckable(True)
+        self.system_toggle.setToolTip("An optional system prompt, sent to every model before the question")
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setPlaceholderText("Optional system prompt for every model (empty: none)")
+        self.system_prompt.setTabChangesFocus(True)
+        self.system_prompt.hide()
+        self.system_toggle.toggled.connect(self.system_prompt.setVisible)
+        self.system_prompt.textChanged.connect(self._mark_system_prompt)
+        self.schedule = QComboBox()
+        for key, label, tip in SCHEDULE_CHOICES:
+            self.schedule.addItem(label, key)
+            self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.schedule.setToolTip("Run the models one after another (each with all cores) or all at once")
+        self.run_info = QLabel()
+        self.run_info.setProperty("muted", True)
+        self.run_info.setTextFormat(Qt.TextFormat.PlainText)
+
+        options = QHBoxLayout()
+        options.addWidget(self.system_toggle)
+        options.addWidget(QLabel("Models run:"))
+        options.addWidget(self.schedule)
+        options.addWidget(self.run_info, 1)
+        buttons = QVBoxLayout()
+        buttons.addWidget(_action_button(run_action))
+        buttons.addWidget(_action_button(stop_action))
+        row = QHBoxLayout()
+        row.addWidget(self.prompt, 1)
+        row.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.system_prompt)
+        layout.addLayout(row)
+        layout.addLayout(options)
+        self._fit_heights()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_heights()
+
+    def _fit_heights(self) -> None:
+        """Room for four lines of prompt and three of system prompt at the current type size."""
+        line = self.prompt.fontMetrics().lineSpacing()
+        self.prompt.setFixedHeight(line * 4 + 16)
+        self.system_prompt.setFixedHeight(line * 3 + 12)
+
+    @property
+    def prompt_text(self) -> str:
+        return self.prompt.toPlainText()
+
+    @property
+    def system_prompt_text(self) -> str:
+        return self.system_prompt.toPlainText()
+
+    def set_texts(self, prompt: str, system_prompt: str) -> None:
+        self.prompt.setPlainText(prompt)
+        self.system_prompt.setPlainText(system_prompt)
+        if system_prompt:
+            self.system_toggle.setChecked(True)
+
+    @property
+    def schedule_key(self) -> str:
+        return self.schedule.currentData()
+
+    def set_schedule(self, key: str) -> None:
+        self.schedule.setCurrentIndex(max(0, self.schedule.findData(key)))
+
+    def _mark_system_prompt(self) -> None:
+        """Say on the toggle when a (possibly hidden) system prompt is in use."""
+        self.system_toggle.setText("System prompt ●" if self.system_prompt_text.strip() else "System prompt")

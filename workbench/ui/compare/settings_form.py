@@ -1,0 +1,161 @@
+"""Generation settings as a form: the shared ones, and a pane's own override.
+
+The fields mirror `GenerationParams`; their ranges match its validation, and
+what slips through (a combination) is reported with the core's own message.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams, all_cores
+
+
+def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(minimum, maximum)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    return box
+
+
+def _int(minimum: int, maximum: int, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(minimum, maximum)
+    box.setSingleStep(step)
+    return box
+
+
+class SettingsForm(QWidget):
+    """Edits every sampling and loading setting except the system prompt (which has its own box)."""
+
+    changed = Signal()
+
+    def __init__(self, params: GenerationParams, *, offer_random_seed: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.temperature = _double(0.0, 5.0, 0.1)
+        self.temperature.setToolTip("0 always picks the likeliest token: the same answer every time.")
+        self.top_p = _double(0.01, 1.0, 0.05)
+        self.top_k = _int(0, MAX_TOP_K)
+        self.top_k.setToolTip("0 turns top-k off.")
+        self.min_p = _double(0.0, 1.0, 0.01)
+        self.repeat_penalty = _double(0.5, 3.0, 0.05)
+        self.max_tokens = _int(1, MAX_CONTEXT, 64)
+        # A QSpinBox stops at 2**31-1 and the core's seeds go to 2**32-1: a double
+        # holds every whole number up to 2**53 exactly, so no recorded seed is cut.
+        self.seed = _double(0, MAX_SEED, 1, decimals=0)
+        self.random_seed = QCheckBox("New seed each run")
+        self.random_seed.setToolTip("A new random seed for every run; the seed used is recorded with the run, so it can still be repeated.")
+        self.n_ctx = _int(MIN_CONTEXT, MAX_CONTEXT, 1024)
+        self.n_ctx.setToolTip("Changing it reloads the model.")
+        self.n_threads = _int(1, MAX_THREADS)
+        self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
+
+        layout = QFormLayout(self)
+        layout.addRow("Temperature", self.temperature)
+        layout.addRow("Top-p", self.top_p)
+        layout.addRow("Top-k", self.top_k)
+        layout.addRow("Min-p", self.min_p)
+        layout.addRow("Repeat penalty", self.repeat_penalty)
+        layout.addRow("Max tokens", self.max_tokens)
+        layout.addRow("Seed", self.seed)
+        if offer_random_seed:
+            layout.addRow("", self.random_seed)
+        layout.addRow("Context size", self.n_ctx)
+        layout.addRow("Threads", self.n_threads)
+        self.problem = QLabel()
+        self.problem.setObjectName("paneError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        layout.addRow(self.problem)
+
+        self.set_params(params)
+        for box in (self.temperature, self.top_p, self.min_p, self.repeat_penalty):
+            box.valueChanged.connect(self._changed)
+        for box in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
+            box.valueChanged.connect(self._changed)
+        self.random_seed.toggled.connect(self._changed)
+
+    def set_params(self, params: GenerationParams) -> None:
+        widgets = (self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens, self.seed, self.n_ctx, self.n_threads)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.temperature.setValue(params.temperature)
+        self.top_p.setValue(params.top_p)
+        self.top_k.setValue(params.top_k)
+        self.min_p.setValue(params.min_p)
+        self.repeat_penalty.setValue(params.repeat_penalty)
+        self.max_tokens.setValue(params.max_tokens)
+        self.seed.setValue(params.seed)
+        self.n_ctx.setValue(params.n_ctx)
+        self.n_threads.setValue(params.n_threads)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._changed()
+
+    def params(self) -> GenerationParams:
+        """The settings as entered; raises ValueError with the core's message if they don't fit."""
+        return GenerationParams(
+            temperature=self.temperature.value(),
+            top_p=self.top_p.value(),
+            top_k=self.top_k.value(),
+            min_p=self.min_p.value(),
+            repeat_penalty=self.repeat_penalty.value(),
+            max_tokens=self.max_tokens.value(),
+            seed=round(self.seed.value()),
+            n_ctx=self.n_ctx.value(),
+            n_threads=self.n_threads.value(),
+        )
+
+    def _changed(self) -> None:
+        try:
+            self.params()
+        except ValueError as problem:
+            self.problem.setText(str(problem))
+            self.problem.show()
+        else:
+            self.problem.hide()
+        self.changed.emit()
+
+
+class PaneSettingsDialog(QDialog):
+    """One pane's settings: the shared ones, or its own."""
+
+    def __init__(self, shared: GenerationParams, own: GenerationParams | None, model_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Settings for {model_name}")
+        self.use_shared = QCheckBox("Use the shared settings")
+        self.use_shared.setChecked(own is None)
+        self.form = SettingsForm(own or shared, offer_random_seed=False)
+        self.form.setEnabled(own is not None)
+        self.use_shared.toggled.connect(lambda shared_on: self.form.setEnabled(not shared_on))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.use_shared)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def override(self) -> GenerationParams | None:
+        """None for "use the shared settings"."""
+        return None if self.use_shared.isChecked() else self.form.params()
+
+    def _accept(self) -> None:
+        try:
+            self.override()
+        except ValueError:
+            return  # the form already shows why
+        self.accept()
