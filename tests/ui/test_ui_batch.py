@@ -77,8 +77,8 @@ def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_wi
     # The models are taken: no comparison can start until the batch ends.
     assert not window.actions.run.run.isEnabled() and batches.pause_button.isEnabled() and not batches.new_button.isEnabled()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as refused:
-        window.rerun_pane(window.area.panes[0])  # not through Run: still refused
-    assert refused.args == [None] and not window.runner.running
+        window.comparing.rerun_pane(window.area.panes[0])  # not through Run: still refused
+    assert refused.args == [None] and not window.comparing.runner.running
     result = wait_finished(qtbot, batches)
     assert result.batch.status == DONE and result.batch.done == 3
     assert window.actions.run.run.isEnabled() and not batches.pause_button.isEnabled()

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
 
 from ...core.errors import EnvironmentProblem
-from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, RunAnnotations, SearchHit
+from ...core.notebook import MARK_END, MARK_START, Label, RunAnnotations, SearchHit
 from ...core.notebook.migrations import known_names
 from ...core.notebook.offsets import from_utf16
 from ..panes.highlights import selection_to_stored
@@ -242,10 +242,8 @@ class Annotating(QObject):
         if pane.shown is not None and pane.shown.run_id is not None:
             self.load_run(pane.shown.run_id)
 
-    def run_started(self, run_id: int, response_ids: list[int], panes: tuple[int, ...]) -> None:
-        """A live run: the panes learn their answers' ids; annotating works once it is saved."""
-        for index, response_id in zip(panes, response_ids):
-            self.window.area.panes[index].response_id = response_id
+    def run_started(self, run_id: int) -> None:
+        """A live run: the strip names it; annotating works once it is saved."""
         self.strip.show_run(run_id, None, self.annotator)
 
     def _run_shown(self, run_id: int) -> None:
@@ -528,7 +526,7 @@ class Annotating(QObject):
 
     def open_run(self, run_id: int) -> None:
         if not self.window.history.select_run(run_id):
-            self.window.show_run(run_id)
+            self.window.comparing.show_run(run_id)
 
     def move_runs(self, run_ids: list[int], session_id: int | None) -> None:
         if run_ids:

@@ -32,28 +32,29 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ...core.catalog.overrides import override_key
-from ...core.comparison import Contender, ResponseOutcome, RunOutcome
+from ...core.comparison import RunOutcome
 from ...core.engine.params import GenerationParams, random_seed
 from ...core.errors import EnvironmentProblem
 from ...core.rendering import is_safe_link
 from ...core.workspace import Workspace
-from ..shared import describe, fonts, theme
+from ..shared import fonts, theme
 from ..annotate.annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
+from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
-from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel, local_time
+from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 from ..library.library import LibraryPanel
-from ..shared.message_bar import PROBLEM, MessageBar
+from ..shared.message_bar import MessageBar
 from ..library.model_details import ModelDetailsDialog
 from ..panes.pane import ComparePane
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
 from ..annotate.reflagging import Reflagging
 from ..compare.prompt_bar import SAMPLE_PROMPT, PromptBar
-from ..compare.runner import ComparisonRunner, RunRequest
+from ..compare.comparing import BATCH_BUSY, JUDGE_BUSY, Comparing
 from ..batches.batch_runner import BatchThread
 from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
@@ -62,8 +63,6 @@ from ..runs.export_dialog import ExportDialog, import_file
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
-BATCH_BUSY = "A batch is using the models: Run is off until it ends or you pause it (Run > Batches…)."
-JUDGE_BUSY = "A model is judging answers: Run is off until it ends or you cancel it (Run > Batches…)."
 CJK_NOTICE_KEY = "cjk-font"
 
 
@@ -84,15 +83,6 @@ def _entry_for_file(entries: list[ModelEntry], path: Path) -> ModelEntry | None:
     """The entry that lists `path` as one of its files (touches the disk: worker thread only)."""
     wanted = path.resolve()
     return next((e for e in entries if any(f.resolve() == wanted for f in e.files)), None)
-
-
-@dataclass(frozen=True)
-class ShownPrompt:
-    """The prompt the panes show (a live or a saved run): what "rerun" asks again."""
-
-    prompt: str
-    system_prompt: str
-    schedule: str
 
 
 class _HeightScroller(QScrollArea):
@@ -137,12 +127,8 @@ class MainWindow(QMainWindow):
         self.prefs = preferences
         self._initial_prompt = initial_prompt
         self._initial_models = list(initial_models or [])
-        self._entries: dict[str, ModelEntry] = {}
         self._first_scan_done = False
-        self.notebook_checked = False
         self._details: ModelDetailsDialog | None = None
-        self._request: RunRequest | None = None
-        self._shown: ShownPrompt | None = None
         self._scheme = theme.LIGHT
         self._points = fonts.READABLE_POINTS
         self._default_points = fonts.READABLE_POINTS
@@ -155,17 +141,24 @@ class MainWindow(QMainWindow):
 
         self.catalog_tasks = TaskQueue("catalog", self._environment_problem, self)
         self.notebook_tasks = TaskQueue("notebook", self._environment_problem, self)
-        self.runner = ComparisonRunner(workspace, self)
+        self.models = ModelLibrary(self)
+        self.activity = Activity(self)
+        self.pane_events = PaneEvents(self)
         self.batch_runner = BatchThread(workspace, self)  # outlives the Batches window
         self.judge_runner = JudgeThread(workspace, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
         self.actions = Actions(self)
+        self.messages = MessageBar()
+        self.ctx = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
         self.annotating = Annotating(self)
         self.reflagging = Reflagging(self)
         self.demo = DemoController(self)
         self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
+        self.comparing = Comparing(
+            self.ctx, self.models, self.activity, self.pane_events, self.actions.run, self.area, self.prompt_bar, self.settings_form
+        )
         build_menus(self.menuBar(), self.actions, Docks(
             library=self.library_dock, history=self.history_dock, settings=self.settings_dock, sessions=self.sessions_dock,
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
@@ -180,7 +173,6 @@ class MainWindow(QMainWindow):
     # --- construction ---------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        self.messages = MessageBar()
         self.area = CompareArea()
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()
@@ -240,9 +232,7 @@ class MainWindow(QMainWindow):
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
-        a.run.run.triggered.connect(self.run_prompt)
-        a.run.stop.triggered.connect(self.stop)
-        a.run.rerun.triggered.connect(self.rerun_all)
+        a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
         for key, action in a.run.schedule.items():
             action.triggered.connect(lambda _checked=False, k=key: self.prompt_bar.set_schedule(k))
@@ -261,7 +251,6 @@ class MainWindow(QMainWindow):
         self.area.modelChosen.connect(self._pane_models_changed)
         self.area.panesChanged.connect(self.annotating.attach_panes)
         self.area.panesChanged.connect(self._panes_changed)
-        self.area.rerunRequested.connect(self.rerun_pane)
         self.area.settingsRequested.connect(self.edit_pane_settings)
         self.area.linkHovered.connect(self._link_hovered)
         self.empty_state.openFileRequested.connect(self._choose_model_file)
@@ -272,23 +261,28 @@ class MainWindow(QMainWindow):
         self.library.addFolderRequested.connect(self._choose_model_folder)
         self.library.rescanRequested.connect(lambda: self.rescan())
         self.library.groupingChanged.connect(self._grouping_changed)
-        self.history.runSelected.connect(self.show_run)
+        self.history.runSelected.connect(self.comparing.show_run)
         self.history.olderRequested.connect(self._load_older_runs)
         self.settings_form.changed.connect(self._shared_settings_changed)
         self._progress.connect(self._show_progress)
 
-        r = self.runner
-        r.runCreated.connect(self._run_created)
-        r.status.connect(self._pane_status)
-        r.text.connect(self._pane_text)
-        r.responseFinished.connect(self._response_finished)
-        r.problem.connect(self._notebook_problem)
-        r.failed.connect(self._run_failed)
-        r.finished.connect(self._run_finished)
+        e = self.pane_events
+        e.runStarting.connect(self.history.clear_selection)
+        e.runCreated.connect(self.annotating.run_started)
+        e.runCreated.connect(lambda run_id: self.runs_added(current=run_id))
+        e.answerSaved.connect(self.annotating.answer_finished)
+        e.runFinished.connect(self._run_finished)
+        e.runFinished.connect(self.runFinished)
+        e.panesWanted.connect(self.show_panes)
+        e.runShown.connect(self.history.mark_current)
+        e.runShown.connect(self._pane_models_changed)
+        e.runShown.connect(self.runShown)
+        self.activity.changed.connect(self._update_actions)
+        self.models.changed.connect(self._apply_entries)
         self.batch_runner.started.connect(self._batch_started)
-        self.batch_runner.finished.connect(lambda _result: self._update_actions())
+        self.batch_runner.finished.connect(lambda _result: self.activity.set_batch(False))
         self.judge_runner.started.connect(self._judge_started)
-        self.judge_runner.finished.connect(lambda _result: self._update_actions())
+        self.judge_runner.finished.connect(lambda _result: self.activity.set_judging(False))
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -356,7 +350,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop any run and let background jobs end: the only place the GUI thread waits."""
-        self.runner.shutdown(SHUTDOWN_WAIT_S)
+        self.comparing.runner.shutdown(SHUTDOWN_WAIT_S)
         self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
         self.reflagging.shutdown(SHUTDOWN_WAIT_S)  # what was recomputed so far stays
         self.judge_runner.shutdown(SHUTDOWN_WAIT_S)  # verdicts so far are kept; judging again resumes
@@ -371,14 +365,10 @@ class MainWindow(QMainWindow):
     # --- problems ---------------------------------------------------------------------
 
     def show_problem(self, key: str, text: str) -> None:
-        self.messages.show_notice(key, text, PROBLEM)
+        self.ctx.feedback.problem(key, text)
 
     def _environment_problem(self, problem: EnvironmentProblem) -> None:
-        self.show_problem(type(problem).__name__, str(problem))
-
-    @Slot(str)
-    def _notebook_problem(self, text: str) -> None:
-        self.show_problem("notebook", text)
+        self.ctx.feedback.environment_problem(problem)
 
     @Slot(str)
     def _show_progress(self, text: str) -> None:
@@ -420,10 +410,9 @@ class MainWindow(QMainWindow):
             self._library_scanned(LibraryScan([], [], [], [], [], False, []))
 
     def _library_scanned(self, scan: LibraryScan) -> None:
-        self._entries = {e.id: e for e in scan.entries}
+        self.models.replace(scan.entries)
         self.starter_ids, self.starter_problems = scan.starter_ids, scan.starter_problems
         self._library_problems = scan.problems + scan.starter_problems
-        self._apply_entries()
         self.library.set_entries(scan.entries, self._library_problems)
         self.empty_state.set_findings(scan.findings, scan.searched_other_apps, scan.starter_problems)
         ready = [e for e in scan.entries if e.ok]
@@ -432,17 +421,18 @@ class MainWindow(QMainWindow):
         first = not self._first_scan_done
         self._first_scan_done = True
         self._place_opened_files(scan.opened)
-        if self._details is not None and self._details.entry.id in self._entries:
-            self._details.set_entry(self._entries[self._details.entry.id])
+        details = self._details
+        if details is not None and details.entry.id in self.models:
+            details.set_entry(self.models.get(details.entry.id))
         self.statusBar().showMessage(f"{len(ready)} model(s) ready, {len(scan.entries)} found.", 5000)
+        self.activity.library_scanned()
         self._update_actions()
         self.catalogLoaded.emit()
         if first:
             self._choose_first_models(scan, ready)
 
     def _apply_entries(self) -> None:
-        entries = list(self._entries.values())
-        self.area.set_entries(entries)
+        self.area.set_entries(self.models.entries)
 
     def _choose_first_models(self, scan: LibraryScan, ready: list[ModelEntry]) -> None:
         """First launch: the starter pair; later: the models chosen last time."""
@@ -478,8 +468,8 @@ class MainWindow(QMainWindow):
     def use_models(self, entries: list[ModelEntry]) -> None:
         """Put these models in the panes, one each, in order (the screenshot mode and the CLI)."""
         for entry in entries:
-            self._entries.setdefault(entry.id, entry)
-        self._apply_entries()
+            if entry.id not in self.models:
+                self.models.put(entry)
         self.area.set_count(len(entries))
         for pane, entry in zip(self.area.panes, entries):
             pane.select(entry.id)
@@ -559,7 +549,7 @@ class MainWindow(QMainWindow):
     # --- model details and origin overrides -----------------------------------------------
 
     def show_details(self, entry_id: str) -> ModelDetailsDialog | None:
-        entry = self._entries.get(entry_id)
+        entry = self.models.get(entry_id)
         if entry is None:
             return None
         if self._details is not None:
@@ -579,25 +569,24 @@ class MainWindow(QMainWindow):
             self._details = None
 
     def _hash_entry(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
+        entry = self.models.get(entry_id)
         ws = self.workspace
         self.catalog_tasks.submit(lambda: ws.catalog.ensure_sha256(entry), self._entry_updated, self._details_problem)
 
     def _entry_updated(self, entry: ModelEntry) -> None:
-        self._entries[entry.id] = entry
-        self._apply_entries()
-        self.library.set_entries(list(self._entries.values()), self._library_problems)
+        self.models.put(entry)
+        self.library.set_entries(self.models.entries, self._library_problems)
         if self._details is not None and self._details.entry.id == entry.id:
             self._details.set_entry(entry)
 
     def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
-        entry = self._entries[entry_id]
+        entry = self.models.get(entry_id)
         ws = self.workspace
         key = override_key(entry.sha256, entry.path)
         self.catalog_tasks.submit(lambda: ws.catalog.overrides.set(key, maker, country), lambda _: self.rescan(), self._details_problem)
 
     def _remove_override(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
+        entry = self.models.get(entry_id)
         ws = self.workspace
 
         def remove() -> None:
@@ -706,15 +695,16 @@ class MainWindow(QMainWindow):
 
     @property
     def running(self) -> bool:
-        return self.runner.running or self._request is not None or self.demo.replaying
+        """A run streams into the panes or a recorded one replays there."""
+        return self.activity.panes_busy or self.demo.replaying
 
     def _update_actions(self) -> None:
         running = self.running
-        ready = self._first_scan_done and self.notebook_checked
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.actions
         # A batch or a judge holds the models too: one batch, judge or comparison at a time.
-        free = not running and not self.batch_runner.running and not self.judge_runner.running
+        free = self.activity.models_free and not running
+        ready = self.activity.ready
         a.run.run.setEnabled(ready and free and has_model)
         a.run.rerun.setEnabled(ready and free and has_model)
         a.run.stop.setEnabled(running)
@@ -723,140 +713,12 @@ class MainWindow(QMainWindow):
         self.history.setEnabled(not running)
         self.presentation.update()
 
-    def run_prompt(self) -> None:
-        """Ask every pane's model the prompt in the box, with the current settings."""
-        if not self.actions.run.run.isEnabled():
-            return
-        prompt = self.prompt_bar.prompt_text.strip()
-        if not prompt:
-            self.statusBar().showMessage("Type a question first.", 5000)
-            self.prompt_bar.prompt.setFocus()
-            return
-        if self.settings_form.random_seed.isChecked():
-            self.settings_form.seed.setValue(random_seed())
-        try:
-            self.settings_form.params()
-        except ValueError as problem:
-            self.show_problem("settings", f"Check the shared settings: {problem}")
-            return
-        panes = [(i, p) for i, p in enumerate(self.area.panes) if p.entry is not None]
-        self._start(prompt, self.prompt_bar.system_prompt_text.strip(), [(i, p.entry, p.params()) for i, p in panes])
-
-    def rerun_all(self) -> None:
-        """The shown prompt again, each pane with the settings and seed its answer was made with."""
-        if not self.actions.run.rerun.isEnabled():
-            return
-        if self._shown is None:
-            self.run_prompt()
-            return
-        self.prompt_bar.set_texts(self._shown.prompt, self._shown.system_prompt)
-        self.prompt_bar.set_schedule(self._shown.schedule)
-        runs = [(i, p.entry, self._same_params(p)) for i, p in enumerate(self.area.panes) if p.entry is not None]
-        self._start(self._shown.prompt, self._shown.system_prompt, runs)
-
-    def rerun_pane(self, pane: ComparePane) -> None:
-        """One pane again, same prompt, settings and seed; the notebook keeps it as a run of its own."""
-        if self.running or pane.entry is None:
-            return
-        shown = self._shown or ShownPrompt(self.prompt_bar.prompt_text.strip(), self.prompt_bar.system_prompt_text.strip(), self.prompt_bar.schedule_key)
-        if not shown.prompt:
-            self.statusBar().showMessage("Type a question first.", 5000)
-            return
-        self._start(shown.prompt, shown.system_prompt, [(self.area.panes.index(pane), pane.entry, self._same_params(pane))], pane_rerun=True)
-
-    @staticmethod
-    def _same_params(pane: ComparePane) -> GenerationParams:
-        return pane.shown.params if pane.shown is not None and pane.shown.params is not None else pane.params()
-
-    def _start(self, prompt: str, system_prompt: str, runs: list[tuple[int, ModelEntry, GenerationParams]], pane_rerun: bool = False) -> None:
-        if not runs:
-            self.show_problem("no-model", "Choose a model in at least one pane.")
-            return
-        if self.batch_runner.running or self.judge_runner.running:  # every way of starting a run comes here
-            self.statusBar().showMessage(BATCH_BUSY if self.batch_runner.running else JUDGE_BUSY, 8000)
-            self.runFinished.emit(None)
-            return
-        self.messages.dismiss("no-model")
-        request = RunRequest(
-            prompt=prompt,
-            system_prompt=system_prompt,
-            schedule=self.prompt_bar.schedule_key,
-            contenders=tuple(Contender(entry, params.replace(system_prompt=system_prompt)) for _, entry, params in runs),
-            panes=tuple(index for index, _, _ in runs),
-            pane_rerun=pane_rerun,
-        )
-        self._request = request
-        self._shown = ShownPrompt(prompt, system_prompt, request.schedule)
-        for (index, entry, params) in runs:
-            self.area.panes[index].begin("Starting…", params, entry.name)
-        if not pane_rerun:
-            for index, pane in enumerate(self.area.panes):
-                if index not in request.panes:
-                    pane.clear_response("No model chosen: this pane sat out the run.")
-        self.history.clear_selection()
-        self.area.set_running(True)
-        self.prompt_bar.run_info.setText("Running…")
-        self._update_actions()
-        self.runner.start(request)
-
-    def stop(self) -> None:
-        self.demo.stop_replay()
-        if self.runner.running:
-            self.runner.stop()
-            self.statusBar().showMessage("Stopping… what the models wrote so far is kept.", 5000)
-
-    @Slot(int, list)
-    def _run_created(self, run_id: int, _response_ids: list) -> None:
-        request = self._request
-        if request is None:
-            return
-        only = " (this pane only, saved as a run of its own)" if request.pane_rerun else ""
-        for index in request.panes:
-            self.area.panes[index].set_run_id(run_id, f"Run #{run_id}{only}")
-        self.annotating.run_started(run_id, _response_ids, request.panes)
-        self.prompt_bar.run_info.setText(f"Run #{run_id} — saved to the notebook as it streams")
-        self.runs_added(current=run_id)
-
-    @Slot(int, str)
-    def _pane_status(self, pane: int, status: str) -> None:
-        self.area.panes[pane].on_status(status)
-
-    @Slot(int, str, str, int)
-    def _pane_text(self, pane: int, kind: str, text: str, pieces: int) -> None:
-        self.area.panes[pane].on_text(kind, text, pieces)
-
-    @Slot(int, object)
-    def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
-        self.area.panes[pane].on_finished(outcome)
-        self.annotating.answer_finished(self.area.panes[pane])  # saved and flagged: its suggestions show
-        if outcome.entry.sha256 and outcome.entry.id in self._entries:
-            self._entries[outcome.entry.id] = outcome.entry  # now hashed: no need to hash again
-
-    @Slot(str)
-    def _run_failed(self, text: str) -> None:
-        self.show_problem("run", text)
-        if self._request is not None:
-            for index in self._request.panes:
-                self.area.panes[index].clear_response(f"Not run: {text}")
-
-    @Slot(object)
-    def _run_finished(self, outcome: RunOutcome | None) -> None:
-        self._request = None
-        self.area.set_running(False)
-        self._apply_entries()
-        if outcome is not None:
-            self.prompt_bar.run_info.setText(f"Run #{outcome.run_id} finished and saved")
-            self._load_history(current=outcome.run_id)
-            self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
-        self._update_actions()
-        self.runFinished.emit(outcome)
-
     # --- batches -------------------------------------------------------------------------------
 
     @property
     def model_entries(self) -> list[ModelEntry]:
         """The library as last scanned (what a new batch can choose from)."""
-        return list(self._entries.values())
+        return self.models.entries
 
     def batch_params(self) -> GenerationParams:
         """The shared settings for a new batch, with a new seed when every run gets one.
@@ -884,11 +746,11 @@ class MainWindow(QMainWindow):
 
     def _batch_started(self) -> None:
         self.statusBar().showMessage(BATCH_BUSY, 8000)
-        self._update_actions()
+        self.activity.set_batch(True)
 
     def _judge_started(self) -> None:
         self.statusBar().showMessage(JUDGE_BUSY, 8000)
-        self._update_actions()
+        self.activity.set_judging(True)
 
     # --- history -------------------------------------------------------------------------------
 
@@ -940,8 +802,12 @@ class MainWindow(QMainWindow):
         self.notebook_tasks.submit(read, shown, failed)
 
     def _notebook_ready(self) -> None:
-        self.notebook_checked = True
-        self._update_actions()
+        self.activity.notebook_checked()
+
+    def _run_finished(self, outcome: RunOutcome | None) -> None:
+        if outcome is not None:
+            self._load_history(current=outcome.run_id)
+            self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
 
     def _load_older_runs(self, before_id: int) -> None:
         if self.annotating.load_history(before_id):
@@ -952,44 +818,8 @@ class MainWindow(QMainWindow):
             lambda runs: self.history.set_runs(runs, append=True),
         )
 
-    def show_run(self, run_id: int) -> None:
-        """Read a saved run and show it in the panes."""
-        if self.running:
-            return
-        ws = self.workspace
-        self.notebook_tasks.submit(lambda: ws.notebook.run(run_id), self._display_run)
-
     def show_panes(self) -> None:
         """The panes and the prompt even when no model is on this computer: a saved run (a
         demo brought to class) is shown without its models."""
         self.stack.setCurrentWidget(self.area)
         self.prompt_bar.show()
-
-    def _display_run(self, run: dict[str, Any] | None) -> None:
-        if run is None or self.running:
-            return
-        responses = run["responses"]
-        self.show_panes()
-        self.area.set_count(len(responses))
-        when = local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in self._entries.values() if e.sha256}
-        for index, pane in enumerate(self.area.panes):
-            if index >= len(responses):
-                pane.clear_response(f"Run #{run['id']} had {len(responses)} model(s).")
-                continue
-            response = responses[index]
-            entry = by_hash.get(response.get("model_sha256"))
-            pane.select(entry.id if entry else None)
-            maker = entry.origin.maker if entry else None
-            origin = describe.recorded_origin_text(response.get("origin_country"), maker)
-            pane.show_recorded_model(response.get("model_name") or "?", origin)
-            pane.show_saved(response, f"Run #{run['id']} · {when}", origin)
-        hidden = len(responses) - len(self.area.panes)
-        self.prompt_bar.set_texts(run["prompt"], run.get("system_prompt") or "")
-        self.prompt_bar.set_schedule(run.get("schedule") or self.prompt_bar.schedule_key)
-        self._shown = ShownPrompt(run["prompt"], run.get("system_prompt") or "", self.prompt_bar.schedule_key)
-        more = f" ({hidden} more model(s) not shown: at most {MAX_PANES} panes)" if hidden > 0 else ""
-        self.prompt_bar.run_info.setText(f"Showing run #{run['id']} from {when}{more}")
-        self.history.mark_current(run["id"])
-        self._pane_models_changed()
-        self.runShown.emit(run["id"])

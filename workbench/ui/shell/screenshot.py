@@ -58,11 +58,11 @@ class ScreenshotSession(QObject):
         self._run_when_ready()
 
     def _run_when_ready(self) -> None:
-        if not self.window.notebook_checked:
+        if not self.window.activity.ready:
             self.window.historyLoaded.connect(self._notebook_opened)
             return
         self.window.runFinished.connect(self._finished)
-        self.window.run_prompt()
+        self.window.comparing.run_prompt()
         if not self.window.running:
             self.window.runFinished.disconnect(self._finished)
             self.fail("the run did not start: " + (self._notices() or "no pane has a model that can load"))
