@@ -188,8 +188,8 @@ def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
             if not window.annotating.labels:
                 wait_for(window.annotating.labelsLoaded)
             settle(SETTLE_MS)  # nobody presses Run in the instant the window finishes opening
-            if len(window.starter_ids) < 2:
-                raise SystemExit("window_stream: the starter pair is not ready: " + "; ".join(window.starter_problems))
+            if len(window.library_control.starter_ids) < 2:
+                raise SystemExit("window_stream: the starter pair is not ready: " + "; ".join(window.library_control.starter_problems))
             window.prompt_bar.set_texts(args.prompt, "")
             yield window
         finally:

@@ -177,8 +177,8 @@ def main() -> int:
             capture_batches(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
-        if len(window.starter_ids) < 2:
-            print("the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
+        if len(window.library_control.starter_ids) < 2:
+            print("the starter pair is not ready: " + "; ".join(window.library_control.starter_problems), file=sys.stderr)
             return 1
         save(window, "first-launch")
         run(window, stream_shot="streaming")

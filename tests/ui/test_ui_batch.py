@@ -71,7 +71,7 @@ def cell_text(batches: BatchesWindow, prompt_id: str, model: int) -> str:
 def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_window, tiny_models, set_file, qtbot) -> None:
     opened = open_window([tiny_models])
     window = opened.window
-    window.use_models([pane.entry for pane in reversed(window.area.panes)])  # not the catalog's order
+    window.library_control.use_models([pane.entry for pane in reversed(window.area.panes)])  # not the catalog's order
     pane_models = [pane.entry.name for pane in window.area.panes]
     batches = start_batch(qtbot, window, set_file)
     # The models are taken: no comparison can start until the batch ends.

@@ -54,7 +54,7 @@ def test_a_run_with_more_models_than_panes_opens_panes(open_window, tiny_models,
     opened = open_window([tiny_models])
     window = opened.window
     window.area.add_pane()
-    window.use_model(window.area.panes[0].entry_id, 2)
+    window.library_control.use_model(window.area.panes[0].entry_id, 2)
     outcome = run_and_wait(qtbot, window)
     window.area.set_count(2)
     assert len(window.area.panes) == 2
@@ -83,7 +83,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     window.area.add_pane()
     chosen = [pane.entry_id for pane in window.area.panes[:2]][::-1] + [window.area.panes[0].entry_id]
     for index, entry_id in enumerate(chosen):
-        window.use_model(entry_id, index)
+        window.library_control.use_model(entry_id, index)
     window.settings_form.max_tokens.setValue(77)
     window.actions.run.schedule["parallel"].trigger()
     window.actions.panes.sync_scrolling.setChecked(True)

@@ -121,7 +121,7 @@ def test_a_model_that_cannot_load_shows_its_error_in_its_pane(open_window, tiny_
     opened = open_window([tiny_models])
     window = opened.window
     broken = next(e for e in window.models.entries if e.name == "Broken Model")
-    window.use_model(broken.id, 1)
+    window.library_control.use_model(broken.id, 1)
 
     outcome = run_and_wait(qtbot, window)
 

@@ -9,8 +9,6 @@ something arrived; tests, the screenshot mode and the benchmark wait on them.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplicat
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
@@ -31,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import ModelEntry
-from ...core.catalog.overrides import override_key
 from ...core.comparison import RunOutcome
 from ...core.engine.params import GenerationParams, random_seed
 from ...core.errors import EnvironmentProblem
@@ -44,11 +40,11 @@ from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
 from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
 from ..classroom.demo_panel import DemoController
-from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
+from ..library.controller import Library
+from ..library.empty_state import EmptyState
 from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 from ..library.library import LibraryPanel
 from ..shared.message_bar import MessageBar
-from ..library.model_details import ModelDetailsDialog
 from ..panes.pane import ComparePane
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
@@ -64,25 +60,6 @@ from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
 CJK_NOTICE_KEY = "cjk-font"
-
-
-@dataclass(frozen=True)
-class LibraryScan:
-    """What one catalog scan found, gathered on the worker thread."""
-
-    entries: list[ModelEntry]
-    problems: list[str]
-    starter_ids: list[str]
-    starter_problems: list[str]
-    findings: list[AppFinding]
-    searched_other_apps: bool
-    opened: list[tuple[Path, ModelEntry | None]]  # files the user just opened, and their entries
-
-
-def _entry_for_file(entries: list[ModelEntry], path: Path) -> ModelEntry | None:
-    """The entry that lists `path` as one of its files (touches the disk: worker thread only)."""
-    wanted = path.resolve()
-    return next((e for e in entries if any(f.resolve() == wanted for f in e.files)), None)
 
 
 class _HeightScroller(QScrollArea):
@@ -126,16 +103,9 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.prefs = preferences
         self._initial_prompt = initial_prompt
-        self._initial_models = list(initial_models or [])
-        self._first_scan_done = False
-        self._details: ModelDetailsDialog | None = None
         self._scheme = theme.LIGHT
         self._points = fonts.READABLE_POINTS
         self._default_points = fonts.READABLE_POINTS
-        self._library_problems: list[str] = []
-        self.starter_ids: list[str] = []
-        self.starter_problems: list[str] = []
-        self.startup_problems: list[str] = []
         self.setWindowTitle("Model Values Workbench")
         self.setAcceptDrops(True)
 
@@ -156,6 +126,9 @@ class MainWindow(QMainWindow):
         self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
+        self.library_control = Library(
+            self.ctx, self.models, self.activity, self.actions.file, self.area, self.library, self.empty_state, list(initial_models or [])
+        )
         self.comparing = Comparing(
             self.ctx, self.models, self.activity, self.pane_events, self.actions.run, self.area, self.prompt_bar, self.settings_form
         )
@@ -226,9 +199,6 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.file.open_file.triggered.connect(self._choose_model_file)
-        a.file.add_folder.triggered.connect(self._choose_model_folder)
-        a.file.rescan.triggered.connect(lambda: self.rescan())
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
@@ -253,13 +223,6 @@ class MainWindow(QMainWindow):
         self.area.panesChanged.connect(self._panes_changed)
         self.area.settingsRequested.connect(self.edit_pane_settings)
         self.area.linkHovered.connect(self._link_hovered)
-        self.empty_state.openFileRequested.connect(self._choose_model_file)
-        self.empty_state.addFolderRequested.connect(self._choose_model_folder)
-        self.library.useRequested.connect(self.use_model)
-        self.library.detailsRequested.connect(self.show_details)
-        self.library.openFileRequested.connect(self._choose_model_file)
-        self.library.addFolderRequested.connect(self._choose_model_folder)
-        self.library.rescanRequested.connect(lambda: self.rescan())
         self.library.groupingChanged.connect(self._grouping_changed)
         self.history.runSelected.connect(self.comparing.show_run)
         self.history.olderRequested.connect(self._load_older_runs)
@@ -278,7 +241,13 @@ class MainWindow(QMainWindow):
         e.runShown.connect(self._pane_models_changed)
         e.runShown.connect(self.runShown)
         self.activity.changed.connect(self._update_actions)
-        self.models.changed.connect(self._apply_entries)
+        lib = self.library_control
+        lib.catalogLoaded.connect(self._update_actions)
+        lib.catalogLoaded.connect(self.catalogLoaded)
+        lib.panesReady.connect(self.panesReady)
+        lib.modelsFound.connect(self._models_found)
+        lib.paneModelsChanged.connect(self._pane_models_changed)
+        lib.progress.connect(self._show_progress)
         self.batch_runner.started.connect(self._batch_started)
         self.batch_runner.finished.connect(lambda _result: self.activity.set_batch(False))
         self.judge_runner.started.connect(self._judge_started)
@@ -320,7 +289,7 @@ class MainWindow(QMainWindow):
         p.sync_scrolling = self.area.sync_scrolling
         p.library_grouping = self.library.grouping_key
         p.pane_overrides = [pane.override for pane in self.area.panes]
-        if self._first_scan_done:  # before it, the panes show nothing worth keeping
+        if self.library_control.scanned:  # before it, the panes show nothing worth keeping
             p.pane_models = [pane.entry_id for pane in self.area.panes]
         try:
             p.shared_params = self.settings_form.params()
@@ -335,7 +304,7 @@ class MainWindow(QMainWindow):
         self.notebook_label.setText(f"Notebook: {self.workspace.db_path}")
         self._check_cjk_font()
         self._show_progress("Looking for models…")
-        self.rescan(prepare_starter=True)
+        self.library_control.rescan(prepare_starter=True)
         self._load_history(first=True)
         self.annotating.start()
         self.demo.start()
@@ -375,154 +344,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text)
 
 
-    # --- the model library ----------------------------------------------------------------
-
-    def rescan(self, prepare_starter: bool = False, just_opened: tuple[Path, ...] = ()) -> None:
-        """Scan for models in the background; files in `just_opened` go into panes afterwards."""
-        ws = self.workspace
-        remembered = [Path(f) for f in self.prefs.opened_files]
-        progress = self._progress.emit
-
-        def scan() -> LibraryScan:
-            if prepare_starter:
-                ws.prepare_starter(progress)
-            catalog = ws.catalog
-            listed = {extra[0] for extra in catalog.extra_files}  # (path, source[, name])
-            catalog.extra_files += [(path, "file") for path in remembered if path not in listed]
-            entries = catalog.scan()
-            return LibraryScan(
-                entries=entries,
-                problems=list(catalog.problems),
-                starter_ids=[e.id for e in ws.starter_entries()],
-                starter_problems=list(ws.starter_problems),
-                findings=look_in_other_apps(catalog, entries),
-                searched_other_apps=catalog.include_other_apps,
-                opened=[(path, _entry_for_file(entries, path)) for path in just_opened],
-            )
-
-        self.catalog_tasks.submit(scan, self._library_scanned, self._library_scan_failed)
-
-    def _library_scan_failed(self, problem: EnvironmentProblem) -> None:
-        """Say why; on the first scan, still leave the loading state (the user can add models
-        another way); later, keep the library as it was."""
-        self._environment_problem(problem)
-        if not self._first_scan_done:
-            self._library_scanned(LibraryScan([], [], [], [], [], False, []))
-
-    def _library_scanned(self, scan: LibraryScan) -> None:
-        self.models.replace(scan.entries)
-        self.starter_ids, self.starter_problems = scan.starter_ids, scan.starter_problems
-        self._library_problems = scan.problems + scan.starter_problems
-        self.library.set_entries(scan.entries, self._library_problems)
-        self.empty_state.set_findings(scan.findings, scan.searched_other_apps, scan.starter_problems)
-        ready = [e for e in scan.entries if e.ok]
-        self.stack.setCurrentWidget(self.area if ready else self.empty_state)
-        self.prompt_bar.setVisible(bool(ready))
-        first = not self._first_scan_done
-        self._first_scan_done = True
-        self._place_opened_files(scan.opened)
-        details = self._details
-        if details is not None and details.entry.id in self.models:
-            details.set_entry(self.models.get(details.entry.id))
-        self.statusBar().showMessage(f"{len(ready)} model(s) ready, {len(scan.entries)} found.", 5000)
-        self.activity.library_scanned()
-        self._update_actions()
-        self.catalogLoaded.emit()
-        if first:
-            self._choose_first_models(scan, ready)
-
-    def _apply_entries(self) -> None:
-        self.area.set_entries(self.models.entries)
-
-    def _choose_first_models(self, scan: LibraryScan, ready: list[ModelEntry]) -> None:
-        """First launch: the starter pair; later: the models chosen last time."""
-        if self._initial_models:
-            self._use_initial_models()
-            return
-        saved = self.prefs.pane_models
-        chosen = [pane.select(model) for pane, model in zip(self.area.panes, saved or [])]
-        if not any(chosen):
-            default = scan.starter_ids or [e.id for e in ready[:MIN_PANES]]
-            self.area.set_count(len(default))
-            for pane, entry_id in zip(self.area.panes, default):
-                pane.select(entry_id)
-        self._pane_models_changed()
-        self.panesReady.emit()
-
-    def _use_initial_models(self) -> None:
-        """Models named by the caller (`workbench --model ID`), resolved like the CLI does."""
-        ws = self.workspace
-        ids = self._initial_models
-
-        def chosen(entries: list[ModelEntry]) -> None:
-            self.use_models(entries)
-            self.panesReady.emit()
-
-        def failed(problem: EnvironmentProblem) -> None:
-            self.startup_problems.append(str(problem))
-            self.show_problem("models", str(problem))
-            self.panesReady.emit()
-
-        self.catalog_tasks.submit(lambda: [ws.catalog.resolve(i) for i in ids], chosen, failed)
-
-    def use_models(self, entries: list[ModelEntry]) -> None:
-        """Put these models in the panes, one each, in order (the screenshot mode and the CLI)."""
-        for entry in entries:
-            if entry.id not in self.models:
-                self.models.put(entry)
-        self.area.set_count(len(entries))
-        for pane, entry in zip(self.area.panes, entries):
-            pane.select(entry.id)
-        for pane in self.area.panes[len(entries):]:
-            pane.select(None)
-        self._pane_models_changed()
-
-    def use_model(self, entry_id: str, pane_index: int = -1) -> None:
-        """The library's "use in a pane": the given pane, else the first empty one, else a new one.
-        Panes keep their models while a run streams."""
-        if self.running:
-            self.statusBar().showMessage("Wait for the run to finish (or stop it) before changing models.", 5000)
-            return
-        panes = self.area.panes
-        if 0 <= pane_index < len(panes):
-            target = panes[pane_index]
-        else:
-            target = next((p for p in panes if p.entry is None), None) or self.area.add_pane() or panes[-1]
-        target.select(entry_id)
-        self._pane_models_changed()
-
-    def open_model_file(self, path: Path) -> None:
-        """Add one GGUF file to the library (remembered across restarts) and use it in a pane."""
-        path = Path(os.path.abspath(Path(path).expanduser()))
-        opened = self.prefs.opened_files
-        if str(path) not in opened:
-            self.prefs.opened_files = opened + [str(path)]
-        self.rescan(just_opened=(path,))
-
-    def add_model_folder(self, folder: Path) -> None:
-        folder = Path(folder).expanduser()
-        ws = self.workspace
-        self.catalog_tasks.submit(lambda: ws.add_folder(folder), lambda _: self.rescan())
-
-    def _place_opened_files(self, opened: list[tuple[Path, ModelEntry | None]]) -> None:
-        for path, entry in opened:
-            if entry is None:
-                self.show_problem(f"open:{path}", f"{path} was not found as a model.")
-            elif not entry.ok:
-                self.show_problem(f"open:{path}", f"{entry.name} can't be loaded: {entry.status}")
-            else:
-                self.use_model(entry.id)
-
-    def _choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)")
-        if path:
-            self.open_model_file(Path(path))
-
-    def _choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
-        if folder:
-            self.add_model_folder(Path(folder))
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -530,76 +351,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
         for url in event.mimeData().urls():
             if url.isLocalFile():
-                self.add_dropped(Path(url.toLocalFile()))
+                self.library_control.add_dropped(Path(url.toLocalFile()))
         event.acceptProposedAction()
-
-    def add_dropped(self, path: Path) -> None:
-        """A dropped folder is added as a model folder, a dropped file is opened as a model
-        (which one it is, is asked off the GUI thread)."""
-        ws = self.workspace
-
-        def sort() -> str:
-            if path.is_dir():
-                ws.add_folder(path)
-                return "folder"
-            return "file"
-
-        self.catalog_tasks.submit(sort, lambda kind: self.rescan() if kind == "folder" else self.open_model_file(path))
-
-    # --- model details and origin overrides -----------------------------------------------
-
-    def show_details(self, entry_id: str) -> ModelDetailsDialog | None:
-        entry = self.models.get(entry_id)
-        if entry is None:
-            return None
-        if self._details is not None:
-            self._details.close()
-        dialog = ModelDetailsDialog(entry, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.hashRequested.connect(self._hash_entry)
-        dialog.overrideRequested.connect(self._set_override)
-        dialog.overrideRemovalRequested.connect(self._remove_override)
-        dialog.finished.connect(lambda _result, d=dialog: self._details_closed(d))
-        self._details = dialog
-        dialog.show()
-        return dialog
-
-    def _details_closed(self, dialog: ModelDetailsDialog) -> None:
-        if self._details is dialog:
-            self._details = None
-
-    def _hash_entry(self, entry_id: str) -> None:
-        entry = self.models.get(entry_id)
-        ws = self.workspace
-        self.catalog_tasks.submit(lambda: ws.catalog.ensure_sha256(entry), self._entry_updated, self._details_problem)
-
-    def _entry_updated(self, entry: ModelEntry) -> None:
-        self.models.put(entry)
-        self.library.set_entries(self.models.entries, self._library_problems)
-        if self._details is not None and self._details.entry.id == entry.id:
-            self._details.set_entry(entry)
-
-    def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
-        entry = self.models.get(entry_id)
-        ws = self.workspace
-        key = override_key(entry.sha256, entry.path)
-        self.catalog_tasks.submit(lambda: ws.catalog.overrides.set(key, maker, country), lambda _: self.rescan(), self._details_problem)
-
-    def _remove_override(self, entry_id: str) -> None:
-        entry = self.models.get(entry_id)
-        ws = self.workspace
-
-        def remove() -> None:
-            for key in {override_key(entry.sha256, entry.path), override_key(None, entry.path)}:
-                ws.catalog.overrides.remove(key)
-
-        self.catalog_tasks.submit(remove, lambda _: self.rescan(), self._details_problem)
-
-    def _details_problem(self, problem: EnvironmentProblem) -> None:
-        if self._details is not None:
-            self._details.show_problem(str(problem))
-        else:
-            self._environment_problem(problem)
 
     # --- panes and settings -----------------------------------------------------------------
 
@@ -612,7 +365,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _pane_models_changed(self, *_: Any) -> None:
-        if self._first_scan_done:
+        if self.library_control.scanned:
             self.prefs.pane_models = [pane.entry_id for pane in self.area.panes]
         self._update_actions()
 
@@ -817,6 +570,11 @@ class MainWindow(QMainWindow):
             lambda: ws.notebook.recent_runs(PAGE_SIZE, before_id),
             lambda runs: self.history.set_runs(runs, append=True),
         )
+
+    def _models_found(self, any_ready: bool) -> None:
+        """After a scan: the panes if a model can run, else the empty state that says how to get one."""
+        self.stack.setCurrentWidget(self.area if any_ready else self.empty_state)
+        self.prompt_bar.setVisible(any_ready)
 
     def show_panes(self) -> None:
         """The panes and the prompt even when no model is on this computer: a saved run (a

@@ -47,11 +47,11 @@ class ScreenshotSession(QObject):
 
     def _panes_ready(self) -> None:
         self.window.panesReady.disconnect(self._panes_ready)
-        if self.window.startup_problems:
-            self.fail("; ".join(self.window.startup_problems))
+        if self.window.library_control.startup_problems:
+            self.fail("; ".join(self.window.library_control.startup_problems))
             return
-        if not self.model_ids and len(self.window.starter_ids) < 2:
-            reason = "; ".join(self.window.starter_problems) or "the starter models are not installed"
+        if not self.model_ids and len(self.window.library_control.starter_ids) < 2:
+            reason = "; ".join(self.window.library_control.starter_problems) or "the starter models are not installed"
             self.fail(f"the starter pair is not ready: {reason}")
             return
         self.window.prompt_bar.set_texts(self.prompt, "")
