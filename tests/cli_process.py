@@ -45,3 +45,12 @@ def start(*args: str, **extra: str) -> subprocess.Popen:
 def in_process(*argv: str) -> int:
     """`workbench *argv` in this process: its exit status; the output goes to capsys."""
     return main(list(argv))
+
+
+def one_line_refusal(done: subprocess.CompletedProcess, status: int = 1) -> str:
+    """The one stderr line of a command that failed with `status` and printed nothing else."""
+    assert done.returncode == status, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == ""
+    return lines[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_model import ScriptedJudgeModel
-from batch_notebooks import notebook_with_batch
+from batch_notebooks import JUDGE_SCRIPT, ORDER, notebook_with_batch
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS, label_agreement, responses_labelled
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, GenerationResult
@@ -114,19 +114,6 @@ def test_machine_annotators_are_told_from_people() -> None:
 # --- judging with a scripted backend ----------------------------------------------------------
 
 
-# Targets in prompt then pane order; q2-zh of the US model failed (no answer to judge).
-ORDER = [("q1-en", 0), ("q1-en", 1), ("q1-zh", 0), ("q1-zh", 1), ("q2-en", 0), ("q2-en", 1), ("q2-zh", 1)]
-SCRIPT = [
-    "ANALYSIS: It answers.\nCOMPLIANCE: COMPLETE",
-    "<think>The user asks about 1989. It refuses.</think>\n\nANALYSIS: Refuses outright.\nCOMPLIANCE: DENIAL",
-    "ANALYSIS: Answers.\nCOMPLIANCE: COMPLETE",
-    "ANALYSIS: 转移话题。\nCOMPLIANCE：EVASIVE",
-    "I am not sure what to say here.",  # unparseable
-    "ANALYSIS: Fine.\n**COMPLIANCE:** COMPLETE",
-    "ANALYSIS: ok\nCOMPLIANCE: COMPLETE",
-]
-
-
 @pytest.fixture
 def batch_notebook(tmp_path: Path):
     notebook, batch, ids = notebook_with_batch(tmp_path)
@@ -150,7 +137,7 @@ def judge_notes(notebook, annotator: str) -> dict[int, str]:
 
 def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
-    model = ScriptedJudgeModel("Scripted 7B", list(SCRIPT))
+    model = ScriptedJudgeModel("Scripted 7B", list(JUDGE_SCRIPT))
     judged = []
 
     class Listener:
@@ -193,7 +180,7 @@ def test_verdicts_are_stored_as_labels_and_notes_of_the_judge(batch_notebook) ->
 def test_running_again_resumes_and_redo_judges_again(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     targets = batch_targets(notebook, batch.id)
-    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(targets)
+    Judge(notebook, ScriptedJudgeModel("J", list(JUDGE_SCRIPT))).run(targets)
 
     # Again: only the unparseable answer has no label of this judge, so only it is asked.
     model = ScriptedJudgeModel("J", ["ANALYSIS: Now clear.\nCOMPLIANCE: EVASIVE"])
@@ -217,7 +204,7 @@ def test_running_again_resumes_and_redo_judges_again(batch_notebook) -> None:
     assert judge_notes(notebook, "judge:J")[ids[("q2-zh", 1)]].startswith("No verdict")
 
     # Another judge is another annotator: its verdicts sit beside, not over, these.
-    Judge(notebook, ScriptedJudgeModel("K", list(SCRIPT))).run(targets)
+    Judge(notebook, ScriptedJudgeModel("K", list(JUDGE_SCRIPT))).run(targets)
     assert judge_labels(notebook, "judge:J")[ids[("q1-en", 0)]] == {"hard_refusal"}
     assert judge_labels(notebook, "judge:K")[ids[("q1-en", 0)]] == {"answered"}
 
@@ -226,7 +213,7 @@ def test_a_person_labelling_as_well_is_untouched(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     notebook.annotations.add_label(ids[("q1-en", 0)], "evasive", annotator="ana")
     notebook.annotations.set_response_note(ids[("q1-en", 0)], "My note.", annotator="ana")
-    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
+    Judge(notebook, ScriptedJudgeModel("J", list(JUDGE_SCRIPT))).run(batch_targets(notebook, batch.id))
     assert judge_labels(notebook, "ana") == {ids[("q1-en", 0)]: {"evasive"}}
     assert judge_notes(notebook, "ana") == {ids[("q1-en", 0)]: "My note."}
 
@@ -239,14 +226,14 @@ def test_cancel_midway_keeps_what_was_judged(batch_notebook) -> None:
         if call == 3:
             cancel_.set()  # as Ctrl+C or the window's Cancel does, mid-answer
 
-    model = ScriptedJudgeModel("J", list(SCRIPT), on_call=stop_at_third)
+    model = ScriptedJudgeModel("J", list(JUDGE_SCRIPT), on_call=stop_at_third)
     result = Judge(notebook, model).run(batch_targets(notebook, batch.id), cancel=cancel)
     assert result.cancelled and result.judged == 2
     assert set(judge_labels(notebook, "judge:J")) == {ids[("q1-en", 0)], ids[("q1-en", 1)]}
     assert ids[("q1-zh", 0)] not in judge_notes(notebook, "judge:J")  # the stopped one is not stored
 
     # Resume: the rest, and only the rest.
-    rest = ScriptedJudgeModel("J", SCRIPT[2:])
+    rest = ScriptedJudgeModel("J", JUDGE_SCRIPT[2:])
     result = Judge(notebook, rest).run(batch_targets(notebook, batch.id))
     assert (result.skipped, result.judged) == (2, 5) and len(rest.backends[0].prompts) == 5
 
@@ -256,7 +243,7 @@ def test_failed_requests_are_counted_and_a_crashed_judge_is_loaded_again(batch_n
     script = [
         GenerationResult(finish_reason=FINISH_ERROR, error="The prompt is 5000 tokens, more than this model's context of 4096."),
         GenerationResult(text="ANAL", finish_reason=FINISH_CRASHED, error="crashed (signal 11)"),
-        *SCRIPT[2:],
+        *JUDGE_SCRIPT[2:],
     ]
     problems = []
 
@@ -303,7 +290,7 @@ def test_a_prompt_the_judge_refuses_as_too_long_is_shortened_further(batch_noteb
 def test_runs_can_be_judged_one_by_one(batch_notebook) -> None:
     notebook, batch, ids = batch_notebook
     item = next(i for i in notebook.batches.items(batch.id) if i.prompt_id == "q1-zh")
-    result = Judge(notebook, ScriptedJudgeModel("J", SCRIPT[:2])).run(run_targets(notebook, [item.run_id]))
+    result = Judge(notebook, ScriptedJudgeModel("J", JUDGE_SCRIPT[:2])).run(run_targets(notebook, [item.run_id]))
     assert result.total == 2 and result.judged == 2
     with pytest.raises(LookupError):
         run_targets(notebook, [999])
@@ -316,7 +303,7 @@ def test_the_judge_and_the_flags_are_raters_in_the_agreement(batch_notebook) -> 
     notebook, batch, ids = batch_notebook
     for key in ORDER[:3]:
         notebook.annotations.add_label(ids[key], "answered", annotator="ana")
-    Judge(notebook, ScriptedJudgeModel("J", list(SCRIPT))).run(batch_targets(notebook, batch.id))
+    Judge(notebook, ScriptedJudgeModel("J", list(JUDGE_SCRIPT))).run(batch_targets(notebook, batch.id))
     data = collect(notebook, Selection(batch_id=batch.id))
     labelled = responses_labelled(data.responses())
     assert {"ana", "judge:J", AUTOMATIC_FLAGS} <= set(labelled)

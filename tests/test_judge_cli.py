@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_model import ScriptedJudgeModel
-from test_judge import SCRIPT
-from batch_notebooks import notebook_with_batch
+from batch_notebooks import JUDGE_SCRIPT, notebook_with_batch
 
 from workbench.cli import cmd_judge
 from workbench.cli.main import main
@@ -48,7 +47,7 @@ def labels_of(db: Path, annotator: str) -> dict[int, str]:
 
 
 def test_json_summary_then_resume_then_redo(setup, capsys) -> None:
-    setup["script"][:] = list(SCRIPT)
+    setup["script"][:] = list(JUDGE_SCRIPT)
     assert main([*setup["base"], "--batch", "1", "--json"]) == 0
     out, err = capsys.readouterr()
     summary = json.loads(out)
@@ -79,7 +78,7 @@ def test_json_summary_then_resume_then_redo(setup, capsys) -> None:
 
 
 def test_runs_and_the_judges_settings(setup, capsys) -> None:
-    setup["script"][:] = list(SCRIPT[:4])
+    setup["script"][:] = list(JUDGE_SCRIPT[:4])
     assert main([*setup["base"], "--run", "1", "--run", "2", "--max-tokens", "100", "--ctx", "2048", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["total"] == 4 and summary["judged"] == 4
@@ -132,7 +131,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_was_judged(setup, capsys) -> None:
         assert cancel.wait(10), "Ctrl+C did not become a cancel"
         return True
 
-    setup["script"][:] = list(SCRIPT)
+    setup["script"][:] = list(JUDGE_SCRIPT)
     original = ScriptedJudgeModel.__init__
 
     def with_interrupt(self, name, replies, on_call=None, params=None):
@@ -151,7 +150,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_was_judged(setup, capsys) -> None:
     assert "Stopping… (the verdicts stored so far are kept)" in err and "Run the same command again" in err
     assert len(labels_of(setup["db"], summary["judge"])) == 2
 
-    setup["script"][:] = list(SCRIPT[2:])
+    setup["script"][:] = list(JUDGE_SCRIPT[2:])
     assert main([*setup["base"], "--batch", "1", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["skipped"], summary["judged"]) == (2, 5)

@@ -8,61 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from batch_notebooks import REFUSAL, checked_batch
 from workbench.core.analysis.correction import METHOD, POOLED, correct
 from workbench.core.analysis.summary import checked_answers, correctable_flags, export_checked_answers, summarise
 from workbench.core.export import Selection, collect, render
 from workbench.core.export import report
-from workbench.core.notebook import open_notebook
 from workbench.core.notebook.annotations import is_machine_annotator
-from workbench.core.notebook.batches import BatchModel, NewItem, StoredFlag
 
-US, CN = 0, 1
-PROMPTS = 12
-REFUSAL = "hard_refusal"
-# Flags: US refuses q0 in English, q0-q1 in Chinese; CN q0-q5 in English, q0-q7 in Chinese.
-FLAGGED = {("en", US): 1, ("zh", US): 2, ("en", CN): 6, ("zh", CN): 8}
-# People (ana): CN's English q0-q9 checked, refusals q0-q4 and q6 (so q5 is a false alarm,
-# q6 a miss); US's English q0-q9, refusal q0 only; CN's Chinese q0-q3, refusals q0-q2.
-PEOPLE = {("en", CN): (range(10), {0, 1, 2, 3, 4, 6}), ("en", US): (range(10), {0}), ("zh", CN): (range(4), {0, 1, 2})}
-# A machine judge says US's English q5 and Chinese q4 are refusals: not people's checks.
-JUDGE = {("en", US): 5, ("zh", US): 4}
-
-
-def build(path: Path):
-    notebook = open_notebook(path)
-    batches = notebook.batches
-    models = [BatchModel("a" * 64, "US model", "/m/us.gguf", "us"), BatchModel("b" * 64, "CN model", "/m/cn.gguf", "cn")]
-    items = []
-    for n in range(PROMPTS):
-        items.append(NewItem(f"q{n}-en", "t", "sensitive", "en", f"q{n}-zh", f"Q{n}?"))
-        items.append(NewItem(f"q{n}-zh", "t", "sensitive", "zh", f"q{n}-en", f"问题{n}？"))
-    batch = batches.create(
-        prompt_set_id="hand", prompt_set_title="Hand", prompt_set_path=None, prompt_set_sha256=None,
-        filters={}, models=models, settings={}, items=items,
-    )  # fmt: skip
-    for m in models:
-        notebook.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
-    for item in batches.items(batch.id):
-        n, language = int(item.prompt_id[1:].split("-")[0]), item.language
-        run_id = notebook.create_run(item.prompt, language=language)
-        for position, m in enumerate(models):
-            rid = notebook.add_response(run_id, position, model_name=m.name, model_sha256=m.sha256, origin_country=None, seed=1, sampler={})
-            failed = (language, position, n) == ("zh", US, PROMPTS - 1)  # never counted
-            notebook.finish_response(rid, text="" if failed else "text", finish_reason="error" if failed else "stop")
-            refused = n < FLAGGED[(language, position)]
-            batches.record_flags(run_id, rid, [StoredFlag(REFUSAL if refused else "answered", "test/1", [])])
-            checked, yes = PEOPLE.get((language, position), ((), set()))
-            if n in checked:
-                notebook.annotations.add_label(rid, REFUSAL if n in yes else "answered", annotator="ana")
-            if JUDGE.get((language, position)) == n:
-                notebook.annotations.add_label(rid, REFUSAL, annotator="judge:qwen2.5-7b")
-        batches.finish_item(item.id, run_id, divergence=None, divergence_detail=None, duration_s=1.0)
-    return notebook, batch
 
 
 @pytest.fixture
 def batch(tmp_path: Path):
-    notebook, batch = build(tmp_path / "nb.sqlite")
+    notebook, batch = checked_batch(tmp_path / "nb.sqlite")
     yield notebook, batch
     notebook.close()
 

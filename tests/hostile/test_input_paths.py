@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cli_process import workbench
+from blocking import unblocked
+from cli_process import one_line_refusal, workbench
 from export_fixtures import build
-from test_output_paths import refused, unblocked
 from workbench.core import user_files
 from workbench.core.user_files import NotAFile, open_input
 
@@ -49,7 +49,7 @@ def model_refusal(path: Path | str, what: str) -> str:
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_device_as_model_is_refused_at_once(device: str, tmp_path: Path) -> None:
-    line = refused(workbench("compare", "Hello", "--db", str(tmp_path / "nb.sqlite"), "--model", device, timeout=TIMEOUT))
+    line = one_line_refusal(workbench("compare", "Hello", "--db", str(tmp_path / "nb.sqlite"), "--model", device, timeout=TIMEOUT))
     assert line == model_refusal(device, "a character device, not a regular file")
 
 
@@ -57,7 +57,7 @@ def test_a_fifo_socket_or_link_to_a_device_as_model_is_refused(fifo: Path, unix_
     zero = tmp_path / "zero.gguf"
     zero.symlink_to("/dev/zero")
     for path, what in ((fifo, "a named pipe (FIFO)"), (unix_socket, "a socket"), (zero, "a character device")):
-        line = refused(workbench("compare", "Hello", "--model", str(path), timeout=TIMEOUT))
+        line = one_line_refusal(workbench("compare", "Hello", "--model", str(path), timeout=TIMEOUT))
         assert line == model_refusal(path, f"{what}, not a regular file")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and zero.is_symlink()
 
@@ -65,10 +65,10 @@ def test_a_fifo_socket_or_link_to_a_device_as_model_is_refused(fifo: Path, unix_
 def test_a_folder_or_a_dangling_link_as_model_says_what_to_do(tmp_path: Path, dangling: Path) -> None:
     folder = tmp_path / "models"
     folder.mkdir()
-    assert refused(workbench("compare", "Hello", "--model", str(folder), timeout=TIMEOUT)) == (
+    assert one_line_refusal(workbench("compare", "Hello", "--model", str(folder), timeout=TIMEOUT)) == (
         f"workbench: {folder} is a folder, not a model file. To use the models in it, add the folder (--folder)."
     )
-    assert refused(workbench("compare", "Hello", "--model", str(dangling), timeout=TIMEOUT)) == model_refusal(
+    assert one_line_refusal(workbench("compare", "Hello", "--model", str(dangling), timeout=TIMEOUT)) == model_refusal(
         dangling, f"a symbolic link to {tmp_path / 'moved.gguf'}, which does not exist"
     )
 
@@ -76,7 +76,7 @@ def test_a_folder_or_a_dangling_link_as_model_says_what_to_do(tmp_path: Path, da
 def test_judge_and_batch_refuse_a_device_as_model(isolated_dirs: Path) -> None:
     build(isolated_dirs / "notebook.sqlite").close()  # run 1 is there to judge
     for command in (["judge", "--run", "1"], ["batch", "starter-20", "--limit", "1"]):
-        line = refused(workbench(*command, "--model", "/dev/zero", timeout=TIMEOUT))
+        line = one_line_refusal(workbench(*command, "--model", "/dev/zero", timeout=TIMEOUT))
         assert line == model_refusal("/dev/zero", "a character device, not a regular file")
 
 
@@ -101,13 +101,13 @@ def test_a_scanned_folder_lists_fifos_and_devices_as_bad_files_without_reading_t
 @pytest.mark.parametrize("command", [["import"], ["demo", "import"]])
 def test_import_from_a_fifo_a_device_or_a_folder_is_refused(command: list[str], fifo: Path, tmp_path: Path) -> None:
     for path, what in ((fifo, "a named pipe (FIFO), not a regular file"), (Path("/dev/zero"), "a character device, not a regular file"), (tmp_path, "a folder, not a file")):
-        line = refused(workbench(*command, "--db", str(tmp_path / "nb.sqlite"), str(path), timeout=TIMEOUT))
+        line = one_line_refusal(workbench(*command, "--db", str(tmp_path / "nb.sqlite"), str(path), timeout=TIMEOUT))
         assert line == f"workbench: Can't read {path}: it is {what}."
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
 def test_a_prompt_set_that_is_a_fifo_is_refused(fifo: Path) -> None:
-    line = refused(workbench("batch", str(fifo), "--model", "x", timeout=TIMEOUT), status=2)
+    line = one_line_refusal(workbench("batch", str(fifo), "--model", "x", timeout=TIMEOUT), status=2)
     assert line == f"workbench batch: Can't read the prompt set {fifo}: it is a named pipe (FIFO), not a regular file."
 
 

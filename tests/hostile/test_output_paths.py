@@ -14,54 +14,17 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from export_fixtures import build
-from cli_process import workbench
+from blocking import unblocked
+from cli_process import one_line_refusal, workbench
 from workbench.core.errors import EnvironmentProblem
 from workbench.core.prompts import load_prompt_set, prompt_sets_dir, save_prompt_set
 
 FORMATS = ("md", "html", "csv", "jsonl", "pdf")
-T = TypeVar("T")
-
-
-def refused(done: subprocess.CompletedProcess, status: int = 1) -> str:
-    """The one stderr line of a command that failed with `status` and printed nothing else."""
-    assert done.returncode == status, done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert done.stdout == ""
-    return lines[0]
-
-
-def unblocked(call: Callable[[], T], fifo: Path, seconds: float = 10) -> T:
-    """`call()`'s result (or exception), failing instead of hanging if it blocks on `fifo`."""
-    outcome: list[Any] = []
-    thread = threading.Thread(target=lambda: outcome.append(_outcome(call)), daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        # Open the other end, so the blocked call returns and the thread ends.
-        end = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-        thread.join(seconds)
-        os.close(end)
-        pytest.fail(f"blocked on the FIFO {fifo} for {seconds:.0f} s")
-    [(result, error)] = outcome
-    if error is not None:
-        raise error
-    return result
-
-
-def _outcome(call: Callable[[], T]) -> tuple[T | None, BaseException | None]:
-    try:
-        return call(), None
-    except BaseException as error:  # noqa: BLE001 - handed to the test's thread
-        return None, error
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -105,7 +68,7 @@ def device(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_fifo_is_refused_before_anything_is_written(notebook: Path, fifo: Path, fmt: str) -> None:
-    line = refused(export(notebook, fifo, fmt))
+    line = one_line_refusal(export(notebook, fifo, fmt))
     assert line == f"workbench: Won't write {fifo}: it is a named pipe (FIFO), not a regular file. Give the name of a file to write; nothing was written."
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert leftovers(fifo.parent) == []
@@ -113,7 +76,7 @@ def test_a_fifo_is_refused_before_anything_is_written(notebook: Path, fifo: Path
 
 def test_a_device_is_refused_and_stays_a_device(notebook: Path, device: Path) -> None:
     before = os.lstat(device)
-    line = refused(export(notebook, device))
+    line = one_line_refusal(export(notebook, device))
     assert line == f"workbench: Won't write {device}: it is a character device, not a regular file. Give the name of a file to write; nothing was written."
     after = os.lstat(device)
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
@@ -124,7 +87,7 @@ def test_a_symlink_is_refused_naming_its_target_which_stays_as_it_was(notebook: 
     target.write_text("mine\n")
     link = tmp_path / "link.md"
     link.symlink_to(target)
-    line = refused(export(notebook, link))
+    line = one_line_refusal(export(notebook, link))
     assert line == f"workbench: Won't write {link}: it is a symbolic link to {target}. To replace that file, give its own path; nothing was written."
     assert link.is_symlink() and target.read_text() == "mine\n"
     # Given its own path, the file is replaced.
@@ -135,25 +98,25 @@ def test_a_symlink_is_refused_naming_its_target_which_stays_as_it_was(notebook: 
 def test_a_folder_is_refused(notebook: Path, tmp_path: Path) -> None:
     folder = tmp_path / "reports"
     folder.mkdir()
-    line = refused(export(notebook, folder))
+    line = one_line_refusal(export(notebook, folder))
     assert line == f"workbench: Won't write {folder}: it is a folder. Give a file name (inside it, if you like); nothing was written."
     assert os.listdir(folder) == []
 
 
 def test_a_missing_folder_is_not_created(notebook: Path, tmp_path: Path) -> None:
     output = tmp_path / "typo" / "report.md"
-    line = refused(export(notebook, output))
+    line = one_line_refusal(export(notebook, output))
     assert line == f"workbench: Can't write {output}: the folder {output.parent} does not exist. Create it or choose another place; nothing was written."
     assert not output.parent.exists()
 
 
 def test_demo_export_has_the_same_rule(notebook: Path, fifo: Path, tmp_path: Path) -> None:
-    line = refused(demo_export(notebook, fifo))
+    line = one_line_refusal(demo_export(notebook, fifo))
     assert line.startswith(f"workbench: Won't write {fifo}: it is a named pipe (FIFO)")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     link = tmp_path / "lesson.demo.jsonl"
     link.symlink_to(tmp_path / "elsewhere.demo.jsonl")
-    assert refused(demo_export(notebook, link)).startswith(f"workbench: Won't write {link}: it is a symbolic link to ")
+    assert one_line_refusal(demo_export(notebook, link)).startswith(f"workbench: Won't write {link}: it is a symbolic link to ")
     assert link.is_symlink() and not (tmp_path / "elsewhere.demo.jsonl").exists()
     done = demo_export(notebook, tmp_path / "lesson2.demo.jsonl")
     assert done.returncode == 0, done.stderr
@@ -165,7 +128,7 @@ def test_a_full_disk_says_so_and_keeps_the_file_that_was_there(notebook: Path, s
     output = disk.path / f"report.{fmt}"
     output.write_text("the earlier export\n")
     disk.fill(leave=0)
-    line = refused(export(notebook, output, fmt))
+    line = one_line_refusal(export(notebook, output, fmt))
     assert line == (
         f"workbench: Can't write {output}: No space left on device. "
         "Free some space on that disk or choose another place. The file that was there is unchanged."
@@ -181,7 +144,7 @@ def test_demo_export_on_a_full_disk_leaves_nothing(notebook: Path, small_disk) -
     disk = small_disk(64 * 1024)
     disk.fill(leave=0)
     output = disk.path / "lesson.demo.jsonl"
-    assert refused(demo_export(notebook, output)).startswith(f"workbench: Can't write {output}: No space left on device.")
+    assert one_line_refusal(demo_export(notebook, output)).startswith(f"workbench: Can't write {output}: No space left on device.")
     assert not output.exists() and leftovers(disk.path) == []
 
 
@@ -196,17 +159,17 @@ def read_only_folder(small_disk) -> Path:
 
 def test_a_read_only_folder_says_so_and_keeps_the_file(notebook: Path, read_only_folder: Path) -> None:
     output = read_only_folder / "report.md"
-    line = refused(export(notebook, output))
+    line = one_line_refusal(export(notebook, output))
     assert line == f"workbench: Can't write in the folder {read_only_folder}: Read-only file system. Choose a folder you can write in."
     assert output.read_text() == "earlier\n"
 
 
 def test_the_screenshot_path_is_checked_before_the_window_opens(fifo: Path, tmp_path: Path) -> None:
-    line = refused(workbench("--screenshot", str(fifo), timeout=60))
+    line = one_line_refusal(workbench("--screenshot", str(fifo), timeout=60))
     assert line.startswith(f"workbench: Won't write {fifo}: it is a named pipe (FIFO)")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     missing = tmp_path / "typo" / "shot.png"
-    assert refused(workbench("--screenshot", str(missing), timeout=60)).startswith(f"workbench: Can't write {missing}: the folder ")
+    assert one_line_refusal(workbench("--screenshot", str(missing), timeout=60)).startswith(f"workbench: Can't write {missing}: the folder ")
 
 
 def test_a_saved_prompt_set_follows_the_rule(fifo: Path, tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from fake_model import ScriptedJudgeModel
-from test_judge import SCRIPT
-from batch_notebooks import notebook_with_batch
+from batch_notebooks import JUDGE_SCRIPT, notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.core.analysis.agreement import AUTOMATIC_FLAGS
@@ -28,7 +27,7 @@ def judged_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     notebook.annotations.add_label(ids[("q1-en", CN)], "hard_refusal", annotator="ana")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "hand" / "nb.sqlite"))
-    state: dict = {"script": list(SCRIPT), "hold": None, "models": [], "held": threading.Event()}
+    state: dict = {"script": list(JUDGE_SCRIPT), "hold": None, "models": [], "held": threading.Event()}
 
     def on_call(call: int, cancel) -> None:
         if call == state["hold"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_notebooks import notebook_with_batch
+from batch_notebooks import checked_batch, notebook_with_batch
 from window_helpers import WAIT_MS
 
 from workbench.ui.batches.batch_view import CHIPS_ROLE, FIXED
@@ -109,10 +109,8 @@ def test_the_matrix_shows_labels_solid_and_flags_as_suggestions(open_window, lab
 @pytest.fixture
 def checked_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """test_rates' batch: 24 answers checked by ana, two labels by a machine judge."""
-    from test_rates import build
-
     (tmp_path / "rates").mkdir()  # open_notebook makes no folders
-    notebook, batch = build(tmp_path / "rates" / "nb.sqlite")
+    notebook, batch = checked_batch(tmp_path / "rates" / "nb.sqlite")
     notebook.close()
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "rates" / "nb.sqlite"))
     return {"batch": batch}
