@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "screensho
 from capture import close, open_window, settle  # noqa: E402
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.ui.shell.app import application  # noqa: E402
-from workbench.ui.compare.runner import _Listener  # noqa: E402
+from workbench.ui.compare.runner import PaneListener  # noqa: E402
 
 ANSWER = (
     "In a small village between rolling hills there lived a keeper named **Lily**, who loved the sea.\n\n"
@@ -53,7 +53,7 @@ def main() -> int:
             window.stack.setCurrentWidget(window.area)
             pane = window.area.panes[0]
             pane.begin("bench", pane.params(), "synthetic")
-            listener = _Listener(window.comparing.runner, (0,))
+            listener = PaneListener(window.comparing.runner, (0,))
             done = threading.Event()
 
             def model() -> None:

@@ -18,7 +18,7 @@ def top_level_names(library) -> list[str]:
 
 
 def visible_model_ids(library) -> list[str]:
-    return [index.data(ID_ROLE) for index in library._all_indexes() if index.data(ID_ROLE)]
+    return [index.data(ID_ROLE) for index in library.shown_indexes() if index.data(ID_ROLE)]
 
 
 def entry_named(window, name):
@@ -94,7 +94,7 @@ def test_origin_override_from_the_details(open_window, tiny_models, qtbot):
     dialog.maker_edit.setText("Example Lab")
     dialog.country_edit.setText("fr")
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
-        dialog._request_override()
+        dialog.save_override_button.click()
     assert pane.origin_label.text() == "FR · Example Lab"
     assert "FR · France (1)" in top_level_names(window.library)
     assert window.library_control.details.entry.origin.source == "override"
@@ -108,7 +108,7 @@ def test_override_needs_a_maker(open_window, tiny_models):
     window = open_window([tiny_models]).window
     dialog = window.library_control.show_details(entry_named(window, "SmolLM2 Tiny").id)
     dialog.maker_edit.setText("  ")
-    dialog._request_override()
+    dialog.save_override_button.click()
     assert dialog.problem.isVisibleTo(dialog) and "maker" in dialog.problem.text()
 
 

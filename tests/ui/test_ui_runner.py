@@ -6,7 +6,7 @@ import threading
 import time
 
 from workbench.core.engine.worker import SEND_INTERVAL_S
-from workbench.ui.compare.runner import HANDOVER_GAP_MS, ComparisonRunner, _Listener
+from workbench.ui.compare.runner import HANDOVER_GAP_MS, ComparisonRunner, PaneListener
 
 
 class _Outcome:
@@ -18,7 +18,7 @@ def test_tokens_arrive_batched_in_order_and_before_the_finish(qtbot) -> None:
     events: list[tuple[str, int, str]] = []
     runner.text.connect(lambda pane, kind, text, pieces: events.append(("text", pane, text, pieces)))
     runner.responseFinished.connect(lambda pane, outcome: events.append(("finished", pane, "", 0)))
-    listener = _Listener(runner, (1,))  # position 0 shows in pane 1
+    listener = PaneListener(runner, (1,))  # position 0 shows in pane 1
     tokens = [f"t{i} " for i in range(200)]
 
     def model() -> None:
@@ -48,9 +48,9 @@ def test_the_first_piece_is_delivered_at_once(qtbot) -> None:
     arrived: list[str] = []
     runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
     qtbot.wait(HANDOVER_GAP_MS * 2)  # a quiet spell
-    _Listener(runner, (0,)).text(0, [("answer", "first")])
+    PaneListener(runner, (0,)).text(0, [("answer", "first")])
     qtbot.waitUntil(lambda: bool(arrived), timeout=1000)
-    assert arrived == ["first"] and not runner._handover_timer.isActive()  # handed over, not left waiting for the timer
+    assert arrived == ["first"] and not runner.text_held  # handed over, not left waiting for the timer
 
 
 def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
@@ -60,11 +60,10 @@ def test_pieces_that_arrived_together_are_handed_over_together(qtbot) -> None:
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[tuple[str, str, int]] = []
     runner.text.connect(lambda _pane, kind, text, pieces: arrived.append((kind, text, pieces)))
-    woken = []
-    runner._textWaiting.connect(lambda: woken.append(1))
-    listener = _Listener(runner, (0,))
+    listener = PaneListener(runner, (0,))
     listener.text(0, [("reasoning", "hm"), ("answer", "Hel"), ("answer", "lo")])  # on the runner's thread: handled at once
-    assert sorted(arrived) == [("answer", "Hello", 2), ("reasoning", "hm", 1)] and len(woken) == 1
+    # All three in the one hand-over that this batch's wake-up made; none left for the timer.
+    assert sorted(arrived) == [("answer", "Hello", 2), ("reasoning", "hm", 1)] and not runner.text_held
 
 
 def test_a_batch_a_model_sends_after_the_gap_is_not_held(qtbot) -> None:
@@ -73,11 +72,11 @@ def test_a_batch_a_model_sends_after_the_gap_is_not_held(qtbot) -> None:
     runner = ComparisonRunner(workspace=None)  # type: ignore[arg-type]
     arrived: list[str] = []
     runner.text.connect(lambda _pane, _kind, text, _pieces: arrived.append(text))
-    listener = _Listener(runner, (0,))
+    listener = PaneListener(runner, (0,))
     listener.text(0, [("answer", "first")])
     qtbot.wait(round(SEND_INTERVAL_S * 1000 * 0.9))  # the next batch, a little early
     listener.text(0, [("answer", "second")])
-    assert arrived == ["first", "second"] and not runner._handover_timer.isActive()
+    assert arrived == ["first", "second"] and not runner.text_held
     listener.text(0, [("answer", "third")])  # right behind: waits
-    assert arrived == ["first", "second"] and runner._handover_timer.isActive()
+    assert arrived == ["first", "second"] and runner.text_held
     qtbot.waitUntil(lambda: len(arrived) == 3, timeout=1000)

@@ -74,8 +74,10 @@ class _TextBuffer:
         return [(pane, kind, "".join(texts), len(texts)) for (pane, kind), texts in parts.items()]
 
 
-class _Listener:
-    """Receives `Comparison.run`'s reports on its threads and emits the runner's signals."""
+class PaneListener:
+    """Receives `Comparison.run`'s reports on its threads and emits the runner's signals,
+    position by position into the panes that show them. Public so that a test or a
+    benchmark can stream text into a window as a model would, without a model."""
 
     def __init__(self, runner: "ComparisonRunner", panes: tuple[int, ...]) -> None:
         self._runner = runner
@@ -134,6 +136,11 @@ class ComparisonRunner(QObject):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def text_held(self) -> bool:
+        """Streamed text waits for the hand-over gap: it came close behind the last hand-over."""
+        return self._handover_timer.isActive()
+
     def start(self, request: RunRequest) -> None:
         if self.running:
             raise RuntimeError("a comparison is already running")
@@ -160,7 +167,7 @@ class ComparisonRunner(QObject):
                 list(request.contenders),
                 system_prompt=request.system_prompt,
                 schedule=request.schedule,
-                listener=_Listener(self, request.panes),
+                listener=PaneListener(self, request.panes),
                 cancel=cancel,
             )
         except EnvironmentProblem as problem:

@@ -242,14 +242,15 @@ class LibraryPanel(QWidget):
         return value if isinstance(value, str) else None
 
     def select(self, entry_id: str) -> bool:
-        for index in self._all_indexes():
+        for index in self.shown_indexes():
             if index.data(ID_ROLE) == entry_id:
                 self.tree.setCurrentIndex(index)
                 self.tree.scrollTo(index)
                 return True
         return False
 
-    def _all_indexes(self) -> list[QModelIndex]:
+    def shown_indexes(self) -> list[QModelIndex]:
+        """Every row the tree shows now (after the filter and the grouping), groups included."""
         found: list[QModelIndex] = []
         pending = [QModelIndex()]
         while pending:
