@@ -185,7 +185,7 @@ def test_pane_override_settings_are_used(open_window, tiny_models, qtbot):
     opened = open_window([tiny_models])
     window = opened.window
     pane = window.area.panes[0]
-    dialog = window.edit_pane_settings(pane)
+    dialog = window.setup.edit_pane_settings(pane)
     dialog.use_shared.setChecked(False)
     dialog.form.max_tokens.setValue(5)
     dialog.form.seed.setValue(1234)

@@ -666,7 +666,7 @@ class BatchesWindow(QMainWindow):
 
     def _open_dialog(self, prompt_sets: list[PromptSet]) -> NewBatchDialog | None:
         try:
-            params = self.owner.batch_params()
+            params = self.owner.setup.batch_params()
         except ValueError as problem:
             self.messages.show_notice("settings", f"Check the shared settings in the main window: {problem}", PROBLEM)
             return None

@@ -158,6 +158,11 @@ class Activity(QObject):
         return not (self.panes_busy or self.batch or self.judging)
 
     @property
+    def library_ready(self) -> bool:
+        """The first library scan is done: the panes' models are worth remembering from now on."""
+        return self._flags["library"]
+
+    @property
     def ready(self) -> bool:
         """The first library scan is done and the notebook was opened (or could not be)."""
         return self._flags["library"] and self._flags["notebook"]

@@ -29,15 +29,13 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ...core.comparison import RunOutcome
-from ...core.engine.params import GenerationParams, random_seed
 from ...core.errors import EnvironmentProblem
-from ...core.rendering import is_safe_link
 from ...core.workspace import Workspace
 from ..shared import fonts, theme
 from ..annotate.annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
-from ..shared.actions import MAX_PANES, MIN_PANES, Actions
+from ..shared.actions import MIN_PANES, Actions
 from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
 from ..classroom.demo_panel import DemoController
 from ..library.controller import Library
@@ -45,16 +43,16 @@ from ..library.empty_state import EmptyState
 from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 from ..library.library import LibraryPanel
 from ..shared.message_bar import MessageBar
-from ..panes.pane import ComparePane
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
 from ..annotate.reflagging import Reflagging
-from ..compare.prompt_bar import SAMPLE_PROMPT, PromptBar
+from ..compare.prompt_bar import PromptBar
 from ..compare.comparing import BATCH_BUSY, JUDGE_BUSY, Comparing
+from ..compare.setup import ComparisonSetup
 from ..batches.batch_runner import BatchThread
 from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
-from ..compare.settings_form import PaneSettingsDialog, SettingsForm
+from ..compare.settings_form import SettingsForm
 from ..runs.export_dialog import ExportDialog, import_file
 from ..shared.tasks import TaskQueue
 
@@ -128,6 +126,9 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.library_control = Library(
             self.ctx, self.models, self.activity, self.actions.file, self.area, self.library, self.empty_state, list(initial_models or [])
+        )
+        self.setup = ComparisonSetup(
+            self.ctx, self.activity, self.actions.run, self.actions.panes, self.area, self.prompt_bar, self.settings_form
         )
         self.comparing = Comparing(
             self.ctx, self.models, self.activity, self.pane_events, self.actions.run, self.area, self.prompt_bar, self.settings_form
@@ -204,12 +205,6 @@ class MainWindow(QMainWindow):
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
         a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
-        for key, action in a.run.schedule.items():
-            action.triggered.connect(lambda _checked=False, k=key: self.prompt_bar.set_schedule(k))
-        self.prompt_bar.schedule.currentIndexChanged.connect(self._schedule_changed)
-        a.panes.add_pane.triggered.connect(self._add_pane)
-        a.panes.remove_pane.triggered.connect(lambda: self.area.remove_pane(self.area.panes[-1]))
-        a.panes.sync_scrolling.toggled.connect(self._set_sync_scrolling)
         a.view.bigger.triggered.connect(lambda: self.set_font_points(self.font_points + fonts.STEP_POINTS))
         a.view.smaller.triggered.connect(lambda: self.set_font_points(self.font_points - fonts.STEP_POINTS))
         a.view.reset_size.triggered.connect(lambda: self.set_font_points(self._default_points))
@@ -218,15 +213,12 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, k=key: self.set_theme(k))
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
-        self.area.modelChosen.connect(self._pane_models_changed)
+        self.area.modelChosen.connect(self._update_actions)
         self.area.panesChanged.connect(self.annotating.attach_panes)
         self.area.panesChanged.connect(self._panes_changed)
-        self.area.settingsRequested.connect(self.edit_pane_settings)
-        self.area.linkHovered.connect(self._link_hovered)
         self.library.groupingChanged.connect(self._grouping_changed)
         self.history.runSelected.connect(self.comparing.show_run)
         self.history.olderRequested.connect(self._load_older_runs)
-        self.settings_form.changed.connect(self._shared_settings_changed)
         self._progress.connect(self._show_progress)
 
         e = self.pane_events
@@ -265,36 +257,15 @@ class MainWindow(QMainWindow):
             self.restoreState(p.window_state)
         else:
             self.resizeDocks([self.library_dock, self.history_dock], [380, 320], Qt.Orientation.Horizontal)
-        self.prompt_bar.set_texts(self._initial_prompt or (p.prompt if p.prompt is not None else SAMPLE_PROMPT), p.system_prompt)
-        self.prompt_bar.set_schedule(p.schedule)
-        self._schedule_changed()
-        self.settings_form.random_seed.setChecked(p.random_seed_each_run)
         self.library.set_grouping(p.library_grouping)
-        self.actions.panes.sync_scrolling.setChecked(p.sync_scrolling)
-        saved = p.pane_models
-        if saved is not None:
-            self.area.set_count(len(saved))
-        for pane, own in zip(self.area.panes, p.pane_overrides):
-            pane.set_override(own)
-        self._shared_settings_changed()
+        self.setup.restore(self._initial_prompt)
 
     def _save_preferences(self) -> None:
         p = self.prefs
         p.geometry = self.saveGeometry()
         p.window_state = self.saveState()
-        p.prompt = self.prompt_bar.prompt_text
-        p.system_prompt = self.prompt_bar.system_prompt_text
-        p.schedule = self.prompt_bar.schedule_key
-        p.random_seed_each_run = self.settings_form.random_seed.isChecked()
-        p.sync_scrolling = self.area.sync_scrolling
         p.library_grouping = self.library.grouping_key
-        p.pane_overrides = [pane.override for pane in self.area.panes]
-        if self.library_control.scanned:  # before it, the panes show nothing worth keeping
-            p.pane_models = [pane.entry_id for pane in self.area.panes]
-        try:
-            p.shared_params = self.settings_form.params()
-        except ValueError:
-            pass  # keep the last valid settings
+        self.setup.save()
         p.sync()
 
     # --- starting and closing ---------------------------------------------------------
@@ -356,58 +327,16 @@ class MainWindow(QMainWindow):
 
     # --- panes and settings -----------------------------------------------------------------
 
-    def _add_pane(self) -> None:
-        if self.area.add_pane() is None:
-            self.statusBar().showMessage(f"At most {MAX_PANES} panes.", 4000)
-
     def _panes_changed(self) -> None:
         self.library.pane_count = len(self.area.panes)
         self._update_actions()
 
     def _pane_models_changed(self, *_: Any) -> None:
-        if self.library_control.scanned:
-            self.prefs.pane_models = [pane.entry_id for pane in self.area.panes]
+        self.setup.remember_pane_models()
         self._update_actions()
-
-    def _shared_settings_changed(self) -> None:
-        try:
-            shared = self.settings_form.params()
-        except ValueError:
-            return  # the form shows why; panes keep the last valid settings
-        self.area.set_shared_params(shared)
-        self.prefs.shared_params = shared
-
-    def edit_pane_settings(self, pane: ComparePane) -> PaneSettingsDialog:
-        dialog = PaneSettingsDialog(self.area.shared_params, pane.override, pane.entry.name if pane.entry else "this pane", self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._pane_settings_chosen(pane, dialog.override()))
-        dialog.open()
-        return dialog
-
-    def _pane_settings_chosen(self, pane: ComparePane, own: GenerationParams | None) -> None:
-        if pane in self.area.panes:
-            pane.set_override(own)
-            self.prefs.pane_overrides = [p.override for p in self.area.panes]
-
-    def _schedule_changed(self) -> None:
-        key = self.prompt_bar.schedule_key
-        self.actions.run.schedule[key].setChecked(True)
-        self.prefs.schedule = key
-
-    def _set_sync_scrolling(self, on: bool) -> None:
-        self.area.set_sync_scrolling(on)
-        self.prefs.sync_scrolling = on
 
     def _grouping_changed(self, key: str) -> None:
         self.prefs.library_grouping = key
-
-    def _link_hovered(self, url: str) -> None:
-        if not url:
-            self.statusBar().clearMessage()
-        elif is_safe_link(url):
-            self.statusBar().showMessage(f"{url} — click to open it in your browser")
-        else:
-            self.statusBar().showMessage("This link is not http(s); the workbench will not open it.")
 
     # --- appearance -------------------------------------------------------------------------
 
@@ -472,12 +401,6 @@ class MainWindow(QMainWindow):
     def model_entries(self) -> list[ModelEntry]:
         """The library as last scanned (what a new batch can choose from)."""
         return self.models.entries
-
-    def batch_params(self) -> GenerationParams:
-        """The shared settings for a new batch, with a new seed when every run gets one.
-        ValueError when the settings form holds an invalid value."""
-        params = self.settings_form.params()
-        return params.replace(seed=random_seed()) if self.settings_form.random_seed.isChecked() else params
 
     def open_batches(self) -> BatchesWindow:
         """Run > Batches…"""
