@@ -8,15 +8,15 @@ prompts first. A cell opens its run in the main window, where the
 annotation tools are. "Judge with a model…" asks a model to label the
 batch's answers (core/judge) on the main window's `JudgeThread`.
 
-Everything read from the notebook is read on the main window's notebook
-queue; the batch itself runs on the main window's `BatchThread`, which
+Everything read from the notebook (`core.batch.read_matrix`) is read on the
+main window's notebook queue; the batch itself runs on the main window's `BatchThread`, which
 outlives this window (closing it does not stop a batch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
@@ -42,11 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.batch import ItemOutcome, Progress
+from ...core.batch import NOT_ASKED, BatchMatrix, Cell, ItemOutcome, Progress, read_matrix
 from ...core.comparison import ResponseOutcome
 from ...core.errors import EnvironmentProblem
 from ...core.judge import Judged, JudgeResult, batch_targets
-from ...core.notebook import Label, Notebook
+from ...core.notebook import Label
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
@@ -60,11 +60,10 @@ from ..shared.text_label import text_label
 if TYPE_CHECKING:
     from ..shell.main_window import MainWindow
 
-PENDING = "pending"
 ASKING = "asking"
 # What a cell says besides its chips, by the answer's finish reason.
 STATUS_TEXT = {
-    PENDING: "not asked yet",
+    NOT_ASKED: "not asked yet",
     ASKING: "asking…",
     "stop": "",
     "length": "max tokens",
@@ -84,37 +83,6 @@ TEXT_HEADER = "Question"
 JUDGE_SUFFIX = " (judge)"
 # How long the matrix waits after a verdict before reading the notebook again (verdicts come in bursts).
 JUDGE_REFRESH_MS = 700
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One model's answer to one prompt, as the matrix shows it."""
-
-    status: str  # PENDING, ASKING or the answer's finish reason
-    flags: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()  # by people, anyone's
-    judged: tuple[str, ...] = ()  # by machine annotators (a model judge)
-
-
-@dataclass
-class MatrixData:
-    batch: Batch
-    items: list[BatchItem]
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (item id, model position)
-    labels: dict[str, Label] = field(default_factory=dict)  # the notebook's label set, in order
-
-
-def read_matrix(notebook: Notebook, batch_id: int) -> MatrixData:
-    """The batch as the notebook has it (notebook queue only): its done items' flags and labels."""
-    batches = notebook.batches
-    data = MatrixData(batches.get(batch_id), batches.items(batch_id), labels={l.name: l for l in notebook.labels.all()})
-    item_of_run = {item.run_id: item.id for item in data.items if item.run_id is not None}
-    for row in batches.responses(batch_id):  # one query, labels included
-        if row["run_id"] in item_of_run:
-            labelled = tuple(name for name in data.labels if name in row["labels"])  # in the label set's order
-            judged = tuple(name for name in data.labels if name in row["machine_labels"])
-            data.cells[(item_of_run[row["run_id"]], row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), labelled, judged)
-    return data
 
 
 INTERRUPTED = "interrupted"
@@ -149,7 +117,7 @@ class MatrixModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.data_: MatrixData | None = None
+        self.data_: BatchMatrix | None = None
         self._rows: dict[int, int] = {}  # item id -> row
         self._runs: dict[int, int] = {}  # item id -> the run that shows it now (done or being asked)
 
@@ -161,7 +129,7 @@ class MatrixModel(QAbstractTableModel):
     def models(self) -> int:
         return len(self.data_.batch.models) if self.data_ else 0
 
-    def set_matrix(self, data: MatrixData | None) -> None:
+    def set_matrix(self, data: BatchMatrix | None) -> None:
         self.beginResetModel()
         self.data_ = data
         self._rows = {item.id: row for row, item in enumerate(data.items)} if data else {}
@@ -194,7 +162,7 @@ class MatrixModel(QAbstractTableModel):
         if not 0 <= model < self.models:
             return None
         item = self.data_.items[index.row()]
-        return self.data_.cells.get((item.id, model), Cell(PENDING))
+        return self.data_.cells.get((item.id, model), Cell(NOT_ASKED))
 
     def run_id(self, index: QModelIndex) -> int | None:
         if self.data_ is None or not index.isValid():
@@ -296,7 +264,7 @@ class MatrixModel(QAbstractTableModel):
         for position, (reason, flags) in enumerate(zip(outcome.finish_reasons, outcome.flags)):
             # The whole prompt again (a matrix read mid-prompt may have missed an answer);
             # a prompt stopped midway is asked again on resume, so it shows as not asked.
-            self.data_.cells[(outcome.item.id, position)] = Cell(reason, flags) if outcome.complete else Cell(PENDING)
+            self.data_.cells[(outcome.item.id, position)] = Cell(reason, flags) if outcome.complete else Cell(NOT_ASKED)
         self._row_changed(outcome.item.id)
 
     def set_progress(self, done: int) -> None:
@@ -563,7 +531,7 @@ class BatchesWindow(QMainWindow):
         if self.tabs.currentWidget() is self.summary:
             self.summary.show_batch(batch_id)
 
-    def _matrix_read(self, data: MatrixData) -> None:
+    def _matrix_read(self, data: BatchMatrix) -> None:
         if data.batch.id != self._selected:
             return  # the user chose another batch meanwhile
         before = self.matrix.data_
@@ -738,7 +706,7 @@ class BatchesWindow(QMainWindow):
         self.messages.dismiss("batch")
         if self.matrix.batch_id != batch.id:  # a new batch: nothing answered yet
             self._selected = batch.id
-            self.matrix.set_matrix(MatrixData(batch, list(items), labels=dict(self._labels)))
+            self.matrix.set_matrix(BatchMatrix(batch, list(items), labels=dict(self._labels)))
             self._default_sort()
             self.load_batches(batch.id)
         self._show_heading(batch)
