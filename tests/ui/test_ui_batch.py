@@ -261,7 +261,7 @@ def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) 
     try:
         with qtbot.waitSignal(batches.matrixLoaded, timeout=WAIT_MS) as loaded:
             batches.open()
-        assert loaded.args == [batch.id]
+        assert loaded.args == [batch.id] and batches.shown_batch_id == batch.id
         first = batches.proxy.index(0, len(FIXED))
         run_id = next(i.run_id for i in workspace.notebook.batches.items(batch.id) if i.prompt_id == batches.proxy.index(0, ID).data())
 
@@ -274,6 +274,8 @@ def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) 
         activity.set_comparing(False)
         batches.open_cell(first)
         assert shown == [run_id]
+        batches.close()  # hidden, not destroyed: it shows no batch now
+        assert batches.isHidden() and batches.shown_batch_id is None
     finally:
         qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
         workspace.close()

@@ -511,6 +511,11 @@ class BatchesWindow(QMainWindow):
         self.activateWindow()
         self.load_batches(self._selected)
 
+    @property
+    def shown_batch_id(self) -> int | None:
+        """The batch whose matrix is on screen: None while this window is hidden."""
+        return self.matrix.batch_id if self.isVisible() else None
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         """Back from the main window: labels given there show in the matrix and the summary."""
         super().changeEvent(event)

@@ -491,8 +491,7 @@ class MainWindow(QMainWindow):
     @property
     def shown_batch_id(self) -> int | None:
         """The batch the Batches window shows, if it is open on one."""
-        batches = self._batches
-        return batches.matrix.batch_id if batches is not None and batches.isVisible() else None
+        return self._batches.shown_batch_id if self._batches is not None else None
 
     def _show_run_on_top(self, run_id: int) -> None:
         """A run opened from the Batches window: shown in the panes, this window in front."""
