@@ -7,12 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from batch_notebooks import notebook_with_batch
 from prompt_set_factory import TINY_SET as SET
 
-from workbench.core.batch import BatchModelMissing, BatchRunner, Progress
+from workbench.core.batch import BatchModelMissing, BatchRunner, Cell, Progress, read_matrix
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.params import GenerationParams
-from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED
+from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, NewItem
 from workbench.core.prompts import PromptSetProblem, load_prompt_set
 from workbench.core.workspace import Workspace
 
@@ -190,5 +191,36 @@ def test_m003_adds_batches_after_m002_and_deleting_a_batch_deletes_its_items(tmp
             batches.set_status(batch.id, "lost")
         notebook.db.execute("delete from batches where id = ?", [batch.id])
         assert batches.items(batch.id) == []
+    finally:
+        notebook.close()
+
+
+def test_the_matrix_gives_each_answer_its_flags_and_labels_in_the_label_sets_order(tmp_path: Path) -> None:
+    notebook, batch, response_ids = notebook_with_batch(tmp_path)
+    try:
+        names = [label.name for label in notebook.labels.all()]
+        # In the label set's order, neither the order given nor the alphabet's.
+        first, second = "hard_refusal", "balanced"
+        assert names.index(first) < names.index(second)
+        refused = response_ids[("q1-en", 1)]
+        notebook.annotations.add_label(refused, second, annotator="ana")
+        notebook.annotations.add_label(refused, first, annotator="bo")
+        notebook.annotations.add_label(refused, first, annotator="ana")  # two people, one chip
+        notebook.annotations.add_label(refused, second, annotator="judge:Tiny")  # a verdict, not a person's
+
+        matrix = read_matrix(notebook, batch.id)
+        assert matrix.batch.id == batch.id and list(matrix.labels) == names
+        item = {i.prompt_id: i.id for i in matrix.items}
+        assert list(item) == ["q1-en", "q1-zh", "q2-en", "q2-zh"] and len(matrix.cells) == 8
+        assert matrix.cells[(item["q1-en"], 1)] == Cell("stop", ("hard_refusal",), (first, second), (second,))
+        assert matrix.cells[(item["q1-en"], 0)] == Cell("stop", ("answered",))
+        assert matrix.cells[(item["q2-zh"], 0)] == Cell("error")
+
+        waiting = notebook.batches.create(
+            prompt_set_id="s", prompt_set_title="S", prompt_set_path=None, prompt_set_sha256=None,
+            filters={}, models=list(batch.models), settings={}, items=[NewItem("a", "t", "control", "en", None, "A?")],
+        )
+        unasked = read_matrix(notebook, waiting.id)
+        assert [i.prompt_id for i in unasked.items] == ["a"] and unasked.cells == {}  # not asked yet: no answers
     finally:
         notebook.close()

@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from batch_notebooks import notebook_with_batch
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow
 from prompt_set_factory import TINY_SET as SET
 from window_helpers import TINY_PARAMS, WAIT_MS
 
 from workbench.core.batch import BatchRunner
 from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, RUNNING
 from workbench.core.prompts import load_prompt_set
+from workbench.core.workspace import Workspace
+from workbench.ui.batches.batch_runner import BatchThread
+from workbench.ui.batches.judge_runner import JudgeThread
+from workbench.ui.shared.context import Activity, Context, Feedback, ModelLibrary
+from workbench.ui.shared.message_bar import MessageBar
+from workbench.ui.shared.preferences import Preferences
+from workbench.ui.shared.tasks import TaskQueue
 from workbench.ui.batches.batch_view import DIVERGENCE, FIXED, ID, STATUS_TEXT, BatchesWindow, progress_text
 from workbench.ui.batches.new_batch_dialog import NewBatchDialog
 
@@ -230,3 +239,43 @@ def test_a_batch_a_crash_left_running_shows_as_interrupted_and_resumes(open_wind
     result = wait_finished(qtbot, batches)
     assert result.batch.status == DONE and result.batch.done == 1
     assert "· done" in batches.list.item(0).text()
+
+
+def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) -> None:
+    """No main window: a cell waits while the panes are busy, then goes to `show_run`."""
+    notebook, batch, _ids = notebook_with_batch(tmp_path)
+    notebook.close()
+    workspace = Workspace(tmp_path / "nb.sqlite", [], home=tmp_path / "home", include_other_apps=False, with_starter=False)
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    tasks = TaskQueue("notebook", None, host)
+    context = Context(
+        workspace, Preferences.at(tmp_path / "window.ini"), tasks, TaskQueue("catalog", None, host), Feedback(MessageBar(), host.statusBar()), host
+    )
+    activity = Activity(host)
+    shown: list[int] = []
+    batches = BatchesWindow(
+        context, ModelLibrary(host), activity, BatchThread(workspace, activity, host), JudgeThread(workspace, activity, host),
+        show_run=shown.append, batch_params=lambda: TINY_PARAMS, chosen_models=list,
+    )
+    try:
+        with qtbot.waitSignal(batches.matrixLoaded, timeout=WAIT_MS) as loaded:
+            batches.open()
+        assert loaded.args == [batch.id] and batches.shown_batch_id == batch.id
+        first = batches.proxy.index(0, len(FIXED))
+        run_id = next(i.run_id for i in workspace.notebook.batches.items(batch.id) if i.prompt_id == batches.proxy.index(0, ID).data())
+
+        activity.set_comparing(True)  # the main window's panes are taken
+        batches.open_cell(first)
+        assert shown == [] and "comparison" in batches.statusBar().currentMessage()
+        batches.new_button.click()
+        assert "comparison" in batches.messages.text("busy")
+
+        activity.set_comparing(False)
+        batches.open_cell(first)
+        assert shown == [run_id]
+        batches.close()  # hidden, not destroyed: it shows no batch now
+        assert batches.isHidden() and batches.shown_batch_id is None
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
+        workspace.close()

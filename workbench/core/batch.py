@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from .analysis import FlagReport
 from .catalog import ModelEntry
@@ -47,8 +47,14 @@ from .notebook.batches import (
     BatchModel,
     NewItem,
 )
+from .notebook.labels import Label
 from .prompts import PromptSet, PromptSetProblem
 from .user_files import open_input
+
+if TYPE_CHECKING:
+    from .notebook import Notebook
+
+NOT_ASKED = "pending"  # a matrix cell's status before its prompt is answered
 
 
 class BatchModelMissing(EnvironmentProblem):
@@ -314,3 +320,40 @@ class BatchRunner:
         flags = tuple(reports[p].flags if p in reports else () for p in range(len(contenders)))
         return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration, unsaved)
 
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model's answer to one prompt of a batch, as the Batches window's matrix shows it."""
+
+    status: str  # NOT_ASKED, or the answer's finish reason (the window adds its own, e.g. "asking")
+    flags: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # by people, anyone's
+    judged: tuple[str, ...] = ()  # by machine annotators (a model judge)
+
+
+@dataclass
+class BatchMatrix:
+    """A batch's prompts by its models: what `read_matrix` found, then filled in live."""
+
+    batch: Batch
+    items: list[BatchItem]
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (item id, model position)
+    labels: dict[str, Label] = field(default_factory=dict)  # the notebook's label set, in order
+
+
+def read_matrix(notebook: "Notebook", batch_id: int) -> BatchMatrix:
+    """The batch as the notebook has it: a cell per answer of its done items, with the
+    answer's flags, people's labels and a judge's verdicts (each in the label set's order,
+    so chips line up from cell to cell). Items not done have no cells: not asked yet.
+    One query for the answers, so a window can reread it after every verdict."""
+    batches = notebook.batches
+    matrix = BatchMatrix(batches.get(batch_id), batches.items(batch_id), labels={label.name: label for label in notebook.labels.all()})
+    item_of_run = {item.run_id: item.id for item in matrix.items if item.run_id is not None}
+    for row in batches.responses(batch_id):
+        if row["run_id"] in item_of_run:
+            labelled = tuple(name for name in matrix.labels if name in row["labels"])
+            judged = tuple(name for name in matrix.labels if name in row["machine_labels"])
+            cell = Cell(row["finish_reason"] or NOT_ASKED, tuple(row["flags"]), labelled, judged)
+            matrix.cells[(item_of_run[row["run_id"]], row["position"])] = cell
+    return matrix

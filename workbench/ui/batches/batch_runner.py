@@ -21,6 +21,7 @@ from ...core.errors import EnvironmentProblem
 from ...core.notebook.batches import Batch, BatchItem
 from ...core.workspace import Workspace
 from ..shared.background import BackgroundWork
+from ..shared.context import Activity
 
 
 class _Listener:
@@ -61,10 +62,14 @@ class BatchThread(BackgroundWork):
     problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
     # failed: an EnvironmentProblem that stopped the batch; finished: BatchResult, or None
 
-    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+    def __init__(self, workspace: Workspace, activity: Activity, parent: QObject | None = None) -> None:
+        """`activity`: told when the batch takes the models and gives them back, so the
+        shell turns Run off and on again without asking this thread."""
         super().__init__(parent)
         self._workspace = workspace
+        self._activity = activity
         self._pause = threading.Event()
+        self.finished.connect(lambda _result: activity.set_batch(False))  # after `running` is False
 
     @property
     def pausing(self) -> bool:
@@ -81,6 +86,7 @@ class BatchThread(BackgroundWork):
             return runner.run(chosen, listener=_Listener(self), cancel=cancel, pause=pause)
 
         self._launch("batch", work)
+        self._activity.set_batch(True)
         self.started.emit()
 
     def pause(self) -> None:

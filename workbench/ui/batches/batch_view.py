@@ -6,18 +6,18 @@ The matrix shows, per prompt and model, the detectors' flags (dashed chips,
 come back to see where the models differ; sorting puts the most divergent
 prompts first. A cell opens its run in the main window, where the
 annotation tools are. "Judge with a model…" asks a model to label the
-batch's answers (core/judge) on the main window's `JudgeThread`.
+batch's answers (core/judge) on the shell's `JudgeThread`.
 
-Everything read from the notebook is read on the main window's notebook
-queue; the batch itself runs on the main window's `BatchThread`, which
-outlives this window (closing it does not stop a batch).
+Everything read from the notebook (`core.batch.read_matrix`) is read on the
+shared notebook queue; the batch itself runs on the shell's `BatchThread`,
+which outlives this window (closing it does not stop a batch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPen
@@ -42,29 +42,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.batch import ItemOutcome, Progress
+from ...core.batch import NOT_ASKED, BatchMatrix, Cell, ItemOutcome, Progress, read_matrix
 from ...core.comparison import ResponseOutcome
+from ...core.engine.params import GenerationParams
 from ...core.errors import EnvironmentProblem
 from ...core.judge import Judged, JudgeResult, batch_targets
-from ...core.notebook import Label, Notebook
+from ...core.notebook import Label
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
-from ..runs.history import local_time
-from .judge_dialog import JudgeDialog
+from ..shared.context import Activity, Context, ModelLibrary
+from ..shared.describe import local_time
 from ..shared.message_bar import PROBLEM, MessageBar
+from ..shared.text_label import text_label
+from .batch_runner import BatchThread
+from .judge_dialog import JudgeDialog
+from .judge_runner import JudgeThread
 from .new_batch_dialog import NewBatch, NewBatchDialog
 from .summary_view import SummaryView
-from ..shared.text_label import text_label
 
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
-
-PENDING = "pending"
 ASKING = "asking"
 # What a cell says besides its chips, by the answer's finish reason.
 STATUS_TEXT = {
-    PENDING: "not asked yet",
+    NOT_ASKED: "not asked yet",
     ASKING: "asking…",
     "stop": "",
     "length": "max tokens",
@@ -84,37 +84,6 @@ TEXT_HEADER = "Question"
 JUDGE_SUFFIX = " (judge)"
 # How long the matrix waits after a verdict before reading the notebook again (verdicts come in bursts).
 JUDGE_REFRESH_MS = 700
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One model's answer to one prompt, as the matrix shows it."""
-
-    status: str  # PENDING, ASKING or the answer's finish reason
-    flags: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()  # by people, anyone's
-    judged: tuple[str, ...] = ()  # by machine annotators (a model judge)
-
-
-@dataclass
-class MatrixData:
-    batch: Batch
-    items: list[BatchItem]
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (item id, model position)
-    labels: dict[str, Label] = field(default_factory=dict)  # the notebook's label set, in order
-
-
-def read_matrix(notebook: Notebook, batch_id: int) -> MatrixData:
-    """The batch as the notebook has it (notebook queue only): its done items' flags and labels."""
-    batches = notebook.batches
-    data = MatrixData(batches.get(batch_id), batches.items(batch_id), labels={l.name: l for l in notebook.labels.all()})
-    item_of_run = {item.run_id: item.id for item in data.items if item.run_id is not None}
-    for row in batches.responses(batch_id):  # one query, labels included
-        if row["run_id"] in item_of_run:
-            labelled = tuple(name for name in data.labels if name in row["labels"])  # in the label set's order
-            judged = tuple(name for name in data.labels if name in row["machine_labels"])
-            data.cells[(item_of_run[row["run_id"]], row["position"])] = Cell(row["finish_reason"] or PENDING, tuple(row["flags"]), labelled, judged)
-    return data
 
 
 INTERRUPTED = "interrupted"
@@ -149,7 +118,7 @@ class MatrixModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.data_: MatrixData | None = None
+        self.data_: BatchMatrix | None = None
         self._rows: dict[int, int] = {}  # item id -> row
         self._runs: dict[int, int] = {}  # item id -> the run that shows it now (done or being asked)
 
@@ -161,7 +130,7 @@ class MatrixModel(QAbstractTableModel):
     def models(self) -> int:
         return len(self.data_.batch.models) if self.data_ else 0
 
-    def set_matrix(self, data: MatrixData | None) -> None:
+    def set_matrix(self, data: BatchMatrix | None) -> None:
         self.beginResetModel()
         self.data_ = data
         self._rows = {item.id: row for row, item in enumerate(data.items)} if data else {}
@@ -194,7 +163,7 @@ class MatrixModel(QAbstractTableModel):
         if not 0 <= model < self.models:
             return None
         item = self.data_.items[index.row()]
-        return self.data_.cells.get((item.id, model), Cell(PENDING))
+        return self.data_.cells.get((item.id, model), Cell(NOT_ASKED))
 
     def run_id(self, index: QModelIndex) -> int | None:
         if self.data_ is None or not index.isValid():
@@ -296,7 +265,7 @@ class MatrixModel(QAbstractTableModel):
         for position, (reason, flags) in enumerate(zip(outcome.finish_reasons, outcome.flags)):
             # The whole prompt again (a matrix read mid-prompt may have missed an answer);
             # a prompt stopped midway is asked again on resume, so it shows as not asked.
-            self.data_.cells[(outcome.item.id, position)] = Cell(reason, flags) if outcome.complete else Cell(PENDING)
+            self.data_.cells[(outcome.item.id, position)] = Cell(reason, flags) if outcome.complete else Cell(NOT_ASKED)
         self._row_changed(outcome.item.id)
 
     def set_progress(self, done: int) -> None:
@@ -377,7 +346,16 @@ def _load_prompt_sets() -> list[PromptSet]:
 
 
 class BatchesWindow(QMainWindow):
-    """Run > Batches…: one per main window, hidden (not destroyed) when closed."""
+    """Run > Batches…: one per main window, hidden (not destroyed) when closed.
+
+    It is handed what it uses, never the main window: the shared services, the model
+    library (what a new batch or a judge chooses from), the activity (a comparison or a
+    replay in the main window holds the models too), the two threads the shell owns
+    (a batch or a judge outlives this window), and three callables for what other
+    features own: `show_run(run_id)` shows a saved run in the main window and brings
+    it to the front, `batch_params()` gives the shared settings for a new batch
+    (ValueError when one is invalid), `chosen_models()` the ids of the panes' models.
+    """
 
     batchesLoaded = Signal()  # the list of batches was read
     matrixLoaded = Signal(int)  # a batch's matrix was read from the notebook
@@ -386,11 +364,27 @@ class BatchesWindow(QMainWindow):
     judgeDialogOpened = Signal(object)  # the JudgeDialog
     judgeFinished = Signal(object)  # JudgeResult, or None when the judge could not run
 
-    def __init__(self, owner: "MainWindow") -> None:
-        super().__init__(owner, Qt.WindowType.Window)
-        self.owner = owner
-        self.batch_thread = owner.batch_runner
-        self.judge_thread = owner.judge_runner
+    def __init__(
+        self,
+        context: Context,
+        library: ModelLibrary,
+        activity: Activity,
+        batch_thread: BatchThread,
+        judge_thread: JudgeThread,
+        *,
+        show_run: Callable[[int], None],
+        batch_params: Callable[[], GenerationParams],
+        chosen_models: Callable[[], list[str]],
+    ) -> None:
+        super().__init__(context.parent, Qt.WindowType.Window)
+        self._context = context
+        self._library = library
+        self._activity = activity
+        self._show_run = show_run
+        self._batch_params = batch_params
+        self._chosen_models = chosen_models
+        self.batch_thread = batch_thread
+        self.judge_thread = judge_thread
         self.judge_dialog: JudgeDialog | None = None
         self._judging: int | None = None  # the batch being judged
         self._judge_ended: Callable[[JudgeResult | None], None] | None = None  # tells the dialog
@@ -469,7 +463,7 @@ class BatchesWindow(QMainWindow):
         matrix_layout.setContentsMargins(0, 4, 0, 0)
         matrix_layout.addWidget(self.legend)
         matrix_layout.addWidget(self.table, 1)
-        self.summary = SummaryView(owner.notebook_tasks, owner.workspace)
+        self.summary = SummaryView(context.notebook_tasks, context.workspace)
         self.tabs = QTabWidget()
         self.tabs.addTab(matrix_tab, "Matrix")
         self.tabs.addTab(self.summary, "Summary")
@@ -517,6 +511,11 @@ class BatchesWindow(QMainWindow):
         self.activateWindow()
         self.load_batches(self._selected)
 
+    @property
+    def shown_batch_id(self) -> int | None:
+        """The batch whose matrix is on screen: None while this window is hidden."""
+        return self.matrix.batch_id if self.isVisible() else None
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         """Back from the main window: labels given there show in the matrix and the summary."""
         super().changeEvent(event)
@@ -530,7 +529,7 @@ class BatchesWindow(QMainWindow):
 
     def load_batches(self, select: int | None = None) -> None:
         """Read the batch list and the label set; `select` marks a batch (without reading it again)."""
-        notebook = self.owner.workspace.notebook
+        notebook = self._context.workspace.notebook
 
         def shown(read: tuple[list[Batch], list[Label]]) -> None:
             batches, labels = read
@@ -549,7 +548,7 @@ class BatchesWindow(QMainWindow):
             self._update_buttons()
             self.batchesLoaded.emit()
 
-        self.owner.notebook_tasks.submit(lambda: (notebook.batches.recent(), notebook.labels.all()), shown)
+        self._context.notebook_tasks.submit(lambda: (notebook.batches.recent(), notebook.labels.all()), shown)
 
     def _batch_chosen(self, current: QListWidgetItem | None, _previous: object = None) -> None:
         if current is not None:
@@ -558,12 +557,12 @@ class BatchesWindow(QMainWindow):
     def show_batch(self, batch_id: int) -> None:
         """Read the batch's matrix (and summary) from the notebook and show it."""
         self._selected = batch_id
-        notebook = self.owner.workspace.notebook
-        self.owner.notebook_tasks.submit(lambda: read_matrix(notebook, batch_id), self._matrix_read)
+        notebook = self._context.workspace.notebook
+        self._context.notebook_tasks.submit(lambda: read_matrix(notebook, batch_id), self._matrix_read)
         if self.tabs.currentWidget() is self.summary:
             self.summary.show_batch(batch_id)
 
-    def _matrix_read(self, data: MatrixData) -> None:
+    def _matrix_read(self, data: BatchMatrix) -> None:
         if data.batch.id != self._selected:
             return  # the user chose another batch meanwhile
         before = self.matrix.data_
@@ -633,12 +632,10 @@ class BatchesWindow(QMainWindow):
         if run_id is None:
             self.statusBar().showMessage("This prompt has not been asked yet.", 5000)
             return
-        if self.owner.running:
+        if self._activity.panes_busy:
             self.statusBar().showMessage("The main window is running a comparison; open the run when it ends.", 5000)
             return
-        self.owner.comparing.show_run(run_id)
-        self.owner.raise_()
-        self.owner.activateWindow()
+        self._show_run(run_id)
 
     # --- running -------------------------------------------------------------------------------
 
@@ -650,7 +647,7 @@ class BatchesWindow(QMainWindow):
         if self.judge_thread.running:
             self.messages.show_notice("busy", "A model is judging answers. Wait for it or cancel it (in its dialog) first.", PROBLEM)
             return True
-        if self.owner.running:
+        if self._activity.panes_busy:
             self.messages.show_notice(
                 "busy", "The main window is running a comparison. Wait for it to finish (or stop it with Esc there), then start the batch.", PROBLEM
             )
@@ -662,16 +659,15 @@ class BatchesWindow(QMainWindow):
         """Read the shipped prompt sets off the GUI thread, then ask what to run."""
         if self._refuse_start():
             return
-        self.owner.notebook_tasks.submit(_load_prompt_sets, self._open_dialog)
+        self._context.notebook_tasks.submit(_load_prompt_sets, self._open_dialog)
 
     def _open_dialog(self, prompt_sets: list[PromptSet]) -> NewBatchDialog | None:
         try:
-            params = self.owner.setup.batch_params()
+            params = self._batch_params()
         except ValueError as problem:
             self.messages.show_notice("settings", f"Check the shared settings in the main window: {problem}", PROBLEM)
             return None
-        chosen = [pane.entry.id for pane in self.owner.area.panes if pane.entry is not None]
-        dialog = NewBatchDialog(prompt_sets, self.owner.model_entries, chosen, params, self._load_set_file, self)
+        dialog = NewBatchDialog(prompt_sets, self._library.entries, self._chosen_models(), params, self._load_set_file, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._dialog_accepted(dialog))
         dialog.open()
@@ -679,7 +675,7 @@ class BatchesWindow(QMainWindow):
         return dialog
 
     def _load_set_file(self, path: Any, then: Any) -> None:
-        self.owner.notebook_tasks.submit(
+        self._context.notebook_tasks.submit(
             lambda: load_prompt_set(path), then, lambda problem: self.messages.show_notice("prompt-set", str(problem), PROBLEM)
         )
 
@@ -738,7 +734,7 @@ class BatchesWindow(QMainWindow):
         self.messages.dismiss("batch")
         if self.matrix.batch_id != batch.id:  # a new batch: nothing answered yet
             self._selected = batch.id
-            self.matrix.set_matrix(MatrixData(batch, list(items), labels=dict(self._labels)))
+            self.matrix.set_matrix(BatchMatrix(batch, list(items), labels=dict(self._labels)))
             self._default_sort()
             self.load_batches(batch.id)
         self._show_heading(batch)
@@ -808,7 +804,7 @@ class BatchesWindow(QMainWindow):
             return self.judge_dialog
         if self.judge_dialog is not None:
             self.judge_dialog.deleteLater()
-        dialog = JudgeDialog(data.batch, self.owner.model_entries, self)
+        dialog = JudgeDialog(data.batch, self._library.entries, self)
         dialog.judgeRequested.connect(lambda entry, redo: self.start_judging(dialog, entry, redo))
         dialog.cancelRequested.connect(self.judge_thread.stop)
         self.judge_dialog = dialog

@@ -3,7 +3,7 @@
 Like `batch_runner.py`: the judging runs on a thread of its own (reading its
 answers from the notebook there too), and each `JudgeListener` report
 becomes a queued signal of an object living on the GUI thread. Owned by the
-main window, like the batch thread: a judge holds a model, so while it runs
+shell, like the batch thread: a judge holds a model, so while it runs
 no comparison or batch starts, and closing the app cancels it (the verdicts
 stored so far are kept; judging again resumes).
 """
@@ -21,6 +21,7 @@ from ...core.judge import DEFAULT_JUDGE_PARAMS, Judge, Judged, JudgeResult, Pool
 from ...core.notebook import Notebook
 from ...core.workspace import Workspace
 from ..shared.background import BackgroundWork
+from ..shared.context import Activity
 
 
 class _Listener:
@@ -52,9 +53,12 @@ class JudgeThread(BackgroundWork):
     # finished: JudgeResult, or None when it failed. stop(): the answer being judged
     # is not stored (it is judged again next time).
 
-    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+    def __init__(self, workspace: Workspace, activity: Activity, parent: QObject | None = None) -> None:
+        """`activity`: told when the judge takes a model and gives it back (as a batch does)."""
         super().__init__(parent)
         self._workspace = workspace
+        self._activity = activity
+        self.finished.connect(lambda _result: activity.set_judging(False))  # after `running` is False
 
     def start(
         self,
@@ -70,4 +74,5 @@ class JudgeThread(BackgroundWork):
             return judge.run(targets(notebook), redo=redo, listener=_Listener(self), cancel=cancel)
 
         self._launch("judge", work)
+        self._activity.set_judging(True)
         self.started.emit()

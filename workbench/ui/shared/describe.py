@@ -1,4 +1,4 @@
-"""Short texts about models and settings, the same in every view.
+"""Short texts about models, settings and times, the same in every view.
 
 Flag-free on purpose: origin is shown as "CN · Alibaba (Qwen team)", which
 reads the same on every system and never implies more than the catalog's

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.catalog import ModelEntry
 from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
 from ...core.workspace import Workspace
@@ -112,8 +111,8 @@ class MainWindow(QMainWindow):
         self.models = ModelLibrary(self)
         self.activity = Activity(self)
         self.pane_events = PaneEvents(self)
-        self.batch_runner = BatchThread(workspace, self)  # outlives the Batches window
-        self.judge_runner = JudgeThread(workspace, self)  # likewise
+        self.batch_runner = BatchThread(workspace, self.activity, self)  # outlives the Batches window
+        self.judge_runner = JudgeThread(workspace, self.activity, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
         self.actions = Actions(self)
         self.messages = MessageBar()
@@ -240,10 +239,8 @@ class MainWindow(QMainWindow):
         lib.modelsFound.connect(self._models_found)
         lib.paneModelsChanged.connect(self._pane_models_changed)
         lib.progress.connect(self._show_progress)
-        self.batch_runner.started.connect(self._batch_started)
-        self.batch_runner.finished.connect(lambda _result: self.activity.set_batch(False))
-        self.judge_runner.started.connect(self._judge_started)
-        self.judge_runner.finished.connect(lambda _result: self.activity.set_judging(False))
+        self.batch_runner.started.connect(lambda: self.ctx.feedback.status(BATCH_BUSY, 8000))  # the threads set the Activity
+        self.judge_runner.started.connect(lambda: self.ctx.feedback.status(JUDGE_BUSY, 8000))
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -381,6 +378,7 @@ class MainWindow(QMainWindow):
         return self.activity.panes_busy or self.demo.replaying
 
     def _update_actions(self) -> None:
+        self.activity.set_replaying(self.demo.replaying)  # until classroom/ sets it: the Batches window reads it
         running = self.running
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.actions
@@ -397,15 +395,15 @@ class MainWindow(QMainWindow):
 
     # --- batches -------------------------------------------------------------------------------
 
-    @property
-    def model_entries(self) -> list[ModelEntry]:
-        """The library as last scanned (what a new batch can choose from)."""
-        return self.models.entries
 
     def open_batches(self) -> BatchesWindow:
         """Run > Batches…"""
         if self._batches is None:
-            self._batches = BatchesWindow(self)
+            self._batches = BatchesWindow(
+                self.ctx, self.models, self.activity, self.batch_runner, self.judge_runner,
+                show_run=self._show_run_on_top, batch_params=self.setup.batch_params,
+                chosen_models=lambda: [pane.entry.id for pane in self.area.panes if pane.entry is not None],
+            )
         self._batches.open()
         return self._batches
 
@@ -417,16 +415,13 @@ class MainWindow(QMainWindow):
     @property
     def shown_batch_id(self) -> int | None:
         """The batch the Batches window shows, if it is open on one."""
-        batches = self._batches
-        return batches.matrix.batch_id if batches is not None and batches.isVisible() else None
+        return self._batches.shown_batch_id if self._batches is not None else None
 
-    def _batch_started(self) -> None:
-        self.statusBar().showMessage(BATCH_BUSY, 8000)
-        self.activity.set_batch(True)
-
-    def _judge_started(self) -> None:
-        self.statusBar().showMessage(JUDGE_BUSY, 8000)
-        self.activity.set_judging(True)
+    def _show_run_on_top(self, run_id: int) -> None:
+        """A run opened from the Batches window: shown in the panes, this window in front."""
+        self.comparing.show_run(run_id)
+        self.raise_()
+        self.activateWindow()
 
     # --- history -------------------------------------------------------------------------------
 
