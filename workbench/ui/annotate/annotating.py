@@ -11,10 +11,8 @@ screen shows what is saved. Undo and redo do the same with the runs in
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -22,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
 
 from ...core.errors import EnvironmentProblem
 from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, RunAnnotations, SearchHit
-from ...core.notebook.migrations import known_names
+from ..shared.writes import Refused
 from ...core.notebook.offsets import from_utf16
 from ..panes.highlights import selection_to_stored
 from ..shared.actions import NUMBER_KEYS
@@ -37,28 +35,6 @@ if TYPE_CHECKING:
     from ..shell.main_window import MainWindow
 
 UPGRADE_TEXT = "Upgrading the notebook… (building the search index: once, it may take a while for a large notebook)"
-
-
-def needs_upgrade(path: Path) -> bool:
-    """True when the notebook exists and lacks a migration this workbench would apply (worker thread)."""
-    if not path.exists():
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            applied = {row[0] for row in conn.execute("select name from _sqlite_migrations")}
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False  # opening it properly will say what is wrong
-    return bool(set(known_names()) - applied)
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A write the notebook refused for a reason the user can act on (bad name, no such run)."""
-
-    text: str
 
 
 @dataclass(frozen=True)

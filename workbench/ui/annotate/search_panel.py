@@ -31,7 +31,7 @@ from ...core.analysis.flag_names import FLAG_NAMES
 from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilters, SearchHit, Session
 from ...core.notebook.statuses import unfinished
 from ..panes.annotation_bar import IDENTIFYING_FLAGS
-from ..runs.history import local_time
+from ..shared.describe import local_time
 
 DEBOUNCE_MS = 250
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -50,7 +50,7 @@ from ...core.notebook import Label, Notebook
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
-from ..runs.history import local_time
+from ..shared.describe import local_time
 from .judge_dialog import JudgeDialog
 from ..shared.message_bar import PROBLEM, MessageBar
 from .new_batch_dialog import NewBatch, NewBatchDialog

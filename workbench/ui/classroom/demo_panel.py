@@ -51,8 +51,8 @@ from ...core.classroom.replay import response_schedule
 from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
 from ..shared import describe
-from ..annotate.annotating import Refused
-from ..runs.history import local_time
+from ..shared.writes import Refused
+from ..shared.describe import local_time
 from ..shared.message_bar import INFO
 from ..shared.actions import INSTANT_SPEED, MAX_PANES
 from .replay import ReplayBanner, ReplayPlayer

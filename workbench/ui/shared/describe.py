@@ -1,4 +1,4 @@
-"""Short texts about models and settings, the same in every view.
+"""Short texts about models, settings and times, the same in every view.
 
 Flag-free on purpose: origin is shown as "CN · Alibaba (Qwen team)", which
 reads the same on every system and never implies more than the catalog's
@@ -8,6 +8,7 @@ evidence says.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from ...core.catalog import ModelEntry, Origin
 from ...core.engine.params import GenerationParams
@@ -103,3 +104,13 @@ def tooltip(text: str) -> str:
     """A tooltip for untrusted text. Qt guesses whether a tooltip is rich text; wrapping the
     escaped text in a paragraph makes the guess "rich" and the content inert."""
     return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
+def local_time(iso_utc: str | None) -> str:
+    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
+    if not iso_utc:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso_utc
