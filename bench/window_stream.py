@@ -183,7 +183,7 @@ def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
             window.start()
             freeze_startup_objects()  # as run_window does
             wait_for(window.panesReady)
-            if not window.notebook_checked:
+            if not window.activity.ready:  # the panes are ready, so the library is: the notebook is not open yet
                 wait_for(window.historyLoaded)
             if not window.annotating.labels:
                 wait_for(window.annotating.labelsLoaded)

@@ -69,7 +69,7 @@ def open_window(scratch: Path, name: str, params: GenerationParams, with_starter
     window.start()
     freeze_startup_objects()  # as run_window does
     wait_for(window.panesReady)
-    if not window.notebook_checked:
+    if not window.activity.ready:  # the panes are ready, so the library is: the notebook is not open yet
         wait_for(window.historyLoaded)
     settle()
     return window, workspace

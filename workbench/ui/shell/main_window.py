@@ -38,14 +38,14 @@ from ...core.errors import EnvironmentProblem
 from ...core.rendering import is_safe_link
 from ...core.workspace import Workspace
 from ..shared import describe, fonts, theme
-from ...core.notebook.migrations import needs_upgrade
-from ..annotate.annotating import UPGRADE_TEXT, Annotating
+from ..annotate.annotating import Annotating
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
-from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
+from ..runs.past_runs import PastRuns
+from ..shared.context import Activity, Context, Feedback, PaneEvents
 from ..library.library import LibraryPanel
 from ..shared.message_bar import PROBLEM, MessageBar
 from ..library.model_details import ModelDetailsDialog
@@ -59,7 +59,7 @@ from ..batches.batch_runner import BatchThread
 from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
 from ..compare.settings_form import PaneSettingsDialog, SettingsForm
-from ..runs.export_dialog import ExportDialog, import_file
+from ..runs.export_dialog import import_file
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
@@ -140,7 +140,6 @@ class MainWindow(QMainWindow):
         self._initial_models = list(initial_models or [])
         self._entries: dict[str, ModelEntry] = {}
         self._first_scan_done = False
-        self.notebook_checked = False
         self._details: ModelDetailsDialog | None = None
         self._request: RunRequest | None = None
         self._shown: ShownPrompt | None = None
@@ -161,8 +160,20 @@ class MainWindow(QMainWindow):
         self.judge_runner = JudgeThread(workspace, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
         self.actions = Actions(self)
-        self.annotating = Annotating(self)
-        self.reflagging = Reflagging(self)
+        self.messages = MessageBar()  # built before the features: Feedback and the panes are handed to them
+        self.area = CompareArea()
+        self.context = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
+        self.activity = Activity(self)
+        self.pane_events = PaneEvents(self)
+        self.past_runs = PastRuns(self.context, self.activity, self)
+        self.annotating = Annotating(
+            self.context, self.area, self.pane_events, self.actions.annotate,
+            selected_runs=self.past_runs.selected_run_ids, listed_runs=self.past_runs.listed_runs, parent=self,
+        )
+        self.reflagging = Reflagging(
+            self.context, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
+            selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
+        )
         self.demo = DemoController(self)
         self.presentation = Presentation(self)
         self._build_widgets()
@@ -181,8 +192,6 @@ class MainWindow(QMainWindow):
     # --- construction ---------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        self.messages = MessageBar()
-        self.area = CompareArea()
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.area)
@@ -204,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.library = LibraryPanel()
-        self.history = HistoryPanel()
+        self.history = self.past_runs.panel
         self.settings_form = SettingsForm(self.prefs.shared_params, offer_random_seed=True)
         self.library_dock = self._dock("Model library", "library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._dock("History", "history", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -239,7 +248,7 @@ class MainWindow(QMainWindow):
         a.file.add_folder.triggered.connect(self._choose_model_folder)
         a.file.rescan.triggered.connect(lambda: self.rescan())
         a.file.quit.triggered.connect(self.close)
-        a.file.export.triggered.connect(self.open_export)
+        a.file.export.triggered.connect(self.past_runs.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
         a.run.run.triggered.connect(self.run_prompt)
         a.run.stop.triggered.connect(self.stop)
@@ -273,8 +282,7 @@ class MainWindow(QMainWindow):
         self.library.addFolderRequested.connect(self._choose_model_folder)
         self.library.rescanRequested.connect(lambda: self.rescan())
         self.library.groupingChanged.connect(self._grouping_changed)
-        self.history.runSelected.connect(self.show_run)
-        self.history.olderRequested.connect(self._load_older_runs)
+        self._connect_runs_and_annotating()
         self.settings_form.changed.connect(self._shared_settings_changed)
         self._progress.connect(self._show_progress)
 
@@ -290,6 +298,31 @@ class MainWindow(QMainWindow):
         self.batch_runner.finished.connect(lambda _result: self._update_actions())
         self.judge_runner.started.connect(self._judge_started)
         self.judge_runner.finished.connect(lambda _result: self._update_actions())
+
+    def _connect_runs_and_annotating(self) -> None:
+        """The list of past runs and the annotation side ask each other through here."""
+        runs, notes = self.past_runs, self.annotating
+        runs.historyLoaded.connect(self.historyLoaded)
+        runs.runSelected.connect(self.show_run)
+        self.runShown.connect(self.pane_events.runShown)
+        self.runShown.connect(runs.mark_current)
+        self.activity.changed.connect(self._update_actions)
+        self.history.moveRequested.connect(notes.move_runs)
+        notes.stepRun.connect(runs.step)
+        notes.sessionChosen.connect(runs.show_session)
+        notes.openRunRequested.connect(runs.open_run)
+        notes.activeSessionsRead.connect(runs.set_sessions)
+        notes.runsMoved.connect(lambda: runs.reload())
+        self.reflagging.reflagged.connect(self._reflagged)
+
+    def _reflagged(self) -> None:
+        """Stored flags changed: the runs on screen show the new suggestions (none stays
+        dismissed), and an open Batches window its batch's new flags and scores."""
+        self.annotating.forget_dismissals()
+        self.annotating.reload_shown()
+        batch_id = self.shown_batch_id
+        if batch_id is not None and not self.batch_runner.running:
+            self.batches_window.show_batch(batch_id)
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -343,7 +376,7 @@ class MainWindow(QMainWindow):
         self._check_cjk_font()
         self._show_progress("Looking for models…")
         self.rescan(prepare_starter=True)
-        self._load_history(first=True)
+        self.past_runs.start()
         self.annotating.start()
         self.demo.start()
 
@@ -432,6 +465,7 @@ class MainWindow(QMainWindow):
         self.prompt_bar.setVisible(bool(ready))
         first = not self._first_scan_done
         self._first_scan_done = True
+        self.activity.library_scanned()
         self._place_opened_files(scan.opened)
         if self._details is not None and self._details.entry.id in self._entries:
             self._details.set_entry(self._entries[self._details.entry.id])
@@ -711,7 +745,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.running
-        ready = self._first_scan_done and self.notebook_checked
+        ready = self.activity.ready
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.actions
         # A batch or a judge holds the models too: one batch, judge or comparison at a time.
@@ -847,7 +881,7 @@ class MainWindow(QMainWindow):
         self._apply_entries()
         if outcome is not None:
             self.prompt_bar.run_info.setText(f"Run #{outcome.run_id} finished and saved")
-            self._load_history(current=outcome.run_id)
+            self.past_runs.reload(current=outcome.run_id)
             self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
         self._update_actions()
         self.runFinished.emit(outcome)
@@ -893,65 +927,10 @@ class MainWindow(QMainWindow):
 
     # --- history -------------------------------------------------------------------------------
 
-    def open_export(self) -> ExportDialog:
-        """File > Export…: the dialog collects and writes on the notebook queue."""
-        session = self.history.session_shown
-        dialog = ExportDialog(
-            self.workspace.notebook,
-            self.notebook_tasks,
-            current_run=self.history.selected_run_id,
-            selected_runs=self.history.selected_run_ids,
-            session_id=session if isinstance(session, int) else None,
-            parent=self,
-        )
-        dialog.open()
-        return dialog
-
     def runs_added(self, current: int | None = None) -> None:
         """New runs are in the notebook: the history lists them and the sessions count them."""
-        self._load_history(current=current)
+        self.past_runs.reload(current=current)
         self.annotating.load_sessions()
-
-    def _load_history(self, current: int | None = None, first: bool = False) -> None:
-        """Read the newest runs (of the session the history shows). The first read opens the
-        notebook, which upgrades an old one: that can take long, and says so."""
-        ws = self.workspace
-        if not first and self.history.session_shown != ALL_RUNS:
-            self.annotating.load_history()
-            return
-        progress = self._progress.emit
-
-        def read() -> list[dict[str, Any]]:
-            if first and needs_upgrade(ws.db_path):
-                progress(UPGRADE_TEXT)
-            return ws.notebook.recent_runs(PAGE_SIZE)
-
-        def shown(runs: list[dict[str, Any]]) -> None:
-            self.history.set_runs(runs, append=False)
-            if current is not None:
-                self.history.mark_current(current)
-            self._notebook_ready()
-            self.historyLoaded.emit()
-
-        def failed(problem: EnvironmentProblem) -> None:
-            self.show_problem("notebook", str(problem))
-            self._notebook_ready()
-            self.historyLoaded.emit()
-
-        self.notebook_tasks.submit(read, shown, failed)
-
-    def _notebook_ready(self) -> None:
-        self.notebook_checked = True
-        self._update_actions()
-
-    def _load_older_runs(self, before_id: int) -> None:
-        if self.annotating.load_history(before_id):
-            return
-        ws = self.workspace
-        self.notebook_tasks.submit(
-            lambda: ws.notebook.recent_runs(PAGE_SIZE, before_id),
-            lambda runs: self.history.set_runs(runs, append=True),
-        )
 
     def show_run(self, run_id: int) -> None:
         """Read a saved run and show it in the panes."""
@@ -991,6 +970,5 @@ class MainWindow(QMainWindow):
         self._shown = ShownPrompt(run["prompt"], run.get("system_prompt") or "", self.prompt_bar.schedule_key)
         more = f" ({hidden} more model(s) not shown: at most {MAX_PANES} panes)" if hidden > 0 else ""
         self.prompt_bar.run_info.setText(f"Showing run #{run['id']} from {when}{more}")
-        self.history.mark_current(run["id"])
         self._pane_models_changed()
         self.runShown.emit(run["id"])

@@ -58,7 +58,7 @@ class ScreenshotSession(QObject):
         self._run_when_ready()
 
     def _run_when_ready(self) -> None:
-        if not self.window.notebook_checked:
+        if not self.window.activity.ready:  # the notebook is not open yet (the library is: the panes are ready)
             self.window.historyLoaded.connect(self._notebook_opened)
             return
         self.window.runFinished.connect(self._finished)
