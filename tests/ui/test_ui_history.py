@@ -77,6 +77,24 @@ def test_history_pages_older_runs(open_window, isolated_dirs, qtbot):
     assert window.history.run_ids == ids[::-1]
 
 
+def test_one_sessions_runs_page_older_runs_too(open_window, isolated_dirs, qtbot):
+    notebook = open_notebook(isolated_dirs / "notebook.sqlite")
+    ids = [notebook.create_run(f"question {n}") for n in range(PAGE_SIZE + 8)]
+    moved = ids[-1:] + ids[PAGE_SIZE // 2 : PAGE_SIZE // 2 + 2]  # the newest and two a page would show
+    notebook.sessions.move_runs(moved, notebook.sessions.create("Elsewhere", annotator="ana").id, annotator="ana")
+    notebook.close()
+    ids = [run_id for run_id in ids if run_id not in moved]  # what Unsorted holds: still more than a page
+    window = open_window([]).window
+    qtbot.waitUntil(lambda: window.history.session_filter.findData(None) >= 0, timeout=WAIT_MS)  # the sessions are read
+    with qtbot.waitSignal(window.historyLoaded, timeout=WAIT_MS):
+        window.history.show_session(None)  # Unsorted: every run, read as one session's
+    assert window.history.session_shown is None
+    assert window.history.run_ids == ids[::-1][:PAGE_SIZE]
+    with qtbot.waitSignal(window.historyLoaded, timeout=WAIT_MS):
+        window.history.older.click()
+    assert window.history.run_ids == ids[::-1]  # the older page of the same session, below
+
+
 def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     opened = open_window([tiny_models])
     window = opened.window
