@@ -93,9 +93,6 @@ class Annotating(QObject):
         # Suggestions the user dismissed, by answer: hidden for this session only (flags
         # are not edited, and a dismissal is not a label; docs/flags.md).
         self.dismissed: dict[int, set[str]] = {}
-
-    def attach(self) -> None:
-        """Connect to the actions, the panes and the docks' widgets, once the window holds them."""
         self._connect()
         self.attach_panes()
 
@@ -135,6 +132,7 @@ class Annotating(QObject):
         self.search.searchRequested.connect(self._search)
         self.search.hitOpened.connect(self.open_hit)
         self._pane_events.runShown.connect(self._run_shown)
+        self._area.panesChanged.connect(self.attach_panes)
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
     # --- who annotates -------------------------------------------------------------

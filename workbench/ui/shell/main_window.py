@@ -183,7 +183,6 @@ class MainWindow(QMainWindow):
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
         ))
         self._connect()
-        self.annotating.attach()
         self.demo.attach()
         self.presentation.attach()
         self._restore_preferences()
@@ -269,7 +268,6 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
         self.area.modelChosen.connect(self._pane_models_changed)
-        self.area.panesChanged.connect(self.annotating.attach_panes)
         self.area.panesChanged.connect(self._panes_changed)
         self.area.rerunRequested.connect(self.rerun_pane)
         self.area.settingsRequested.connect(self.edit_pane_settings)
