@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtWidgets import QStatusBar, QWidget
 from window_helpers import WAIT_MS, close, run_and_wait
 
 from workbench.core.notebook import open_notebook
+from workbench.core.workspace import Workspace
 from workbench.ui.runs.history import PAGE_SIZE
+from workbench.ui.runs.past_runs import UPGRADE_TEXT, PastRuns
+from workbench.ui.shared.context import Activity, Context, Feedback
+from workbench.ui.shared.message_bar import MessageBar
+from workbench.ui.shared.preferences import Preferences, default_settings_file
+
+OLD_NOTEBOOK = Path(__file__).parents[1] / "data" / "notebooks" / "m001.sqlite"  # the first schema's
 
 
 def test_selecting_a_run_in_history_shows_it_again(open_window, tiny_models, qtbot):
@@ -123,3 +135,29 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     assert again.prompt_bar.prompt_text == "A draft question"
     assert again.library.grouping_key == "quantization"
     assert not again.history_dock.isVisible() and again.library_dock.isVisible()
+
+
+def test_the_first_read_upgrades_an_old_notebook_and_says_why_it_waits(qtbot, tasks, tmp_path):
+    """The list of past runs needs no window: a Context, the Activity it reports to, its panel."""
+    path = tmp_path / "old.sqlite"
+    shutil.copy(OLD_NOTEBOOK, path)
+    conn = sqlite3.connect(path)
+    old_runs = [row[0] for row in conn.execute("select id from runs order by id desc")]
+    conn.close()
+    workspace = Workspace(path, home=tmp_path / "home", include_other_apps=False, with_starter=False)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    status = QStatusBar(parent)
+    context = Context(workspace, Preferences.at(default_settings_file()), tasks, tasks, Feedback(MessageBar(parent), status), parent)
+    activity = Activity()
+    activity.library_scanned()
+    past = PastRuns(context, activity)
+    try:
+        with qtbot.waitSignal(past.historyLoaded, timeout=WAIT_MS):
+            past.start()
+        assert status.currentMessage() == UPGRADE_TEXT
+        assert activity.ready  # the notebook was checked: Run may be enabled
+        assert past.panel.run_ids == old_runs and old_runs
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
+        workspace.close()
