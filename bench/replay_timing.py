@@ -39,8 +39,8 @@ def main() -> int:
         (scratch / "home").mkdir()
         window, workspace = open_window(scratch, "replay", GenerationParams(max_tokens=args.max_tokens, seed=1))
         try:
-            if len(window.starter_ids) < 2:
-                print("replay_timing: the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
+            if len(window.library_control.starter_ids) < 2:
+                print("replay_timing: the starter pair is not ready: " + "; ".join(window.library_control.starter_problems), file=sys.stderr)
                 return 1
             window.prompt_bar.set_texts(args.prompt, "")
             run(window)

@@ -53,7 +53,7 @@ def main() -> int:
             window.stack.setCurrentWidget(window.area)
             pane = window.area.panes[0]
             pane.begin("bench", pane.params(), "synthetic")
-            listener = _Listener(window.runner, (0,))
+            listener = _Listener(window.comparing.runner, (0,))
             done = threading.Event()
 
             def model() -> None:

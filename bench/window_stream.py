@@ -183,13 +183,13 @@ def starter_window(args: argparse.Namespace) -> Iterator[MainWindow]:
             window.start()
             freeze_startup_objects()  # as run_window does
             wait_for(window.panesReady)
-            if not window.activity.ready:  # the panes are ready, so the library is: the notebook is not open yet
+            if not window.activity.ready:
                 wait_for(window.historyLoaded)
             if not window.annotating.labels:
                 wait_for(window.annotating.labelsLoaded)
             settle(SETTLE_MS)  # nobody presses Run in the instant the window finishes opening
-            if len(window.starter_ids) < 2:
-                raise SystemExit("window_stream: the starter pair is not ready: " + "; ".join(window.starter_problems))
+            if len(window.library_control.starter_ids) < 2:
+                raise SystemExit("window_stream: the starter pair is not ready: " + "; ".join(window.library_control.starter_problems))
             window.prompt_bar.set_texts(args.prompt, "")
             yield window
         finally:
@@ -211,12 +211,12 @@ def run_once(window: MainWindow, heartbeat_ms: int, threads: ThreadActivity | No
             if threads is not None:
                 threads_then.append(threads.snapshot())
 
-    window.runner.text.connect(text_arrived)
+    window.comparing.runner.text.connect(text_arrived)
     window.actions.run.run.trigger()
     finished = wait_for(window.runFinished)
     ended = (time.perf_counter(), time.process_time(), time.thread_time())
     heartbeat.stop()
-    window.runner.text.disconnect(text_arrived)
+    window.comparing.runner.text.disconnect(text_arrived)
     if not finished or finished[0] is None or not first_text:
         raise SystemExit("window_stream: the run did not finish with an answer")
     wall, cpu, gui = (now - then for now, then in zip(ended, first_text))

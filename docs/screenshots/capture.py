@@ -69,7 +69,7 @@ def open_window(scratch: Path, name: str, params: GenerationParams, with_starter
     window.start()
     freeze_startup_objects()  # as run_window does
     wait_for(window.panesReady)
-    if not window.activity.ready:  # the panes are ready, so the library is: the notebook is not open yet
+    if not window.activity.ready:
         wait_for(window.historyLoaded)
     settle()
     return window, workspace
@@ -90,7 +90,7 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
                 shot_taken.append(True)
                 QTimer.singleShot(150, lambda: save(window, stream_shot))
 
-        window.runner.text.connect(maybe_shoot)
+        window.comparing.runner.text.connect(maybe_shoot)
     window.actions.run.run.trigger()
     outcome = wait_for(window.runFinished)
     if not outcome or outcome[0] is None:
@@ -154,7 +154,7 @@ def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
             os.kill(target.pid, signal.SIGKILL)
             killed.append(target.pid)
 
-    window.runner.text.connect(maybe_kill)
+    window.comparing.runner.text.connect(maybe_kill)
 
 
 def main() -> int:
@@ -177,8 +177,8 @@ def main() -> int:
             capture_batches(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
-        if len(window.starter_ids) < 2:
-            print("the starter pair is not ready: " + "; ".join(window.starter_problems), file=sys.stderr)
+        if len(window.library_control.starter_ids) < 2:
+            print("the starter pair is not ready: " + "; ".join(window.library_control.starter_problems), file=sys.stderr)
             return 1
         save(window, "first-launch")
         run(window, stream_shot="streaming")

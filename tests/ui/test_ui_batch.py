@@ -71,14 +71,14 @@ def cell_text(batches: BatchesWindow, prompt_id: str, model: int) -> str:
 def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_window, tiny_models, set_file, qtbot) -> None:
     opened = open_window([tiny_models])
     window = opened.window
-    window.use_models([pane.entry for pane in reversed(window.area.panes)])  # not the catalog's order
+    window.library_control.use_models([pane.entry for pane in reversed(window.area.panes)])  # not the catalog's order
     pane_models = [pane.entry.name for pane in window.area.panes]
     batches = start_batch(qtbot, window, set_file)
     # The models are taken: no comparison can start until the batch ends.
     assert not window.actions.run.run.isEnabled() and batches.pause_button.isEnabled() and not batches.new_button.isEnabled()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as refused:
-        window.rerun_pane(window.area.panes[0])  # not through Run: still refused
-    assert refused.args == [None] and not window.runner.running
+        window.comparing.rerun_pane(window.area.panes[0])  # not through Run: still refused
+    assert refused.args == [None] and not window.comparing.runner.running
     result = wait_finished(qtbot, batches)
     assert result.batch.status == DONE and result.batch.done == 3
     assert window.actions.run.run.isEnabled() and not batches.pause_button.isEnabled()

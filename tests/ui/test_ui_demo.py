@@ -29,7 +29,7 @@ def _prepare_at_home(qtbot, open_window, tiny_models: Path, demo_file: Path) -> 
     window.prompt_bar.set_texts("Now a live question.", "")
     window.area.panes[0].select(None)
     window.area.panes[1].select(None)
-    window.area.panes[0].select(next(iter(window._entries)))
+    window.area.panes[0].select(window.models.entries[0].id)
     window.history.clear_selection()
     for pane in window.area.panes:
         pane.clear_response("")
@@ -59,7 +59,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     empty.mkdir()
     opened = open_window([empty])
     window, demo = opened.window, opened.window.demo
-    assert window._entries == {}
+    assert window.models.entries == []
     with qtbot.waitSignal(demo.fileDone, timeout=WAIT_MS):
         demo.import_from(demo_file)
     qtbot.waitUntil(lambda: len(demo.steps) == 2, timeout=WAIT_MS)
@@ -91,7 +91,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     # The live step's model is not here, and it has no recording: it says so, nothing runs.
     window.actions.demo.next.trigger()
     assert demo.current == 1 and "not on this computer" in window.messages.text("demo")
-    assert not window.runner.running
+    assert not window.comparing.runner.running
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS):
         window.actions.demo.previous.trigger()
     assert demo.current == 0
@@ -179,7 +179,7 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     panel.note.setFocus()
     qtbot.waitUntil(panel.note.hasFocus, timeout=WAIT_MS)
     QTest.keyClick(panel.note, Qt.Key.Key_PageDown)
-    assert demo.current == -1 and not opened.window.runner.running
+    assert demo.current == -1 and not opened.window.comparing.runner.running
     # A live step is a new run of its own, asking the step's prompt with the step's settings.
     assert demo.steps[0].settings["max_tokens"] == opened.window.area.shared_params.max_tokens  # saved with the step
     step_settings = dict(demo.steps[0].settings, max_tokens=5, seed=4242)

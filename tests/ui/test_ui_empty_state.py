@@ -18,7 +18,7 @@ def test_empty_state_explains_how_to_add_a_model(open_window, tmp_path, qtbot):
     assert "not searched" in window.empty_state.findings.text()
 
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
-        window.open_model_file(write_tiny_model(tmp_path / "First.gguf", name="First Model"))
+        window.library_control.open_model_file(write_tiny_model(tmp_path / "First.gguf", name="First Model"))
     assert window.stack.currentWidget() is window.area
     assert window.prompt_bar.isVisibleTo(window)
     assert window.area.panes[0].entry.name == "First Model"

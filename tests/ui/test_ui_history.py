@@ -13,7 +13,7 @@ from workbench.core.notebook import open_notebook
 from workbench.core.workspace import Workspace
 from workbench.ui.runs.history import PAGE_SIZE
 from workbench.ui.runs.past_runs import UPGRADE_TEXT, PastRuns
-from workbench.ui.shared.context import Activity, Context, Feedback
+from workbench.ui.shared.context import Activity, Context, Feedback, PaneEvents
 from workbench.ui.shared.message_bar import MessageBar
 from workbench.ui.shared.preferences import Preferences, default_settings_file
 
@@ -66,7 +66,7 @@ def test_a_run_with_more_models_than_panes_opens_panes(open_window, tiny_models,
     opened = open_window([tiny_models])
     window = opened.window
     window.area.add_pane()
-    window.use_model(window.area.panes[0].entry_id, 2)
+    window.library_control.use_model(window.area.panes[0].entry_id, 2)
     outcome = run_and_wait(qtbot, window)
     window.area.set_count(2)
     assert len(window.area.panes) == 2
@@ -113,7 +113,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     window.area.add_pane()
     chosen = [pane.entry_id for pane in window.area.panes[:2]][::-1] + [window.area.panes[0].entry_id]
     for index, entry_id in enumerate(chosen):
-        window.use_model(entry_id, index)
+        window.library_control.use_model(entry_id, index)
     window.settings_form.max_tokens.setValue(77)
     window.actions.run.schedule["parallel"].trigger()
     window.actions.panes.sync_scrolling.setChecked(True)
@@ -138,7 +138,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
 
 
 def test_the_first_read_upgrades_an_old_notebook_and_says_why_it_waits(qtbot, tasks, tmp_path):
-    """The list of past runs needs no window: a Context, the Activity it reports to, its panel."""
+    """The list of past runs needs no window: a Context, the Activity it reports to, what the panes show."""
     path = tmp_path / "old.sqlite"
     shutil.copy(OLD_NOTEBOOK, path)
     conn = sqlite3.connect(path)
@@ -151,7 +151,7 @@ def test_the_first_read_upgrades_an_old_notebook_and_says_why_it_waits(qtbot, ta
     context = Context(workspace, Preferences.at(default_settings_file()), tasks, tasks, Feedback(MessageBar(parent), status), parent)
     activity = Activity()
     activity.library_scanned()
-    past = PastRuns(context, activity)
+    past = PastRuns(context, activity, PaneEvents())
     try:
         with qtbot.waitSignal(past.historyLoaded, timeout=WAIT_MS):
             past.start()

@@ -22,7 +22,7 @@ def visible_model_ids(library) -> list[str]:
 
 
 def entry_named(window, name):
-    return next(e for e in window._entries.values() if e.name == name)
+    return next(e for e in window.models.entries if e.name == name)
 
 
 def test_library_groups_by_origin_and_filters(open_window, tiny_models):
@@ -42,7 +42,7 @@ def test_library_groups_by_origin_and_filters(open_window, tiny_models):
 def test_a_model_that_cannot_load_is_listed_with_the_reason(open_window, tiny_models):
     write_truncated(tiny_models / "Half.gguf", tiny_models / "Qwen2.5-Tiny.gguf")
     window = open_window([tiny_models]).window
-    half = next(e for e in window._entries.values() if e.path.name == "Half.gguf")
+    half = next(e for e in window.models.entries if e.path.name == "Half.gguf")
     assert not half.ok
     library = window.library
     assert library.select(half.id)
@@ -68,7 +68,7 @@ def test_use_in_a_pane_from_the_library(open_window, tiny_models):
 def test_details_show_metadata_template_and_hash(open_window, tiny_models, qtbot):
     window = open_window([tiny_models]).window
     smol = entry_named(window, "SmolLM2 Tiny")
-    dialog = window.show_details(smol.id)
+    dialog = window.library_control.show_details(smol.id)
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["Overview", "Origin and lineage", "Chat template", "All metadata"]
     template = dialog.tabs.widget(2).toPlainText()
     assert "<|im_start|>" in template and smol.metadata.chat_template_sha256 in template
@@ -79,10 +79,10 @@ def test_details_show_metadata_template_and_hash(open_window, tiny_models, qtbot
     if smol.sha256 is None:
         assert dialog.hash_button.isVisible()
         dialog.hash_button.click()
-        qtbot.waitUntil(lambda: window._details.entry.sha256 is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.library_control.details.entry.sha256 is not None, timeout=WAIT_MS)
     expected = hashlib.sha256(smol.path.read_bytes()).hexdigest()
-    assert window._details.entry.sha256 == expected
-    assert window._details.sha_value.text() == expected
+    assert window.library_control.details.entry.sha256 == expected
+    assert window.library_control.details.sha_value.text() == expected
 
 
 def test_origin_override_from_the_details(open_window, tiny_models, qtbot):
@@ -90,23 +90,23 @@ def test_origin_override_from_the_details(open_window, tiny_models, qtbot):
     smol = entry_named(window, "SmolLM2 Tiny")
     pane = next(p for p in window.area.panes if p.entry_id == smol.id)
     assert pane.origin_label.text() == "US · Hugging Face"
-    dialog = window.show_details(smol.id)
+    dialog = window.library_control.show_details(smol.id)
     dialog.maker_edit.setText("Example Lab")
     dialog.country_edit.setText("fr")
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
         dialog._request_override()
     assert pane.origin_label.text() == "FR · Example Lab"
     assert "FR · France (1)" in top_level_names(window.library)
-    assert window._details.entry.origin.source == "override"
-    assert window._details.remove_override_button.isEnabled()
+    assert window.library_control.details.entry.origin.source == "override"
+    assert window.library_control.details.remove_override_button.isEnabled()
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
-        window._details.remove_override_button.click()
+        window.library_control.details.remove_override_button.click()
     assert pane.origin_label.text() == "US · Hugging Face"
 
 
 def test_override_needs_a_maker(open_window, tiny_models):
     window = open_window([tiny_models]).window
-    dialog = window.show_details(entry_named(window, "SmolLM2 Tiny").id)
+    dialog = window.library_control.show_details(entry_named(window, "SmolLM2 Tiny").id)
     dialog.maker_edit.setText("  ")
     dialog._request_override()
     assert dialog.problem.isVisibleTo(dialog) and "maker" in dialog.problem.text()
@@ -119,7 +119,7 @@ def test_open_a_gguf_file_and_find_it_after_a_restart(open_window, tiny_models, 
     opened = open_window([tiny_models])
     window = opened.window
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
-        window.open_model_file(path)
+        window.library_control.open_model_file(path)
     loose = entry_named(window, "Loose Model")
     assert loose.source == "file"
     assert window.area.panes[-1].entry_id == loose.id
@@ -136,7 +136,7 @@ def test_add_a_folder_and_drop_files(open_window, tmp_path, qtbot):
     folder.mkdir()
     write_tiny_model(folder / "InFolder.gguf", name="In Folder")
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
-        window.add_model_folder(folder)
+        window.library_control.add_model_folder(folder)
     assert entry_named(window, "In Folder").source == "folder"
 
     dropped_folder = tmp_path / "dropped"
@@ -151,5 +151,5 @@ def test_add_a_folder_and_drop_files(open_window, tmp_path, qtbot):
         assert enter.isAccepted()
         with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
             window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
-    names = {e.name for e in window._entries.values()}
+    names = {e.name for e in window.models.entries}
     assert {"In Folder", "Dropped Folder Model", "Dropped File Model"} <= names

@@ -136,7 +136,7 @@ def test_blind_names_hide_the_models_until_revealed(open_window, isolated_dirs, 
     # The same run again (a replay ends so): still revealed. Its annotations are awaited too,
     # or their late signal would end the wait for the next run's.
     with qtbot.waitSignals([window.runShown, window.annotating.annotationsShown], timeout=WAIT_MS):
-        window.show_run(run_id)
+        window.comparing.show_run(run_id)
     assert not first.hidden_identity and not second.hidden_identity
     show(qtbot, window, other_run)  # another run is a new round: blind again
     assert first.hidden_identity and second.hidden_identity

@@ -34,8 +34,8 @@ class StreamRecorder(QObject):
         super().__init__(window)
         self.streams = Streams()
         self.first_text: Callable[[int], None] | None = None
-        window.runner.text.connect(self._text)
-        window.runner.started.connect(self._reset)
+        window.comparing.runner.text.connect(self._text)
+        window.comparing.runner.started.connect(self._reset)
 
     @Slot(object)
     def _reset(self, _request: object) -> None:

@@ -25,8 +25,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
 
+from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
-from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, RunAnnotations, SearchHit
+from ...core.notebook import MARK_END, MARK_START, Label, RunAnnotations, SearchHit
 from ...core.notebook.offsets import from_utf16
 from ..panes.compare_area import CompareArea
 from ..panes.highlights import selection_to_stored
@@ -131,6 +132,9 @@ class Annotating(QObject):
         p.showArchivedChanged.connect(lambda _on: self.load_sessions())
         self.search.searchRequested.connect(self._search)
         self.search.hitOpened.connect(self.open_hit)
+        self._pane_events.runCreated.connect(self._run_created)
+        self._pane_events.answerSaved.connect(self._answer_saved)
+        self._pane_events.runFinished.connect(self._run_finished)
         self._pane_events.runShown.connect(self._run_shown)
         self._area.panesChanged.connect(self.attach_panes)
         QApplication.instance().focusChanged.connect(self._focus_changed)
@@ -215,17 +219,22 @@ class Annotating(QObject):
 
     # --- the run on screen ------------------------------------------------------------------
 
-    def answer_finished(self, pane: ComparePane) -> None:
+    def _answer_saved(self, pane: ComparePane) -> None:
         """A live answer is saved with its flags: show them (and let it be labelled) now,
         not only when the whole run is over."""
         if pane.shown is not None and pane.shown.run_id is not None:
             self.load_run(pane.shown.run_id)
 
-    def run_started(self, run_id: int, response_ids: list[int], panes: tuple[int, ...]) -> None:
-        """A live run: the panes learn their answers' ids; annotating works once it is saved."""
-        for index, response_id in zip(panes, response_ids):
-            self._area.panes[index].response_id = response_id
+    def _run_created(self, run_id: int) -> None:
+        """A live run: the strip names it (annotating works once it is saved), and the
+        sessions count it."""
         self.strip.show_run(run_id, None, self.annotator)
+        self.load_sessions()
+
+    def _run_finished(self, outcome: RunOutcome | None) -> None:
+        """The live run is over and saved: its annotations can be read, and it labelled."""
+        if outcome is not None:
+            self.load_run(outcome.run_id)
 
     def _run_shown(self, run_id: int) -> None:
         self.strip.show_run(run_id, None, self.annotator)

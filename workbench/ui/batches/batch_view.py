@@ -636,7 +636,7 @@ class BatchesWindow(QMainWindow):
         if self.owner.running:
             self.statusBar().showMessage("The main window is running a comparison; open the run when it ends.", 5000)
             return
-        self.owner.show_run(run_id)
+        self.owner.comparing.show_run(run_id)
         self.owner.raise_()
         self.owner.activateWindow()
 

@@ -39,8 +39,8 @@ class BlindComparison(QObject):
 
     def attach(self) -> None:
         w = self.window
-        w.runner.started.connect(self._run_started)
-        w.runner.runCreated.connect(self._run_created)
+        w.comparing.runner.started.connect(self._run_started)
+        w.comparing.runner.runCreated.connect(self._run_created)
         w.runShown.connect(self._run_shown)
         w.demo.replayStarted.connect(self._run_shown)  # a replayed run takes the votes, as when shown
         w.area.panesChanged.connect(self._panes_changed)

@@ -308,7 +308,7 @@ class DemoController(QObject):
         p.importRequested.connect(self.ask_import)
         self.player.chunk.connect(self._chunk)
         self.player.finished.connect(self._replay_ended)
-        w.runner.runCreated.connect(lambda *_: self.banner.clear())  # a live run: no longer a replay
+        w.comparing.runner.runCreated.connect(lambda *_: self.banner.clear())  # a live run: no longer a replay
         w.runShown.connect(self._run_shown)
         self._step_keys = {action: action.shortcuts() for action in (c.next, c.previous)}
         w.demo_dock.visibilityChanged.connect(self._update_step_keys)
@@ -565,7 +565,7 @@ class DemoController(QObject):
         if not 0 <= position < len(self.steps):
             w.statusBar().showMessage("That was the last step." if position >= len(self.steps) else "This is the first step.", 4000)
             return
-        if w.runner.running:
+        if w.comparing.runner.running:
             w.statusBar().showMessage("The models are still answering: Esc stops them, then Page Down goes on.", 6000)
             return
         self._token += 1
@@ -588,7 +588,7 @@ class DemoController(QObject):
 
     def _play_live(self, step: DemoStep) -> None:
         w = self.window
-        entries = list(w._entries.values())
+        entries = list(w.models.entries)
         chosen = [_find_entry(entries, model) for model in step.models]
         missing = [m["name"] for m, entry in zip(step.models, chosen) if entry is None]
         if missing:
@@ -609,7 +609,7 @@ class DemoController(QObject):
             except (TypeError, ValueError) as problem:
                 w.messages.show_notice(NOTICE, f"Step {step.position + 1}'s saved settings can't be used ({problem}); it runs with the shared settings.", INFO)
         w.prompt_bar.set_texts(step.prompt, step.system_prompt)
-        w.run_prompt()
+        w.comparing.run_prompt()
 
     def _play_recorded(self, run_id: int, *, instant: bool) -> None:
         notebook, token = self.window.workspace.notebook, self._token
@@ -632,7 +632,7 @@ class DemoController(QObject):
         w.show_panes()
         w.area.set_count(len(responses))
         when = local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in w._entries.values() if e.sha256}
+        by_hash = {e.sha256: e for e in w.models.entries if e.sha256}
         tracks = {}
         self._headers = []
         for index, (pane, response) in enumerate(zip(w.area.panes, responses)):
@@ -690,7 +690,7 @@ class DemoController(QObject):
         run_id, when, instant = self._replayed
         self._replayed = None
         self.banner.show_replay(run_id, when, speed=None if instant else self.speed, playing=False, stopped=not completed)
-        self.window.show_run(run_id)  # the saved run itself: annotations and votes attach to it
+        self.window.comparing.show_run(run_id)  # the saved run itself: annotations and votes attach to it
         self.replayFinished.emit(run_id)
 
     # --- speaker notes ------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from PySide6.QtCore import QObject, Signal
 from ...core.errors import EnvironmentProblem
 from ...core.notebook import Session
 from ...core.notebook.migrations import needs_upgrade
-from ..shared.context import Activity, Context
+from ...core.comparison import RunOutcome
+from ..shared.context import Activity, Context, PaneEvents
 from .export_dialog import ExportDialog
 from .history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 
@@ -34,11 +35,17 @@ class PastRuns(QObject):
     runSelected = Signal(int)  # show this saved run in the panes
     _progress = Signal(str)  # from the worker thread: why the first read takes long
 
-    def __init__(self, context: Context, activity: Activity, parent: QObject | None = None) -> None:
+    def __init__(self, context: Context, activity: Activity, pane_events: PaneEvents, parent: QObject | None = None) -> None:
+        """`activity`: told when the notebook was checked; `pane_events`: what the panes show,
+        marked in the list (a live run is listed as soon as it is saved)."""
         super().__init__(parent)
         self._context = context
         self._activity = activity
         self.panel = HistoryPanel()
+        pane_events.runStarting.connect(self.panel.clear_selection)
+        pane_events.runCreated.connect(lambda run_id: self.reload(current=run_id))
+        pane_events.runFinished.connect(self._run_finished)
+        pane_events.runShown.connect(self.mark_current)
         self.panel.runSelected.connect(self.runSelected)
         self.panel.olderRequested.connect(lambda before_id: self._read(before_id=before_id))
         self.panel.sessionFilterChanged.connect(lambda _session: self.reload())
@@ -95,6 +102,10 @@ class PastRuns(QObject):
             self.historyLoaded.emit()
 
         self._context.notebook_tasks.submit(read, shown, failed)
+
+    def _run_finished(self, outcome: RunOutcome | None) -> None:
+        if outcome is not None:
+            self.reload(current=outcome.run_id)
 
     # --- what others ask of the list --------------------------------------------------------
 

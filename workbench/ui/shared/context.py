@@ -171,6 +171,8 @@ class PaneEvents(QObject):
     runCreated = Signal(int)  # the live run is in the notebook under this id
     runFinished = Signal(object)  # RunOutcome, or None if the run could not start
     runShown = Signal(int)  # a saved run is now in the panes
+    answerSaved = Signal(object)  # ComparePane: its live answer is saved and flagged
+    panesWanted = Signal()  # a saved run is about to show: the panes come forward even without models
     replayStarted = Signal(int)  # a recorded run replays in the panes
 
 

@@ -9,8 +9,6 @@ something arrived; tests, the screenshot mode and the benchmark wait on them.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplicat
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
@@ -31,30 +28,28 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import ModelEntry
-from ...core.catalog.overrides import override_key
-from ...core.comparison import Contender, ResponseOutcome, RunOutcome
 from ...core.engine.params import GenerationParams, random_seed
 from ...core.errors import EnvironmentProblem
 from ...core.rendering import is_safe_link
 from ...core.workspace import Workspace
-from ..shared import describe, fonts, theme
+from ..shared import fonts, theme
 from ..annotate.annotating import Annotating
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
+from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
 from ..classroom.demo_panel import DemoController
-from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
+from ..library.controller import Library
+from ..library.empty_state import EmptyState
 from ..runs.past_runs import PastRuns
-from ..shared.context import Activity, Context, Feedback, PaneEvents
 from ..library.library import LibraryPanel
-from ..shared.message_bar import PROBLEM, MessageBar
-from ..library.model_details import ModelDetailsDialog
+from ..shared.message_bar import MessageBar
 from ..panes.pane import ComparePane
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
 from ..annotate.reflagging import Reflagging
 from ..compare.prompt_bar import SAMPLE_PROMPT, PromptBar
-from ..compare.runner import ComparisonRunner, RunRequest
+from ..compare.comparing import BATCH_BUSY, JUDGE_BUSY, Comparing
 from ..batches.batch_runner import BatchThread
 from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
@@ -63,37 +58,7 @@ from ..runs.export_dialog import import_file
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
-BATCH_BUSY = "A batch is using the models: Run is off until it ends or you pause it (Run > Batches…)."
-JUDGE_BUSY = "A model is judging answers: Run is off until it ends or you cancel it (Run > Batches…)."
 CJK_NOTICE_KEY = "cjk-font"
-
-
-@dataclass(frozen=True)
-class LibraryScan:
-    """What one catalog scan found, gathered on the worker thread."""
-
-    entries: list[ModelEntry]
-    problems: list[str]
-    starter_ids: list[str]
-    starter_problems: list[str]
-    findings: list[AppFinding]
-    searched_other_apps: bool
-    opened: list[tuple[Path, ModelEntry | None]]  # files the user just opened, and their entries
-
-
-def _entry_for_file(entries: list[ModelEntry], path: Path) -> ModelEntry | None:
-    """The entry that lists `path` as one of its files (touches the disk: worker thread only)."""
-    wanted = path.resolve()
-    return next((e for e in entries if any(f.resolve() == wanted for f in e.files)), None)
-
-
-@dataclass(frozen=True)
-class ShownPrompt:
-    """The prompt the panes show (a live or a saved run): what "rerun" asks again."""
-
-    prompt: str
-    system_prompt: str
-    schedule: str
 
 
 class _HeightScroller(QScrollArea):
@@ -137,47 +102,43 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.prefs = preferences
         self._initial_prompt = initial_prompt
-        self._initial_models = list(initial_models or [])
-        self._entries: dict[str, ModelEntry] = {}
-        self._first_scan_done = False
-        self._details: ModelDetailsDialog | None = None
-        self._request: RunRequest | None = None
-        self._shown: ShownPrompt | None = None
         self._scheme = theme.LIGHT
         self._points = fonts.READABLE_POINTS
         self._default_points = fonts.READABLE_POINTS
-        self._library_problems: list[str] = []
-        self.starter_ids: list[str] = []
-        self.starter_problems: list[str] = []
-        self.startup_problems: list[str] = []
         self.setWindowTitle("Model Values Workbench")
         self.setAcceptDrops(True)
 
         self.catalog_tasks = TaskQueue("catalog", self._environment_problem, self)
         self.notebook_tasks = TaskQueue("notebook", self._environment_problem, self)
-        self.runner = ComparisonRunner(workspace, self)
+        self.models = ModelLibrary(self)
+        self.activity = Activity(self)
+        self.pane_events = PaneEvents(self)
         self.batch_runner = BatchThread(workspace, self)  # outlives the Batches window
         self.judge_runner = JudgeThread(workspace, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
         self.actions = Actions(self)
-        self.messages = MessageBar()  # built before the features: Feedback and the panes are handed to them
-        self.area = CompareArea()
-        self.context = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
-        self.activity = Activity(self)
-        self.pane_events = PaneEvents(self)
-        self.past_runs = PastRuns(self.context, self.activity, self)
+        self.messages = MessageBar()
+        self.ctx = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
+        self.area = CompareArea()  # built before the features that are handed it
+        self.past_runs = PastRuns(self.ctx, self.activity, self.pane_events, self)
         self.annotating = Annotating(
-            self.context, self.area, self.pane_events, self.actions.annotate,
+            self.ctx, self.area, self.pane_events, self.actions.annotate,
             selected_runs=self.past_runs.selected_run_ids, listed_runs=self.past_runs.listed_runs, parent=self,
         )
         self.reflagging = Reflagging(
-            self.context, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
+            self.ctx, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
             selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
         )
         self.demo = DemoController(self)
         self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
+        self.library_control = Library(
+            self.ctx, self.models, self.activity, self.actions.file, self.area, self.library, self.empty_state, list(initial_models or [])
+        )
+        self.comparing = Comparing(
+            self.ctx, self.models, self.activity, self.pane_events, self.actions.run, self.area, self.prompt_bar, self.settings_form
+        )
         build_menus(self.menuBar(), self.actions, Docks(
             library=self.library_dock, history=self.history_dock, settings=self.settings_dock, sessions=self.sessions_dock,
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
@@ -243,15 +204,10 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.file.open_file.triggered.connect(self._choose_model_file)
-        a.file.add_folder.triggered.connect(self._choose_model_folder)
-        a.file.rescan.triggered.connect(lambda: self.rescan())
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.past_runs.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
-        a.run.run.triggered.connect(self.run_prompt)
-        a.run.stop.triggered.connect(self.stop)
-        a.run.rerun.triggered.connect(self.rerun_all)
+        a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
         for key, action in a.run.schedule.items():
             action.triggered.connect(lambda _checked=False, k=key: self.prompt_bar.set_schedule(k))
@@ -269,42 +225,36 @@ class MainWindow(QMainWindow):
 
         self.area.modelChosen.connect(self._pane_models_changed)
         self.area.panesChanged.connect(self._panes_changed)
-        self.area.rerunRequested.connect(self.rerun_pane)
         self.area.settingsRequested.connect(self.edit_pane_settings)
         self.area.linkHovered.connect(self._link_hovered)
-        self.empty_state.openFileRequested.connect(self._choose_model_file)
-        self.empty_state.addFolderRequested.connect(self._choose_model_folder)
-        self.library.useRequested.connect(self.use_model)
-        self.library.detailsRequested.connect(self.show_details)
-        self.library.openFileRequested.connect(self._choose_model_file)
-        self.library.addFolderRequested.connect(self._choose_model_folder)
-        self.library.rescanRequested.connect(lambda: self.rescan())
         self.library.groupingChanged.connect(self._grouping_changed)
         self._connect_runs_and_annotating()
         self.settings_form.changed.connect(self._shared_settings_changed)
         self._progress.connect(self._show_progress)
 
-        r = self.runner
-        r.runCreated.connect(self._run_created)
-        r.status.connect(self._pane_status)
-        r.text.connect(self._pane_text)
-        r.responseFinished.connect(self._response_finished)
-        r.problem.connect(self._notebook_problem)
-        r.failed.connect(self._run_failed)
-        r.finished.connect(self._run_finished)
+        e = self.pane_events
+        e.runFinished.connect(self.runFinished)
+        e.panesWanted.connect(self.show_panes)
+        e.runShown.connect(self._pane_models_changed)
+        e.runShown.connect(self.runShown)
+        self.activity.changed.connect(self._update_actions)
+        lib = self.library_control
+        lib.catalogLoaded.connect(self._update_actions)
+        lib.catalogLoaded.connect(self.catalogLoaded)
+        lib.panesReady.connect(self.panesReady)
+        lib.modelsFound.connect(self._models_found)
+        lib.paneModelsChanged.connect(self._pane_models_changed)
+        lib.progress.connect(self._show_progress)
         self.batch_runner.started.connect(self._batch_started)
-        self.batch_runner.finished.connect(lambda _result: self._update_actions())
+        self.batch_runner.finished.connect(lambda _result: self.activity.set_batch(False))
         self.judge_runner.started.connect(self._judge_started)
-        self.judge_runner.finished.connect(lambda _result: self._update_actions())
+        self.judge_runner.finished.connect(lambda _result: self.activity.set_judging(False))
 
     def _connect_runs_and_annotating(self) -> None:
         """The list of past runs and the annotation side ask each other through here."""
         runs, notes = self.past_runs, self.annotating
         runs.historyLoaded.connect(self.historyLoaded)
-        runs.runSelected.connect(self.show_run)
-        self.runShown.connect(self.pane_events.runShown)
-        self.runShown.connect(runs.mark_current)
-        self.activity.changed.connect(self._update_actions)
+        runs.runSelected.connect(self.comparing.show_run)
         self.history.moveRequested.connect(notes.move_runs)
         notes.stepRun.connect(runs.step)
         notes.sessionChosen.connect(runs.show_session)
@@ -358,7 +308,7 @@ class MainWindow(QMainWindow):
         p.sync_scrolling = self.area.sync_scrolling
         p.library_grouping = self.library.grouping_key
         p.pane_overrides = [pane.override for pane in self.area.panes]
-        if self._first_scan_done:  # before it, the panes show nothing worth keeping
+        if self.library_control.scanned:  # before it, the panes show nothing worth keeping
             p.pane_models = [pane.entry_id for pane in self.area.panes]
         try:
             p.shared_params = self.settings_form.params()
@@ -373,7 +323,7 @@ class MainWindow(QMainWindow):
         self.notebook_label.setText(f"Notebook: {self.workspace.db_path}")
         self._check_cjk_font()
         self._show_progress("Looking for models…")
-        self.rescan(prepare_starter=True)
+        self.library_control.rescan(prepare_starter=True)
         self.past_runs.start()
         self.annotating.start()
         self.demo.start()
@@ -388,7 +338,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop any run and let background jobs end: the only place the GUI thread waits."""
-        self.runner.shutdown(SHUTDOWN_WAIT_S)
+        self.comparing.runner.shutdown(SHUTDOWN_WAIT_S)
         self.batch_runner.shutdown(SHUTDOWN_WAIT_S)  # cancelled: resumable, like a pause
         self.reflagging.shutdown(SHUTDOWN_WAIT_S)  # what was recomputed so far stays
         self.judge_runner.shutdown(SHUTDOWN_WAIT_S)  # verdicts so far are kept; judging again resumes
@@ -403,168 +353,15 @@ class MainWindow(QMainWindow):
     # --- problems ---------------------------------------------------------------------
 
     def show_problem(self, key: str, text: str) -> None:
-        self.messages.show_notice(key, text, PROBLEM)
+        self.ctx.feedback.problem(key, text)
 
     def _environment_problem(self, problem: EnvironmentProblem) -> None:
-        self.show_problem(type(problem).__name__, str(problem))
-
-    @Slot(str)
-    def _notebook_problem(self, text: str) -> None:
-        self.show_problem("notebook", text)
+        self.ctx.feedback.environment_problem(problem)
 
     @Slot(str)
     def _show_progress(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
-
-    # --- the model library ----------------------------------------------------------------
-
-    def rescan(self, prepare_starter: bool = False, just_opened: tuple[Path, ...] = ()) -> None:
-        """Scan for models in the background; files in `just_opened` go into panes afterwards."""
-        ws = self.workspace
-        remembered = [Path(f) for f in self.prefs.opened_files]
-        progress = self._progress.emit
-
-        def scan() -> LibraryScan:
-            if prepare_starter:
-                ws.prepare_starter(progress)
-            catalog = ws.catalog
-            listed = {extra[0] for extra in catalog.extra_files}  # (path, source[, name])
-            catalog.extra_files += [(path, "file") for path in remembered if path not in listed]
-            entries = catalog.scan()
-            return LibraryScan(
-                entries=entries,
-                problems=list(catalog.problems),
-                starter_ids=[e.id for e in ws.starter_entries()],
-                starter_problems=list(ws.starter_problems),
-                findings=look_in_other_apps(catalog, entries),
-                searched_other_apps=catalog.include_other_apps,
-                opened=[(path, _entry_for_file(entries, path)) for path in just_opened],
-            )
-
-        self.catalog_tasks.submit(scan, self._library_scanned, self._library_scan_failed)
-
-    def _library_scan_failed(self, problem: EnvironmentProblem) -> None:
-        """Say why; on the first scan, still leave the loading state (the user can add models
-        another way); later, keep the library as it was."""
-        self._environment_problem(problem)
-        if not self._first_scan_done:
-            self._library_scanned(LibraryScan([], [], [], [], [], False, []))
-
-    def _library_scanned(self, scan: LibraryScan) -> None:
-        self._entries = {e.id: e for e in scan.entries}
-        self.starter_ids, self.starter_problems = scan.starter_ids, scan.starter_problems
-        self._library_problems = scan.problems + scan.starter_problems
-        self._apply_entries()
-        self.library.set_entries(scan.entries, self._library_problems)
-        self.empty_state.set_findings(scan.findings, scan.searched_other_apps, scan.starter_problems)
-        ready = [e for e in scan.entries if e.ok]
-        self.stack.setCurrentWidget(self.area if ready else self.empty_state)
-        self.prompt_bar.setVisible(bool(ready))
-        first = not self._first_scan_done
-        self._first_scan_done = True
-        self.activity.library_scanned()
-        self._place_opened_files(scan.opened)
-        if self._details is not None and self._details.entry.id in self._entries:
-            self._details.set_entry(self._entries[self._details.entry.id])
-        self.statusBar().showMessage(f"{len(ready)} model(s) ready, {len(scan.entries)} found.", 5000)
-        self._update_actions()
-        self.catalogLoaded.emit()
-        if first:
-            self._choose_first_models(scan, ready)
-
-    def _apply_entries(self) -> None:
-        entries = list(self._entries.values())
-        self.area.set_entries(entries)
-
-    def _choose_first_models(self, scan: LibraryScan, ready: list[ModelEntry]) -> None:
-        """First launch: the starter pair; later: the models chosen last time."""
-        if self._initial_models:
-            self._use_initial_models()
-            return
-        saved = self.prefs.pane_models
-        chosen = [pane.select(model) for pane, model in zip(self.area.panes, saved or [])]
-        if not any(chosen):
-            default = scan.starter_ids or [e.id for e in ready[:MIN_PANES]]
-            self.area.set_count(len(default))
-            for pane, entry_id in zip(self.area.panes, default):
-                pane.select(entry_id)
-        self._pane_models_changed()
-        self.panesReady.emit()
-
-    def _use_initial_models(self) -> None:
-        """Models named by the caller (`workbench --model ID`), resolved like the CLI does."""
-        ws = self.workspace
-        ids = self._initial_models
-
-        def chosen(entries: list[ModelEntry]) -> None:
-            self.use_models(entries)
-            self.panesReady.emit()
-
-        def failed(problem: EnvironmentProblem) -> None:
-            self.startup_problems.append(str(problem))
-            self.show_problem("models", str(problem))
-            self.panesReady.emit()
-
-        self.catalog_tasks.submit(lambda: [ws.catalog.resolve(i) for i in ids], chosen, failed)
-
-    def use_models(self, entries: list[ModelEntry]) -> None:
-        """Put these models in the panes, one each, in order (the screenshot mode and the CLI)."""
-        for entry in entries:
-            self._entries.setdefault(entry.id, entry)
-        self._apply_entries()
-        self.area.set_count(len(entries))
-        for pane, entry in zip(self.area.panes, entries):
-            pane.select(entry.id)
-        for pane in self.area.panes[len(entries):]:
-            pane.select(None)
-        self._pane_models_changed()
-
-    def use_model(self, entry_id: str, pane_index: int = -1) -> None:
-        """The library's "use in a pane": the given pane, else the first empty one, else a new one.
-        Panes keep their models while a run streams."""
-        if self.running:
-            self.statusBar().showMessage("Wait for the run to finish (or stop it) before changing models.", 5000)
-            return
-        panes = self.area.panes
-        if 0 <= pane_index < len(panes):
-            target = panes[pane_index]
-        else:
-            target = next((p for p in panes if p.entry is None), None) or self.area.add_pane() or panes[-1]
-        target.select(entry_id)
-        self._pane_models_changed()
-
-    def open_model_file(self, path: Path) -> None:
-        """Add one GGUF file to the library (remembered across restarts) and use it in a pane."""
-        path = Path(os.path.abspath(Path(path).expanduser()))
-        opened = self.prefs.opened_files
-        if str(path) not in opened:
-            self.prefs.opened_files = opened + [str(path)]
-        self.rescan(just_opened=(path,))
-
-    def add_model_folder(self, folder: Path) -> None:
-        folder = Path(folder).expanduser()
-        ws = self.workspace
-        self.catalog_tasks.submit(lambda: ws.add_folder(folder), lambda _: self.rescan())
-
-    def _place_opened_files(self, opened: list[tuple[Path, ModelEntry | None]]) -> None:
-        for path, entry in opened:
-            if entry is None:
-                self.show_problem(f"open:{path}", f"{path} was not found as a model.")
-            elif not entry.ok:
-                self.show_problem(f"open:{path}", f"{entry.name} can't be loaded: {entry.status}")
-            else:
-                self.use_model(entry.id)
-
-    def _choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)")
-        if path:
-            self.open_model_file(Path(path))
-
-    def _choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
-        if folder:
-            self.add_model_folder(Path(folder))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -573,77 +370,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
         for url in event.mimeData().urls():
             if url.isLocalFile():
-                self.add_dropped(Path(url.toLocalFile()))
+                self.library_control.add_dropped(Path(url.toLocalFile()))
         event.acceptProposedAction()
-
-    def add_dropped(self, path: Path) -> None:
-        """A dropped folder is added as a model folder, a dropped file is opened as a model
-        (which one it is, is asked off the GUI thread)."""
-        ws = self.workspace
-
-        def sort() -> str:
-            if path.is_dir():
-                ws.add_folder(path)
-                return "folder"
-            return "file"
-
-        self.catalog_tasks.submit(sort, lambda kind: self.rescan() if kind == "folder" else self.open_model_file(path))
-
-    # --- model details and origin overrides -----------------------------------------------
-
-    def show_details(self, entry_id: str) -> ModelDetailsDialog | None:
-        entry = self._entries.get(entry_id)
-        if entry is None:
-            return None
-        if self._details is not None:
-            self._details.close()
-        dialog = ModelDetailsDialog(entry, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.hashRequested.connect(self._hash_entry)
-        dialog.overrideRequested.connect(self._set_override)
-        dialog.overrideRemovalRequested.connect(self._remove_override)
-        dialog.finished.connect(lambda _result, d=dialog: self._details_closed(d))
-        self._details = dialog
-        dialog.show()
-        return dialog
-
-    def _details_closed(self, dialog: ModelDetailsDialog) -> None:
-        if self._details is dialog:
-            self._details = None
-
-    def _hash_entry(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
-        ws = self.workspace
-        self.catalog_tasks.submit(lambda: ws.catalog.ensure_sha256(entry), self._entry_updated, self._details_problem)
-
-    def _entry_updated(self, entry: ModelEntry) -> None:
-        self._entries[entry.id] = entry
-        self._apply_entries()
-        self.library.set_entries(list(self._entries.values()), self._library_problems)
-        if self._details is not None and self._details.entry.id == entry.id:
-            self._details.set_entry(entry)
-
-    def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
-        entry = self._entries[entry_id]
-        ws = self.workspace
-        key = override_key(entry.sha256, entry.path)
-        self.catalog_tasks.submit(lambda: ws.catalog.overrides.set(key, maker, country), lambda _: self.rescan(), self._details_problem)
-
-    def _remove_override(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
-        ws = self.workspace
-
-        def remove() -> None:
-            for key in {override_key(entry.sha256, entry.path), override_key(None, entry.path)}:
-                ws.catalog.overrides.remove(key)
-
-        self.catalog_tasks.submit(remove, lambda _: self.rescan(), self._details_problem)
-
-    def _details_problem(self, problem: EnvironmentProblem) -> None:
-        if self._details is not None:
-            self._details.show_problem(str(problem))
-        else:
-            self._environment_problem(problem)
 
     # --- panes and settings -----------------------------------------------------------------
 
@@ -656,7 +384,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _pane_models_changed(self, *_: Any) -> None:
-        if self._first_scan_done:
+        if self.library_control.scanned:
             self.prefs.pane_models = [pane.entry_id for pane in self.area.panes]
         self._update_actions()
 
@@ -739,15 +467,16 @@ class MainWindow(QMainWindow):
 
     @property
     def running(self) -> bool:
-        return self.runner.running or self._request is not None or self.demo.replaying
+        """A run streams into the panes or a recorded one replays there."""
+        return self.activity.panes_busy or self.demo.replaying
 
     def _update_actions(self) -> None:
         running = self.running
-        ready = self.activity.ready
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.actions
         # A batch or a judge holds the models too: one batch, judge or comparison at a time.
-        free = not running and not self.batch_runner.running and not self.judge_runner.running
+        free = self.activity.models_free and not running
+        ready = self.activity.ready
         a.run.run.setEnabled(ready and free and has_model)
         a.run.rerun.setEnabled(ready and free and has_model)
         a.run.stop.setEnabled(running)
@@ -756,140 +485,12 @@ class MainWindow(QMainWindow):
         self.history.setEnabled(not running)
         self.presentation.update()
 
-    def run_prompt(self) -> None:
-        """Ask every pane's model the prompt in the box, with the current settings."""
-        if not self.actions.run.run.isEnabled():
-            return
-        prompt = self.prompt_bar.prompt_text.strip()
-        if not prompt:
-            self.statusBar().showMessage("Type a question first.", 5000)
-            self.prompt_bar.prompt.setFocus()
-            return
-        if self.settings_form.random_seed.isChecked():
-            self.settings_form.seed.setValue(random_seed())
-        try:
-            self.settings_form.params()
-        except ValueError as problem:
-            self.show_problem("settings", f"Check the shared settings: {problem}")
-            return
-        panes = [(i, p) for i, p in enumerate(self.area.panes) if p.entry is not None]
-        self._start(prompt, self.prompt_bar.system_prompt_text.strip(), [(i, p.entry, p.params()) for i, p in panes])
-
-    def rerun_all(self) -> None:
-        """The shown prompt again, each pane with the settings and seed its answer was made with."""
-        if not self.actions.run.rerun.isEnabled():
-            return
-        if self._shown is None:
-            self.run_prompt()
-            return
-        self.prompt_bar.set_texts(self._shown.prompt, self._shown.system_prompt)
-        self.prompt_bar.set_schedule(self._shown.schedule)
-        runs = [(i, p.entry, self._same_params(p)) for i, p in enumerate(self.area.panes) if p.entry is not None]
-        self._start(self._shown.prompt, self._shown.system_prompt, runs)
-
-    def rerun_pane(self, pane: ComparePane) -> None:
-        """One pane again, same prompt, settings and seed; the notebook keeps it as a run of its own."""
-        if self.running or pane.entry is None:
-            return
-        shown = self._shown or ShownPrompt(self.prompt_bar.prompt_text.strip(), self.prompt_bar.system_prompt_text.strip(), self.prompt_bar.schedule_key)
-        if not shown.prompt:
-            self.statusBar().showMessage("Type a question first.", 5000)
-            return
-        self._start(shown.prompt, shown.system_prompt, [(self.area.panes.index(pane), pane.entry, self._same_params(pane))], pane_rerun=True)
-
-    @staticmethod
-    def _same_params(pane: ComparePane) -> GenerationParams:
-        return pane.shown.params if pane.shown is not None and pane.shown.params is not None else pane.params()
-
-    def _start(self, prompt: str, system_prompt: str, runs: list[tuple[int, ModelEntry, GenerationParams]], pane_rerun: bool = False) -> None:
-        if not runs:
-            self.show_problem("no-model", "Choose a model in at least one pane.")
-            return
-        if self.batch_runner.running or self.judge_runner.running:  # every way of starting a run comes here
-            self.statusBar().showMessage(BATCH_BUSY if self.batch_runner.running else JUDGE_BUSY, 8000)
-            self.runFinished.emit(None)
-            return
-        self.messages.dismiss("no-model")
-        request = RunRequest(
-            prompt=prompt,
-            system_prompt=system_prompt,
-            schedule=self.prompt_bar.schedule_key,
-            contenders=tuple(Contender(entry, params.replace(system_prompt=system_prompt)) for _, entry, params in runs),
-            panes=tuple(index for index, _, _ in runs),
-            pane_rerun=pane_rerun,
-        )
-        self._request = request
-        self._shown = ShownPrompt(prompt, system_prompt, request.schedule)
-        for (index, entry, params) in runs:
-            self.area.panes[index].begin("Starting…", params, entry.name)
-        if not pane_rerun:
-            for index, pane in enumerate(self.area.panes):
-                if index not in request.panes:
-                    pane.clear_response("No model chosen: this pane sat out the run.")
-        self.history.clear_selection()
-        self.area.set_running(True)
-        self.prompt_bar.run_info.setText("Running…")
-        self._update_actions()
-        self.runner.start(request)
-
-    def stop(self) -> None:
-        self.demo.stop_replay()
-        if self.runner.running:
-            self.runner.stop()
-            self.statusBar().showMessage("Stopping… what the models wrote so far is kept.", 5000)
-
-    @Slot(int, list)
-    def _run_created(self, run_id: int, _response_ids: list) -> None:
-        request = self._request
-        if request is None:
-            return
-        only = " (this pane only, saved as a run of its own)" if request.pane_rerun else ""
-        for index in request.panes:
-            self.area.panes[index].set_run_id(run_id, f"Run #{run_id}{only}")
-        self.annotating.run_started(run_id, _response_ids, request.panes)
-        self.prompt_bar.run_info.setText(f"Run #{run_id} — saved to the notebook as it streams")
-        self.runs_added(current=run_id)
-
-    @Slot(int, str)
-    def _pane_status(self, pane: int, status: str) -> None:
-        self.area.panes[pane].on_status(status)
-
-    @Slot(int, str, str, int)
-    def _pane_text(self, pane: int, kind: str, text: str, pieces: int) -> None:
-        self.area.panes[pane].on_text(kind, text, pieces)
-
-    @Slot(int, object)
-    def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
-        self.area.panes[pane].on_finished(outcome)
-        self.annotating.answer_finished(self.area.panes[pane])  # saved and flagged: its suggestions show
-        if outcome.entry.sha256 and outcome.entry.id in self._entries:
-            self._entries[outcome.entry.id] = outcome.entry  # now hashed: no need to hash again
-
-    @Slot(str)
-    def _run_failed(self, text: str) -> None:
-        self.show_problem("run", text)
-        if self._request is not None:
-            for index in self._request.panes:
-                self.area.panes[index].clear_response(f"Not run: {text}")
-
-    @Slot(object)
-    def _run_finished(self, outcome: RunOutcome | None) -> None:
-        self._request = None
-        self.area.set_running(False)
-        self._apply_entries()
-        if outcome is not None:
-            self.prompt_bar.run_info.setText(f"Run #{outcome.run_id} finished and saved")
-            self.past_runs.reload(current=outcome.run_id)
-            self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
-        self._update_actions()
-        self.runFinished.emit(outcome)
-
     # --- batches -------------------------------------------------------------------------------
 
     @property
     def model_entries(self) -> list[ModelEntry]:
         """The library as last scanned (what a new batch can choose from)."""
-        return list(self._entries.values())
+        return self.models.entries
 
     def batch_params(self) -> GenerationParams:
         """The shared settings for a new batch, with a new seed when every run gets one.
@@ -917,11 +518,11 @@ class MainWindow(QMainWindow):
 
     def _batch_started(self) -> None:
         self.statusBar().showMessage(BATCH_BUSY, 8000)
-        self._update_actions()
+        self.activity.set_batch(True)
 
     def _judge_started(self) -> None:
         self.statusBar().showMessage(JUDGE_BUSY, 8000)
-        self._update_actions()
+        self.activity.set_judging(True)
 
     # --- history -------------------------------------------------------------------------------
 
@@ -930,43 +531,13 @@ class MainWindow(QMainWindow):
         self.past_runs.reload(current=current)
         self.annotating.load_sessions()
 
-    def show_run(self, run_id: int) -> None:
-        """Read a saved run and show it in the panes."""
-        if self.running:
-            return
-        ws = self.workspace
-        self.notebook_tasks.submit(lambda: ws.notebook.run(run_id), self._display_run)
+    def _models_found(self, any_ready: bool) -> None:
+        """After a scan: the panes if a model can run, else the empty state that says how to get one."""
+        self.stack.setCurrentWidget(self.area if any_ready else self.empty_state)
+        self.prompt_bar.setVisible(any_ready)
 
     def show_panes(self) -> None:
         """The panes and the prompt even when no model is on this computer: a saved run (a
         demo brought to class) is shown without its models."""
         self.stack.setCurrentWidget(self.area)
         self.prompt_bar.show()
-
-    def _display_run(self, run: dict[str, Any] | None) -> None:
-        if run is None or self.running:
-            return
-        responses = run["responses"]
-        self.show_panes()
-        self.area.set_count(len(responses))
-        when = describe.local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in self._entries.values() if e.sha256}
-        for index, pane in enumerate(self.area.panes):
-            if index >= len(responses):
-                pane.clear_response(f"Run #{run['id']} had {len(responses)} model(s).")
-                continue
-            response = responses[index]
-            entry = by_hash.get(response.get("model_sha256"))
-            pane.select(entry.id if entry else None)
-            maker = entry.origin.maker if entry else None
-            origin = describe.recorded_origin_text(response.get("origin_country"), maker)
-            pane.show_recorded_model(response.get("model_name") or "?", origin)
-            pane.show_saved(response, f"Run #{run['id']} · {when}", origin)
-        hidden = len(responses) - len(self.area.panes)
-        self.prompt_bar.set_texts(run["prompt"], run.get("system_prompt") or "")
-        self.prompt_bar.set_schedule(run.get("schedule") or self.prompt_bar.schedule_key)
-        self._shown = ShownPrompt(run["prompt"], run.get("system_prompt") or "", self.prompt_bar.schedule_key)
-        more = f" ({hidden} more model(s) not shown: at most {MAX_PANES} panes)" if hidden > 0 else ""
-        self.prompt_bar.run_info.setText(f"Showing run #{run['id']} from {when}{more}")
-        self._pane_models_changed()
-        self.runShown.emit(run["id"])

@@ -47,22 +47,22 @@ class ScreenshotSession(QObject):
 
     def _panes_ready(self) -> None:
         self.window.panesReady.disconnect(self._panes_ready)
-        if self.window.startup_problems:
-            self.fail("; ".join(self.window.startup_problems))
+        if self.window.library_control.startup_problems:
+            self.fail("; ".join(self.window.library_control.startup_problems))
             return
-        if not self.model_ids and len(self.window.starter_ids) < 2:
-            reason = "; ".join(self.window.starter_problems) or "the starter models are not installed"
+        if not self.model_ids and len(self.window.library_control.starter_ids) < 2:
+            reason = "; ".join(self.window.library_control.starter_problems) or "the starter models are not installed"
             self.fail(f"the starter pair is not ready: {reason}")
             return
         self.window.prompt_bar.set_texts(self.prompt, "")
         self._run_when_ready()
 
     def _run_when_ready(self) -> None:
-        if not self.window.activity.ready:  # the notebook is not open yet (the library is: the panes are ready)
+        if not self.window.activity.ready:
             self.window.historyLoaded.connect(self._notebook_opened)
             return
         self.window.runFinished.connect(self._finished)
-        self.window.run_prompt()
+        self.window.comparing.run_prompt()
         if not self.window.running:
             self.window.runFinished.disconnect(self._finished)
             self.fail("the run did not start: " + (self._notices() or "no pane has a model that can load"))
