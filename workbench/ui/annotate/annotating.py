@@ -43,6 +43,9 @@ from .sessions_panel import SessionsPanel
 
 @dataclass(frozen=True)
 class Written:
+    """A write done, as the GUI thread needs it: read on the notebook thread with the write,
+    so the undo texts and what to redraw (runs shown, tables touched) match what was saved."""
+
     result: Any
     undo_text: str | None
     redo_text: str | None
