@@ -137,6 +137,17 @@ def test_the_index_follows_every_kind_of_write(tmp_path: Path) -> None:
         notebook.close()
 
 
+def test_only_a_notebook_missing_a_known_step_needs_an_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "nb.sqlite"
+    assert not migrations.needs_upgrade(path)  # nothing there yet: creating it is not an upgrade
+    shutil.copy(FIXTURES / "m001.sqlite", path)
+    assert migrations.needs_upgrade(path)
+    open_notebook(path).close()
+    assert not migrations.needs_upgrade(path)
+    (tmp_path / "other.sqlite").write_bytes(b"not a database at all")
+    assert not migrations.needs_upgrade(tmp_path / "other.sqlite")  # opening it says what is wrong
+
+
 def test_built_in_labels_are_stored_as_the_issue_names_them(tmp_path: Path) -> None:
     notebook = open_notebook(tmp_path / "nb.sqlite")
     try:

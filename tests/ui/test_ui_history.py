@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtWidgets import QStatusBar, QWidget
 from window_helpers import WAIT_MS, close, run_and_wait
 
 from workbench.core.notebook import open_notebook
+from workbench.core.workspace import Workspace
 from workbench.ui.runs.history import PAGE_SIZE
+from workbench.ui.runs.past_runs import UPGRADE_TEXT, PastRuns
+from workbench.ui.shared.context import Activity, Context, Feedback, PaneEvents
+from workbench.ui.shared.message_bar import MessageBar
+from workbench.ui.shared.preferences import Preferences, default_settings_file
+
+OLD_NOTEBOOK = Path(__file__).parents[1] / "data" / "notebooks" / "m001.sqlite"  # the first schema's
 
 
 def test_selecting_a_run_in_history_shows_it_again(open_window, tiny_models, qtbot):
@@ -77,6 +89,24 @@ def test_history_pages_older_runs(open_window, isolated_dirs, qtbot):
     assert window.history.run_ids == ids[::-1]
 
 
+def test_one_sessions_runs_page_older_runs_too(open_window, isolated_dirs, qtbot):
+    notebook = open_notebook(isolated_dirs / "notebook.sqlite")
+    ids = [notebook.create_run(f"question {n}") for n in range(PAGE_SIZE + 8)]
+    moved = ids[-1:] + ids[PAGE_SIZE // 2 : PAGE_SIZE // 2 + 2]  # the newest and two a page would show
+    notebook.sessions.move_runs(moved, notebook.sessions.create("Elsewhere", annotator="ana").id, annotator="ana")
+    notebook.close()
+    ids = [run_id for run_id in ids if run_id not in moved]  # what Unsorted holds: still more than a page
+    window = open_window([]).window
+    qtbot.waitUntil(lambda: window.history.session_filter.findData(None) >= 0, timeout=WAIT_MS)  # the sessions are read
+    with qtbot.waitSignal(window.historyLoaded, timeout=WAIT_MS):
+        window.history.show_session(None)  # Unsorted: every run, read as one session's
+    assert window.history.session_shown is None
+    assert window.history.run_ids == ids[::-1][:PAGE_SIZE]
+    with qtbot.waitSignal(window.historyLoaded, timeout=WAIT_MS):
+        window.history.older.click()
+    assert window.history.run_ids == ids[::-1]  # the older page of the same session, below
+
+
 def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     opened = open_window([tiny_models])
     window = opened.window
@@ -105,3 +135,29 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     assert again.prompt_bar.prompt_text == "A draft question"
     assert again.library.grouping_key == "quantization"
     assert not again.history_dock.isVisible() and again.library_dock.isVisible()
+
+
+def test_the_first_read_upgrades_an_old_notebook_and_says_why_it_waits(qtbot, tasks, tmp_path):
+    """The list of past runs needs no window: a Context, the Activity it reports to, what the panes show."""
+    path = tmp_path / "old.sqlite"
+    shutil.copy(OLD_NOTEBOOK, path)
+    conn = sqlite3.connect(path)
+    old_runs = [row[0] for row in conn.execute("select id from runs order by id desc")]
+    conn.close()
+    workspace = Workspace(path, home=tmp_path / "home", include_other_apps=False, with_starter=False)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    status = QStatusBar(parent)
+    context = Context(workspace, Preferences.at(default_settings_file()), tasks, tasks, Feedback(MessageBar(parent), status), parent)
+    activity = Activity()
+    activity.library_scanned()
+    past = PastRuns(context, activity, PaneEvents())
+    try:
+        with qtbot.waitSignal(past.historyLoaded, timeout=WAIT_MS):
+            past.start()
+        assert status.currentMessage() == UPGRADE_TEXT
+        assert activity.ready  # the notebook was checked: Run may be enabled
+        assert past.panel.run_ids == old_runs and old_runs
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
+        workspace.close()

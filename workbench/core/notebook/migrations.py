@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.db import Table
@@ -489,3 +490,24 @@ def applied_names(db: Database) -> list[str]:
 def known_names() -> list[str]:
     """Every migration this workbench knows, in order (all are pending on an empty database)."""
     return [m.name for m in migrations.pending(Database(memory=True))]
+
+
+def needs_upgrade(path: Path) -> bool:
+    """True when the notebook at `path` exists and lacks a migration this workbench would apply.
+
+    Asked before the notebook is opened (opening applies the migrations, which for a large
+    notebook can take long), so that the window can say why it waits. Reads only: a file
+    that is not a notebook, or cannot be read, is left for opening it properly to explain.
+    Touches the disk: never on the GUI thread.
+    """
+    if not path.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            applied = {row[0] for row in conn.execute("select name from _sqlite_migrations")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(set(known_names()) - applied)

@@ -3,66 +3,49 @@
 `Annotating` wires the pane bars, the run strip, the Sessions and Search
 docks and the Edit/Annotate menus to `notebook.annotations`, `.sessions`,
 `.labels`, `.undo` and `.search()`. Every write goes through the
-window's notebook queue (the core commits each in its own transaction);
-when it returns, the runs it touched are read again and redrawn, so the
-screen shows what is saved. Undo and redo do the same with the runs in
+notebook queue (the core commits each in its own transaction); when it
+returns, the runs it touched are read again and redrawn, so the screen shows
+what is saved. Undo and redo do the same with the runs in
 `Operation.run_ids`.
+
+It is handed what it works on (the Context, the compare area's panes, what
+the panes show, its actions) and never the window. The list of past runs
+belongs to another feature: what annotating wants of it (step to the next
+run, list a session, open a run, read the list again after a move) goes out
+as signals, and the selected or listed runs come in through callables; the
+shell connects both sides.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
 
+from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
 from ...core.notebook import MARK_END, MARK_START, Label, RunAnnotations, SearchHit
-from ...core.notebook.migrations import known_names
 from ...core.notebook.offsets import from_utf16
+from ..panes.compare_area import CompareArea
 from ..panes.highlights import selection_to_stored
-from ..shared.actions import NUMBER_KEYS
-from ..runs.history import ALL_RUNS, PAGE_SIZE
-from .labels_dialog import HighlightDialog, LabelsDialog
 from ..panes.pane import ComparePane
+from ..shared.actions import NUMBER_KEYS, AnnotateActions
+from ..shared.context import Context, PaneEvents
+from ..shared.writes import Refused
+from .labels_dialog import HighlightDialog, LabelsDialog
 from .run_strip import RunStrip
 from .search_panel import SearchPanel
 from .sessions_panel import SessionsPanel
 
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
-
-UPGRADE_TEXT = "Upgrading the notebook… (building the search index: once, it may take a while for a large notebook)"
-
-
-def needs_upgrade(path: Path) -> bool:
-    """True when the notebook exists and lacks a migration this workbench would apply (worker thread)."""
-    if not path.exists():
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            applied = {row[0] for row in conn.execute("select name from _sqlite_migrations")}
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False  # opening it properly will say what is wrong
-    return bool(set(known_names()) - applied)
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A write the notebook refused for a reason the user can act on (bad name, no such run)."""
-
-    text: str
-
 
 @dataclass(frozen=True)
 class Written:
+    """A write done, as the GUI thread needs it: read on the notebook thread with the write,
+    so the undo texts and what to redraw (runs shown, tables touched) match what was saved."""
+
     result: Any
     undo_text: str | None
     redo_text: str | None
@@ -75,10 +58,32 @@ class Annotating(QObject):
     searchFinished = Signal()
     sessionsLoaded = Signal()
     labelsLoaded = Signal()
+    # What the list of past runs should do (the shell connects these to it):
+    stepRun = Signal(int)  # show the next (+1, older) or previous (-1) run listed
+    sessionChosen = Signal(object)  # list this session's runs (None: Unsorted)
+    openRunRequested = Signal(int)  # show this run (a linked run, a search hit)
+    activeSessionsRead = Signal(list)  # the sessions that may filter the list and take runs
+    runsMoved = Signal()  # runs changed session: the list may need reading again
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        context: Context,
+        area: CompareArea,
+        pane_events: PaneEvents,
+        actions: AnnotateActions,
+        *,
+        selected_runs: Callable[[], list[int]],
+        listed_runs: Callable[[], list[tuple[int, str]]],
+        parent: QObject | None = None,
+    ) -> None:
+        """`selected_runs`: the runs selected in the list of past runs (what "Move here" moves);
+        `listed_runs`: the runs listed there, with their text (what a language shift links to)."""
+        super().__init__(parent)
+        self._context = context
+        self._area = area
+        self._pane_events = pane_events
+        self._selected_runs = selected_runs
+        self._listed_runs = listed_runs
         self.labels: list[Label] = []
         self.current_pane: ComparePane | None = None
         self._pending_hit: SearchHit | None = None
@@ -86,20 +91,16 @@ class Annotating(QObject):
         self.strip = RunStrip()
         self.sessions = SessionsPanel()
         self.search = SearchPanel()
-        self.actions = window.actions.annotate
+        self.actions = actions
         self._update_undo(None, None)
         self._connected: set[int] = set()
         # Suggestions the user dismissed, by answer: hidden for this session only (flags
         # are not edited, and a dismissal is not a label; docs/flags.md).
         self.dismissed: dict[int, set[str]] = {}
-
-    def attach(self) -> None:
-        """Connect to the window's parts, once they exist."""
         self._connect()
         self.attach_panes()
 
     def _connect(self) -> None:
-        w = self.window
         for key, action in zip(NUMBER_KEYS, self.actions.label_keys):
             action.triggered.connect(lambda _c=False, k=key: self.toggle_label_key(k))
         for name, action in self.actions.rate.items():
@@ -111,8 +112,8 @@ class Annotating(QObject):
         self.actions.highlight.triggered.connect(self.highlight_selection)
         self.actions.next_pane.triggered.connect(lambda: self.move_focus(1))
         self.actions.previous_pane.triggered.connect(lambda: self.move_focus(-1))
-        self.actions.next_run.triggered.connect(lambda: w.history.step(1))
-        self.actions.previous_run.triggered.connect(lambda: w.history.step(-1))
+        self.actions.next_run.triggered.connect(lambda: self.stepRun.emit(1))
+        self.actions.previous_run.triggered.connect(lambda: self.stepRun.emit(-1))
         self.actions.summary.triggered.connect(lambda: self.strip.summary.setFocus())
         self.actions.run_note.triggered.connect(lambda: self.strip.note.editor.setFocus())
         self.actions.pane_note.triggered.connect(lambda: self._pane() and self._pane().annotation_bar.note.editor.setFocus())
@@ -124,32 +125,34 @@ class Annotating(QObject):
         s.noteEdited.connect(lambda t: self._run_write(lambda nb, run, who: nb.annotations.set_run_note(run, t, annotator=who)))
         s.linkRequested.connect(self.ask_language_shift)
         s.unlinkRequested.connect(lambda link: self.write(lambda nb: nb.annotations.unlink(link)))
-        s.openRunRequested.connect(self.open_run)
+        s.openRunRequested.connect(self.openRunRequested)
         p = self.sessions
         p.createRequested.connect(lambda name: self.write(lambda nb, who=self.annotator: nb.sessions.create(name, annotator=who), sessions=True))
         p.renameRequested.connect(lambda sid, name: self.write(lambda nb: nb.sessions.rename(sid, name), sessions=True))
         p.archiveRequested.connect(lambda sid, on: self.write(lambda nb: nb.sessions.set_archived(sid, on), sessions=True))
-        p.sessionChosen.connect(w.history.show_session)
-        p.moveHereRequested.connect(lambda sid: self.move_runs(w.history.selected_run_ids, sid))
+        p.sessionChosen.connect(self.sessionChosen)
+        p.moveHereRequested.connect(lambda sid: self.move_runs(self._selected_runs(), sid))
         p.showArchivedChanged.connect(lambda _on: self.load_sessions())
-        w.history.moveRequested.connect(self.move_runs)
-        w.history.sessionFilterChanged.connect(lambda _s: w._load_history(current=self.strip.run_id))
         self.search.searchRequested.connect(self._search)
         self.search.hitOpened.connect(self.open_hit)
-        w.runShown.connect(self._run_shown)
+        self._pane_events.runCreated.connect(self._run_created)
+        self._pane_events.answerSaved.connect(self._answer_saved)
+        self._pane_events.runFinished.connect(self._run_finished)
+        self._pane_events.runShown.connect(self._run_shown)
+        self._area.panesChanged.connect(self.attach_panes)
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
     # --- who annotates -------------------------------------------------------------
 
     @property
     def annotator(self) -> str:
-        return self.window.prefs.annotator
+        return self._context.prefs.annotator
 
     def ask_annotator(self) -> None:
-        name, ok = QInputDialog.getText(self.window, "Annotator name", "Your annotations are credited to:", text=self.annotator)
+        name, ok = QInputDialog.getText(self._context.parent, "Annotator name", "Your annotations are credited to:", text=self.annotator)
         if ok and name.strip():
-            self.window.prefs.annotator = name.strip()
-            self.window.statusBar().showMessage(f"Annotating as {name.strip()}", 4000)
+            self._context.prefs.annotator = name.strip()
+            self._context.feedback.status(f"Annotating as {name.strip()}", 4000)
             self.reload_shown()
 
     # --- reading -------------------------------------------------------------------------
@@ -159,11 +162,11 @@ class Annotating(QObject):
         self.load_sessions()
 
     def load_labels(self) -> None:
-        ws = self.window.workspace
+        ws = self._context.workspace
 
         def shown(labels: list[Label]) -> None:
             self.labels = labels
-            for pane in self.window.area.panes:
+            for pane in self._area.panes:
                 pane.annotation_bar.set_labels(labels)
             self.search.set_labels(labels)
             for index, action in enumerate(self.actions.label_keys):
@@ -173,50 +176,33 @@ class Annotating(QObject):
             self.reload_shown()
             self.labelsLoaded.emit()
 
-        self.window.notebook_tasks.submit(lambda: ws.notebook.labels.all(), shown)
+        self._context.notebook_tasks.submit(lambda: ws.notebook.labels.all(), shown)
 
     def load_sessions(self) -> None:
-        ws = self.window.workspace
+        ws = self._context.workspace
         archived = self.sessions.show_archived.isChecked()
 
         def shown(result: tuple[list, list]) -> None:
             listed, active = result
             self.sessions.set_sessions(listed)
-            self.window.history.set_sessions(active)
+            self.activeSessionsRead.emit(active)
             self.search.set_sessions(listed)
             self.sessionsLoaded.emit()
 
-        self.window.notebook_tasks.submit(
+        self._context.notebook_tasks.submit(
             lambda: (ws.notebook.sessions.all(include_archived=archived), ws.notebook.sessions.all()), shown
         )
 
-    def load_history(self, before_id: int | None = None) -> bool:
-        """Read the history page for the session shown; False when every run is shown (the window's own path)."""
-        session = self.window.history.session_shown
-        if session == ALL_RUNS:
-            return False
-        ws = self.window.workspace
-        append = before_id is not None
-        current = self.strip.run_id
-
-        def shown(runs: list[dict[str, Any]]) -> None:
-            self.window.history.set_runs(runs, append=append)
-            self.window.history.mark_current(current)
-            self.window.historyLoaded.emit()
-
-        self.window.notebook_tasks.submit(lambda: ws.notebook.sessions.runs(session, PAGE_SIZE, before_id), shown)
-        return True
-
     def panes_of(self, run_id: int) -> list[ComparePane]:
-        return [p for p in self.window.area.panes if p.shown is not None and p.shown.run_id == run_id and p.response_id is not None]
+        return [p for p in self._area.panes if p.shown is not None and p.shown.run_id == run_id and p.response_id is not None]
 
     def load_run(self, run_id: int) -> None:
         """Read the run's annotations and draw them on the panes that show it and the strip."""
-        ws = self.window.workspace
-        self.window.notebook_tasks.submit(lambda: ws.notebook.annotations.for_run(run_id), self._show_run_annotations, self._problem)
+        ws = self._context.workspace
+        self._context.notebook_tasks.submit(lambda: ws.notebook.annotations.for_run(run_id), self._show_run_annotations, self._problem)
 
     def _shown_runs(self) -> frozenset[int]:
-        runs = {p.shown.run_id for p in self.window.area.panes if p.shown is not None and p.shown.run_id is not None}
+        runs = {p.shown.run_id for p in self._area.panes if p.shown is not None and p.shown.run_id is not None}
         return frozenset(runs | ({self.strip.run_id} if self.strip.run_id is not None else set()))
 
     def reload_shown(self) -> None:
@@ -236,15 +222,22 @@ class Annotating(QObject):
 
     # --- the run on screen ------------------------------------------------------------------
 
-    def answer_finished(self, pane: ComparePane) -> None:
+    def _answer_saved(self, pane: ComparePane) -> None:
         """A live answer is saved with its flags: show them (and let it be labelled) now,
         not only when the whole run is over."""
         if pane.shown is not None and pane.shown.run_id is not None:
             self.load_run(pane.shown.run_id)
 
-    def run_started(self, run_id: int) -> None:
-        """A live run: the strip names it; annotating works once it is saved."""
+    def _run_created(self, run_id: int) -> None:
+        """A live run: the strip names it (annotating works once it is saved), and the
+        sessions count it."""
         self.strip.show_run(run_id, None, self.annotator)
+        self.load_sessions()
+
+    def _run_finished(self, outcome: RunOutcome | None) -> None:
+        """The live run is over and saved: its annotations can be read, and it labelled."""
+        if outcome is not None:
+            self.load_run(outcome.run_id)
 
     def _run_shown(self, run_id: int) -> None:
         self.strip.show_run(run_id, None, self.annotator)
@@ -255,24 +248,24 @@ class Annotating(QObject):
             self._reveal(hit)
 
     def _pane(self) -> ComparePane | None:
-        panes = self.window.area.panes
+        panes = self._area.panes
         if self.current_pane in panes:
             return self.current_pane
         return panes[0] if panes else None
 
     def set_current_pane(self, pane: ComparePane | None) -> None:
-        for other in self.window.area.panes:
+        for other in self._area.panes:
             other.set_current(other is pane)
         self.current_pane = pane
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
         while new is not None and not isinstance(new, ComparePane):
             new = new.parentWidget()
-        if new is not None and new in self.window.area.panes and new is not self.current_pane:
+        if new is not None and new in self._area.panes and new is not self.current_pane:
             self.set_current_pane(new)
 
     def move_focus(self, delta: int) -> None:
-        panes = self.window.area.panes
+        panes = self._area.panes
         here = self._pane()
         index = (panes.index(here) + delta) % len(panes) if here in panes else 0
         self.set_current_pane(panes[index])
@@ -283,7 +276,7 @@ class Annotating(QObject):
     def write(self, change: Callable[[Any], Any], *, sessions: bool = False, on_done: Callable[[Any], None] | None = None) -> None:
         """Run `change(notebook)` on the notebook queue, then redraw the runs on screen
         (and the session lists, for a change to `sessions`)."""
-        nb = self.window.workspace.notebook
+        nb = self._context.workspace.notebook
         tables = frozenset({"sessions"}) if sessions else frozenset()
         shown = self._shown_runs()  # read here: widgets belong to the GUI thread
 
@@ -296,22 +289,22 @@ class Annotating(QObject):
 
         def done(outcome: Written | Refused) -> None:
             if isinstance(outcome, Refused):
-                self.window.show_problem("annotation", outcome.text)
+                self._context.feedback.problem("annotation", outcome.text)
                 return
             self._after_change(outcome)
             if on_done is not None:
                 on_done(outcome.result)
 
-        self.window.notebook_tasks.submit(job, done, self._problem)
+        self._context.notebook_tasks.submit(job, done, self._problem)
 
     def _after_change(self, outcome: Written) -> None:
-        self.window.messages.dismiss("annotation")
+        self._context.feedback.dismiss("annotation")
         self._update_undo(outcome.undo_text, outcome.redo_text)
         for run_id in outcome.run_ids & self._shown_runs():
             self.load_run(run_id)
         if outcome.tables & {"sessions", "session_runs"}:
             self.load_sessions()
-            self.window._load_history(current=self.strip.run_id)
+            self.runsMoved.emit()
         if "labels" in outcome.tables:
             self.load_labels()
 
@@ -321,7 +314,7 @@ class Annotating(QObject):
             self.write(lambda nb: change(nb, run_id, who))
 
     def _problem(self, problem: EnvironmentProblem) -> None:
-        self.window.show_problem("annotation", str(problem))
+        self._context.feedback.problem("annotation", str(problem))
 
     def _update_undo(self, undo_text: str | None, redo_text: str | None) -> None:
         self.actions.undo.setEnabled(undo_text is not None)
@@ -330,7 +323,7 @@ class Annotating(QObject):
         self.actions.redo.setText(f"Redo {redo_text}" if redo_text else "Redo")
 
     def _undo_redo(self, undoing: bool) -> None:
-        nb = self.window.workspace.notebook
+        nb = self._context.workspace.notebook
 
         def job() -> Written | None:
             operation = nb.undo.undo() if undoing else nb.undo.redo()
@@ -341,13 +334,13 @@ class Annotating(QObject):
         def done(outcome: Written | None) -> None:
             if outcome is not None:
                 self._after_change(outcome)
-                self.window.statusBar().showMessage(f"{'Undone' if undoing else 'Redone'}: {outcome.result.description}", 4000)
+                self._context.feedback.status(f"{'Undone' if undoing else 'Redone'}: {outcome.result.description}", 4000)
 
         def refused(problem: EnvironmentProblem) -> None:
             self._problem(problem)
-            self.window.notebook_tasks.submit(lambda: (nb.undo.undo_text, nb.undo.redo_text), lambda texts: self._update_undo(*texts))
+            self._context.notebook_tasks.submit(lambda: (nb.undo.undo_text, nb.undo.redo_text), lambda texts: self._update_undo(*texts))
 
-        self.window.notebook_tasks.submit(job, done, refused)
+        self._context.notebook_tasks.submit(job, done, refused)
 
     # --- labels on answers -----------------------------------------------------------------
 
@@ -358,7 +351,7 @@ class Annotating(QObject):
 
     def toggle_label(self, pane: ComparePane | None, name: str) -> None:
         if pane is None or pane.response_id is None or pane.annotations is None:
-            self.window.statusBar().showMessage("Labels go on a saved answer: show a run first.", 4000)
+            self._context.feedback.status("Labels go on a saved answer: show a run first.", 4000)
             return
         response_id, who = pane.response_id, self.annotator
         self.write(lambda nb: nb.annotations.toggle_label(response_id, name, annotator=who))
@@ -372,7 +365,7 @@ class Annotating(QObject):
 
     def attach_panes(self) -> None:
         """Panes come and go (Ctrl+T, a run with more models): connect the new ones."""
-        for pane in self.window.area.panes:
+        for pane in self._area.panes:
             if id(pane) not in self._connected:
                 self._connected.add(id(pane))
                 self._connect_pane(pane)
@@ -380,7 +373,7 @@ class Annotating(QObject):
     def flush(self) -> None:
         """Save notes being typed (the window is closing)."""
         self.strip.flush()
-        for pane in self.window.area.panes:
+        for pane in self._area.panes:
             pane.annotation_bar.note.flush()
 
     def _connect_pane(self, pane: ComparePane) -> None:
@@ -406,7 +399,7 @@ class Annotating(QObject):
             return
         self.dismissed.setdefault(pane.response_id, set()).add(name)
         pane.annotation_bar.set_annotations(pane.annotations, self.annotator, frozenset(self.dismissed[pane.response_id]))
-        self.window.statusBar().showMessage("Suggestion dismissed on this answer until the app restarts; the stored flag stays.", 5000)
+        self._context.feedback.status("Suggestion dismissed on this answer until the app restarts; the stored flag stays.", 5000)
 
     def forget_dismissals(self) -> None:
         """Flags were recomputed: every suggestion is new, none stays dismissed."""
@@ -423,15 +416,15 @@ class Annotating(QObject):
         """The selected words of the focused pane's answer (or reasoning) become a highlight."""
         pane = self._pane()
         if pane is None or pane.response_id is None or pane.annotations is None:
-            self.window.statusBar().showMessage("Highlights go on a saved answer: show a run first.", 4000)
+            self._context.feedback.status("Highlights go on a saved answer: show a run first.", 4000)
             return None
         found = self._selection(pane)
         if found is None:
-            self.window.statusBar().showMessage("Select some words in an answer first, then press H.", 5000)
+            self._context.feedback.status("Select some words in an answer first, then press H.", 5000)
             return None
         field, start, end = found
         stored = pane.answer_text if field == "text" else pane.reasoning_text
-        dialog = HighlightDialog(stored[start:end], self.labels, set(), "", self.window)
+        dialog = HighlightDialog(stored[start:end], self.labels, set(), "", self._context.parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         response_id, who = pane.response_id, self.annotator
         dialog.accepted.connect(
@@ -463,7 +456,7 @@ class Annotating(QObject):
         span = next((s for s in (pane.annotations.spans if pane.annotations else ()) if s.id == span_id), None)
         if span is None:
             return None
-        dialog = HighlightDialog(span.quote, self.labels, set(span.labels), span.note, self.window)
+        dialog = HighlightDialog(span.quote, self.labels, set(span.labels), span.note, self._context.parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         who = self.annotator
 
@@ -478,7 +471,7 @@ class Annotating(QObject):
 
     def show_labels_dialog(self) -> LabelsDialog:
         if self._labels_dialog is None:
-            dialog = LabelsDialog(self.labels, self.window)
+            dialog = LabelsDialog(self.labels, self._context.parent)
             dialog.createRequested.connect(self._create_label)
             dialog.finished.connect(lambda _r: setattr(self, "_labels_dialog", None))
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -488,7 +481,7 @@ class Annotating(QObject):
         return self._labels_dialog
 
     def _create_label(self, name: str, title: str, colour: str, definition: str) -> None:
-        who, ws = self.annotator, self.window.workspace
+        who, ws = self.annotator, self._context.workspace
 
         def job() -> Refused | list[Label]:
             try:
@@ -505,28 +498,23 @@ class Annotating(QObject):
             else:
                 self._labels_dialog.label_created(result)
                 self.load_labels()
-                self.window.notebook_tasks.submit(lambda: (ws.notebook.undo.undo_text, ws.notebook.undo.redo_text), lambda t: self._update_undo(*t))
+                self._context.notebook_tasks.submit(lambda: (ws.notebook.undo.undo_text, ws.notebook.undo.redo_text), lambda t: self._update_undo(*t))
 
-        self.window.notebook_tasks.submit(job, done, self._problem)
+        self._context.notebook_tasks.submit(job, done, self._problem)
 
     # --- runs: language shift, sessions ----------------------------------------------------------------
 
     def ask_language_shift(self) -> None:
         run_id = self.strip.run_id
-        history = self.window.history
-        choices = [(history.list.item(row).text().replace("\n", " — "), rid) for row, rid in enumerate(history.run_ids) if rid != run_id]
+        choices = [(rid, text) for rid, text in self._listed_runs() if rid != run_id]
         if run_id is None or not choices:
-            self.window.statusBar().showMessage("Pick a run from the history first; the other run must be in the history list.", 5000)
+            self._context.feedback.status("Pick a run from the history first; the other run must be in the history list.", 5000)
             return
-        texts = [f"#{rid}: {text}" for text, rid in choices]
-        picked, ok = QInputDialog.getItem(self.window, "Language shift", f"Run #{run_id} asked the same as:", texts, 0, False)
+        texts = [f"#{rid}: {text}" for rid, text in choices]
+        picked, ok = QInputDialog.getItem(self._context.parent, "Language shift", f"Run #{run_id} asked the same as:", texts, 0, False)
         if ok:
-            other, who = choices[texts.index(picked)][1], self.annotator
+            other, who = choices[texts.index(picked)][0], self.annotator
             self.write(lambda nb: nb.annotations.link_language_shift(run_id, other, annotator=who))
-
-    def open_run(self, run_id: int) -> None:
-        if not self.window.history.select_run(run_id):
-            self.window.comparing.show_run(run_id)
 
     def move_runs(self, run_ids: list[int], session_id: int | None) -> None:
         if run_ids:
@@ -544,7 +532,7 @@ class Annotating(QObject):
         self.search.query.selectAll()
 
     def _search(self, query: str, filters: Any, serial: int) -> None:
-        ws = self.window.workspace
+        ws = self._context.workspace
 
         def job() -> Any:
             try:
@@ -559,17 +547,17 @@ class Annotating(QObject):
                 self.search.show_hits(serial, result)
             self.searchFinished.emit()
 
-        self.window.notebook_tasks.submit(job, done, lambda problem: self.search.show_problem(serial, str(problem)))
+        self._context.notebook_tasks.submit(job, done, lambda problem: self.search.show_problem(serial, str(problem)))
 
     def open_hit(self, hit: SearchHit) -> None:
         """Show the hit's run with its annotations, then scroll its pane to the match."""
         self._pending_hit = hit
-        self.open_run(hit.run_id)
+        self.openRunRequested.emit(hit.run_id)
 
     def _reveal(self, hit: SearchHit) -> None:
-        if hit.position is None or hit.position >= len(self.window.area.panes):
+        if hit.position is None or hit.position >= len(self._area.panes):
             return
-        pane = self.window.area.panes[hit.position]
+        pane = self._area.panes[hit.position]
         self.set_current_pane(pane)
         start = hit.snippet.find(MARK_START)
         term = hit.snippet[start + 1 : hit.snippet.find(MARK_END, start)] if start >= 0 else ""

@@ -6,16 +6,21 @@ and how many before anything changes, runs `core.flagging.reflag` on a
 thread of its own (never the GUI thread, nor the notebook queue, which
 annotations keep using meanwhile), shows its progress, can stop between
 chunks of runs, and ends with what changed, counted. Human labels are never
-touched. Afterwards the runs on screen are read again, so their panes show
-the new suggestions.
+touched. Afterwards `Reflagging.reflagged` says so: the shell has the runs
+on screen read again (their panes show the new suggestions) and an open
+Batches window shows its batch again.
+
+It is handed the Context, its action and callables for what other features
+show (the run in the panes, the runs selected in History, the batch in the
+Batches window), never the window.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -33,9 +38,7 @@ from ...core.export.collect import Selection
 from ...core.flagging import ReflagResult, count_answers, reflag
 from ...core.notebook import Notebook
 from ..shared.background import BackgroundWork
-
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
+from ..shared.context import Context
 
 SHOWN, SELECTED, BATCH, EVERYTHING = "shown", "selected", "batch", "all"
 
@@ -64,11 +67,13 @@ class ReflagThread(BackgroundWork):
 class ReflagDialog(QDialog):
     """Which runs, how many answers (counted on the notebook queue), then progress and the result."""
 
-    def __init__(self, window: "MainWindow", shown_run: int | None, selected_runs: list[int], batch_id: int | None = None) -> None:
-        super().__init__(window)
+    def __init__(
+        self, context: Context, worker: ReflagThread, shown_run: int | None, selected_runs: list[int], batch_id: int | None = None
+    ) -> None:
+        super().__init__(context.parent)
         self.setWindowTitle("Recompute flags")
-        self._window = window
-        self._worker: ReflagThread = window.reflagging.worker
+        self._context = context
+        self._worker = worker
         self._counted: dict[str, int] = {}
         self._closed = False  # a count that arrives after closing has nowhere to go
         self.result: ReflagResult | None = None
@@ -130,7 +135,7 @@ class ReflagDialog(QDialog):
         return self.choices.checkedButton().property("scope")
 
     def _count(self) -> None:
-        scope, selection, notebook = self.scope, self.selections[self.scope], self._window.workspace.notebook
+        scope, selection, notebook = self.scope, self.selections[self.scope], self._context.workspace.notebook
         self.go.setEnabled(False)
         self.count.setText("Counting the answers…")
 
@@ -147,7 +152,7 @@ class ReflagDialog(QDialog):
                 )
                 self.go.setEnabled(n > 0)
 
-        self._window.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, lambda p: self._closed or self.count.setText(str(p)))
+        self._context.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, lambda p: self._closed or self.count.setText(str(p)))
 
     def start(self) -> None:
         if self._worker.running or not self._counted.get(self.scope):
@@ -205,19 +210,31 @@ class ReflagDialog(QDialog):
 class Reflagging(QObject):
     """The window's Recompute flags… command: its action, its thread, and what follows."""
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
-        self.worker = ReflagThread(window.workspace.notebook, self)
-        window.actions.annotate.reflag.triggered.connect(self.open)
+    reflagged = Signal(object)  # ReflagResult: stored flags changed; views showing them read again
+
+    def __init__(
+        self,
+        context: Context,
+        action: QAction,
+        *,
+        shown_run: Callable[[], int | None],
+        selected_runs: Callable[[], list[int]],
+        shown_batch: Callable[[], int | None],
+        parent: QObject | None = None,
+    ) -> None:
+        """`shown_run`: the run in the panes; `selected_runs`: the runs selected in History;
+        `shown_batch`: the batch an open Batches window shows (the dialog offers each)."""
+        super().__init__(parent)
+        self._context = context
+        self._shown_run, self._selected_runs, self._shown_batch = shown_run, selected_runs, shown_batch
+        self.worker = ReflagThread(context.workspace.notebook, self)
+        action.triggered.connect(self.open)
         self.worker.finished.connect(self._finished)
-        self.worker.failed.connect(lambda text: window.show_problem("reflag", text))
+        self.worker.failed.connect(lambda text: context.feedback.problem("reflag", text))
         self.dialog: ReflagDialog | None = None
 
     def open(self) -> ReflagDialog:
-        history = self.window.history
-        shown = self.window.annotating.strip.run_id
-        dialog = ReflagDialog(self.window, shown, history.selected_run_ids, self.window.shown_batch_id)
+        dialog = ReflagDialog(self._context, self.worker, self._shown_run(), self._selected_runs(), self._shown_batch())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
@@ -228,12 +245,8 @@ class Reflagging(QObject):
     def _finished(self, result: ReflagResult | None) -> None:
         if result is None:
             return
-        self.window.statusBar().showMessage(result.summary(), 10000)
-        self.window.annotating.forget_dismissals()
-        self.window.annotating.reload_shown()
-        batch_id = self.window.shown_batch_id  # an open Batches window shows the new flags and scores too
-        if batch_id is not None and not self.window.batch_runner.running:
-            self.window.batches_window.show_batch(batch_id)
+        self._context.feedback.status(result.summary(), 10000)
+        self.reflagged.emit(result)
 
     def shutdown(self, timeout_s: float) -> bool:
         return self.worker.shutdown(timeout_s)

@@ -1,7 +1,7 @@
 """Sessions: named groups of runs (a study, a class), managed beside the history.
 
 Lists "Unsorted" and every session with its number of runs; New, Rename and
-Archive act on the notebook through the window. Choosing a session shows
+Archive act on the notebook through `Annotating`. Choosing a session shows
 its runs in the history panel; runs move into a session from the history's
 context menu ("Move to session") or with "Move selected runs here".
 """

@@ -51,7 +51,7 @@ from ...core.classroom.replay import response_schedule
 from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
 from ..shared import describe
-from ..annotate.annotating import Refused
+from ..shared.writes import Refused
 from ..shared.describe import local_time
 from ..shared.message_bar import INFO
 from ..shared.actions import INSTANT_SPEED, MAX_PANES

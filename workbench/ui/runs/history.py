@@ -1,7 +1,7 @@
 """Past runs from the notebook, newest first; selecting one shows it in the panes.
 
-The panel only displays what the window hands it (read from the notebook
-off the GUI thread) and says which run the user picked. Runs come in pages,
+The panel only displays what `PastRuns` (past_runs.py) hands it, read from
+the notebook off the GUI thread, and says which run the user picked. Runs come in pages,
 so a notebook with thousands of runs opens as fast as an empty one.
 """
 

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
 from ...core.workspace import Workspace
 from ..shared import fonts, theme
-from ..annotate.annotating import UPGRADE_TEXT, Annotating, needs_upgrade
+from ..annotate.annotating import Annotating
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MIN_PANES, Actions
@@ -39,7 +38,7 @@ from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEven
 from ..classroom.demo_panel import DemoController
 from ..library.controller import Library
 from ..library.empty_state import EmptyState
-from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
+from ..runs.past_runs import PastRuns
 from ..library.library import LibraryPanel
 from ..shared.message_bar import MessageBar
 from ..shared.preferences import Preferences
@@ -52,7 +51,7 @@ from ..batches.batch_runner import BatchThread
 from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
 from ..compare.settings_form import SettingsForm
-from ..runs.export_dialog import ExportDialog, import_file
+from ..runs.export_dialog import import_file
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
@@ -117,8 +116,16 @@ class MainWindow(QMainWindow):
         self.actions = Actions(self)
         self.messages = MessageBar()
         self.ctx = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
-        self.annotating = Annotating(self)
-        self.reflagging = Reflagging(self)
+        self.area = CompareArea()  # built before the features that are handed it
+        self.past_runs = PastRuns(self.ctx, self.activity, self.pane_events, self)
+        self.annotating = Annotating(
+            self.ctx, self.area, self.pane_events, self.actions.annotate,
+            selected_runs=self.past_runs.selected_run_ids, listed_runs=self.past_runs.listed_runs, parent=self,
+        )
+        self.reflagging = Reflagging(
+            self.ctx, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
+            selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
+        )
         self.demo = DemoController(self)
         self.presentation = Presentation(self)
         self._build_widgets()
@@ -137,7 +144,6 @@ class MainWindow(QMainWindow):
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
         ))
         self._connect()
-        self.annotating.attach()
         self.demo.attach()
         self.presentation.attach()
         self._restore_preferences()
@@ -146,7 +152,6 @@ class MainWindow(QMainWindow):
     # --- construction ---------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        self.area = CompareArea()
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.area)
@@ -168,7 +173,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.library = LibraryPanel()
-        self.history = HistoryPanel()
+        self.history = self.past_runs.panel
         self.settings_form = SettingsForm(self.prefs.shared_params, offer_random_seed=True)
         self.library_dock = self._dock("Model library", "library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._dock("History", "history", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -200,7 +205,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a = self.actions
         a.file.quit.triggered.connect(self.close)
-        a.file.export.triggered.connect(self.open_export)
+        a.file.export.triggered.connect(self.past_runs.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
         a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
@@ -213,22 +218,14 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
         self.area.modelChosen.connect(self._update_actions)
-        self.area.panesChanged.connect(self.annotating.attach_panes)
         self.area.panesChanged.connect(self._panes_changed)
         self.library.groupingChanged.connect(self._grouping_changed)
-        self.history.runSelected.connect(self.comparing.show_run)
-        self.history.olderRequested.connect(self._load_older_runs)
+        self._connect_runs_and_annotating()
         self._progress.connect(self._show_progress)
 
         e = self.pane_events
-        e.runStarting.connect(self.history.clear_selection)
-        e.runCreated.connect(self.annotating.run_started)
-        e.runCreated.connect(lambda run_id: self.runs_added(current=run_id))
-        e.answerSaved.connect(self.annotating.answer_finished)
-        e.runFinished.connect(self._run_finished)
         e.runFinished.connect(self.runFinished)
         e.panesWanted.connect(self.show_panes)
-        e.runShown.connect(self.history.mark_current)
         e.runShown.connect(self._pane_models_changed)
         e.runShown.connect(self.runShown)
         self.activity.changed.connect(self._update_actions)
@@ -241,6 +238,28 @@ class MainWindow(QMainWindow):
         lib.progress.connect(self._show_progress)
         self.batch_runner.started.connect(lambda: self.ctx.feedback.status(BATCH_BUSY, 8000))  # the threads set the Activity
         self.judge_runner.started.connect(lambda: self.ctx.feedback.status(JUDGE_BUSY, 8000))
+
+    def _connect_runs_and_annotating(self) -> None:
+        """The list of past runs and the annotation side ask each other through here."""
+        runs, notes = self.past_runs, self.annotating
+        runs.historyLoaded.connect(self.historyLoaded)
+        runs.runSelected.connect(self.comparing.show_run)
+        self.history.moveRequested.connect(notes.move_runs)
+        notes.stepRun.connect(runs.step)
+        notes.sessionChosen.connect(runs.show_session)
+        notes.openRunRequested.connect(runs.open_run)
+        notes.activeSessionsRead.connect(runs.set_sessions)
+        notes.runsMoved.connect(lambda: runs.reload())
+        self.reflagging.reflagged.connect(self._reflagged)
+
+    def _reflagged(self) -> None:
+        """Stored flags changed: the runs on screen show the new suggestions (none stays
+        dismissed), and an open Batches window its batch's new flags and scores."""
+        self.annotating.forget_dismissals()
+        self.annotating.reload_shown()
+        batch_id = self.shown_batch_id
+        if batch_id is not None and not self.batch_runner.running:
+            self.batches_window.show_batch(batch_id)
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -273,7 +292,7 @@ class MainWindow(QMainWindow):
         self._check_cjk_font()
         self._show_progress("Looking for models…")
         self.library_control.rescan(prepare_starter=True)
-        self._load_history(first=True)
+        self.past_runs.start()
         self.annotating.start()
         self.demo.start()
 
@@ -425,69 +444,10 @@ class MainWindow(QMainWindow):
 
     # --- history -------------------------------------------------------------------------------
 
-    def open_export(self) -> ExportDialog:
-        """File > Export…: the dialog collects and writes on the notebook queue."""
-        session = self.history.session_shown
-        dialog = ExportDialog(
-            self.workspace.notebook,
-            self.notebook_tasks,
-            current_run=self.history.selected_run_id,
-            selected_runs=self.history.selected_run_ids,
-            session_id=session if isinstance(session, int) else None,
-            parent=self,
-        )
-        dialog.open()
-        return dialog
-
     def runs_added(self, current: int | None = None) -> None:
         """New runs are in the notebook: the history lists them and the sessions count them."""
-        self._load_history(current=current)
+        self.past_runs.reload(current=current)
         self.annotating.load_sessions()
-
-    def _load_history(self, current: int | None = None, first: bool = False) -> None:
-        """Read the newest runs (of the session the history shows). The first read opens the
-        notebook, which upgrades an old one: that can take long, and says so."""
-        ws = self.workspace
-        if not first and self.history.session_shown != ALL_RUNS:
-            self.annotating.load_history()
-            return
-        progress = self._progress.emit
-
-        def read() -> list[dict[str, Any]]:
-            if first and needs_upgrade(ws.db_path):
-                progress(UPGRADE_TEXT)
-            return ws.notebook.recent_runs(PAGE_SIZE)
-
-        def shown(runs: list[dict[str, Any]]) -> None:
-            self.history.set_runs(runs, append=False)
-            if current is not None:
-                self.history.mark_current(current)
-            self._notebook_ready()
-            self.historyLoaded.emit()
-
-        def failed(problem: EnvironmentProblem) -> None:
-            self.show_problem("notebook", str(problem))
-            self._notebook_ready()
-            self.historyLoaded.emit()
-
-        self.notebook_tasks.submit(read, shown, failed)
-
-    def _notebook_ready(self) -> None:
-        self.activity.notebook_checked()
-
-    def _run_finished(self, outcome: RunOutcome | None) -> None:
-        if outcome is not None:
-            self._load_history(current=outcome.run_id)
-            self.annotating.load_run(outcome.run_id)  # now saved: it can be labelled
-
-    def _load_older_runs(self, before_id: int) -> None:
-        if self.annotating.load_history(before_id):
-            return
-        ws = self.workspace
-        self.notebook_tasks.submit(
-            lambda: ws.notebook.recent_runs(PAGE_SIZE, before_id),
-            lambda runs: self.history.set_runs(runs, append=True),
-        )
 
     def _models_found(self, any_ready: bool) -> None:
         """After a scan: the panes if a model can run, else the empty state that says how to get one."""
