@@ -52,7 +52,6 @@ from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
 from ..shared import describe
 from ..annotate.annotating import Refused
-from ..runs.history import local_time
 from ..shared.message_bar import INFO
 from ..shared.actions import INSTANT_SPEED, MAX_PANES
 from .replay import ReplayBanner, ReplayPlayer
@@ -631,7 +630,7 @@ class DemoController(QObject):
         responses = run["responses"][:MAX_PANES]
         w.show_panes()
         w.area.set_count(len(responses))
-        when = local_time(run.get("created_at"))
+        when = describe.local_time(run.get("created_at"))
         by_hash = {e.sha256: e for e in w._entries.values() if e.sha256}
         tracks = {}
         self._headers = []

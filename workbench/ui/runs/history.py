@@ -7,7 +7,6 @@ so a notebook with thousands of runs opens as fast as an empty one.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
@@ -25,16 +24,6 @@ PROMPT_CHARS = 90
 ALL_RUNS = "all"  # the session filter's "every run" (None is Unsorted)
 
 
-def local_time(iso_utc: str | None) -> str:
-    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
-    if not iso_utc:
-        return "?"
-    try:
-        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso_utc
-
-
 def run_label(run: dict[str, Any], *, models_hidden: bool = False) -> str:
     """The prompt, then the models in pane order (unless a blind comparison hides them), when,
     and whether an answer was left partial (statuses.py)."""
@@ -43,7 +32,7 @@ def run_label(run: dict[str, Any], *, models_hidden: bool = False) -> str:
         prompt = prompt[: PROMPT_CHARS - 1] + "…"
     models = describe.MODELS_HIDDEN if models_hidden else run.get("models") or "no models"
     partial = f" · {run['interrupted']} interrupted" if run.get("interrupted") else ""
-    return f"{prompt}\n{models} · {local_time(run.get('created_at'))}{partial}"
+    return f"{prompt}\n{models} · {describe.local_time(run.get('created_at'))}{partial}"
 
 
 class HistoryPanel(QWidget):

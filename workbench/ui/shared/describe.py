@@ -8,6 +8,7 @@ evidence says.
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from ...core.catalog import ModelEntry, Origin
 from ...core.engine.params import GenerationParams
@@ -44,6 +45,16 @@ def origin_text(origin: Origin) -> str:
     if origin.base_maker and origin.base_maker != origin.maker:
         text += f" (built on {origin.base_country or '??'} · {origin.base_maker})"
     return text
+
+
+def local_time(iso_utc: str | None) -> str:
+    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
+    if not iso_utc:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso_utc
 
 
 def recorded_origin_text(country: str | None, maker: str | None = None) -> str:

@@ -44,7 +44,7 @@ from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
-from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel, local_time
+from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 from ..library.library import LibraryPanel
 from ..shared.message_bar import PROBLEM, MessageBar
 from ..library.model_details import ModelDetailsDialog
@@ -971,7 +971,7 @@ class MainWindow(QMainWindow):
         responses = run["responses"]
         self.show_panes()
         self.area.set_count(len(responses))
-        when = local_time(run.get("created_at"))
+        when = describe.local_time(run.get("created_at"))
         by_hash = {e.sha256: e for e in self._entries.values() if e.sha256}
         for index, pane in enumerate(self.area.panes):
             if index >= len(responses):
