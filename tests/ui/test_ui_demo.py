@@ -29,7 +29,7 @@ def _prepare_at_home(qtbot, open_window, tiny_models: Path, demo_file: Path) -> 
     window.prompt_bar.set_texts("Now a live question.", "")
     window.area.panes[0].select(None)
     window.area.panes[1].select(None)
-    window.area.panes[0].select(next(iter(window._entries)))
+    window.area.panes[0].select(window.model_library.entries[0].id)
     window.history.clear_selection()
     for pane in window.area.panes:
         pane.clear_response("")
@@ -59,7 +59,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     empty.mkdir()
     opened = open_window([empty])
     window, demo = opened.window, opened.window.demo
-    assert window._entries == {}
+    assert window.model_library.entries == []
     with qtbot.waitSignal(demo.fileDone, timeout=WAIT_MS):
         demo.import_from(demo_file)
     qtbot.waitUntil(lambda: len(demo.steps) == 2, timeout=WAIT_MS)

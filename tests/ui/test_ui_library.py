@@ -22,7 +22,7 @@ def visible_model_ids(library) -> list[str]:
 
 
 def entry_named(window, name):
-    return next(e for e in window._entries.values() if e.name == name)
+    return next(e for e in window.model_library.entries if e.name == name)
 
 
 def test_library_groups_by_origin_and_filters(open_window, tiny_models):
@@ -42,7 +42,7 @@ def test_library_groups_by_origin_and_filters(open_window, tiny_models):
 def test_a_model_that_cannot_load_is_listed_with_the_reason(open_window, tiny_models):
     write_truncated(tiny_models / "Half.gguf", tiny_models / "Qwen2.5-Tiny.gguf")
     window = open_window([tiny_models]).window
-    half = next(e for e in window._entries.values() if e.path.name == "Half.gguf")
+    half = next(e for e in window.model_library.entries if e.path.name == "Half.gguf")
     assert not half.ok
     library = window.library
     assert library.select(half.id)
@@ -151,5 +151,5 @@ def test_add_a_folder_and_drop_files(open_window, tmp_path, qtbot):
         assert enter.isAccepted()
         with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
             window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
-    names = {e.name for e in window._entries.values()}
+    names = {e.name for e in window.model_library.entries}
     assert {"In Folder", "Dropped Folder Model", "Dropped File Model"} <= names

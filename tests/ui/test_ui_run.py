@@ -120,7 +120,7 @@ def test_a_model_that_cannot_load_shows_its_error_in_its_pane(open_window, tiny_
     write_tiny_model(tiny_models / "Broken.gguf", name="Broken Model", architecture="nonexistent")
     opened = open_window([tiny_models])
     window = opened.window
-    broken = next(e for e in window._entries.values() if e.name == "Broken Model")
+    broken = next(e for e in window.model_library.entries if e.name == "Broken Model")
     window.use_model(broken.id, 1)
 
     outcome = run_and_wait(qtbot, window)

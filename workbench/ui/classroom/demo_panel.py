@@ -587,7 +587,7 @@ class DemoController(QObject):
 
     def _play_live(self, step: DemoStep) -> None:
         w = self.window
-        entries = list(w._entries.values())
+        entries = w.model_library.entries
         chosen = [_find_entry(entries, model) for model in step.models]
         missing = [m["name"] for m, entry in zip(step.models, chosen) if entry is None]
         if missing:
@@ -631,7 +631,7 @@ class DemoController(QObject):
         w.show_panes()
         w.area.set_count(len(responses))
         when = describe.local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in w._entries.values() if e.sha256}
+        by_hash = w.model_library.by_sha256()
         tracks = {}
         self._headers = []
         for index, (pane, response) in enumerate(zip(w.area.panes, responses)):

@@ -42,6 +42,7 @@ from ..annotate.annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
+from ..shared.context import ModelLibrary
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
 from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
         self.prefs = preferences
         self._initial_prompt = initial_prompt
         self._initial_models = list(initial_models or [])
-        self._entries: dict[str, ModelEntry] = {}
+        self.model_library = ModelLibrary(self)
         self._first_scan_done = False
         self.notebook_checked = False
         self._details: ModelDetailsDialog | None = None
@@ -420,7 +421,7 @@ class MainWindow(QMainWindow):
             self._library_scanned(LibraryScan([], [], [], [], [], False, []))
 
     def _library_scanned(self, scan: LibraryScan) -> None:
-        self._entries = {e.id: e for e in scan.entries}
+        self.model_library.replace(scan.entries)
         self.starter_ids, self.starter_problems = scan.starter_ids, scan.starter_problems
         self._library_problems = scan.problems + scan.starter_problems
         self._apply_entries()
@@ -432,8 +433,8 @@ class MainWindow(QMainWindow):
         first = not self._first_scan_done
         self._first_scan_done = True
         self._place_opened_files(scan.opened)
-        if self._details is not None and self._details.entry.id in self._entries:
-            self._details.set_entry(self._entries[self._details.entry.id])
+        if self._details is not None and self._details.entry.id in self.model_library:
+            self._details.set_entry(self.model_library.get(self._details.entry.id))
         self.statusBar().showMessage(f"{len(ready)} model(s) ready, {len(scan.entries)} found.", 5000)
         self._update_actions()
         self.catalogLoaded.emit()
@@ -441,8 +442,7 @@ class MainWindow(QMainWindow):
             self._choose_first_models(scan, ready)
 
     def _apply_entries(self) -> None:
-        entries = list(self._entries.values())
-        self.area.set_entries(entries)
+        self.area.set_entries(self.model_library.entries)
 
     def _choose_first_models(self, scan: LibraryScan, ready: list[ModelEntry]) -> None:
         """First launch: the starter pair; later: the models chosen last time."""
@@ -478,7 +478,8 @@ class MainWindow(QMainWindow):
     def use_models(self, entries: list[ModelEntry]) -> None:
         """Put these models in the panes, one each, in order (the screenshot mode and the CLI)."""
         for entry in entries:
-            self._entries.setdefault(entry.id, entry)
+            if entry.id not in self.model_library:
+                self.model_library.put(entry)
         self._apply_entries()
         self.area.set_count(len(entries))
         for pane, entry in zip(self.area.panes, entries):
@@ -559,7 +560,7 @@ class MainWindow(QMainWindow):
     # --- model details and origin overrides -----------------------------------------------
 
     def show_details(self, entry_id: str) -> ModelDetailsDialog | None:
-        entry = self._entries.get(entry_id)
+        entry = self.model_library.get(entry_id)
         if entry is None:
             return None
         if self._details is not None:
@@ -579,25 +580,25 @@ class MainWindow(QMainWindow):
             self._details = None
 
     def _hash_entry(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
+        entry = self.model_library.get(entry_id)
         ws = self.workspace
         self.catalog_tasks.submit(lambda: ws.catalog.ensure_sha256(entry), self._entry_updated, self._details_problem)
 
     def _entry_updated(self, entry: ModelEntry) -> None:
-        self._entries[entry.id] = entry
+        self.model_library.put(entry)
         self._apply_entries()
-        self.library.set_entries(list(self._entries.values()), self._library_problems)
+        self.library.set_entries(self.model_library.entries, self._library_problems)
         if self._details is not None and self._details.entry.id == entry.id:
             self._details.set_entry(entry)
 
     def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
-        entry = self._entries[entry_id]
+        entry = self.model_library.get(entry_id)
         ws = self.workspace
         key = override_key(entry.sha256, entry.path)
         self.catalog_tasks.submit(lambda: ws.catalog.overrides.set(key, maker, country), lambda _: self.rescan(), self._details_problem)
 
     def _remove_override(self, entry_id: str) -> None:
-        entry = self._entries[entry_id]
+        entry = self.model_library.get(entry_id)
         ws = self.workspace
 
         def remove() -> None:
@@ -829,8 +830,8 @@ class MainWindow(QMainWindow):
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
         self.area.panes[pane].on_finished(outcome)
         self.annotating.answer_finished(self.area.panes[pane])  # saved and flagged: its suggestions show
-        if outcome.entry.sha256 and outcome.entry.id in self._entries:
-            self._entries[outcome.entry.id] = outcome.entry  # now hashed: no need to hash again
+        if outcome.entry.sha256 and outcome.entry.id in self.model_library:
+            self.model_library.put(outcome.entry)  # now hashed: no need to hash again
 
     @Slot(str)
     def _run_failed(self, text: str) -> None:
@@ -856,7 +857,7 @@ class MainWindow(QMainWindow):
     @property
     def model_entries(self) -> list[ModelEntry]:
         """The library as last scanned (what a new batch can choose from)."""
-        return list(self._entries.values())
+        return self.model_library.entries
 
     def batch_params(self) -> GenerationParams:
         """The shared settings for a new batch, with a new seed when every run gets one.
@@ -972,7 +973,7 @@ class MainWindow(QMainWindow):
         self.show_panes()
         self.area.set_count(len(responses))
         when = describe.local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in self._entries.values() if e.sha256}
+        by_hash = self.model_library.by_sha256()
         for index, pane in enumerate(self.area.panes):
             if index >= len(responses):
                 pane.clear_response(f"Run #{run['id']} had {len(responses)} model(s).")
