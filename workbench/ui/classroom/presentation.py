@@ -124,8 +124,8 @@ class Presentation(QObject):
             geometry=w.normalGeometry(),
             dock_state=w.saveState(),
             window_state=w.windowState(),
-            points=w.font_points,
-            theme=w.prefs.theme,
+            points=w.appearance.points,
+            theme=w.appearance.theme,
             menu_bar=w.menuBar().isVisible(),
             status_bar=w.statusBar().isVisible(),
             strip=w.annotating.strip.isVisible(),
@@ -137,7 +137,7 @@ class Presentation(QObject):
         w.statusBar().hide()
         w.annotating.strip.hide()
         self.actions.show_labels.setChecked(False)
-        w.use_scheme(theme.CONTRAST)
+        w.appearance.borrow_scheme(theme.CONTRAST)
         w.showFullScreen()
         self.update()
         self.fit_type()
@@ -147,8 +147,8 @@ class Presentation(QObject):
         assert saved is not None
         self.saved = None
         self.update()
-        w.set_theme(saved.theme)
-        w.set_font_points(saved.points)
+        w.appearance.set_theme(saved.theme)
+        w.appearance.set_points(saved.points)
         self.actions.show_labels.setChecked(saved.labels_shown)
         w.menuBar().setVisible(saved.menu_bar)
         w.statusBar().setVisible(saved.status_bar)
@@ -168,8 +168,8 @@ class Presentation(QObject):
         """Type size from the window's size: large, and drawn at that size (sharp on any projector)."""
         if self.active:
             points = presentation_points(self.window.width(), self.window.height())
-            if points != self.window.font_points:
-                self.window.set_font_points(points, remember=False)
+            if points != self.window.appearance.points:
+                self.window.appearance.set_points(points, remember=False)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if watched is self.window and event.type() == QEvent.Type.Resize:

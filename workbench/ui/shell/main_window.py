@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QStackedWidget,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +40,7 @@ from ..annotate.annotating import UPGRADE_TEXT, Annotating, needs_upgrade
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
+from ..shared.appearance import Appearance
 from ..shared.context import ModelLibrary
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
@@ -139,14 +138,12 @@ class MainWindow(QMainWindow):
         self._initial_prompt = initial_prompt
         self._initial_models = list(initial_models or [])
         self.model_library = ModelLibrary(self)
+        self.appearance = Appearance(preferences, self)
         self._first_scan_done = False
         self.notebook_checked = False
         self._details: ModelDetailsDialog | None = None
         self._request: RunRequest | None = None
         self._shown: ShownPrompt | None = None
-        self._scheme = theme.LIGHT
-        self._points = fonts.READABLE_POINTS
-        self._default_points = fonts.READABLE_POINTS
         self._library_problems: list[str] = []
         self.starter_ids: list[str] = []
         self.starter_problems: list[str] = []
@@ -251,13 +248,13 @@ class MainWindow(QMainWindow):
         a.panes.add_pane.triggered.connect(self._add_pane)
         a.panes.remove_pane.triggered.connect(lambda: self.area.remove_pane(self.area.panes[-1]))
         a.panes.sync_scrolling.toggled.connect(self._set_sync_scrolling)
-        a.view.bigger.triggered.connect(lambda: self.set_font_points(self.font_points + fonts.STEP_POINTS))
-        a.view.smaller.triggered.connect(lambda: self.set_font_points(self.font_points - fonts.STEP_POINTS))
-        a.view.reset_size.triggered.connect(lambda: self.set_font_points(self._default_points))
+        a.view.bigger.triggered.connect(self.appearance.bigger)
+        a.view.smaller.triggered.connect(self.appearance.smaller)
+        a.view.reset_size.triggered.connect(self.appearance.reset_points)
         a.view.focus_prompt.triggered.connect(lambda: self.prompt_bar.prompt.setFocus())
         for key, action in a.view.theme.items():
-            action.triggered.connect(lambda _checked=False, k=key: self.set_theme(k))
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+            action.triggered.connect(lambda _checked=False, k=key: self.appearance.set_theme(k))
+        self.appearance.changed.connect(self._restyle)
 
         self.area.modelChosen.connect(self._pane_models_changed)
         self.area.panesChanged.connect(self.annotating.attach_panes)
@@ -293,9 +290,7 @@ class MainWindow(QMainWindow):
 
     def _restore_preferences(self) -> None:
         p = self.prefs
-        self._default_points = fonts.default_points(QApplication.font())
-        self.set_font_points(p.font_size or self._default_points)
-        self.set_theme(p.theme)
+        self.appearance.restore()
         self.resize(1440, 900)
         if p.geometry is not None:
             self.restoreGeometry(p.geometry)
@@ -670,38 +665,14 @@ class MainWindow(QMainWindow):
 
     # --- appearance -------------------------------------------------------------------------
 
-    @property
-    def font_points(self) -> float:
-        return self._points
-
-    def set_font_points(self, points: float, remember: bool = True) -> None:
-        """Type size for the whole window (and the app's other windows and tooltips);
-        presentation mode's sizes are not `remember`ed as the user's choice."""
-        self._points = fonts.clamp_points(points)
-        font = fonts.with_points(QApplication.font(), self._points)
-        QApplication.setFont(font)
-        QToolTip.setFont(font)
-        if remember:
-            self.prefs.font_size = self._points
-        self.setStyleSheet(theme.widget_css(self._scheme, self._points))
-
-    def set_theme(self, choice: str) -> None:
-        if choice not in self.actions.view.theme:
-            choice = theme.SYSTEM
-        self.actions.view.theme[choice].setChecked(True)
-        self.prefs.theme = choice
-        self.use_scheme(theme.effective(choice))
-
-    def use_scheme(self, scheme: str) -> None:
-        """Colour the app with `scheme` without making it the user's theme (presentation's high contrast)."""
-        self._scheme = theme.apply(QApplication.instance(), scheme)
-        self.setStyleSheet(theme.widget_css(self._scheme, self._points))
-        self.area.set_css(theme.answer_css(self._scheme))
-        self.library.restyle()
-
-    def _system_scheme_changed(self) -> None:
-        if self.prefs.theme == theme.SYSTEM and not self.presentation.active:
-            self.set_theme(theme.SYSTEM)
+    def _restyle(self, colours: bool) -> None:
+        """The type size or the scheme changed: the style sheets that spell them out follow."""
+        a = self.appearance
+        self.setStyleSheet(theme.widget_css(a.scheme, a.points))
+        self.actions.view.theme[a.theme].setChecked(True)
+        if colours:
+            self.area.set_css(theme.answer_css(a.scheme))
+            self.library.restyle()
 
     # --- running -----------------------------------------------------------------------------
 
