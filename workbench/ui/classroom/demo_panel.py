@@ -50,10 +50,11 @@ from ...core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, Dem
 from ...core.classroom.replay import response_schedule
 from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
+from ..panes.saved_run import place_saved_run
 from ..shared import describe
 from ..annotate.annotating import Refused
 from ..shared.message_bar import INFO
-from ..shared.actions import INSTANT_SPEED, MAX_PANES
+from ..shared.actions import INSTANT_SPEED
 from .replay import ReplayBanner, ReplayPlayer
 from .speaker_notes import SpeakerNotes, SpeakerNotesWindow, other_screen
 from ..shared.text_label import text_label
@@ -613,35 +614,26 @@ class DemoController(QObject):
     def _play_recorded(self, run_id: int, *, instant: bool) -> None:
         notebook, token = self.window.workspace.notebook, self._token
 
-        def read() -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+        def read() -> tuple[dict[str, Any] | None, dict[str, str | None]]:
             run = notebook.run(run_id)
             shas = {r["model_sha256"] for r in run["responses"] if r["model_sha256"]} if run else set()
-            return run, {sha: notebook.model(sha) or {} for sha in shas}
+            return run, {sha: (notebook.model(sha) or {}).get("maker") for sha in shas}
 
         self.window.notebook_tasks.submit(read, lambda result: token == self._token and self._start_replay(*result, instant=instant))
 
-    def _start_replay(self, run: dict[str, Any] | None, models: dict[str, dict[str, Any]], *, instant: bool) -> None:
+    def _start_replay(self, run: dict[str, Any] | None, makers: dict[str, str | None], *, instant: bool) -> None:
+        """`makers`: the recorded models' makers by SHA-256, as the notebook (or a demo file) knows them."""
         w = self.window
         if run is None:
             w.show_problem(NOTICE, "This step's recorded run is no longer in the notebook.")
             return
         if w.running:
             return
-        responses = run["responses"][:MAX_PANES]
         w.show_panes()
-        w.area.set_count(len(responses))
+        self._headers = place_saved_run(w.area, run, w.model_library.by_sha256(), makers)
         when = describe.local_time(run.get("created_at"))
-        by_hash = w.model_library.by_sha256()
         tracks = {}
-        self._headers = []
-        for index, (pane, response) in enumerate(zip(w.area.panes, responses)):
-            entry = by_hash.get(response.get("model_sha256"))
-            pane.select(entry.id if entry else None)
-            maker = entry.origin.maker if entry else models.get(response.get("model_sha256") or "", {}).get("maker")
-            origin = describe.recorded_origin_text(response.get("origin_country"), maker)
-            self._headers.append((response.get("model_name") or "?", origin))
-            if entry is None:
-                pane.show_recorded_model(*self._headers[-1])
+        for index, (pane, response) in enumerate(zip(w.area.panes, run["responses"])):
             try:
                 params = GenerationParams.from_dict(response.get("sampler") or {})
             except (TypeError, ValueError):
