@@ -70,7 +70,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     window.prompt_bar.prompt.setFocus()
     qtbot.waitUntil(lambda: window.prompt_bar.prompt.hasFocus(), timeout=WAIT_MS)
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS) as finished:
-        with qtbot.waitSignals([demo.stepStarted, demo.replayStarted], timeout=WAIT_MS):
+        with qtbot.waitSignals([demo.stepStarted, window.pane_events.replayStarted], timeout=WAIT_MS):
             QTest.keyClick(window.prompt_bar.prompt, Qt.Key.Key_PageDown)
         assert window.demo.banner.isVisible() and "Replay of a run recorded on" in window.demo.banner.text()
         assert not window.actions.run.run.isEnabled()  # a replay is not a run: Ctrl+Enter waits

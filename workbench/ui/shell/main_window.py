@@ -41,7 +41,7 @@ from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MAX_PANES, MIN_PANES, Actions
 from ..shared.appearance import Appearance
-from ..shared.context import ModelLibrary
+from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
 from ..classroom.demo_panel import DemoController
 from ..library.empty_state import AppFinding, EmptyState, look_in_other_apps
 from ..runs.history import ALL_RUNS, PAGE_SIZE, HistoryPanel
@@ -138,6 +138,8 @@ class MainWindow(QMainWindow):
         self._initial_prompt = initial_prompt
         self._initial_models = list(initial_models or [])
         self.model_library = ModelLibrary(self)
+        self.activity = Activity(self)
+        self.pane_events = PaneEvents(self)
         self.appearance = Appearance(preferences, self)
         self._first_scan_done = False
         self.notebook_checked = False
@@ -160,8 +162,6 @@ class MainWindow(QMainWindow):
         self.actions = Actions(self)
         self.annotating = Annotating(self)
         self.reflagging = Reflagging(self)
-        self.demo = DemoController(self)
-        self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
         build_menus(self.menuBar(), self.actions, Docks(
@@ -170,8 +170,6 @@ class MainWindow(QMainWindow):
         ))
         self._connect()
         self.annotating.attach()
-        self.demo.attach()
-        self.presentation.attach()
         self._restore_preferences()
         self._update_actions()
 
@@ -179,12 +177,20 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.messages = MessageBar()
+        self.context = Context(self.workspace, self.prefs, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
         self.area = CompareArea()
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.area)
         self.stack.addWidget(self.empty_state)
         self.prompt_bar = PromptBar(self.actions.run.run, self.actions.run.stop)
+        self.presentation = Presentation(
+            self.context, self, self.actions.present, self.appearance, self.activity, self.pane_events, self.area, self.annotating.strip
+        )
+        self.demo = DemoController(
+            self.context, self.actions.demo, self.model_library, self.activity, self.pane_events, self.area, self.prompt_bar, self.presentation,
+            show_run=self.show_run, run_live=self.run_asked, show_panes=self.show_panes,
+        )  # fmt: skip
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -287,6 +293,21 @@ class MainWindow(QMainWindow):
         self.batch_runner.finished.connect(lambda _result: self._update_actions())
         self.judge_runner.started.connect(self._judge_started)
         self.judge_runner.finished.connect(lambda _result: self._update_actions())
+
+        # The classroom, and what other parts follow of it.
+        self.activity.changed.connect(self._update_actions)
+        for view in (self.history, self.annotating.search):
+            self.presentation.blind.activeChanged.connect(view.set_models_hidden)
+        self.demo.runsImported.connect(self.runs_added)
+        self.demo.panelWanted.connect(lambda: (self.demo_dock.show(), self.demo_dock.raise_()))
+        self.demo.notesWanted.connect(lambda: (self.notes_dock.show(), self.notes_dock.raise_()))
+        self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
+        # Until the compare feature announces them itself: what the panes show, and that a run holds them.
+        r.started.connect(lambda request: self.pane_events.runStarting.emit(list(request.panes), request.pane_rerun))
+        r.started.connect(lambda _request: self.activity.set_comparing(True))
+        r.runCreated.connect(lambda run_id, _response_ids: self.pane_events.runCreated.emit(run_id))
+        r.finished.connect(lambda _outcome: self.activity.set_comparing(False))
+        self.runShown.connect(self.pane_events.runShown)
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -678,7 +699,7 @@ class MainWindow(QMainWindow):
 
     @property
     def running(self) -> bool:
-        return self.runner.running or self._request is not None or self.demo.replaying
+        return self.runner.running or self._request is not None or self.activity.replaying
 
     def _update_actions(self) -> None:
         running = self.running
@@ -693,7 +714,6 @@ class MainWindow(QMainWindow):
         a.panes.add_pane.setEnabled(self.area.can_add)
         a.panes.remove_pane.setEnabled(not running and len(self.area.panes) > MIN_PANES)
         self.history.setEnabled(not running)
-        self.presentation.update()
 
     def run_prompt(self) -> None:
         """Ask every pane's model the prompt in the box, with the current settings."""
@@ -713,6 +733,15 @@ class MainWindow(QMainWindow):
             return
         panes = [(i, p) for i, p in enumerate(self.area.panes) if p.entry is not None]
         self._start(prompt, self.prompt_bar.system_prompt_text.strip(), [(i, p.entry, p.params()) for i, p in panes])
+
+    def run_asked(self, prompt: str, system_prompt: str, params: GenerationParams | None) -> None:
+        """A prompt asked from elsewhere (a demo's live step) of the panes' models, with its own
+        settings if it has them (shown in Shared settings), like Ctrl+Enter."""
+        self._pane_models_changed()
+        if params is not None:
+            self.settings_form.set_params(params)
+        self.prompt_bar.set_texts(prompt, system_prompt)
+        self.run_prompt()
 
     def rerun_all(self) -> None:
         """The shown prompt again, each pane with the settings and seed its answer was made with."""
