@@ -66,6 +66,9 @@ def test_following_the_system_scheme(open_window, monkeypatch):
     monkeypatch.setattr(theme, "QGuiApplication", _DarkSystem)
     QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    window.appearance.borrow_scheme(theme.CONTRAST)  # presenting: the projector's scheme stays
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).name() == theme.colors(theme.CONTRAST)["window"]
     window.appearance.set_theme(theme.LIGHT)
     QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200  # a choice wins

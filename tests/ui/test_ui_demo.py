@@ -183,8 +183,9 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     # A live step is a new run of its own, asking the step's prompt with the step's settings.
     assert demo.steps[0].settings["max_tokens"] == opened.window.area.shared_params.max_tokens  # saved with the step
     step_settings = dict(demo.steps[0].settings, max_tokens=5, seed=4242)
+    opened.workspace.notebook.demos.update_step(demo.steps[0].id, settings=step_settings)  # as another window would
     with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
-        demo._write(lambda d: d.update_step(demo.steps[0].id, settings=step_settings))
+        demo.reload()
     with qtbot.waitSignal(opened.window.runFinished, timeout=WAIT_MS) as finished:
         opened.window.actions.demo.next.trigger()
     outcome = finished.args[0]
