@@ -196,7 +196,7 @@ def main() -> int:
         close(window, workspace)
 
         window, workspace = open_window(scratch, "dark", params)
-        window.set_theme(theme.DARK)
+        window.appearance.set_theme(theme.DARK)
         window.prompt_bar.set_texts(CHINESE_PROMPT, "")
         run(window)
         save(window, "dark-theme-chinese")

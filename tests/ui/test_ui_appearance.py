@@ -23,7 +23,7 @@ def widget_points(window) -> set[float]:
 
 def test_text_size_keys(open_window, qtbot):
     window = open_window([]).window
-    start = window.font_points
+    start = window.appearance.points
     assert start >= fonts.READABLE_POINTS and widget_points(window) == {start}
     qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     assert widget_points(window) == {start + 1}
@@ -40,11 +40,11 @@ def test_text_size_keys(open_window, qtbot):
 def test_dark_and_light_themes(open_window, qtbot):
     window = open_window([]).window
     with qtbot.waitSignal(window.area.panes[0].answer_view.rendered, timeout=5000):
-        window.set_theme(theme.DARK)
+        window.appearance.set_theme(theme.DARK)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
     assert QApplication.palette().color(QPalette.ColorRole.Text).lightness() > 200
     assert theme.colors(theme.DARK)["link"] in window.area.panes[0].answer_view.document().defaultStyleSheet()
-    window.set_theme(theme.LIGHT)
+    window.appearance.set_theme(theme.LIGHT)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200
 
 
@@ -61,12 +61,15 @@ class _DarkSystem:
 
 def test_following_the_system_scheme(open_window, monkeypatch):
     window = open_window([]).window
-    window.set_theme(theme.SYSTEM)
+    window.appearance.set_theme(theme.SYSTEM)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200  # offscreen: no preference
     monkeypatch.setattr(theme, "QGuiApplication", _DarkSystem)
     QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    window.set_theme(theme.LIGHT)
+    window.appearance.borrow_scheme(theme.CONTRAST)  # presenting: the projector's scheme stays
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert QApplication.palette().color(QPalette.ColorRole.Window).name() == theme.colors(theme.CONTRAST)["window"]
+    window.appearance.set_theme(theme.LIGHT)
     QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200  # a choice wins
 

@@ -70,7 +70,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     window.prompt_bar.prompt.setFocus()
     qtbot.waitUntil(lambda: window.prompt_bar.prompt.hasFocus(), timeout=WAIT_MS)
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS) as finished:
-        with qtbot.waitSignals([demo.stepStarted, demo.replayStarted], timeout=WAIT_MS):
+        with qtbot.waitSignals([demo.stepStarted, window.pane_events.replayStarted], timeout=WAIT_MS):
             QTest.keyClick(window.prompt_bar.prompt, Qt.Key.Key_PageDown)
         assert window.demo.banner.isVisible() and "Replay of a run recorded on" in window.demo.banner.text()
         assert not window.actions.run.run.isEnabled()  # a replay is not a run: Ctrl+Enter waits
@@ -183,8 +183,9 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     # A live step is a new run of its own, asking the step's prompt with the step's settings.
     assert demo.steps[0].settings["max_tokens"] == opened.window.area.shared_params.max_tokens  # saved with the step
     step_settings = dict(demo.steps[0].settings, max_tokens=5, seed=4242)
+    opened.workspace.notebook.demos.update_step(demo.steps[0].id, settings=step_settings)  # as another window would
     with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
-        demo._write(lambda d: d.update_step(demo.steps[0].id, settings=step_settings))
+        demo.reload()
     with qtbot.waitSignal(opened.window.runFinished, timeout=WAIT_MS) as finished:
         opened.window.actions.demo.next.trigger()
     outcome = finished.args[0]

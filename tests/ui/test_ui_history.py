@@ -118,8 +118,8 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     window.actions.run.schedule["parallel"].trigger()
     window.actions.panes.sync_scrolling.setChecked(True)
     window.actions.view.bigger.trigger()
-    points = window.font_points
-    window.set_theme("dark")
+    points = window.appearance.points
+    window.appearance.set_theme("dark")
     window.prompt_bar.prompt.setPlainText("A draft question")
     window.library.set_grouping("quantization")
     window.history_dock.toggleViewAction().trigger()  # hide the history panel
@@ -130,7 +130,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     assert again.settings_form.max_tokens.value() == 77
     assert again.prompt_bar.schedule_key == "parallel"
     assert again.area.sync_scrolling
-    assert again.font_points == points
+    assert again.appearance.points == points
     assert again.actions.view.theme["dark"].isChecked()
     assert again.prompt_bar.prompt_text == "A draft question"
     assert again.library.grouping_key == "quantization"

@@ -51,8 +51,8 @@ def key(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):
 
 def test_presenting_hides_the_workbench_and_leaving_puts_it_back_exactly(open_window, qtbot, tiny_models):
     window = open_window([tiny_models]).window
-    window.set_theme(theme.LIGHT)
-    window.set_font_points(13)
+    window.appearance.set_theme(theme.LIGHT)
+    window.appearance.set_points(13)
     window.history_dock.hide()  # a layout of the user's own
     # Offscreen the screen is smaller than the window: it first grows to its minimum size.
     qtbot.waitUntil(lambda: window.size() == window.size().expandedTo(window.minimumSizeHint()))
@@ -66,8 +66,8 @@ def test_presenting_hides_the_workbench_and_leaving_puts_it_back_exactly(open_wi
     assert not window.menuBar().isVisible() and not window.statusBar().isVisible() and not window.annotating.strip.isVisible()
     assert window.prompt_bar.isVisible() and all(p.isVisible() for p in window.area.panes)
     assert not window.area.panes[0].settings_button.isVisible() and not window.area.panes[0].rerun_button.isVisible()
-    assert window.font_points == presentation_points(window.width(), window.height()) > 13
-    assert window.area.panes[0].answer_view.font().pointSizeF() == window.font_points
+    assert window.appearance.points == presentation_points(window.width(), window.height()) > 13
+    assert window.area.panes[0].answer_view.font().pointSizeF() == window.appearance.points
     assert QApplication.palette().color(QPalette.ColorRole.Text).name() == "#000000"
     assert QApplication.palette().color(QPalette.ColorRole.Base).name() == "#ffffff"
     assert "Esc or F11: leave" in window.presentation.keys.text() and window.presentation.keys.isVisible()
@@ -76,7 +76,7 @@ def test_presenting_hides_the_workbench_and_leaving_puts_it_back_exactly(open_wi
     key(qtbot, window, Qt.Key.Key_Escape)
     assert not window.presentation.active and not window.isFullScreen()
     assert (window.saveState(), window.saveGeometry(), docks_shown(window)) == before[:3]
-    assert window.font_points == 13 and window.area.panes[0].answer_view.font().pointSizeF() == 13
+    assert window.appearance.points == 13 and window.area.panes[0].answer_view.font().pointSizeF() == 13
     assert QApplication.palette().color(QPalette.ColorRole.Window).name() == theme.colors(theme.LIGHT)["window"]
     assert window.menuBar().isVisible() and window.statusBar().isVisible() and window.annotating.strip.isVisible()
     assert window.area.panes[0].settings_button.isVisible() and not window.presentation.panel.isVisible()

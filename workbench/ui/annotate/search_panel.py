@@ -31,7 +31,7 @@ from ...core.analysis.flag_names import FLAG_NAMES
 from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilters, SearchHit, Session
 from ...core.notebook.statuses import unfinished
 from ..panes.annotation_bar import IDENTIFYING_FLAGS
-from ..shared.describe import local_time
+from ..shared import describe
 
 DEBOUNCE_MS = 250
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -199,7 +199,7 @@ class SearchPanel(QWidget):
             flagged = f" · flagged {', '.join(shown)}" if shown else ""
             partial = unfinished(hit.status) if hit.status else None
             partly = f" · {partial[0]} (partial answer)" if partial else ""
-            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {local_time(hit.run_created_at)}{flagged}{partly}")
+            head = html.escape(f"Run #{hit.run_id} · {where}{who} · {describe.local_time(hit.run_created_at)}{flagged}{partly}")
             label = QLabel(f"<span style='color:gray'>{head}</span><br>{snippet_html(hit.snippet)}")
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)

@@ -52,7 +52,6 @@ from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
 from ..shared.context import Activity, Context, ModelLibrary
-from ..shared.describe import local_time
 from ..shared.message_bar import PROBLEM, MessageBar
 from ..shared.text_label import text_label
 from .batch_runner import BatchThread
@@ -98,7 +97,7 @@ def shown_status(batch: Batch, running_id: int | None) -> str:
 def batch_title(batch: Batch, running_id: int | None) -> str:
     models = ", ".join(m.name for m in batch.models)
     status = shown_status(batch, running_id)
-    return f"#{batch.id} {batch.prompt_set_title}: {batch.done} of {batch.total} · {status}\n{models} · {local_time(batch.created_at)}"
+    return f"#{batch.id} {batch.prompt_set_title}: {batch.done} of {batch.total} · {status}\n{models} · {describe.local_time(batch.created_at)}"
 
 
 def progress_text(progress: Progress) -> str:

@@ -9,47 +9,43 @@ names the models, so it waits until every answer is revealed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ...core.notebook.votes import Tally, letter
-from ..compare.runner import RunRequest
+from ..panes.compare_area import CompareArea
+from ..shared.context import Context, PaneEvents
 from .vote_bar import VoteBar
-
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
 
 PANE_RERUN = "One pane's rerun is a run of its own: votes go with a run of every pane."
 
 
 class BlindComparison(QObject):
-    tallyShown = Signal(object)  # the Tally now on the buttons (after every vote is saved)
-    activeChanged = Signal(bool)  # blind on or off: the views that name runs' models follow it
+    """Blind names on the panes of `area`, and the votes on the run they show (followed
+    through `pane_events`: a live run, a saved run shown, a recorded run replayed)."""
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    tallyShown = Signal(object)  # the Tally now on the buttons (after every vote is saved)
+    # Blind on or off. Outside the panes, the models are named in pane order: revealing one
+    # pane must not name the others, so the views that name runs' models (history, search,
+    # the demo's) hide them until blind ends. The notes window on a second screen is the
+    # teacher's own and keeps them.
+    activeChanged = Signal(bool)
+
+    def __init__(self, context: Context, area: CompareArea, pane_events: PaneEvents, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.area = area
         self.bar = VoteBar()
         self.active = False
         self.run_id: int | None = None  # the run votes go to
         self._order: list[int] = []  # the pane showing each answer position of that run
         self._pane_rerun = False
         self.bar.voteRequested.connect(self.vote)
-
-    def attach(self) -> None:
-        w = self.window
-        w.comparing.runner.started.connect(self._run_started)
-        w.comparing.runner.runCreated.connect(self._run_created)
-        w.runShown.connect(self._run_shown)
-        w.demo.replayStarted.connect(self._run_shown)  # a replayed run takes the votes, as when shown
-        w.area.panesChanged.connect(self._panes_changed)
-        w.area.paneRevealed.connect(self._show_result)
-        # Outside the panes, the models are named in pane order: revealing one pane must not
-        # name the others, so these views wait for blind to end. The notes window on a second
-        # screen is the teacher's own and keeps them.
-        for view in (w.history, w.annotating.search, w.demo.panel, w.demo.notes):
-            self.activeChanged.connect(view.set_models_hidden)
+        pane_events.runStarting.connect(self._run_started)
+        pane_events.runCreated.connect(self._run_created)
+        pane_events.runShown.connect(self._run_shown)
+        pane_events.replayStarted.connect(self._run_shown)  # a replayed run takes the votes, as when shown
+        area.panesChanged.connect(self._panes_changed)
+        area.paneRevealed.connect(self._show_result)
         self._panes_changed()
 
     # --- blind names -----------------------------------------------------------------
@@ -61,7 +57,7 @@ class BlindComparison(QObject):
 
     def _letters(self) -> list[str]:
         """Each pane's letter: by answer position; panes that sat the run out come after."""
-        panes = range(len(self.window.area.panes))
+        panes = range(len(self.area.panes))
         order = [p for p in self._order if p in panes] + [p for p in panes if p not in self._order]
         letters = [""] * len(order)
         for position, pane in enumerate(order):
@@ -69,48 +65,48 @@ class BlindComparison(QObject):
         return letters
 
     def _new_round(self) -> None:
-        for pane, name in zip(self.window.area.panes, self._letters()):
+        for pane, name in zip(self.area.panes, self._letters()):
             pane.set_blind(name if self.active else None)
         self._show_result()
 
     def _panes_changed(self) -> None:
         """A pane added while blind gets its letter; the others keep theirs, revealed or not."""
-        for pane, name in zip(self.window.area.panes, self._letters()):
+        for pane, name in zip(self.area.panes, self._letters()):
             wanted = name if self.active else None
             if pane.blind_letter != wanted:
                 pane.set_blind(wanted)
         self._show_result()
 
     def reveal_all(self) -> None:
-        for pane in self.window.area.panes:
+        for pane in self.area.panes:
             pane.reveal()
 
     def reveal(self, index: int) -> None:
         """Reveal the pane at `index` (0 = the leftmost), if there is one."""
-        panes = self.window.area.panes
+        panes = self.area.panes
         if 0 <= index < len(panes):
             panes[index].reveal()
 
     @property
     def all_revealed(self) -> bool:
-        return not any(pane.hidden_identity for pane in self.window.area.panes)
+        return not any(pane.hidden_identity for pane in self.area.panes)
 
     # --- runs ------------------------------------------------------------------------
 
-    @Slot(object)
-    def _run_started(self, request: RunRequest) -> None:
-        self._pane_rerun = request.pane_rerun
-        if request.pane_rerun:
+    @Slot(list, bool)
+    def _run_started(self, panes: list[int], pane_rerun: bool) -> None:
+        self._pane_rerun = pane_rerun
+        if pane_rerun:
             self.run_id = None
             self.bar.set_tally(None, PANE_RERUN)
             return
-        self._order = list(request.panes)
+        self._order = list(panes)
         self.run_id = None
         self.bar.set_tally(None, "Votes open once the run is saved…")
         self._new_round()
 
-    @Slot(int, list)
-    def _run_created(self, run_id: int, _response_ids: list) -> None:
+    @Slot(int)
+    def _run_created(self, run_id: int) -> None:
         if not self._pane_rerun:
             self.run_id = run_id
             self._load(run_id)
@@ -118,7 +114,7 @@ class BlindComparison(QObject):
     @Slot(int)
     def _run_shown(self, run_id: int) -> None:
         """Another run is a new round; the same one shown again (a replay ending) keeps what was revealed."""
-        order = list(range(len(self.window.area.panes)))
+        order = list(range(len(self.area.panes)))
         same = (run_id, order) == (self.run_id, self._order) and not self._pane_rerun
         self._pane_rerun = False
         self._order, self.run_id = order, run_id
@@ -129,16 +125,16 @@ class BlindComparison(QObject):
     # --- votes -------------------------------------------------------------------------
 
     def _load(self, run_id: int) -> None:
-        votes = self.window.workspace.notebook.votes
-        self.window.notebook_tasks.submit(lambda: votes.tally(run_id), self._show_tally)
+        votes = self.context.workspace.notebook.votes
+        self.context.notebook_tasks.submit(lambda: votes.tally(run_id), self._show_tally)
 
     def vote(self, choice: str, delta: int) -> None:
         """Add (or with -1 take back) a vote; saved on the notebook queue, then shown."""
         run_id = self.run_id
         if run_id is None or choice not in self.bar.choices:
             return
-        votes, who = self.window.workspace.notebook.votes, self.window.prefs.annotator
-        self.window.notebook_tasks.submit(lambda: votes.add(run_id, choice, delta, annotator=who), self._show_tally)
+        votes, who = self.context.workspace.notebook.votes, self.context.prefs.annotator
+        self.context.notebook_tasks.submit(lambda: votes.add(run_id, choice, delta, annotator=who), self._show_tally)
 
     def vote_key(self, key: str, delta: int) -> None:
         """V then a letter (A, B, … or T for a tie)."""
@@ -154,7 +150,7 @@ class BlindComparison(QObject):
         self.tallyShown.emit(tally)
 
     def _show_result(self, *_: object) -> None:
-        panes = self.window.area.panes
+        panes = self.area.panes
         if self.bar.tally is None or not self.all_revealed:
             self.bar.show_result(None)
             return

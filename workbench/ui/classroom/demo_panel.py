@@ -9,7 +9,7 @@ notebook queue (core/notebook/demos.py blocks), and plays steps:
   models in the panes (by SHA-256, else by name) and runs its prompt like
   Ctrl+Enter, so it is a new run in the notebook. A replay step shows its
   recorded run through `ReplayPlayer` under the replay banner, then shows
-  the recorded run itself (`MainWindow.show_run`), so labels and votes
+  the recorded run itself (the shell's `show_run`), so labels and votes
   attach to that run and no new run is made. A live step whose models are
   not on this computer replays its recording instead, and says so.
 - Page Down / Page Up reach the demo wherever the focus is (a presenter's
@@ -22,18 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
-    QDockWidget,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -50,20 +50,33 @@ from ...core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, Dem
 from ...core.classroom.replay import response_schedule
 from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
+from ..panes.compare_area import CompareArea
+from ..panes.saved_run import place_saved_run
 from ..shared import describe
-from ..shared.writes import Refused
-from ..shared.describe import local_time
-from ..shared.message_bar import INFO
-from ..shared.actions import INSTANT_SPEED, MAX_PANES
+from ..shared.actions import INSTANT_SPEED, DemoActions
+from ..shared.context import Activity, Context, ModelLibrary, PaneEvents
+from ..shared.text_label import text_label
+from .presentation import Presentation
 from .replay import ReplayBanner, ReplayPlayer
 from .speaker_notes import SpeakerNotes, SpeakerNotesWindow, other_screen
-from ..shared.text_label import text_label
-
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
 
 MODE_LABELS = {LIVE: "Live: ask the models", REPLAY: "Replay the recorded run", INSTANT: "Show the recorded run at once"}
 NOTICE = "demo"
+REFUSALS = (ValueError, LookupError)  # what the notebook's demo tables raise for a change the user can fix
+
+
+class PromptBox(Protocol):
+    """What a demo reads from and writes to the prompt bar (the compare feature's)."""
+
+    run_info: QLabel
+
+    @property
+    def prompt_text(self) -> str: ...
+
+    @property
+    def system_prompt_text(self) -> str: ...
+
+    def set_texts(self, prompt: str, system_prompt: str) -> None: ...
 
 
 class DemoPanel(QWidget):
@@ -256,18 +269,50 @@ class DemoPanel(QWidget):
 
 
 class DemoController(QObject):
-    """Plays demo scripts in the window and keeps the Demo scripts dock up to date."""
+    """Plays demo scripts in the panes of `area` and keeps the Demo scripts panel up to date.
+
+    What belongs to other features comes from the shell: `show_run` (a saved run in the
+    panes, the one way to show it), `run_live` (the step's prompt, system prompt and settings,
+    or None for the shared ones, asked of the panes' models like Ctrl+Enter), `show_panes`
+    (the panes, even when no model is on this computer). A replay is announced on
+    `pane_events` and held in `activity`."""
 
     scriptsLoaded = Signal()  # the panel shows the notebook's scripts (after any change too)
     stepStarted = Signal(int)  # position of the step now playing
-    replayStarted = Signal(int)  # run id; its answers are streaming into the panes again
     replayFinished = Signal(int)  # run id; the recorded run is now shown as saved
     fileDone = Signal(object)  # DemoImport, or the export's path
+    runsImported = Signal()  # a demo file brought runs into the notebook
+    panelWanted = Signal()  # the Demo scripts panel should be in view (its dock is the shell's)
+    notesWanted = Signal()  # the speaker notes should be in view, in the window (one screen)
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
-        self.actions = window.actions.demo
+    def __init__(
+        self,
+        context: Context,
+        actions: DemoActions,
+        library: ModelLibrary,
+        activity: Activity,
+        pane_events: PaneEvents,
+        area: CompareArea,
+        prompt: PromptBox,
+        presentation: Presentation,
+        *,
+        show_run: Callable[[int], None],
+        run_live: Callable[[str, str, GenerationParams | None], None],
+        show_panes: Callable[[], None],
+    ) -> None:
+        super().__init__(context.parent)
+        self.context = context
+        self.feedback = context.feedback
+        self.actions = actions
+        self.library = library
+        self.activity = activity
+        self.pane_events = pane_events
+        self.area = area
+        self.prompt = prompt
+        self.presentation = presentation
+        self.show_run = show_run
+        self.run_live = run_live
+        self.show_panes = show_panes
         self.panel = DemoPanel()
         self.notes = SpeakerNotes()
         self.notes_window: SpeakerNotesWindow | None = None
@@ -280,12 +325,11 @@ class DemoController(QObject):
         self._replayed: tuple[int, str, bool] | None = None  # run id, recorded when, instant
         self._headers: list[tuple[str, str]] = []  # the replayed panes' model names and origins (with maker)
         self._token = 0  # which play a read belongs to: a later Page Down wins
-        self._step_keys: dict[QAction, list[QKeySequence]] = {}  # Next/Previous step and their keys, set in attach()
+        self._step_keys: dict[QAction, list[QKeySequence]] = {}  # Next/Previous step and their keys
+        self._connect()
 
-    # --- wiring ---------------------------------------------------------------------
-
-    def attach(self) -> None:
-        w, c, p = self.window, self.actions, self.panel
+    def _connect(self) -> None:
+        c, p = self.actions, self.panel
         c.new.triggered.connect(self.ask_new_script)
         c.next.triggered.connect(self.next_step)
         c.previous.triggered.connect(self.previous_step)
@@ -308,12 +352,13 @@ class DemoController(QObject):
         p.importRequested.connect(self.ask_import)
         self.player.chunk.connect(self._chunk)
         self.player.finished.connect(self._replay_ended)
-        w.comparing.runner.runCreated.connect(lambda *_: self.banner.clear())  # a live run: no longer a replay
-        w.runShown.connect(self._run_shown)
+        self.pane_events.runCreated.connect(lambda _run_id: self.banner.clear())  # a live run: no longer a replay
+        self.pane_events.runShown.connect(self._run_shown)
+        for view in (self.panel, self.notes):  # the notes window on a second screen is the teacher's own
+            self.presentation.blind.activeChanged.connect(view.set_models_hidden)
         self._step_keys = {action: action.shortcuts() for action in (c.next, c.previous)}
-        w.demo_dock.visibilityChanged.connect(self._update_step_keys)
-        QApplication.instance().focusChanged.connect(self._update_step_keys)
-        self._update_step_keys()
+        QApplication.instance().focusChanged.connect(self.update_step_keys)
+        self.update_step_keys()
 
     def start(self) -> None:
         self.reload()
@@ -328,12 +373,13 @@ class DemoController(QObject):
         Demo scripts panel, or a step has played (presentation mode hides the panel)."""
         return bool(self.steps) and (self.current >= 0 or self.panel.isVisible())  # the panel: its dock may be a hidden tab
 
-    def _update_step_keys(self, *_: object) -> None:
+    def update_step_keys(self, *_: object) -> None:
         """A window shortcut wins over the focused widget, so Page Down / Page Up are the
         demo's only while it is armed and the teacher is not writing a prompt or note in
         the panel; otherwise the actions lose their keys (the menu still works) and the
         keys scroll as they always did. (Not an application-wide event filter: that
-        would run Python on every event the app handles, streaming included.)"""
+        would run Python on every event the app handles, streaming included.) The shell
+        calls it too when the panel's dock is shown or hidden."""
         focus = QApplication.focusWidget()
         on = self.armed and not (focus is not None and self.panel.editing(focus))
         for action, keys in self._step_keys.items():
@@ -342,7 +388,7 @@ class DemoController(QObject):
     # --- the notebook -------------------------------------------------------------------
 
     def _demos(self) -> Demos:
-        return self.window.workspace.notebook.demos
+        return self.context.workspace.notebook.demos
 
     def reload(self, select: int | None = None) -> None:
         """Read the scripts and the current script's steps; `select` a step position."""
@@ -354,7 +400,7 @@ class DemoController(QObject):
             chosen = script_id if any(s.id == script_id for s in scripts) else (scripts[0].id if scripts else None)
             return scripts, chosen, demos.steps(chosen) if chosen is not None else []
 
-        self.window.notebook_tasks.submit(read, lambda result: self._loaded(*result, select=select))
+        self.context.notebook_tasks.submit(read, lambda result: self._loaded(*result, select=select))
 
     def _loaded(self, scripts: list[DemoScript], script_id: int | None, steps: list[DemoStep], select: int | None) -> None:
         if script_id != self.script_id:
@@ -364,7 +410,7 @@ class DemoController(QObject):
         self.panel.set_scripts(scripts, script_id)
         self.panel.set_steps(steps, select if select is not None else max(self.current, 0))
         self._show_notes()
-        self._update_step_keys()
+        self.update_step_keys()
         self.scriptsLoaded.emit()
 
     def _write(self, change: Callable[[Demos], Any], select: int | None = None, then: Callable[[Any], None] | None = None) -> None:
@@ -373,34 +419,34 @@ class DemoController(QObject):
         def work() -> Any:
             try:
                 return change(self._demos())
-            except (ValueError, LookupError) as problem:
-                return Refused(str(problem))
+            except REFUSALS as problem:
+                return problem  # handed back to be shown
 
         def done(result: Any) -> None:
-            if isinstance(result, Refused):
-                self.window.show_problem(NOTICE, result.text)
+            if isinstance(result, REFUSALS):
+                self.feedback.problem(NOTICE, str(result))
                 return
-            self.window.messages.dismiss(NOTICE)
+            self.feedback.dismiss(NOTICE)
             if then is not None:
                 then(result)
             self.reload(select)
 
-        self.window.notebook_tasks.submit(work, done)
+        self.context.notebook_tasks.submit(work, done)
 
     @property
     def annotator(self) -> str:
-        return self.window.prefs.annotator
+        return self.context.prefs.annotator
 
     # --- scripts ---------------------------------------------------------------------------
 
     def choose_script(self, script_id: int | None) -> None:
         self.script_id = script_id
         self.current = -1
-        self._update_step_keys()
+        self.update_step_keys()
         self.reload()
 
     def ask_new_script(self) -> None:
-        title, ok = QInputDialog.getText(self.window, "New demo script", "Title of the demo:")
+        title, ok = QInputDialog.getText(self.context.parent, "New demo script", "Title of the demo:")
         if ok and title.strip():
             self.new_script(title)
 
@@ -409,14 +455,13 @@ class DemoController(QObject):
 
     def _chosen(self, script: DemoScript) -> None:
         self.script_id, self.current = script.id, -1
-        self._update_step_keys()
-        self.window.demo_dock.show()
-        self.window.demo_dock.raise_()
+        self.update_step_keys()
+        self.panelWanted.emit()
 
     def ask_delete_script(self) -> None:
         title = self.panel.scripts.currentText()
         answer = QMessageBox.question(
-            self.window, "Delete demo script", f"Delete the demo script {title}? The runs it replays stay in the notebook."
+            self.context.parent, "Delete demo script", f"Delete the demo script {title}? The runs it replays stay in the notebook."
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_script()
@@ -428,19 +473,19 @@ class DemoController(QObject):
             self._write(lambda d: d.delete(script_id))
 
     def ask_build_from_session(self) -> None:
-        notebook = self.window.workspace.notebook
+        notebook = self.context.workspace.notebook
 
         def chosen(sessions: list[Any]) -> None:
             named = [s for s in sessions if s.id is not None and s.run_count]
             if not named:
-                self.window.show_problem(NOTICE, "No session has runs yet: put runs in a session (Annotate menu), then build a demo from it.")
+                self.feedback.problem(NOTICE, "No session has runs yet: put runs in a session (Annotate menu), then build a demo from it.")
                 return
             names = [f"{s.name} ({s.run_count} runs)" for s in named]
-            name, ok = QInputDialog.getItem(self.window, "Demo from a session", "Replay the runs of:", names, 0, False)
+            name, ok = QInputDialog.getItem(self.context.parent, "Demo from a session", "Replay the runs of:", names, 0, False)
             if ok:
                 self.build_from_session(named[names.index(name)].id)
 
-        self.window.notebook_tasks.submit(lambda: notebook.sessions.all(), chosen)
+        self.context.notebook_tasks.submit(lambda: notebook.sessions.all(), chosen)
 
     def build_from_session(self, session_id: int) -> None:
         self._write(lambda d: d.build_from_session(session_id, annotator=self.annotator), then=self._chosen)
@@ -451,14 +496,14 @@ class DemoController(QObject):
         """The run the panes show (replayed), or else the prompt box and the panes' models (live)."""
         script_id = self.script_id
         if script_id is None:
-            self.window.show_problem(NOTICE, "Create a demo script first (Demo > New demo script…).")
+            self.feedback.problem(NOTICE, "Create a demo script first (Demo > New demo script…).")
             return
-        panes = self.window.area.panes
+        panes = self.area.panes
         run_id = next((p.shown.run_id for p in panes if p.shown is not None and p.shown.run_id is not None), None)
-        if run_id is not None and not self.window.running:
+        if run_id is not None and not self.activity.panes_busy:
             self._write(lambda d: d.add_step_from_run(script_id, run_id, annotator=self.annotator), select=len(self.steps))
             return
-        prompt, system = self.window.prompt_bar.prompt_text, self.window.prompt_bar.system_prompt_text
+        prompt, system = self.prompt.prompt_text, self.prompt.system_prompt_text
         models, settings = self._live_setup()
         self._write(
             lambda d: d.add_step(script_id, prompt=prompt, system_prompt=system, models=models, settings=settings, annotator=self.annotator),
@@ -468,25 +513,25 @@ class DemoController(QObject):
     def _live_setup(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """What a live step keeps from the window: the panes' models and the shared settings,
         so that in class it asks the way it was prepared at home."""
-        models = [_model(p.entry) for p in self.window.area.panes if p.entry is not None]
-        return models, self.window.area.shared_params.to_dict()
+        models = [_model(p.entry) for p in self.area.panes if p.entry is not None]
+        return models, self.area.shared_params.to_dict()
 
     def ask_add_from_set(self) -> None:
         def chosen(sets: list[Any]) -> None:
             if not sets:
-                self.window.show_problem(NOTICE, "No prompt sets were found (the prompts/ folder is missing).")
+                self.feedback.problem(NOTICE, "No prompt sets were found (the prompts/ folder is missing).")
                 return
             titles = [f"{s.title} ({len(s.prompts)})" for s in sets]
-            title, ok = QInputDialog.getItem(self.window, "Step from a prompt set", "Prompt set:", titles, 0, False)
+            title, ok = QInputDialog.getItem(self.context.parent, "Step from a prompt set", "Prompt set:", titles, 0, False)
             if not ok:
                 return
             prompt_set = sets[titles.index(title)]
             entries = [f"{p.id} [{p.language}] {title_from_prompt(p.text)}" for p in prompt_set.prompts]
-            entry, ok = QInputDialog.getItem(self.window, "Step from a prompt set", "Prompt:", entries, 0, False)
+            entry, ok = QInputDialog.getItem(self.context.parent, "Step from a prompt set", "Prompt:", entries, 0, False)
             if ok:
                 self.add_from_set(prompt_set.id, prompt_set.prompts[entries.index(entry)])
 
-        self.window.notebook_tasks.submit(lambda: [find_prompt_set(name) for name in available_prompt_sets()], chosen)
+        self.context.notebook_tasks.submit(lambda: [find_prompt_set(name) for name in available_prompt_sets()], chosen)
 
     def add_from_set(self, set_id: str, prompt: Any) -> None:
         """A live step asking a prompt-set entry (its text copied) of the panes' models."""
@@ -506,43 +551,42 @@ class DemoController(QObject):
 
     def ask_export(self) -> None:
         if self.script_id is None:
-            self.window.show_problem(NOTICE, "Choose a demo script to export (Demo scripts panel).")
+            self.feedback.problem(NOTICE, "Choose a demo script to export (Demo scripts panel).")
             return
         title = self.panel.scripts.currentText().rsplit(" (", 1)[0]
         start = str(Path.home() / (title.replace("/", "-") + SUFFIX))
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export demo", start, f"Demo scripts (*{SUFFIX})")
+        path, _ = QFileDialog.getSaveFileName(self.context.parent, "Export demo", start, f"Demo scripts (*{SUFFIX})")
         if path:
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        notebook, script_id = self.window.workspace.notebook, self.script_id
+        notebook, script_id = self.context.workspace.notebook, self.script_id
         if script_id is None:
             return
 
         def done(_data: Any) -> None:
-            self.window.messages.show_notice(NOTICE, f"Saved the demo with its recorded runs to {path}. Take this one file to class.", INFO)
+            self.feedback.notice(NOTICE, f"Saved the demo with its recorded runs to {path}. Take this one file to class.")
             self.fileDone.emit(path)
 
-        self.window.notebook_tasks.submit(lambda: export_demo(notebook, script_id, path), done)
+        self.context.notebook_tasks.submit(lambda: export_demo(notebook, script_id, path), done)
 
     def ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import demo", str(Path.home()), f"Demo scripts (*{SUFFIX});;JSON Lines (*.jsonl)")
+        path, _ = QFileDialog.getOpenFileName(self.context.parent, "Import demo", str(Path.home()), f"Demo scripts (*{SUFFIX});;JSON Lines (*.jsonl)")
         if path:
             self.import_from(Path(path))
 
     def import_from(self, path: Path) -> None:
-        notebook = self.window.workspace.notebook
+        notebook = self.context.workspace.notebook
 
         def done(imported: DemoImport) -> None:
-            self.window.messages.show_notice(NOTICE, imported.summary(), INFO)
+            self.feedback.notice(NOTICE, imported.summary())
             self.choose_script(imported.script_id)
-            self.window.runs_added()
-            self.window.demo_dock.show()
-            self.window.demo_dock.raise_()
+            self.runsImported.emit()
+            self.panelWanted.emit()
             self.fileDone.emit(imported)
 
         # A refused file is an EnvironmentProblem: the window shows it, nothing changed.
-        self.window.notebook_tasks.submit(lambda: import_demo(notebook, path), done)
+        self.context.notebook_tasks.submit(lambda: import_demo(notebook, path), done)
 
     # --- playing ----------------------------------------------------------------------------
 
@@ -557,29 +601,28 @@ class DemoController(QObject):
         self.play(self.current - 1)
 
     def play(self, position: int) -> None:
-        w = self.window
         if not self.steps:
-            w.statusBar().showMessage("No demo script with steps: open Demo scripts (Demo menu) and choose or make one.", 6000)
-            w.demo_dock.show()
+            self.feedback.status("No demo script with steps: open Demo scripts (Demo menu) and choose or make one.", 6000)
+            self.panelWanted.emit()
             return
         if not 0 <= position < len(self.steps):
-            w.statusBar().showMessage("That was the last step." if position >= len(self.steps) else "This is the first step.", 4000)
+            self.feedback.status("That was the last step." if position >= len(self.steps) else "This is the first step.", 4000)
             return
-        if w.comparing.runner.running:
-            w.statusBar().showMessage("The models are still answering: Esc stops them, then Page Down goes on.", 6000)
+        if self.activity.comparing:
+            self.feedback.status("The models are still answering: Esc stops them, then Page Down goes on.", 6000)
             return
         self._token += 1
         if self.replaying:
             self._abandon_replay()
         self.current = position
-        self._update_step_keys()
+        self.update_step_keys()
         step = self.steps[position]
         self.panel.select_step(position)
         self._show_notes(reveal=True)
         self.stepStarted.emit(position)
         mode = step.mode
         if mode != LIVE and step.run_id is None:
-            w.messages.show_notice(NOTICE, f"Step {position + 1}'s recorded run is no longer in the notebook; it plays live.", INFO)
+            self.feedback.notice(NOTICE, f"Step {position + 1}'s recorded run is no longer in the notebook; it plays live.")
             mode = LIVE
         if mode == LIVE:
             self._play_live(step)
@@ -587,62 +630,50 @@ class DemoController(QObject):
             self._play_recorded(step.run_id, instant=mode == INSTANT or self.speed == INSTANT_SPEED)
 
     def _play_live(self, step: DemoStep) -> None:
-        w = self.window
-        entries = list(w.models.entries)
+        entries = self.library.entries
         chosen = [_find_entry(entries, model) for model in step.models]
         missing = [m["name"] for m, entry in zip(step.models, chosen) if entry is None]
         if missing:
             if step.run_id is not None:
-                w.messages.show_notice(NOTICE, f"{', '.join(missing)} is not on this computer: replaying the step's recorded run instead.", INFO)
+                self.feedback.notice(NOTICE, f"{', '.join(missing)} is not on this computer: replaying the step's recorded run instead.")
                 self._play_recorded(step.run_id, instant=self.speed == INSTANT_SPEED)
             else:
-                w.show_problem(NOTICE, f"Step {step.position + 1} needs {', '.join(missing)}, which is not on this computer, and has no recorded run to replay.")
+                self.feedback.problem(NOTICE, f"Step {step.position + 1} needs {', '.join(missing)}, which is not on this computer, and has no recorded run to replay.")
             return
         if chosen:
-            w.area.set_count(len(chosen))
-            for pane, entry in zip(w.area.panes, chosen):
+            self.area.set_count(len(chosen))
+            for pane, entry in zip(self.area.panes, chosen):
                 pane.select(entry.id if entry else None)
-            w._pane_models_changed()
+        params = None
         if step.settings:
             try:
-                w.settings_form.set_params(GenerationParams.from_dict(step.settings))  # shown in Shared settings
+                params = GenerationParams.from_dict(step.settings)
             except (TypeError, ValueError) as problem:
-                w.messages.show_notice(NOTICE, f"Step {step.position + 1}'s saved settings can't be used ({problem}); it runs with the shared settings.", INFO)
-        w.prompt_bar.set_texts(step.prompt, step.system_prompt)
-        w.comparing.run_prompt()
+                self.feedback.notice(NOTICE, f"Step {step.position + 1}'s saved settings can't be used ({problem}); it runs with the shared settings.")
+        self.run_live(step.prompt, step.system_prompt, params)
 
     def _play_recorded(self, run_id: int, *, instant: bool) -> None:
-        notebook, token = self.window.workspace.notebook, self._token
+        notebook, token = self.context.workspace.notebook, self._token
 
-        def read() -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+        def read() -> tuple[dict[str, Any] | None, dict[str, str | None]]:
             run = notebook.run(run_id)
             shas = {r["model_sha256"] for r in run["responses"] if r["model_sha256"]} if run else set()
-            return run, {sha: notebook.model(sha) or {} for sha in shas}
+            return run, {sha: (notebook.model(sha) or {}).get("maker") for sha in shas}
 
-        self.window.notebook_tasks.submit(read, lambda result: token == self._token and self._start_replay(*result, instant=instant))
+        self.context.notebook_tasks.submit(read, lambda result: token == self._token and self._start_replay(*result, instant=instant))
 
-    def _start_replay(self, run: dict[str, Any] | None, models: dict[str, dict[str, Any]], *, instant: bool) -> None:
-        w = self.window
+    def _start_replay(self, run: dict[str, Any] | None, makers: dict[str, str | None], *, instant: bool) -> None:
+        """`makers`: the recorded models' makers by SHA-256, as the notebook (or a demo file) knows them."""
         if run is None:
-            w.show_problem(NOTICE, "This step's recorded run is no longer in the notebook.")
+            self.feedback.problem(NOTICE, "This step's recorded run is no longer in the notebook.")
             return
-        if w.running:
+        if self.activity.panes_busy:
             return
-        responses = run["responses"][:MAX_PANES]
-        w.show_panes()
-        w.area.set_count(len(responses))
-        when = local_time(run.get("created_at"))
-        by_hash = {e.sha256: e for e in w.models.entries if e.sha256}
+        self.show_panes()
+        self._headers = place_saved_run(self.area, run, self.library.by_sha256(), makers)
+        when = describe.local_time(run.get("created_at"))
         tracks = {}
-        self._headers = []
-        for index, (pane, response) in enumerate(zip(w.area.panes, responses)):
-            entry = by_hash.get(response.get("model_sha256"))
-            pane.select(entry.id if entry else None)
-            maker = entry.origin.maker if entry else models.get(response.get("model_sha256") or "", {}).get("maker")
-            origin = describe.recorded_origin_text(response.get("origin_country"), maker)
-            self._headers.append((response.get("model_name") or "?", origin))
-            if entry is None:
-                pane.show_recorded_model(*self._headers[-1])
+        for index, (pane, response) in enumerate(zip(self.area.panes, run["responses"])):
             try:
                 params = GenerationParams.from_dict(response.get("sampler") or {})
             except (TypeError, ValueError):
@@ -652,16 +683,16 @@ class DemoController(QObject):
                 pane.set_blind(pane.blind_letter)  # a new answer is a new round of guessing
             pane.on_status("replaying…" if not instant else "recorded")
             tracks[index] = response_schedule(response, at_recorded_speed=not instant)
-        w.prompt_bar.set_texts(run["prompt"], run.get("system_prompt") or "")
-        w.prompt_bar.run_info.setText(f"Replaying run #{run['id']} from {when}: not a new run")
+        self.prompt.set_texts(run["prompt"], run.get("system_prompt") or "")
+        self.prompt.run_info.setText(f"Replaying run #{run['id']} from {when}: not a new run")
         self._replayed = (run["id"], when, instant)
         self.banner.show_replay(run["id"], when, speed=None if instant else self.speed, playing=True)
-        self.replayStarted.emit(run["id"])
+        self.pane_events.replayStarted.emit(run["id"])
+        self.activity.set_replaying(True)  # before it starts: shown at once, it also ends in start()
         self.player.start(tracks, self.speed)
-        w._update_actions()
 
     def _chunk(self, pane: int, kind: str, text: str) -> None:
-        panes = self.window.area.panes
+        panes = self.area.panes
         if pane < len(panes):
             panes[pane].on_text(kind, text)
 
@@ -671,7 +702,7 @@ class DemoController(QObject):
             return
         # The window names a saved run's models from the catalog; the demo file also
         # brought their makers, which the room should keep seeing.
-        for pane, header in zip(self.window.area.panes, self._headers):
+        for pane, header in zip(self.area.panes, self._headers):
             pane.show_recorded_model(*header)
 
     def stop_replay(self) -> None:
@@ -684,13 +715,13 @@ class DemoController(QObject):
         self.player.stop()
 
     def _replay_ended(self, completed: bool) -> None:
-        self.window._update_actions()
+        self.activity.set_replaying(False)
         if self._replayed is None:
             return
         run_id, when, instant = self._replayed
         self._replayed = None
         self.banner.show_replay(run_id, when, speed=None if instant else self.speed, playing=False, stopped=not completed)
-        self.window.comparing.show_run(run_id)  # the saved run itself: annotations and votes attach to it
+        self.show_run(run_id)  # the saved run itself: annotations and votes attach to it
         self.replayFinished.emit(run_id)
 
     # --- speaker notes ------------------------------------------------------------------------
@@ -705,16 +736,15 @@ class DemoController(QObject):
             self.notes_window.notes.show_step(step, len(self.steps), following)
         if not reveal:
             return
-        screen = other_screen(self.window)
+        screen = other_screen(self.context.parent)
         if screen is not None:
             if self.notes_window is None:
                 self.notes_window = SpeakerNotesWindow()
                 self.notes_window.notes.show_step(step, len(self.steps), following)
             if not self.notes_window.isVisible():
                 self.notes_window.show_on(screen)
-        elif not self.window.presentation.active:  # presenting on one screen, the class would read them
-            self.window.notes_dock.show()
-            self.window.notes_dock.raise_()
+        elif not self.presentation.active:  # presenting on one screen, the class would read them
+            self.notesWanted.emit()
 
     def close(self) -> None:
         self._abandon_replay()

@@ -19,19 +19,18 @@ are what a teacher uses while presenting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
+from ..panes.compare_area import CompareArea
 from ..shared import theme
-from .blind import BlindComparison
 from ..shared.actions import MAX_PANES, VOTE_KEYS, PresentActions
+from ..shared.appearance import Appearance
+from ..shared.context import Activity, Context, PaneEvents
 from ..shared.fonts import clamp_points
 from ..shared.text_label import text_label
-
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
+from .blind import BlindComparison
 
 POINTS_AT_1080P = 22.0  # type size for a full-HD window; other sizes scale from it
 REFERENCE = (1920, 1080)
@@ -69,26 +68,36 @@ def key_line(presenting: bool, running: bool, blind: bool) -> str:
 
 
 class Presentation(QObject):
-    def __init__(self, window: "MainWindow") -> None:
+    """Presents `window` (the docks, menu and status bars it hides and puts back) with the
+    panes of `area`; `strip` is the annotation strip, hidden while presenting. The type size
+    and scheme it borrows are `appearance`'s; `activity` says whether Esc stops a run."""
+
+    def __init__(
+        self,
+        context: Context,
+        window: QMainWindow,
+        actions: PresentActions,
+        appearance: Appearance,
+        activity: Activity,
+        pane_events: PaneEvents,
+        area: CompareArea,
+        strip: QWidget,
+    ) -> None:
         super().__init__(window)
         self.window = window
+        self.appearance = appearance
+        self.activity = activity
+        self.area = area
+        self.strip = strip
+        self.actions = actions
         self.saved: SavedWorkbench | None = None
-        self.blind = BlindComparison(window)
+        self.blind = BlindComparison(context, area, pane_events, self)
         self.keys = text_label(role="muted", name="presentKeys")
         self.panel = QWidget()  # under the panes: the vote and, presenting, the keys
         layout = QVBoxLayout(self.panel)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.blind.bar)
         layout.addWidget(self.keys)
-        self.actions: PresentActions = window.actions.present
-
-    @property
-    def active(self) -> bool:
-        return self.saved is not None
-
-    def attach(self) -> None:
-        """Connect to the window's parts, once they exist."""
-        w = self.window
         self.actions.present.toggled.connect(self._present_toggled)
         self.actions.leave.triggered.connect(self.leave)
         self.actions.blind.toggled.connect(self._blind_toggled)
@@ -99,10 +108,14 @@ class Presentation(QObject):
             self.actions.add_vote[key].triggered.connect(lambda _c=False, k=key: self.blind.vote_key(k, 1))
             self.actions.remove_vote[key].triggered.connect(lambda _c=False, k=key: self.blind.vote_key(k, -1))
         self.actions.show_labels.toggled.connect(self._labels_toggled)
-        w.area.panesChanged.connect(self._panes_changed)
-        w.installEventFilter(self)
-        self.blind.attach()
+        area.panesChanged.connect(self._panes_changed)
+        activity.changed.connect(self.update)
+        window.installEventFilter(self)
         self.update()
+
+    @property
+    def active(self) -> bool:
+        return self.saved is not None
 
     # --- entering and leaving --------------------------------------------------------
 
@@ -124,20 +137,20 @@ class Presentation(QObject):
             geometry=w.normalGeometry(),
             dock_state=w.saveState(),
             window_state=w.windowState(),
-            points=w.font_points,
-            theme=w.prefs.theme,
+            points=self.appearance.points,
+            theme=self.appearance.theme,
             menu_bar=w.menuBar().isVisible(),
             status_bar=w.statusBar().isVisible(),
-            strip=w.annotating.strip.isVisible(),
+            strip=self.strip.isVisible(),
             labels_shown=self.actions.show_labels.isChecked(),
         )
         for dock in w.findChildren(QDockWidget):
             dock.hide()
         w.menuBar().hide()
         w.statusBar().hide()
-        w.annotating.strip.hide()
+        self.strip.hide()
         self.actions.show_labels.setChecked(False)
-        w.use_scheme(theme.CONTRAST)
+        self.appearance.borrow_scheme(theme.CONTRAST)
         w.showFullScreen()
         self.update()
         self.fit_type()
@@ -147,12 +160,12 @@ class Presentation(QObject):
         assert saved is not None
         self.saved = None
         self.update()
-        w.set_theme(saved.theme)
-        w.set_font_points(saved.points)
+        self.appearance.set_theme(saved.theme)
+        self.appearance.set_points(saved.points)
         self.actions.show_labels.setChecked(saved.labels_shown)
         w.menuBar().setVisible(saved.menu_bar)
         w.statusBar().setVisible(saved.status_bar)
-        w.annotating.strip.setVisible(saved.strip)
+        self.strip.setVisible(saved.strip)
         # Minimum sizes still reflect the large type until the layouts hear of the change;
         # they would stretch the restored geometry.
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
@@ -168,8 +181,8 @@ class Presentation(QObject):
         """Type size from the window's size: large, and drawn at that size (sharp on any projector)."""
         if self.active:
             points = presentation_points(self.window.width(), self.window.height())
-            if points != self.window.font_points:
-                self.window.set_font_points(points, remember=False)
+            if points != self.appearance.points:
+                self.appearance.set_points(points, remember=False)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if watched is self.window and event.type() == QEvent.Type.Resize:
@@ -183,17 +196,18 @@ class Presentation(QObject):
         self.update()
 
     def _labels_toggled(self, shown: bool) -> None:
-        for pane in self.window.area.panes:
+        for pane in self.area.panes:
             pane.set_annotations_visible(shown)
 
     def _panes_changed(self) -> None:
-        """A new pane shows labels as the others do (and presents: `update` runs for every change)."""
-        for pane in self.window.area.panes:
+        """A new pane shows labels as the others do, and presents as they do."""
+        for pane in self.area.panes:
             pane.set_annotations_visible(self.actions.show_labels.isChecked())
+        self.update()
 
     def update(self) -> None:
         """Which commands work now, and the key line: while a run streams, Esc stops it instead of leaving."""
-        running = self.window.running
+        running = self.activity.panes_busy
         presenting, blind = self.active, self.blind.active
         self.actions.leave.setEnabled(presenting and not running)
         self.panel.setVisible(presenting or blind)
@@ -204,5 +218,5 @@ class Presentation(QObject):
             action.setEnabled(blind)
         for action in (*self.actions.add_vote.values(), *self.actions.remove_vote.values()):
             action.setEnabled(presenting or blind)
-        for pane in self.window.area.panes:
+        for pane in self.area.panes:
             pane.set_presenting(presenting)

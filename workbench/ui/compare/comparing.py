@@ -146,7 +146,7 @@ class Comparing(QObject):
                     pane.clear_response("No model chosen: this pane sat out the run.")
         self.area.set_running(True)
         self.prompt_bar.run_info.setText("Running…")
-        self.events.runStarting.emit()
+        self.events.runStarting.emit(list(request.panes), pane_rerun)
         self.activity.set_comparing(True)
         self.runner.start(request)
 
@@ -210,12 +210,8 @@ class Comparing(QObject):
         when = local_time(run.get("created_at"))
         responses = run["responses"]
         headers = place_saved_run(self.area, run, self.library.by_sha256())
-        for index, pane in enumerate(self.area.panes):
-            if index >= len(responses):
-                pane.clear_response(f"Run #{run['id']} had {len(responses)} model(s).")
-                continue
-            pane.show_recorded_model(*headers[index])
-            pane.show_saved(responses[index], f"Run #{run['id']} · {when}", headers[index][1])
+        for pane, response, (_name, origin) in zip(self.area.panes, responses, headers):
+            pane.show_saved(response, f"Run #{run['id']} · {when}", origin)
         hidden = len(responses) - len(self.area.panes)
         self.prompt_bar.set_texts(run["prompt"], run.get("system_prompt") or "")
         self.prompt_bar.set_schedule(run.get("schedule") or self.prompt_bar.schedule_key)

@@ -1,34 +1,40 @@
-"""A saved run's models in the panes: the one place that decides which pane shows which.
+"""Putting a saved run's models in the panes: one place for it, whoever shows the run.
 
-Showing a saved run and replaying one both start here: as many panes as the
-run has answers (up to MAX_PANES), each pane's model chosen from the library
-when its file is on this computer, and each answer's recorded name and origin.
+The history shows a saved run, a demo replays one; both give each answer a
+pane (at most MAX_PANES), pick its model when the file is on this computer
+(by SHA-256: a name can mean another file), and otherwise name the recorded
+model from the notebook, so the room still sees who answered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...core.catalog import ModelEntry
 from ..shared import describe
-from ..shared.actions import MAX_PANES
 from .compare_area import CompareArea
 
 
 def place_saved_run(
-    area: CompareArea, run: dict[str, Any], by_sha256: dict[str, ModelEntry], makers: dict[str, str] | None = None
+    area: CompareArea, run: dict[str, Any], by_sha256: Mapping[str, ModelEntry], makers: Mapping[str, str | None] | None = None
 ) -> list[tuple[str, str]]:
-    """Set the panes to `run`'s models; return each shown answer's (model name, origin text).
-
-    `makers`: makers by model hash where the library does not know the model (a demo
-    file brings them), so the room still sees who made it."""
-    responses = run["responses"][:MAX_PANES]
+    """Give each of `run`'s answers a pane with its model chosen or named; panes beyond the
+    run's answers say so. `makers`: a model's maker by SHA-256 when its file is not here (a demo
+    file brings them). Returns each placed pane's header: the model's name and origin text."""
+    responses = run["responses"]
     area.set_count(len(responses))
     headers = []
-    for pane, response in zip(area.panes, responses):
+    for index, pane in enumerate(area.panes):
+        if index >= len(responses):
+            pane.clear_response(f"Run #{run['id']} had {len(responses)} model(s).")
+            continue
+        response = responses[index]
         sha256 = response.get("model_sha256") or ""
         entry = by_sha256.get(sha256)
         pane.select(entry.id if entry else None)
         maker = entry.origin.maker if entry else (makers or {}).get(sha256)
-        headers.append((response.get("model_name") or "?", describe.recorded_origin_text(response.get("origin_country"), maker)))
+        header = (response.get("model_name") or "?", describe.recorded_origin_text(response.get("origin_country"), maker))
+        pane.show_recorded_model(*header)
+        headers.append(header)
     return headers

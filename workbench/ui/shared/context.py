@@ -172,7 +172,7 @@ class PaneEvents(QObject):
     """What the panes show now. Features that decorate the panes (annotations, blind
     letters, the replay banner) follow these instead of asking whoever filled them."""
 
-    runStarting = Signal()  # a live comparison begins (its panes are cleared)
+    runStarting = Signal(list, bool)  # a live comparison begins: the panes it fills, and whether it is one pane's rerun
     runCreated = Signal(int)  # the live run is in the notebook under this id
     runFinished = Signal(object)  # RunOutcome, or None if the run could not start
     runShown = Signal(int)  # a saved run is now in the panes

@@ -47,6 +47,16 @@ def origin_text(origin: Origin) -> str:
     return text
 
 
+def local_time(iso_utc: str | None) -> str:
+    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
+    if not iso_utc:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso_utc
+
+
 def recorded_origin_text(country: str | None, maker: str | None = None) -> str:
     """The same, for a response read back from the notebook (which keeps country and maybe maker)."""
     if not country and not maker:
@@ -104,13 +114,3 @@ def tooltip(text: str) -> str:
     """A tooltip for untrusted text. Qt guesses whether a tooltip is rich text; wrapping the
     escaped text in a paragraph makes the guess "rich" and the content inert."""
     return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
-
-
-def local_time(iso_utc: str | None) -> str:
-    """"2026-11-28 15:04" in the user's time zone, from the notebook's UTC timestamp."""
-    if not iso_utc:
-        return "?"
-    try:
-        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso_utc

@@ -13,20 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
     QScrollArea,
     QStackedWidget,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
+from ...core.engine.params import GenerationParams
 from ...core.errors import EnvironmentProblem
 from ...core.workspace import Workspace
 from ..shared import fonts, theme
@@ -43,6 +42,7 @@ from ..library.library import LibraryPanel
 from ..shared.message_bar import MessageBar
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
+from ..shared.appearance import Appearance
 from ..annotate.reflagging import Reflagging
 from ..compare.prompt_bar import PromptBar
 from ..compare.comparing import BATCH_BUSY, JUDGE_BUSY, Comparing
@@ -99,9 +99,6 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.prefs = preferences
         self._initial_prompt = initial_prompt
-        self._scheme = theme.LIGHT
-        self._points = fonts.READABLE_POINTS
-        self._default_points = fonts.READABLE_POINTS
         self.setWindowTitle("Model Values Workbench")
         self.setAcceptDrops(True)
 
@@ -110,6 +107,7 @@ class MainWindow(QMainWindow):
         self.models = ModelLibrary(self)
         self.activity = Activity(self)
         self.pane_events = PaneEvents(self)
+        self.appearance = Appearance(preferences, self)
         self.batch_runner = BatchThread(workspace, self.activity, self)  # outlives the Batches window
         self.judge_runner = JudgeThread(workspace, self.activity, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
@@ -126,8 +124,6 @@ class MainWindow(QMainWindow):
             self.ctx, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
             selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
         )
-        self.demo = DemoController(self)
-        self.presentation = Presentation(self)
         self._build_widgets()
         self._build_docks()
         self.library_control = Library(
@@ -144,8 +140,6 @@ class MainWindow(QMainWindow):
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
         ))
         self._connect()
-        self.demo.attach()
-        self.presentation.attach()
         self._restore_preferences()
         self._update_actions()
 
@@ -157,6 +151,13 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.area)
         self.stack.addWidget(self.empty_state)
         self.prompt_bar = PromptBar(self.actions.run.run, self.actions.run.stop)
+        self.presentation = Presentation(
+            self.ctx, self, self.actions.present, self.appearance, self.activity, self.pane_events, self.area, self.annotating.strip
+        )
+        self.demo = DemoController(
+            self.ctx, self.actions.demo, self.models, self.activity, self.pane_events, self.area, self.prompt_bar, self.presentation,
+            show_run=lambda run_id: self.comparing.show_run(run_id), run_live=self.run_asked, show_panes=self.show_panes,
+        )
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -209,13 +210,13 @@ class MainWindow(QMainWindow):
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
         a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
-        a.view.bigger.triggered.connect(lambda: self.set_font_points(self.font_points + fonts.STEP_POINTS))
-        a.view.smaller.triggered.connect(lambda: self.set_font_points(self.font_points - fonts.STEP_POINTS))
-        a.view.reset_size.triggered.connect(lambda: self.set_font_points(self._default_points))
+        a.view.bigger.triggered.connect(self.appearance.bigger)
+        a.view.smaller.triggered.connect(self.appearance.smaller)
+        a.view.reset_size.triggered.connect(self.appearance.reset_points)
         a.view.focus_prompt.triggered.connect(lambda: self.prompt_bar.prompt.setFocus())
         for key, action in a.view.theme.items():
-            action.triggered.connect(lambda _checked=False, k=key: self.set_theme(k))
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+            action.triggered.connect(lambda _checked=False, k=key: self.appearance.set_theme(k))
+        self.appearance.changed.connect(self._restyle)
 
         self.area.modelChosen.connect(self._update_actions)
         self.area.panesChanged.connect(self._panes_changed)
@@ -229,6 +230,13 @@ class MainWindow(QMainWindow):
         e.runShown.connect(self._pane_models_changed)
         e.runShown.connect(self.runShown)
         self.activity.changed.connect(self._update_actions)
+        # The classroom, and what other parts follow of it.
+        for view in (self.history, self.annotating.search):
+            self.presentation.blind.activeChanged.connect(view.set_models_hidden)
+        self.demo.runsImported.connect(self.runs_added)
+        self.demo.panelWanted.connect(lambda: (self.demo_dock.show(), self.demo_dock.raise_()))
+        self.demo.notesWanted.connect(lambda: (self.notes_dock.show(), self.notes_dock.raise_()))
+        self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
         lib = self.library_control
         lib.catalogLoaded.connect(self._update_actions)
         lib.catalogLoaded.connect(self.catalogLoaded)
@@ -263,9 +271,7 @@ class MainWindow(QMainWindow):
 
     def _restore_preferences(self) -> None:
         p = self.prefs
-        self._default_points = fonts.default_points(QApplication.font())
-        self.set_font_points(p.font_size or self._default_points)
-        self.set_theme(p.theme)
+        self.appearance.restore()
         self.resize(1440, 900)
         if p.geometry is not None:
             self.restoreGeometry(p.geometry)
@@ -356,48 +362,23 @@ class MainWindow(QMainWindow):
 
     # --- appearance -------------------------------------------------------------------------
 
-    @property
-    def font_points(self) -> float:
-        return self._points
-
-    def set_font_points(self, points: float, remember: bool = True) -> None:
-        """Type size for the whole window (and the app's other windows and tooltips);
-        presentation mode's sizes are not `remember`ed as the user's choice."""
-        self._points = fonts.clamp_points(points)
-        font = fonts.with_points(QApplication.font(), self._points)
-        QApplication.setFont(font)
-        QToolTip.setFont(font)
-        if remember:
-            self.prefs.font_size = self._points
-        self.setStyleSheet(theme.widget_css(self._scheme, self._points))
-
-    def set_theme(self, choice: str) -> None:
-        if choice not in self.actions.view.theme:
-            choice = theme.SYSTEM
-        self.actions.view.theme[choice].setChecked(True)
-        self.prefs.theme = choice
-        self.use_scheme(theme.effective(choice))
-
-    def use_scheme(self, scheme: str) -> None:
-        """Colour the app with `scheme` without making it the user's theme (presentation's high contrast)."""
-        self._scheme = theme.apply(QApplication.instance(), scheme)
-        self.setStyleSheet(theme.widget_css(self._scheme, self._points))
-        self.area.set_css(theme.answer_css(self._scheme))
-        self.library.restyle()
-
-    def _system_scheme_changed(self) -> None:
-        if self.prefs.theme == theme.SYSTEM and not self.presentation.active:
-            self.set_theme(theme.SYSTEM)
+    def _restyle(self, colours: bool) -> None:
+        """The type size or the scheme changed: the style sheets that spell them out follow."""
+        a = self.appearance
+        self.setStyleSheet(theme.widget_css(a.scheme, a.points))
+        self.actions.view.theme[a.theme].setChecked(True)
+        if colours:
+            self.area.set_css(theme.answer_css(a.scheme))
+            self.library.restyle()
 
     # --- running -----------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
         """A run streams into the panes or a recorded one replays there."""
-        return self.activity.panes_busy or self.demo.replaying
+        return self.activity.panes_busy
 
     def _update_actions(self) -> None:
-        self.activity.set_replaying(self.demo.replaying)  # until classroom/ sets it: the Batches window reads it
         running = self.running
         has_model = any(p.entry is not None for p in self.area.panes)
         a = self.actions
@@ -410,7 +391,6 @@ class MainWindow(QMainWindow):
         a.panes.add_pane.setEnabled(self.area.can_add)
         a.panes.remove_pane.setEnabled(not running and len(self.area.panes) > MIN_PANES)
         self.history.setEnabled(not running)
-        self.presentation.update()
 
     # --- batches -------------------------------------------------------------------------------
 
@@ -448,6 +428,15 @@ class MainWindow(QMainWindow):
         """New runs are in the notebook: the history lists them and the sessions count them."""
         self.past_runs.reload(current=current)
         self.annotating.load_sessions()
+
+    def run_asked(self, prompt: str, system_prompt: str, params: GenerationParams | None) -> None:
+        """A prompt asked from elsewhere (a demo's live step) of the panes' models, with its own
+        settings if it has them (shown in Shared settings), like Ctrl+Enter."""
+        self._pane_models_changed()
+        if params is not None:
+            self.settings_form.set_params(params)
+        self.prompt_bar.set_texts(prompt, system_prompt)
+        self.comparing.run_prompt()
 
     def _models_found(self, any_ready: bool) -> None:
         """After a scan: the panes if a model can run, else the empty state that says how to get one."""
