@@ -230,8 +230,11 @@ def reflag(
                 result.problems.append(str(failure))
         sets = [FlagSet(row["run_id"], row["id"], stored_flags(reports[row["id"]])) for row in rows if row["id"] in reports]
         try:
-            before = notebook.flags.replace(sets)
-            result.divergences += _rescore_batch_items(notebook, rows, reports)
+            # The chunk's flags and scores as one transaction, announced once as "reflag".
+            with notebook.store.writing():
+                before = notebook.flags.replace(sets)
+                result.divergences += _rescore_batch_items(notebook, rows, reports)
+                notebook.store.note(operation="reflag")
         except EnvironmentProblem as problem:
             # The disk or the notebook said no: the rest would fare no better.
             result.failed = result.total - result.answers

@@ -117,7 +117,7 @@ def import_demo(notebook: "Notebook", path: Path | str) -> DemoImport:
     script, steps = _check_demo(path, contents.header.get("demo"), run_uids)
     result = ImportResult()
     with notebook.store.writing() as db:
-        runs = merge(db.conn, path, contents, result)
+        runs = merge(notebook.store, path, contents, result)
         row = db.execute("select id, title from demo_scripts where uid = ?", [script["uid"]]).fetchone()
         if row is not None:
             result.present["demo_scripts"] += 1
@@ -136,6 +136,7 @@ def import_demo(notebook: "Notebook", path: Path | str) -> DemoImport:
             row.update(models=_json(step["models"]), settings=_json(step["settings"]))
             db["demo_steps"].insert(row)
             result.added["demo_steps"] += 1
+        notebook.store.note({"demo_scripts", "demo_steps"}, operation="demo import")
     return DemoImport(script_id, script["title"], len(steps), result)
 
 

@@ -54,6 +54,7 @@ from .collect import FORMAT_NAME, FORMAT_VERSION
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
+    from ..notebook.store import Store
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a real answer is far smaller
 UID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -507,16 +508,19 @@ def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
     path = Path(path).expanduser()
     contents = read_file(path)
     result = ImportResult()
-    with notebook.store.writing() as db:
-        merge(db.conn, path, contents, result)
+    with notebook.store.writing():
+        merge(notebook.store, path, contents, result)
+        notebook.store.note(operation="import")
     return result
 
 
-def merge(conn: Any, path: Path, contents: _File, result: ImportResult) -> dict[str, int]:
+def merge(store: "Store", path: Path, contents: _File, result: ImportResult) -> dict[str, int]:
     """Write contents `read_file` checked, inside the caller's transaction (a demo
-    file adds its script in the same one); returns each run uid's local id."""
-    writer = _Writer(conn, path, result)
+    file adds its script in the same one), noting the tables and runs written;
+    returns each run uid's local id."""
+    writer = _Writer(store.conn, path, result)
     writer.write(contents.records)
+    store.note(writer.tables, writer.changed_runs, operation="import")
     return writer.runs
 
 
@@ -528,6 +532,9 @@ class _Writer:
         self.runs: dict[str, int] = {}
         self.responses: dict[str, int] = {}
         self.sessions: dict[str, int] = {}
+        self.response_runs: dict[str, int] = {}  # response uid -> its run's local id
+        self.tables: set[str] = set()  # written
+        self.changed_runs: set[int] = set()  # runs whose rows were written
         self.labels = {row[0] for row in conn.execute("select name from labels")}
         self.models = {row[0] for row in conn.execute("select sha256 from models")}
 
@@ -541,10 +548,13 @@ class _Writer:
     def _one(self, sql: str, params: list[Any]) -> Any:
         return self.conn.execute(sql, params).fetchone()
 
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
+    def _insert(self, table: str, row: dict[str, Any], run_ids: tuple[int, ...] = ()) -> int:
+        """Insert a row of `table`; `run_ids`: the runs it belongs to (none for a label, model or session)."""
         columns = ", ".join(f'"{key}"' for key in row)
         cursor = self.conn.execute(f"insert into {table} ({columns}) values ({', '.join('?' for _ in row)})", list(row.values()))
         self.result.added[table] += 1
+        self.tables.add(table)
+        self.changed_runs.update(run_ids)
         return int(cursor.lastrowid)
 
     def _present(self, table: str) -> None:
@@ -598,7 +608,8 @@ class _Writer:
             self.runs[r["uid"]] = row[0]
             return self._present("runs")
         row = dict(r, settings=json.dumps(r["settings"], ensure_ascii=False))
-        self.runs[r["uid"]] = self._insert("runs", row)
+        self.runs[r["uid"]] = run_id = self._insert("runs", row)
+        self.changed_runs.add(run_id)
 
     def _session_run(self, r: dict[str, Any]) -> None:
         run_id, session_id = self.runs[r["run"]], self.sessions[r["session"]]
@@ -607,7 +618,7 @@ class _Writer:
             if row[0] != session_id:
                 self.result.kept.append(f"run {run_id}: the session you put it in")
             return self._present("session_runs")
-        self._insert("session_runs", {"run_id": run_id, "session_id": session_id, **_audit(r)})
+        self._insert("session_runs", {"run_id": run_id, "session_id": session_id, **_audit(r)}, (run_id,))
 
     def _response(self, r: dict[str, Any]) -> None:
         run_id = self.runs[r["run"]]
@@ -616,6 +627,7 @@ class _Writer:
             if row[1] != run_id:
                 raise _Bad(f"response {r['uid']} belongs to another run in this notebook; the file contradicts it")
             self.responses[r["uid"]] = row[0]
+            self.response_runs[r["uid"]] = run_id
             return self._present("responses")
         if self._one("select 1 from responses where run_id = ? and position = ?", [run_id, r["position"]]):
             raise _Bad(f"its run already has another answer at position {r['position']} in this notebook; the file contradicts it")
@@ -627,7 +639,8 @@ class _Writer:
             sampler=json.dumps(r["sampler"], ensure_ascii=False),
             timeline=json.dumps(r["timeline"], ensure_ascii=False),
         )
-        self.responses[r["uid"]] = self._insert("responses", row)
+        self.responses[r["uid"]] = self._insert("responses", row, (run_id,))
+        self.response_runs[r["uid"]] = run_id
 
     def _known_label(self, name: str) -> str:
         if name not in self.labels:
@@ -638,17 +651,18 @@ class _Writer:
         response_id, label, annotator = self.responses[r["response"]], self._known_label(r["label"]), _who(r["annotator"])
         if self._one("select 1 from response_labels where response_id = ? and label = ? and annotator = ?", [response_id, label, annotator]):
             return self._present("response_labels")
-        self._insert("response_labels", {"response_id": response_id, "label": label, **_audit(r)})
+        self._insert("response_labels", {"response_id": response_id, "label": label, **_audit(r)}, (self.response_runs[r["response"]],))
 
     def _span(self, r: dict[str, Any]) -> None:
         if self._one("select 1 from spans where uid = ?", [r["uid"]]):
             return self._present("spans")
         labels = [self._known_label(item["label"]) for item in r["labels"]]
         row = {k: v for k, v in r.items() if k not in ("response", "labels")}
-        span_id = self._insert("spans", {**row, "response_id": self.responses[r["response"]], "annotator": _who(r["annotator"])})
+        run_id = self.response_runs[r["response"]]
+        span_id = self._insert("spans", {**row, "response_id": self.responses[r["response"]], "annotator": _who(r["annotator"])}, (run_id,))
         for label, item in zip(labels, r["labels"]):
             if not self._one("select 1 from span_labels where span_id = ? and label = ?", [span_id, label]):
-                self._insert("span_labels", {"span_id": span_id, "label": label, **_audit(item)})
+                self._insert("span_labels", {"span_id": span_id, "label": label, **_audit(item)}, (run_id,))
 
     def _note(self, r: dict[str, Any]) -> None:
         run_id = self.runs[r["run"]]
@@ -663,7 +677,7 @@ class _Writer:
                 self.result.kept.append(f"{annotator}'s note on {target}")
             return self._present("notes")
         if r["body"].strip():
-            self._insert("notes", {"run_id": run_id, "response_id": response_id, "body": r["body"], **_audit(r)})
+            self._insert("notes", {"run_id": run_id, "response_id": response_id, "body": r["body"], **_audit(r)}, (run_id,))
 
     def _run_annotation(self, r: dict[str, Any]) -> None:
         run_id, annotator = self.runs[r["run"]], _who(r["annotator"])
@@ -672,7 +686,7 @@ class _Writer:
             if tuple(row) != (r["divergence"], r["summary"]):
                 self.result.kept.append(f"{annotator}'s rating of run {run_id}")
             return self._present("run_annotations")
-        self._insert("run_annotations", {"run_id": run_id, "divergence": r["divergence"], "summary": r["summary"], **_audit(r)})
+        self._insert("run_annotations", {"run_id": run_id, "divergence": r["divergence"], "summary": r["summary"], **_audit(r)}, (run_id,))
 
     def _flag(self, r: dict[str, Any]) -> None:
         run_id = self.runs[r["run"]]
@@ -691,7 +705,7 @@ class _Writer:
             self.result.skipped["flags"] += 1
             return None
         row = {k: v for k, v in r.items() if k not in ("run", "response")}
-        self._insert("flags", {**row, "run_id": run_id, "response_id": response_id, "evidence": evidence})
+        self._insert("flags", {**row, "run_id": run_id, "response_id": response_id, "evidence": evidence}, (run_id,))
 
     def _run_link(self, r: dict[str, Any]) -> None:
         low, high = sorted((self.runs[r["run_a"]], self.runs[r["run_b"]]))
@@ -700,7 +714,7 @@ class _Writer:
             if row[0] != r["note"]:
                 self.result.kept.append(f"the note on the link between runs {low} and {high}")
             return self._present("run_links")
-        self._insert("run_links", {"kind": r["kind"], "run_a": low, "run_b": high, "note": r["note"], **_audit(r)})
+        self._insert("run_links", {"kind": r["kind"], "run_a": low, "run_b": high, "note": r["note"], **_audit(r)}, (low, high))
 
     def _vote(self, r: dict[str, Any]) -> None:
         run_id, annotator = self.runs[r["run"]], _who(r["annotator"])
@@ -716,7 +730,7 @@ class _Writer:
             # the notebook): adding the two could double-count, replacing would lose one.
             self.result.skipped["votes"] += 1
             return None
-        self._insert("votes", {"uid": r["uid"], "run_id": run_id, "choice": r["choice"], "count": r["count"], **_audit(r)})
+        self._insert("votes", {"uid": r["uid"], "run_id": run_id, "choice": r["choice"], "count": r["count"], **_audit(r)}, (run_id,))
 
 
 def _who(annotator: str) -> str:

@@ -185,7 +185,7 @@ class Annotations:
         """False when this annotator had already put this label on it."""
         annotator, title = check_annotator(annotator), self._labels.get(label).title
         run_id = self._run_of(response_id)
-        with self._undo.change(f"Label {title!r} on response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Label {title!r} on response {response_id}", run_ids=frozenset({run_id}), operation="label") as changes:
             if self._response_label_id(changes, response_id, label, annotator) is not None:
                 return False
             now = utc_now()
@@ -196,7 +196,7 @@ class Annotations:
         """False when this annotator had not put this label on it."""
         annotator, title = check_annotator(annotator), self._labels.get(label).title
         run_id = self._run_of(response_id)
-        with self._undo.change(f"Remove label {title!r} from response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Remove label {title!r} from response {response_id}", run_ids=frozenset({run_id}), operation="label") as changes:
             row_id = self._response_label_id(changes, response_id, label, annotator)
             if row_id is None:
                 return False
@@ -233,7 +233,7 @@ class Annotations:
         if label is not None and label not in replaces:
             raise ValueError(f"The verdict's label {label!r} is not one of {replaces}.")
         run_id = self._run_of(response_id)
-        with self._undo.change(f"Verdicts of {annotator}", run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
+        with self._undo.change(f"Verdicts of {annotator}", run_ids=frozenset({run_id}), merge_key=merge_key, operation="verdict") as changes:
             have = dict(
                 changes.conn.execute(
                     f"select label, id from response_labels where response_id = ? and annotator = ? and label in ({', '.join('?' for _ in replaces)})",
@@ -284,7 +284,7 @@ class Annotations:
             raise ValueError(f"A highlight is in {' or '.join(FIELDS)}, not {field!r}.")
         labels = self._known_labels(labels)
         run_id = self._run_of(response_id)
-        with self._undo.change(f"Highlight in response {response_id}", run_ids=frozenset({run_id})) as changes:
+        with self._undo.change(f"Highlight in response {response_id}", run_ids=frozenset({run_id}), operation="highlight") as changes:
             text = changes.conn.execute(f"select coalesce({field}, '') from responses where id = ?", [response_id]).fetchone()[0]
             if not 0 <= start < end <= len(text):
                 raise ValueError(f"A highlight needs 0 <= start < end <= {len(text)} (the length of the stored {field}), not {start}:{end}.")
@@ -312,7 +312,7 @@ class Annotations:
         """Make the highlight carry exactly `labels`; new ones are credited to `annotator`."""
         annotator, wanted = check_annotator(annotator), self._known_labels(labels)
         span = self.span(span_id)
-        with self._undo.change(f"Labels of a highlight in response {span.response_id}", run_ids=self._runs_of_span(span)) as changes:
+        with self._undo.change(f"Labels of a highlight in response {span.response_id}", run_ids=self._runs_of_span(span), operation="highlight") as changes:
             have = dict(changes.conn.execute("select label, id from span_labels where span_id = ?", [span_id]).fetchall())
             now = utc_now()
             for label in wanted:
@@ -327,14 +327,14 @@ class Annotations:
         """The highlight's Markdown note (shared; the highlight keeps its author)."""
         span = self.span(span_id)
         with self._undo.change(
-            f"Note on a highlight in response {span.response_id}", run_ids=self._runs_of_span(span), merge_key=("span_note", span_id)
+            f"Note on a highlight in response {span.response_id}", run_ids=self._runs_of_span(span), merge_key=("span_note", span_id), operation="highlight"
         ) as changes:
             changes.update("spans", span_id, {"note": note.strip()}, stamp={"updated_at": utc_now()})
         return self.span(span_id)
 
     def delete_span(self, span_id: int) -> None:
         span = self.span(span_id)
-        with self._undo.change(f"Remove highlight {span.quote[:30]!r}", run_ids=self._runs_of_span(span)) as changes:
+        with self._undo.change(f"Remove highlight {span.quote[:30]!r}", run_ids=self._runs_of_span(span), operation="highlight") as changes:
             # Children first and one by one, so that undo brings each back.
             for (row_id,) in changes.conn.execute("select id from span_labels where span_id = ?", [span_id]).fetchall():
                 changes.delete("span_labels", row_id)
@@ -363,7 +363,7 @@ class Annotations:
         # Successive saves of the same note (the editor saving as one types)
         # undo as one step.
         with self._undo.change(
-            f"Note on {target}", run_ids=frozenset({run_id}), merge_key=("note", run_id, response_id, annotator)
+            f"Note on {target}", run_ids=frozenset({run_id}), merge_key=("note", run_id, response_id, annotator), operation="note"
         ) as changes:
             _write_note(changes, run_id, response_id, annotator, body, utc_now())
 
@@ -384,7 +384,7 @@ class Annotations:
         self._check_run(run_id)
         # Typing a summary saves it repeatedly: those saves undo as one step.
         merge_key = ("summary", run_id, annotator) if column == "summary" else None
-        with self._undo.change(description, run_ids=frozenset({run_id}), merge_key=merge_key) as changes:
+        with self._undo.change(description, run_ids=frozenset({run_id}), merge_key=merge_key, operation="rate") as changes:
             row = changes.conn.execute("select id from run_annotations where run_id = ? and annotator = ?", [run_id, annotator]).fetchone()
             now = utc_now()
             if row is None:
@@ -408,7 +408,7 @@ class Annotations:
         languages = [self._check_run(run_id) for run_id in (low, high)]
         if languages[0] and languages[0] == languages[1]:
             raise ValueError(f"Runs {low} and {high} are both in {languages[0]!r}: a language shift links runs in two languages.")
-        with self._undo.change(f"Language shift between runs {low} and {high}", run_ids=frozenset({low, high})) as changes:
+        with self._undo.change(f"Language shift between runs {low} and {high}", run_ids=frozenset({low, high}), operation="link") as changes:
             row = changes.conn.execute("select id from run_links where kind = ? and run_a = ? and run_b = ?", [LANGUAGE_SHIFT, low, high]).fetchone()
             now = utc_now()
             if row is None:
@@ -426,7 +426,7 @@ class Annotations:
             row = db.execute("select run_a, run_b from run_links where id = ?", [link_id]).fetchone()
         if row is None:
             raise LookupError(f"There is no run link {link_id} in the notebook.")
-        with self._undo.change(f"Remove the link between runs {row[0]} and {row[1]}", run_ids=frozenset(row)) as changes:
+        with self._undo.change(f"Remove the link between runs {row[0]} and {row[1]}", run_ids=frozenset(row), operation="link") as changes:
             changes.delete("run_links", link_id)
 
     # --- reading ---------------------------------------------------------------

@@ -143,6 +143,7 @@ class Batches:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(batch_id, i, p.id, p.topic, p.kind, p.language, p.translation_of, p.text) for i, p in enumerate(items)],
             )
+            self._store.note({"batches", "batch_items"}, operation="batch")
         return self.get(batch_id)
 
     def get(self, batch_id: int) -> Batch:
@@ -169,6 +170,7 @@ class Batches:
             raise ValueError(f"batch status must be one of {STATUSES}, not {status!r}")
         with self._store.writing() as db:
             db.execute("UPDATE batches SET status = ?, updated_at = ? WHERE id = ?", [status, utc_now(), batch_id])
+            self._store.note({"batches"}, operation="batch")
 
     def record_flags(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:
         """Replace the automatic flags of one response: `notebook.flags.record`."""
@@ -181,6 +183,7 @@ class Batches:
                 "UPDATE batch_items SET divergence = ?, divergence_detail = ? WHERE id = ?",
                 [divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
             )
+            self._store.note({"batch_items"}, operation="divergence")
 
     def finish_item(
         self,
@@ -205,6 +208,8 @@ class Batches:
                 "WHERE id = (SELECT batch_id FROM batch_items WHERE id = ?)",
                 [ITEM_DONE, now, item_id],
             )
+            # The item's run now answers it: the run's place in the batch view changed.
+            self._store.note({"batch_items", "batches"}, [run_id], operation="batch")
 
     def item(self, item_id: int) -> BatchItem:
         with self._store.reading() as db:

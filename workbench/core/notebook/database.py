@@ -17,7 +17,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ... import __version__
 from .. import paths
@@ -25,6 +25,7 @@ from ..errors import NotebookProblem
 from . import file_kind, migrations, statuses, writers
 from .annotations import Annotations
 from .batches import Batches
+from .changes import NotebookChange
 from .demos import Demos
 from .file_kind import FileKind
 from .flags import Flags
@@ -164,7 +165,8 @@ class Notebook:
     its own, reached through an attribute: `labels`, `annotations`,
     `flags` (automatic ones), `sessions`, `batches`, `votes`, `demos`,
     `undo` (the undo/redo stack) and `search()`. All of them share one
-    `Store` (store.py): its connection, lock and transactions.
+    `Store` (store.py): its connection, lock and transactions, and the
+    announcement of every committed change (`subscribe`).
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -180,6 +182,14 @@ class Notebook:
         self.batches = Batches(self.store, self.flags)
         self.votes = Votes(self.store)
         self.demos = Demos(self.store, self.sessions, self.run)
+        # The run of each response this notebook added and has not finished: what
+        # the streamed saves announce, without a query for it.
+        self._response_runs: dict[int, int] = {}
+
+    def subscribe(self, listener: Callable[[NotebookChange], None]) -> Callable[[], None]:
+        """`listener(change)` after every committed change to the notebook; returns the
+        call that stops it. See `Store.subscribe` (this is that, not a copy)."""
+        return self.store.subscribe(listener)
 
     def search(self, query: str, filters: "SearchFilters | None" = None, *, limit: int = 50) -> "list[SearchHit]":
         """Prompts, answers, reasoning and notes matching `query`; see search.py."""
@@ -222,6 +232,7 @@ class Notebook:
                 gone = [(response_id,) for response_id, *writer in rows if writers.is_gone(*writer)]
                 if gone:
                     with self.store.immediate():
+                        self.store.note({"responses"}, operation="interrupted")
                         # Only if still unfinished: a writer may have finished it since it was read.
                         self.store.conn.executemany(
                             f"update responses set status = '{statuses.INTERRUPTED}' where id = ? and status in ({unfinished})", gone
@@ -258,6 +269,7 @@ class Notebook:
             existing = db.execute("select first_seen from models where sha256 = ?", [model.sha256]).fetchone()
             row["first_seen"] = existing[0] if existing else now
             db["models"].upsert(row, pk="sha256")
+            self.store.note({"models"}, operation="model")
 
     def create_run(
         self,
@@ -279,7 +291,9 @@ class Notebook:
             "app_version": __version__,
         }
         with self.store.writing() as db:
-            return int(db["runs"].insert(row).last_pk)
+            run_id = int(db["runs"].insert(row).last_pk)
+            self.store.note({"runs"}, [run_id], operation="run")
+        return run_id
 
     def add_response(
         self,
@@ -307,7 +321,10 @@ class Notebook:
             "writer_host": writers.this_process().host,
         }
         with self.store.writing() as db:
-            return int(db["responses"].insert(row).last_pk)
+            response_id = int(db["responses"].insert(row).last_pk)
+            self.store.note({"responses"}, [run_id], operation="response")
+            self._response_runs[response_id] = run_id
+        return response_id
 
     def save_partials(self, partials: list[tuple[int, str, str, str]]) -> None:
         """Store streamed text so far for several responses in one transaction.
@@ -316,6 +333,9 @@ class Notebook:
         disk: these are saved several times a second while answers stream, and a
         sync stalls the writer (and wakes the app) for every one; the response's
         `finish_response` syncs it.
+
+        Announced with the runs this notebook added those responses to (no query:
+        `add_response` remembered them); a response it did not add makes it "every run".
         """
         with self.store.writing(durable=False) as db:
             db.conn.executemany(
@@ -323,6 +343,8 @@ class Notebook:
                 "started_at = coalesce(started_at, ?) where id = ?",
                 [(text, reasoning, timeline, utc_now(), rid) for rid, text, reasoning, timeline in partials],
             )
+            runs = [self._response_runs.get(item[0]) for item in partials]
+            self.store.note({"responses"}, None if None in runs else runs, operation="partials")
 
     def finish_response(self, response_id: int, **fields: Any) -> None:
         unknown = set(fields) - set(RESULT_FIELDS)
@@ -331,6 +353,11 @@ class Notebook:
         update = dict(fields, status=statuses.DONE, finished_at=utc_now())
         with self.store.writing() as db:
             db["responses"].update(response_id, update)
+            run_id = self._response_runs.pop(response_id, None)
+            if run_id is None:
+                row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()
+                run_id = row[0] if row else None
+            self.store.note({"responses"}, None if run_id is None else [run_id], operation="finish")
 
     # --- reading ------------------------------------------------------
 

@@ -146,6 +146,7 @@ class Demos:
         row = {"uid": uuid.uuid4().hex, "title": title, "description": description.strip(), "annotator": annotator, "created_at": now, "updated_at": now}
         with self._store.writing() as db:
             script_id = int(db["demo_scripts"].insert(row).last_pk)
+            self._store.note({"demo_scripts"}, operation="demo")
         return self.get(script_id)
 
     def update(self, script_id: int, *, title: str | None = None, description: str | None = None) -> DemoScript:
@@ -157,6 +158,7 @@ class Demos:
             changes["description"] = description.strip()
         with self._store.writing() as db:
             db["demo_scripts"].update(script_id, changes)
+            self._store.note({"demo_scripts"}, operation="demo")
         return self.get(script_id)
 
     def delete(self, script_id: int) -> None:
@@ -164,6 +166,7 @@ class Demos:
         with self._store.writing() as db:
             if db.execute("delete from demo_scripts where id = ?", [script_id]).rowcount == 0:
                 raise LookupError(f"There is no demo script {script_id} in the notebook.")
+            self._store.note({"demo_scripts", "demo_steps"}, operation="demo")  # its steps go with it (on delete cascade)
 
     # --- steps -----------------------------------------------------------------
 
@@ -218,6 +221,7 @@ class Demos:
             }  # fmt: skip
             step_id = int(db["demo_steps"].insert(row).last_pk)
             db["demo_scripts"].update(script_id, {"updated_at": now})
+            self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
         return self.step(step_id)
 
     def add_step_from_run(self, script_id: int, run_id: int, *, annotator: str, note: str = "", mode: str = REPLAY) -> DemoStep:
@@ -247,6 +251,7 @@ class Demos:
                 raise LookupError(f"There is no run {changes['run_id']} in the notebook.")
             db["demo_steps"].update(step_id, row)
             db["demo_scripts"].update(current.script_id, {"updated_at": now})
+            self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
         return self.step(step_id)
 
     def move_step(self, step_id: int, position: int) -> list[DemoStep]:
@@ -261,6 +266,7 @@ class Demos:
         step = self.step(step_id)
         with self._store.writing() as db:
             db.execute("delete from demo_steps where id = ?", [step_id])
+            self._store.note({"demo_steps"}, operation="demo")
         self._renumber(step.script_id, [s.id for s in self.steps(step.script_id)])
         return self.steps(step.script_id)
 
@@ -269,6 +275,7 @@ class Demos:
         with self._store.writing() as db:
             db.conn.executemany("update demo_steps set position = ? where id = ?", list(enumerate(order)))
             db["demo_scripts"].update(script_id, {"updated_at": now})
+            self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
 
     # --- from a session ------------------------------------------------------------
 

@@ -78,4 +78,5 @@ class Flags:
                     for f in s.flags
                 ],
             )
+            self._store.note({"flags"}, [s.run_id for s in sets], operation="flags")
         return before

@@ -64,7 +64,7 @@ class Labels:
         if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"A label name is lower-case letters, digits and _ (at most 40, starting with a letter), not {name!r}; the title can be anything.")
         title = _clean(title if title is not None else name, "title")
-        with self._undo.change(f"New label {title!r}") as changes:
+        with self._undo.change(f"New label {title!r}", operation="labels") as changes:
             if changes.conn.execute("select 1 from labels where name = ?", [name]).fetchone():
                 raise ValueError(f"There is already a label named {name!r}.")
             position, used = changes.conn.execute("select coalesce(max(position), 0) + 1, coalesce(sum(builtin = 0), 0) from labels").fetchone()
@@ -98,7 +98,7 @@ class Labels:
                 raise ValueError(f"The definition of the built-in label {name!r} is fixed: it is what the label means. Make a label of your own instead.")
             values["definition"] = definition.strip()
         stamp = {"annotator": check_annotator(annotator), "updated_at": utc_now()}
-        with self._undo.change(f"Edit label {label.title!r}") as changes:
+        with self._undo.change(f"Edit label {label.title!r}", operation="labels") as changes:
             row_id = changes.conn.execute("select id from labels where name = ?", [name]).fetchone()[0]
             changes.update("labels", row_id, values, stamp=stamp)
         return self.get(name)

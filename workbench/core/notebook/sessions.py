@@ -79,7 +79,7 @@ class Sessions:
 
     def create(self, name: str, *, annotator: str) -> Session:
         annotator, name = check_annotator(annotator), self._name(name)
-        with self._undo.change(f"New session {name!r}") as changes:
+        with self._undo.change(f"New session {name!r}", operation="session") as changes:
             self._check_free(changes.conn, name, None)
             now = utc_now()
             session_id = changes.insert(
@@ -89,7 +89,7 @@ class Sessions:
 
     def rename(self, session_id: int, name: str) -> Session:
         old, name = self.get(session_id), self._name(name)
-        with self._undo.change(f"Rename session {old.name!r} to {name!r}") as changes:
+        with self._undo.change(f"Rename session {old.name!r} to {name!r}", operation="session") as changes:
             self._check_free(changes.conn, name, session_id)
             changes.update("sessions", session_id, {"name": name}, stamp={"updated_at": utc_now()})
         return self.get(session_id)
@@ -97,7 +97,7 @@ class Sessions:
     def set_archived(self, session_id: int, archived: bool) -> Session:
         session = self.get(session_id)
         now = utc_now()
-        with self._undo.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}") as changes:
+        with self._undo.change(f"{'Archive' if archived else 'Restore'} session {session.name!r}", operation="session") as changes:
             if archived != session.archived:
                 changes.update("sessions", session_id, {"archived_at": now if archived else None}, stamp={"updated_at": now})
         return self.get(session_id)
@@ -111,7 +111,7 @@ class Sessions:
         if missing:
             raise LookupError(f"There is no run {', '.join(map(str, missing))} in the notebook.")
         moved = 0
-        with self._undo.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids)) as changes:
+        with self._undo.change(f"Move {len(run_ids)} run(s) to {target!r}", run_ids=frozenset(run_ids), operation="session") as changes:
             now = utc_now()
             for run_id in run_ids:
                 row = changes.conn.execute("select id, session_id from session_runs where run_id = ?", [run_id]).fetchone()

@@ -13,6 +13,9 @@ Before undoing, each row is compared with the state the operation left it
 in: if someone else changed it since (another window, the CLI, another
 annotator), the undo is refused with `UndoConflict` rather than overwriting
 their work.
+
+Each change, undo and redo announces the tables its rows are in and its
+`run_ids` (changes.py): the recorder knows them, so no change declares them twice.
 """
 
 from __future__ import annotations
@@ -132,16 +135,29 @@ class UndoStack:
         self._lock = store.lock
 
     @contextmanager
-    def change(self, description: str, *, run_ids: frozenset[int] = frozenset(), merge_key: Hashable | None = None) -> Iterator[Changes]:
-        """One transaction whose writes become one undoable operation (if it wrote anything)."""
+    def change(
+        self,
+        description: str,
+        *,
+        run_ids: frozenset[int] = frozenset(),
+        merge_key: Hashable | None = None,
+        operation: str = "annotate",
+    ) -> Iterator[Changes]:
+        """One transaction whose writes become one undoable operation (if it wrote anything),
+        announced as `operation` with the tables written and `run_ids` (none given: not listed)."""
         # The notebook lock is held until the operation is on the stack, so the
         # stack's order is the order in which changes were committed.
         with self._lock:
             with self._store.writing() as db:
                 changes = Changes(db.conn)
                 yield changes
+                self._note(changes.changes, run_ids, operation)
             if changes.changes:  # Committed: now it can be undone.
                 self._push(Operation(description, tuple(changes.changes), frozenset(run_ids), merge_key))
+
+    def _note(self, changes: "tuple[RowChange, ...] | list[RowChange]", run_ids: frozenset[int], operation: str) -> None:
+        if changes:
+            self._store.note({change.table for change in changes}, run_ids or None, operation=operation)
 
     def _push(self, operation: Operation) -> None:
         with self._lock:
@@ -202,6 +218,7 @@ class UndoStack:
                             raise conflict from exc
                         if not restored:
                             raise conflict
+                    self._note(operation.changes, operation.run_ids, "undo" if undoing else "redo")
             except UndoConflict:
                 source.pop()  # It can never apply cleanly again.
                 raise

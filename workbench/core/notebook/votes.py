@@ -93,6 +93,7 @@ class Votes:
                 count = max(0, row[1] + delta)
                 if count != row[1]:
                     db.execute("update votes set count = ?, updated_at = ? where id = ?", [count, now, row[0]])
+                    self._store.note({"votes"}, [run_id], operation="vote")
             elif delta > 0:
                 db["votes"].insert(
                     {
@@ -105,6 +106,7 @@ class Votes:
                         "updated_at": now,
                     }
                 )
+                self._store.note({"votes"}, [run_id], operation="vote")
             return self._tally(db, run_id)
 
     def tally(self, run_id: int) -> Tally:
