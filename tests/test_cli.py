@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -142,13 +143,26 @@ class LongAnswer:
             self.shown += os.read(self.process.stdout.fileno(), 4096)
             assert time.monotonic() < deadline, "the answer never streamed"
 
+    def saved_text(self) -> str:
+        """The answer as committed so far, read as another program would."""
+        try:
+            with closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
+                row = conn.execute("select text from responses").fetchone()
+        except sqlite3.OperationalError:
+            return ""  # not created yet, or busy
+        return row[0] if row and row[0] else ""
+
 
 def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None:
     run = LongAnswer(tmp_path)
     run.read_until(200)
+    deadline = time.monotonic() + 60
+    while not run.saved_text():  # the first commit: at once, unless the machine is busy
+        assert time.monotonic() < deadline, "nothing of the answer was saved"
+        time.sleep(0.05)
     os.kill(run.process.pid, signal.SIGKILL)
-    run.process.communicate()
-    time.sleep(0.2)
+    out, _ = run.process.communicate()
+    run.shown += out  # printed before the kill, read only now
     saved = sqlite3.connect(run.db).execute("select text, status from responses").fetchone()
     assert saved[1] == "streaming"
     # Saved as it streamed, trailing the screen by at most one commit interval
