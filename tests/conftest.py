@@ -4,8 +4,9 @@ Every test runs with the workbench's folders (data, config, cache, notebook)
 pointed at its own temporary directory, so no test reads or writes the
 user's real files. Tiny GGUF models come from gguf_factory; the real starter
 pair is prepared once per session. A test that only needs text to arrive asks
-for `scripted_workspace`: the tiny models' files, answered by a script
-(fake_model), no llama process.
+for `scripted_workspace` (the tiny models' files, answered by a script from
+fake_model, no llama process), or `scripted_models` for a CLI command run in
+the test's process.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from gguf_factory import write_tiny_model  # noqa: E402
 
 if TYPE_CHECKING:
-    from fake_model import Answer
+    from fake_model import Answer, FakeLoader
     from workbench.core.workspace import Workspace
 
 
@@ -106,3 +107,20 @@ def scripted_workspace(tiny_models: Path, tmp_path: Path) -> Iterator[Callable[[
     yield build
     for ws in built:
         ws.close()
+
+
+@pytest.fixture
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[["Answer"], "FakeLoader"]:
+    """For a front end run in this process (`cli_process.in_process`), which builds its own
+    workspace: `scripted_models(answer)` makes every model pool built from then on answer
+    `answer(display_name, prompt)` instead of starting llama (the default loader is the
+    seam, engine/pool.py). Returns the loader: `.loaded` lists the backends built."""
+    from fake_model import FakeLoader
+    from workbench.core.engine import pool
+
+    def script(answer: Answer) -> FakeLoader:
+        loader = FakeLoader(answer)
+        monkeypatch.setattr(pool, "start_local_model", loader)
+        return loader
+
+    return script

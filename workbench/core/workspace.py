@@ -57,7 +57,7 @@ class Workspace:
         self._include_other_apps = include_other_apps
         self._notebook: Notebook | None = None
         self._comparison: Comparison | None = None
-        self.pool = ModelPool() if loader is None else ModelPool(loader=loader)
+        self.pool = ModelPool(loader=loader)
         self.catalog = self._new_catalog()
 
     # --- models ---------------------------------------------------------
