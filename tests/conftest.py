@@ -3,14 +3,19 @@
 Every test runs with the workbench's folders (data, config, cache, notebook)
 pointed at its own temporary directory, so no test reads or writes the
 user's real files. Tiny GGUF models come from gguf_factory; the real starter
-pair is prepared once per session.
+pair is prepared once per session. A test that only needs text to arrive asks
+for `scripted_workspace` (the tiny models' files, answered by a script from
+fake_model, no llama process), or `scripted_models` for a CLI command run in
+the test's process.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +24,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from gguf_factory import write_tiny_model  # noqa: E402
+
+if TYPE_CHECKING:
+    from fake_model import Answer, FakeLoader
+    from workbench.core.workspace import Workspace
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +85,42 @@ def starter_paths(starter_data: tuple[Path, list[Path]], monkeypatch: pytest.Mon
     data, files = starter_data
     monkeypatch.setenv("WORKBENCH_DATA_DIR", str(data))
     return files
+
+
+@pytest.fixture
+def scripted_workspace(tiny_models: Path, tmp_path: Path) -> Iterator[Callable[["Answer"], "Workspace"]]:
+    """Builds a Workspace (notebook tmp_path/nb.sqlite) whose catalog holds the two tiny
+    models, tiny-alpha ("Tiny Alpha") and tiny-beta ("Tiny Beta"), and whose models answer
+    `answer(display_name, prompt)` through the `loader` seam instead of llama:
+    `ws = scripted_workspace(lambda model, prompt: "Paris.")`. The backends built are in
+    `ws.pool.loader.loaded`. Every workspace built is closed after the test."""
+    from fake_model import FakeLoader
+    from workbench.core.workspace import Workspace  # imported late, as the tests do
+
+    built: list[Workspace] = []
+
+    def build(answer: Answer) -> Workspace:
+        ws = Workspace(tmp_path / "nb.sqlite", [tiny_models], include_other_apps=False, with_starter=False, loader=FakeLoader(answer))
+        built.append(ws)
+        return ws
+
+    yield build
+    for ws in built:
+        ws.close()
+
+
+@pytest.fixture
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[["Answer"], "FakeLoader"]:
+    """For a front end run in this process (`cli_process.in_process`), which builds its own
+    workspace: `scripted_models(answer)` makes every model pool built from then on answer
+    `answer(display_name, prompt)` instead of starting llama (the default loader is the
+    seam, engine/pool.py). Returns the loader: `.loaded` lists the backends built."""
+    from fake_model import FakeLoader
+    from workbench.core.engine import pool
+
+    def script(answer: Answer) -> FakeLoader:
+        loader = FakeLoader(answer)
+        monkeypatch.setattr(pool, "start_local_model", loader)
+        return loader
+
+    return script

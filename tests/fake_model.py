@@ -21,6 +21,9 @@ from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LoadCancelled
 from workbench.core.engine.params import GenerationParams
 
+#: A scripted model's reply to a prompt: (model display name, prompt) -> reply.
+Answer = Callable[[str, str], "str | list[str] | GenerationResult"]
+
 #: Called before each answer with the 1-based request number and the request's cancel;
 #: it may block (a test holding an answer mid-way) or set the cancel (a Stop mid-answer).
 OnCall = Callable[[int, Cancel], None]
@@ -80,10 +83,11 @@ class FakeBackend(Backend):
 
 class FakeLoader:
     """A `ModelPool` loader of fake backends: `ModelPool(loader=FakeLoader(...))`, or
-    `workspace.pool.loader = FakeLoader(...)`. `answer(model_name, prompt)` gives each
-    request's reply; `loaded` lists the backends built, in order."""
+    `Workspace(..., loader=FakeLoader(...))` (conftest's `scripted_workspace` fixture).
+    `answer(model_name, prompt)` gives each request's reply; `loaded` lists the backends
+    built, in order."""
 
-    def __init__(self, answer: Callable[[str, str], str | list[str] | GenerationResult]) -> None:
+    def __init__(self, answer: Answer) -> None:
         self.answer = answer
         self.loaded: list[FakeBackend] = []
 
@@ -98,7 +102,7 @@ class FakeLoader:
 class _AnsweringBackend(FakeBackend):
     """A fake backend whose script is a function of the model and the prompt."""
 
-    def __init__(self, answer: Callable[[str, str], str | list[str] | GenerationResult], display_name: str) -> None:
+    def __init__(self, answer: Answer, display_name: str) -> None:
         super().__init__([], display_name=display_name)
         self.answer = answer
 

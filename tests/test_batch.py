@@ -1,4 +1,8 @@
-"""Batches on tiny models: items, flags, divergence, progress, pause, cancel, resume."""
+"""Batches: items, flags, divergence, progress, pause, cancel, resume.
+
+The models answer from a script (fake_model, through conftest's `scripted_workspace`):
+these test the batch's bookkeeping, not llama. test_batch_cli.py runs batches on
+real models (tiny ones killed mid-batch, and the starter pair)."""
 
 from __future__ import annotations
 
@@ -18,10 +22,9 @@ from workbench.core.prompts import PromptSetProblem, load_prompt_set
 from workbench.core.workspace import Workspace
 
 PARAMS = GenerationParams(max_tokens=6, n_ctx=256, n_threads=1, seed=3)
-# The tiny models' byte vocabulary can't tokenize Chinese (llama.cpp aborts in
-# byte_to_token), so batches that run use the English prompts; the starter
-# batch in test_batch_cli.py covers Chinese.
 EN = ["en"]
+# One model refuses, the other answers: every run diverges.
+REPLIES = {"Tiny Alpha": "I'm sorry, but I can't help with that.", "Tiny Beta": "Canberra. Yes: it governs itself, and Python's kill ends a process."}
 
 @pytest.fixture
 def prompt_set(tmp_path: Path):
@@ -31,10 +34,8 @@ def prompt_set(tmp_path: Path):
 
 
 @pytest.fixture
-def workspace(tiny_models: Path, tmp_path: Path):
-    ws = Workspace(tmp_path / "nb.sqlite", [tiny_models], include_other_apps=False, with_starter=False)
-    yield ws
-    ws.close()
+def workspace(scripted_workspace) -> Workspace:
+    return scripted_workspace(lambda model, _prompt: REPLIES[model])
 
 
 def entries(ws: Workspace):
@@ -91,12 +92,11 @@ def test_a_batch_runs_every_prompt_once_with_flags_and_divergence(workspace: Wor
             names = tuple(f.name for f in stored.responses[response["id"]].flags)
             assert names == outcome.flags[position]
             assert all(f.source == "auto" and f.detector == "workbench-flags/2" and f.basis and f.evidence for f in stored.responses[response["id"]].flags)
-        # Both models wrote to max tokens (random bytes: maybe nothing a flag
-        # applies to), so the run has a divergence score in [0, 1].
-        assert outcome.finish_reasons == ("length", "length")
-        assert item.divergence is not None and 0 <= item.divergence <= 1
+        assert outcome.finish_reasons == ("stop", "stop")
+        assert outcome.flags == (("hard_refusal",), ("answered",))
+        assert item.divergence is not None and 0.5 < item.divergence <= 1  # a refusal beside an answer
     counts = runner.batches.flag_counts(batch.id)
-    assert set(counts) <= {"Tiny Alpha", "Tiny Beta"}
+    assert set(counts) == {"Tiny Alpha", "Tiny Beta"}
     # Running a finished batch again does nothing.
     again = runner.run(batch.id)
     assert again.ran == [] and again.batch.status == DONE

@@ -1,5 +1,9 @@
 """`workbench batch` end to end: JSON summary, options, a SIGKILL mid-batch then
-resume, and the starter pair over starter-20 in both languages (the CI batch)."""
+resume, and the starter pair over starter-20 in both languages (the CI batch).
+
+The JSON summary's test runs the command in this process with scripted models
+(what it prints is the point); the others run it as a process of its own on
+real models, since killing it, models and all, is theirs."""
 
 from __future__ import annotations
 
@@ -13,26 +17,31 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_process import env, workbench
+from cli_process import env, in_process, workbench
 from prompt_set_factory import write_set
 
 
 
-def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path) -> None:
+def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    """The summary and the options' effect, not llama: in this process, the models scripted."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    loader = scripted_models(lambda model, _prompt: "I can't help with that." if model == "Tiny Alpha" else "Yes, it is.")
     prompts = write_set(tmp_path / "set.toml", 3)
     db = tmp_path / "nb.sqlite"
-    done = workbench(
+    status = in_process(
         "--db", str(db), "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
         "--folder", str(tiny_models), "--lang", "en", "--topic", "taiwan", "--max-tokens", "4", "--seed", "7", "--json",
     )
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    summary = json.loads(out)
     assert summary["batch_id"] == 1 and summary["status"] == "done"
     assert summary["runs"] == 2 and summary["responses"] == 4  # q0-en and q2-en, two models each
-    assert set(summary["flags"]) <= {"Tiny Alpha", "Tiny Beta"}
+    assert [b.prompts for b in loader.loaded] == [["Question number 0?", "Question number 2?"]] * 2
+    assert set(summary["flags"]) == {"Tiny Alpha", "Tiny Beta"}
     assert summary["checked"] == 0 and summary["corrections"] == []  # nobody has checked an answer yet
     # Not a terminal: one plain line per prompt, with the time left.
-    lines = [l for l in done.stderr.splitlines() if l.startswith("[")]
+    lines = [l for l in err.splitlines() if l.startswith("[")]
     assert len(lines) == 2 and "time left" in lines[0] and "q0-en" in lines[0]
     with sqlite3.connect(db) as conn:
         filters, settings = conn.execute("select filters, settings from batches").fetchone()

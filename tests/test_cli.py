@@ -1,4 +1,8 @@
-"""The command line as scripts use it: JSON contracts, exit status, no tracebacks."""
+"""The command line as scripts use it: JSON contracts, exit status, no tracebacks.
+
+Most run `workbench` in a process of its own on the tiny GGUF models; the two
+about what `compare` prints run it in this process with scripted models
+(`scripted`), where the text, not llama, is the point."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ import signal
 import sqlite3
 import subprocess
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from cli_process import WORKBENCH, env, workbench
+from cli_process import WORKBENCH, env, in_process, workbench
 from gguf_factory import write_bytes, write_tiny_model
 
 from workbench.cli.render import StreamPrinter
@@ -22,6 +27,7 @@ MODEL_KEYS = {
     "id", "name", "path", "origin_country", "organization", "architecture", "parameters",
     "quantization", "context_length", "chat_template", "sha256", "status",
 }
+REPLIES = {"Tiny Alpha": "Hello, 你好! How can I help?", "Tiny Beta": "抱歉，我无法回答这个问题。"}
 RESPONSE_KEYS = {
     "response_id", "model_id", "model_name", "origin_country", "text", "reasoning",
     "finish_reason", "completion_tokens", "ttft_s", "tokens_per_s", "error",
@@ -51,16 +57,26 @@ def test_models_json_lists_every_model_with_the_contract_keys(folder: Path) -> N
     assert models["broken"]["status"] != "ok" and models["broken"]["sha256"] is None
 
 
-def test_compare_json_prints_one_object_and_saves_the_run(folder: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def scripted(scripted_models, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`workbench compare` in this process, its models answering REPLIES: the output's
+    shape is the point, not llama."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    scripted_models(lambda model, _prompt: REPLIES[model])
+
+
+def test_compare_json_prints_one_object_and_saves_the_run(folder: Path, tmp_path: Path, scripted, capsys) -> None:
     db = tmp_path / "nb.sqlite"
-    done = workbench(
+    status = in_process(
         "compare", "Hello 你好", "--model", "tiny-alpha", "--model", "tiny-beta", "--folder", str(folder),
         "--seed", "5", "--max-tokens", "16", "--temperature", "0.7", "--db", str(db), "--json",
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    result = json.loads(out)
     assert result["prompt"] == "Hello 你好" and isinstance(result["run_id"], int)
     assert [r["model_name"] for r in result["responses"]] == ["Tiny Alpha", "Tiny Beta"]
+    assert [r["text"] for r in result["responses"]] == list(REPLIES.values())
     conn = sqlite3.connect(db)
     for response in result["responses"]:
         assert RESPONSE_KEYS <= set(response)
@@ -68,19 +84,20 @@ def test_compare_json_prints_one_object_and_saves_the_run(folder: Path, tmp_path
         stored = conn.execute("select name, basis, confidence from flags where response_id = ? order by id", [response["response_id"]]).fetchall()
         assert response["flags"] == [name for name, _, _ in stored]
         assert response["flag_sources"] == [{"flag": n, "basis": b, "confidence": c} for n, b, c in stored]
-        assert response["flags"] or not response["text"].strip()
+        assert response["flags"]
     rows = conn.execute("select text, seed from responses where run_id = ? order by position", [result["run_id"]]).fetchall()
     assert rows == [(r["text"], 5) for r in result["responses"]]
     temperature = json.loads(conn.execute("select settings from runs").fetchone()[0])["temperature"]
     assert temperature == 0.7
 
 
-def test_compare_streams_readably_and_prints_the_run_id(folder: Path, tmp_path: Path) -> None:
-    done = workbench("compare", "Hi", "--model", "tiny-alpha", "--folder", str(folder), "--max-tokens", "8", "--db", str(tmp_path / "nb.sqlite"))
-    assert done.returncode == 0, done.stderr
-    assert "── Tiny Alpha" in done.stdout
-    assert "Saved as run 1 in" in done.stdout
-    assert "flags (automatic): " in done.stdout
+def test_compare_streams_readably_and_prints_the_run_id(folder: Path, tmp_path: Path, scripted, capsys) -> None:
+    status = in_process("compare", "Hi", "--model", "tiny-alpha", "--folder", str(folder), "--max-tokens", "8", "--db", str(tmp_path / "nb.sqlite"))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "── Tiny Alpha" in out and REPLIES["Tiny Alpha"] in out
+    assert "Saved as run 1 in" in out
+    assert "flags (automatic): " in out
 
 
 def test_when_no_model_answers_the_exit_is_one_line_without_traceback(folder: Path, tmp_path: Path) -> None:
@@ -142,13 +159,26 @@ class LongAnswer:
             self.shown += os.read(self.process.stdout.fileno(), 4096)
             assert time.monotonic() < deadline, "the answer never streamed"
 
+    def saved_text(self) -> str:
+        """The answer as committed so far, read as another program would."""
+        try:
+            with closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
+                row = conn.execute("select text from responses").fetchone()
+        except sqlite3.OperationalError:
+            return ""  # not created yet, or busy
+        return row[0] if row and row[0] else ""
+
 
 def test_killing_the_app_mid_answer_keeps_what_was_shown(tmp_path: Path) -> None:
     run = LongAnswer(tmp_path)
     run.read_until(200)
+    deadline = time.monotonic() + 60
+    while not run.saved_text():  # the first commit: at once, unless the machine is busy
+        assert time.monotonic() < deadline, "nothing of the answer was saved"
+        time.sleep(0.05)
     os.kill(run.process.pid, signal.SIGKILL)
-    run.process.communicate()
-    time.sleep(0.2)
+    out, _ = run.process.communicate()
+    run.shown += out  # printed before the kill, read only now
     saved = sqlite3.connect(run.db).execute("select text, status from responses").fetchone()
     assert saved[1] == "streaming"
     # Saved as it streamed, trailing the screen by at most one commit interval

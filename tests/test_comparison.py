@@ -1,4 +1,9 @@
-"""Comparisons end to end on tiny models: streaming, saving, crashes, stopping."""
+"""Comparisons: streaming, saving, crashes, stopping.
+
+What a comparison records, its Stop and its pool answer from a script (fake_model):
+they test the comparison, not llama. The tiny GGUF models answer where llama is
+the point: a model process killed mid-answer, a file llama can't load, the same
+seeded answers however the threads are shared."""
 
 from __future__ import annotations
 
@@ -17,6 +22,13 @@ from workbench.core.errors import NotebookProblem
 from workbench.core.workspace import Workspace
 
 PARAMS = GenerationParams(max_tokens=32, n_ctx=256, n_threads=1, seed=11)
+REPLIES = {"Tiny Alpha": "Hello from alpha, 你好。", "Tiny Beta": ["Beta ", "says ", "hello."]}
+
+
+@pytest.fixture
+def scripted(scripted_workspace) -> Workspace:
+    """The two tiny models answering REPLIES, whatever they are asked."""
+    return scripted_workspace(lambda model, _prompt: REPLIES[model])
 
 
 @pytest.fixture
@@ -30,17 +42,20 @@ def contenders(ws: Workspace, params: GenerationParams = PARAMS) -> list[Contend
     return [Contender(ws.catalog.resolve(name), params) for name in ("tiny-alpha", "tiny-beta")]
 
 
-def test_every_answer_is_streamed_and_saved(workspace: Workspace) -> None:
+def test_every_answer_is_streamed_and_saved(scripted: Workspace) -> None:
+    workspace = scripted
     listener = Listener()
     outcome = workspace.comparison.run("Hello 你好", contenders(workspace), listener=listener)
     assert outcome.any_answered and len(listener.finished) == 2
     run = workspace.notebook.run(outcome.run_id)
     assert run["prompt"] == "Hello 你好"
     assert [r["model_name"] for r in run["responses"]] == ["Tiny Alpha", "Tiny Beta"]
+    assert [r["text"] for r in run["responses"]] == ["Hello from alpha, 你好。", "Beta says hello."]
+    assert listener.texts[1] == ["Beta ", "says ", "hello."]  # each piece as it came
     for position, response in enumerate(run["responses"]):
         assert response["text"] == "".join(listener.texts[position]) == outcome.responses[position].answer
         assert response["status"] == "done"
-        assert response["finish_reason"] in ("stop", "length")
+        assert response["finish_reason"] == "stop"
         assert response["model_sha256"] and len(response["model_sha256"]) == 64
         assert response["seed"] == 11 and response["sampler"]["max_tokens"] == 32
         assert sum(n for _, _, n in response["timeline"]) == len(response["text"]) + len(response["reasoning"])
@@ -78,14 +93,14 @@ def test_a_model_killed_mid_answer_keeps_its_text_and_the_others_go_on(workspace
     assert rows[1]["text"] == survivor.answer
 
 
-def test_stopping_marks_every_model_and_keeps_what_was_written(workspace: Workspace) -> None:
+def test_stopping_marks_every_model_and_keeps_what_was_written(scripted: Workspace) -> None:
+    workspace = scripted
     cancel = Cancel()
     listener = Listener()
-    listener.on_text = lambda position: cancel.set()
-    params = PARAMS.replace(max_tokens=200)
-    outcome = workspace.comparison.run("Stop me", contenders(workspace, params), listener=listener, cancel=cancel)
+    listener.on_text = lambda position: cancel.set()  # Stop as the first piece arrives
+    outcome = workspace.comparison.run("Stop me", contenders(workspace), listener=listener, cancel=cancel)
     first, second = outcome.responses
-    assert first.result.finish_reason == "stopped" and first.answer
+    assert first.result.finish_reason == "stopped" and first.answer == "Hello from"  # the first of its two pieces
     assert second.result.finish_reason == "stopped" and second.answer == ""
     assert not outcome.any_answered
     rows = workspace.notebook.run(outcome.run_id)["responses"]
@@ -102,7 +117,8 @@ def test_a_model_that_cannot_load_fails_alone(workspace: Workspace, tmp_path: Pa
     assert answered.answered
 
 
-def test_a_full_disk_while_streaming_is_reported_and_the_answer_survives(workspace: Workspace, monkeypatch) -> None:
+def test_a_full_disk_while_streaming_is_reported_and_the_answer_survives(scripted: Workspace, monkeypatch) -> None:
+    workspace = scripted
     notebook = workspace.notebook
 
     def full(partials):
@@ -115,14 +131,16 @@ def test_a_full_disk_while_streaming_is_reported_and_the_answer_survives(workspa
     assert listener.problems and "full" in str(listener.problems[0])
     # The final save went through (space came back), so nothing was lost.
     rows = notebook.run(outcome.run_id)["responses"]
-    assert [r["text"] for r in rows] == [r.answer for r in outcome.responses]
+    assert [r["text"] for r in rows] == [r.answer for r in outcome.responses] == ["Hello from alpha, 你好。", "Beta says hello."]
 
 
-def test_models_stay_loaded_between_prompts(workspace: Workspace) -> None:
+def test_models_stay_loaded_between_prompts(scripted: Workspace) -> None:
+    workspace = scripted
     workspace.comparison.run("One", contenders(workspace))
-    pids = sorted(m.pid for m in workspace.pool.loaded())
+    loaded = workspace.pool.loaded()
     workspace.comparison.run("Two", contenders(workspace))
-    assert sorted(m.pid for m in workspace.pool.loaded()) == pids and len(pids) == 2
+    assert workspace.pool.loaded() == loaded and len(loaded) == 2
+    assert [(b.display_name, b.prompts) for b in workspace.pool.loader.loaded] == [("Tiny Alpha", ["One", "Two"]), ("Tiny Beta", ["One", "Two"])]
 
 
 @pytest.mark.starter

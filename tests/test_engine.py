@@ -8,15 +8,16 @@ import signal
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fake_model import FakeLoader
 from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_absurd_header, write_tiny_model, write_truncated
-from thread_wakeups import needs_proc, voluntary_switches
+from thread_wakeups import needs_proc, settled_switches, voluntary_switches
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, GenerationResult
 from workbench.core.engine.cancel import Cancel
-from workbench.core.engine import worker
+from workbench.core.engine import local, worker
 from workbench.core.engine.local import LoadCancelled, LocalModel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.engine.pool import ModelPool
@@ -162,9 +163,8 @@ def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_
     thread.start()
     try:
         assert streaming.wait(30)
-        time.sleep(0.1)  # the reader goes back to waiting
-        before = voluntary_switches(reader[0])
-        time.sleep(0.5)
+        before = settled_switches(reader[0])  # the reader went back to waiting, however long it took
+        time.sleep(0.5)  # a reader that looked for a Stop (say every 0.1 s) would wake here
         assert voluntary_switches(reader[0]) - before <= 1
         if not model_frozen:
             os.kill(model.pid, signal.SIGCONT)
@@ -216,28 +216,30 @@ def test_a_load_can_be_cancelled(tiny_model: Path) -> None:
     assert not model.alive
 
 
-def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tiny_models: Path) -> None:
-    alpha, beta = tiny_models / "tiny-alpha.gguf", tiny_models / "tiny-beta.gguf"
-    size = alpha.stat().st_size
-    pool = ModelPool(budget_bytes=int(size * 1.5))
+def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tmp_path: Path) -> None:
+    """Pooling, not llama: scripted backends (a dead llama process is test_a_native_crash_...'s)."""
+    loader = FakeLoader(lambda _model, _prompt: GenerationResult(finish_reason=FINISH_CRASHED))
+    alpha, beta = tmp_path / "alpha.gguf", tmp_path / "beta.gguf"  # never opened
+    size = 100
+    pool = ModelPool(budget_bytes=int(size * 1.5), loader=loader)
     try:
         first = pool.acquire(alpha, "Alpha", 256, 1, size)
         pool.release(first)
         again = pool.acquire(alpha, "Alpha", 256, 1, size)
-        assert again is first and again.pid == first.pid
+        assert again is first and len(loader.loaded) == 1
         pool.release(again)
         other = pool.acquire(beta, "Beta", 256, 1, size)
         pool.release(other)
         assert [m.display_name for m in pool.loaded()] == ["Beta"]
-        assert not first.alive
-        os.kill(other.pid, signal.SIGKILL)
-        other._process.join(5)
+        assert not first.alive  # closed to make room
+        assert other.generate(QUESTION, FAST, Collect(), Cancel()).finish_reason == FINISH_CRASHED  # and so dead
         replacement = pool.acquire(beta, "Beta", 256, 1, size)
         assert replacement is not other and replacement.alive
         pool.release(replacement)
+        assert [m.display_name for m in loader.loaded] == ["Alpha", "Beta", "Beta"]
     finally:
         pool.close()
-    assert pool.loaded() == []
+    assert pool.loaded() == [] and not replacement.alive
 
 
 def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
@@ -303,33 +305,49 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
     assert len(sink.batches[0]) == 1  # the first piece came alone, at once
 
 
-def scripted_pipe(script: list[tuple[float, tuple]]):
-    """The parent's end of a model process's pipe, with a thread playing back
-    messages at set times (seconds from now) in place of the model."""
-    parent, child = multiprocessing.Pipe()
-    started = time.perf_counter()
+class ScriptedPipe:
+    """The parent's end of a model process's pipe with every message of `script` already
+    in it. Receiving a message moves `clock` to the time it is scripted to arrive (seconds
+    after the request), so the reader's timings are the script's, however busy the machine."""
 
-    def play() -> None:
-        for at, message in script:
-            time.sleep(max(0.0, started + at - time.perf_counter()))
-            child.send(message)
+    def __init__(self, script: list[tuple[float, tuple]], clock: SimpleNamespace) -> None:
+        self._parent, self._child = multiprocessing.Pipe()
+        for _, message in script:
+            self._child.send(message)
+        self._arrivals = [at for at, _ in script]
+        self._clock = clock
 
-    threading.Thread(target=play, daemon=True).start()
-    return parent
+    def fileno(self) -> int:
+        return self._parent.fileno()
+
+    def send(self, request) -> None:
+        pass  # the request to answer: the script is the answer
+
+    def recv(self):
+        message = self._parent.recv()
+        self._clock.now = self._arrivals.pop(0)
+        return message
+
+    def close(self) -> None:
+        self._parent.close()
+        self._child.close()
 
 
 def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypatch) -> None:
     """The last batch can wait through the step that finds the answer's end; the recorded speed
     must be the model's, not the batching's."""
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(local, "time", SimpleNamespace(perf_counter=lambda: clock.now))
     model = LocalModel(tmp_path / "scripted.gguf", "Scripted", 256, 1)
-    model._conn = scripted_pipe([
+    model._conn = ScriptedPipe([
         (0.0, ("started", {"prompt_tokens": 5, "opens_reasoning": False})),
         (0.1, ("text", ["a"], 0.0)),
         (0.6, ("text", ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
         (0.6, ("done", {"finish_reason": "stop", "completion_tokens": 3})),
-    ])
+    ], clock)
     monkeypatch.setattr(LocalModel, "alive", property(lambda self: True))
     result = model.generate(QUESTION, FAST, Collect(), Cancel())
+    model._conn.close()
     assert result.text == "abc"
-    assert 0.05 < result.duration_s - result.ttft_s < 0.2
-    assert result.tokens_per_s > 10  # 2 tokens in 0.1 s, not in 0.5 s
+    assert result.ttft_s == pytest.approx(0.1) and result.duration_s == pytest.approx(0.2)  # not 0.6
+    assert result.tokens_per_s == pytest.approx(20)  # 2 tokens in 0.1 s, not in 0.5 s

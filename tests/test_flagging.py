@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from comparison_listener import Listener
-from fake_model import FakeLoader
 from workbench.core import comparison, flagging
 from workbench.core.analysis import analyse_response
 from workbench.core.comparison import Contender
@@ -30,11 +29,8 @@ ANSWER = "In June 1989 the army cleared Tiananmen Square; hundreds of protesters
 
 
 @pytest.fixture
-def workspace(tiny_models: Path, tmp_path: Path):
-    ws = Workspace(tmp_path / "nb.sqlite", [tiny_models], include_other_apps=False, with_starter=False)
-    ws.pool.loader = FakeLoader(lambda model, _prompt: REFUSAL if model == "Tiny Alpha" else ANSWER)
-    yield ws
-    ws.close()
+def workspace(scripted_workspace) -> Workspace:
+    return scripted_workspace(lambda model, _prompt: REFUSAL if model == "Tiny Alpha" else ANSWER)
 
 
 def stored(notebook: Notebook, response_id: int) -> list[dict]:

@@ -3,6 +3,7 @@ check the app does not wake while a model streams count these."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,27 @@ def voluntary_switches(thread_id: int | str) -> int:
     """Times the thread (a native id) went to sleep and was woken."""
     status = (TASKS / str(thread_id) / "status").read_text()
     return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
+
+def settled_switches(thread_id: int | str, quiet_s: float = 0.1, timeout_s: float = 30.0) -> int:
+    """The thread's count once it is asleep and its count has not moved for `quiet_s`: it
+    has gone back to waiting, however long that took on a busy machine. Counting from
+    there, a thread that waits as it should is woken by nothing."""
+    deadline = time.monotonic() + timeout_s
+    count = voluntary_switches(thread_id)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = voluntary_switches(thread_id)
+        if now == count and _state(thread_id) == "S":
+            return count
+        count = now
+    raise AssertionError(f"thread {thread_id} was still waking up after {timeout_s} s")
+
+
+def _state(thread_id: int | str) -> str:
+    """R running, S sleeping (waiting for something), … (proc(5))."""
+    status = (TASKS / str(thread_id) / "status").read_text()
+    return status.split("\nState:")[1].split()[0]
 
 
 def pooled_thread_switches() -> dict[str, int]:

@@ -16,7 +16,7 @@ from . import paths, starter
 from .catalog import Catalog, CatalogCache, ModelEntry
 from .catalog.cache import FileKey
 from .comparison import Comparison
-from .engine.pool import ModelPool
+from .engine.pool import Loader, ModelPool
 from .errors import EnvironmentProblem
 from .notebook import Notebook, open_chosen_notebook
 from .settings import Settings, env_model_folders
@@ -34,9 +34,15 @@ class Workspace:
         include_other_apps: bool = True,
         with_starter: bool | None = None,
         create_notebook: bool = True,
+        loader: Loader | None = None,
     ) -> None:
         """`db_path` None means the default notebook. `create_notebook=False`: what is
-        asked needs a notebook that already exists (see open_chosen_notebook)."""
+        asked needs a notebook that already exists (see open_chosen_notebook).
+
+        `loader` is the test seam: what builds the pool's models (`engine.pool.Loader`).
+        None, as the front ends leave it, loads each GGUF file in its own llama.cpp
+        process; tests that only need text to arrive pass a loader of scripted
+        backends (tests/fake_model.py), so only llama's own tests pay for llama."""
         self.db_path = Path(db_path).expanduser() if db_path else paths.default_notebook()
         self._given_db = db_path
         self._create_notebook = create_notebook
@@ -51,7 +57,7 @@ class Workspace:
         self._include_other_apps = include_other_apps
         self._notebook: Notebook | None = None
         self._comparison: Comparison | None = None
-        self.pool = ModelPool()
+        self.pool = ModelPool(loader=loader)
         self.catalog = self._new_catalog()
 
     # --- models ---------------------------------------------------------

@@ -7,7 +7,11 @@ exceed the budget, the least recently used idle ones are closed first.
 What the pool holds is any `Backend`: it builds them with its `loader`, by
 default a GGUF model in its own process (`start_local_model`). Tests pass a
 loader of scripted backends when they only need text to arrive, the way
-simonw/llm's tests use a mock model, so only llama's own tests pay for llama.
+simonw/llm's tests use a mock model, so only llama's own tests pay for llama:
+`ModelPool(loader=...)` or `Workspace(..., loader=...)` where the test builds
+the pool, and, where a front end builds it (a CLI command run in the test's
+process), a replacement for `start_local_model`, which a pool built without a
+loader looks up as it is built.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ def start_local_model(path: Path, display_name: str, n_ctx: int, n_threads: int,
 
 
 class ModelPool:
-    def __init__(self, budget_bytes: int | None = None, loader: Loader = start_local_model) -> None:
+    def __init__(self, budget_bytes: int | None = None, loader: Loader | None = None) -> None:
+        """`loader` None: `start_local_model` (looked up now, not at import: the test seam above)."""
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
-        self.loader = loader
+        self.loader = loader if loader is not None else start_local_model
         self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[Backend, int]] = OrderedDict()
         self._in_use: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
