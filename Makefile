@@ -32,9 +32,10 @@ run: $(VENV)/.app
 	$(BIN)/workbench
 
 # The import contracts first (pyproject.toml: core needs no Qt; the terminal doesn't reach into
-# the window): a second, then the suite.
+# the window), then ruff: seconds together, then the suite.
 test: $(VENV)/.test
 	$(BIN)/lint-imports
+	$(BIN)/ruff check workbench tests bench tools
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Each script prints a Markdown table; docs/benchmarks.md keeps the figures.

@@ -9,7 +9,8 @@ KeyboardInterrupt tearing through it half-way.
 from __future__ import annotations
 
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from ..core.engine.cancel import Cancel
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Hashable
+from collections.abc import Hashable
 
 from .flag_names import ANSWERED, EVASIVE, HARD_REFUSAL, STATE_NARRATIVE, THOUGHT_SUPPRESSED
 

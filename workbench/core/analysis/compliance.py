@@ -120,7 +120,7 @@ class ComplianceModel:
     description: str
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PATH) -> "ComplianceModel":
+    def load(cls, path: Path = DEFAULT_PATH) -> ComplianceModel:
         try:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
                 fmt = str(data["format"])
