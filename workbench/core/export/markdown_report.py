@@ -94,13 +94,13 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
         if report.timing_summary(response):
             yield f"- **Timing:** {esc(report.timing_summary(response))}\n"
         if response["labels"]:
-            labels = ", ".join(f"{esc(titles.get(l['label'], l['label']))} ({esc(l['annotator'])})" for l in response["labels"])
+            labels = ", ".join(f"{esc(titles.get(label['label'], label['label']))} ({esc(label['annotator'])})" for label in response["labels"])
             yield f"- **Labels:** {labels}\n"
         if response["flags"]:
             yield f"- **{report.SUGGESTED}:** {' · '.join(markdown_cell(report.flag_summary(f)) for f in response['flags'])}\n"
         for span in response["spans"]:
             before, quote, after = report.span_context(response, span)
-            labels = ", ".join(esc(titles.get(l["label"], l["label"])) for l in span["labels"])
+            labels = ", ".join(esc(titles.get(label["label"], label["label"])) for label in span["labels"])
             yield (
                 f"- **Highlight** ({esc(span['field'])} {span['start']}–{span['end']}, {esc(span['annotator'])}"
                 + (f"; {labels}" if labels else "")
