@@ -194,7 +194,10 @@ class LocalModel(Backend):
         except (EOFError, OSError, ValueError):
             return _GONE
 
-    def _crashed(self, result: GenerationResult, pieces: list[str], when: str, first_at=None, last_at=None, sent_at=None) -> GenerationResult:
+    def _crashed(
+        self, result: GenerationResult, pieces: list[str], when: str,
+        first_at: float | None = None, last_at: float | None = None, sent_at: float | None = None,
+    ) -> GenerationResult:
         reason = self._death_reason()
         self._kill()
         result.text = "".join(pieces)

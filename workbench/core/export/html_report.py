@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..rendering import markdown_to_html
@@ -123,7 +123,7 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
                 yield f'<p class="meta">{esc(line)}</p>\n'
 
 
-def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     """A summary table; the first cell of a row (a model's name) may be in any script."""
     head = "<table>\n<tr>" + "".join(f"<th>{esc(column)}</th>" for column in columns) + "</tr>\n"
     body = "".join('<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n" for row in rows)

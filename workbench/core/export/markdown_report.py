@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from ..analysis.correction import FlagCorrection
 from . import report
 from .collect import ExportData
 from .text import escape_markdown as esc
@@ -53,7 +54,7 @@ def _summary(summary: report.ReportSummary | None) -> Iterator[str]:
             yield from _correction(label.correction)
 
 
-def _correction(correction: report.FlagCorrection) -> Iterator[str]:
+def _correction(correction: FlagCorrection) -> Iterator[str]:
     """The flag against people's checks, then its rates corrected (method named in the Summary's note)."""
     name = esc(correction.flag)
     yield f"The `{name}` flag on the answers people checked:\n\n"

@@ -57,7 +57,7 @@ def pdf_bytes(data: ExportData) -> bytes:
     page = layout.paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(page.width(), page.height()))
     doc.print_(writer)
-    return bytes(buffer.data())
+    return bytes(buffer.data().data())
 
 
 def _sealed_document() -> QTextDocument:
