@@ -258,8 +258,8 @@ def report(results: dict) -> str:
     window = results.get("window")
     if window:
         lines += ["", (f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
-                  f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
-                  f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%."), ""]
+                       f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
+                       f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%."), ""]
         lines += window_table(window["models"])
     pace = results.get("pace")
     if pace:
@@ -276,7 +276,7 @@ def report(results: dict) -> str:
 
 def window_table(models: dict) -> list[str]:
     lines = [("| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
-             "| its mean (95% interval) | window first / raw first |"),
+              "| its mean (95% interval) | window first / raw first |"),
              "|---|---|---|---|---|---|---|---|---|"]
     for name, w in models.items():
         low, high = w["paired_mean_interval"]

@@ -109,7 +109,7 @@ def test_languages_have_their_own_checks_and_a_thin_one_uses_the_pooled_ones_and
     assert rows[POOLED].corrected == pytest.approx(0.5 * en + 0.5 * zh)
     assert found.fallbacks() == [
         (f"zh: too few checked answers: people say 2 have it and 20 do not; the correction needs at least {MIN_PER_CLASS} of each; "
-        "its answers are corrected with the checks of all languages pooled.")
+         "its answers are corrected with the checks of all languages pooled.")
     ]
 
 

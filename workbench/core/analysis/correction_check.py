@@ -191,7 +191,7 @@ def figure_svg(families: Sequence[tuple[str, Sequence[Result]]]) -> str:
     height = PANEL_H + 2 * MARGIN + 40
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">'),
+         'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">'),
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="20" font-size="15" font-weight="bold">Coverage of 95% intervals for the rate (simulation)</text>',
     ]
