@@ -471,7 +471,9 @@ def _part(
     flagged = cell.unchecked_flagged
     corrected = [rogan_gladen(rng.betavariate(flagged + PRIOR, unchecked - flagged + PRIOR), s, t) for s, t in zip(se, sp)]
     share = cell.checked / cell.n
-    rest = rogan_gladen(flagged / unchecked, check.sensitivity, check.specificity)  # type: ignore[arg-type]
+    sensitivity, specificity = check.sensitivity, check.specificity
+    assert sensitivity is not None and specificity is not None  # basis holds only checks of both classes
+    rest = rogan_gladen(flagged / unchecked, sensitivity, specificity)
     assert rest is not None  # basis holds only checks with Se + Sp > 1
     if not cell.checked:
         return _Part(language, cell.k, cell.n, 0, rest, corrected, None, source)
