@@ -31,10 +31,12 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 run: $(VENV)/.app
 	$(BIN)/workbench
 
-# The import contracts first (pyproject.toml: core needs no Qt; the terminal doesn't reach into
-# the window): a second, then the suite.
+# The checks first, seconds together (settings in pyproject.toml): the import contracts (core
+# needs no Qt; the terminal doesn't reach into the window), ruff, mypy. Then the suite.
 test: $(VENV)/.test
 	$(BIN)/lint-imports
+	$(BIN)/ruff check workbench tests bench tools
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Each script prints a Markdown table; docs/benchmarks.md keeps the figures.

@@ -29,7 +29,8 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -165,14 +166,14 @@ def build(path: Path, responses: int) -> dict:
     started = time.perf_counter()
     notebook = open_notebook(path)
     conn = notebook.db.conn
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
     for sha, name, country in MODELS:
         conn.execute("insert into models (sha256, name, path, origin_country, first_seen, last_seen) values (?, ?, ?, ?, ?, ?)",
                      [sha, name, f"/models/{name}.gguf", country, now, now])
     sessions = [f"Study {i}" for i in range(1, 21)]
     for i, name in enumerate(sessions, 1):
         conn.execute("insert into sessions (uid, name, annotator, created_at, updated_at) values (?, ?, 'bench', ?, ?)", [f"s{i}", name, now, now])
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     runs = responses // 2
     conn.execute("begin")
     for run_id in range(1, runs + 1):
@@ -296,8 +297,9 @@ def measure_search(path: Path) -> dict:
     rows, all_times = [], []
     try:
         for name, query, filters in SEARCHES:
-            (first,), _ = timed(lambda: notebook.search(query, filters, limit=50), repeats=1)  # its pages may not be cached yet
-            times, hits = timed(lambda: notebook.search(query, filters, limit=50))
+            search = partial(notebook.search, query, filters, limit=50)
+            (first,), _ = timed(search, repeats=1)  # its pages may not be cached yet
+            times, hits = timed(search)
             all_times += times
             rows.append({"query": query, "kind": name, "hits": len(hits), "first_ms": ms(first),
                          "median_ms": ms(statistics.median(times)), "worst_ms": ms(max(times))})

@@ -125,11 +125,15 @@ def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
         def text(self, _: list[str]) -> None:
             pass
 
+    def press(pressed: list[float], cancel: Cancel) -> None:
+        pressed.append(time.perf_counter())
+        cancel.set()
+
     try:
         for _ in range(repeats):
             cancel = Cancel()
             pressed: list[float] = []
-            timer = threading.Timer(1.0, lambda: (pressed.append(time.perf_counter()), cancel.set()))
+            timer = threading.Timer(1.0, press, args=(pressed, cancel))
             timer.start()
             model.generate([{"role": "user", "content": PROMPT}], GenerationParams(max_tokens=400, seed=SEED, n_threads=THREADS), Sink(), cancel)
             latencies.append((time.perf_counter() - pressed[0]) * 1000)
@@ -253,9 +257,9 @@ def report(results: dict) -> str:
         lines += ["", f"Both starter models answering (median of {schedule['rounds']}): one after another {schedule['sequential']:.2f} s, at the same time {schedule['parallel']:.2f} s."]
     window = results.get("window")
     if window:
-        lines += ["", f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
-                  f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
-                  f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%.", ""]
+        lines += ["", (f"Window (\"{WINDOW_PROMPT}\", {window['rounds']} rounds): longest event-loop stall {window['max_stall_ms']} ms, "
+                       f"99th percentile {window['p99_stall_ms']} ms. The app's own CPU from the first text to the end "
+                       f"(median): {window['app_cpu_percent']:.1f}% of a core, of which the GUI thread {window['gui_cpu_percent']:.1f}%."), ""]
         lines += window_table(window["models"])
     pace = results.get("pace")
     if pace:
@@ -271,8 +275,8 @@ def report(results: dict) -> str:
 
 
 def window_table(models: dict) -> list[str]:
-    lines = ["| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
-             "| its mean (95% interval) | window first / raw first |",
+    lines = [("| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
+              "| its mean (95% interval) | window first / raw first |"),
              "|---|---|---|---|---|---|---|---|---|"]
     for name, w in models.items():
         low, high = w["paired_mean_interval"]

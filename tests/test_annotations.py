@@ -86,7 +86,7 @@ def test_an_answer_carries_several_labels_each_with_who_and_when(notebook) -> No
     annotations = notebook.annotations.for_run(run_id).responses
     assert annotations[rid].label_names() == {"evasive", "soft_omission"}
     assert annotations[rid].label_names("bo") == {"evasive"}
-    assert all(l.created_at.endswith("+00:00") for l in annotations[rid].labels)
+    assert all(label.created_at.endswith("+00:00") for label in annotations[rid].labels)
     assert annotations[other].labels == ()
     row = notebook.db.execute("select annotator, created_at, updated_at from response_labels where annotator = 'bo'").fetchone()
     assert row[0] == "bo" and row[1] == row[2]
@@ -97,7 +97,7 @@ def test_toggling_is_the_number_key_and_touches_only_ones_own_label(notebook) ->
     notebook.annotations.add_label(rid, "balanced", annotator="bo")
     assert notebook.annotations.toggle_label(rid, "balanced", annotator="ana") is True
     assert notebook.annotations.toggle_label(rid, "balanced", annotator="ana") is False
-    assert [(l.label, l.annotator) for l in notebook.annotations.for_run(run_id).responses[rid].labels] == [("balanced", "bo")]
+    assert [(label.label, label.annotator) for label in notebook.annotations.for_run(run_id).responses[rid].labels] == [("balanced", "bo")]
     assert notebook.annotations.remove_label(rid, "balanced", annotator="ana") is False
 
 

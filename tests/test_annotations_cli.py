@@ -36,7 +36,7 @@ def test_annotate_adds_labels_and_a_note_by_the_named_annotator(db: Path, capsys
     assert status == 0
     assert capsys.readouterr().out == "response 1: labelled hard_refusal, evasive; note saved (annotator: ana)\n"
     saved = _annotations(db)
-    assert {(l.label, l.annotator) for l in saved.labels} == {("hard_refusal", "ana"), ("evasive", "ana")}
+    assert {(label.label, label.annotator) for label in saved.labels} == {("hard_refusal", "ana"), ("evasive", "ana")}
     assert [(n.body, n.annotator) for n in saved.notes] == [("Boilerplate **refusal**", "ana")]
 
 
@@ -47,7 +47,7 @@ def test_annotating_again_is_harmless_and_the_annotator_defaults_from_the_enviro
     assert workbench("--db", str(db), "annotate", "--response", "1", "--label", "evasive") == 0
     assert workbench("--db", str(db), "annotate", "--response", "1", "--label", "evasive", "--label", "one_sided") == 0
     assert capsys.readouterr().out.splitlines()[-1] == "response 1: labelled one_sided; already labelled evasive (annotator: bo)"
-    assert sorted(l.label for l in _annotations(db).labels) == ["evasive", "one_sided"]
+    assert sorted(label.label for label in _annotations(db).labels) == ["evasive", "one_sided"]
 
 
 @pytest.mark.parametrize("argv, status, message", [

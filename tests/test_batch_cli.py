@@ -41,7 +41,7 @@ def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path, scri
     assert set(summary["flags"]) == {"Tiny Alpha", "Tiny Beta"}
     assert summary["checked"] == 0 and summary["corrections"] == []  # nobody has checked an answer yet
     # Not a terminal: one plain line per prompt, with the time left.
-    lines = [l for l in err.splitlines() if l.startswith("[")]
+    lines = [line for line in err.splitlines() if line.startswith("[")]
     assert len(lines) == 2 and "time left" in lines[0] and "q0-en" in lines[0]
     with sqlite3.connect(db) as conn:
         filters, settings = conn.execute("select filters, settings from batches").fetchone()
@@ -91,7 +91,7 @@ def test_a_batch_killed_mid_run_resumes_without_repeating_a_prompt(tiny_models: 
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "done" and summary["runs"] == 12 and summary["responses"] == 24
-    started = [l for l in resumed.stderr.splitlines() if l.startswith("[")]
+    started = [line for line in resumed.stderr.splitlines() if line.startswith("[")]
     assert len(started) == 12 - len(before)  # only what was not done
     with sqlite3.connect(db) as conn:
         after = dict(conn.execute("select prompt_id, run_id from batch_items where status = 'done'").fetchall())

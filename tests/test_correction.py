@@ -108,8 +108,8 @@ def test_languages_have_their_own_checks_and_a_thin_one_uses_the_pooled_ones_and
     # Over all languages: each language's corrected rate weighted by its share of the answers.
     assert rows[POOLED].corrected == pytest.approx(0.5 * en + 0.5 * zh)
     assert found.fallbacks() == [
-        f"zh: too few checked answers: people say 2 have it and 20 do not; the correction needs at least {MIN_PER_CLASS} of each; "
-        "its answers are corrected with the checks of all languages pooled."
+        (f"zh: too few checked answers: people say 2 have it and 20 do not; the correction needs at least {MIN_PER_CLASS} of each; "
+         "its answers are corrected with the checks of all languages pooled.")
     ]
 
 

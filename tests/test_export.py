@@ -134,7 +134,7 @@ def test_model_names_in_the_vote_line_are_escaped(notebook) -> None:
     data.runs[0]["responses"][0]["model_name"] = "<script>alert(1)</script>[x](javascript:alert(2))"
     html = render(data, "html")
     assert "<script>alert(1)" not in html and "Audience vote (ana, cy): A (&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    line = next(l for l in render(data, "md").splitlines() if "Audience vote" in l)
+    line = next(text_line for text_line in render(data, "md").splitlines() if "Audience vote" in text_line)
     assert "<script" not in line and "](" not in line.replace("\\](", "") and "javascript:" not in line
 
 

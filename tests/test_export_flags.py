@@ -34,12 +34,12 @@ def notebook(tmp_path: Path):
 
 def test_markdown_lists_the_suggestions_apart_from_labels(notebook: Notebook) -> None:
     text = render(collect(notebook, Selection(run_ids=(2,))), "md")
-    line = next(l for l in text.splitlines() if "state\\_narrative (rules and classifier" in l)
+    line = next(text_line for text_line in text.splitlines() if "state\\_narrative (rules and classifier" in text_line)
     assert line.startswith("- **Suggested by the detectors (automatic, not a person's label):** ")
     assert "confidence 0.93" in line and "answered (classifier, confidence 0.81; workbench-flags/2)" in line.replace("\\", "")
     assert "<script" not in line and "\x1b" not in line and "U+001B" in line
     assert "](" not in line.replace("\\](", "") and "javascript:" not in line
-    labels = next(l for l in text.splitlines() if l.startswith("- **Labels:**") and "state" in l.lower())
+    labels = next(text_line for text_line in text.splitlines() if text_line.startswith("- **Labels:**") and "state" in text_line.lower())
     assert "confidence" not in labels  # people's labels stay on a line of their own
 
 

@@ -146,7 +146,7 @@ def test_reflag_replaces_old_flags_counts_the_changes_and_leaves_labels_alone(no
     assert result.removed == sum(len(old[r] - new[r]) for r in new)
     assert result.changed == sum(new[r] != old[r] for r in new)
     assert {r["detector"] for rid in new for r in stored(notebook, rid)} == {DETECTOR}
-    assert [l.label for l in notebook.annotations.for_run(run_id).responses[refusal].labels] == ["evasive"]
+    assert [label.label for label in notebook.annotations.for_run(run_id).responses[refusal].labels] == ["evasive"]
     assert f"{result.answers} of {result.total} answer(s)" in result.summary()
 
     again = reflag(notebook, Selection(run_ids=(run_id,)))

@@ -60,7 +60,7 @@ def test_annotators_are_kept_side_by_side_and_yours_is_never_overwritten(exporte
     assert not result.changed and any("ana's note" in k for k in result.kept)
     notes = {n.annotator: n.body for n in mine.annotations.for_run(1).responses[response_id].notes}
     assert notes["ana"] == "My own reading." and notes["bo"] == "Bo's view: **fabricated**."
-    labels = {(l.label, l.annotator) for l in mine.annotations.for_run(1).responses[response_id].labels}
+    labels = {(label.label, label.annotator) for label in mine.annotations.for_run(1).responses[response_id].labels}
     assert {("factual_error", "ana"), ("factual_error", "bo"), ("evasive", "cy")} <= labels
     mine.close()
 

@@ -57,7 +57,7 @@ def test_json_summary_then_resume_then_redo(setup, capsys) -> None:
     assert summary["verdicts"] == {"COMPLETE": 4, "EVASIVE": 1, "DENIAL": 1}
     assert (summary["unparseable"], summary["skipped"], summary["no_answer"], summary["failed"], summary["truncated"]) == (1, 0, 1, 0, 0)
     assert isinstance(summary["seconds_per_answer"], float)
-    lines = [l for l in err.splitlines() if l.startswith("judged ")]
+    lines = [line for line in err.splitlines() if line.startswith("judged ")]
     assert len(lines) == 7 and lines[0].startswith("judged 1/7 (run ") and lines[-1].startswith("judged 7/7")
     assert "DENIAL -> hard_refusal" in lines[1] and "unparseable" in lines[4]
     assert len(labels_of(setup["db"], judge)) == 6

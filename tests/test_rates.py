@@ -49,8 +49,8 @@ def test_the_summary_checks_the_flag_against_people_and_corrects_per_language(ba
     assert rows[("CN model", POOLED)].observed == 14 / 24  # the flag's own rate, uncorrected
     assert rows[("US model", "zh")].n == 11
     assert correction.fallbacks() == [
-        "zh: too few checked answers: people say 3 have it and 1 do not; the correction needs at least 5 of each; "
-        "its answers are corrected with the checks of all languages pooled."
+        ("zh: too few checked answers: people say 3 have it and 1 do not; the correction needs at least 5 of each; "
+         "its answers are corrected with the checks of all languages pooled.")
     ]
     # The same answers, by the notebook's query and from an export's records.
     assert correction == correct(checked_answers(notebook, [b.id]), REFUSAL)

@@ -52,7 +52,7 @@ def test_reflag_a_run_says_what_changed_and_touches_nothing_else(db: Path, capsy
     assert result["added"] == sum(len(names - {"answered"}) for names in expected.values())
     assert result["removed"] == sum("answered" not in names for names in expected.values())
     notebook = open_notebook(db)
-    assert [(l.label, l.annotator) for l in notebook.annotations.for_run(1).responses[1].labels] == [("hard_refusal", "ana")]
+    assert [(label.label, label.annotator) for label in notebook.annotations.for_run(1).responses[1].labels] == [("hard_refusal", "ana")]
     notebook.close()
 
 

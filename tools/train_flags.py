@@ -186,7 +186,7 @@ class Tally:
     pairs: dict[str, list[tuple[str, str]]]
 
     @classmethod
-    def empty(cls) -> "Tally":
+    def empty(cls) -> Tally:
         return cls(defaultdict(list))
 
     def add(self, lang: str, gold: str, got: str) -> None:

@@ -10,8 +10,9 @@ naming the file, line 1 and the step or field, and leave the notebook exactly as
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -11,8 +11,9 @@ the notebook is exactly as it was (every row of every table compared).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

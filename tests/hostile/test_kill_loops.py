@@ -12,6 +12,7 @@ import json
 import random
 import signal
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 from commands import kill_when, run, start
@@ -53,7 +54,7 @@ def test_compare_killed_at_every_stage(tiny_model: Path, tmp_path: Path) -> None
         moment = list(moments)[round_ % len(moments)]
         prompt = f"Question {round_}"
         process = start("compare", prompt, "--model", str(tiny_model), "--db", str(db), "--max-tokens", "150", "--seed", str(round_), "--json")
-        status, out, err = kill_when(process, lambda: moments[moment](prompt), delay=rng.uniform(0, 0.3))
+        status, out, err = kill_when(process, partial(moments[moment], prompt), delay=rng.uniform(0, 0.3))
         where = f"round {round_}, killed {moment}"
         if db.exists():
             assert_whole(db, where)
@@ -98,7 +99,7 @@ def test_batch_killed_again_and_again_then_resumed_asks_every_prompt_once(tiny_m
     kill_when(first, lambda: answers() >= 1, delay=rng.uniform(0, 1.0))
     for round_ in range(4):
         before = answers()
-        kill_when(start("batch", "--resume", "1", *common), lambda: answers() > before, delay=rng.uniform(0, 1.0))
+        kill_when(start("batch", "--resume", "1", *common), lambda before=before: answers() > before, delay=rng.uniform(0, 1.0))
         assert_whole(db, f"resume {round_}")
     done = run("batch", "--resume", "1", *common)
     assert done.returncode == 0, done.stderr

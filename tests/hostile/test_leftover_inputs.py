@@ -152,8 +152,8 @@ def test_a_batch_recorded_with_too_many_threads_resumes_on_this_machine_s_cores(
     result = runner.run(batch_id, listener=Listener())
     assert result.batch.status == DONE
     assert notes == [
-        f"batch {batch_id} was recorded with 1000 threads, which this version doesn't run (1 to {MAX_THREADS}); "
-        f"using this machine's {all_cores()} instead (the thread count doesn't change the answers)."
+        (f"batch {batch_id} was recorded with 1000 threads, which this version doesn't run (1 to {MAX_THREADS}); "
+         f"using this machine's {all_cores()} instead (the thread count doesn't change the answers).")
     ]
     [response] = workspace.notebook.run(result.ran[0].run_id)["responses"]
     assert response["sampler"] == GenerationParams(max_tokens=4, n_ctx=256, n_threads=all_cores(), seed=3).to_dict()

@@ -24,7 +24,7 @@ def test_number_keys_label_the_focused_pane(open_window, isolated_dirs, qtbot, m
     settle(qtbot, window)
     nb = opened.workspace.notebook
     labels = nb.annotations.for_run(run_id).responses[second.response_id].labels
-    assert {(l.label, l.annotator) for l in labels} == {("hard_refusal", "ana"), ("evasive", "ana")}
+    assert {(label.label, label.annotator) for label in labels} == {("hard_refusal", "ana"), ("evasive", "ana")}
     assert second.annotation_bar.checked_labels == {"hard_refusal", "evasive"}
     assert window.area.panes[0].annotation_bar.checked_labels == set()
     # The same key again takes it off.

@@ -66,7 +66,7 @@ def test_a_suggestion_is_accepted_in_one_click_or_dismissed(open_window, isolate
     with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
         qtbot.mouseClick(refusal, Qt.MouseButton.LeftButton)
     labels = opened.workspace.notebook.annotations.for_run(run_id).responses[pane.response_id].labels
-    assert [(l.label, l.annotator) for l in labels] == [("hard_refusal", "ana")]
+    assert [(label.label, label.annotator) for label in labels] == [("hard_refusal", "ana")]
     assert bar.checked_labels == {"hard_refusal"} and bar.suggestion_buttons["hard_refusal"].text().endswith("✓")
     assert "hard_refusal" not in bar.suggestions
 

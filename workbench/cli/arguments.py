@@ -10,6 +10,7 @@ argparse's usage line and one `error:` line, exit status 2.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..core.notebook.ids import MAX_ID
 
@@ -42,11 +43,11 @@ def record_id(value: str) -> int:
 class WorkbenchParser(argparse.ArgumentParser):
     """An ArgumentParser whose untyped arguments are checked by `text`; its subcommands' parsers are one too."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's own signature
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register("type", None, text)
 
-    def add_subparsers(self, **kwargs):  # noqa: ANN003, ANN201 - argparse's own signature
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction[Any]:
         action = super().add_subparsers(**kwargs)
         # The subcommand's action hands every word after the command's name to
         # its parser; its own type must not check them as text (paths among them).

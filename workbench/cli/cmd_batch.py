@@ -26,14 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..core.analysis.correction import correct
+from ..core.analysis.correction import FlagCorrection, correct
 from ..core.analysis.summary import checked_answers, correctable_flags
-from ..core.batch import BatchRunner, ItemOutcome, Progress
+from ..core.batch import BatchListener, BatchRunner, ItemOutcome, Progress
 from ..core.catalog import ModelEntry
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.errors import EnvironmentProblem
 from ..core.export import report
-from ..core.notebook.batches import DONE, BatchNotFound
+from ..core.notebook.batches import DONE, Batch, BatchItem, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
 from .arguments import record_id
@@ -169,7 +169,7 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, w
     return 0
 
 
-def batch_corrections(workspace: Workspace, batch_id: int) -> tuple[int, list]:
+def batch_corrections(workspace: Workspace, batch_id: int) -> tuple[int, list[FlagCorrection]]:
     """(answers people checked, a FlagCorrection per flag that has a label of its name);
     no corrections while nobody has checked an answer."""
     notebook = workspace.notebook
@@ -180,7 +180,7 @@ def batch_corrections(workspace: Workspace, batch_id: int) -> tuple[int, list]:
     return checked, [correct(answers, flag) for flag in correctable_flags(label.name for label in notebook.labels.all())]
 
 
-def corrections_text(checked: int, corrections: list) -> str:
+def corrections_text(checked: int, corrections: list[FlagCorrection]) -> str:
     """The corrected rates as plain text, the tables of the reports."""
     if not checked:
         return "Flag counts are uncorrected: nobody has checked an answer of this batch yet (docs/rates.md)."
@@ -216,7 +216,7 @@ def _table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class ProgressPrinter:
+class ProgressPrinter(BatchListener):
     """The batch's listener for a terminal: a bar redrawn in place on a tty,
     one line per prompt otherwise, so CI logs stay readable."""
 
@@ -227,12 +227,12 @@ class ProgressPrinter:
         self._drawn = False
         self._names: list[str] = []
 
-    def batch_started(self, batch, items) -> None:
+    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
         self._names = [m.name for m in batch.models]
         left = sum(1 for i in items if i.status != "done")
         self._print_line(f"Batch {batch.id}: {batch.prompt_set_id}, {left} of {len(items)} prompts to ask {', '.join(self._names)}")
 
-    def item_started(self, item, progress: Progress) -> None:
+    def item_started(self, item: BatchItem, progress: Progress) -> None:
         if self._tty:
             self._draw(progress, f"asking {item.prompt_id}…")
 

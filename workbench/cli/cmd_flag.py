@@ -35,7 +35,7 @@ LANGUAGES = ("en", "zh")
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `flag` subcommand to `workbench`'s subparsers; `func` runs it."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "flag",
         help="suggest flags (refusal, evasion, state narrative…) for answers read as JSON Lines from stdin",
         description=(

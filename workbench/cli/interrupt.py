@@ -9,7 +9,8 @@ KeyboardInterrupt tearing through it half-way.
 from __future__ import annotations
 
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from ..core.engine.cancel import Cancel
 
@@ -24,13 +25,14 @@ def run_cancellable(work: Callable[[Cancel], T], on_interrupt: Callable[[], None
     """
     cancel = Cancel()
     done = threading.Event()
-    box: dict[str, object] = {}
+    results: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["result"] = work(cancel)
+            results.append(work(cancel))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
+            errors.append(exc)
         finally:
             done.set()
 
@@ -48,6 +50,6 @@ def run_cancellable(work: Callable[[Cancel], T], on_interrupt: Callable[[], None
                 cancel.set()
                 on_interrupt()
     thread.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["result"], interrupted  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return results[0], interrupted

@@ -204,7 +204,7 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
         ),
         on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr),
     )
-    if as_json:
+    if printer is None:
         print(render.json_text(render.outcome_json(outcome)))
     else:
         printer.summary(outcome, workspace.db_path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..core.errors import EnvironmentProblem
 from ..core.notebook import Notebook, open_chosen_notebook

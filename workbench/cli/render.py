@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.catalog import ModelEntry
-from ..core.comparison import ResponseOutcome, RunOutcome
+from ..core.comparison import ComparisonListener, ResponseOutcome, RunOutcome
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
 from ..core.export.text import spell_invisible, visible_controls
@@ -197,7 +197,7 @@ def flags_line(r: ResponseOutcome) -> str | None:
     return "flags (automatic): " + " · ".join(parts)
 
 
-class ProblemPrinter:
+class ProblemPrinter(ComparisonListener):
     """For --json runs: only problems (a full disk, say) reach the terminal, on stderr."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -311,11 +311,11 @@ class StreamPrinter(ProblemPrinter):
 
 def unsaved_line(outcome: RunOutcome, db_path: Path) -> str | None:
     """The one line that says what of a run the notebook lacks, and why."""
-    unsaved = outcome.unsaved
-    if not unsaved:
+    lacking = [(r.entry.name, r.unsaved) for r in outcome.responses if r.unsaved is not None]
+    if not lacking:
         return None
-    which = ", ".join(f"{r.entry.name}'s {r.unsaved.what}" for r in unsaved)
+    which = ", ".join(f"{name}'s {unsaved.what}" for name, unsaved in lacking)
     return (
-        f"run {outcome.run_id} is NOT completely saved in {db_path}: it lacks {which}. {unsaved[0].unsaved.reason} "
+        f"run {outcome.run_id} is NOT completely saved in {db_path}: it lacks {which}. {lacking[0][1].reason} "
         "What is missing was shown above; ask again once the notebook can be written."
     )

@@ -24,13 +24,14 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import ModelEntry
-from .comparison import SEQUENTIAL, Comparison, Contender, ResponseOutcome
+from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome
 from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import MAX_THREADS, GenerationParams, all_cores
@@ -108,14 +109,26 @@ class BatchResult:
 
 
 class BatchListener(Protocol):
-    """Progress reports, called from the batch's thread. Every method is optional."""
+    """Progress reports, called from the batch's thread. Every method is optional: a
+    listener that has only some subclasses this one, and the rest do nothing."""
 
-    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None: ...
-    def item_started(self, item: BatchItem, progress: Progress) -> None: ...
-    def run_created(self, item: BatchItem, run_id: int) -> None: ...
-    def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None: ...
-    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None: ...
-    def problem(self, problem: EnvironmentProblem) -> None: ...
+    def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
+        return None
+
+    def item_started(self, item: BatchItem, progress: Progress) -> None:
+        return None
+
+    def run_created(self, item: BatchItem, run_id: int) -> None:
+        return None
+
+    def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
+        return None
+
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
+        return None
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        return None
 
 
 def _call(listener: Any, name: str, *args: Any) -> None:
@@ -285,7 +298,7 @@ class BatchRunner:
         began = time.perf_counter()
         reports: dict[int, FlagReport] = {}
 
-        class Relay:
+        class Relay(ComparisonListener):
             """Keeps each answer's flags (the comparison stored them) and passes the news on."""
 
             def run_created(self, run_id: int, response_ids: list[int]) -> None:
@@ -304,7 +317,8 @@ class BatchRunner:
             item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language
         )
         finish_reasons = tuple(r.result.finish_reason for r in run.responses)
-        unsaved = run.unsaved[0].unsaved.reason if run.unsaved else None
+        lacking = [r.unsaved for r in run.responses if r.unsaved is not None]
+        unsaved = lacking[0].reason if lacking else None
         complete = FINISH_STOPPED not in finish_reasons and unsaved is None
         score = run_divergence([reports[p] for p in sorted(reports)])
         duration = time.perf_counter() - began

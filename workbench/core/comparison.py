@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from functools import partial
+from typing import Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
@@ -112,14 +114,24 @@ class RunOutcome:
 
 
 class ComparisonListener(Protocol):
-    """Progress reports, called from worker threads. Every method is optional."""
+    """Progress reports, called from worker threads. Every method is optional: a listener
+    that has only some subclasses this one, and the rest do nothing."""
 
-    def run_created(self, run_id: int, response_ids: list[int]) -> None: ...
-    def model_status(self, position: int, status: str) -> None: ...
+    def run_created(self, run_id: int, response_ids: list[int]) -> None:
+        return None
+
+    def model_status(self, position: int, status: str) -> None:
+        return None
+
     def text(self, position: int, parts: list[tuple[str, str]]) -> None:
         """(kind, text) pairs, "answer" or "reasoning", that arrived together."""
-    def response_finished(self, outcome: ResponseOutcome) -> None: ...
-    def problem(self, problem: EnvironmentProblem) -> None: ...
+        return None
+
+    def response_finished(self, outcome: ResponseOutcome) -> None:
+        return None
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        return None
 
 
 def _call(listener: Any, name: str, *args: Any) -> None:
@@ -286,13 +298,15 @@ class Comparison:
         _call(listener, "run_created", run_id, response_ids)
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
         asked = _Asked(run_id, prompt, prompt_language or detected, messages)
+        # A place per model, each filled by its job (_answer) before run() returns.
         outcome = RunOutcome(run_id, prompt, [None] * len(contenders))  # type: ignore[list-item]
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
         try:
-            jobs = [
-                (lambda i=i: self._answer(i, response_ids[i], entries[i], contenders[i].params, asked, recorder, listener, cancel, outcome))
-                for i in range(len(contenders))
-            ]
+
+            def answer(i: int) -> None:
+                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked, recorder, listener, cancel, outcome)
+
+            jobs = [partial(answer, i) for i in range(len(contenders))]
             if schedule == SEQUENTIAL:
                 for job in jobs:
                     job()
@@ -393,7 +407,17 @@ class Comparison:
             _call(listener, "problem", problem)
             return None
 
-    def _generate(self, position, entry, params, messages, state, recorder, listener, cancel) -> tuple[GenerationResult, float | None]:
+    def _generate(
+        self,
+        position: int,
+        entry: ModelEntry,
+        params: GenerationParams,
+        messages: list[dict[str, str]],
+        state: ResponseState,
+        recorder: StreamRecorder,
+        listener: Any,
+        cancel: Cancel,
+    ) -> tuple[GenerationResult, float | None]:
         _call(listener, "model_status", position, "loading…")
         load_started = time.perf_counter()
         try:

@@ -25,7 +25,7 @@ class Settings:
     unreadable: bool = field(default=False, compare=False)
 
     @classmethod
-    def load(cls) -> "Settings":
+    def load(cls) -> Settings:
         """Defaults when the file is missing or unreadable: settings never stop the app."""
         file = paths.config_dir() / FILE_NAME
         try:

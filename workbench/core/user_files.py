@@ -29,12 +29,12 @@ a typing mistake than a wish.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import EnvironmentProblem
 
@@ -92,7 +92,7 @@ def check_input(path: Path | str) -> os.stat_result:
     return st
 
 
-def open_input(path: Path | str) -> BinaryIO:
+def open_input(path: Path | str) -> io.BufferedReader:
     """The regular file at `path`, open for reading in binary; never blocks.
 
     Raises OSError (NotAFile, IsADirectoryError, FileNotFoundError, …) with a

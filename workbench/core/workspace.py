@@ -9,8 +9,8 @@ window calls it off the GUI thread.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from . import paths, starter
 from .catalog import Catalog, CatalogCache, ModelEntry

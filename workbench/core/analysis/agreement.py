@@ -16,10 +16,10 @@ the same name expresses (`lang_mismatch` has no label and is left out).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Hashable
+from typing import Any
 
 from .flag_names import ANSWERED, EVASIVE, HARD_REFUSAL, STATE_NARRATIVE, THOUGHT_SUPPRESSED
 
@@ -71,14 +71,14 @@ def label_agreement(labelled: Mapping[str, Mapping[Hashable, set[str]]]) -> list
     return results
 
 
-def responses_labelled(responses: Iterable[Mapping[str, object]], *, with_flags: bool = True) -> dict[str, dict[Hashable, set[str]]]:
+def responses_labelled(responses: Iterable[Mapping[str, Any]], *, with_flags: bool = True) -> dict[str, dict[Hashable, set[str]]]:
     """`label_agreement`'s input from exported response records: their `labels` lists, and
     (`with_flags`) their automatic flags as the rater AUTOMATIC_FLAGS."""
     labelled: dict[str, dict[Hashable, set[str]]] = {}
     for response in responses:
-        for item in response["labels"]:  # type: ignore[union-attr]
+        for item in response["labels"]:
             labelled.setdefault(item["annotator"], {}).setdefault(response["uid"], set()).add(item["label"])
-        flagged = {f["name"] for f in response.get("flags", ()) if f.get("source") == "auto" and f["name"] in LABEL_FLAGS}  # type: ignore[union-attr]
+        flagged = {f["name"] for f in response.get("flags", ()) if f.get("source") == "auto" and f["name"] in LABEL_FLAGS}
         if with_flags and flagged:
             labelled.setdefault(AUTOMATIC_FLAGS, {})[response["uid"]] = flagged
     return labelled

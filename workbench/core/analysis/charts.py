@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .summary import Rate
 
@@ -193,8 +193,8 @@ def _models(rates: Sequence[Rate]) -> dict[str, str]:
 
 def _open(width: float, height: float, title: str, palette: Palette) -> list[str]:
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.2" baseProfile="tiny" width="{_n(width)}" height="{_n(height)}" '
-        f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.2" baseProfile="tiny" width="{_n(width)}" height="{_n(height)}" '
+         f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}">'),
         f"<title>{_escape(title)}</title>",
         f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="{palette.background}"/>',
         _named_text(PAD, PAD + TITLE_SIZE, title, width - 2 * PAD, palette.text, bold=True, size=TITLE_SIZE),

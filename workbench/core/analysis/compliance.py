@@ -65,7 +65,8 @@ def normalise(text: str) -> str:
 
 def width(bits: int) -> int:
     """Columns of a model: 2**bits for the answer, a quarter as many for the prompt."""
-    return 2**bits + 2 ** (bits - 2)
+    columns: int = 2**bits + 2 ** (bits - 2)  # an int for bits >= 2, as the models have
+    return columns
 
 
 def features(answer: str, prompt: str, bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +121,7 @@ class ComplianceModel:
     description: str
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PATH) -> "ComplianceModel":
+    def load(cls, path: Path = DEFAULT_PATH) -> ComplianceModel:
         try:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
                 fmt = str(data["format"])

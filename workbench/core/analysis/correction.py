@@ -393,9 +393,9 @@ def correct(
     error_draws: dict[str, tuple[list[float], list[float]]] = {}
     for check, _ in {b[1]: b for b in basis.values() if not isinstance(b, _Why)}.values():
         rng = random.Random(f"{seed}|{flag}|checks|{check.language}")
-        se = [rng.betavariate(check.true_positives + PRIOR, check.false_negatives + PRIOR) for _ in range(draws)]
-        sp = [rng.betavariate(check.true_negatives + PRIOR, check.false_positives + PRIOR) for _ in range(draws)]
-        error_draws[check.language] = (se, sp)
+        se_draws = [rng.betavariate(check.true_positives + PRIOR, check.false_negatives + PRIOR) for _ in range(draws)]
+        sp_draws = [rng.betavariate(check.true_negatives + PRIOR, check.false_positives + PRIOR) for _ in range(draws)]
+        error_draws[check.language] = (se_draws, sp_draws)
 
     cells: dict[str, dict[str, _Cell]] = {}  # model -> language -> its answers' counts
     names: dict[str, str] = {}
@@ -449,7 +449,8 @@ class _Part:
 
 
 def _part(
-    flag: str, model: str, language: str, cell: _Cell, basis: tuple[FlagCheck, str] | _Why, error_draws: dict, draws: int, seed: str
+    flag: str, model: str, language: str, cell: _Cell, basis: tuple[FlagCheck, str] | _Why,
+    error_draws: dict[str, tuple[list[float], list[float]]], draws: int, seed: str,
 ) -> _Part:
     """The corrected rate of one cell and its draws: people's labels on the checked
     answers, Rogan–Gladen on the flags of the rest, weighted by their numbers."""
@@ -470,7 +471,9 @@ def _part(
     flagged = cell.unchecked_flagged
     corrected = [rogan_gladen(rng.betavariate(flagged + PRIOR, unchecked - flagged + PRIOR), s, t) for s, t in zip(se, sp)]
     share = cell.checked / cell.n
-    rest = rogan_gladen(flagged / unchecked, check.sensitivity, check.specificity)  # type: ignore[arg-type]
+    sensitivity, specificity = check.sensitivity, check.specificity
+    assert sensitivity is not None and specificity is not None  # basis holds only checks of both classes
+    rest = rogan_gladen(flagged / unchecked, sensitivity, specificity)
     assert rest is not None  # basis holds only checks with Se + Sp > 1
     if not cell.checked:
         return _Part(language, cell.k, cell.n, 0, rest, corrected, None, source)
@@ -497,11 +500,17 @@ def _rate(flag: str, model: str, model_name: str, language: str, parts: list[_Pa
             reason = f"{failed[0].language}: {reason}"
         return CorrectedRate(flag, model, model_name, language, k, n, checked, None, None, (), reason, short)
     checks_from = tuple((p.language, p.source) for p in parts)
-    point = sum(p.n / n * p.point for p in parts)  # type: ignore[operator]
-    combined = [
-        None if any(v is None for v in values) else sum(p.n / n * v for p, v in zip(parts, values))  # type: ignore[operator]
-        for values in zip(*(p.drawn for p in parts))  # type: ignore[misc]
-    ]
+    points: list[float] = []
+    columns: list[list[float | None]] = []
+    for p in parts:
+        assert p.point is not None and p.drawn is not None  # only a part with a reason lacks them
+        points.append(p.point)
+        columns.append(p.drawn)
+    point = sum(p.n / n * value for p, value in zip(parts, points))
+    combined: list[float | None] = []
+    for values in zip(*columns):
+        known = [v for v in values if v is not None]
+        combined.append(None if len(known) < len(values) else sum(p.n / n * v for p, v in zip(parts, known)))
     defined = sorted(v for v in combined if v is not None)
     undefined = 1 - len(defined) / draws
     if undefined > MAX_UNDEFINED:

@@ -190,8 +190,8 @@ def figure_svg(families: Sequence[tuple[str, Sequence[Result]]]) -> str:
     width = MARGIN + len(families) * (PANEL_W + GAP)
     height = PANEL_H + 2 * MARGIN + 40
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+         'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">'),
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="20" font-size="15" font-weight="bold">Coverage of 95% intervals for the rate (simulation)</text>',
     ]
@@ -203,7 +203,7 @@ def figure_svg(families: Sequence[tuple[str, Sequence[Result]]]) -> str:
         checked = [r.scenario.checked for r in members]
         low_x, high_x = min(checked), max(checked)
 
-        def x(value: float) -> float:
+        def x(value: float, left: float = left, low_x: float = low_x, high_x: float = high_x) -> float:
             return left + 10 + (value - low_x) / ((high_x - low_x) or 1) * (PANEL_W - 20)
 
         def y(value: float) -> float:

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .correction import Answer, FlagCorrection, correct
 from .flag_names import FLAG_NAMES, HARD_REFUSAL
@@ -138,12 +139,12 @@ class Summary:
     correction: FlagCorrection | None = None
 
 
-def _batch_rows(notebook: "Notebook", batch_ids: Iterable[int]) -> list[dict[str, Any]]:
+def _batch_rows(notebook: Notebook, batch_ids: Iterable[int]) -> list[dict[str, Any]]:
     batches = notebook.batches
     return [row for batch_id in batch_ids for row in batches.responses(batch_id)]
 
 
-def _label_names(notebook: "Notebook") -> set[str]:
+def _label_names(notebook: Notebook) -> set[str]:
     with notebook.store.reading() as db:
         return {r[0] for r in db.execute("SELECT name FROM labels")}
 
@@ -154,19 +155,19 @@ def _people(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
     return {row["response_id"]: set(row["labels"]) for row in rows if row["labels"]}
 
 
-def observations(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Observation]:
+def observations(notebook: Notebook, batch_ids: Iterable[int]) -> list[Observation]:
     """The counted answers of these batches, human labels winning over flags."""
     rows = _batch_rows(notebook, batch_ids)
     return _counted(rows, _people(rows), _label_names(notebook))
 
 
-def checked_answers(notebook: "Notebook", batch_ids: Iterable[int]) -> list[Answer]:
+def checked_answers(notebook: Notebook, batch_ids: Iterable[int]) -> list[Answer]:
     """The counted answers of these batches as the correction sees them: flags, and people's labels."""
     rows = _batch_rows(notebook, batch_ids)
     return _answers(rows, _people(rows))
 
 
-def export_checked_answers(data: "ExportData") -> list[Answer]:
+def export_checked_answers(data: ExportData) -> list[Answer]:
     """`checked_answers` of an export selection, from its records (no query)."""
     return _answers(*_export_rows(data))
 
@@ -193,7 +194,7 @@ def correctable_flags(label_names: Iterable[str]) -> list[str]:
     return [flag for flag in FLAG_NAMES if flag in names]
 
 
-def export_observations(data: "ExportData") -> list[Observation]:
+def export_observations(data: ExportData) -> list[Observation]:
     """The counted answers of an export selection, by the same rule as a batch's.
 
     Everything needed is already in the collected records (labels, automatic
@@ -205,7 +206,7 @@ def export_observations(data: "ExportData") -> list[Observation]:
     return _counted(*_export_rows(data), {label["name"] for label in data.labels})
 
 
-def _export_rows(data: "ExportData") -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
+def _export_rows(data: ExportData) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
     """An export's answers as batch rows, and people's labels on them (machine
     judges left out, as `Batches.responses` leaves them out)."""
     from ..notebook.annotations import is_machine_annotator
@@ -324,7 +325,7 @@ def _paired(label: str, first: str, second: str, pairs: list[tuple[bool, bool]])
     )
 
 
-def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_REFUSAL) -> Summary:
+def summarise(notebook: Notebook, batch_ids: Iterable[int], label: str = HARD_REFUSAL) -> Summary:
     """Everything the Summary view shows for one label (refusal by default)."""
     batch_ids = list(batch_ids)
     rows = _batch_rows(notebook, batch_ids)
@@ -345,7 +346,7 @@ def summarise(notebook: "Notebook", batch_ids: Iterable[int], label: str = HARD_
     return summary
 
 
-def known_names(notebook: "Notebook") -> list[str]:
+def known_names(notebook: Notebook) -> list[str]:
     """Every name a summary can count: the flags, then the notebook's labels in their order."""
     with notebook.store.reading() as db:
         labels = [r[0] for r in db.execute("SELECT name FROM labels ORDER BY position")]

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..paths import cache_dir
 from .metadata import HeaderFacts
@@ -121,7 +122,7 @@ class CatalogCache:
             with contextlib.suppress(OSError):
                 os.unlink(f"{self.path}{suffix}")
 
-    def _run(self, sql: str, params: tuple) -> list[tuple] | None:
+    def _run(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
         """Run one statement; on any database trouble return None (and drop a damaged file)."""
         with self._lock:
             db = self._connect()

@@ -108,7 +108,7 @@ class Catalog:
         table: OriginTable | None = None,
     ) -> None:
         self.folders = [Path(f) for f in folders]
-        self.extra_files = [(Path(p), *rest) for p, *rest in extra_files]
+        self.extra_files = [_with_path(extra) for extra in extra_files]
         self.home = home
         self.include_other_apps = include_other_apps
         self.cache = cache if cache is not None else CatalogCache()
@@ -162,6 +162,7 @@ class Catalog:
             if problem:
                 where = f"shard {number} of {len(files)}: " if len(files) > 1 else ""
                 return None, where + problem
+            assert facts is not None  # _facts gives the facts or a problem
             shards.append(facts)
         metadata = ModelMetadata.from_facts(shards)
         return metadata, OK if metadata.tensor_count else VOCAB_ONLY
@@ -279,13 +280,20 @@ class Catalog:
         return updated
 
 
+def _with_path(extra: tuple[Path, str] | tuple[Path, str, str]) -> tuple[Path, str] | tuple[Path, str, str]:
+    """An extra file's entry with its path a Path (callers may give a str)."""
+    if len(extra) == 2:
+        return (Path(extra[0]), extra[1])
+    return (Path(extra[0]), extra[1], extra[2])
+
+
 def _one_line(text: str, limit: int) -> str:
     """A display name from untrusted metadata: no line breaks or control characters, bounded."""
     text = " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 2]).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _display_order(entry: ModelEntry) -> tuple:
+def _display_order(entry: ModelEntry) -> tuple[Any, ...]:
     return (
         not entry.ok,
         entry.origin.country is None,

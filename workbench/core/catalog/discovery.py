@@ -14,7 +14,7 @@ import dataclasses
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,7 +279,7 @@ def found_file(path: Path, source: str) -> FoundModel:
     return _split_model(path.parent, stem, count, source, lambda p: p.is_file())
 
 
-def _split_model(folder: Path, stem: str, count: int, source: str, exists) -> FoundModel:
+def _split_model(folder: Path, stem: str, count: int, source: str, exists: Callable[[Path], bool]) -> FoundModel:
     files = []
     missing = None
     for number in range(1, count + 1):
@@ -303,7 +303,7 @@ def _dedupe(found: list[FoundModel]) -> list[FoundModel]:
     return unique
 
 
-def _exists(entry: os.DirEntry) -> bool:
+def _exists(entry: os.DirEntry[str]) -> bool:
     """Whatever the entry is (a link: what it points to), without opening it."""
     try:
         entry.stat()

@@ -175,10 +175,12 @@ class _Parser:
         return fmt.unpack_from(self._buf, start)
 
     def _u32(self) -> int:
-        return self._unpack(_U32)[0]
+        value: int = self._unpack(_U32)[0]
+        return value
 
     def _u64(self) -> int:
-        return self._unpack(_U64)[0]
+        value: int = self._unpack(_U64)[0]
+        return value
 
     def _bytes(self, n: int) -> bytes:
         start = self._window(n)

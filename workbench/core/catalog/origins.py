@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..nesting import toml_loads
 from ..paths import resources_dir
@@ -201,7 +201,7 @@ def _quote(text: str, limit: int = 80) -> str:
     return f"'{text}'"
 
 
-def _parse_family(index: int, entry: dict) -> Family:
+def _parse_family(index: int, entry: dict[str, Any]) -> Family:
     where = f"origins.toml family {index + 1} ({entry.get('family', '?')})"
     try:
         country = entry["country"]

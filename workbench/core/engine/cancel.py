@@ -11,8 +11,8 @@ that sets it, so the reader sleeps until a message or a Stop arrives.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 
 class Cancel(threading.Event):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import ModelProcessProblem
 from .. import paths
@@ -193,7 +194,10 @@ class LocalModel(Backend):
         except (EOFError, OSError, ValueError):
             return _GONE
 
-    def _crashed(self, result: GenerationResult, pieces: list[str], when: str, first_at=None, last_at=None, sent_at=None) -> GenerationResult:
+    def _crashed(
+        self, result: GenerationResult, pieces: list[str], when: str,
+        first_at: float | None = None, last_at: float | None = None, sent_at: float | None = None,
+    ) -> GenerationResult:
         reason = self._death_reason()
         self._kill()
         result.text = "".join(pieces)

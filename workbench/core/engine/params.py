@@ -80,7 +80,7 @@ class GenerationParams:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def replace(self, **changes: Any) -> "GenerationParams":
+    def replace(self, **changes: Any) -> GenerationParams:
         """A copy with `changes` applied; unknown names raise TypeError."""
         return dataclasses.replace(self, **changes)
 
@@ -92,7 +92,7 @@ class GenerationParams:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "GenerationParams":
+    def from_dict(cls, data: dict[str, Any]) -> GenerationParams:
         """Tolerates keys from newer versions, so old apps read new notebooks' settings."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})

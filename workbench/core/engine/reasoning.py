@@ -81,7 +81,8 @@ def _partial_tag_suffix(text: str, tag: str) -> int:
 def split_complete(text: str, starts_in_reasoning: bool = False) -> tuple[str, str]:
     """(answer, reasoning) for a whole text, as the streaming splitter would give."""
     splitter = ThinkSplitter(starts_in_reasoning)
-    answer, reasoning = [], []
+    answer: list[str] = []
+    reasoning: list[str] = []
     for kind, part in splitter.feed(text) + splitter.flush():
         (reasoning if kind == REASONING else answer).append(part)
     return "".join(answer), "".join(reasoning)

@@ -133,7 +133,8 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
 def _token_text(llama: Any, token: int) -> str:
     if token < 0:
         return ""
-    return llama.detokenize([token], special=True).decode("utf-8", errors="replace")
+    text: str = llama.detokenize([token], special=True).decode("utf-8", errors="replace")
+    return text
 
 
 def _describe_load_error(exc: Exception, model_path: str) -> str:

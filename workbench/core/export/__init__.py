@@ -63,7 +63,7 @@ def write(data: ExportData, fmt: str, path: Path) -> None:
         save(path, pieces(data, fmt))
 
 
-def export(notebook: "Notebook", selection: Selection, fmt: str, path: Path) -> ExportData:
+def export(notebook: Notebook, selection: Selection, fmt: str, path: Path) -> ExportData:
     """Collect the selection and write it; returns what was written (for a summary)."""
     data = collect(notebook, selection)
     write(data, fmt, path)

@@ -141,7 +141,7 @@ def provenance(data: ExportData) -> dict[str, Any]:
     }
 
 
-def resolve_runs(notebook: "Notebook", selection: Selection) -> list[int]:
+def resolve_runs(notebook: Notebook, selection: Selection) -> list[int]:
     """The selected runs' ids, oldest first. LookupError names what is not in the notebook."""
     with notebook.store.reading() as db:
         if selection.run_ids:
@@ -160,7 +160,7 @@ def resolve_runs(notebook: "Notebook", selection: Selection) -> list[int]:
         return [row[0] for row in db.execute("select id from runs order by id")]
 
 
-def _batch_runs(notebook: "Notebook", db: Any, batch_id: int) -> list[int]:
+def _batch_runs(notebook: Notebook, db: Any, batch_id: int) -> list[int]:
     """A batch's runs (its items' runs, m003). A notebook from before batches says so plainly."""
     if db.execute("select 1 from sqlite_master where type = 'table' and name = 'batches'").fetchone() is None:
         raise LookupError(
@@ -171,7 +171,7 @@ def _batch_runs(notebook: "Notebook", db: Any, batch_id: int) -> list[int]:
     return [row[0] for row in db.execute("select distinct run_id from batch_items where batch_id = ? and run_id is not null order by run_id", [batch_id])]
 
 
-def collect(notebook: "Notebook", selection: Selection) -> ExportData:
+def collect(notebook: Notebook, selection: Selection) -> ExportData:
     """Read the selected runs and all that belongs to them, in one consistent snapshot."""
     run_ids = resolve_runs(notebook, selection)
     data = ExportData(selection=selection.describe(), exported_at=utc_now())

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..rendering import markdown_to_html
@@ -123,7 +123,7 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
                 yield f'<p class="meta">{esc(line)}</p>\n'
 
 
-def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     """A summary table; the first cell of a row (a model's name) may be in any script."""
     head = "<table>\n<tr>" + "".join(f"<th>{esc(column)}</th>" for column in columns) + "</tr>\n"
     body = "".join('<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n" for row in rows)
@@ -183,7 +183,7 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
     if heading is not None:
         yield f'<h3 dir="auto">{esc(heading)}</h3>\n'
     if response["labels"]:
-        yield "<p>" + "".join(f'{_label(l["label"], labels)}<span class="meta">{esc(l["annotator"])}</span> ' for l in response["labels"]) + "</p>\n"
+        yield "<p>" + "".join(f'{_label(label["label"], labels)}<span class="meta">{esc(label["annotator"])}</span> ' for label in response["labels"]) + "</p>\n"
     if response["flags"]:
         yield f'<p class="meta">{esc(report.SUGGESTED)}:</p>\n<ul class="flags">\n'
         yield "".join(
@@ -203,7 +203,7 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
         yield "<ul>\n"
         for span in response["spans"]:
             before, quote, after = report.span_context(response, span)
-            span_labels = "".join(_label(l["label"], labels) for l in span["labels"])
+            span_labels = "".join(_label(label["label"], labels) for label in span["labels"])
             note = f'<div class="note" dir="auto">{md(span["note"])}</div>' if span["note"] else ""
             yield (
                 f'<li><span class="meta">Highlight by {esc(span["annotator"])} ({esc(span["field"])} {span["start"]}–{span["end"]})</span> {span_labels}'

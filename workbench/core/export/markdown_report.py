@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from ..analysis.correction import FlagCorrection
 from . import report
 from .collect import ExportData
 from .text import escape_markdown as esc
@@ -53,7 +54,7 @@ def _summary(summary: report.ReportSummary | None) -> Iterator[str]:
             yield from _correction(label.correction)
 
 
-def _correction(correction: report.FlagCorrection) -> Iterator[str]:
+def _correction(correction: FlagCorrection) -> Iterator[str]:
     """The flag against people's checks, then its rates corrected (method named in the Summary's note)."""
     name = esc(correction.flag)
     yield f"The `{name}` flag on the answers people checked:\n\n"
@@ -94,13 +95,13 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
         if report.timing_summary(response):
             yield f"- **Timing:** {esc(report.timing_summary(response))}\n"
         if response["labels"]:
-            labels = ", ".join(f"{esc(titles.get(l['label'], l['label']))} ({esc(l['annotator'])})" for l in response["labels"])
+            labels = ", ".join(f"{esc(titles.get(label['label'], label['label']))} ({esc(label['annotator'])})" for label in response["labels"])
             yield f"- **Labels:** {labels}\n"
         if response["flags"]:
             yield f"- **{report.SUGGESTED}:** {' · '.join(markdown_cell(report.flag_summary(f)) for f in response['flags'])}\n"
         for span in response["spans"]:
             before, quote, after = report.span_context(response, span)
-            labels = ", ".join(esc(titles.get(l["label"], l["label"])) for l in span["labels"])
+            labels = ", ".join(esc(titles.get(label["label"], label["label"])) for label in span["labels"])
             yield (
                 f"- **Highlight** ({esc(span['field'])} {span['start']}–{span['end']}, {esc(span['annotator'])}"
                 + (f"; {labels}" if labels else "")

@@ -57,10 +57,10 @@ def pdf_bytes(data: ExportData) -> bytes:
     page = layout.paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(page.width(), page.height()))
     doc.print_(writer)
-    return bytes(buffer.data())
+    return bytes(buffer.data().data())
 
 
-def _sealed_document() -> "QTextDocument":
+def _sealed_document() -> QTextDocument:
     """A QTextDocument that only has the resources added to it: a name it does
     not hold (a file path, a URL) loads nothing instead of being read."""
     from PySide6.QtGui import QTextDocument
@@ -72,7 +72,7 @@ def _sealed_document() -> "QTextDocument":
     return Sealed()
 
 
-def add_charts(doc: "QTextDocument", images: "list[QImage]") -> None:
+def add_charts(doc: QTextDocument, images: list[QImage]) -> None:
     """Give a document showing the `for_qt` report its chart images (the PDF, the export preview)."""
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QTextDocument
@@ -81,7 +81,7 @@ def add_charts(doc: "QTextDocument", images: "list[QImage]") -> None:
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(chart_name(number)), image)
 
 
-def chart_image(svg: str) -> "QImage":
+def chart_image(svg: str) -> QImage:
     """The chart drawn at CHART_SCALE times the size it is laid out at (the
     markup's `width`), so it prints sharp. Any QTextDocument showing the
     `for_qt` report (the PDF, a preview) adds these as its `chart:N` resources."""

@@ -33,7 +33,7 @@ def model_heading(response: dict[str, Any], models: dict[str, dict[str, Any]]) -
     maker = model.get("maker")
     country = response["origin_country"] or model.get("origin_country")
     who = ", ".join(part for part in (maker, country) if part)
-    heading = response["model_name"] + (f" ({who})" if who else "")
+    heading: str = response["model_name"] + (f" ({who})" if who else "")
     return heading + (f" · {model['quantization']}" if model.get("quantization") else "")
 
 

@@ -13,7 +13,8 @@ read by people and by programs that act on what they read, so there:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # Bidi embeddings, overrides, isolates and marks, zero-width joiners aside
 # (they are part of ordinary emoji and Indic text), the C0 and C1 controls

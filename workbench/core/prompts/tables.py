@@ -68,7 +68,7 @@ def import_table(
     lines = [line for line, _ in rows]
     log = ProblemLog(file, lambda index, _field: lines[index] if index < len(lines) else None)
     records: list[dict[str, str]] = []
-    for index, (line, row) in enumerate(rows):
+    for line, row in rows:
         record = {}
         for name in TABLE_FIELDS:
             cell = row.get(mapping[name], "") if name in mapping else ""

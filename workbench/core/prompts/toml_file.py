@@ -35,7 +35,8 @@ class _KeyLines:
 
     def __init__(self, text: str) -> None:
         self._lines: dict[tuple[str, int, str | None], int] = {}
-        section, counts = "", {}
+        section = ""
+        counts: dict[str, int] = {}
         in_multiline: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
             if in_multiline:
