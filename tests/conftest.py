@@ -88,7 +88,7 @@ def starter_paths(starter_data: tuple[Path, list[Path]], monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def scripted_workspace(tiny_models: Path, tmp_path: Path) -> Iterator[Callable[["Answer"], "Workspace"]]:
+def scripted_workspace(tiny_models: Path, tmp_path: Path) -> Iterator[Callable[[Answer], Workspace]]:
     """Builds a Workspace (notebook tmp_path/nb.sqlite) whose catalog holds the two tiny
     models, tiny-alpha ("Tiny Alpha") and tiny-beta ("Tiny Beta"), and whose models answer
     `answer(display_name, prompt)` through the `loader` seam instead of llama:
@@ -110,7 +110,7 @@ def scripted_workspace(tiny_models: Path, tmp_path: Path) -> Iterator[Callable[[
 
 
 @pytest.fixture
-def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[["Answer"], "FakeLoader"]:
+def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[[Answer], FakeLoader]:
     """For a front end run in this process (`cli_process.in_process`), which builds its own
     workspace: `scripted_models(answer)` makes every model pool built from then on answer
     `answer(display_name, prompt)` instead of starting llama (the default loader is the

@@ -356,7 +356,7 @@ class BatchMatrix:
     labels: dict[str, Label] = field(default_factory=dict)  # the notebook's label set, in order
 
 
-def read_matrix(notebook: "Notebook", batch_id: int) -> BatchMatrix:
+def read_matrix(notebook: Notebook, batch_id: int) -> BatchMatrix:
     """The batch as the notebook has it: a cell per answer of its done items, with the
     answer's flags, people's labels and a judge's verdicts (each in the label set's order,
     so chips line up from cell to cell). Items not done have no cells: not asked yet.

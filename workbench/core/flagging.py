@@ -104,7 +104,7 @@ def evidence_words(evidence: Any) -> list[str]:
     return [e["text"] for e in evidence if isinstance(e, dict) and isinstance(e.get("text"), str) and e["text"].strip()]
 
 
-def store(notebook: "Notebook", run_id: int, response_id: int, report: FlagReport) -> None:
+def store(notebook: Notebook, run_id: int, response_id: int, report: FlagReport) -> None:
     """Replace the answer's automatic flags with the report's. NotebookProblem when the disk says no."""
     notebook.flags.record(run_id, response_id, stored_flags(report))
 
@@ -170,19 +170,19 @@ _ANSWERS_SQL = """
 """
 
 
-def _runs(notebook: "Notebook", selection: "Selection") -> list[int]:
+def _runs(notebook: Notebook, selection: Selection) -> list[int]:
     from .export.collect import resolve_runs  # the export package, only when a selection is resolved
 
     return resolve_runs(notebook, selection)
 
 
-def count_answers(notebook: "Notebook", selection: "Selection") -> int:
+def count_answers(notebook: Notebook, selection: Selection) -> int:
     """How many answers `reflag(selection)` would flag again (for a confirmation).
     LookupError when the selection names what is not in the notebook."""
     return _answer_count(notebook, _runs(notebook, selection))
 
 
-def _answer_count(notebook: "Notebook", run_ids: list[int]) -> int:
+def _answer_count(notebook: Notebook, run_ids: list[int]) -> int:
     with notebook.store.reading() as db:
         return db.execute(
             "select count(*) from responses where run_id in (select value from json_each(?)) and status = 'done' "
@@ -192,11 +192,11 @@ def _answer_count(notebook: "Notebook", run_ids: list[int]) -> int:
 
 
 def reflag(
-    notebook: "Notebook",
-    selection: "Selection",
+    notebook: Notebook,
+    selection: Selection,
     *,
     progress: Callable[[int, int], None] | None = None,
-    cancel: "Cancel | None" = None,
+    cancel: Cancel | None = None,
 ) -> ReflagResult:
     """Flag the selected runs' finished answers again and store the new flags in place
     of the old (human labels are not touched); batch items among those runs get their
@@ -258,7 +258,7 @@ def _count(result: ReflagResult, old: list[StoredFlag], new: tuple[StoredFlag, .
     result.changed += now.keys() != was.keys()
 
 
-def _rescore_batch_items(notebook: "Notebook", rows: list[dict[str, Any]], reports: dict[int, FlagReport]) -> int:
+def _rescore_batch_items(notebook: Notebook, rows: list[dict[str, Any]], reports: dict[int, FlagReport]) -> int:
     """Batch items whose run was flagged again get the divergence score their new flags give."""
     by_run: dict[int, list[dict[str, Any]]] = {}
     for row in rows:

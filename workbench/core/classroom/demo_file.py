@@ -88,7 +88,7 @@ class DemoImport:
         return f"Demo script {self.title!r} ({self.steps} step(s)). {self.result.summary()}"
 
 
-def export_demo(notebook: "Notebook", script_id: int, path: Path | str) -> _DemoExport:
+def export_demo(notebook: Notebook, script_id: int, path: Path | str) -> _DemoExport:
     """Write the script and everything its steps replay to `path` (all or nothing)."""
     demos = notebook.demos
     script, steps = demos.get(script_id), demos.steps(script_id)
@@ -109,7 +109,7 @@ def export_demo(notebook: "Notebook", script_id: int, path: Path | str) -> _Demo
     return data
 
 
-def import_demo(notebook: "Notebook", path: Path | str) -> DemoImport:
+def import_demo(notebook: Notebook, path: Path | str) -> DemoImport:
     """Merge the demo file at `path`; ImportProblem (nothing changed) if it is refused."""
     path = Path(path).expanduser()
     contents = read_file(path)

@@ -38,7 +38,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Callable
 
 from ..notebook.votes import position_of
 from ..engine.backend import FINISH_REASONS
@@ -503,7 +504,7 @@ def _vote_problem(record: dict[str, Any], runs: set[str], positions: set[int], v
 # --- writing ----------------------------------------------------------------------
 
 
-def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
+def import_jsonl(notebook: Notebook, path: Path | str) -> ImportResult:
     """Merge the export at `path` into `notebook` (see the module docstring)."""
     path = Path(path).expanduser()
     contents = read_file(path)
@@ -514,7 +515,7 @@ def import_jsonl(notebook: "Notebook", path: Path | str) -> ImportResult:
     return result
 
 
-def merge(store: "Store", path: Path, contents: _File, result: ImportResult) -> dict[str, int]:
+def merge(store: Store, path: Path, contents: _File, result: ImportResult) -> dict[str, int]:
     """Write contents `read_file` checked, inside the caller's transaction (a demo
     file adds its script in the same one), noting the tables and runs written;
     returns each run uid's local id."""

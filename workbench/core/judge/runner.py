@@ -25,7 +25,8 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable
 
 from ..engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from ..engine.cancel import Cancel
@@ -72,7 +73,7 @@ class JudgeModel(Protocol):
 class PooledJudgeModel:
     """A catalog model, loaded through the workspace's pool like a comparison's models."""
 
-    def __init__(self, pool: "ModelPool", entry: "ModelEntry", params: GenerationParams = DEFAULT_JUDGE_PARAMS) -> None:
+    def __init__(self, pool: ModelPool, entry: ModelEntry, params: GenerationParams = DEFAULT_JUDGE_PARAMS) -> None:
         if entry.status != "ok":
             raise EnvironmentProblem(f"{entry.name} can't be loaded: {entry.status}")
         self.pool = pool
@@ -106,7 +107,7 @@ class Target:
         return self.finish_reason in JUDGED_FINISHES and bool(self.answer.strip())
 
 
-def batch_targets(notebook: "Notebook", batch_id: int) -> list[Target]:
+def batch_targets(notebook: Notebook, batch_id: int) -> list[Target]:
     """Every answer of the batch's done prompts, in prompt then pane order (BatchNotFound if none)."""
     batches = notebook.batches
     batches.get(batch_id)
@@ -119,7 +120,7 @@ def batch_targets(notebook: "Notebook", batch_id: int) -> list[Target]:
     ]
 
 
-def run_targets(notebook: "Notebook", run_ids: Iterable[int]) -> list[Target]:
+def run_targets(notebook: Notebook, run_ids: Iterable[int]) -> list[Target]:
     """Every answer of these runs, in the order given then pane order (LookupError for a missing run)."""
     found = []
     for run_id in dict.fromkeys(run_ids):
@@ -239,7 +240,7 @@ def note_for(verdict: Verdict, reply: str, shortened: Shortened) -> str:
 class Judge:
     """Judges answers with one model; stores its verdicts in `notebook` as `judge:<name>`."""
 
-    def __init__(self, notebook: "Notebook", model: JudgeModel) -> None:
+    def __init__(self, notebook: Notebook, model: JudgeModel) -> None:
         self.notebook = notebook
         self.model = model
         self.annotator = judge_annotator(model.name)

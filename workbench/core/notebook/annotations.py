@@ -20,7 +20,8 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from .stamps import check_annotator, utc_now
 
@@ -150,7 +151,7 @@ class ResponseAnnotations:
 
     def label_names(self, annotator: str | None = None) -> set[str]:
         """Labels on this answer (by anyone, or by `annotator`): what the label bar lights up."""
-        return {l.label for l in self.labels if annotator is None or l.annotator == annotator}
+        return {label.label for label in self.labels if annotator is None or label.annotator == annotator}
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class Annotations:
     LookupError; what the disk does becomes a NotebookProblem.
     """
 
-    def __init__(self, store: "Store", undo: "UndoStack", labels: "Labels") -> None:
+    def __init__(self, store: Store, undo: UndoStack, labels: Labels) -> None:
         self._store = store
         self._undo = undo
         self._labels = labels
@@ -526,7 +527,7 @@ class Annotations:
             ).fetchone() is not None
 
     @staticmethod
-    def _response_label_id(changes: "Changes", response_id: int, label: str, annotator: str) -> int | None:
+    def _response_label_id(changes: Changes, response_id: int, label: str, annotator: str) -> int | None:
         row = changes.conn.execute(
             "select id from response_labels where response_id = ? and label = ? and annotator = ?", [response_id, label, annotator]
         ).fetchone()

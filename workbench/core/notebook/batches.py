@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from ... import __version__
 from .annotations import MACHINE_PREFIXES
@@ -102,7 +103,7 @@ class BatchNotFound(LookupError):
 class Batches:
     """Reads and writes batches; every call holds the notebook's lock."""
 
-    def __init__(self, store: "Store", flags: "Flags") -> None:
+    def __init__(self, store: Store, flags: Flags) -> None:
         self._store = store
         self._flags = flags
 
@@ -223,7 +224,7 @@ class Batches:
         `flags` (a list of automatic flag names), `labels` (the human labels on
         it, anyone's, each once) and `machine_labels` (those of machine annotators,
         e.g. a model judge's, each once; never among `labels`), in prompt then pane order."""
-        sql = """
+        sql = f"""
             SELECT batch_items.position AS item_position, batch_items.prompt_id, batch_items.topic, batch_items.kind,
                    batch_items.language, batch_items.translation_of, batch_items.divergence,
                    responses.id AS response_id, responses.run_id, responses.position, responses.model_sha256,
@@ -231,13 +232,13 @@ class Batches:
                    (SELECT json_group_array(name) FROM flags
                     WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags,
                    (SELECT json_group_array(DISTINCT label) FROM response_labels
-                    WHERE response_labels.response_id = responses.id AND NOT ({machine})) AS labels,
+                    WHERE response_labels.response_id = responses.id AND NOT ({_MACHINE_SQL})) AS labels,
                    (SELECT json_group_array(DISTINCT label) FROM response_labels
-                    WHERE response_labels.response_id = responses.id AND ({machine})) AS machine_labels
+                    WHERE response_labels.response_id = responses.id AND ({_MACHINE_SQL})) AS machine_labels
             FROM batch_items JOIN responses ON responses.run_id = batch_items.run_id
             WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
             ORDER BY batch_items.position, responses.position
-        """.format(machine=_MACHINE_SQL)
+        """
         with self._store.reading() as db:
             rows = list(db.query(sql, [*MACHINE_PREFIXES, *MACHINE_PREFIXES, batch_id]))
         for row in rows:

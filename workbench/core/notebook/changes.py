@@ -15,7 +15,7 @@ announced after it commits (never after a rollback). See `Store.subscribe`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 # Tables whose rows belong to one run (through run_id, or response_id of one of its
 # answers): a change to them is a change to those runs. batch_items and demo_steps
@@ -50,7 +50,7 @@ class NotebookChange:
     operation: str = ""
 
     @classmethod
-    def of(cls, tables: Iterable[str] = (), run_ids: Iterable[int] | None = None, operation: str = "") -> "NotebookChange":
+    def of(cls, tables: Iterable[str] = (), run_ids: Iterable[int] | None = None, operation: str = "") -> NotebookChange:
         """A change to `tables`; `run_ids=None` when its runs are not listed (every run,
         if the tables hold runs' rows); an empty list when it concerns no run."""
         tables = frozenset(tables)
@@ -62,7 +62,7 @@ class NotebookChange:
         """False when no table was written (nothing to announce)."""
         return bool(self.tables)
 
-    def __or__(self, later: "NotebookChange") -> "NotebookChange":
+    def __or__(self, later: NotebookChange) -> NotebookChange:
         """This change and a `later` one, as one announcement (the later operation's name wins)."""
         every = self.every_run or later.every_run
         return NotebookChange(
@@ -80,7 +80,7 @@ class NotebookChange:
         """Whether any of `tables` (those a view shows) was written."""
         return not self.tables.isdisjoint(tables)
 
-    def _bounded(self) -> "NotebookChange":
+    def _bounded(self) -> NotebookChange:
         if len(self.run_ids) > MAX_LISTED_RUNS:
             return NotebookChange(self.tables, frozenset(), True, self.operation)
         return self

@@ -17,7 +17,8 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from ... import __version__
 from .. import paths
@@ -85,7 +86,7 @@ class ModelRecord:
     metadata: dict[str, Any] | None = None
 
 
-def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool = False) -> "Notebook":
+def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool = False) -> Notebook:
     """Open and migrate the notebook at `path`: "open for reading" or "open or create".
 
     `create=False` is for commands that read, or change what is already in a
@@ -134,7 +135,7 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     return notebook
 
 
-def open_chosen_notebook(given: Path | str | None, *, create: bool) -> "Notebook":
+def open_chosen_notebook(given: Path | str | None, *, create: bool) -> Notebook:
     """The notebook a front end was given (--db), or else the default one.
 
     The default (WORKBENCH_DB, or the user data folder) is always created,
@@ -191,7 +192,7 @@ class Notebook:
         call that stops it. See `Store.subscribe` (this is that, not a copy)."""
         return self.store.subscribe(listener)
 
-    def search(self, query: str, filters: "SearchFilters | None" = None, *, limit: int = 50) -> "list[SearchHit]":
+    def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50) -> list[SearchHit]:
         """Prompts, answers, reasoning and notes matching `query`; see search.py."""
         return search(self.store, query, filters, limit=limit)
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from .ids import typed_id
 from .stamps import check_annotator, utc_now
@@ -108,7 +109,7 @@ class Demos:
     Unknown ids raise LookupError; bad values ValueError.
     """
 
-    def __init__(self, store: "Store", sessions: "Sessions", read_run: Callable[[int], dict[str, Any] | None]) -> None:
+    def __init__(self, store: Store, sessions: Sessions, read_run: Callable[[int], dict[str, Any] | None]) -> None:
         # read_run is `Notebook.run`: a step made from a run copies what the run asked.
         self._store = store
         self._sessions = sessions

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from .stamps import utc_now
 
@@ -45,7 +46,7 @@ class FlagSet:
 class Flags:
     """`notebook.flags`. Every call holds the notebook's lock and is one transaction."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     def record(self, run_id: int, response_id: int, flags: Iterable[StoredFlag]) -> None:

@@ -37,14 +37,14 @@ class Label:
     updated_at: str
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Label":
+    def from_row(cls, row: dict[str, Any]) -> Label:
         return cls(**{**{k: row[k] for k in cls.__dataclass_fields__}, "builtin": bool(row["builtin"])})
 
 
 class Labels:
     """`notebook.labels`: read and edit the label set (edits are undoable)."""
 
-    def __init__(self, store: "Store", undo: "UndoStack") -> None:
+    def __init__(self, store: Store, undo: UndoStack) -> None:
         self._store = store
         self._undo = undo
 

@@ -9,7 +9,7 @@ and refused (see `database.py`).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -314,7 +314,7 @@ def m002_annotations_sessions_search(db: Database) -> None:
         db.execute(statement)
     db.execute("INSERT INTO runs_fts(runs_fts) VALUES ('rebuild')")
     db.execute("INSERT INTO responses_fts(responses_fts) VALUES ('rebuild')")
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
     db.conn.executemany(
         "INSERT INTO labels (name, title, definition, colour, builtin, position, annotator, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",

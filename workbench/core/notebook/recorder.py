@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import NotebookProblem
 from .database import Notebook

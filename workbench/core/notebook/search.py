@@ -41,8 +41,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from datetime import date, datetime, time, timedelta, UTC
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from ..analysis.flag_names import FLAG_NAMES
 from .annotations import DIVERGENCE
@@ -118,7 +119,7 @@ def parse_terms(query: str) -> list[str]:
     return terms
 
 
-def search(store: "Store", query: str, filters: SearchFilters | None = None, *, limit: int = 50) -> list[SearchHit]:
+def search(store: Store, query: str, filters: SearchFilters | None = None, *, limit: int = 50) -> list[SearchHit]:
     """Matches for `query`, newest run first. ValueError for a query with no
     usable term or a bad filter; blocks for milliseconds (call it off the GUI thread)."""
     terms = parse_terms(query)
@@ -346,7 +347,7 @@ def _utc(value: date | datetime | str, *, end: bool) -> str:
         value = datetime.combine(value + timedelta(days=1) if end else value, time())
     if value.tzinfo is None:
         value = value.astimezone()  # The user's local time.
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # --- finding -------------------------------------------------------------------

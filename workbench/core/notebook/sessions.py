@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from .stamps import check_annotator, utc_now
 from .ids import typed_id
@@ -39,7 +40,7 @@ class Session:
 class Sessions:
     """`notebook.sessions`. All calls block. Unknown ids raise LookupError, bad names ValueError."""
 
-    def __init__(self, store: "Store", undo: "UndoStack") -> None:
+    def __init__(self, store: Store, undo: UndoStack) -> None:
         self._store = store
         self._undo = undo
 

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -84,7 +84,7 @@ class _StoreLock:
     runs under the lock, even when a caller held it around a whole write
     (`UndoStack.change`, `Annotations.toggle_label`)."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Store) -> None:
         self._lock = threading.RLock()
         self._store = store
         self._depth = 0  # changed only by the thread holding the lock

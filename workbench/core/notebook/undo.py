@@ -23,7 +23,8 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Hashable, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Iterator
 
 from ..errors import NotebookProblem
 
@@ -60,7 +61,7 @@ class Operation:
         """Tables touched: e.g. "sessions" means the session list needs a redraw."""
         return frozenset(change.table for change in self.changes)
 
-    def merged_with(self, later: "Operation") -> "Operation":
+    def merged_with(self, later: Operation) -> Operation:
         """This operation followed by `later`, as one step (typing in a note)."""
         combined: dict[tuple[str, int], RowChange] = {(c.table, c.row_id): c for c in self.changes}
         for change in later.changes:
@@ -126,7 +127,7 @@ class Changes:
 class UndoStack:
     """The undo/redo stack of one open notebook. All calls block; thread-safe."""
 
-    def __init__(self, store: "Store", limit: int = UNDO_LIMIT) -> None:
+    def __init__(self, store: Store, limit: int = UNDO_LIMIT) -> None:
         self._store = store
         self._limit = limit
         self._undo: list[Operation] = []
@@ -155,7 +156,7 @@ class UndoStack:
             if changes.changes:  # Committed: now it can be undone.
                 self._push(Operation(description, tuple(changes.changes), frozenset(run_ids), merge_key))
 
-    def _note(self, changes: "tuple[RowChange, ...] | list[RowChange]", run_ids: frozenset[int], operation: str) -> None:
+    def _note(self, changes: tuple[RowChange, ...] | list[RowChange], run_ids: frozenset[int], operation: str) -> None:
         if changes:
             self._store.note({change.table for change in changes}, run_ids or None, operation=operation)
 

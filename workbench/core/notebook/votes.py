@@ -77,7 +77,7 @@ class Votes:
     An unknown run raises LookupError, a choice the run does not have ValueError.
     """
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     def add(self, run_id: int, choice: str, delta: int = 1, *, annotator: str) -> Tally:

@@ -378,7 +378,8 @@ class Annotating(QObject):
 
     def _connect_pane(self, pane: ComparePane) -> None:
         """A pane's bar: its chips, suggestions, note and highlights write through here."""
-        pane.destroyed.connect(lambda _o=None, key=id(pane): self._connected.discard(key))
+        key = id(pane)
+        pane.destroyed.connect(lambda _o=None: self._connected.discard(key))
         bar = pane.annotation_bar
         bar.set_labels(self.labels)
         bar.labelToggled.connect(lambda name, p=pane: self.toggle_label(p, name))
@@ -427,13 +428,12 @@ class Annotating(QObject):
         dialog = HighlightDialog(stored[start:end], self.labels, set(), "", self._context.parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         response_id, who = pane.response_id, self.annotator
-        dialog.accepted.connect(
-            lambda: self.write(
-                lambda nb, labels=dialog.chosen(), note=dialog.note_text(): nb.annotations.add_span(
-                    response_id, field, start, end, annotator=who, labels=labels, note=note
-                )
-            )
-        )
+
+        def save() -> None:
+            labels, note = dialog.chosen(), dialog.note_text()  # as the dialog closed
+            self.write(lambda nb: nb.annotations.add_span(response_id, field, start, end, annotator=who, labels=labels, note=note))
+
+        dialog.accepted.connect(save)
         dialog.open()
         return dialog
 

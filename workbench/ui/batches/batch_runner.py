@@ -27,7 +27,7 @@ from ..shared.context import Activity
 class _Listener:
     """Receives the batch's reports on its thread and emits the runner's signals."""
 
-    def __init__(self, runner: "BatchThread") -> None:
+    def __init__(self, runner: BatchThread) -> None:
         self._runner = runner
 
     def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:

@@ -25,7 +25,7 @@ from ..shared.context import Activity
 
 
 class _Listener:
-    def __init__(self, runner: "JudgeThread") -> None:
+    def __init__(self, runner: JudgeThread) -> None:
         self._runner = runner
 
     def judging_started(self, result: JudgeResult) -> None:

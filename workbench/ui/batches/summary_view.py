@@ -69,14 +69,14 @@ class SummaryData:
     agreement: list[Agreement]
 
 
-def read_summary(workspace: "Workspace", batch_id: int, label: str) -> SummaryData:
+def read_summary(workspace: Workspace, batch_id: int, label: str) -> SummaryData:
     """All the view shows (notebook queue only)."""
     notebook = workspace.notebook
     return SummaryData(
         batch_id,
         summarise(notebook, [batch_id], label),
         known_names(notebook),
-        {l.name: l.title for l in notebook.labels.all()},
+        {label.name: label.title for label in notebook.labels.all()},
         agreements(collect(notebook, Selection(batch_id=batch_id))),  # the same kappa the reports give
     )
 
@@ -164,7 +164,7 @@ def _table(headers: tuple[str, ...]) -> QTableWidget:
 class SummaryView(QWidget):
     summaryShown = Signal(int)  # a batch's summary is on screen
 
-    def __init__(self, tasks: TaskQueue, workspace: "Workspace", parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: TaskQueue, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._workspace = workspace

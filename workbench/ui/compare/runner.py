@@ -79,7 +79,7 @@ class PaneListener:
     position by position into the panes that show them. Public so that a test or a
     benchmark can stream text into a window as a model would, without a model."""
 
-    def __init__(self, runner: "ComparisonRunner", panes: tuple[int, ...]) -> None:
+    def __init__(self, runner: ComparisonRunner, panes: tuple[int, ...]) -> None:
         self._runner = runner
         self._panes = panes
 

@@ -163,7 +163,7 @@ class AnnotationBar(QWidget):
         mine = annotations.label_names(annotator) if annotations else set()
         for name, chip in self._chips.items():
             chip.setChecked(name in on)
-            others = sorted({l.annotator for l in annotations.labels if l.label == name} - {annotator}) if annotations else []
+            others = sorted({given.annotator for given in annotations.labels if given.label == name} - {annotator}) if annotations else []
             label = self._labels[name]
             who = ("by you" if name in mine else "") + (f"{' and ' if name in mine else 'by '}{', '.join(others)}" if others else "")
             chip.setToolTip(describe.tooltip(f"{label.title} ({label.name}) {who}\n{label.definition}".strip()))

@@ -32,7 +32,7 @@ class Preferences:
         self._s = settings
 
     @classmethod
-    def at(cls, file: Path) -> "Preferences":
+    def at(cls, file: Path) -> Preferences:
         return cls(QSettings(str(file), QSettings.Format.IniFormat))
 
     def sync(self) -> None:

@@ -27,7 +27,7 @@ class _Relay(QObject):
     done = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, queue: "TaskQueue", on_done: Done | None, on_problem: Problem | None) -> None:
+    def __init__(self, queue: TaskQueue, on_done: Done | None, on_problem: Problem | None) -> None:
         super().__init__(queue)
         self._queue = queue
         self._on_done = on_done
