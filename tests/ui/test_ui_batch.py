@@ -17,7 +17,7 @@ from workbench.core.prompts import load_prompt_set
 from workbench.core.workspace import Workspace
 from workbench.ui.batches.batch_runner import BatchThread
 from workbench.ui.batches.judge_runner import JudgeThread
-from workbench.ui.shared.context import Activity, Context, Feedback, ModelLibrary
+from workbench.ui.shared.context import Activity, Context, Feedback, ModelLibrary, NotebookEvents
 from workbench.ui.shared.message_bar import MessageBar
 from workbench.ui.shared.preferences import Preferences
 from workbench.ui.shared.tasks import TaskQueue
@@ -255,7 +255,7 @@ def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) 
     activity = Activity(host)
     shown: list[int] = []
     batches = BatchesWindow(
-        context, ModelLibrary(host), activity, BatchThread(workspace, activity, host), JudgeThread(workspace, activity, host),
+        context, ModelLibrary(host), activity, NotebookEvents(host), BatchThread(workspace, activity, host), JudgeThread(workspace, activity, host),
         show_run=shown.append, batch_params=lambda: TINY_PARAMS, chosen_models=list,
     )
     try:

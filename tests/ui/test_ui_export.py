@@ -52,10 +52,12 @@ def test_import_reports_what_it_added(qtbot, tasks, notebook, tmp_path: Path, mo
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(tmp_path / "share.jsonl"), ""))
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: messages.append(text))
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: messages.append("warning: " + text))
-    refreshed: list[bool] = []
-    import_file(None, target, tasks, lambda: refreshed.append(True))
-    qtbot.waitUntil(lambda: bool(refreshed), timeout=5000)
+    announced = []
+    target.subscribe(announced.append)  # what the window's views follow
+    import_file(None, target, tasks)
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
     assert "runs: 3" in messages[0]
+    assert [change.operation for change in announced] == ["import"] and "runs" in announced[0].tables
     (tmp_path / "cut.jsonl").write_bytes((tmp_path / "share.jsonl").read_bytes()[:200])
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(tmp_path / "cut.jsonl"), ""))
     import_file(None, target, tasks)

@@ -13,7 +13,7 @@ from workbench.core.notebook import open_notebook
 from workbench.core.workspace import Workspace
 from workbench.ui.runs.history import PAGE_SIZE
 from workbench.ui.runs.past_runs import UPGRADE_TEXT, PastRuns
-from workbench.ui.shared.context import Activity, Context, Feedback, PaneEvents
+from workbench.ui.shared.context import Activity, Context, Feedback, NotebookEvents, PaneEvents
 from workbench.ui.shared.message_bar import MessageBar
 from workbench.ui.shared.preferences import Preferences, default_settings_file
 
@@ -151,7 +151,7 @@ def test_the_first_read_upgrades_an_old_notebook_and_says_why_it_waits(qtbot, ta
     context = Context(workspace, Preferences.at(default_settings_file()), tasks, tasks, Feedback(MessageBar(parent), status), parent)
     activity = Activity()
     activity.library_scanned()
-    past = PastRuns(context, activity, PaneEvents())
+    past = PastRuns(context, activity, PaneEvents(), NotebookEvents())
     try:
         with qtbot.waitSignal(past.historyLoaded, timeout=WAIT_MS):
             past.start()

@@ -27,30 +27,32 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
 
 from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
-from ...core.notebook import MARK_END, MARK_START, Label, RunAnnotations, SearchHit
+from ...core.notebook import MARK_END, MARK_START, Label, NotebookChange, RunAnnotations, SearchHit
 from ...core.notebook.offsets import from_utf16
 from ..panes.compare_area import CompareArea
 from ..panes.highlights import selection_to_stored
 from ..panes.pane import ComparePane
 from ..shared.actions import NUMBER_KEYS, AnnotateActions
-from ..shared.context import Context, PaneEvents
+from ..shared.context import Context, NotebookEvents, PaneEvents
 from ..shared.writes import Refused
 from .labels_dialog import HighlightDialog, LabelsDialog
 from .run_strip import RunStrip
 from .search_panel import SearchPanel
 from .sessions_panel import SessionsPanel
 
+# What the panes and the strip draw of a run: labels, highlights, notes, the rating and
+# summary, language links, and the machine's flags (streamed text is not among them).
+ANNOTATED_TABLES = frozenset({"response_labels", "spans", "span_labels", "notes", "run_annotations", "run_links", "flags"})
+
 
 @dataclass(frozen=True)
 class Written:
-    """A write done, as the GUI thread needs it: read on the notebook thread with the write,
-    so the undo texts and what to redraw (runs shown, tables touched) match what was saved."""
+    """A write done, as the GUI thread needs it: the undo texts are read on the notebook
+    thread with the write, so the Edit menu names what was saved."""
 
     result: Any
     undo_text: str | None
     redo_text: str | None
-    run_ids: frozenset[int]
-    tables: frozenset[str]
 
 
 class Annotating(QObject):
@@ -63,13 +65,13 @@ class Annotating(QObject):
     sessionChosen = Signal(object)  # list this session's runs (None: Unsorted)
     openRunRequested = Signal(int)  # show this run (a linked run, a search hit)
     activeSessionsRead = Signal(list)  # the sessions that may filter the list and take runs
-    runsMoved = Signal()  # runs changed session: the list may need reading again
 
     def __init__(
         self,
         context: Context,
         area: CompareArea,
         pane_events: PaneEvents,
+        notebook_events: NotebookEvents,
         actions: AnnotateActions,
         *,
         selected_runs: Callable[[], list[int]],
@@ -82,6 +84,7 @@ class Annotating(QObject):
         self._context = context
         self._area = area
         self._pane_events = pane_events
+        notebook_events.changed.connect(self._notebook_changed)
         self._selected_runs = selected_runs
         self._listed_runs = listed_runs
         self.labels: list[Label] = []
@@ -127,9 +130,9 @@ class Annotating(QObject):
         s.unlinkRequested.connect(lambda link: self.write(lambda nb: nb.annotations.unlink(link)))
         s.openRunRequested.connect(self.openRunRequested)
         p = self.sessions
-        p.createRequested.connect(lambda name: self.write(lambda nb, who=self.annotator: nb.sessions.create(name, annotator=who), sessions=True))
-        p.renameRequested.connect(lambda sid, name: self.write(lambda nb: nb.sessions.rename(sid, name), sessions=True))
-        p.archiveRequested.connect(lambda sid, on: self.write(lambda nb: nb.sessions.set_archived(sid, on), sessions=True))
+        p.createRequested.connect(lambda name: self.write(lambda nb, who=self.annotator: nb.sessions.create(name, annotator=who)))
+        p.renameRequested.connect(lambda sid, name: self.write(lambda nb: nb.sessions.rename(sid, name)))
+        p.archiveRequested.connect(lambda sid, on: self.write(lambda nb: nb.sessions.set_archived(sid, on)))
         p.sessionChosen.connect(self.sessionChosen)
         p.moveHereRequested.connect(lambda sid: self.move_runs(self._selected_runs(), sid))
         p.showArchivedChanged.connect(lambda _on: self.load_sessions())
@@ -229,10 +232,8 @@ class Annotating(QObject):
             self.load_run(pane.shown.run_id)
 
     def _run_created(self, run_id: int) -> None:
-        """A live run: the strip names it (annotating works once it is saved), and the
-        sessions count it."""
+        """A live run: the strip names it (annotating works once it is saved)."""
         self.strip.show_run(run_id, None, self.annotator)
-        self.load_sessions()
 
     def _run_finished(self, outcome: RunOutcome | None) -> None:
         """The live run is over and saved: its annotations can be read, and it labelled."""
@@ -273,19 +274,17 @@ class Annotating(QObject):
 
     # --- writing ------------------------------------------------------------------------------
 
-    def write(self, change: Callable[[Any], Any], *, sessions: bool = False, on_done: Callable[[Any], None] | None = None) -> None:
-        """Run `change(notebook)` on the notebook queue, then redraw the runs on screen
-        (and the session lists, for a change to `sessions`)."""
+    def write(self, change: Callable[[Any], Any], *, on_done: Callable[[Any], None] | None = None) -> None:
+        """Run `change(notebook)` on the notebook queue; what it changed comes back as the
+        notebook's announcement (`_notebook_changed`), a refusal as a notice."""
         nb = self._context.workspace.notebook
-        tables = frozenset({"sessions"}) if sessions else frozenset()
-        shown = self._shown_runs()  # read here: widgets belong to the GUI thread
 
         def job() -> Written | Refused:
             try:
                 result = change(nb)
             except (ValueError, LookupError) as refused:
                 return Refused(str(refused))
-            return Written(result, nb.undo.undo_text, nb.undo.redo_text, shown, tables)
+            return Written(result, nb.undo.undo_text, nb.undo.redo_text)
 
         def done(outcome: Written | Refused) -> None:
             if isinstance(outcome, Refused):
@@ -298,15 +297,23 @@ class Annotating(QObject):
         self._context.notebook_tasks.submit(job, done, self._problem)
 
     def _after_change(self, outcome: Written) -> None:
+        """What this window wrote: the undo menu names it. What it changed shows through the
+        notebook's announcement, as anyone else's change does."""
         self._context.feedback.dismiss("annotation")
         self._update_undo(outcome.undo_text, outcome.redo_text)
-        for run_id in outcome.run_ids & self._shown_runs():
-            self.load_run(run_id)
-        if outcome.tables & {"sessions", "session_runs"}:
-            self.load_sessions()
-            self.runsMoved.emit()
-        if "labels" in outcome.tables:
+
+    def _notebook_changed(self, change: NotebookChange) -> None:
+        """Whoever wrote it (this window, an import, a judge, a reflag, an undo, the command
+        line through another connection of this process): the runs on screen, the label set
+        and the sessions follow the notebook."""
+        if change.touches(ANNOTATED_TABLES):
+            for run_id in self._shown_runs():
+                if change.touches_run(run_id):
+                    self.load_run(run_id)
+        if change.touches({"labels"}):
             self.load_labels()
+        if change.touches({"sessions", "session_runs", "runs"}):
+            self.load_sessions()
 
     def _run_write(self, change: Callable[[Any, int, str], Any]) -> None:
         run_id, who = self.strip.run_id, self.annotator
@@ -329,7 +336,7 @@ class Annotating(QObject):
             operation = nb.undo.undo() if undoing else nb.undo.redo()
             if operation is None:
                 return None
-            return Written(operation, nb.undo.undo_text, nb.undo.redo_text, operation.run_ids, operation.tables)
+            return Written(operation, nb.undo.undo_text, nb.undo.redo_text)
 
         def done(outcome: Written | None) -> None:
             if outcome is not None:
@@ -403,8 +410,10 @@ class Annotating(QObject):
         self._context.feedback.status("Suggestion dismissed on this answer until the app restarts; the stored flag stays.", 5000)
 
     def forget_dismissals(self) -> None:
-        """Flags were recomputed: every suggestion is new, none stays dismissed."""
+        """Flags were recomputed: every suggestion is new, none stays dismissed (the runs on
+        screen are drawn again, whether or not the notebook's announcement came first)."""
         self.dismissed.clear()
+        self.reload_shown()
 
     def _pane_note(self, pane: ComparePane, text: str) -> None:
         if pane.response_id is not None and pane.annotations is not None:
@@ -497,7 +506,6 @@ class Annotating(QObject):
                 self._labels_dialog.show_problem(result.text)
             else:
                 self._labels_dialog.label_created(result)
-                self.load_labels()
                 self._context.notebook_tasks.submit(lambda: (ws.notebook.undo.undo_text, ws.notebook.undo.redo_text), lambda t: self._update_undo(*t))
 
         self._context.notebook_tasks.submit(job, done, self._problem)
@@ -519,7 +527,7 @@ class Annotating(QObject):
     def move_runs(self, run_ids: list[int], session_id: int | None) -> None:
         if run_ids:
             who = self.annotator
-            self.write(lambda nb: nb.sessions.move_runs(run_ids, session_id, annotator=who), sessions=True)
+            self.write(lambda nb: nb.sessions.move_runs(run_ids, session_id, annotator=who))
 
     # --- search -----------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,7 +51,8 @@ from ...core.notebook import Label
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
-from ..shared.context import Activity, Context, ModelLibrary
+from ...core.notebook import NotebookChange
+from ..shared.context import Activity, Context, ModelLibrary, NotebookEvents
 from ..shared.message_bar import PROBLEM, MessageBar
 from ..shared.text_label import text_label
 from .batch_runner import BatchThread
@@ -60,6 +61,8 @@ from .judge_runner import JudgeThread
 from .new_batch_dialog import NewBatch, NewBatchDialog
 from .summary_view import SummaryView
 
+# What the matrix and the summary show: the items and their scores, flags, labels and verdicts.
+MATRIX_TABLES = frozenset({"batches", "batch_items", "flags", "response_labels", "labels"})
 ASKING = "asking"
 # What a cell says besides its chips, by the answer's finish reason.
 STATUS_TEXT = {
@@ -368,6 +371,7 @@ class BatchesWindow(QMainWindow):
         context: Context,
         library: ModelLibrary,
         activity: Activity,
+        notebook_events: NotebookEvents,
         batch_thread: BatchThread,
         judge_thread: JudgeThread,
         *,
@@ -379,6 +383,7 @@ class BatchesWindow(QMainWindow):
         self._context = context
         self._library = library
         self._activity = activity
+        notebook_events.changed.connect(self._notebook_changed)
         self._show_run = show_run
         self._batch_params = batch_params
         self._chosen_models = chosen_models
@@ -515,12 +520,6 @@ class BatchesWindow(QMainWindow):
         """The batch whose matrix is on screen: None while this window is hidden."""
         return self.matrix.batch_id if self.isVisible() else None
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
-        """Back from the main window: labels given there show in the matrix and the summary."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self._selected is not None:
-            self.show_batch(self._selected)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Only hides: a running batch goes on, and the matrix is here again on return."""
         self.hide()
@@ -552,6 +551,19 @@ class BatchesWindow(QMainWindow):
     def _batch_chosen(self, current: QListWidgetItem | None, _previous: object = None) -> None:
         if current is not None:
             self.show_batch(current.data(BATCH_ID_ROLE))
+
+    def _notebook_changed(self, change: NotebookChange) -> None:
+        """Flags recomputed, labels or verdicts written, a batch's scores changed, by anyone:
+        the batch on screen is read again. Not while a batch or a judge is at work: each
+        reports its progress to this window as it goes, and a read per answer would
+        only repeat that."""
+        if (
+            self.isVisible()
+            and self._selected is not None
+            and not (self._activity.batch or self._activity.judging)
+            and change.touches(MATRIX_TABLES)
+        ):
+            self.show_batch(self._selected)
 
     def show_batch(self, batch_id: int) -> None:
         """Read the batch's matrix (and summary) from the notebook and show it."""

@@ -281,7 +281,6 @@ class DemoController(QObject):
     stepStarted = Signal(int)  # position of the step now playing
     replayFinished = Signal(int)  # run id; the recorded run is now shown as saved
     fileDone = Signal(object)  # DemoImport, or the export's path
-    runsImported = Signal()  # a demo file brought runs into the notebook
     panelWanted = Signal()  # the Demo scripts panel should be in view (its dock is the shell's)
     notesWanted = Signal()  # the speaker notes should be in view, in the window (one screen)
 
@@ -581,7 +580,6 @@ class DemoController(QObject):
         def done(imported: DemoImport) -> None:
             self.feedback.notice(NOTICE, imported.summary())
             self.choose_script(imported.script_id)
-            self.runsImported.emit()
             self.panelWanted.emit()
             self.fileDone.emit(imported)
 

@@ -11,7 +11,6 @@ added to the preview's document as the same `chart:N` resources the PDF uses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -151,16 +150,15 @@ class ExportDialog(QDialog):
         self.status.setText(str(problem))
 
 
-def import_file(parent: QWidget, notebook: Notebook, tasks: TaskQueue, on_imported: Callable[[], None] | None = None) -> None:
-    """Ask for a JSON Lines export and merge it on the notebook queue; report the outcome."""
+def import_file(parent: QWidget, notebook: Notebook, tasks: TaskQueue) -> None:
+    """Ask for a JSON Lines export and merge it on the notebook queue; report the outcome.
+    The views showing what it added follow the notebook's announcement of it."""
     path, _ = QFileDialog.getOpenFileName(parent, "Import", "", "Workbench export (*.jsonl);;All files (*)")
     if not path:
         return
 
     def done(result: ImportResult) -> None:
         QMessageBox.information(parent, "Import", result.summary())
-        if on_imported is not None:
-            on_imported()
 
     def failed(problem: EnvironmentProblem) -> None:
         QMessageBox.warning(parent, "Import", str(problem))

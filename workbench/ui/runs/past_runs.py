@@ -23,10 +23,13 @@ from ...core.errors import EnvironmentProblem
 from ...core.notebook import Session
 from ...core.notebook.migrations import needs_upgrade
 from ...core.comparison import RunOutcome
-from ..shared.context import Activity, Context, PaneEvents
+from ...core.notebook import NotebookChange
+from ..shared.context import Activity, Context, NotebookEvents, PaneEvents
 from .export_dialog import ExportDialog
 from .history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 
+# What the list shows is in these: a run added (live, a batch, an import), or moved to a session.
+LISTED_TABLES = frozenset({"runs", "session_runs"})
 UPGRADE_TEXT = "Upgrading the notebook… (building the search index: once, it may take a while for a large notebook)"
 
 
@@ -35,15 +38,18 @@ class PastRuns(QObject):
     runSelected = Signal(int)  # show this saved run in the panes
     _progress = Signal(str)  # from the worker thread: why the first read takes long
 
-    def __init__(self, context: Context, activity: Activity, pane_events: PaneEvents, parent: QObject | None = None) -> None:
+    def __init__(
+        self, context: Context, activity: Activity, pane_events: PaneEvents, notebook_events: NotebookEvents, parent: QObject | None = None
+    ) -> None:
         """`activity`: told when the notebook was checked; `pane_events`: what the panes show,
-        marked in the list (a live run is listed as soon as it is saved)."""
+        marked in the list; `notebook_events`: runs added or moved, by anyone, are listed."""
         super().__init__(parent)
         self._context = context
         self._activity = activity
         self.panel = HistoryPanel()
         pane_events.runStarting.connect(self.panel.clear_selection)
-        pane_events.runCreated.connect(lambda run_id: self.reload(current=run_id))
+        pane_events.runCreated.connect(self.mark_current)  # listed when the notebook announces it
+        notebook_events.changed.connect(self._notebook_changed)
         pane_events.runFinished.connect(self._run_finished)
         pane_events.runShown.connect(self.mark_current)
         self.panel.runSelected.connect(self.runSelected)
@@ -103,7 +109,12 @@ class PastRuns(QObject):
 
         self._context.notebook_tasks.submit(read, shown, failed)
 
+    def _notebook_changed(self, change: NotebookChange) -> None:
+        if change.touches(LISTED_TABLES):
+            self.reload()
+
     def _run_finished(self, outcome: RunOutcome | None) -> None:
+        """A finished run's row says whether an answer was left partial: read it again."""
         if outcome is not None:
             self.reload(current=outcome.run_id)
 

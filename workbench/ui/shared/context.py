@@ -21,14 +21,15 @@ that tells the others it changed:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from ...core.catalog import ModelEntry
 from ...core.errors import EnvironmentProblem
+from ...core.notebook import Notebook, NotebookChange
 from ...core.workspace import Workspace
 from .message_bar import INFO, PROBLEM, MessageBar
 from .preferences import Preferences
@@ -179,6 +180,42 @@ class PaneEvents(QObject):
     answerSaved = Signal(object)  # ComparePane: its live answer is saved and flagged
     panesWanted = Signal()  # a saved run is about to show: the panes come forward even without models
     replayStarted = Signal(int)  # a recorded run replays in the panes
+
+
+class NotebookEvents(QObject):
+    """The notebook's change announcements, delivered on the GUI thread.
+
+    The store announces each committed transaction on the thread that wrote it
+    (the notebook queue, a batch, a judge, the recorder while a run streams);
+    this re-emits it as `changed` from the GUI thread's event loop, so a view's
+    slot may touch its widgets. Views decide from the change's tables and run
+    ids whether what they show is concerned; none is told by whoever wrote."""
+
+    changed = Signal(object)  # NotebookChange
+    _arrived = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def listen(self, notebook: Notebook) -> None:
+        """Follow `notebook` (from the thread that opened it: subscribing opens nothing)."""
+        self.stop()
+        self._unsubscribe = notebook.subscribe(self._arrived.emit)
+
+    @property
+    def listening(self) -> bool:
+        return self._unsubscribe is not None
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    @Slot(object)
+    def _deliver(self, change: NotebookChange) -> None:
+        self.changed.emit(change)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ..annotate.annotating import Annotating
 from .menus import Docks, build_menus
 from ..panes.compare_area import CompareArea
 from ..shared.actions import MIN_PANES, Actions
-from ..shared.context import Activity, Context, Feedback, ModelLibrary, PaneEvents
+from ..shared.context import Activity, Context, Feedback, ModelLibrary, NotebookEvents, PaneEvents
 from ..classroom.demo_panel import DemoController
 from ..library.controller import Library
 from ..library.empty_state import EmptyState
@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.models = ModelLibrary(self)
         self.activity = Activity(self)
         self.pane_events = PaneEvents(self)
+        self.notebook_events = NotebookEvents(self)
         self.appearance = Appearance(preferences, self)
         self.batch_runner = BatchThread(workspace, self.activity, self)  # outlives the Batches window
         self.judge_runner = JudgeThread(workspace, self.activity, self)  # likewise
@@ -115,9 +116,9 @@ class MainWindow(QMainWindow):
         self.messages = MessageBar()
         self.ctx = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
         self.area = CompareArea()  # built before the features that are handed it
-        self.past_runs = PastRuns(self.ctx, self.activity, self.pane_events, self)
+        self.past_runs = PastRuns(self.ctx, self.activity, self.pane_events, self.notebook_events, self)
         self.annotating = Annotating(
-            self.ctx, self.area, self.pane_events, self.actions.annotate,
+            self.ctx, self.area, self.pane_events, self.notebook_events, self.actions.annotate,
             selected_runs=self.past_runs.selected_run_ids, listed_runs=self.past_runs.listed_runs, parent=self,
         )
         self.reflagging = Reflagging(
@@ -207,7 +208,7 @@ class MainWindow(QMainWindow):
         a = self.actions
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.past_runs.open_export)
-        a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks, self.runs_added))
+        a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks))
         a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
         a.view.bigger.triggered.connect(self.appearance.bigger)
@@ -233,7 +234,6 @@ class MainWindow(QMainWindow):
         # The classroom, and what other parts follow of it.
         for view in (self.history, self.annotating.search):
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
-        self.demo.runsImported.connect(self.runs_added)
         self.demo.panelWanted.connect(lambda: (self.demo_dock.show(), self.demo_dock.raise_()))
         self.demo.notesWanted.connect(lambda: (self.notes_dock.show(), self.notes_dock.raise_()))
         self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
@@ -257,17 +257,7 @@ class MainWindow(QMainWindow):
         notes.sessionChosen.connect(runs.show_session)
         notes.openRunRequested.connect(runs.open_run)
         notes.activeSessionsRead.connect(runs.set_sessions)
-        notes.runsMoved.connect(lambda: runs.reload())
-        self.reflagging.reflagged.connect(self._reflagged)
-
-    def _reflagged(self) -> None:
-        """Stored flags changed: the runs on screen show the new suggestions (none stays
-        dismissed), and an open Batches window its batch's new flags and scores."""
-        self.annotating.forget_dismissals()
-        self.annotating.reload_shown()
-        batch_id = self.shown_batch_id
-        if batch_id is not None and not self.batch_runner.running:
-            self.batches_window.show_batch(batch_id)
+        self.reflagging.reflagged.connect(lambda _result: notes.forget_dismissals())
 
     def _restore_preferences(self) -> None:
         p = self.prefs
@@ -298,7 +288,10 @@ class MainWindow(QMainWindow):
         self._check_cjk_font()
         self._show_progress("Looking for models…")
         self.library_control.rescan(prepare_starter=True)
-        self.past_runs.start()
+        self.past_runs.start()  # the first read opens the notebook (and upgrades an old one)
+        ws = self.workspace
+        # Then follow what changes in it; if it could not be opened, the first read said why.
+        self.notebook_tasks.submit(lambda: self.notebook_events.listen(ws.notebook), None, lambda _problem: None)
         self.annotating.start()
         self.demo.start()
 
@@ -318,6 +311,7 @@ class MainWindow(QMainWindow):
         self.judge_runner.shutdown(SHUTDOWN_WAIT_S)  # verdicts so far are kept; judging again resumes
         self.catalog_tasks.close(SHUTDOWN_WAIT_S * 1000)
         self.notebook_tasks.close(SHUTDOWN_WAIT_S * 1000)
+        self.notebook_events.stop()
 
     def _check_cjk_font(self) -> None:
         if not fonts.ensure_cjk_font() and not self.prefs.cjk_notice_shown:
@@ -399,7 +393,7 @@ class MainWindow(QMainWindow):
         """Run > Batches…"""
         if self._batches is None:
             self._batches = BatchesWindow(
-                self.ctx, self.models, self.activity, self.batch_runner, self.judge_runner,
+                self.ctx, self.models, self.activity, self.notebook_events, self.batch_runner, self.judge_runner,
                 show_run=self._show_run_on_top, batch_params=self.setup.batch_params,
                 chosen_models=lambda: [pane.entry.id for pane in self.area.panes if pane.entry is not None],
             )
@@ -423,11 +417,6 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     # --- history -------------------------------------------------------------------------------
-
-    def runs_added(self, current: int | None = None) -> None:
-        """New runs are in the notebook: the history lists them and the sessions count them."""
-        self.past_runs.reload(current=current)
-        self.annotating.load_sessions()
 
     def run_asked(self, prompt: str, system_prompt: str, params: GenerationParams | None) -> None:
         """A prompt asked from elsewhere (a demo's live step) of the panes' models, with its own
