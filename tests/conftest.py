@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from gguf_factory import write_tiny_model  # noqa: E402
 
 if TYPE_CHECKING:
-    from fake_model import Answer, FakeLoader
+    from fake_model import Answer, FakeLoader, OnCall
     from workbench.core.workspace import Workspace
 
 
@@ -114,12 +114,13 @@ def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[[Answer], FakeL
     """For a front end run in this process (`cli_process.in_process`), which builds its own
     workspace: `scripted_models(answer)` makes every model pool built from then on answer
     `answer(display_name, prompt)` instead of starting llama (the default loader is the
-    seam, engine/pool.py). Returns the loader: `.loaded` lists the backends built."""
+    seam, engine/pool.py); `on_call` as FakeLoader's. Returns the loader: `.loaded` lists
+    the backends built."""
     from fake_model import FakeLoader
     from workbench.core.engine import pool
 
-    def script(answer: Answer) -> FakeLoader:
-        loader = FakeLoader(answer)
+    def script(answer: Answer, on_call: OnCall | None = None) -> FakeLoader:
+        loader = FakeLoader(answer, on_call)
         monkeypatch.setattr(pool, "start_local_model", loader)
         return loader
 

@@ -84,17 +84,19 @@ class FakeBackend(Backend):
 class FakeLoader:
     """A `ModelPool` loader of fake backends: `ModelPool(loader=FakeLoader(...))`, or
     `Workspace(..., loader=FakeLoader(...))` (conftest's `scripted_workspace` fixture).
-    `answer(model_name, prompt)` gives each request's reply; `loaded` lists the backends
-    built, in order."""
+    `answer(model_name, prompt)` gives each request's reply; `on_call(n, cancel)`, if
+    given, runs before each backend's n-th reply (a test holds a request there);
+    `loaded` lists the backends built, in order."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, on_call: OnCall | None = None) -> None:
         self.answer = answer
+        self.on_call = on_call
         self.loaded: list[FakeBackend] = []
 
     def __call__(self, path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
         if cancel is not None and cancel.is_set():
             raise LoadCancelled(display_name)  # as a Stop during a real load
-        backend = _AnsweringBackend(self.answer, display_name)
+        backend = _AnsweringBackend(self.answer, display_name, self.on_call)
         self.loaded.append(backend)
         return backend
 
@@ -102,8 +104,8 @@ class FakeLoader:
 class _AnsweringBackend(FakeBackend):
     """A fake backend whose script is a function of the model and the prompt."""
 
-    def __init__(self, answer: Answer, display_name: str) -> None:
-        super().__init__([], display_name=display_name)
+    def __init__(self, answer: Answer, display_name: str, on_call: OnCall | None = None) -> None:
+        super().__init__([], on_call, display_name=display_name)
         self.answer = answer
 
     def next_reply(self, prompt: str) -> str | list[str] | GenerationResult:

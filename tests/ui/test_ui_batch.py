@@ -185,17 +185,11 @@ def test_a_cell_opens_its_run_in_the_panes(open_window, tiny_models, set_file, q
     assert shown.args == [other.run_id]
 
 
-def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_window, tiny_models, set_file, qtbot, monkeypatch) -> None:
-    # The second prompt waits until the app's closing cancels the batch: on a busy machine the
-    # batch could otherwise finish all three before the window closes.
-    run_item = BatchRunner._run_item
-
-    def second_waits_for_the_cancel(self, item, contenders, listener, cancel):
-        if item.position > 0:
-            cancel.wait(WAIT_MS / 1000)
-        return run_item(self, item, contenders, listener, cancel)
-
-    monkeypatch.setattr(BatchRunner, "_run_item", second_waits_for_the_cancel)
+def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_window, tiny_models, set_file, scripted_models, qtbot) -> None:
+    # Each model answers the comparison (its 1st request) and the batch's first prompt (its
+    # 2nd); the next waits until the app's closing cancels the batch: on a busy machine the
+    # batch could otherwise finish all three prompts before the window closes.
+    scripted_models(lambda _model, _prompt: "An answer.", on_call=lambda n, cancel: n > 2 and cancel.wait(WAIT_MS / 1000))
     opened = open_window([tiny_models])
     window = opened.window
     batches = window.open_batches()
@@ -209,7 +203,7 @@ def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_wind
     with qtbot.waitSignal(batches.batch_thread.itemFinished, timeout=WAIT_MS):
         pass
     window.close()
-    assert not batches.batch_thread._thread.is_alive()
+    assert batches.batch_thread.shutdown(0)  # already ended: closing waited for it
     stored = opened.workspace.notebook.batches.recent()[0]
     assert stored.status == CANCELLED and 1 <= stored.done < 3, "closing the app left the batch unresumable"
 
