@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .analysis import Divergence, FlagReport, analyse_response, divergence
 from .analysis.flags import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
@@ -184,11 +184,12 @@ def count_answers(notebook: Notebook, selection: Selection) -> int:
 
 def _answer_count(notebook: Notebook, run_ids: list[int]) -> int:
     with notebook.store.reading() as db:
-        return db.execute(
+        count = db.execute(
             "select count(*) from responses where run_id in (select value from json_each(?)) and status = 'done' "
             "and finish_reason is not null and finish_reason not in (?, ?)",
             [json.dumps(run_ids), FINISH_STOPPED, FINISH_ERROR],
         ).fetchone()[0]
+    return cast(int, count)  # count(*): always an integer
 
 
 def reflag(

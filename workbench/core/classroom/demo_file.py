@@ -36,12 +36,14 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from ..export import write
 from ..export.collect import ExportData, Selection, collect
 from ..engine.params import GenerationParams
 from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
 from ..notebook.stamps import utc_now
+from ..notebook.store import insert_row
 from ..notebook.demos import MODES, check_models
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ STEP_FIELDS = {
 }  # fmt: skip
 # What each kind of GenerationParams field takes from a file (JSON has no other way to
 # say them): a bool is not a number here, and a float is not a whole number.
-SETTING_TYPES = {
+SETTING_TYPES: dict[type, tuple[str, Callable[[Any], bool]]] = {
     str: ("text", lambda v: isinstance(v, str)),
     int: ("a whole number", lambda v: type(v) is int),
     float: ("a number", lambda v: type(v) in (int, float)),  # never NaN or infinite: the parser refuses them
@@ -128,13 +130,13 @@ def import_demo(notebook: Notebook, path: Path | str) -> DemoImport:
         taken = [r[0] for r in db.execute("select uid from demo_steps where uid in (select value from json_each(?))", [_json([s["uid"] for s in steps])])]
         if taken:
             raise _refuse(path, f"its step {taken[0]} belongs to another demo script in this notebook; the file contradicts it.")
-        script_id = int(db["demo_scripts"].insert(script).last_pk)
+        script_id = insert_row(db, "demo_scripts", script)
         result.added["demo_scripts"] += 1
         for position, step in enumerate(steps):
             run = step.pop("run")
             row = {**step, "script_id": script_id, "position": position, "run_id": runs[run] if run is not None else None}
             row.update(models=_json(step["models"]), settings=_json(step["settings"]))
-            db["demo_steps"].insert(row)
+            db.table("demo_steps").insert(row)
             result.added["demo_steps"] += 1
         notebook.store.note({"demo_scripts", "demo_steps"}, operation="demo import")
     return DemoImport(script_id, script["title"], len(steps), result)

@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 from collections.abc import Callable
 
 from ..notebook.votes import position_of
@@ -135,13 +135,13 @@ def _at_least_zero(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _fraction(value: Any) -> float | int:
-    value = _number(value)
-    if not 0 <= value <= 1:
-        raise _Bad(f"expected a number from 0 to 1, got {value!r}")
-    return value
+    number = _number(value)
+    if not 0 <= number <= 1:
+        raise _Bad(f"expected a number from 0 to 1, got {number!r}")
+    return number
 
 
-def is_time(value: Any) -> bool:
+def is_time(value: Any) -> TypeGuard[str]:
     """An ISO 8601 time, as the notebook writes them (utc_now); a demo file's too."""
     try:
         datetime.fromisoformat(value)
@@ -159,10 +159,11 @@ def _timestamp(value: Any) -> str:
 def _timeline(value: Any) -> list[list[int]]:
     """[[ms, kind, chars], ...] as notebook/recorder.py writes it (its lengths are checked
     against the texts by `_check_timeline_lengths`)."""
-    for n, entry in enumerate(_array(value)):
+    entries = _array(value)
+    for n, entry in enumerate(entries):
         if not (isinstance(entry, list) and len(entry) == 3 and all(type(v) is int and 0 <= v <= INT64[1] for v in entry)) or entry[1] not in (ANSWER, REASONING):
             raise _Bad(f"entry {n} is {entry!r:.40}; each must be [ms, 0 or 1, characters], whole numbers of 0 or more")
-    return value
+    return entries
 
 
 def _flag(value: Any) -> bool:
@@ -209,7 +210,7 @@ S, OS = _string, _maybe(_string)
 N, OI0, ON0 = _at_least_zero(_integer), _maybe(_at_least_zero(_integer)), _maybe(_at_least_zero(_number))
 T, OT = _timestamp, _maybe(_timestamp)
 uid, ouid = _pattern(UID, "uid"), _maybe(_pattern(UID, "uid"))
-AUDIT = {"annotator": S, "created_at": T, "updated_at": T}
+AUDIT: dict[str, Callable[[Any], Any]] = {"annotator": S, "created_at": T, "updated_at": T}
 
 # Every field a record must have, with its check. Keys a record has beyond
 # these are ignored: a later version-1 writer may add fields.

@@ -20,7 +20,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from collections.abc import Iterable
 
 from .stamps import check_annotator, utc_now
@@ -504,7 +504,7 @@ class Annotations:
             row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()
         if row is None:
             raise LookupError(f"There is no response {response_id} in the notebook {self._store.path}.")
-        return row[0]
+        return cast(int, row[0])  # responses.run_id: an integer, never null
 
     def _check_run(self, run_id: int) -> str | None:
         """The run's language; LookupError if there is no such run."""
@@ -512,7 +512,7 @@ class Annotations:
             row = db.execute("select language from runs where id = ?", [run_id]).fetchone()
         if row is None:
             raise LookupError(f"There is no run {run_id} in the notebook {self._store.path}.")
-        return row[0]
+        return cast(str | None, row[0])  # runs.language: text, null when not known
 
     def _known_labels(self, labels: Iterable[str]) -> list[str]:
         names = list(dict.fromkeys(labels))

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from ... import __version__
 from .annotations import MACHINE_PREFIXES
 from .stamps import utc_now
+from .store import insert_row
 from .flags import Flags, StoredFlag  # noqa: F401 - also imported from here, where it lived before flags.py
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class Batches:
             "app_version": __version__,
         }
         with self._store.writing() as db:
-            batch_id = int(db["batches"].insert(row).last_pk)
+            batch_id = insert_row(db, "batches", row)
             db.conn.executemany(
                 "INSERT INTO batch_items (batch_id, position, prompt_id, topic, kind, language, translation_of, prompt) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -35,7 +35,7 @@ from .labels import Labels
 from .search import search
 from .sessions import Sessions
 from .stamps import utc_now
-from .store import Store, translate_errors
+from .store import Store, insert_row, translate_errors
 from .votes import Votes
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ class Notebook:
         with self.store.writing() as db:
             existing = db.execute("select first_seen from models where sha256 = ?", [model.sha256]).fetchone()
             row["first_seen"] = existing[0] if existing else now
-            db["models"].upsert(row, pk="sha256")
+            db.table("models").upsert(row, pk="sha256")
             self.store.note({"models"}, operation="model")
 
     def create_run(
@@ -292,7 +292,7 @@ class Notebook:
             "app_version": __version__,
         }
         with self.store.writing() as db:
-            run_id = int(db["runs"].insert(row).last_pk)
+            run_id = insert_row(db, "runs", row)
             self.store.note({"runs"}, [run_id], operation="run")
         return run_id
 
@@ -322,7 +322,7 @@ class Notebook:
             "writer_host": writers.this_process().host,
         }
         with self.store.writing() as db:
-            response_id = int(db["responses"].insert(row).last_pk)
+            response_id = insert_row(db, "responses", row)
             self.store.note({"responses"}, [run_id], operation="response")
             self._response_runs[response_id] = run_id
         return response_id
@@ -344,8 +344,9 @@ class Notebook:
                 "started_at = coalesce(started_at, ?) where id = ?",
                 [(text, reasoning, timeline, utc_now(), rid) for rid, text, reasoning, timeline in partials],
             )
-            runs = [self._response_runs.get(item[0]) for item in partials]
-            self.store.note({"responses"}, None if None in runs else runs, operation="partials")
+            known = [self._response_runs.get(item[0]) for item in partials]
+            runs = [run_id for run_id in known if run_id is not None]
+            self.store.note({"responses"}, runs if len(runs) == len(known) else None, operation="partials")
 
     def finish_response(self, response_id: int, **fields: Any) -> None:
         unknown = set(fields) - set(RESULT_FIELDS)
@@ -353,7 +354,7 @@ class Notebook:
             raise TypeError(f"not response result fields: {sorted(unknown)}")
         update = dict(fields, status=statuses.DONE, finished_at=utc_now())
         with self.store.writing() as db:
-            db["responses"].update(response_id, update)
+            db.table("responses").update(response_id, update)
             run_id = self._response_runs.pop(response_id, None)
             if run_id is None:
                 row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()

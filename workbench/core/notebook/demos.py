@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from .ids import typed_id
 from .stamps import check_annotator, utc_now
+from .store import insert_row
 
 if TYPE_CHECKING:
     from .sessions import Sessions
@@ -146,7 +147,7 @@ class Demos:
         now = utc_now()
         row = {"uid": uuid.uuid4().hex, "title": title, "description": description.strip(), "annotator": annotator, "created_at": now, "updated_at": now}
         with self._store.writing() as db:
-            script_id = int(db["demo_scripts"].insert(row).last_pk)
+            script_id = insert_row(db, "demo_scripts", row)
             self._store.note({"demo_scripts"}, operation="demo")
         return self.get(script_id)
 
@@ -158,7 +159,7 @@ class Demos:
         if description is not None:
             changes["description"] = description.strip()
         with self._store.writing() as db:
-            db["demo_scripts"].update(script_id, changes)
+            db.table("demo_scripts").update(script_id, changes)
             self._store.note({"demo_scripts"}, operation="demo")
         return self.get(script_id)
 
@@ -204,7 +205,7 @@ class Demos:
         """A step at the end of the script. Without a mode, a step with a recorded run replays it."""
         self.get(script_id)
         annotator = check_annotator(annotator)
-        fields = {
+        fields: dict[str, Any] = {
             "title": " ".join(title.split()), "prompt": prompt, "system_prompt": system_prompt, "language": language,
             "prompt_set_id": prompt_set_id, "prompt_id": prompt_id, "models": check_models(models), "settings": dict(settings or {}),
             "note": note, "run_id": run_id, "mode": mode or (REPLAY if run_id is not None else LIVE),
@@ -220,8 +221,8 @@ class Demos:
                 "models": json.dumps(list(fields["models"]), ensure_ascii=False), "settings": json.dumps(fields["settings"], ensure_ascii=False),
                 "annotator": annotator, "created_at": now, "updated_at": now,
             }  # fmt: skip
-            step_id = int(db["demo_steps"].insert(row).last_pk)
-            db["demo_scripts"].update(script_id, {"updated_at": now})
+            step_id = insert_row(db, "demo_steps", row)
+            db.table("demo_scripts").update(script_id, {"updated_at": now})
             self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
         return self.step(step_id)
 
@@ -250,8 +251,8 @@ class Demos:
         with self._store.writing() as db:
             if changes.get("run_id") is not None and db.execute("select 1 from runs where id = ?", [changes["run_id"]]).fetchone() is None:
                 raise LookupError(f"There is no run {changes['run_id']} in the notebook.")
-            db["demo_steps"].update(step_id, row)
-            db["demo_scripts"].update(current.script_id, {"updated_at": now})
+            db.table("demo_steps").update(step_id, row)
+            db.table("demo_scripts").update(current.script_id, {"updated_at": now})
             self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
         return self.step(step_id)
 
@@ -275,7 +276,7 @@ class Demos:
         now = utc_now()
         with self._store.writing() as db:
             db.conn.executemany("update demo_steps set position = ? where id = ?", list(enumerate(order)))
-            db["demo_scripts"].update(script_id, {"updated_at": now})
+            db.table("demo_scripts").update(script_id, {"updated_at": now})
             self._store.note({"demo_steps", "demo_scripts"}, operation="demo")
 
     # --- from a session ------------------------------------------------------------

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, UTC
 from typing import TYPE_CHECKING, Any
@@ -135,7 +136,7 @@ def search(store: Store, query: str, filters: SearchFilters | None = None, *, li
         return _with_flags(db.conn, hits[:limit])
 
 
-def _with_flags(conn: Any, hits: list[SearchHit]) -> list[SearchHit]:
+def _with_flags(conn: sqlite3.Connection, hits: list[SearchHit]) -> list[SearchHit]:
     """Each answer's automatic flags on its hits, in FLAG_NAMES order (others after, by name)."""
     ids = sorted({h.response_id for h in hits if h.response_id is not None})
     flags: dict[int, set[str]] = {}
@@ -172,7 +173,7 @@ class _Plan:
     absent: bool  # some term is in no text of this index: it can match nothing
 
 
-def _plan(conn: Any, table: str, terms: list[str]) -> _Plan:
+def _plan(conn: sqlite3.Connection, table: str, terms: list[str]) -> _Plan:
     parts, contains = [], []
     for term in terms:
         if len(term) >= 3:
@@ -188,7 +189,7 @@ def _plan(conn: Any, table: str, terms: list[str]) -> _Plan:
     return _Plan(" AND ".join(parts) or None, tuple(contains), False)
 
 
-def _trigrams_starting(conn: Any, table: str, prefix: str) -> list[tuple[str, int]]:
+def _trigrams_starting(conn: sqlite3.Connection, table: str, prefix: str) -> list[tuple[str, int]]:
     """(trigram, documents) for trigrams in `table`'s index starting with `prefix`,
     one more than MAX_TRIGRAMS at most."""
     vocabulary = f"{table}_terms"
@@ -247,7 +248,8 @@ class _Filters:
         if self.since or self.until:
             self.run_sets.append(("select id from runs where created_at >= ? and created_at < ?", [self.since or "", self.until or "\uffff"]))
 
-        response, response_params = [], []
+        response: list[str] = []
+        response_params: list[Any] = []
         if f.models:
             response.append("(" + " or ".join("r.model_sha256 = lower(?) or instr(lower(r.model_name), lower(?)) > 0" for _ in f.models) + ")")
             response_params += [m.strip() for m in f.models for _ in (0, 1)]
@@ -259,7 +261,8 @@ class _Filters:
             response_params += params
         self.response_sql, self.response_params = " and ".join(response), response_params
 
-        run, run_params = [], []
+        run: list[str] = []
+        run_params: list[Any] = []
         if f.languages:
             run.append(f"runs.language in ({_marks(f.languages)})")
             run_params += list(f.languages)
@@ -366,7 +369,7 @@ class _Finder:
     A date range also bounds the index walk to the ids of the runs in the range.
     """
 
-    def __init__(self, conn: Any, terms: list[str], filters: SearchFilters, limit: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, terms: list[str], filters: SearchFilters, limit: int) -> None:
         self.conn, self.terms, self.limit = conn, terms, limit
         self.where = _Filters(filters)
         self.possible = True
@@ -561,7 +564,7 @@ def _best_field(terms: list[str], *fields: tuple[str, str | None]) -> tuple[str,
 
 def _hit(terms: list[str], text: str, **fields: Any) -> SearchHit:
     snippet, first = make_snippet(text, terms)
-    values = dict.fromkeys(SearchHit.__dataclass_fields__)
+    values: dict[str, Any] = dict.fromkeys(SearchHit.__dataclass_fields__)
     values.update(fields, snippet=snippet, match_start=first, flags=())
     return SearchHit(**values)
 

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from collections.abc import Callable, Iterable, Iterator
 
 from sqlite_utils import Database
@@ -75,6 +76,13 @@ def _disk_nearly_full(path: Path) -> bool:
     except (OSError, AttributeError):
         return False
     return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
+
+
+def insert_row(db: Database, table: str, row: dict[str, Any]) -> int:
+    """Insert `row` into `table` (one whose key is an integer `id`); the new row's id."""
+    pk = db.table(table).insert(row).last_pk
+    assert pk is not None, f"sqlite-utils gave no key for the row just inserted into {table}"
+    return int(pk)
 
 
 class _StoreLock:

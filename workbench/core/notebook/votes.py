@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from .stamps import check_annotator, utc_now
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from .store import Store
 
 TIE = "tie"
@@ -95,7 +97,7 @@ class Votes:
                     db.execute("update votes set count = ?, updated_at = ? where id = ?", [count, now, row[0]])
                     self._store.note({"votes"}, [run_id], operation="vote")
             elif delta > 0:
-                db["votes"].insert(
+                db.table("votes").insert(
                     {
                         "uid": uuid.uuid4().hex,
                         "run_id": run_id,
@@ -117,18 +119,18 @@ class Votes:
     # --- inside a transaction ------------------------------------------------------
 
     @staticmethod
-    def _positions(db, run_id: int) -> list[int]:
+    def _positions(db: Database, run_id: int) -> list[int]:
         if db.execute("select 1 from runs where id = ?", [run_id]).fetchone() is None:
             raise LookupError(f"There is no run {run_id} in the notebook.")
         return [row[0] for row in db.execute("select position from responses where run_id = ? order by position", [run_id])]
 
-    def _check_choice(self, db, run_id: int, choice: str) -> None:
+    def _check_choice(self, db: Database, run_id: int, choice: str) -> None:
         positions = self._positions(db, run_id)
         position = position_of(choice)
         if position is not None and position not in positions:
             raise ValueError(f"Run {run_id} has no answer at position {position}, so {choice!r} can't get a vote.")
 
-    def _tally(self, db, run_id: int) -> Tally:
+    def _tally(self, db: Database, run_id: int) -> Tally:
         counts = {pane_choice(p): 0 for p in self._positions(db, run_id)}
         counts[TIE] = 0
         by_annotator: dict[str, dict[str, int]] = {}

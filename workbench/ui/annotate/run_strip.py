@@ -53,12 +53,12 @@ class RunStrip(QWidget):
         self.summary = QLineEdit()
         self.summary.setPlaceholderText("How they differ, in one line")
         self.summary.setToolTip("Saved as you type")
-        self.summary.textEdited.connect(lambda _t: self._summary_timer.start())
-        self.summary.editingFinished.connect(self._save_summary)
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
         self._summary_timer.setInterval(SAVE_DELAY_MS)
         self._summary_timer.timeout.connect(self._save_summary)
+        self.summary.textEdited.connect(lambda _t: self._summary_timer.start())
+        self.summary.editingFinished.connect(self._save_summary)
         self._saved_summary = ""
         self.links = QLabel()
         self.links.setTextFormat(Qt.TextFormat.PlainText)
@@ -72,7 +72,7 @@ class RunStrip(QWidget):
         self._linked_runs: list[int] = []
         self.open_link_button = QPushButton("Open")
         self.open_link_button.setToolTip("Show the linked run")
-        self.open_link_button.clicked.connect(lambda: self._linked_runs and self.openRunRequested.emit(self._linked_runs[0]))
+        self.open_link_button.clicked.connect(self._open_link)
         self.note = NoteEditor("Note on the run (Markdown)", "What this comparison shows")
         self.note.edited.connect(self.noteEdited)
         self.note.setMaximumHeight(110)
@@ -139,6 +139,10 @@ class RunStrip(QWidget):
         if self.run_id is not None and text != self._saved_summary:
             self._saved_summary = text
             self.summaryEdited.emit(text)
+
+    def _open_link(self) -> None:
+        if self._linked_runs:
+            self.openRunRequested.emit(self._linked_runs[0])
 
     def _unlink(self) -> None:
         if self._link_ids:

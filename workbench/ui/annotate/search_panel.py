@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -32,6 +33,7 @@ from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilt
 from ...core.notebook.statuses import unfinished
 from ..panes.annotation_bar import IDENTIFYING_FLAGS
 from ..shared import describe
+from ..shared.combo import enable_item
 
 DEBOUNCE_MS = 250
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -155,7 +157,7 @@ class SearchPanel(QWidget):
         self._refill(self.session, "Any session", [(s.name, s.id if s.id is not None else "unsorted") for s in sessions])
 
     def filters(self) -> SearchFilters:
-        def one(combo: QComboBox) -> tuple:
+        def one(combo: QComboBox) -> tuple[Any, ...]:
             return (combo.currentData(),) if combo.currentIndex() > 0 else ()
 
         session = one(self.session)
@@ -221,7 +223,7 @@ class SearchPanel(QWidget):
     def _offer_identifying_flags(self) -> None:
         for index in range(1, self.flag.count()):
             if self.flag.itemData(index) in IDENTIFYING_FLAGS:
-                self.flag.model().item(index).setEnabled(not self.models_hidden)
+                enable_item(self.flag, index, not self.models_hidden)
                 if self.models_hidden and self.flag.currentIndex() == index:
                     self.flag.setCurrentIndex(0)
 

@@ -39,7 +39,7 @@ class SessionsPanel(QWidget):
         self.archive_button.clicked.connect(self._archive)
         self.move_button = QPushButton("Move selected runs here")
         self.move_button.setToolTip("Move the runs selected in the history into this session")
-        self.move_button.clicked.connect(lambda: self.list.currentItem() and self.moveHereRequested.emit(self.current_session_id))
+        self.move_button.clicked.connect(self._move_here)
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.showArchivedChanged)
         buttons = QHBoxLayout()
@@ -95,6 +95,10 @@ class SessionsPanel(QWidget):
         name, ok = QInputDialog.getText(self, "New session", "Name (a study, a class):")
         if ok and name.strip():
             self.createRequested.emit(name.strip())
+
+    def _move_here(self) -> None:
+        if self.list.currentItem():
+            self.moveHereRequested.emit(self.current_session_id)
 
     def _rename(self) -> None:
         session = self._session()

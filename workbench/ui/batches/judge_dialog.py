@@ -9,6 +9,7 @@ be watched filling in with the judge's verdicts.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -63,7 +64,7 @@ class JudgeDialog(QDialog):
         self.batch = batch
         self.setWindowTitle(f"Judge batch #{batch.id} with a model")
         self.running = False
-        self.result: JudgeResult | None = None
+        self.judge_result: JudgeResult | None = None
 
         self.model = QComboBox()
         for entry in judge_choices(entries):
@@ -113,7 +114,7 @@ class JudgeDialog(QDialog):
         self._update()
 
     def chosen(self) -> ModelEntry | None:
-        return self.model.currentData()
+        return cast("ModelEntry | None", self.model.currentData())  # each item's data is its entry
 
     def _update(self, *_: object) -> None:
         entry = self.chosen()
@@ -143,7 +144,7 @@ class JudgeDialog(QDialog):
 
     def judging(self) -> None:
         self.running = True
-        self.result = None
+        self.judge_result = None
         self.progress.setRange(0, 0)  # busy until the count is known
         self.progress.setFormat("Reading the answers…")
         self.status.setText("")
@@ -172,9 +173,11 @@ class JudgeDialog(QDialog):
             what = "unparseable reply"
         self.status.setText(f"{judged.target.model_name}, run {judged.target.run_id}: {what} ({judged.seconds:.1f} s)")
 
-    def finished(self, result: JudgeResult | None, failure: str = "") -> None:
+    # Shadows QDialog's `finished` signal, which nothing connects to; to be renamed with
+    # its caller in batch_view.py, which another branch is changing now.
+    def finished(self, result: JudgeResult | None, failure: str = "") -> None:  # type: ignore[override]
         self.running = False
-        self.result = result
+        self.judge_result = result
         if result is None:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from ...core.classroom.replay import REASONING as REC_REASONING
+from ...core.notebook.recorder import REASONING as REC_REASONING
 from ...core.classroom.replay import Chunk
 from ...core.engine.reasoning import ANSWER, REASONING
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QP
 from ...core.notebook.votes import Tally, letter, position_of
 from ..shared.describe import COUNTRY_NAMES
 from ..panes.pane import Identity
+from ..shared.flow_layout import empty_layout
 from ..shared.text_label import text_label
 
 HINT = "Click a button (or press V, then its letter) to add a vote · right-click or Shift+click (V, then Shift+letter) takes one back"
@@ -126,15 +127,12 @@ class VoteBar(QWidget):
 
     def show_result(self, identities: list[Identity | None] | None) -> None:
         """The result with bars, naming each answer's model (`identities` by answer position); None hides it."""
-        while self.result_grid.count():
-            item = self.result_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        empty_layout(self.result_grid)
         tally = self.tally
         shown = identities is not None and tally is not None
         self.result_title.setVisible(shown)
         self.result.setVisible(shown)
-        if not shown:
+        if identities is None or tally is None:
             return
         total = tally.total
         self.result_title.setText(f"Result · {total} vote{'s' if total != 1 else ''}")

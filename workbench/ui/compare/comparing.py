@@ -90,8 +90,8 @@ class Comparing(QObject):
         except ValueError as problem:
             self.ctx.feedback.problem("settings", f"Check the shared settings: {problem}")
             return
-        panes = [(i, p) for i, p in enumerate(self.area.panes) if p.entry is not None]
-        self._start(prompt, self.prompt_bar.system_prompt_text.strip(), [(i, p.entry, p.params()) for i, p in panes])
+        runs = [(i, p.entry, p.params()) for i, p in enumerate(self.area.panes) if p.entry is not None]
+        self._start(prompt, self.prompt_bar.system_prompt_text.strip(), runs)
 
     def rerun_all(self) -> None:
         """The shown prompt again, each pane with the settings and seed its answer was made with."""
@@ -156,7 +156,7 @@ class Comparing(QObject):
             self.ctx.feedback.status("Stopping… what the models wrote so far is kept.")
 
     @Slot(int, list)
-    def _run_created(self, run_id: int, response_ids: list) -> None:
+    def _run_created(self, run_id: int, response_ids: list[int]) -> None:
         request = self._request
         if request is None:
             return

@@ -6,6 +6,8 @@ menu and the shortcuts can never disagree about what is enabled.
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -104,7 +106,7 @@ class PromptBar(QWidget):
 
     @property
     def schedule_key(self) -> str:
-        return self.schedule.currentData()
+        return cast(str, self.schedule.currentData())  # every item is added with its schedule's key
 
     def set_schedule(self, key: str) -> None:
         self.schedule.setCurrentIndex(max(0, self.schedule.findData(key)))

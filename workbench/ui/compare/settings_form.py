@@ -83,8 +83,8 @@ class SettingsForm(QWidget):
         self.set_params(params)
         for box in (self.temperature, self.top_p, self.min_p, self.repeat_penalty):
             box.valueChanged.connect(self._changed)
-        for box in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
-            box.valueChanged.connect(self._changed)
+        for whole in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
+            whole.valueChanged.connect(self._changed)
         self.random_seed.toggled.connect(self._changed)
 
     def set_params(self, params: GenerationParams) -> None:

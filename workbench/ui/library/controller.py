@@ -140,8 +140,9 @@ class Library(QObject):
         self._first_scan_done = True
         self._place_opened_files(scan.opened)
         details = self._details
-        if details is not None and details.entry.id in self.models:
-            details.set_entry(self.models.get(details.entry.id))
+        fresh = self.models.get(details.entry.id) if details is not None else None
+        if details is not None and fresh is not None:
+            details.set_entry(fresh)
         self.ctx.feedback.status(f"{len(ready)} model(s) ready, {len(scan.entries)} found.", 5000)
         self.activity.library_scanned()
         self.catalogLoaded.emit()
@@ -274,6 +275,8 @@ class Library(QObject):
 
     def _hash_entry(self, entry_id: str) -> None:
         entry = self.models.get(entry_id)
+        if entry is None:  # gone in a rescan while its details were open
+            return
         ws = self.ctx.workspace
         self.ctx.catalog_tasks.submit(lambda: ws.catalog.ensure_sha256(entry), self._entry_updated, self._details_problem)
 
@@ -285,12 +288,16 @@ class Library(QObject):
 
     def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
         entry = self.models.get(entry_id)
+        if entry is None:  # gone in a rescan while its details were open
+            return
         ws = self.ctx.workspace
         key = override_key(entry.sha256, entry.path)
         self.ctx.catalog_tasks.submit(lambda: ws.catalog.overrides.set(key, maker, country), lambda _: self.rescan(), self._details_problem)
 
     def _remove_override(self, entry_id: str) -> None:
         entry = self.models.get(entry_id)
+        if entry is None:  # gone in a rescan while its details were open
+            return
         ws = self.ctx.workspace
 
         def remove() -> None:

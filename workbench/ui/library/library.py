@@ -7,7 +7,9 @@ the user learns why their file is not offered in the panes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
+from typing import cast
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -89,7 +91,7 @@ def _row(entry: ModelEntry, muted: QColor) -> list[QStandardItem]:
 class _Filter(QSortFilterProxyModel):
     """Matches the filter text against every column of a model row; groups follow their models."""
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt's name
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802 - Qt's name
         source = self.sourceModel()
         index = source.index(row, 0, parent)
         if source.hasChildren(index):
@@ -195,7 +197,7 @@ class LibraryPanel(QWidget):
 
     @property
     def grouping_key(self) -> str:
-        return self.grouping.currentData()
+        return cast(str, self.grouping.currentData())  # every item is added with its grouping key
 
     def _regroup(self) -> None:
         self._fill()

@@ -171,9 +171,9 @@ class ModelDetailsDialog(QDialog):
     def _template(self, entry: ModelEntry) -> QWidget:
         view = QPlainTextEdit()
         view.setReadOnly(True)
-        template = entry.metadata.chat_template if entry.metadata else None
-        if template:
-            view.setPlainText(f"SHA-256 {entry.metadata.chat_template_sha256}\n\n{template}")
+        metadata = entry.metadata
+        if metadata is not None and metadata.chat_template:
+            view.setPlainText(f"SHA-256 {metadata.chat_template_sha256}\n\n{metadata.chat_template}")
         else:
             view.setPlainText("This file has no chat template; the workbench formats prompts as ChatML for it.")
         return view

@@ -34,7 +34,7 @@ from ...core.notebook import Label
 from ...core.notebook.annotations import Flag, ResponseAnnotations, Span
 from ..shared import describe
 from ..shared.actions import NUMBER_KEYS
-from ..shared.flow_layout import FlowBox
+from ..shared.flow_layout import FlowBox, empty_layout
 from .note_editor import NoteEditor
 
 CHIP_COLUMNS = 2  # three squeezed titles to "4 Stat…rative" in a 2-pane window
@@ -114,7 +114,7 @@ class AnnotationBar(QWidget):
         self.spans.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.spans.customContextMenuRequested.connect(self._span_menu)
         self.spans.itemActivated.connect(lambda item: self.spanEditRequested.emit(item.data(SPAN_ID_ROLE)))
-        self.spans.currentItemChanged.connect(lambda item, _old: item is not None and self.spanActivated.emit(item.data(SPAN_ID_ROLE)))
+        self.spans.currentItemChanged.connect(self._span_activated)
         remove = QAction("Remove highlight", self.spans)
         remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -180,10 +180,7 @@ class AnnotationBar(QWidget):
             self._show_flags(annotations, annotations.label_names() if annotations else set())
 
     def _show_flags(self, annotations: ResponseAnnotations | None, on: set[str]) -> None:
-        while self.flag_flow.count():
-            item = self.flag_flow.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        empty_layout(self.flag_flow)
         self.suggestion_buttons = {}
         flags = annotations.flags if annotations else ()
         hidden = self._dismissed | (IDENTIFYING_FLAGS if self._identity_hidden else frozenset())
@@ -211,17 +208,29 @@ class AnnotationBar(QWidget):
         if name in self.suggestions:
             tip += f"\nClick (or press A) to accept it as your label ({self._annotator or 'you'})."
             button.clicked.connect(lambda _checked=False, n=name: self.flagAccepted.emit(n))
-            menu.addAction("Accept as my label", lambda n=name: self.flagAccepted.emit(n))
+
+            def accept(n: str = name) -> None:
+                self.flagAccepted.emit(n)
+
+            menu.addAction("Accept as my label", accept)
         else:
             tip += "\nAlready labelled so." if accepted else "\nNo label has this name, so it can't be accepted; it stays a suggestion."
             button.clicked.connect(button.showMenu)
-        menu.addAction("Dismiss (hide this suggestion)", lambda n=name: self.flagDismissed.emit(n))
+
+        def dismiss_it(n: str = name) -> None:
+            self.flagDismissed.emit(n)
+
+        menu.addAction("Dismiss (hide this suggestion)", dismiss_it)
         words = list(dict.fromkeys(w for f in flags for w in evidence_words(f.evidence)))
         if words:
             menu.addSeparator()
             for word in words[:8]:
                 shown = " ".join(word.split())
-                menu.addAction(f"Find “{shown if len(shown) <= 40 else shown[:39] + '…'}” in the answer", lambda w=word: self.evidenceRequested.emit(w))
+
+                def find(w: str = word) -> None:
+                    self.evidenceRequested.emit(w)
+
+                menu.addAction(f"Find “{shown if len(shown) <= 40 else shown[:39] + '…'}” in the answer", find)
         button.setMenu(menu)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         button.setToolTip(describe.tooltip(tip))
@@ -270,6 +279,10 @@ class AnnotationBar(QWidget):
         menu.addAction("Labels and note…", lambda: self.spanEditRequested.emit(span_id))
         menu.addAction("Remove highlight", lambda: self.spanRemoveRequested.emit(span_id))
         menu.popup(self.spans.viewport().mapToGlobal(point))
+
+    def _span_activated(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.spanActivated.emit(item.data(SPAN_ID_ROLE))
 
     def _remove_current(self) -> None:
         item = self.spans.currentItem()

@@ -59,7 +59,7 @@ def _nothing(kind: int) -> QImage | str:
 class InertDocument(QTextDocument):
     """A text document that loads nothing, whatever its HTML asks for."""
 
-    def loadResource(self, type: int, name: QUrl) -> QImage | str:  # noqa: A002, N802 - Qt's names
+    def loadResource(self, type: int, name: QUrl | str) -> QImage | str:  # noqa: A002, N802 - Qt's names
         return _nothing(type)
 
 
@@ -86,7 +86,7 @@ class AnswerView(QTextBrowser):
         self._marks: list[Mark] = []  # highlights, drawn again after every render
         self._block_ended = False  # a line break streamed in since the last render
 
-    def loadResource(self, type: int, name: QUrl) -> QImage | str:  # noqa: A002, N802 - Qt's names
+    def loadResource(self, type: int, name: QUrl | str) -> QImage | str:  # noqa: A002, N802 - Qt's names
         return _nothing(type)
 
     def set_css(self, css: str) -> None:
@@ -224,7 +224,9 @@ def _repaints_alone(view: QTextBrowser | QPlainTextEdit) -> None:
     sheet's scroll bar never is: each of its repaints painted the pane, the compare area
     and the main window under it too. The box Qt keeps it in fills its own background,
     so the repaints stop there."""
-    view.verticalScrollBar().parentWidget().setAutoFillBackground(True)
+    box = view.verticalScrollBar().parentWidget()
+    assert box is not None, "a scroll area keeps its scroll bars in a box of its own"
+    box.setAutoFillBackground(True)
 
 
 def _append_at_end(view: QTextBrowser | QPlainTextEdit, text: str) -> None:

@@ -32,9 +32,10 @@ from ...core.comparison import ResponseOutcome
 from ...core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ...core.engine.params import GenerationParams
 from ...core.engine.reasoning import REASONING
-from ...core.notebook.annotations import ResponseAnnotations
+from ...core.notebook.annotations import ResponseAnnotations, Span
 from ...core.notebook.statuses import unfinished
 from ..shared import describe
+from ..shared.combo import enable_item
 from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark
@@ -234,7 +235,7 @@ class ComparePane(QFrame):
             index = self.picker.count() - 1
             self.picker.setItemData(index, describe.tooltip(str(entry.path)), Qt.ItemDataRole.ToolTipRole)
             if not entry.ok:
-                self.picker.model().item(index).setEnabled(False)
+                enable_item(self.picker, index, False)
         self.picker.blockSignals(False)
         self.select(current)
         self._show_no_model_item()
@@ -456,6 +457,7 @@ class ComparePane(QFrame):
         self._generating_since = None
 
     def _show_live_stats(self) -> None:
+        assert self.first_text_at is not None and self.last_text_at is not None, "shown only once text has come"
         elapsed = self.last_text_at - self.first_text_at
         rate = (self.pieces - 1) / elapsed if self.pieces > 1 and elapsed > 0 else None
         ttft = self.first_text_at - self._generating_since if self._generating_since is not None else None
@@ -558,8 +560,8 @@ class ComparePane(QFrame):
         for widget in (self.settings_label, self.settings_button):
             widget.setVisible(not blind and not presenting)
         self.caption_label.setVisible(not hidden)
-        for widget in (self.remove_button, self.copy_button, self.rerun_button):
-            widget.setVisible(not presenting)
+        for button in (self.remove_button, self.copy_button, self.rerun_button):
+            button.setVisible(not presenting)
         self.blind_label.setVisible(blind)
         self.reveal_button.setVisible(hidden)
         self.annotation_bar.set_identity_hidden(hidden)
@@ -594,7 +596,7 @@ class ComparePane(QFrame):
         return self.reasoning_view.text
 
 
-def _mark(span, colours: dict[str, str]) -> Mark:
+def _mark(span: Span, colours: dict[str, str]) -> Mark:
     labels = ", ".join(span.labels) or "no label"
     tip = f"Highlight by {span.annotator} ({labels})" + (f"\n\n{span.note}" if span.note else "")
     if not span.intact:

@@ -11,6 +11,7 @@ added to the preview's document as the same `chart:N` resources the PDF uses.
 
 from __future__ import annotations
 
+from typing import cast
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -88,10 +89,10 @@ class ExportDialog(QDialog):
         self._refresh()
 
     def selection(self) -> Selection:
-        return self.scope.currentData()
+        return cast(Selection, self.scope.currentData())  # every item is added with its selection
 
     def fmt(self) -> str:
-        return self.format.currentData()
+        return cast(str, self.format.currentData())  # every item is added with its format's name
 
     def _refresh(self) -> None:
         """Collect and render a preview on the notebook queue; only the newest request is shown."""

@@ -155,7 +155,11 @@ class HistoryPanel(QWidget):
         menu = QMenu(self)
         move = menu.addMenu(f"Move {'run' if len(run_ids) == 1 else f'{len(run_ids)} runs'} to session")
         for session in self.sessions:
-            move.addAction(session.name, lambda s=session.id: self.moveRequested.emit(run_ids, s))
+
+            def move_to(s: int | None = session.id) -> None:
+                self.moveRequested.emit(run_ids, s)
+
+            move.addAction(session.name, move_to)
         menu.popup(self.list.viewport().mapToGlobal(point))
 
     @property

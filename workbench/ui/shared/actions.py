@@ -10,6 +10,9 @@ its shortcut works even while presentation mode hides the menu bar.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -26,6 +29,7 @@ SCHEDULE_CHOICES = (
     (PARALLEL, "All at once", "Every model at the same time, sharing the cores."),
 )
 INSTANT_SPEED = 0.0
+Key = TypeVar("Key", bound=Hashable)  # what a choice's actions are found by
 # Demo > replay speed: (speed, menu text); INSTANT_SPEED shows recorded runs at once.
 REPLAY_SPEEDS = ((1.0, "Replay at the recorded speed"), (2.0, "Replay twice as fast"), (INSTANT_SPEED, "Show recorded runs at once"))
 
@@ -47,10 +51,10 @@ class _Maker:
         self.window.addAction(action)  # shortcuts work even when the menu bar is hidden
         return action
 
-    def choice(self, choices: list[tuple[object, str]] | tuple[tuple[object, str], ...]) -> dict:
+    def choice(self, choices: Sequence[tuple[Key, str]]) -> dict[Key, QAction]:
         """Checkable actions of which one is checked at a time, by key."""
         group = QActionGroup(self.window)
-        made = {}
+        made: dict[Key, QAction] = {}
         for key, text in choices:
             made[key] = self(text, checkable=True)
             group.addAction(made[key])

@@ -88,7 +88,9 @@ class Appearance(QObject):
         self._use(scheme)
 
     def _use(self, scheme: str) -> None:
-        self._scheme = theme.apply(QApplication.instance(), scheme)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "the window runs in a QApplication"
+        self._scheme = theme.apply(app, scheme)
         self.changed.emit(True)
 
     def _system_scheme_changed(self) -> None:

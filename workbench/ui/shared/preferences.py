@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -21,6 +22,7 @@ from ...core.nesting import json_loads
 from ...core.notebook.annotations import default_annotator
 
 FILE_NAME = "window.ini"
+T = TypeVar("T")
 
 
 def default_settings_file() -> Path:
@@ -40,18 +42,21 @@ class Preferences:
 
     # --- helpers ------------------------------------------------------------
 
-    def _get(self, key: str, default: Any, kind: type) -> Any:
+    def _get(self, key: str, default: T, kind: Callable[[Any], T]) -> T:
         value = self._s.value(key, default)
         if kind is bool and isinstance(value, str):  # INI files store booleans as text
-            return value.lower() == "true"
+            return kind(value.lower() == "true")
         try:
             return kind(value)
         except (TypeError, ValueError):
             return default
 
     def _get_json(self, key: str, default: Any) -> Any:
+        value = self._s.value(key, "")
+        if not isinstance(value, (str, bytes)):  # not text: what json_loads would refuse
+            return default
         try:
-            return json_loads(self._s.value(key, ""))
+            return json_loads(value)
         except (TypeError, ValueError):  # damaged, hand-edited, or nested too deeply: the default
             return default
 

@@ -94,7 +94,7 @@ class ScreenshotSession(QObject):
             self.fail("could not encode the window as a PNG")
             return
         try:
-            save(self.path, bytes(png.data()))
+            save(self.path, bytes(png.data().data()))
         except EnvironmentProblem as problem:
             self.fail(str(problem))
             return
