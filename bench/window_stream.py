@@ -212,7 +212,7 @@ def run_once(window: MainWindow, heartbeat_ms: int, threads: ThreadActivity | No
                 threads_then.append(threads.snapshot())
 
     window.comparing.runner.text.connect(text_arrived)
-    window.actions.run.run.trigger()
+    window.commands.run.run.trigger()
     finished = wait_for(window.runFinished)
     ended = (time.perf_counter(), time.process_time(), time.thread_time())
     heartbeat.stop()

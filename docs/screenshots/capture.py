@@ -91,7 +91,7 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
                 QTimer.singleShot(150, lambda: save(window, stream_shot))
 
         window.comparing.runner.text.connect(maybe_shoot)
-    window.actions.run.run.trigger()
+    window.commands.run.run.trigger()
     outcome = wait_for(window.runFinished)
     if not outcome or outcome[0] is None:
         raise SystemExit("the run did not start: " + "; ".join(n.label.text() for n in window.messages.notices.values()))
@@ -102,7 +102,7 @@ def capture_presentation(scratch: Path, params: GenerationParams) -> None:
     """Presentation mode as a projector shows it: blind with a vote at 1920x1080 and 1280x720, then revealed."""
     window, workspace = open_window(scratch, "present", params)
     presentation = window.presentation
-    window.actions.present.blind.setChecked(True)
+    window.commands.present.blind.setChecked(True)
     presentation.enter()
     run(window)
     for choice, count in (("pane:0", 12), ("pane:1", 7), ("tie", 3)):

@@ -49,12 +49,12 @@ def test_undo_and_redo_a_label(open_window, isolated_dirs, qtbot):
     qtbot.keyClick(pane.answer_view, Qt.Key.Key_1)
     settle(qtbot, window)
     assert pane.annotation_bar.checked_labels == {"answered"}
-    assert "Answered" in window.actions.annotate.undo.text()
-    window.actions.annotate.undo.trigger()
+    assert "Answered" in window.commands.annotate.undo.text()
+    window.commands.annotate.undo.trigger()
     qtbot.waitUntil(lambda: pane.annotation_bar.checked_labels == set(), timeout=WAIT_MS)
     assert opened.workspace.notebook.annotations.for_run(run_id).responses[pane.response_id].labels == ()
-    assert window.actions.annotate.redo.isEnabled()
-    window.actions.annotate.redo.trigger()
+    assert window.commands.annotate.redo.isEnabled()
+    window.commands.annotate.redo.trigger()
     qtbot.waitUntil(lambda: pane.annotation_bar.checked_labels == {"answered"}, timeout=WAIT_MS)
 
 
@@ -117,7 +117,7 @@ def test_notes_and_the_run_verdict_are_saved(open_window, isolated_dirs, qtbot, 
     show(qtbot, window, run_id)
     pane = window.area.panes[1]
     pane.annotation_bar.note.editor.setPlainText("Declines: <b>not bold</b>")
-    window.actions.annotate.rate["substantive"].trigger()  # Alt+3
+    window.commands.annotate.rate["substantive"].trigger()  # Alt+3
     window.annotating.strip.summary.setText("Qwen declines, SmolLM2 answers")
     window.annotating.strip.summary.editingFinished.emit()
     qtbot.waitUntil(lambda: window.annotating.strip.divergence == "substantive", timeout=WAIT_MS)

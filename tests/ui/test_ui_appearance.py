@@ -31,7 +31,7 @@ def test_text_size_keys(open_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     assert widget_points(window) == {start - 1}
     for _ in range(60):
-        window.actions.view.bigger.trigger()
+        window.commands.view.bigger.trigger()
     assert widget_points(window) == {fonts.MAX_POINTS}
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert widget_points(window) == {start}
@@ -91,12 +91,12 @@ def test_no_notice_when_a_cjk_font_exists(open_window):
 def test_two_to_six_panes(open_window, tiny_models):
     window = open_window([tiny_models]).window
     area = window.area
-    while window.actions.panes.add_pane.isEnabled():
-        window.actions.panes.add_pane.trigger()
+    while window.commands.panes.add_pane.isEnabled():
+        window.commands.panes.add_pane.trigger()
     assert len(area.panes) == MAX_PANES
     assert window.library.pane_count == MAX_PANES
-    while window.actions.panes.remove_pane.isEnabled():
-        window.actions.panes.remove_pane.trigger()
+    while window.commands.panes.remove_pane.isEnabled():
+        window.commands.panes.remove_pane.trigger()
     assert len(area.panes) == MIN_PANES
     assert not area.panes[0].remove_button.isEnabled()
 
@@ -110,7 +110,7 @@ def test_synchronised_scrolling(open_window, tiny_models):
     first_bar, second_bar = first.answer_view.verticalScrollBar(), second.answer_view.verticalScrollBar()
     first_bar.setValue(first_bar.maximum())
     assert second_bar.value() == 0  # off by default
-    window.actions.panes.sync_scrolling.setChecked(True)
+    window.commands.panes.sync_scrolling.setChecked(True)
     first_bar.setValue(first_bar.maximum() // 2)
     assert abs(second_bar.value() - second_bar.maximum() // 2) <= 2
     second_bar.setValue(second_bar.maximum())
@@ -149,7 +149,7 @@ def test_reasoning_is_shown_apart_and_folds(open_window, tmp_path, qtbot):
 
 def test_frequent_commands_have_shortcuts_in_menus(open_window):
     window = open_window([]).window
-    a = window.actions
+    a = window.commands
     in_menus = {action for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()}
     expected = {
         a.run.run: "Ctrl+Return",

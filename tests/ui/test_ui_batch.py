@@ -84,13 +84,13 @@ def test_a_batch_started_in_the_window_fills_the_matrix_and_the_notebook(open_wi
     pane_models = [pane.entry.name for pane in window.area.panes]
     batches = start_batch(qtbot, window, set_file)
     # The models are taken: no comparison can start until the batch ends.
-    assert not window.actions.run.run.isEnabled() and batches.pause_button.isEnabled() and not batches.new_button.isEnabled()
+    assert not window.commands.run.run.isEnabled() and batches.pause_button.isEnabled() and not batches.new_button.isEnabled()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as refused:
         window.comparing.rerun_pane(window.area.panes[0])  # not through Run: still refused
     assert refused.args == [None] and not window.comparing.runner.running
     result = wait_finished(qtbot, batches)
     assert result.batch.status == DONE and result.batch.done == 3
-    assert window.actions.run.run.isEnabled() and not batches.pause_button.isEnabled()
+    assert window.commands.run.run.isEnabled() and not batches.pause_button.isEnabled()
 
     model = batches.matrix
     assert [model.headerData(len(FIXED) + i, Qt.Orientation.Horizontal) for i in range(2)] == pane_models
@@ -131,7 +131,7 @@ def test_pause_then_resume_finishes_without_asking_again(open_window, tiny_model
     batches.batch_thread.itemFinished.connect(pause_once)
     paused = wait_finished(qtbot, batches)
     assert paused.batch.status == PAUSED and 1 <= paused.batch.done < 3
-    assert batches.resume_button.isEnabled() and window.actions.run.run.isEnabled()
+    assert batches.resume_button.isEnabled() and window.commands.run.run.isEnabled()
     assert f"{paused.batch.done} of 3 prompts (paused)" == batches.progress.format()
     pending = [prompt_id for prompt_id in ENGLISH if cell_text(batches, prompt_id, 0) == STATUS_TEXT["pending"]]
     assert pending == ENGLISH[paused.batch.done:]
@@ -194,7 +194,7 @@ def test_a_batch_waits_for_a_comparison_and_the_app_closing_cancels_it(open_wind
     window = opened.window
     batches = window.open_batches()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS):
-        window.actions.run.run.trigger()
+        window.commands.run.run.trigger()
         batches.new_button.click()
         assert "comparison" in batches.messages.text("busy")
     assert not batches.batch_thread.running

@@ -62,7 +62,7 @@ def test_blind_hides_every_name_of_the_runs_models_until_it_ends(open_window, is
     with qtbot.waitSignal(window.demo.scriptsLoaded, timeout=WAIT_MS):
         window.demo.choose_script(script.id)
     with qtbot.waitSignal(window.demo.replayFinished, timeout=WAIT_MS):
-        window.actions.demo.next.trigger()  # the step's notes name its models; its run is shown
+        window.commands.demo.next.trigger()  # the step's notes name its models; its run is shown
     qtbot.waitUntil(lambda: window.area.panes[0].response_id is not None, timeout=WAIT_MS)
     search = window.annotating.search
     with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
@@ -70,14 +70,14 @@ def test_blind_hides_every_name_of_the_runs_models_until_it_ends(open_window, is
     shown = window_texts(window)
     assert "SmolLM2" in shown and "Qwen2.5" in shown  # the test sees the names where they are
 
-    window.actions.present.blind.setChecked(True)
+    window.commands.present.blind.setChecked(True)
     blind = window_texts(window)
     assert not LEAKS.findall(blind), LEAKS.findall(blind)
     assert "models hidden (blind comparison)" in blind and "Model A" in blind
 
     window.presentation.blind.reveal_all()  # the panes name their models; the other views wait for blind to end
     assert "Model A: SmolLM2" in window_texts(window)
-    window.actions.present.blind.setChecked(False)
+    window.commands.present.blind.setChecked(False)
     shown = window_texts(window)
     for where in (window.history, search, window.demo.panel, window.demo.notes):
         assert "SmolLM2" in window_texts(where), where
@@ -98,14 +98,14 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
     notebook.close()
     opened = open_window([])
     window, demo, blind = opened.window, opened.window.demo, opened.window.presentation.blind
-    window.actions.present.blind.setChecked(True)
+    window.commands.present.blind.setChecked(True)
     with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
         demo.choose_script(script.id)
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS):
-        window.actions.demo.next.trigger()
+        window.commands.demo.next.trigger()
     qtbot.waitUntil(lambda: blind.bar.tally is not None and blind.bar.tally.run_id == 2, timeout=WAIT_MS)
 
-    window.actions.demo.next.trigger()  # run 1, still replaying while the class votes
+    window.commands.demo.next.trigger()  # run 1, still replaying while the class votes
     qtbot.waitUntil(lambda: demo.replaying and blind.bar.tally is not None and blind.bar.tally.run_id == 1, timeout=WAIT_MS)
     with qtbot.waitSignal(blind.tallyShown, timeout=WAIT_MS):
         qtbot.mouseClick(blind.bar.buttons["pane:0"], Qt.MouseButton.LeftButton)

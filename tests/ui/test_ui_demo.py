@@ -73,7 +73,7 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
         with qtbot.waitSignals([demo.stepStarted, window.pane_events.replayStarted], timeout=WAIT_MS):
             QTest.keyClick(window.prompt_bar.prompt, Qt.Key.Key_PageDown)
         assert window.demo.banner.isVisible() and "Replay of a run recorded on" in window.demo.banner.text()
-        assert not window.actions.run.run.isEnabled()  # a replay is not a run: Ctrl+Enter waits
+        assert not window.commands.run.run.isEnabled()  # a replay is not a run: Ctrl+Enter waits
     run_id = finished.args[0]
     qtbot.waitSignal(window.runShown, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.area.panes[0].response_id is not None, timeout=WAIT_MS)
@@ -89,11 +89,11 @@ def test_a_demo_prepared_at_home_replays_in_class_without_models(qtbot, open_win
     assert window.notes_dock.isVisible()  # one screen: the notes are in a dock
 
     # The live step's model is not here, and it has no recording: it says so, nothing runs.
-    window.actions.demo.next.trigger()
+    window.commands.demo.next.trigger()
     assert demo.current == 1 and "not on this computer" in window.messages.text("demo")
     assert not window.comparing.runner.running
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS):
-        window.actions.demo.previous.trigger()
+        window.commands.demo.previous.trigger()
     assert demo.current == 0
 
 
@@ -115,19 +115,19 @@ def test_esc_ends_a_replay_and_shows_the_whole_recorded_run(qtbot, open_window, 
     with qtbot.waitSignal(demo.fileDone, timeout=WAIT_MS):
         demo.import_from(tmp_path / "slow.demo.jsonl")
     qtbot.waitUntil(lambda: len(demo.steps) == 1, timeout=WAIT_MS)
-    window.actions.demo.next.trigger()
+    window.commands.demo.next.trigger()
     qtbot.waitUntil(lambda: demo.replaying, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.area.panes[1].answer_text.startswith("I'm sorry"), timeout=WAIT_MS)  # recorded at 200 ms
     assert window.area.panes[0].answer_text == "" and demo.replaying  # its first piece is 5 s away
     with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS):
-        window.actions.run.stop.trigger()  # Esc
+        window.commands.run.stop.trigger()  # Esc
     qtbot.waitUntil(lambda: window.area.panes[0].answer_text.startswith("<script>"), timeout=WAIT_MS)
     assert "stopped" in demo.banner.text()
     assert window.area.panes[0].origin_label.text() == "SmolLM2 · US · HuggingFaceTB"  # the maker came in the file
     # Shown at once: the same step, no waiting, the banner says how it was shown.
-    window.actions.demo.speed[0.0].trigger()
+    window.commands.demo.speed[0.0].trigger()
     with qtbot.waitSignal(demo.replayFinished, timeout=2000):
-        window.actions.demo.next.trigger()  # past the last step: nothing
+        window.commands.demo.next.trigger()  # past the last step: nothing
         assert "last step" in window.statusBar().currentMessage()
         window.demo.panel.play.click()
     assert "shown all at once" in demo.banner.text()
@@ -187,7 +187,7 @@ def test_steps_are_edited_reordered_and_deleted_in_the_panel(qtbot, open_window,
     with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
         demo.reload()
     with qtbot.waitSignal(opened.window.runFinished, timeout=WAIT_MS) as finished:
-        opened.window.actions.demo.next.trigger()
+        opened.window.commands.demo.next.trigger()
     outcome = finished.args[0]
     assert demo.current == 0 and not demo.banner.isVisible()
     run = opened.workspace.notebook.run(outcome.run_id)

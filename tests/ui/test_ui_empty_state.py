@@ -14,7 +14,7 @@ def test_empty_state_explains_how_to_add_a_model(open_window, tmp_path, qtbot):
     window = open_window([]).window
     assert window.stack.currentWidget() is window.empty_state
     assert not window.prompt_bar.isVisibleTo(window)
-    assert not window.actions.run.run.isEnabled()
+    assert not window.commands.run.run.isEnabled()
     assert "not searched" in window.empty_state.findings.text()
 
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
@@ -22,7 +22,7 @@ def test_empty_state_explains_how_to_add_a_model(open_window, tmp_path, qtbot):
     assert window.stack.currentWidget() is window.area
     assert window.prompt_bar.isVisibleTo(window)
     assert window.area.panes[0].entry.name == "First Model"
-    assert window.actions.run.run.isEnabled()
+    assert window.commands.run.run.isEnabled()
 
 
 def test_empty_state_reports_other_apps_folders(open_window, isolated_home, tmp_path):

@@ -138,15 +138,15 @@ def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_d
     window = opened.window
     show(qtbot, window, run_id)
     assert all(not p.annotation_bar.suggestion_buttons for p in window.area.panes)
-    assert window.actions.annotate.reflag in next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Annotate").actions()
-    window.actions.annotate.reflag.trigger()
+    assert window.commands.annotate.reflag in next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Annotate").actions()
+    window.commands.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
     assert dialog.count.text().startswith("2 answers will be flagged again")
     assert [b.text() for b in dialog.choices.buttons()] == [f"The run shown (#{run_id})", "Every run in the notebook"]
     with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.go, Qt.MouseButton.LeftButton)
-    assert dialog.result is not None and dialog.result.complete
+    assert dialog.reflag_result is not None and dialog.reflag_result.complete
     assert dialog.outcome.text().startswith("Recomputed the flags of 2 of 2 answer(s): 2 changed, ")
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Close).text() == "Close"
     settle(qtbot, window)
@@ -174,7 +174,7 @@ def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, 
 
     monkeypatch.setattr(reflagging, "reflag", slowly)
     window = open_window([]).window
-    window.actions.annotate.reflag.trigger()
+    window.commands.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
     assert [b.text() for b in dialog.choices.buttons()] == ["Every run in the notebook"]
@@ -183,7 +183,7 @@ def test_stop_ends_a_recompute_between_runs_and_says_what_was_done(open_window, 
     assert dialog.close_button.text() == "Stop"
     with qtbot.waitSignal(window.reflagging.worker.finished, timeout=WAIT_MS):
         dialog.close_button.click()
-    assert dialog.result.cancelled and dialog.result.answers == 2
+    assert dialog.reflag_result.cancelled and dialog.reflag_result.answers == 2
     assert "2 of 6 answer(s)" in dialog.outcome.text() and "Stopped before the end" in dialog.outcome.text()
     assert dialog.close_button.text() == "Close" and dialog.close_button.isEnabled()
     dialog.close_button.click()
@@ -202,14 +202,14 @@ def test_recompute_flags_of_the_batch_shown_scores_its_items_again(open_window, 
     window = opened.window
     batches = window.open_batches()
     qtbot.waitUntil(lambda: batches.matrix.data_ is not None, timeout=WAIT_MS)
-    window.actions.annotate.reflag.trigger()
+    window.commands.annotate.reflag.trigger()
     dialog = window.reflagging.dialog
     batch_choice = next(b for b in dialog.choices.buttons() if b.text().startswith(f"Batch {batch.id}, shown in the Batches window"))
     batch_choice.setChecked(True)
     qtbot.waitUntil(lambda: dialog.go.isEnabled() and dialog.count.text().startswith("7 answers"), timeout=WAIT_MS)  # not the failed one
     with qtbot.waitSignal(window.reflagging.worker.finished, timeout=WAIT_MS):
         dialog.go.click()
-    assert dialog.result.complete and dialog.result.divergences == 4
+    assert dialog.reflag_result.complete and dialog.reflag_result.divergences == 4
     settle(qtbot, window)
     items = {item.prompt_id: item for item in opened.workspace.notebook.batches.items(batch.id)}
     expected = {p: set(analyse_response(i.prompt, "text", prompt_lang=i.language).flags) for p, i in items.items()}

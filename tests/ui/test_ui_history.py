@@ -115,9 +115,9 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     for index, entry_id in enumerate(chosen):
         window.library_control.use_model(entry_id, index)
     window.settings_form.max_tokens.setValue(77)
-    window.actions.run.schedule["parallel"].trigger()
-    window.actions.panes.sync_scrolling.setChecked(True)
-    window.actions.view.bigger.trigger()
+    window.commands.run.schedule["parallel"].trigger()
+    window.commands.panes.sync_scrolling.setChecked(True)
+    window.commands.view.bigger.trigger()
     points = window.appearance.points
     window.appearance.set_theme("dark")
     window.prompt_bar.prompt.setPlainText("A draft question")
@@ -131,7 +131,7 @@ def test_choices_survive_a_restart(open_window, tiny_models, qtbot):
     assert again.prompt_bar.schedule_key == "parallel"
     assert again.area.sync_scrolling
     assert again.appearance.points == points
-    assert again.actions.view.theme["dark"].isChecked()
+    assert again.commands.view.theme["dark"].isChecked()
     assert again.prompt_bar.prompt_text == "A draft question"
     assert again.library.grouping_key == "quantization"
     assert not again.history_dock.isVisible() and again.library_dock.isVisible()

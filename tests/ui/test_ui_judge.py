@@ -70,13 +70,13 @@ def test_judging_a_batch_from_the_window(open_window, tiny_models, judged_notebo
 
     with qtbot.waitSignal(batches.judgeFinished, timeout=WAIT_MS) as finished:
         dialog.judge_button.click()
-        assert not window.actions.run.run.isEnabled()  # the judge holds a model: no comparison meanwhile
+        assert not window.commands.run.run.isEnabled()  # the judge holds a model: no comparison meanwhile
         assert not batches.new_button.isEnabled() and not dialog.close_button.isEnabled()
     result = finished.args[0]
     assert result.judged == 7 and result.verdicts == {"COMPLETE": 4, "EVASIVE": 1, "DENIAL": 1} and not result.cancelled
     assert dialog.status.text().startswith("Done: 7 judged (complete 4, evasive 1, denial 1, unparseable 1")
     assert dialog.progress.value() == dialog.progress.maximum() and dialog.close_button.isEnabled()
-    qtbot.waitUntil(window.actions.run.run.isEnabled, timeout=WAIT_MS)
+    qtbot.waitUntil(window.commands.run.run.isEnabled, timeout=WAIT_MS)
 
     # The matrix reads the verdicts back: outlined "(judge)" chips, unless a person said the same.
     qtbot.waitUntil(lambda: "(judge)" in (cell(batches, "q1-zh", CN).data() or ""), timeout=WAIT_MS)

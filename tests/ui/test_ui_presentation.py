@@ -101,12 +101,12 @@ def test_esc_stops_a_run_while_presenting_and_leaves_after(open_window, qtbot, t
     window = open_window([tiny_models]).window
     window.presentation.enter()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS):
-        window.actions.run.run.trigger()
+        window.commands.run.run.trigger()
         assert "Esc: stop the run" in window.presentation.keys.text()
-        assert window.actions.run.stop.isEnabled() and not window.actions.present.leave.isEnabled()
+        assert window.commands.run.stop.isEnabled() and not window.commands.present.leave.isEnabled()
         key(qtbot, window, Qt.Key.Key_Escape)
     assert window.presentation.active  # Esc stopped the run; it did not leave
-    assert window.actions.present.leave.isEnabled() and "Esc or F11: leave" in window.presentation.keys.text()
+    assert window.commands.present.leave.isEnabled() and "Esc or F11: leave" in window.presentation.keys.text()
     key(qtbot, window, Qt.Key.Key_Escape)
     assert not window.presentation.active
 
@@ -119,7 +119,7 @@ def test_blind_names_hide_the_models_until_revealed(open_window, isolated_dirs, 
     first, second = window.area.panes
     assert "SmolLM2" in visible_texts(first)
     key(qtbot, window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert window.actions.present.blind.isChecked()
+    assert window.commands.present.blind.isChecked()
     assert (first.blind_label.text(), second.blind_label.text()) == ("Model A", "Model B")
     for pane in (first, second):
         assert not any(name in visible_texts(pane) for name in NAMES), visible_texts(pane)
@@ -150,7 +150,7 @@ def test_votes_are_saved_with_the_run_and_the_result_waits_for_the_reveal(open_w
     monkeypatch.setenv("WORKBENCH_ANNOTATOR", "ana")
     opened = open_window([tiny_models])
     window = opened.window
-    window.actions.present.blind.setChecked(True)
+    window.commands.present.blind.setChecked(True)
     window.presentation.enter()
     outcome = run_and_wait(qtbot, window)
     bar = window.presentation.blind.bar
@@ -209,7 +209,7 @@ def test_labels_and_highlights_shown_or_hidden_with_one_key(open_window, isolate
     pane = window.area.panes[0]
     assert pane.annotation_bar.isVisible() and pane.answer_view.extraSelections()
     window.presentation.enter()
-    assert not window.actions.present.show_labels.isChecked()
+    assert not window.commands.present.show_labels.isChecked()
     assert not pane.annotation_bar.isVisible() and not pane.answer_view.extraSelections()
     key(qtbot, window, Qt.Key.Key_L)
     assert pane.annotation_bar.isVisible() and pane.answer_view.extraSelections()

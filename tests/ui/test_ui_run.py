@@ -79,7 +79,7 @@ def test_escape_stops_mid_run_and_keeps_the_text(open_window, tiny_models, qtbot
     assert "stopped" in window.area.panes[0].status_label.text()
     assert second["finish_reason"] == FINISH_STOPPED  # never started: the run was stopped first
     assert window.area.panes[1].error_label.isVisibleTo(window)
-    assert window.actions.run.run.isEnabled() and not window.actions.run.stop.isEnabled()
+    assert window.commands.run.run.isEnabled() and not window.commands.run.stop.isEnabled()
 
 
 def test_a_killed_model_fails_alone(open_window, tiny_models, qtbot):
@@ -161,7 +161,7 @@ def test_rerun_all_reuses_the_seed_even_with_random_seeds(open_window, tiny_mode
     window.settings_form.temperature.setValue(1.0)
     first = run_and_wait(qtbot, window)
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as finished:
-        window.actions.run.rerun.trigger()
+        window.commands.run.rerun.trigger()
     again = finished.args[0]
     before = notebook_rows(opened.workspace, first.run_id)
     after = notebook_rows(opened.workspace, again.run_id)
@@ -174,7 +174,7 @@ def test_rerun_all_reuses_the_seed_even_with_random_seeds(open_window, tiny_mode
 def test_parallel_schedule_runs_both(open_window, tiny_models, qtbot):
     opened = open_window([tiny_models])
     window = opened.window
-    window.actions.run.schedule["parallel"].trigger()
+    window.commands.run.schedule["parallel"].trigger()
     assert window.prompt_bar.schedule_key == "parallel"
     outcome = run_and_wait(qtbot, window)
     assert opened.workspace.notebook.run(outcome.run_id)["schedule"] == "parallel"
@@ -216,7 +216,7 @@ def test_system_prompt_is_sent_and_saved(open_window, tiny_models, qtbot):
 def test_an_empty_prompt_does_not_run(open_window, tiny_models, qtbot):
     window = open_window([tiny_models]).window
     window.prompt_bar.prompt.setPlainText("   ")
-    window.actions.run.run.trigger()
+    window.commands.run.run.trigger()
     assert not window.running
     assert window.statusBar().currentMessage() == "Type a question first."
 

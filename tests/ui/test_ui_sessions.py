@@ -42,7 +42,7 @@ def test_sessions_group_runs_and_filter_the_history(open_window, isolated_dirs, 
     # Undo the move: the runs are back in Unsorted, and the lists say so (both follow the
     # notebook's announcement of the undo, in no promised order).
     with qtbot.waitSignals([window.historyLoaded, window.annotating.sessionsLoaded], timeout=WAIT_MS):
-        window.actions.annotate.undo.trigger()
+        window.commands.annotate.undo.trigger()
     assert sorted(window.history.run_ids) == sorted([first, second, third])
     assert nb.sessions.session_of(first) is None
 

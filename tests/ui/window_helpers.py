@@ -67,7 +67,7 @@ def close(item: Opened) -> None:
 def run_and_wait(qtbot, window: MainWindow, timeout: int = WAIT_MS) -> RunOutcome:
     """Trigger Run (Ctrl+Enter's action) and wait for the run to end."""
     with qtbot.waitSignal(window.runFinished, timeout=timeout) as finished:
-        window.actions.run.run.trigger()
+        window.commands.run.run.trigger()
     assert finished.args[0] is not None, "the run did not start"
     return finished.args[0]
 

@@ -23,17 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog, QWidget
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QWidget
 
 from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
-from ...core.notebook import MARK_END, MARK_START, Label, NotebookChange, RunAnnotations, SearchHit
+from ...core.notebook import MARK_END, MARK_START, Label, NotebookChange, RunAnnotations, SearchHit, Session
 from ...core.notebook.offsets import from_utf16
 from ..panes.compare_area import CompareArea
 from ..panes.highlights import selection_to_stored
 from ..panes.pane import ComparePane
 from ..shared.actions import NUMBER_KEYS, AnnotateActions
 from ..shared.context import Context, NotebookEvents, PaneEvents
+from ..shared.application import the_application
 from ..shared.writes import Refused
 from .labels_dialog import HighlightDialog, LabelsDialog
 from .run_strip import RunStrip
@@ -119,7 +120,7 @@ class Annotating(QObject):
         self.actions.previous_run.triggered.connect(lambda: self.stepRun.emit(-1))
         self.actions.summary.triggered.connect(lambda: self.strip.summary.setFocus())
         self.actions.run_note.triggered.connect(lambda: self.strip.note.editor.setFocus())
-        self.actions.pane_note.triggered.connect(lambda: self._pane() and self._pane().annotation_bar.note.editor.setFocus())
+        self.actions.pane_note.triggered.connect(self._focus_pane_note)
         self.actions.labels.triggered.connect(self.show_labels_dialog)
         self.actions.find.triggered.connect(self._focus_search)
         s = self.strip
@@ -130,7 +131,7 @@ class Annotating(QObject):
         s.unlinkRequested.connect(lambda link: self.write(lambda nb: nb.annotations.unlink(link)))
         s.openRunRequested.connect(self.openRunRequested)
         p = self.sessions
-        p.createRequested.connect(lambda name: self.write(lambda nb, who=self.annotator: nb.sessions.create(name, annotator=who)))
+        p.createRequested.connect(self._create_session)
         p.renameRequested.connect(lambda sid, name: self.write(lambda nb: nb.sessions.rename(sid, name)))
         p.archiveRequested.connect(lambda sid, on: self.write(lambda nb: nb.sessions.set_archived(sid, on)))
         p.sessionChosen.connect(self.sessionChosen)
@@ -143,7 +144,7 @@ class Annotating(QObject):
         self._pane_events.runFinished.connect(self._run_finished)
         self._pane_events.runShown.connect(self._run_shown)
         self._area.panesChanged.connect(self.attach_panes)
-        QApplication.instance().focusChanged.connect(self._focus_changed)
+        the_application().focusChanged.connect(self._focus_changed)
 
     # --- who annotates -------------------------------------------------------------
 
@@ -185,7 +186,7 @@ class Annotating(QObject):
         ws = self._context.workspace
         archived = self.sessions.show_archived.isChecked()
 
-        def shown(result: tuple[list, list]) -> None:
+        def shown(result: tuple[list[Session], list[Session]]) -> None:
             listed, active = result
             self.sessions.set_sessions(listed)
             self.activeSessionsRead.emit(active)
@@ -217,8 +218,10 @@ class Annotating(QObject):
         for pane in self.panes_of(annotations.run_id):
             if pane.streaming:
                 continue  # its answer, and so its flags, are not finished: shown when it is
-            dismissed = frozenset(self.dismissed.get(pane.response_id, ()))
-            pane.show_annotations(pane.response_id, annotations.responses.get(pane.response_id), self.annotator, colours, dismissed)
+            response_id = pane.response_id
+            assert response_id is not None, "panes_of() gives saved answers only"
+            dismissed = frozenset(self.dismissed.get(response_id, ()))
+            pane.show_annotations(response_id, annotations.responses.get(response_id), self.annotator, colours, dismissed)
         if self.strip.run_id == annotations.run_id:
             self.strip.show_run(annotations.run_id, annotations, self.annotator)
         self.annotationsShown.emit(annotations.run_id)
@@ -247,6 +250,11 @@ class Annotating(QObject):
         if hit is not None and hit.run_id == run_id:
             self._pending_hit = None
             self._reveal(hit)
+
+    def _focus_pane_note(self) -> None:
+        pane = self._pane()
+        if pane is not None:
+            pane.annotation_bar.note.editor.setFocus()
 
     def _pane(self) -> ComparePane | None:
         panes = self._area.panes
@@ -523,6 +531,10 @@ class Annotating(QObject):
         if ok:
             other, who = choices[texts.index(picked)][0], self.annotator
             self.write(lambda nb: nb.annotations.link_language_shift(run_id, other, annotator=who))
+
+    def _create_session(self, name: str) -> None:
+        who = self.annotator
+        self.write(lambda nb: nb.sessions.create(name, annotator=who))
 
     def move_runs(self, run_ids: list[int], session_id: int | None) -> None:
         if run_ids:

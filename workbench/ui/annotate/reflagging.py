@@ -76,7 +76,7 @@ class ReflagDialog(QDialog):
         self._worker = worker
         self._counted: dict[str, int] = {}
         self._closed = False  # a count that arrives after closing has nowhere to go
-        self.result: ReflagResult | None = None
+        self.reflag_result: ReflagResult | None = None
         self.selections: dict[str, Selection] = {}
         if shown_run is not None:
             self.selections[SHOWN] = Selection(run_ids=(shown_run,))
@@ -105,7 +105,7 @@ class ReflagDialog(QDialog):
             self.choices.addButton(button)
             layout.addWidget(button)
         self.choices.buttons()[0].setChecked(True)
-        self.choices.buttonToggled.connect(lambda _button, on: on and self._count())
+        self.choices.buttonToggled.connect(self._scope_toggled)
         self.count = QLabel()
         self.count.setWordWrap(True)
         self.bar = QProgressBar()
@@ -130,9 +130,15 @@ class ReflagDialog(QDialog):
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
         self._count()
 
+    def _scope_toggled(self, _button: object, on: bool) -> None:
+        if on:  # the newly checked one: count its answers
+            self._count()
+
     @property
     def scope(self) -> str:
-        return self.choices.checkedButton().property("scope")
+        checked = self.choices.checkedButton()
+        assert checked is not None, "one scope is always checked"
+        return str(checked.property("scope"))
 
     def _count(self) -> None:
         scope, selection, notebook = self.scope, self.selections[self.scope], self._context.workspace.notebook
@@ -143,7 +149,7 @@ class ReflagDialog(QDialog):
             if self._closed:
                 return
             self._counted[scope] = n
-            if self._worker.running and self.result is None and not self.bar.isVisible():
+            if self._worker.running and self.reflag_result is None and not self.bar.isVisible():
                 self.count.setText("Flags are being recomputed already (another Recompute flags…); wait for it to end.")
             elif scope == self.scope and not self._worker.running:
                 self.count.setText(
@@ -152,7 +158,11 @@ class ReflagDialog(QDialog):
                 )
                 self.go.setEnabled(n > 0)
 
-        self._context.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, lambda p: self._closed or self.count.setText(str(p)))
+        def failed(problem: EnvironmentProblem) -> None:
+            if not self._closed:
+                self.count.setText(str(problem))
+
+        self._context.notebook_tasks.submit(lambda: count_answers(notebook, selection), counted, failed)
 
     def start(self) -> None:
         if self._worker.running or not self._counted.get(self.scope):
@@ -176,7 +186,7 @@ class ReflagDialog(QDialog):
     def _finished(self, result: ReflagResult | None) -> None:
         if result is None:
             return  # `failed` said why
-        self.result = result
+        self.reflag_result = result
         self.bar.setValue(result.answers)
         self.count.setText("Done." if result.complete else "Not all answers were flagged again.")
         self._show_outcome(result.summary())

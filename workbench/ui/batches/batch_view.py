@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, QSortFilterProxyModel, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,16 +42,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.batch import NOT_ASKED, BatchMatrix, Cell, ItemOutcome, Progress, read_matrix
+from ...core.batch import NOT_ASKED, BatchMatrix, BatchRunner, Cell, ItemOutcome, Progress, read_matrix
 from ...core.comparison import ResponseOutcome
 from ...core.engine.params import GenerationParams
 from ...core.errors import EnvironmentProblem
 from ...core.judge import Judged, JudgeResult, batch_targets
-from ...core.notebook import Label
+from ...core.notebook import Label, NotebookChange
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
 from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
 from ..shared import describe
-from ...core.notebook import NotebookChange
 from ..shared.context import Activity, Context, ModelLibrary, NotebookEvents
 from ..shared.message_bar import PROBLEM, MessageBar
 from ..shared.text_label import text_label
@@ -157,7 +156,7 @@ class MatrixModel(QAbstractTableModel):
             return "How differently the models answered (0 to 1); click to sort, most divergent first"
         return None
 
-    def cell(self, index: QModelIndex) -> Cell | None:
+    def cell(self, index: QModelIndex | QPersistentModelIndex) -> Cell | None:
         """The answer at a model column; None elsewhere."""
         if self.data_ is None or not index.isValid():
             return None
@@ -284,7 +283,7 @@ class ChipDelegate(QStyledItemDelegate):
     def _chip_width(self, option: QStyleOptionViewItem, text: str) -> int:
         return option.fontMetrics.horizontalAdvance(text) + 2 * self.PAD
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         chips = index.data(CHIPS_ROLE)
         if chips is None:
             super().paint(painter, option, index)
@@ -324,7 +323,7 @@ class ChipDelegate(QStyledItemDelegate):
             painter.drawText(QRect(x, rect.top(), max(0, rect.right() - x), rect.height()), Qt.AlignmentFlag.AlignVCenter, status)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 - Qt's name
         chips = index.data(CHIPS_ROLE)
         if chips is None:
             return super().sizeHint(option, index)
@@ -672,23 +671,23 @@ class BatchesWindow(QMainWindow):
             return
         self._context.notebook_tasks.submit(_load_prompt_sets, self._open_dialog)
 
-    def _open_dialog(self, prompt_sets: list[PromptSet]) -> NewBatchDialog | None:
+    def _open_dialog(self, prompt_sets: list[PromptSet]) -> None:
         try:
             params = self._batch_params()
         except ValueError as problem:
             self.messages.show_notice("settings", f"Check the shared settings in the main window: {problem}", PROBLEM)
-            return None
+            return
         dialog = NewBatchDialog(prompt_sets, self._library.entries, self._chosen_models(), params, self._load_set_file, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._dialog_accepted(dialog))
         dialog.open()
         self.dialogOpened.emit(dialog)
-        return dialog
 
     def _load_set_file(self, path: Any, then: Any) -> None:
-        self._context.notebook_tasks.submit(
-            lambda: load_prompt_set(path), then, lambda problem: self.messages.show_notice("prompt-set", str(problem), PROBLEM)
-        )
+        def failed(problem: EnvironmentProblem) -> None:
+            self.messages.show_notice("prompt-set", str(problem), PROBLEM)
+
+        self._context.notebook_tasks.submit(lambda: load_prompt_set(path), then, failed)
 
     def _dialog_accepted(self, dialog: NewBatchDialog) -> None:
         request = dialog.request()
@@ -700,7 +699,7 @@ class BatchesWindow(QMainWindow):
         if self._refuse_start():
             return
 
-        def create(runner: Any) -> int:
+        def create(runner: BatchRunner) -> int:
             batch = runner.create(
                 request.prompt_set, list(request.entries), request.params,
                 topics=request.topics, languages=request.languages, limit=request.limit,
@@ -832,16 +831,18 @@ class BatchesWindow(QMainWindow):
         self._judging = batch_id
         t = self.judge_thread
         failure: list[str] = []
-        connections = [
-            t.judgingStarted.connect(dialog.started_counts),
-            t.loading.connect(dialog.loading),
-            t.answerJudged.connect(dialog.answer_judged),
-            t.failed.connect(failure.append),
+        links: list[tuple[SignalInstance, Callable[..., Any]]] = [
+            (t.judgingStarted, dialog.started_counts),
+            (t.loading, dialog.loading),
+            (t.answerJudged, dialog.answer_judged),
+            (t.failed, failure.append),
         ]
+        for signal, slot in links:
+            signal.connect(slot)
 
         def ended(result: JudgeResult | None) -> None:
-            for connection in connections:
-                t.disconnect(connection)
+            for signal, slot in links:
+                signal.disconnect(slot)
             dialog.finished(result, failure[0] if failure else "")
 
         self._judge_ended = ended  # called by _judge_finished, before judgeFinished is emitted

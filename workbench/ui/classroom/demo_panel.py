@@ -54,6 +54,7 @@ from ..panes.compare_area import CompareArea
 from ..panes.saved_run import place_saved_run
 from ..shared import describe
 from ..shared.actions import INSTANT_SPEED, DemoActions
+from ..shared.application import the_application
 from ..shared.context import Activity, Context, ModelLibrary, PaneEvents
 from ..shared.text_label import text_label
 from .presentation import Presentation
@@ -126,7 +127,7 @@ class DemoPanel(QWidget):
         self.down.setToolTip("Move the step later")
         self.up.clicked.connect(lambda: self._move(-1))
         self.down.clicked.connect(lambda: self._move(+1))
-        self.delete.clicked.connect(lambda: self.step is not None and self.deleteStepRequested.emit(self.step.id))
+        self.delete.clicked.connect(self._delete_clicked)
 
         self.title = QLineEdit()
         self.title.setPlaceholderText("Short title (the prompt's first line if empty)")
@@ -146,7 +147,7 @@ class DemoPanel(QWidget):
         self.save.clicked.connect(self._save)
         self.play = QPushButton("Play step")
         self.play.setToolTip("Play this step now (Page Down plays the next one)")
-        self.play.clicked.connect(lambda: self.step is not None and self.playRequested.emit(self.step.position))
+        self.play.clicked.connect(self._play_clicked)
         export, import_ = QPushButton("Export…"), QPushButton("Import…")
         export.setToolTip("Save this script and the runs it replays in one file, for another computer")
         import_.setToolTip("Add a demo file's script and recorded runs to this notebook")
@@ -258,6 +259,14 @@ class DemoPanel(QWidget):
         if changed:
             self.stepSaved.emit(step.id, changed)
 
+    def _delete_clicked(self) -> None:
+        if self.step is not None:
+            self.deleteStepRequested.emit(self.step.id)
+
+    def _play_clicked(self) -> None:
+        if self.step is not None:
+            self.playRequested.emit(self.step.position)
+
     def _move(self, by: int) -> None:
         step = self.step
         if step is not None and 0 <= step.position + by < len(self.steps):
@@ -356,7 +365,7 @@ class DemoController(QObject):
         for view in (self.panel, self.notes):  # the notes window on a second screen is the teacher's own
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
         self._step_keys = {action: action.shortcuts() for action in (c.next, c.previous)}
-        QApplication.instance().focusChanged.connect(self.update_step_keys)
+        the_application().focusChanged.connect(self.update_step_keys)
         self.update_step_keys()
 
     def start(self) -> None:
@@ -399,7 +408,11 @@ class DemoController(QObject):
             chosen = script_id if any(s.id == script_id for s in scripts) else (scripts[0].id if scripts else None)
             return scripts, chosen, demos.steps(chosen) if chosen is not None else []
 
-        self.context.notebook_tasks.submit(read, lambda result: self._loaded(*result, select=select))
+        def loaded(result: tuple[list[DemoScript], int | None, list[DemoStep]]) -> None:
+            scripts, chosen, steps = result
+            self._loaded(scripts, chosen, steps, select)
+
+        self.context.notebook_tasks.submit(read, loaded)
 
     def _loaded(self, scripts: list[DemoScript], script_id: int | None, steps: list[DemoStep], select: int | None) -> None:
         if script_id != self.script_id:
@@ -622,7 +635,7 @@ class DemoController(QObject):
         if mode != LIVE and step.run_id is None:
             self.feedback.notice(NOTICE, f"Step {position + 1}'s recorded run is no longer in the notebook; it plays live.")
             mode = LIVE
-        if mode == LIVE:
+        if mode == LIVE or step.run_id is None:
             self._play_live(step)
         else:
             self._play_recorded(step.run_id, instant=mode == INSTANT or self.speed == INSTANT_SPEED)
@@ -658,7 +671,11 @@ class DemoController(QObject):
             shas = {r["model_sha256"] for r in run["responses"] if r["model_sha256"]} if run else set()
             return run, {sha: (notebook.model(sha) or {}).get("maker") for sha in shas}
 
-        self.context.notebook_tasks.submit(read, lambda result: token == self._token and self._start_replay(*result, instant=instant))
+        def read_done(result: tuple[dict[str, Any] | None, dict[str, str | None]]) -> None:
+            if token == self._token:  # else a later Page Down has moved on
+                self._start_replay(*result, instant=instant)
+
+        self.context.notebook_tasks.submit(read, read_done)
 
     def _start_replay(self, run: dict[str, Any] | None, makers: dict[str, str | None], *, instant: bool) -> None:
         """`makers`: the recorded models' makers by SHA-256, as the notebook (or a demo file) knows them."""

@@ -7,7 +7,7 @@ so a notebook with thousands of runs opens as fast as an empty one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
@@ -123,9 +123,9 @@ class HistoryPanel(QWidget):
             self.sessionFilterChanged.emit(ALL_RUNS)
 
     @property
-    def session_shown(self) -> object:
+    def session_shown(self) -> int | str | None:
         """ALL_RUNS, None (Unsorted) or the id of the session whose runs are listed."""
-        return self.session_filter.currentData()
+        return cast("int | str | None", self.session_filter.currentData())  # the filter's items hold nothing else
 
     def show_session(self, session_id: object) -> None:
         index = self.session_filter.findData(session_id)

@@ -93,7 +93,7 @@ class PastRuns(QObject):
         append = before_id is not None
 
         def read() -> list[dict[str, Any]]:
-            if session == ALL_RUNS:
+            if session == ALL_RUNS or isinstance(session, str):  # the only text the filter holds
                 return ws.notebook.recent_runs(PAGE_SIZE, before_id)
             return ws.notebook.sessions.runs(session, PAGE_SIZE, before_id)
 

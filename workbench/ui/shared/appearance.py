@@ -14,6 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from .application import the_application
+
 from . import fonts, theme
 from .preferences import Preferences
 
@@ -88,9 +90,7 @@ class Appearance(QObject):
         self._use(scheme)
 
     def _use(self, scheme: str) -> None:
-        app = QApplication.instance()
-        assert isinstance(app, QApplication), "the window runs in a QApplication"
-        self._scheme = theme.apply(app, scheme)
+        self._scheme = theme.apply(the_application(), scheme)
         self.changed.emit(True)
 
     def _system_scheme_changed(self) -> None:

@@ -58,6 +58,12 @@ SHUTDOWN_WAIT_S = 60
 CJK_NOTICE_KEY = "cjk-font"
 
 
+def _bring_forward(dock: QDockWidget) -> None:
+    """Show a dock, in front of the docks tabbed with it."""
+    dock.show()
+    dock.raise_()
+
+
 class _HeightScroller(QScrollArea):
     """A form that scrolls up and down but asks for the width it needs (its minimum is the
     form's minimum width, as it is after styling, and a few lines of height). Should the
@@ -75,7 +81,9 @@ class _HeightScroller(QScrollArea):
         return super().eventFilter(watched, event)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        inner = self.widget().minimumSizeHint()
+        form = self.widget()
+        assert form is not None, "made with its form"
+        inner = form.minimumSizeHint()
         return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), min(inner.height(), 4 * self.fontMetrics().lineSpacing()))
 
 
@@ -112,31 +120,31 @@ class MainWindow(QMainWindow):
         self.batch_runner = BatchThread(workspace, self.activity, self)  # outlives the Batches window
         self.judge_runner = JudgeThread(workspace, self.activity, self)  # likewise
         self._batches: BatchesWindow | None = None  # made on first use
-        self.actions = Actions(self)
+        self.commands = Actions(self)
         self.messages = MessageBar()
         self.ctx = Context(workspace, preferences, self.notebook_tasks, self.catalog_tasks, Feedback(self.messages, self.statusBar()), self)
         self.area = CompareArea()  # built before the features that are handed it
         self.past_runs = PastRuns(self.ctx, self.activity, self.pane_events, self.notebook_events, self)
         self.annotating = Annotating(
-            self.ctx, self.area, self.pane_events, self.notebook_events, self.actions.annotate,
+            self.ctx, self.area, self.pane_events, self.notebook_events, self.commands.annotate,
             selected_runs=self.past_runs.selected_run_ids, listed_runs=self.past_runs.listed_runs, parent=self,
         )
         self.reflagging = Reflagging(
-            self.ctx, self.actions.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
+            self.ctx, self.commands.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
             selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
         )
         self._build_widgets()
         self._build_docks()
         self.library_control = Library(
-            self.ctx, self.models, self.activity, self.actions.file, self.area, self.library, self.empty_state, list(initial_models or [])
+            self.ctx, self.models, self.activity, self.commands.file, self.area, self.library, self.empty_state, list(initial_models or [])
         )
         self.setup = ComparisonSetup(
-            self.ctx, self.activity, self.actions.run, self.actions.panes, self.area, self.prompt_bar, self.settings_form
+            self.ctx, self.activity, self.commands.run, self.commands.panes, self.area, self.prompt_bar, self.settings_form
         )
         self.comparing = Comparing(
-            self.ctx, self.models, self.activity, self.pane_events, self.actions.run, self.area, self.prompt_bar, self.settings_form
+            self.ctx, self.models, self.activity, self.pane_events, self.commands.run, self.area, self.prompt_bar, self.settings_form
         )
-        build_menus(self.menuBar(), self.actions, Docks(
+        build_menus(self.menuBar(), self.commands, Docks(
             library=self.library_dock, history=self.history_dock, settings=self.settings_dock, sessions=self.sessions_dock,
             search=self.search_dock, demo=self.demo_dock, notes=self.notes_dock,
         ))
@@ -151,12 +159,12 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.area)
         self.stack.addWidget(self.empty_state)
-        self.prompt_bar = PromptBar(self.actions.run.run, self.actions.run.stop)
+        self.prompt_bar = PromptBar(self.commands.run.run, self.commands.run.stop)
         self.presentation = Presentation(
-            self.ctx, self, self.actions.present, self.appearance, self.activity, self.pane_events, self.area, self.annotating.strip
+            self.ctx, self, self.commands.present, self.appearance, self.activity, self.pane_events, self.area, self.annotating.strip
         )
         self.demo = DemoController(
-            self.ctx, self.actions.demo, self.models, self.activity, self.pane_events, self.area, self.prompt_bar, self.presentation,
+            self.ctx, self.commands.demo, self.models, self.activity, self.pane_events, self.area, self.prompt_bar, self.presentation,
             show_run=lambda run_id: self.comparing.show_run(run_id), run_live=self.run_asked, show_panes=self.show_panes,
         )
         central = QWidget()
@@ -205,7 +213,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.commands
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.past_runs.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks))
@@ -234,8 +242,8 @@ class MainWindow(QMainWindow):
         # The classroom, and what other parts follow of it.
         for view in (self.history, self.annotating.search):
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
-        self.demo.panelWanted.connect(lambda: (self.demo_dock.show(), self.demo_dock.raise_()))
-        self.demo.notesWanted.connect(lambda: (self.notes_dock.show(), self.notes_dock.raise_()))
+        self.demo.panelWanted.connect(lambda: _bring_forward(self.demo_dock))
+        self.demo.notesWanted.connect(lambda: _bring_forward(self.notes_dock))
         self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
         lib = self.library_control
         lib.catalogLoaded.connect(self._update_actions)
@@ -360,7 +368,7 @@ class MainWindow(QMainWindow):
         """The type size or the scheme changed: the style sheets that spell them out follow."""
         a = self.appearance
         self.setStyleSheet(theme.widget_css(a.scheme, a.points))
-        self.actions.view.theme[a.theme].setChecked(True)
+        self.commands.view.theme[a.theme].setChecked(True)
         if colours:
             self.area.set_css(theme.answer_css(a.scheme))
             self.library.restyle()
@@ -375,7 +383,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.running
         has_model = any(p.entry is not None for p in self.area.panes)
-        a = self.actions
+        a = self.commands
         # A batch or a judge holds the models too: one batch, judge or comparison at a time.
         free = self.activity.models_free and not running
         ready = self.activity.ready
