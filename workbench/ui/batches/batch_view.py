@@ -843,7 +843,7 @@ class BatchesWindow(QMainWindow):
         def ended(result: JudgeResult | None) -> None:
             for signal, slot in links:
                 signal.disconnect(slot)
-            dialog.finished(result, failure[0] if failure else "")
+            dialog.judging_ended(result, failure[0] if failure else "")
 
         self._judge_ended = ended  # called by _judge_finished, before judgeFinished is emitted
         dialog.judging()

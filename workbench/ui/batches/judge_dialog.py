@@ -173,9 +173,7 @@ class JudgeDialog(QDialog):
             what = "unparseable reply"
         self.status.setText(f"{judged.target.model_name}, run {judged.target.run_id}: {what} ({judged.seconds:.1f} s)")
 
-    # Shadows QDialog's `finished` signal, which nothing connects to; to be renamed with
-    # its caller in batch_view.py, which another branch is changing now.
-    def finished(self, result: JudgeResult | None, failure: str = "") -> None:  # type: ignore[override]
+    def judging_ended(self, result: JudgeResult | None, failure: str = "") -> None:
         self.running = False
         self.judge_result = result
         if result is None:
