@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from ...core.notebook import Label
 from ...core.notebook.labels import NAME_PATTERN, PALETTE
 from ..panes.annotation_bar import key_of
-from ..shared.actions import NUMBER_KEYS
+from ..shared.actions import DIALOG_SAVE_KEYS, NUMBER_KEYS
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -157,7 +157,7 @@ class HighlightDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.labels.installEventFilter(self)
-        save = QShortcut(QKeySequence("Ctrl+Return"), self)
+        save = QShortcut(QKeySequence(DIALOG_SAVE_KEYS), self)
         save.activated.connect(self.accept)
         self.labels.setFocus()
 

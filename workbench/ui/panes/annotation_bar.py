@@ -33,7 +33,7 @@ from ...core.flagging import describe_basis, evidence_words
 from ...core.notebook import Label
 from ...core.notebook.annotations import Flag, ResponseAnnotations, Span
 from ..shared import describe
-from ..shared.actions import NUMBER_KEYS
+from ..shared.actions import NUMBER_KEYS, REMOVE_HIGHLIGHT_KEYS
 from ..shared.flow_layout import FlowBox, empty_layout
 from .note_editor import NoteEditor
 
@@ -116,7 +116,7 @@ class AnnotationBar(QWidget):
         self.spans.itemActivated.connect(lambda item: self.spanEditRequested.emit(item.data(SPAN_ID_ROLE)))
         self.spans.currentItemChanged.connect(self._span_activated)
         remove = QAction("Remove highlight", self.spans)
-        remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        remove.setShortcut(QKeySequence(REMOVE_HIGHLIGHT_KEYS))
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(self._remove_current)
         self.spans.addAction(remove)

@@ -28,6 +28,11 @@ SCHEDULE_CHOICES = (
     (SEQUENTIAL, "One after another", "Each model in turn, with all cores: fastest per model on small machines."),
     (PARALLEL, "All at once", "Every model at the same time, sharing the cores."),
 )
+# The keys of the commands that belong to one widget rather than the window, declared here so
+# that every shortcut is in one place: save a dialog's form; remove the highlight chosen in
+# an answer's list of highlights.
+DIALOG_SAVE_KEYS = "Ctrl+Return"
+REMOVE_HIGHLIGHT_KEYS = QKeySequence.StandardKey.Delete
 INSTANT_SPEED = 0.0
 Key = TypeVar("Key", bound=Hashable)  # what a choice's actions are found by
 # Demo > replay speed: (speed, menu text); INSTANT_SPEED shows recorded runs at once.
