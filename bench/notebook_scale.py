@@ -165,7 +165,7 @@ def build(path: Path, responses: int) -> dict:
     rng = random.Random(SEED)
     started = time.perf_counter()
     notebook = open_notebook(path)
-    conn = notebook.db.conn
+    conn = notebook.store.db.conn
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     for sha, name, country in MODELS:
         conn.execute("insert into models (sha256, name, path, origin_country, first_seen, last_seen) values (?, ?, ?, ?, ?, ?)",
@@ -348,9 +348,9 @@ def measure_writing(path: Path) -> dict:
         notebook.finish_response(response_id, text=text, finish_reason="stop")
         finish = time.perf_counter() - started
         found = any(h.response_id == response_id for h in notebook.search(f'"{text[200:215]}"', limit=5))
-        with notebook.db.atomic():  # Leave the bench notebook as built.
-            notebook.db.execute("delete from responses where run_id = ?", [run_id])
-            notebook.db.execute("delete from runs where id = ?", [run_id])
+        with notebook.store.db.atomic():  # Leave the bench notebook as built.
+            notebook.store.db.execute("delete from responses where run_id = ?", [run_id])
+            notebook.store.db.execute("delete from runs where id = ?", [run_id])
     finally:
         notebook.close()
     return {"stream_update_median_ms": ms(statistics.median(streamed)), "stream_update_worst_ms": ms(max(streamed)),

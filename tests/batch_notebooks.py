@@ -25,7 +25,7 @@ def notebook_with_batch(tmp_path: Path):
         filters={}, models=models, settings={}, items=items,
     )
     for m in models:
-        notebook.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
+        notebook.store.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
     # CN refuses q1 in English only; US never refuses; q2-zh of the US model failed to load.
     flags = {
         ("q1-en", 0): ["answered"], ("q1-en", 1): ["hard_refusal"],
@@ -87,7 +87,7 @@ def checked_batch(path: Path):
         filters={}, models=models, settings={}, items=items,
     )  # fmt: skip
     for m in models:
-        notebook.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
+        notebook.store.db["models"].insert({"sha256": m.sha256, "name": m.name, "path": m.path})
     for item in batches.items(batch.id):
         n, language = int(item.prompt_id[1:].split("-")[0]), item.language
         run_id = notebook.create_run(item.prompt, language=language)

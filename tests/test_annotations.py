@@ -88,7 +88,7 @@ def test_an_answer_carries_several_labels_each_with_who_and_when(notebook) -> No
     assert annotations[rid].label_names("bo") == {"evasive"}
     assert all(label.created_at.endswith("+00:00") for label in annotations[rid].labels)
     assert annotations[other].labels == ()
-    row = notebook.db.execute("select annotator, created_at, updated_at from response_labels where annotator = 'bo'").fetchone()
+    row = notebook.store.db.execute("select annotator, created_at, updated_at from response_labels where annotator = 'bo'").fetchone()
     assert row[0] == "bo" and row[1] == row[2]
 
 
@@ -130,7 +130,7 @@ def test_a_highlight_stays_on_the_exact_characters_after_a_restart(tmp_path: Pat
         text = notebook.run(1)["responses"][0]["text"]
         assert text[again.start : again.end] == "天安门"
         # The same offsets, as SQLite counts them (code points), for other tools.
-        assert notebook.db.execute("select substr(r.text, s.start + 1, s.\"end\" - s.start) from spans s join responses r on r.id = s.response_id").fetchone()[0] == "天安门"
+        assert notebook.store.db.execute("select substr(r.text, s.start + 1, s.\"end\" - s.start) from spans s join responses r on r.id = s.response_id").fetchone()[0] == "天安门"
     finally:
         notebook.close()
 
@@ -139,7 +139,7 @@ def test_a_highlight_whose_text_changed_is_reported_not_intact(notebook) -> None
     _, (rid, _) = _run(notebook)
     span = notebook.annotations.add_span(rid, "reasoning", 1, 10, annotator="ana")
     assert span.quote == "reasoning"
-    notebook.db.execute("update responses set reasoning = 'something else entirely' where id = ?", [rid])
+    notebook.store.db.execute("update responses set reasoning = 'something else entirely' where id = ?", [rid])
     assert notebook.annotations.span(span.id).intact is False
 
 
@@ -151,7 +151,7 @@ def test_highlight_offsets_must_lie_in_the_stored_text(notebook, field: str, sta
     _, (rid, _) = _run(notebook)
     with pytest.raises(ValueError, match=message):
         notebook.annotations.add_span(rid, field, start, end, annotator="ana")
-    assert notebook.db.execute("select count(*) from spans").fetchone()[0] == 0
+    assert notebook.store.db.execute("select count(*) from spans").fetchone()[0] == 0
 
 
 def test_a_highlights_labels_and_note_can_be_changed_and_it_can_be_removed(notebook) -> None:
@@ -161,7 +161,7 @@ def test_a_highlights_labels_and_note_can_be_changed_and_it_can_be_removed(noteb
     assert notebook.annotations.set_span_note(span.id, "  see [1]  ").note == "see [1]"
     notebook.annotations.delete_span(span.id)
     assert notebook.annotations.for_run(run_id).responses[rid].spans == ()
-    assert notebook.db.execute("select count(*) from span_labels").fetchone()[0] == 0
+    assert notebook.store.db.execute("select count(*) from span_labels").fetchone()[0] == 0
     with pytest.raises(LookupError):
         notebook.annotations.span(span.id)
 
@@ -196,7 +196,7 @@ def test_notes_are_markdown_one_per_annotator_and_an_empty_one_is_removed(notebo
     found = notebook.annotations.for_run(run_id)
     assert [(n.annotator, n.body) for n in found.responses[rid].notes] == [("ana", "Refuses."), ("bo", "Evasive.")]
     assert [(n.body, n.response_id) for n in found.notes] == [("Asked twice.", None)]
-    created, updated = notebook.db.execute("select created_at, updated_at from notes where annotator = 'ana' and response_id = ?", [rid]).fetchone()
+    created, updated = notebook.store.db.execute("select created_at, updated_at from notes where annotator = 'ana' and response_id = ?", [rid]).fetchone()
     assert updated >= created
     notebook.annotations.set_response_note(rid, "   ", annotator="bo")
     assert [n.annotator for n in notebook.annotations.for_run(run_id).responses[rid].notes] == ["ana"]

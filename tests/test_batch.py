@@ -125,7 +125,7 @@ def test_pause_then_resume_finishes_without_repeating(workspace: Workspace, prom
     second = runner.run(batch.id, listener=second_listener)
     assert second.batch.status == DONE and second.batch.done == 3
     assert second_listener.started == ["kill-en"]
-    assert workspace.notebook.db.execute("select count(*) from runs").fetchone()[0] == 3
+    assert workspace.notebook.store.db.execute("select count(*) from runs").fetchone()[0] == 3
 
 
 def test_cancel_mid_answer_keeps_the_prompt_to_do(workspace: Workspace, prompt_set) -> None:
@@ -150,7 +150,7 @@ def test_cancel_mid_answer_keeps_the_prompt_to_do(workspace: Workspace, prompt_s
     final = runner.run(batch.id, listener=resumed)
     assert final.batch.status == DONE and resumed.started == ["taiwan-en", "kill-en"]
     # The interrupted run stays as history: 3 complete runs + 1 stopped one.
-    assert workspace.notebook.db.execute("select count(*) from runs").fetchone()[0] == 4
+    assert workspace.notebook.store.db.execute("select count(*) from runs").fetchone()[0] == 4
     done_runs = {i.run_id for i in runner.batches.items(batch.id)}
     assert len(done_runs) == 3
 
@@ -163,7 +163,7 @@ def test_resume_finds_the_models_again_by_hash(workspace: Workspace, prompt_set,
     # A notebook opened elsewhere, without the models' folder: a clear problem.
     other = Workspace(tmp_path / "nb.sqlite", [], include_other_apps=False, with_starter=False)
     try:
-        workspace.notebook.db.execute(
+        workspace.notebook.store.db.execute(
             "update batches set models = ? where id = ?",
             [json.dumps([dict(m.__dict__, path=str(tmp_path / "gone.gguf"), catalog_id="gone") for m in batch.models]), batch.id],
         )
@@ -189,7 +189,7 @@ def test_m003_adds_batches_after_m002_and_deleting_a_batch_deletes_its_items(tmp
         assert [i.status for i in batches.items(batch.id)] == [ITEM_PENDING]
         with pytest.raises(ValueError):
             batches.set_status(batch.id, "lost")
-        notebook.db.execute("delete from batches where id = ?", [batch.id])
+        notebook.store.db.execute("delete from batches where id = ?", [batch.id])
         assert batches.items(batch.id) == []
     finally:
         notebook.close()

@@ -59,7 +59,7 @@ def test_every_answer_is_streamed_and_saved(scripted: Workspace) -> None:
         assert response["model_sha256"] and len(response["model_sha256"]) == 64
         assert response["seed"] == 11 and response["sampler"]["max_tokens"] == 32
         assert sum(n for _, _, n in response["timeline"]) == len(response["text"]) + len(response["reasoning"])
-    models = list(workspace.notebook.db.query("select name, file_size from models order by name"))
+    models = list(workspace.notebook.store.db.query("select name, file_size from models order by name"))
     assert [m["name"] for m in models] == ["Tiny Alpha", "Tiny Beta"]
 
 

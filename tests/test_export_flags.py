@@ -75,7 +75,7 @@ def test_json_lines_carries_basis_and_confidence_and_imports_them_once(notebook:
         assert import_jsonl(target, tmp_path / "e.jsonl").added["flags"] == 3
         second = import_jsonl(target, tmp_path / "e.jsonl")
         assert second.added["flags"] == 0 and second.present["flags"] == 3
-        rows = target.db.execute("select name, basis, confidence, evidence from flags order by name").fetchall()
+        rows = target.store.db.execute("select name, basis, confidence, evidence from flags order by name").fetchall()
         assert [(n, b, c) for n, b, c, _ in rows] == [("answered", "classifier", 0.81), ("hard_refusal", None, None), ("state_narrative", "rules+classifier", 0.93)]
         assert json.loads(rows[2][3])[0]["text"] == HOSTILE_WORDS  # stored as the text it is
     finally:
@@ -95,7 +95,7 @@ def test_a_file_without_basis_still_imports(notebook: Notebook, tmp_path: Path) 
     target = open_notebook(tmp_path / "target.sqlite")
     try:
         assert import_jsonl(target, tmp_path / "old.jsonl").added["flags"] == 3
-        assert target.db.execute("select count(*) from flags where basis is null").fetchone()[0] == 3
+        assert target.store.db.execute("select count(*) from flags where basis is null").fetchone()[0] == 3
     finally:
         target.close()
 
@@ -106,10 +106,10 @@ def test_an_answer_reflagged_here_keeps_its_flags_against_an_older_file(notebook
     try:
         import_jsonl(target, tmp_path / "e.jsonl")
         # Here the refusal was recomputed by a newer detector; the file still has the old one's flag.
-        response = target.db.execute("select response_id, run_id from flags where name = 'hard_refusal'").fetchone()
+        response = target.store.db.execute("select response_id, run_id from flags where name = 'hard_refusal'").fetchone()
         target.flags.record(response[1], response[0], [StoredFlag("hard_refusal", "workbench-flags/3", [], "classifier", 0.99)])
         result = import_jsonl(target, tmp_path / "e.jsonl")
         assert result.skipped["flags"] == 1 and "own automatic flags" in result.summary()
-        assert target.db.execute("select detector from flags where response_id = ?", [response[0]]).fetchall() == [("workbench-flags/3",)]
+        assert target.store.db.execute("select detector from flags where response_id = ?", [response[0]]).fetchall() == [("workbench-flags/3",)]
     finally:
         target.close()

@@ -34,7 +34,7 @@ def workspace(scripted_workspace) -> Workspace:
 
 
 def stored(notebook: Notebook, response_id: int) -> list[dict]:
-    return list(notebook.db.query("select name, detector, basis, confidence, evidence from flags where response_id = ? order by id", [response_id]))
+    return list(notebook.store.db.query("select name, detector, basis, confidence, evidence from flags where response_id = ? order by id", [response_id]))
 
 
 def contenders(ws: Workspace) -> list[Contender]:
@@ -74,7 +74,7 @@ def test_a_stopped_answer_gets_no_flags(workspace: Workspace) -> None:
     outcome = workspace.comparison.run("Hello", contenders(workspace), cancel=cancel)
     assert [r.result.finish_reason for r in outcome.responses] == ["stopped", "stopped"]
     assert all(r.flags is None for r in outcome.responses)
-    assert workspace.notebook.db.execute("select count(*) from flags").fetchone()[0] == 0
+    assert workspace.notebook.store.db.execute("select count(*) from flags").fetchone()[0] == 0
 
 
 def test_a_failing_detector_costs_the_flags_not_the_answer(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +163,7 @@ def test_reflag_skips_answers_that_were_stopped_failed_or_never_finished(noteboo
     assert count_answers(notebook, Selection(everything=True)) == 1
     result = reflag(notebook, Selection(everything=True))
     assert result.total == 1 and result.complete
-    assert notebook.db.execute("select distinct run_id from flags").fetchall() == [(done_run,)]
+    assert notebook.store.db.execute("select distinct run_id from flags").fetchall() == [(done_run,)]
 
 
 def test_reflag_scores_batch_items_again(notebook: Notebook) -> None:

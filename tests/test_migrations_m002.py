@@ -63,7 +63,7 @@ def test_a_notebook_written_by_the_first_schema_is_upgraded_with_nothing_lost(tm
         assert notebook.run(1)["responses"][1]["text"].endswith("🙂")
         # ...and annotatable.
         notebook.annotations.add_label(1, "hard_refusal", annotator="ana")
-        _fts_is_consistent(notebook.db.conn)
+        _fts_is_consistent(notebook.store.db.conn)
     finally:
         notebook.close()
     assert _dump(path, like=before) == dict(before, responses=_interrupted(before["responses"]))
@@ -86,7 +86,7 @@ def test_an_upgrade_built_here_keeps_every_row_and_indexes_only_finished_answers
 
     notebook = open_notebook(path)
     try:
-        conn = notebook.db.conn
+        conn = notebook.store.db.conn
         assert conn.execute("select count(*) from responses_fts").fetchone()[0] == 72  # 4 streaming answers are not indexed
         assert conn.execute("select count(*) from runs_fts").fetchone()[0] == 40
         _fts_is_consistent(conn)
@@ -120,14 +120,14 @@ def test_the_index_follows_every_kind_of_write(tmp_path: Path) -> None:
         notebook.annotations.set_run_note(run_id, "a note", annotator="ana")
         notebook.annotations.set_summary(run_id, "they differ", annotator="ana")
         span = notebook.annotations.add_span(response_id, "text", 0, 5, annotator="ana", note="span note")
-        conn = notebook.db.conn
+        conn = notebook.store.db.conn
         conn.execute("update runs set prompt = 'edited prompt' where id = ?", [run_id])
         conn.execute("update responses set text = 'edited answer' where id = ?", [response_id])
         _fts_is_consistent(conn)
         assert [h.field for h in notebook.search("edited")] == ["prompt", "text"]
         assert notebook.search("final") == []
         assert [h.span_id for h in notebook.search("span note")] == [span.id]
-        with notebook.db.atomic():  # Deleting a run takes its answers and annotations along.
+        with notebook.store.db.atomic():  # Deleting a run takes its answers and annotations along.
             conn.execute("delete from responses where run_id = ?", [run_id])
             conn.execute("delete from runs where id = ?", [run_id])
         _fts_is_consistent(conn)
@@ -151,7 +151,7 @@ def test_only_a_notebook_missing_a_known_step_needs_an_upgrade(tmp_path: Path) -
 def test_built_in_labels_are_stored_as_the_issue_names_them(tmp_path: Path) -> None:
     notebook = open_notebook(tmp_path / "nb.sqlite")
     try:
-        rows = notebook.db.execute("select name, title, definition, colour, builtin, position from labels order by position").fetchall()
+        rows = notebook.store.db.execute("select name, title, definition, colour, builtin, position from labels order by position").fetchall()
     finally:
         notebook.close()
     assert [r[0] for r in rows] == BUILTIN_LABELS
@@ -167,7 +167,7 @@ def test_machine_flags_have_a_table_apart_from_labels(tmp_path: Path) -> None:
         run_id = notebook.create_run("p")
         response_id = notebook.add_response(run_id, 0, model_name="M", model_sha256=None, origin_country=None, seed=1, sampler={})
         evidence = {"field": "text", "start": 0, "end": 9, "quote": "I'm sorry", "score": 0.93}
-        notebook.db.execute(
+        notebook.store.db.execute(
             "insert into flags (run_id, response_id, name, detector, evidence, created_at, updated_at) values (?, ?, 'refusal', 'refusal-phrases/1', ?, 'now', 'now')",
             [run_id, response_id, json.dumps(evidence)],
         )

@@ -23,11 +23,11 @@ def test_a_new_notebook_gets_every_migration_and_durable_settings(tmp_path: Path
     notebook = open_notebook(tmp_path / "sub" / "nb.sqlite", make_folders=True)
     try:
         assert notebook.schema == known_names()
-        conn = notebook.db.conn
+        conn = notebook.store.db.conn
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
         assert conn.execute("pragma synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("pragma foreign_keys").fetchone()[0] == 1
-        assert {"models", "runs", "responses"} <= set(notebook.db.table_names())
+        assert {"models", "runs", "responses"} <= set(notebook.store.db.table_names())
     finally:
         notebook.close()
 
@@ -158,14 +158,14 @@ def test_streamed_text_is_committed_without_a_disk_sync_and_the_answer_with_one(
     try:
         _, response_id = _run_with_response(notebook)
         statements: list[str] = []
-        notebook.db.conn.set_trace_callback(statements.append)
+        notebook.store.db.conn.set_trace_callback(statements.append)
         notebook.save_partials([(response_id, "so far", "", "[]")])
         notebook.finish_response(response_id, text="so far, and done")
-        notebook.db.conn.set_trace_callback(None)
+        notebook.store.db.conn.set_trace_callback(None)
         normal, full = statements.index("PRAGMA synchronous = NORMAL"), statements.index("PRAGMA synchronous = FULL")
         assert normal < statements.index("COMMIT") < full  # the partial text's transaction
         assert not [s for s in statements[full + 1:] if "synchronous" in s]  # the finish's is synced
-        assert notebook.db.conn.execute("pragma synchronous").fetchone()[0] == 2
+        assert notebook.store.db.conn.execute("pragma synchronous").fetchone()[0] == 2
     finally:
         notebook.close()
 
@@ -241,7 +241,7 @@ def test_the_recorder_reports_a_failing_disk_once_and_keeps_the_text(tmp_path: P
         full.clear()  # Space was freed: the retry saves everything.
         assert recorder.flush(timeout=5)
         assert len(problems) == 1 and "full" in str(problems[0])
-        text = notebook.db.execute("select text from responses where id = ?", [response_id]).fetchone()[0]
+        text = notebook.store.db.execute("select text from responses where id = ?", [response_id]).fetchone()[0]
         assert text == "kept in memory"
     finally:
         recorder.close()

@@ -36,7 +36,7 @@ def flags(db: Path) -> dict[int, set[str]]:
     notebook = open_notebook(db)
     try:
         found: dict[int, set[str]] = {}
-        for rid, name in notebook.db.execute("select response_id, name from flags"):
+        for rid, name in notebook.store.db.execute("select response_id, name from flags"):
             found.setdefault(rid, set()).add(name)
         return found
     finally:

@@ -16,7 +16,7 @@ QWEN, SMOL = ("Qwen2.5-Coder-0.5B-Instruct", "CN", "q" * 64), ("SmolLM2-135M-Ins
 def _run(notebook, prompt, language, answers, created_at=None):
     run_id = notebook.create_run(prompt, language=language)
     if created_at:
-        notebook.db.execute("update runs set created_at = ? where id = ?", [created_at, run_id])
+        notebook.store.db.execute("update runs set created_at = ? where id = ?", [created_at, run_id])
     ids = []
     for position, ((name, country, sha), text, reasoning) in enumerate(answers):
         rid = notebook.add_response(run_id, position, model_name=name, model_sha256=sha, origin_country=country, seed=1, sampler={})
@@ -176,7 +176,7 @@ def test_notes_highlight_notes_and_summaries_are_searched_and_kept_in_step(noteb
 
 
 def test_answers_still_streaming_are_found_and_indexed_once_finished(notebook) -> None:
-    conn = notebook.db.conn
+    conn = notebook.store.db.conn
     run_id = notebook.create_run("streaming test")
     rid = notebook.add_response(run_id, 0, model_name="M", model_sha256=None, origin_country=None, seed=1, sampler={})
     indexed = conn.execute("select count(*) from responses_fts").fetchone()[0]

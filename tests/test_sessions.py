@@ -36,7 +36,7 @@ def test_runs_in_no_session_are_unsorted_and_move_between_sessions(notebook) -> 
     assert (notebook.sessions.session_of(3), notebook.sessions.session_of(7)) == (klass.id, None)
     assert notebook.sessions.move_runs([1, 5], None, annotator="ana") == 1
     assert _counts(notebook) == {UNSORTED: 4, "Class of 2026": 2, "Refusal study": 1}
-    row = notebook.db.execute("select annotator, created_at, updated_at from session_runs where run_id = 3").fetchone()
+    row = notebook.store.db.execute("select annotator, created_at, updated_at from session_runs where run_id = 3").fetchone()
     assert row[0] == "bo" and row[2] >= row[1]
 
 

@@ -33,7 +33,7 @@ def test_votes_add_up_and_come_back_after_reopening(notebook, tmp_path: Path) ->
     reopened = open_notebook(tmp_path / "nb.sqlite")
     try:
         assert reopened.votes.tally(1).counts == {"pane:0": 2, "pane:1": 1, TIE: 3}
-        row = reopened.db.execute("select uid, annotator, created_at, updated_at from votes where choice = 'pane:0'").fetchone()
+        row = reopened.store.db.execute("select uid, annotator, created_at, updated_at from votes where choice = 'pane:0'").fetchone()
         assert len(row[0]) == 32 and row[1] == "ana" and row[3] >= row[2]
     finally:
         reopened.close()
@@ -45,7 +45,7 @@ def test_taking_votes_back_stops_at_zero(notebook) -> None:
     assert votes.add(1, "pane:1", -1, annotator="ana").counts["pane:1"] == 1
     assert votes.add(1, "pane:1", -5, annotator="ana").counts["pane:1"] == 0
     assert votes.add(1, TIE, -1, annotator="ana").counts[TIE] == 0  # no vote to take back: nothing stored
-    counts = [row[0] for row in notebook.db.execute("select count from votes order by id")]
+    counts = [row[0] for row in notebook.store.db.execute("select count from votes order by id")]
     assert counts == [0]
 
 
@@ -56,14 +56,14 @@ def test_each_annotator_keeps_their_own_counts(notebook) -> None:
     tally = votes.add(1, "pane:0", -1, annotator="bo")
     assert tally.counts["pane:0"] == 5
     assert tally.by_annotator == {"ana": {"pane:0": 4}, "bo": {"pane:0": 1}}
-    assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 2
+    assert notebook.store.db.execute("select count(*) from votes").fetchone()[0] == 2
 
 
 @pytest.mark.parametrize("choice", ["pane:2", "pane:-1", "pane:01", "Pane:0", "A", "", "tie "])
 def test_a_choice_the_run_does_not_have_is_refused(notebook, choice: str) -> None:
     with pytest.raises(ValueError):
         notebook.votes.add(1, choice, annotator="ana")
-    assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 0
+    assert notebook.store.db.execute("select count(*) from votes").fetchone()[0] == 0
 
 
 def test_unknown_runs_and_missing_annotators_are_refused(notebook) -> None:
@@ -83,7 +83,7 @@ def test_votes_go_with_their_run(notebook) -> None:
     with notebook.store.writing() as db:
         db.execute("delete from responses where run_id = 1")  # responses do not cascade; votes do
         db.execute("delete from runs where id = 1")
-    assert notebook.db.execute("select count(*) from votes").fetchone()[0] == 0
+    assert notebook.store.db.execute("select count(*) from votes").fetchone()[0] == 0
 
 
 def test_choice_names_and_letters() -> None:

@@ -87,7 +87,7 @@ def test_a_killed_batch_s_answer_is_marked_interrupted_and_the_batch_still_resum
     notebook = open_notebook(db)
     try:
         assert [(r["status"], r["text"]) for r in notebook.run(1)["responses"]] == [("interrupted", text)]
-        assert notebook.db.execute("select status from batch_items").fetchall() != [("done",)]  # --resume asks it again
+        assert notebook.store.db.execute("select status from batch_items").fetchall() != [("done",)]  # --resume asks it again
     finally:
         notebook.close()
 

@@ -122,7 +122,7 @@ def recorded_batch(tiny_models: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     batch = runner.create(load_prompt_set(write_set(tmp_path / "set.toml", 1)), [workspace.catalog.resolve("tiny-alpha")], params, languages=["en"])
 
     def change(**settings: object) -> None:
-        workspace.notebook.db.execute("update batches set settings = ? where id = ?", [json.dumps(dict(params.to_dict(), **settings)), batch.id])
+        workspace.notebook.store.db.execute("update batches set settings = ? where id = ?", [json.dumps(dict(params.to_dict(), **settings)), batch.id])
 
     yield workspace, runner, batch.id, change
     workspace.close()

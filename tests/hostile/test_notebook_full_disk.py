@@ -49,7 +49,7 @@ LABELLED_ANSWER = (
     "notebook.annotations.add_label(rid, 'evasive', annotator='ana')"
 )
 EVERYTHING = (
-    "conn = notebook.db.conn\n"
+    "conn = notebook.store.db.conn\n"
     "assert conn.execute('pragma integrity_check').fetchone()[0] == 'ok'\n"
     "print(conn.execute('select prompt from runs').fetchall(), conn.execute('select text, status from responses').fetchall(),"
     " conn.execute('select label from response_labels').fetchall())"

@@ -142,7 +142,7 @@ def test_pause_then_resume_finishes_without_asking_again(open_window, tiny_model
     done = wait_finished(qtbot, batches)
     assert done.batch.status == DONE and done.batch.done == 3
     assert resumed == pending and not set(resumed) & set(first_started[: paused.batch.done])
-    runs = opened.workspace.notebook.db.execute("select count(*) from runs").fetchone()[0]
+    runs = opened.workspace.notebook.store.db.execute("select count(*) from runs").fetchone()[0]
     assert runs == 3, "a prompt done before the pause was asked again"
     assert all(STATUS_TEXT["pending"] not in cell_text(batches, p, m) for p in ENGLISH for m in (0, 1))
 

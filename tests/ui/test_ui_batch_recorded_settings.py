@@ -27,7 +27,7 @@ def interrupted_batch(open_window, tiny_models, tmp_path: Path):
     batch = runner.create(load_prompt_set(set_file), [pane.entry for pane in opened.window.area.panes], params, languages=["en"], limit=1)
 
     def change(**settings: object) -> None:
-        opened.workspace.notebook.db.execute("update batches set settings = ? where id = ?", [json.dumps(dict(params.to_dict(), **settings)), batch.id])
+        opened.workspace.notebook.store.db.execute("update batches set settings = ? where id = ?", [json.dumps(dict(params.to_dict(), **settings)), batch.id])
 
     return opened.window, batch.id, change
 

@@ -49,7 +49,7 @@ def test_the_history_and_the_search_list_say_which_answers_are_partial(qtbot, tm
             rid = notebook.add_response(run_id, position, model_name=f"M{position}", model_sha256=None, origin_country=None, seed=1, sampler={})
             notebook.save_partials([(rid, "Talk talk", "", "[]")])
         notebook.finish_response(1, text="Talk talk, all of it")
-        notebook.db.execute("update responses set writer_pid = null where id = 2")  # its writer was killed
+        notebook.store.db.execute("update responses set writer_pid = null where id = 2")  # its writer was killed
     finally:
         notebook.close()
     notebook = open_notebook(tmp_path / "nb.sqlite")

@@ -173,7 +173,6 @@ class Notebook:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.store = Store(path, conn)
         self.path = path
-        self.db = self.store.db
         # Built here, each given the store and what it works with; none imports this module.
         self.undo = UndoStack(self.store)
         self.labels = Labels(self.store, self.undo)
@@ -205,7 +204,7 @@ class Notebook:
             raise NotebookProblem(f"The notebook {self.path} can't use write-ahead logging (the file system said {mode!r}). Keep notebooks on a local disk.")
         self.store.conn.execute("PRAGMA synchronous = FULL")
         self._refuse_newer_schema()
-        if set(migrations.known_names()) - set(migrations.applied_names(self.db)):
+        if set(migrations.known_names()) - set(migrations.applied_names(self.store.db)):
             self._migrate()
         self._mark_interrupted()
 
@@ -216,7 +215,7 @@ class Notebook:
         and one would fail. The second waits for the lock, then finds nothing to do."""
         with self.store.immediate():
             self._refuse_newer_schema()
-            migrations.migrations.apply(self.db)  # each step a savepoint inside this transaction
+            migrations.migrations.apply(self.store.db)  # each step a savepoint inside this transaction
 
     def _mark_interrupted(self) -> None:
         """Mark `interrupted` the answers left unfinished by a process that is gone
@@ -243,7 +242,7 @@ class Notebook:
 
     def _refuse_newer_schema(self) -> None:
         known = set(migrations.known_names())
-        unknown = [name for name in migrations.applied_names(self.db) if name not in known]
+        unknown = [name for name in migrations.applied_names(self.store.db) if name not in known]
         if unknown:
             raise NotebookProblem(
                 f"The notebook {self.path} was written by a newer Model Values Workbench "
@@ -253,7 +252,7 @@ class Notebook:
 
     @property
     def schema(self) -> list[str]:
-        return migrations.applied_names(self.db)
+        return migrations.applied_names(self.store.db)
 
     def close(self) -> None:
         with self.store.lock:
