@@ -1,10 +1,11 @@
-"""The main window: library, compare area, prompt, history, settings.
+"""The main window: it builds the parts, lays out the docks, and wires the features.
 
-The window holds no logic of its own about models or runs: it asks the
-workspace, always off the GUI thread (`catalog_tasks` for the model library,
-`notebook_tasks` for reading runs, `runner` for comparisons), and shows what
-comes back. Signals such as `catalogLoaded` and `runFinished` say when
-something arrived; tests, the screenshot mode and the benchmark wait on them.
+The window holds no logic of its own about models or runs. It makes the shared
+state (shared/context.py) and hands each feature controller the pieces it works
+on, then connects what one feature reports to what another does (qutebrowser's
+window wires parts; the commands live elsewhere). Signals such as
+`catalogLoaded` and `runFinished` say when something arrived; tests, the
+screenshot mode and the benchmark wait on them.
 """
 
 from __future__ import annotations
@@ -338,6 +339,7 @@ class MainWindow(QMainWindow):
     def _show_progress(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
+    # --- dropped files ---------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -396,7 +398,6 @@ class MainWindow(QMainWindow):
 
     # --- batches -------------------------------------------------------------------------------
 
-
     def open_batches(self) -> BatchesWindow:
         """Run > Batches…"""
         if self._batches is None:
@@ -424,7 +425,7 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    # --- history -------------------------------------------------------------------------------
+    # --- what one feature asks of others ---------------------------------------------------------
 
     def run_asked(self, prompt: str, system_prompt: str, params: GenerationParams | None) -> None:
         """A prompt asked from elsewhere (a demo's live step) of the panes' models, with its own
