@@ -144,7 +144,9 @@ def test_recompute_flags_says_how_many_then_what_changed(open_window, isolated_d
     qtbot.waitUntil(lambda: dialog.go.isEnabled(), timeout=WAIT_MS)
     assert dialog.count.text().startswith("2 answers will be flagged again")
     assert [b.text() for b in dialog.choices.buttons()] == [f"The run shown (#{run_id})", "Every run in the notebook"]
-    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+    # The panes redraw when the notebook announces the new flags, which may come before the
+    # recompute reports its end: wait for both.
+    with qtbot.waitSignals([window.reflagging.worker.finished, window.annotating.annotationsShown], timeout=WAIT_MS):
         qtbot.mouseClick(dialog.go, Qt.MouseButton.LeftButton)
     assert dialog.reflag_result is not None and dialog.reflag_result.complete
     assert dialog.outcome.text().startswith("Recomputed the flags of 2 of 2 answer(s): 2 changed, ")
