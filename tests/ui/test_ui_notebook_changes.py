@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from window_helpers import WAIT_MS, make_run, show
 
+from workbench.core.notebook import open_notebook
+from workbench.ui.shared.context import NotebookEvents
+
 
 def test_views_follow_what_others_write_to_the_notebook(open_window, isolated_dirs, qtbot):
     run_id = make_run(isolated_dirs / "notebook.sqlite")
@@ -39,3 +42,30 @@ def test_the_window_stops_listening_when_it_closes(open_window, isolated_dirs, q
     qtbot.waitUntil(lambda: window.notebook_events.listening, timeout=WAIT_MS)
     window.close()
     assert not window.notebook_events.listening
+
+
+def test_only_watched_tables_reach_the_window_and_a_burst_arrives_as_one_change(qtbot, tmp_path):
+    """A streamed answer's text, saved every second, is no view's business: it must not
+    wake the GUI thread. Commits made before the GUI thread takes the last one arrive
+    merged, one wake-up for the burst."""
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    events = NotebookEvents()
+    events.watch({"runs", "labels"})
+    delivered: list = []
+    events.changed.connect(delivered.append)
+    events.listen(notebook)
+    try:
+        run_id = notebook.create_run("A question")  # watched
+        response_id = notebook.add_response(run_id, 0, model_name="m", model_sha256=None, origin_country=None, seed=1, sampler={})
+        notebook.save_partials([(response_id, "Some text", "", "[]")])  # not watched
+        notebook.labels.create("mine", annotator="ana", title="Mine")  # watched
+        qtbot.waitUntil(lambda: bool(delivered), timeout=WAIT_MS)
+        qtbot.wait(50)  # nothing else is on its way
+        assert len(delivered) == 1
+        assert delivered[0].tables == {"runs", "labels"} and delivered[0].run_ids == {run_id}
+        notebook.save_partials([(response_id, "Some more text", "", "[]")])
+        qtbot.wait(50)
+        assert len(delivered) == 1  # a change to no watched table never arrives
+    finally:
+        events.stop()
+        notebook.close()

@@ -44,6 +44,8 @@ from .sessions_panel import SessionsPanel
 # What the panes and the strip draw of a run: labels, highlights, notes, the rating and
 # summary, language links, and the machine's flags (streamed text is not among them).
 ANNOTATED_TABLES = frozenset({"response_labels", "spans", "span_labels", "notes", "run_annotations", "run_links", "flags"})
+LABEL_TABLES = frozenset({"labels"})  # the label set: the chips, the number keys, the legend
+SESSION_TABLES = frozenset({"sessions", "session_runs", "runs"})  # the sessions and their run counts
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Annotating(QObject):
         self._context = context
         self._area = area
         self._pane_events = pane_events
+        notebook_events.watch(ANNOTATED_TABLES | LABEL_TABLES | SESSION_TABLES)
         notebook_events.changed.connect(self._notebook_changed)
         self._selected_runs = selected_runs
         self._listed_runs = listed_runs
@@ -209,6 +212,11 @@ class Annotating(QObject):
         runs = {p.shown.run_id for p in self._area.panes if p.shown is not None and p.shown.run_id is not None}
         return frozenset(runs | ({self.strip.run_id} if self.strip.run_id is not None else set()))
 
+    def _streaming(self, run_id: int) -> bool:
+        """A live run still streams into some pane: each answer is drawn as it is saved
+        (`_answer_saved`) and the whole run when it ends, not on every commit meanwhile."""
+        return any(p.streaming for p in self._area.panes if p.shown is not None and p.shown.run_id == run_id)
+
     def reload_shown(self) -> None:
         for run_id in self._shown_runs():
             self.load_run(run_id)
@@ -316,11 +324,11 @@ class Annotating(QObject):
         and the sessions follow the notebook."""
         if change.touches(ANNOTATED_TABLES):
             for run_id in self._shown_runs():
-                if change.touches_run(run_id):
+                if change.touches_run(run_id) and not self._streaming(run_id):
                     self.load_run(run_id)
-        if change.touches({"labels"}):
+        if change.touches(LABEL_TABLES):
             self.load_labels()
-        if change.touches({"sessions", "session_runs", "runs"}):
+        if change.touches(SESSION_TABLES):
             self.load_sessions()
 
     def _run_write(self, change: Callable[[Any, int, str], Any]) -> None:

@@ -382,6 +382,7 @@ class BatchesWindow(QMainWindow):
         self._context = context
         self._library = library
         self._activity = activity
+        notebook_events.watch(MATRIX_TABLES)
         notebook_events.changed.connect(self._notebook_changed)
         self._show_run = show_run
         self._batch_params = batch_params

@@ -49,6 +49,7 @@ class PastRuns(QObject):
         self.panel = HistoryPanel()
         pane_events.runStarting.connect(self.panel.clear_selection)
         pane_events.runCreated.connect(self.mark_current)  # listed when the notebook announces it
+        notebook_events.watch(LISTED_TABLES)
         notebook_events.changed.connect(self._notebook_changed)
         pane_events.runFinished.connect(self._run_finished)
         pane_events.runShown.connect(self.mark_current)

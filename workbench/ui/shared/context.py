@@ -21,6 +21,7 @@ that tells the others it changed:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -189,20 +190,32 @@ class NotebookEvents(QObject):
     (the notebook queue, a batch, a judge, the recorder while a run streams);
     this re-emits it as `changed` from the GUI thread's event loop, so a view's
     slot may touch its widgets. Views decide from the change's tables and run
-    ids whether what they show is concerned; none is told by whoever wrote."""
+    ids whether what they show is concerned; none is told by whoever wrote.
+
+    Each view says which tables it shows (`watch`): a change to none of them
+    (a streamed answer's text, saved every second) never wakes the GUI thread,
+    and changes that arrive before the GUI thread took the last one are merged
+    into it, so a burst of commits costs one wake-up, as streamed text does."""
 
     changed = Signal(object)  # NotebookChange
-    _arrived = Signal(object)
+    _arrived = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = None
+        self._watched: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+        self._pending: NotebookChange | None = None
+
+    def watch(self, tables: Iterable[str]) -> None:
+        """Deliver changes to these tables too (a view says so when it is built, before or after `listen`)."""
+        self._watched = self._watched | frozenset(tables)
 
     def listen(self, notebook: Notebook) -> None:
         """Follow `notebook` (from the thread that opened it: subscribing opens nothing)."""
         self.stop()
-        self._unsubscribe = notebook.subscribe(self._arrived.emit)
+        self._unsubscribe = notebook.subscribe(self._announced)
 
     @property
     def listening(self) -> bool:
@@ -213,9 +226,22 @@ class NotebookEvents(QObject):
             self._unsubscribe()
             self._unsubscribe = None
 
-    @Slot(object)
-    def _deliver(self, change: NotebookChange) -> None:
-        self.changed.emit(change)
+    def _announced(self, change: NotebookChange) -> None:
+        """On the writing thread: keep what a view shows, and wake the GUI thread once."""
+        if not change.touches(self._watched):
+            return
+        with self._lock:
+            first = self._pending is None
+            self._pending = change if self._pending is None else self._pending | change
+        if first:
+            self._arrived.emit()
+
+    @Slot()
+    def _deliver(self) -> None:
+        with self._lock:
+            change, self._pending = self._pending, None
+        if change is not None:
+            self.changed.emit(change)
 
 
 @dataclass(frozen=True)
