@@ -35,7 +35,7 @@ run: $(VENV)/.app
 # needs no Qt; the terminal doesn't reach into the window), ruff, mypy. Then the suite.
 test: $(VENV)/.test
 	$(BIN)/lint-imports
-	$(BIN)/ruff check workbench tests bench tools
+	$(BIN)/ruff check workbench tests bench tools docs/screenshots
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 

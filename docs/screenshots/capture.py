@@ -30,7 +30,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
-from workbench.ui import theme  # noqa: E402
+from workbench.ui.shared import theme  # noqa: E402
 from workbench.ui.shell.app import application, freeze_startup_objects  # noqa: E402
 from workbench.ui.shell.main_window import MainWindow  # noqa: E402
 from workbench.ui.shared.preferences import Preferences  # noqa: E402
