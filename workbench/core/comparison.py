@@ -298,7 +298,8 @@ class Comparison:
         _call(listener, "run_created", run_id, response_ids)
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
         asked = _Asked(run_id, prompt, prompt_language or detected, messages)
-        # A place per model, each filled by its job (_answer) before run() returns.
+        # A place per model, each filled by its job (_answer) before run() returns: None
+        # only until then (the type says what run() returns).
         outcome = RunOutcome(run_id, prompt, [None] * len(contenders))  # type: ignore[list-item]
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
         try:

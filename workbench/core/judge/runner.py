@@ -349,8 +349,8 @@ class Judge:
         result.judged += 1
         result.seconds += judged.seconds
         result.truncated += judged.shortened.truncated
-        if verdict.parsed:
-            result.verdicts[verdict.compliance] += 1  # type: ignore[index]
+        if verdict.compliance is not None:  # the verdict parsed
+            result.verdicts[verdict.compliance] += 1
         else:
             result.unparseable += 1
 
