@@ -299,10 +299,11 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
         model.close()
     assert result.text == "".join(sink.chunks)
     assert result.completion_tokens == 1500 and len(sink.chunks) > 1000  # a piece per token, nearly
+    # At most one message a send interval (besides the first piece, sent at once, and the
+    # last): however fast or slow the machine, the bound follows how long the text took.
     streamed_s = arrivals[-1] - arrivals[0]
-    assert streamed_s > 5 * worker.SEND_INTERVAL_S
-    assert 5 <= len(sink.batches) <= streamed_s / worker.SEND_INTERVAL_S + 2
-    assert len(sink.batches[0]) == 1  # the first piece came alone, at once
+    assert len(sink.batches) <= streamed_s / worker.SEND_INTERVAL_S + 2
+    assert len(sink.batches[0]) == 1 and len(sink.batches) > 1  # the first piece came alone, at once
 
 
 class ScriptedPipe:
