@@ -132,6 +132,19 @@ def test_without_a_display_the_bare_command_runs_the_comparison_in_the_terminal(
     assert "Saved as run 1" in done.stdout
 
 
+def test_with_a_display_qt_cannot_use_the_bare_command_says_why_and_runs_in_the_terminal(folder: Path, tmp_path: Path) -> None:
+    """Qt aborts (SIGABRT) when DISPLAY names no server or its X11 plugin misses a library;
+    the command checks first and falls back to the terminal with the reason."""
+    done = workbench(
+        "--model", "tiny-alpha", "--folder", str(folder), "--db", str(tmp_path / "nb.sqlite"),
+        env_extra={"DISPLAY": ":987"},  # no X server listens there
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The window can't open" in done.stderr and "Traceback" not in done.stderr
+    assert "does not answer" in done.stderr or "sudo apt install" in done.stderr
+    assert "Saved as run 1" in done.stdout
+
+
 class LongAnswer:
     """`workbench compare` streaming a long answer from a tiny model, read as a user sees it."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import workbench
 from export_fixtures import CHINESE, build
 from workbench.cli.main import main
 from workbench.core.export import Selection, collect, render, write
@@ -146,6 +147,19 @@ def test_pdf_is_paginated_and_carries_chinese(notebook, tmp_path: Path, qapp) ->
     # QtPdf is not in PySide6-Essentials: check that a CJK font was embedded for the Chinese text.
     assert re.search(rb"/BaseFont\s*/\S*(WenQuanYi|Noto\S*CJK|SourceHan)", data)
     assert b"<script>" not in data
+
+
+def test_a_pdf_from_the_command_line_needs_no_display(notebook, tmp_path: Path) -> None:
+    """With DISPLAY naming no X server, Qt's X11 plugin would abort the export: the
+    command line draws its PDF offscreen, display or not."""
+    notebook.close()
+    target = tmp_path / "r.pdf"
+    done = workbench(
+        "export", "--all", "--format", "pdf", "-o", str(target), "--db", str(tmp_path / "nb.sqlite"),
+        env_extra={"DISPLAY": ":987"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().startswith(b"%PDF")
 
 
 def test_kappa_matches_a_hand_computed_example() -> None:

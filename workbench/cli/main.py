@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from ..core.user_files import check_output
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_demo, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
 from .arguments import WorkbenchParser
+from .display import find_display
 from .interrupt import run_cancellable
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
@@ -224,16 +224,11 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
 # --- workbench (the window) -------------------------------------------------------
 
 
-def has_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
-
-
 def cmd_window(args: argparse.Namespace) -> int:
-    if args.screenshot is None and not has_display():
+    display = find_display() if args.screenshot is None else None
+    if display is not None and not display.usable:
         print(
-            "No display found, so the window can't open: running the starter comparison in the terminal instead.\n"
+            f"{display.problem}\nRunning the starter comparison in the terminal instead.\n"
             "(On a desktop, `workbench` opens the window. Here, use `workbench compare \"your question\"`.)\n",
             file=sys.stderr,
         )

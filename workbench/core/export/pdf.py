@@ -101,11 +101,12 @@ def chart_image(svg: str) -> QImage:
 
 def _ensure_gui_application() -> None:
     """Fonts need a QGuiApplication. The window has one; the command line gets an
-    offscreen one (no display needed: `workbench export` runs on servers)."""
+    offscreen one, display or not: `workbench export` runs on servers, and on a
+    desktop missing one of the X11 plugin's libraries Qt would abort."""
     from PySide6.QtGui import QGuiApplication
 
     if QGuiApplication.instance() is None:
-        if not os.environ.get("QT_QPA_PLATFORM") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux"):
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         global _app
         _app = QGuiApplication([sys.argv[0] if sys.argv else "workbench"])
