@@ -82,8 +82,9 @@ class Identity:
 
 
 def stats_text(tokens: int | None, tokens_per_s: float | None, ttft_s: float | None, *, approximate: bool = False) -> str:
+    """"12 tokens · 30.1 tokens/s · first token 0.20 s"; a figure nobody knows is left out, not shown as "?"."""
     about = "about " if approximate else ""
-    parts = [f"{about}{tokens} token{'s' if tokens != 1 else ''}" if tokens is not None else "? tokens"]
+    parts = [f"{about}{tokens} token{'s' if tokens != 1 else ''}"] if tokens is not None else []
     if tokens_per_s:
         parts.append(f"{tokens_per_s:.1f} tokens/s")
     if ttft_s is not None:
@@ -375,9 +376,10 @@ class ComparePane(QFrame):
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
         self._show_reasoning_toggle(bool(outcome.reasoning))
-        if result.completion_tokens is None and self.pieces:
-            # A crashed or killed model never reported its count: the pieces that arrived tell it.
-            self._show_result(result.finish_reason, result.error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=True)
+        if result.completion_tokens is None:
+            # A stopped, crashed or killed model never reported its count: the pieces that
+            # arrived tell it (about so many; exactly none when nothing came).
+            self._show_result(result.finish_reason, result.error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=self.pieces > 0)
         else:
             self._show_result(result.finish_reason, result.error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
         if outcome.unsaved is not None:
@@ -438,7 +440,9 @@ class ComparePane(QFrame):
     def _show_result(
         self, finish_reason: str, error: str | None, tokens: int | None, rate: float | None, ttft: float | None, *, approximate: bool = False
     ) -> None:
-        self.status_label.setText(f"{FINISH_TEXT.get(finish_reason, finish_reason)} · {stats_text(tokens, rate, ttft, approximate=approximate)}")
+        stats = stats_text(tokens, rate, ttft, approximate=approximate)
+        finish = FINISH_TEXT.get(finish_reason, finish_reason)
+        self.status_label.setText(f"{finish} · {stats}" if stats else finish)
         self._show_error(error)
 
     def _show_error(self, error: str | None) -> None:
