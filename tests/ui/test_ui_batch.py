@@ -59,11 +59,16 @@ def start_batch(qtbot, window, set_file: Path) -> BatchesWindow:
 
 
 def wait_finished(qtbot, batches: BatchesWindow):
-    with qtbot.waitSignal(batches.batchFinished, timeout=WAIT_MS) as finished:
-        pass
-    result = finished.args[0]
+    """The batch's end, and the notebook's matrix of it read after that end."""
+    ended: list[object] = []
+    read_after: list[int] = []
+    batches.batchFinished.connect(ended.append, Qt.ConnectionType.SingleShotConnection)
+    batches.matrixLoaded.connect(lambda batch_id: ended and read_after.append(batch_id))
+    qtbot.waitUntil(lambda: bool(ended), timeout=WAIT_MS)
+    result = ended[0]
     assert result is not None, "; ".join(n.label.text() for n in batches.messages.notices.values())
-    qtbot.waitUntil(lambda: batches.matrix.data_ is not None and batches.matrix.data_.batch.status == result.batch.status, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: result.batch.id in read_after, timeout=WAIT_MS)
+    assert batches.matrix.data_ is not None and batches.matrix.data_.batch.status == result.batch.status
     return result
 
 
@@ -273,3 +278,33 @@ def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) 
     finally:
         qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
         workspace.close()
+
+
+def test_the_list_the_heading_and_the_buttons_agree_on_a_batch_s_state(open_window, tiny_models, set_file, qtbot) -> None:
+    """Paused, resumed, finished: the list line and the heading never say two different
+    things, and a finished batch offers neither Pause nor Resume, at any moment."""
+    opened = open_window([tiny_models])
+    batches = start_batch(qtbot, opened.window, set_file)
+    seen: list[tuple[str, str, bool, bool]] = []
+
+    def look(*_args) -> None:
+        seen.append((batches.list.item(0).text().split("\n")[0], batches.heading.text(), batches.pause_button.isEnabled(), batches.resume_button.isEnabled()))
+
+    batches.batch_thread.itemFinished.connect(lambda *_a: batches.pause_button.click(), Qt.ConnectionType.SingleShotConnection)
+    paused = wait_finished(qtbot, batches)
+    assert paused.batch.status == PAUSED
+    look()
+    for signal in (batches.batch_thread.batchStarted, batches.batch_thread.itemFinished, batches.batchFinished, batches.batchesLoaded, batches.matrixLoaded):
+        signal.connect(look)
+    batches.resume_button.click()
+    done = wait_finished(qtbot, batches)
+    assert done.batch.status == DONE
+    look()
+    for line, heading, pause, resume in seen:
+        status = heading.rsplit("— ", 1)[1]
+        assert line.endswith(f"· {status}"), (line, heading)
+        if status == DONE:
+            assert not pause and not resume, (line, pause, resume)
+        if status == PAUSED:
+            assert resume and not pause, "\n".join(map(str, seen))
+    assert any(heading.endswith("running") for _l, heading, _p, _r in seen)

@@ -91,9 +91,12 @@ INTERRUPTED = "interrupted"
 
 
 def shown_status(batch: Batch, running_id: int | None) -> str:
-    """A batch stored as running that this window is not running was stopped by a crash or
-    a power cut (or is being run by another process): Resume goes on with it."""
-    return INTERRUPTED if batch.status == RUNNING and batch.id != running_id else batch.status
+    """The batch this window runs is running, whatever the notebook said when it was read.
+    One stored as running that this window is not running was stopped by a crash or a
+    power cut (or is being run by another process): Resume goes on with it."""
+    if batch.id == running_id:
+        return RUNNING
+    return INTERRUPTED if batch.status == RUNNING else batch.status
 
 
 def batch_title(batch: Batch, running_id: int | None) -> str:
@@ -273,6 +276,12 @@ class MatrixModel(QAbstractTableModel):
         if self.data_ is not None:
             self.data_.batch = replace(self.data_.batch, done=done)
 
+    def batch_ended(self, batch: Batch) -> None:
+        """The batch shown has stopped (done, paused, cancelled): its state, before the
+        notebook is read again, so nothing on screen still calls it running."""
+        if self.data_ is not None and self.data_.batch.id == batch.id:
+            self.data_.batch = batch
+
 
 class ChipDelegate(QStyledItemDelegate):
     """Paints a cell's labels and flags as chips, sized from the font so large text stays readable."""
@@ -398,7 +407,8 @@ class BatchesWindow(QMainWindow):
         self._judge_refresh.timeout.connect(self._show_judged)
         self.setWindowTitle("Batches — Model Values Workbench")
         self._asking: BatchItem | None = None  # the item being asked in the running batch
-        self._running_id: int | None = None  # the running batch, once it has started
+        self._running_id: int | None = None  # the running batch, from Resume or once a new one is created
+        self._sort_at_next_read: int | None = None  # a batch that has just stopped: sorted anew once read
         self._selected: int | None = None
         self._labels: dict[str, Label] = {}  # the notebook's label set, for a new batch's chips
 
@@ -579,7 +589,8 @@ class BatchesWindow(QMainWindow):
         before = self.matrix.data_
         # A reread of the same batch keeps the order the user chose; a batch shown anew, or one
         # that has just finished, is sorted by default.
-        keep_order = before is not None and before.batch.id == data.batch.id and before.batch.status == data.batch.status
+        keep_order = before is not None and before.batch.id == data.batch.id and self._sort_at_next_read != data.batch.id
+        self._sort_at_next_read = None
         self.matrix.set_matrix(data)
         if data.batch.id == self._running_id and self._asking is not None:
             self.matrix.item_started(self._asking)
@@ -614,7 +625,7 @@ class BatchesWindow(QMainWindow):
             f"first {filters['limit']} questions" if filters.get("limit") else "",
         ]
         which = "; ".join(c for c in chosen if c)
-        status = RUNNING if batch.id == self._running_id else shown_status(batch, self._running_id)
+        status = shown_status(batch, self._running_id)
         self.heading.setText(f"Batch #{batch.id}: {batch.prompt_set_title} ({batch.prompt_set_id}{', ' + which if which else ''}) — {status}")
 
     def _show_stored_progress(self, batch: Batch) -> None:
@@ -715,6 +726,10 @@ class BatchesWindow(QMainWindow):
         """Ask the selected batch's remaining prompts, with its own models and settings."""
         if self._selected is None or self._refuse_start():
             return
+        self._running_id = self._selected  # from now on, not once its models are found: Pause is on already
+        if self.matrix.data_ is not None and self.matrix.batch_id == self._selected:
+            self._retitle(self.matrix.data_.batch)
+            self._show_heading(self.matrix.data_.batch)
         self.progress.setFormat("Finding the batch's models…")
         self.batch_thread.start(self._selected)
 
@@ -748,6 +763,8 @@ class BatchesWindow(QMainWindow):
             self.matrix.set_matrix(BatchMatrix(batch, list(items), labels=dict(self._labels)))
             self._default_sort()
             self.load_batches(batch.id)
+        else:  # resumed: its line said paused, cancelled or interrupted
+            self._retitle(batch)
         self._show_heading(batch)
         self.progress.setRange(0, max(1, batch.total))
         self.progress.setValue(batch.done)
@@ -768,19 +785,18 @@ class BatchesWindow(QMainWindow):
             self._fit_columns()  # answers are wider than "asking…"
             if self.tabs.currentWidget() is self.summary:
                 self.summary.show_batch(outcome.item.batch_id)
-        self._relabel(outcome.item.batch_id)
+        if self.matrix.data_ is not None and self.matrix.batch_id == outcome.item.batch_id:
+            self._retitle(self.matrix.data_.batch)
         self.progress.setValue(progress.done)
         if not self.batch_thread.pausing:
             self.progress.setFormat(progress_text(progress))
 
-    def _relabel(self, batch_id: int) -> None:
-        """The list says how far the running batch is without reading the notebook again."""
-        if self.matrix.data_ is None or self.matrix.batch_id != batch_id:
-            return
-        batch = replace(self.matrix.data_.batch, status=RUNNING)
+    def _retitle(self, batch: Batch) -> None:
+        """The list says how far a batch is, and whether it runs, as soon as this window
+        knows: the heading and the buttons follow the same news, so they never disagree."""
         for row in range(self.list.count()):
-            if self.list.item(row).data(BATCH_ID_ROLE) == batch_id:
-                self.list.item(row).setText(batch_title(batch, batch_id))
+            if self.list.item(row).data(BATCH_ID_ROLE) == batch.id:
+                self.list.item(row).setText(batch_title(batch, self._running_id))
 
     def _failed(self, text: str) -> None:
         self.messages.show_notice("batch", text, PROBLEM)
@@ -791,6 +807,12 @@ class BatchesWindow(QMainWindow):
         self._asking = None
         if result is not None:
             self.statusBar().showMessage(f"Batch #{result.batch.id}: {result.batch.done} of {result.batch.total} prompts done ({result.batch.status}).", 8000)
+            self.matrix.batch_ended(result.batch)
+            self._retitle(result.batch)
+            if self.matrix.batch_id == result.batch.id:
+                self._show_heading(result.batch)
+                self._show_stored_progress(result.batch)
+                self._sort_at_next_read = result.batch.id
         select = result.batch.id if result is not None else finished_id
         self.load_batches(select)  # first: the notebook queue answers in order, the matrix last
         if select is not None:
