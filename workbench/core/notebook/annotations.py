@@ -137,7 +137,7 @@ class ResponseAnnotations:
     flags: tuple[Flag, ...]
 
     def label_names(self, annotator: str | None = None) -> set[str]:
-        """Labels on this answer (by anyone, or by `annotator`): what the label bar lights up."""
+        """Labels on this answer (by anyone, or by `annotator`: the label bar checks your own chips)."""
         return {label.label for label in self.labels if annotator is None or label.annotator == annotator}
 
 
