@@ -39,7 +39,7 @@ class AnnotatorDialog(QDialog):
         form = QFormLayout()
         form.addRow("Your name:", self.name)
         layout = QVBoxLayout(self)
-        layout.addWidget(text_label("Your labels, highlights, notes and ratings are credited to this name, here and in `workbench annotate`. "
+        layout.addWidget(text_label("Your labels, highlights, notes and ratings are credited to this name, here and in the command “workbench annotate”. "
                                     "Others' annotations (an imported session) show their own names."))
         layout.addLayout(form)
         layout.addWidget(self.problem)
