@@ -10,6 +10,7 @@ import pytest
 from gguf_factory import write_bytes
 from cli_process import in_process as workbench
 from workbench.core.notebook import open_notebook
+from workbench.core.settings import Settings
 
 
 @pytest.fixture
@@ -50,10 +51,26 @@ def test_annotating_again_is_harmless_and_the_annotator_defaults_from_the_enviro
     assert sorted(label.label for label in _annotations(db).labels) == ["evasive", "one_sided"]
 
 
+def test_the_name_chosen_in_the_window_annotates_from_the_command_line_too(
+    db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORKBENCH_ANNOTATOR", raising=False)
+    Settings.load().set_annotator("  Dana   Lee ")  # what the window's Annotate > Your annotator name… saves
+    assert workbench("annotate", "--response", "1", "--label", "evasive", "--db", str(db)) == 0
+    assert capsys.readouterr().out == "response 1: labelled evasive (annotator: Dana Lee)\n"
+    monkeypatch.setenv("WORKBENCH_ANNOTATOR", "bo")  # the variable overrides it for a session
+    assert workbench("annotate", "--response", "1", "--label", "one_sided", "--db", str(db)) == 0
+    assert workbench("annotate", "--response", "1", "--label", "answered", "--annotator", "cy", "--db", str(db)) == 0  # and the flag all
+    assert {(label.label, label.annotator) for label in _annotations(db).labels} == {("evasive", "Dana Lee"), ("one_sided", "bo"), ("answered", "cy")}
+
+
 @pytest.mark.parametrize("argv, status, message", [
     (["--response", "1", "--label", "evasiv"], 2, "workbench annotate: No label named 'evasiv'. Labels: answered, hard_refusal,"),
     (["--response", "1", "--label", "evasive", "--annotator", " "], 2, "workbench annotate: An annotator name is needed"),
     (["--response", "7", "--label", "evasive"], 1, "workbench annotate: There is no response 7 in the notebook"),
+    (["--response", "1", "--label", "evasive", "--annotator", "ana\x1b[2J"], 2, "workbench annotate: The name holds an invisible control character (U+001B)"),
+    (["--response", "1", "--label", "evasive", "--annotator", "judge:me"], 2, "workbench annotate: Names starting “judge:” are kept for model judges"),
+    (["--response", "1", "--label", "evasive", "--annotator", "x" * 65], 2, "workbench annotate: The name is 65 characters long: shorten it to 64"),
 ])
 def test_bad_annotations_write_nothing_and_say_why(db: Path, capsys: pytest.CaptureFixture, argv: list[str], status: int, message: str) -> None:
     assert workbench("annotate", *argv, "--db", str(db)) == status

@@ -96,6 +96,26 @@ def test_heat_map_breaks_long_model_names_over_two_lines() -> None:
     assert float(heading.findall(f"{SVG}text")[0].get("y")) < float(heading.findall(f"{SVG}text")[1].get("y"))
 
 
+def _headings(names: list[str]) -> dict[str, list[str]]:
+    """Each model's column heading as drawn: its lines, by the model's full name."""
+    root = parse(heat_map_svg([rate(str(i), 1, 2, "t", name=n) for i, n in enumerate(names)], title="By topic"))
+    shown = {g.findtext(f"{SVG}title"): [t.text or "" for t in g.findall(f"{SVG}text")] for g in root.iter(f"{SVG}g")}
+    whole = {t.text: [t.text or ""] for t in root.iter(f"{SVG}text")}
+    return {n: shown.get(n) or whole[n] for n in names}
+
+
+def test_heat_map_headings_break_names_only_between_their_parts() -> None:
+    # One wide column: the cut used to fall inside "0.5" ("Qwen2.5-Coder-0." / "5B").
+    assert _headings(["Qwen2.5-Coder-0.5B"]) == {"Qwen2.5-Coder-0.5B": ["Qwen2.5-Coder-", "0.5B"]}
+    six = ["Qwen2.5-Coder-0.5B", "SmolLM2-360M-Instruct", "Llama-3.2-1B-Instruct", "gemma-2-2b-it", "DeepSeek-R1-Distill-Qwen-1.5B", "Phi-3.5-mini"]
+    assert _headings(six)["gemma-2-2b-it"] == ["gemma-2-", "2b-it"] and _headings(six)["Llama-3.2-1B-Instruct"][0] == "Llama-3.2-"
+    # Narrow columns: a dash may start the second line; a decimal point never ends the first.
+    narrow = _headings(["Qwen2.5-Coder-0.5B", "SmolLM2-360M"] * 4)
+    assert narrow == {"Qwen2.5-Coder-0.5B": ["Qwen2.5", "-Coder…"], "SmolLM2-360M": ["SmolLM2", "-360M"]}
+    # No place to break that fits: one line, cut, the name whole in its <title>.
+    assert _headings(["Qwen2.5Coder0.5BInstructGGUF", *(f"m{i}" for i in range(7))])["Qwen2.5Coder0.5BInstructGGUF"] == ["Qwen2.…"]
+
+
 def test_heat_map_cells_carry_counts_colour_and_mark_missing_combinations() -> None:
     rates = [rate("a", 0, 4, "Tiananmen"), rate("b", 4, 4, "Tiananmen"), rate("a", 2, 4, "台湾")]
     root = parse(heat_map_svg(rates, title="By topic"))

@@ -12,6 +12,7 @@ import pytest
 
 from cli_process import workbench
 from export_fixtures import CHINESE, build
+from pdf_text import pdf_text
 from workbench.cli.main import main
 from workbench.core.export import Selection, collect, render, write
 from workbench.core.analysis.agreement import cohen_kappa, label_agreement
@@ -160,6 +161,18 @@ def test_a_pdf_from_the_command_line_needs_no_display(notebook, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_text_keeps_each_label_apart_from_who_gave_it(notebook, tmp_path: Path, qapp) -> None:
+    # The chip and the name were two boxes with no text between: copied, "Hard refusalana".
+    write(collect(notebook, Selection(run_ids=(1,))), "pdf", tmp_path / "r.pdf")
+    text = "".join(pdf_text((tmp_path / "r.pdf").read_bytes())).replace("\t", " ")  # Qt maps its space glyph to a tab
+    assert "Hard refusal (ana) Evasive (bo)" in text and "Factual error (ana) Factual error (bo)" in text
+    html = render(collect(notebook, Selection(run_ids=(1,))), "html")
+    parser = _Elements()
+    parser.feed(html)
+    assert "Hard refusal (ana) Evasive (bo)" in " ".join("".join(parser.text).split())
+    assert "- **Labels:** Hard refusal (ana), Evasive (bo)" in render(collect(notebook, Selection(run_ids=(1,))), "md")
 
 
 def test_kappa_matches_a_hand_computed_example() -> None:

@@ -213,7 +213,7 @@ def test_labels_and_highlights_shown_or_hidden_with_one_key(open_window, isolate
     assert not pane.annotation_bar.isVisible() and not pane.answer_view.extraSelections()
     key(qtbot, window, Qt.Key.Key_L)
     assert pane.annotation_bar.isVisible() and pane.answer_view.extraSelections()
-    assert pane.annotation_bar.checked_labels == {"hard_refusal"}
+    assert pane.annotation_bar.labels_by_others == {"hard_refusal"}  # ana's, not the login name's
     key(qtbot, window, Qt.Key.Key_L)
     assert not pane.annotation_bar.isVisible()
     window.presentation.leave()

@@ -55,7 +55,7 @@ def test_search_finds_english_and_a_two_character_chinese_word_with_filters(open
     with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
         panel.results.itemClicked.emit(panel.results.item(len(panel.hits) - 1))
     assert window.area.panes[1].response_id == qwen
-    assert window.area.panes[1].annotation_bar.checked_labels == {"state_narrative"}
+    assert window.area.panes[1].annotation_bar.labels_by_others == {"state_narrative"}  # ana's label
     assert window.annotating.current_pane is window.area.panes[1]
 
 

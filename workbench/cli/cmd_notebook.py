@@ -20,10 +20,12 @@ import sys
 from typing import Any
 
 from ..core.analysis.flag_names import FLAG_NAMES
-from ..core.notebook.annotations import DIVERGENCE, default_annotator
+from ..core.annotator_name import current_annotator, person_name
+from ..core.notebook.annotations import DIVERGENCE
 from ..core.notebook.database import Notebook
 from ..core.notebook.search import MAX_LIMIT, SearchFilters, SearchHit
 from ..core.notebook.statuses import unfinished_note
+from ..core.settings import Settings
 from .arguments import record_id
 from .notebook_option import add_db, with_notebook
 from .render import json_text
@@ -52,7 +54,7 @@ def register(subparsers: Any) -> None:
     annotate.add_argument("--response", type=record_id, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
     annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")
     annotate.add_argument("--note", metavar="TEXT", help="your note on the answer, in Markdown (replaces your earlier note on it)")
-    annotate.add_argument("--annotator", default=None, metavar="NAME", help="who is annotating (default: WORKBENCH_ANNOTATOR or your login name)")
+    annotate.add_argument("--annotator", default=None, metavar="NAME", help="who is annotating (default: WORKBENCH_ANNOTATOR, else the name chosen in the window, else your login name)")
     annotate.set_defaults(func=cmd_annotate)
 
 
@@ -115,9 +117,8 @@ def _print_hits(hits: list[SearchHit]) -> None:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    annotator = args.annotator if args.annotator is not None else default_annotator()
-
     def work(notebook: Notebook) -> int:
+        annotator = person_name(args.annotator) if args.annotator is not None else current_annotator(Settings.load().annotator)
         labels = [notebook.labels.get(name) for name in dict.fromkeys(args.label)]  # all checked before any is written
         added = [label.name for label in labels if notebook.annotations.add_label(args.response, label.name, annotator=annotator)]
         if args.note is not None:

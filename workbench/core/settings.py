@@ -1,6 +1,7 @@
 """User settings shared by the CLI and the window, in a small JSON file.
 
-Only what both front ends need lives here (model folders). Window layout
+Only what both front ends need lives here: model folders, and the name a
+person's annotations are credited to (core/annotator_name.py). Window layout
 and the like are the window's, kept by Qt's QSettings.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths, user_files
+from .annotator_name import AnnotatorNameProblem, person_name
 from .nesting import json_loads
 
 FILE_NAME = "settings.json"
@@ -20,6 +22,7 @@ FILE_NAME = "settings.json"
 @dataclass
 class Settings:
     model_folders: list[str] = field(default_factory=list)
+    annotator: str = ""  # the name chosen for annotating; "" when none was (core/annotator_name.py)
     # The file was there but unreadable (damaged, hand-edited, another version's): kept
     # aside on the next save instead of overwritten, so the user can still mend it.
     unreadable: bool = field(default=False, compare=False)
@@ -37,7 +40,7 @@ class Settings:
         folders = data.get("model_folders") if isinstance(data, dict) else None
         if not isinstance(folders, list):
             return cls(unreadable=True)
-        return cls(model_folders=[str(f) for f in folders if isinstance(f, str)])
+        return cls(model_folders=[str(f) for f in folders if isinstance(f, str)], annotator=_saved_name(data.get("annotator")))
 
     def save(self) -> None:
         """Write the file whole (user_files.save: EnvironmentProblem if the disk says no).
@@ -50,7 +53,20 @@ class Settings:
             except FileNotFoundError:
                 pass
             self.unreadable = False
-        user_files.save(folder / FILE_NAME, json.dumps({"model_folders": self.model_folders}, indent=2, ensure_ascii=False))
+        saved = {"model_folders": self.model_folders} | ({"annotator": self.annotator} if self.annotator else {})
+        user_files.save(folder / FILE_NAME, json.dumps(saved, indent=2, ensure_ascii=False))
+
+    def set_annotator(self, name: str) -> str:
+        """Save `name` (checked by person_name: AnnotatorNameProblem says what is wrong) as the
+        name to annotate under; the name as saved. Unchanged in memory if the disk says no."""
+        name, before = person_name(name), self.annotator
+        self.annotator = name
+        try:
+            self.save()
+        except Exception:
+            self.annotator = before
+            raise
+        return name
 
     def add_folder(self, folder: Path) -> None:
         text = str(Path(folder).expanduser().resolve())
@@ -63,6 +79,14 @@ class Settings:
         if text in self.model_folders:
             self.model_folders.remove(text)
             self.save()
+
+
+def _saved_name(value: object) -> str:
+    """The saved annotator name, or "" when there is none or a hand edit broke it."""
+    try:
+        return person_name(value) if isinstance(value, str) else ""
+    except AnnotatorNameProblem:
+        return ""
 
 
 def env_model_folders() -> list[Path]:

@@ -214,24 +214,36 @@ def _named_text(
 
 def _column_heading(centre: float, baseline: float, name: str, room: float, fill: str) -> str:
     """A model's name over its column on up to two lines, the last on `baseline`
-    (next to the grid); broken after a space, dash, dot, slash or underscore
-    when one is near."""
+    (next to the grid). The first line ends only where a name may break
+    (`_break_at`: "Qwen2.5-" / "Coder-0.5B", never "Qwen2.5-Coder-0." / "5B");
+    a name with no such place that fits is cut with an ellipsis instead, and a
+    name shown in part keeps it whole in a <title>."""
     size = FONT_SIZE * BOLD_WIDTH
     text = _clean(name)
     if _text_width(text, size) <= room:
         lines = [text]
     else:
-        cut = _prefix_length(text, room, size)
-        brk = max(text.rfind(sep, 0, cut) for sep in " -_./")
-        if brk >= cut // 2:
-            cut = brk + 1
-        lines = [text[:cut].rstrip(), _fit(text[cut:].lstrip(), room, size)]
+        cut = _break_at(text, _prefix_length(text, room, size))
+        lines = [text[:cut].rstrip(), _fit(text[cut:].lstrip(), room, size)] if cut else [_fit(text, room, size)]
     elements = [
         _text(centre, baseline - (len(lines) - 1 - i) * LINE, line, fill, anchor="middle", bold=True) for i, line in enumerate(lines)
     ]
-    if len(lines) == 1:
+    if lines == [text]:
         return elements[0]
     return f"<g><title>{_escape(name)}</title>{''.join(elements)}</g>"
+
+
+def _break_at(text: str, fits: int) -> int:
+    """Where the line may end within the first `fits` characters (0: nowhere): after
+    a space, dash, underscore or slash, or after a dot that is not a decimal point
+    (the "." of "2.5" and "0.5B" holds its digits together); failing those, before
+    a dash ("SmolLM2" / "-360M")."""
+    ends = range(min(fits, len(text) - 1), 0, -1)
+    for end in ends:
+        before, after = text[end - 1], text[end]
+        if before in " -_/" or (before == "." and not (end >= 2 and text[end - 2].isdigit() and after.isdigit())):
+            return end
+    return next((end for end in ends if text[end] == "-"), 0)
 
 
 def _text(

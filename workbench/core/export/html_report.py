@@ -183,7 +183,7 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
     if heading is not None:
         yield f'<h3 dir="auto">{esc(heading)}</h3>\n'
     if response["labels"]:
-        yield "<p>" + "".join(f'{_label(label["label"], labels)}<span class="meta">{esc(label["annotator"])}</span> ' for label in response["labels"]) + "</p>\n"
+        yield "<p>" + " ".join(_given(label, labels) for label in response["labels"]) + "</p>\n"
     if response["flags"]:
         yield f'<p class="meta">{esc(report.SUGGESTED)}:</p>\n<ul class="flags">\n'
         yield "".join(
@@ -203,7 +203,7 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
         yield "<ul>\n"
         for span in response["spans"]:
             before, quote, after = report.span_context(response, span)
-            span_labels = "".join(_label(label["label"], labels) for label in span["labels"])
+            span_labels = " ".join(_label(label["label"], labels) for label in span["labels"])
             note = f'<div class="note" dir="auto">{md(span["note"])}</div>' if span["note"] else ""
             yield (
                 f'<li><span class="meta">Highlight by {esc(span["annotator"])} ({esc(span["field"])} {span["start"]}–{span["end"]})</span> {span_labels}'
@@ -212,6 +212,12 @@ def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, he
         for note in response["notes"]:
             yield f'<li><strong>Note by {esc(note["annotator"])}:</strong><div class="note" dir="auto">{md(note["body"])}</div></li>\n'
         yield "</ul>\n"
+
+
+def _given(label: dict[str, Any], labels: dict[str, Any]) -> str:
+    """A label on an answer and who gave it, "Hard refusal (ana)" as the Markdown report
+    writes it: the space and brackets are text, so a PDF's copied text keeps them apart."""
+    return f'{_label(label["label"], labels)} <span class="meta">({esc(label["annotator"])})</span>'
 
 
 def _confidence(flag: dict[str, Any]) -> str:

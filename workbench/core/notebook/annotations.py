@@ -15,9 +15,7 @@ Which annotations are one per person and which are shared:
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -48,17 +46,6 @@ def is_machine_annotator(name: str) -> bool:
 def judge_annotator(model_name: str) -> str:
     """The annotator name under which a model judge's verdicts are stored: `judge:<model name>`."""
     return check_annotator(JUDGE_PREFIX + " ".join(model_name.split()))
-
-
-def default_annotator() -> str:
-    """WORKBENCH_ANNOTATOR, else the login name: the CLI's default; the window uses its setting."""
-    name = os.environ.get("WORKBENCH_ANNOTATOR", "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # No user name in the environment or the password database.
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -150,7 +137,7 @@ class ResponseAnnotations:
     flags: tuple[Flag, ...]
 
     def label_names(self, annotator: str | None = None) -> set[str]:
-        """Labels on this answer (by anyone, or by `annotator`): what the label bar lights up."""
+        """Labels on this answer (by anyone, or by `annotator`: the label bar checks your own chips)."""
         return {label.label for label in self.labels if annotator is None or label.annotator == annotator}
 
 

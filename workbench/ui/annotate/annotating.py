@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QWidget
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QToolButton, QWidget
 
+from ...core.annotator_name import AnnotatorNameProblem, person_name
 from ...core.comparison import RunOutcome
 from ...core.errors import EnvironmentProblem
 from ...core.notebook import MARK_END, MARK_START, Label, NotebookChange, RunAnnotations, SearchHit, Session
@@ -32,10 +33,12 @@ from ...core.notebook.offsets import from_utf16
 from ..panes.compare_area import CompareArea
 from ..panes.highlights import selection_to_stored
 from ..panes.pane import ComparePane
+from ..shared import describe
 from ..shared.actions import NUMBER_KEYS, AnnotateActions
 from ..shared.context import Context, NotebookEvents, PaneEvents
 from ..shared.application import the_application
 from ..shared.writes import Refused
+from .annotator_dialog import AnnotatorDialog, env_note
 from .labels_dialog import HighlightDialog, LabelsDialog
 from .run_strip import RunStrip
 from .search_panel import SearchPanel
@@ -46,6 +49,7 @@ from .sessions_panel import SessionsPanel
 ANNOTATED_TABLES = frozenset({"response_labels", "spans", "span_labels", "notes", "run_annotations", "run_links", "flags"})
 LABEL_TABLES = frozenset({"labels"})  # the label set: the chips, the number keys, the legend
 SESSION_TABLES = frozenset({"sessions", "session_runs", "runs"})  # the sessions and their run counts
+WHO_CHARS = 24  # the status bar's "Annotating as …" (the tooltip has the whole name)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ class Annotating(QObject):
         self.sessions = SessionsPanel()
         self.search = SearchPanel()
         self.actions = actions
+        self.who = QToolButton()  # "Annotating as …" in the status bar; a click changes it
+        self.who.setAutoRaise(True)
+        self.who.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.who.clicked.connect(actions.annotator.trigger)
+        context.feedback.add_permanent(self.who)
         self._update_undo(None, None)
         self._connected: set[int] = set()
         # Suggestions the user dismissed, by answer: hidden for this session only (flags
@@ -153,18 +162,56 @@ class Annotating(QObject):
 
     @property
     def annotator(self) -> str:
-        return self._context.prefs.annotator
+        return self._context.annotator
 
-    def ask_annotator(self) -> None:
-        name, ok = QInputDialog.getText(self._context.parent, "Annotator name", "Your annotations are credited to:", text=self.annotator)
-        if ok and name.strip():
-            self._context.prefs.annotator = name.strip()
-            self._context.feedback.status(f"Annotating as {name.strip()}", 4000)
-            self.reload_shown()
+    def ask_annotator(self) -> AnnotatorDialog:
+        """Annotate > Your annotator name…: saved in the shared settings (on the catalog
+        queue, which writes them), then the window annotates and redraws as that name."""
+        dialog = AnnotatorDialog(self.annotator, self._context.parent)
+        dialog.accepted.connect(lambda: self._save_annotator(dialog.chosen()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _save_annotator(self, name: str) -> None:
+        settings = self._context.workspace.settings
+        self._context.catalog_tasks.submit(lambda: settings.set_annotator(name), lambda _name: self._annotator_changed(), self._problem)
+
+    def _annotator_changed(self) -> None:
+        self.show_annotator()
+        self._context.feedback.status(f"Annotating as {self.annotator}", 4000)
+        self.reload_shown()
+
+    def show_annotator(self) -> None:
+        """The status bar's "Annotating as …" button, after a change or at start."""
+        self.who.setText(f"Annotating as {describe.cut(self.annotator, WHO_CHARS)}")
+        note = env_note()
+        tip = f"Your labels, highlights and notes are credited to “{self.annotator}”. Click to change it." + (f"\n{note}" if note else "")
+        self.who.setToolTip(describe.tooltip(tip))
+
+    def _adopt_legacy_annotator(self) -> None:
+        """A name chosen in the window before the CLI shared it (window.ini) moves to the settings once."""
+        prefs, settings = self._context.prefs, self._context.workspace.settings
+        try:
+            legacy = person_name(prefs.legacy_annotator)
+        except AnnotatorNameProblem:  # none, or one that can't be used any more
+            prefs.forget_legacy_annotator()
+            return
+        if settings.annotator:
+            prefs.forget_legacy_annotator()
+            return
+
+        def moved(_name: str) -> None:
+            prefs.forget_legacy_annotator()
+            self._annotator_changed()
+
+        self._context.catalog_tasks.submit(lambda: settings.set_annotator(legacy), moved, self._problem)
 
     # --- reading -------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._adopt_legacy_annotator()
+        self.show_annotator()
         self.load_labels()
         self.load_sessions()
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QL
 
 from ...core.notebook import DIVERGENCE, RunAnnotations
 from ..panes.note_editor import SAVE_DELAY_MS, NoteEditor
+from ..shared import describe
 from ..shared.actions import DIVERGENCE_KEYS
 
 DIVERGENCE_TEXT = {"none": "None", "minor": "Minor", "substantive": "Substantive", "opposite": "Opposite"}
@@ -96,7 +97,8 @@ class RunStrip(QWidget):
         self.show_run(None, None, "")
 
     def show_run(self, run_id: int | None, annotations: RunAnnotations | None, annotator: str) -> None:
-        """The caller's own verdict and note on `run_id` (others' are in the tooltips)."""
+        """The caller's own verdict and note on `run_id`; others' verdicts are in the summary's
+        tooltip and their notes on the run in the note's, with their names."""
         if run_id != self.run_id:
             self._summary_timer.stop()
             self.note.flush()
@@ -111,7 +113,7 @@ class RunStrip(QWidget):
         if not self._summary_timer.isActive() and not self.summary.hasFocus():
             self._saved_summary = mine.summary if mine else ""
             self.summary.setText(self._saved_summary)
-        self.summary.setToolTip("\n".join(f"{a.annotator}: {a.divergence or 'unrated'} — {a.summary}" for a in others) or "Saved as you type")
+        self.summary.setToolTip(describe.tooltip("\n".join(f"{a.annotator}: {a.divergence or 'unrated'} — {a.summary}" for a in others) or "Saved as you type"))
         links = annotations.links if annotations else ()
         self._link_ids = [link.id for link in links]
         self._linked_runs = [link.other(run_id) for link in links] if run_id is not None else []
@@ -122,6 +124,8 @@ class RunStrip(QWidget):
         self.open_link_button.setVisible(bool(links))
         note = next((n.body for n in annotations.notes if n.annotator == annotator), "") if annotations else ""
         self.note.set_text(note)
+        others_notes = [n for n in annotations.notes if n.annotator != annotator] if annotations else []
+        self.note.editor.setToolTip(describe.tooltip("\n\n".join(f"Note on the run by {n.annotator}, {describe.local_time(n.updated_at)}:\n{n.body}" for n in others_notes)) if others_notes else "")
 
     def choose(self, divergence: str) -> None:
         """The rating keys and buttons: choosing the current rating again clears it."""

@@ -133,7 +133,7 @@ class BlindComparison(QObject):
         run_id = self.run_id
         if run_id is None or choice not in self.bar.choices:
             return
-        votes, who = self.context.workspace.notebook.votes, self.context.prefs.annotator
+        votes, who = self.context.workspace.notebook.votes, self.context.annotator
         self.context.notebook_tasks.submit(lambda: votes.add(run_id, choice, delta, annotator=who), self._show_tally)
 
     def vote_key(self, key: str, delta: int) -> None:

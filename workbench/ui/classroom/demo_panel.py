@@ -447,7 +447,7 @@ class DemoController(QObject):
 
     @property
     def annotator(self) -> str:
-        return self.context.prefs.annotator
+        return self.context.annotator
 
     # --- scripts ---------------------------------------------------------------------------
 

@@ -3,7 +3,11 @@
 The bar only shows what the window read from the notebook and says what
 the user asked for (signals); the window writes it through the notebook
 queue and redraws from the notebook, so the screen always shows what is
-saved. Human labels are solid chips; machine suggestions (flags) are shown
+saved. Your labels are solid (checked) chips; a label only others gave (an
+imported colleague's session, a model judge) is a hollow, dotted chip with
+their names, and a chip you and others set says both; clicking or a number
+key toggles only your own, never someone else's. Others' highlights and
+notes are shown with their names. Machine suggestions (flags) are shown
 apart, dashed and marked "suggested", with what they rest on (rules, the
 classifier, its confidence) and the words they found in a tooltip. A click
 accepts one as the annotator's label; ✕ dismisses it from view for this
@@ -31,15 +35,17 @@ from PySide6.QtWidgets import (
 from ...core.analysis.flag_names import LANG_MISMATCH, THOUGHT_SUPPRESSED
 from ...core.flagging import describe_basis, evidence_words
 from ...core.notebook import Label
-from ...core.notebook.annotations import Flag, ResponseAnnotations, Span
+from ...core.notebook.annotations import Flag, ResponseAnnotations, ResponseLabel, Span
 from ..shared import describe
 from ..shared.actions import NUMBER_KEYS, REMOVE_HIGHLIGHT_KEYS
 from ..shared.flow_layout import FlowBox, empty_layout
+from ..shared.text_label import text_label
 from .note_editor import NoteEditor
 
 CHIP_COLUMNS = 2  # three squeezed titles to "4 Stat…rative" in a 2-pane window
 SPAN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 QUOTE_CHARS = 60
+OTHER_NAME_CHARS = 12  # another annotator's name on a chip (the tooltip has it whole)
 # Flags that say something about the model rather than the answer alone: hidden while blind.
 IDENTIFYING_FLAGS = frozenset({THOUGHT_SUPPRESSED})
 SUGGESTION_CSS = "QToolButton { border: 1px dashed palette(dark); border-radius: 9px; padding: 1px 6px; font-style: italic; }"
@@ -54,10 +60,26 @@ def key_of(index: int) -> str | None:
 
 
 def chip_css(colour: str) -> str:
+    """Yours: filled. Only others': the `others` property set, a hollow dotted outline."""
     return (
         f"QToolButton {{ border: 1px solid {colour}; border-radius: 9px; padding: 1px 6px; }}"
         f"QToolButton:checked {{ background: {colour}; color: white; }}"
+        f'QToolButton[others="true"]:!checked {{ border: 2px dotted {colour}; padding: 0 5px; }}'
     )
+
+
+def who_text(mine: bool, others: list[str]) -> str:
+    """The names on a chip: "" (yours alone), "bo", "you, bo", "bo +2"."""
+    names = (["you"] if mine else []) + [describe.cut(name, OTHER_NAME_CHARS) for name in others]
+    if not others:
+        return ""
+    return ", ".join(names) if len(names) <= 2 else f"{names[0]} +{len(names) - 1}"
+
+
+def given_text(given: list[ResponseLabel], annotator: str) -> str:
+    """Who gave a label, when: "labelled by you, 2026-11-30; by bo, 2026-11-29" (yours first)."""
+    ordered = sorted(given, key=lambda g: (g.annotator != annotator, g.created_at))
+    return "; ".join(f"by {'you' if g.annotator == annotator else g.annotator}, {describe.local_time(g.created_at)[:10]}" for g in ordered)
 
 
 def flag_title(name: str, labels: dict[str, Label]) -> str:
@@ -97,6 +119,7 @@ class AnnotationBar(QWidget):
         super().__init__(parent)
         self._labels: dict[str, Label] = {}
         self._chips: dict[str, QToolButton] = {}
+        self._chip_texts: dict[str, str] = {}  # a chip's own words ("2 Hard refusal"), before any names
         self.suggestions: list[str] = []  # flag names that could become labels, not yet accepted
         self.suggestion_buttons: dict[str, QToolButton] = {}  # flag name -> its chip, as shown
         self._annotations: ResponseAnnotations | None = None
@@ -120,6 +143,7 @@ class AnnotationBar(QWidget):
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(self._remove_current)
         self.spans.addAction(remove)
+        self.others_notes = text_label(role="muted")  # notes are untrusted: plain text
         self.note = NoteEditor("Note on this answer (Markdown)", "Why these labels? What stands out?")
         self.note.edited.connect(self.noteEdited)
         layout = QVBoxLayout(self)
@@ -128,6 +152,7 @@ class AnnotationBar(QWidget):
         layout.addLayout(self.chip_grid)
         layout.addWidget(self.flag_box)
         layout.addWidget(self.spans)
+        layout.addWidget(self.others_notes)
         layout.addWidget(self.note, 1)
         self.set_annotations(None, "")
 
@@ -139,12 +164,13 @@ class AnnotationBar(QWidget):
             self.chip_grid.removeWidget(chip)
             chip.deleteLater()
         self._labels = {label.name: label for label in labels}
-        self._chips = {}
+        self._chips, self._chip_texts = {}, {}
         for index, label in enumerate(labels):
             key = key_of(index)
             chip = QToolButton()
             chip.setCheckable(True)
-            chip.setText(f"{key} {label.title}" if key else label.title)
+            self._chip_texts[label.name] = f"{key} {label.title}" if key else label.title
+            chip.setText(self._chip_texts[label.name])
             chip.setToolTip(describe.tooltip(f"{label.title} ({label.name}){f' — key {key}' if key else ''}\n{label.definition}"))
             chip.setStyleSheet(chip_css(label.colour))
             chip.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the pane, not to a chip
@@ -155,29 +181,39 @@ class AnnotationBar(QWidget):
     # --- one answer's annotations ---------------------------------------------------
 
     def set_annotations(self, annotations: ResponseAnnotations | None, annotator: str, dismissed: frozenset[str] = frozenset()) -> None:
-        """Light the chips of the labels on the answer (everyone's; yours are bold in the tooltip);
-        show its flags as suggestions, less the `dismissed` ones."""
+        """Check the chips of your labels on the answer and mark those others gave, with
+        their names; show its flags as suggestions, less the `dismissed` ones."""
         self._annotations, self._annotator, self._dismissed = annotations, annotator, dismissed
         self.setEnabled(annotations is not None)
-        on = annotations.label_names() if annotations else set()
-        mine = annotations.label_names(annotator) if annotations else set()
+        on = annotations.label_names(annotator) if annotations else set()  # yours: others' don't stop you accepting a suggestion
         for name, chip in self._chips.items():
-            chip.setChecked(name in on)
-            others = sorted({given.annotator for given in annotations.labels if given.label == name} - {annotator}) if annotations else []
+            given = [g for g in annotations.labels if g.label == name] if annotations else []
+            mine = any(g.annotator == annotator for g in given)
+            others = sorted({g.annotator for g in given} - {annotator})
+            chip.setChecked(mine)
+            if bool(chip.property("others")) != bool(others):
+                chip.setProperty("others", bool(others))
+                chip.style().unpolish(chip)
+                chip.style().polish(chip)
+            who = who_text(mine, others)
+            chip.setText(self._chip_texts[name] + (f" · {who}" if who else ""))
             label = self._labels[name]
-            who = ("by you" if name in mine else "") + (f"{' and ' if name in mine else 'by '}{', '.join(others)}" if others else "")
-            chip.setToolTip(describe.tooltip(f"{label.title} ({label.name}) {who}\n{label.definition}".strip()))
+            lines = [f"{label.title} ({label.name})" + (f" — labelled {given_text(given, annotator)}" if given else ""), label.definition]
+            if others:
+                lines.append("Click to remove your label (theirs stays)." if mine else "Click to add your own label beside theirs.")
+            chip.setToolTip(describe.tooltip("\n".join(line for line in lines if line)))
         self._show_flags(annotations, on)
         self._show_spans(annotations.spans if annotations else ())
         note = next((n.body for n in annotations.notes if n.annotator == annotator), "") if annotations else ""
         self.note.set_text(note)
+        self._show_others_notes(annotations)
 
     def set_identity_hidden(self, hidden: bool) -> None:
         """While the pane hides which model answered, so do its suggestions (IDENTIFYING_FLAGS)."""
         if hidden != self._identity_hidden:
             self._identity_hidden = hidden
             annotations = self._annotations
-            self._show_flags(annotations, annotations.label_names() if annotations else set())
+            self._show_flags(annotations, annotations.label_names(self._annotator) if annotations else set())
 
     def _show_flags(self, annotations: ResponseAnnotations | None, on: set[str]) -> None:
         empty_layout(self.flag_flow)
@@ -214,7 +250,7 @@ class AnnotationBar(QWidget):
 
             menu.addAction("Accept as my label", accept)
         else:
-            tip += "\nAlready labelled so." if accepted else "\nNo label has this name, so it can't be accepted; it stays a suggestion."
+            tip += "\nYou labelled it so." if accepted else "\nNo label has this name, so it can't be accepted; it stays a suggestion."
             button.clicked.connect(button.showMenu)
 
         def dismiss_it(n: str = name) -> None:
@@ -249,16 +285,17 @@ class AnnotationBar(QWidget):
         self.spans.blockSignals(True)
         self.spans.clear()
         for span in spans:
-            quote = " ".join(span.quote.split())
-            quote = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1] + "…"
+            quote = describe.cut(span.quote, QUOTE_CHARS)
             titles = ", ".join(self._labels[n].title if n in self._labels else n for n in span.labels)
             where = " (reasoning)" if span.field == "reasoning" else ""
             text = f"“{quote}”{where}" + (f" — {titles}" if titles else "")
+            if span.annotator != self._annotator:
+                text += f" · by {describe.cut(span.annotator, OTHER_NAME_CHARS)}"
             if not span.intact:
                 text = "⚠ text changed: " + text
             item = QListWidgetItem(text)
             item.setData(SPAN_ID_ROLE, span.id)
-            tip = f"{span.quote}\n\nby {span.annotator}" + (f"\n\n{span.note}" if span.note else "")
+            tip = f"{span.quote}\n\nby {span.annotator}, {describe.local_time(span.created_at)}" + (f"\n\n{span.note}" if span.note else "")
             if not span.intact:
                 tip = "The answer no longer reads this at the stored place: this highlight is not trusted.\n\n" + tip
             item.setToolTip(describe.tooltip(tip))
@@ -266,9 +303,25 @@ class AnnotationBar(QWidget):
         self.spans.setVisible(bool(spans))
         self.spans.blockSignals(False)
 
+    def _show_others_notes(self, annotations: ResponseAnnotations | None) -> None:
+        """Others' notes on the answer, read-only above yours: who wrote one, in a line (a pane
+        has little height to spare), and each note whole, as plain text, in the tooltip."""
+        notes = [n for n in annotations.notes if n.annotator != self._annotator] if annotations else []
+        names = [describe.cut(n.annotator, OTHER_NAME_CHARS) for n in notes]
+        listed = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} +{len(names) - 2}"
+        self.others_notes.setText(f"{'Note' if len(notes) == 1 else 'Notes'} by {listed}: point here to read")
+        self.others_notes.setToolTip(describe.tooltip("\n\n".join(f"{n.annotator}, {describe.local_time(n.updated_at)}:\n{n.body}" for n in notes)))
+        self.others_notes.setVisible(bool(notes))
+
     @property
     def checked_labels(self) -> set[str]:
+        """Your labels on the answer (checked chips)."""
         return {name for name, chip in self._chips.items() if chip.isChecked()}
+
+    @property
+    def labels_by_others(self) -> set[str]:
+        """The labels others gave the answer (chips carrying their names)."""
+        return {name for name, chip in self._chips.items() if chip.property("others")}
 
     def _span_menu(self, point: QPoint) -> None:
         item = self.spans.itemAt(point)

@@ -115,7 +115,7 @@ class AnnotateActions:
     def __init__(self, a: _Maker) -> None:
         self.undo = a("Undo", "Ctrl+Z")
         self.redo = a("Redo", "Ctrl+Shift+Z", "Ctrl+Y")
-        self.annotator = a("Annotator name…", tip="Who your labels and notes are credited to")
+        self.annotator = a("Your annotator name…", tip="The name your labels, highlights and notes are credited to (workbench annotate uses it too)")
         self.label_keys = [a(f"Toggle label {key}", key) for key in NUMBER_KEYS]
         self.accept_flags = a("Accept suggestions", "A", tip="Turn the focused pane's machine suggestions into your labels")
         self.highlight = a("Highlight selection…", "H", "Ctrl+H", tip="Mark the selected passage and attach labels and a note")

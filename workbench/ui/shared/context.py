@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QStatusBar, QWidget
 
+from ...core.annotator_name import AnnotatorNameProblem, current_annotator
 from ...core.catalog import ModelEntry
 from ...core.errors import EnvironmentProblem
 from ...core.notebook import Notebook, NotebookChange
@@ -61,6 +62,10 @@ class Feedback:
 
     def clear_status(self) -> None:
         self._status_bar.clearMessage()
+
+    def add_permanent(self, widget: QWidget) -> None:
+        """A widget that stays at the status bar's right end (who annotates), past the passing news."""
+        self._status_bar.addPermanentWidget(widget)
 
     def environment_problem(self, problem: EnvironmentProblem) -> None:
         self.problem(type(problem).__name__, str(problem))
@@ -255,3 +260,14 @@ class Context:
     catalog_tasks: TaskQueue
     feedback: Feedback
     parent: QWidget
+
+    @property
+    def annotator(self) -> str:
+        """Who this window's annotations are credited to, as the CLI decides it
+        (core/annotator_name.py); an unusable WORKBENCH_ANNOTATOR is passed over here,
+        and Annotate > Your annotator name… says why."""
+        saved = self.workspace.settings.annotator
+        try:
+            return current_annotator(saved)
+        except AnnotatorNameProblem:
+            return current_annotator(saved, use_env=False)

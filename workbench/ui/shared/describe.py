@@ -57,6 +57,12 @@ def local_time(iso_utc: str | None) -> str:
         return iso_utc
 
 
+def cut(text: str, chars: int) -> str:
+    """`text` on one line, at most `chars` characters, with an ellipsis where it was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
 def recorded_origin_text(country: str | None, maker: str | None = None) -> str:
     """The same, for a response read back from the notebook (which keeps country and maybe maker)."""
     if not country and not maker:

@@ -19,7 +19,6 @@ from ...core import paths
 from ...core.comparison import SCHEDULES, SEQUENTIAL
 from ...core.engine.params import GenerationParams
 from ...core.nesting import json_loads
-from ...core.notebook.annotations import default_annotator
 
 FILE_NAME = "window.ini"
 T = TypeVar("T")
@@ -216,11 +215,10 @@ class Preferences:
     # --- annotating -----------------------------------------------------------
 
     @property
-    def annotator(self) -> str:
-        """Who the annotations made in this window are credited to (Edit > Annotator name)."""
-        name = self._get("annotate/annotator", "", str).strip()
-        return name or default_annotator()
+    def legacy_annotator(self) -> str:
+        """The annotator name older versions kept here (Edit > Annotator name…): moved once
+        into the settings the CLI shares (core/annotator_name.py), then forgotten here."""
+        return self._get("annotate/annotator", "", str)
 
-    @annotator.setter
-    def annotator(self, name: str) -> None:
-        self._s.setValue("annotate/annotator", name.strip())
+    def forget_legacy_annotator(self) -> None:
+        self._s.remove("annotate/annotator")

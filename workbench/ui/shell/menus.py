@@ -37,8 +37,6 @@ def build_menus(bar: QMenuBar, a: Actions, docks: Docks) -> None:
 
     edit = bar.addMenu("&Edit")
     edit.addActions([a.annotate.undo, a.annotate.redo])
-    edit.addSeparator()
-    edit.addAction(a.annotate.annotator)
 
     run_menu = bar.addMenu("&Run")
     run_menu.addActions([a.run.run, a.run.stop, a.run.rerun])
@@ -74,6 +72,8 @@ def build_menus(bar: QMenuBar, a: Actions, docks: Docks) -> None:
 
     n = a.annotate
     annotate = bar.addMenu("&Annotate")
+    annotate.addAction(n.annotator)
+    annotate.addSeparator()
     annotate.addMenu("Toggle label (number keys)").addActions(n.label_keys)
     annotate.addActions([n.accept_flags, n.highlight, n.pane_note])
     annotate.addSeparator()
