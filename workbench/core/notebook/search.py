@@ -2,7 +2,8 @@
 
 How text is found
 -----------------
-Three FTS5 indexes with the `trigram` tokenizer (m002): `runs_fts` (prompt,
+Three FTS5 indexes with the `trigram` tokenizer (m002; m007 put the first two on
+their tables, for Datasette and sqlite-utils): `runs_fts` (prompt,
 system prompt), `responses_fts` (answer, reasoning; finished answers only)
 and `notes_fts` (notes, highlight notes, "how they differ" summaries).
 Trigrams find any substring of three or more characters in any script,
