@@ -8,6 +8,7 @@ and refused (see `database.py`).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import datetime, UTC
 from pathlib import Path
@@ -508,6 +509,32 @@ def m007_search_indexes_on_their_tables(db: Database) -> None:
     """
     for statement in _statements(script):
         db.execute(statement)
+
+
+@migrations()
+def m008_model_template_hash_of_stored_bytes(db: Database) -> None:
+    """`models.chat_template_sha256` recomputed as SHA-256 of the template exactly as
+    the GGUF stores it, the hash each response's `template_sha256` already holds.
+
+    Before this step the catalog hashed the template with its leading and trailing
+    whitespace stripped, so a template ending in a newline (most do) got a hash in
+    the `models` row that no response of that model carried. The row describes the
+    file and is rewritten whenever the model is used, so this only does at once what
+    the next use would do; responses are not touched. The template is read from the
+    row's own `metadata` (the header's values, the template unstripped); a row
+    without one keeps its value. Hashed here, not through core/chat_template.py, so
+    this step stays what it is if that ever changes.
+    """
+    rows = db.execute(
+        """select sha256, json_extract(metadata, '$."tokenizer.chat_template"') from models
+           where json_valid(metadata) and json_type(metadata, '$."tokenizer.chat_template"') = 'text'"""
+    ).fetchall()
+    for sha256, template in rows:
+        if template:
+            db.execute(
+                "update models set chat_template_sha256 = ? where sha256 = ?",
+                [hashlib.sha256(template.encode("utf-8")).hexdigest(), sha256],
+            )
 
 
 def _statements(script: str) -> list[str]:
