@@ -70,7 +70,7 @@ def test_sqlite_utils_and_datasette_find_the_indexes_and_search_finished_answers
     notebook = open_notebook(path)
     try:
         run_id, answered = _answer(notebook, "What about Taiwan?", "Taiwan is an island. 台湾")
-        _, streaming = _answer(notebook, "Later", "Taiwan, streaming still", finished=False)
+        _answer(notebook, "Later", "Taiwan, streaming still", finished=False)
     finally:
         notebook.close()
 
@@ -89,4 +89,3 @@ def test_sqlite_utils_and_datasette_find_the_indexes_and_search_finished_answers
     found = subprocess.run([str(SQLITE_UTILS), "search", str(path), "responses", "Taiwan"], capture_output=True, text=True, timeout=60)
     assert found.returncode == 0, found.stderr
     assert [row["id"] for row in json.loads(found.stdout)] == [answered]
-    assert streaming != answered
