@@ -156,13 +156,14 @@ def write_ollama(
 
 def test_ollama_manifest_to_blob(tmp_path, home, monkeypatch):
     models = home / ".ollama" / "models"
-    tiny = write_tiny_model(tmp_path / "t.gguf", name="Tiny Test Model")
+    # Headers that name nothing: the store's names show (naming.py; a header's name comes first).
+    tiny = write_tiny_model(tmp_path / "t.gguf", name=None)
     digest = write_ollama(models, ("registry.ollama.ai", "library", "qwen2.5", "0.5b"), tiny)
     write_ollama(models, ("registry.ollama.ai", "library", "qwen2.5", "latest"), tiny)  # same blob
     write_ollama(
         models,
         ("registry.ollama.ai", "someone", "mymodel", "q4"),
-        write_tiny_model(tmp_path / "u.gguf", seed=3),
+        write_tiny_model(tmp_path / "u.gguf", name=None, seed=3),
     )
     write_ollama(models, ("hf.co", "org", "Repo-GGUF", "Q8_0"), None, digest="ab" * 32)  # blob missing
     (models / "manifests" / "registry.ollama.ai" / "library" / "evil").mkdir()
@@ -191,10 +192,12 @@ def test_ollama_manifest_to_blob(tmp_path, home, monkeypatch):
 def test_ollama_models_env_var(tmp_path, home, monkeypatch):
     store = tmp_path / "elsewhere"
     write_ollama(
-        store, ("registry.ollama.ai", "library", "gemma3", "270m"), write_tiny_model(tmp_path / "t.gguf")
+        store, ("registry.ollama.ai", "library", "gemma3", "270m"), write_tiny_model(tmp_path / "t.gguf", name="Gemma 3 270M")
     )
     monkeypatch.setenv("OLLAMA_MODELS", str(store))
-    assert [e.name for e in scan(home)] == ["gemma3:270m"]
+    # The header's name, as the same file has anywhere else; the id still follows the tag.
+    assert [(e.id, e.name) for e in scan(home)] == [("gemma3-270m", "Gemma 3 270M")]
+    assert Catalog(home=home).resolve("gemma3:270m").name == "Gemma 3 270M"  # Ollama's name still finds it
 
 
 def test_system_ollama_store_only_for_the_real_home(home):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from fts_check import assert_fts_consistent
+
 from workbench.core.errors import NotebookProblem
 from workbench.core.notebook import migrations, open_notebook
 
@@ -40,12 +42,6 @@ def _interrupted(rows: list[dict]) -> list[dict]:
     return [dict(row, status="interrupted") if row["status"] in ("pending", "streaming") else row for row in rows]
 
 
-def _fts_is_consistent(conn: sqlite3.Connection) -> None:
-    """FTS5's own check: with rank 1 it compares the index with the content it was built from."""
-    for table in ("runs_fts", "responses_fts", "notes_fts"):
-        conn.execute(f"insert into {table}({table}, rank) values ('integrity-check', 1)")
-
-
 def test_a_notebook_written_by_the_first_schema_is_upgraded_with_nothing_lost(tmp_path: Path) -> None:
     path = tmp_path / "nb.sqlite"
     shutil.copy(FIXTURES / "m001.sqlite", path)
@@ -63,7 +59,7 @@ def test_a_notebook_written_by_the_first_schema_is_upgraded_with_nothing_lost(tm
         assert notebook.run(1)["responses"][1]["text"].endswith("🙂")
         # ...and annotatable.
         notebook.annotations.add_label(1, "hard_refusal", annotator="ana")
-        _fts_is_consistent(notebook.store.db.conn)
+        assert_fts_consistent(notebook.store.db.conn)
     finally:
         notebook.close()
     assert _dump(path, like=before) == dict(before, responses=_interrupted(before["responses"]))
@@ -87,9 +83,9 @@ def test_an_upgrade_built_here_keeps_every_row_and_indexes_only_finished_answers
     notebook = open_notebook(path)
     try:
         conn = notebook.store.db.conn
-        assert conn.execute("select count(*) from responses_fts").fetchone()[0] == 72  # 4 streaming answers are not indexed
-        assert conn.execute("select count(*) from runs_fts").fetchone()[0] == 40
-        _fts_is_consistent(conn)
+        assert conn.execute("select count(*) from responses_fts_docsize").fetchone()[0] == 72  # 4 streaming answers are not indexed
+        assert conn.execute("select count(*) from runs_fts_docsize").fetchone()[0] == 40
+        assert_fts_consistent(conn)
         assert {h.response_id for h in notebook.search("回答", limit=100)} == set(range(1, 81))  # the 8 unfinished ones too
     finally:
         notebook.close()
@@ -123,16 +119,16 @@ def test_the_index_follows_every_kind_of_write(tmp_path: Path) -> None:
         conn = notebook.store.db.conn
         conn.execute("update runs set prompt = 'edited prompt' where id = ?", [run_id])
         conn.execute("update responses set text = 'edited answer' where id = ?", [response_id])
-        _fts_is_consistent(conn)
+        assert_fts_consistent(conn)
         assert [h.field for h in notebook.search("edited")] == ["prompt", "text"]
         assert notebook.search("final") == []
         assert [h.span_id for h in notebook.search("span note")] == [span.id]
         with notebook.store.db.atomic():  # Deleting a run takes its answers and annotations along.
             conn.execute("delete from responses where run_id = ?", [run_id])
             conn.execute("delete from runs where id = ?", [run_id])
-        _fts_is_consistent(conn)
+        assert_fts_consistent(conn)
         for table in ("runs_fts", "responses_fts", "notes_fts"):
-            assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 0
+            assert conn.execute(f"select count(*) from {table}_docsize").fetchone()[0] == 0
     finally:
         notebook.close()
 

@@ -179,10 +179,10 @@ def test_answers_still_streaming_are_found_and_indexed_once_finished(notebook) -
     conn = notebook.store.db.conn
     run_id = notebook.create_run("streaming test")
     rid = notebook.add_response(run_id, 0, model_name="M", model_sha256=None, origin_country=None, seed=1, sampler={})
-    indexed = conn.execute("select count(*) from responses_fts").fetchone()[0]
+    indexed = conn.execute("select count(*) from responses_fts_docsize").fetchone()[0]
     for end in (10, 30, 60):
         notebook.save_partials([(rid, "答案：香港的新闻自由受到限制，这是一个长期的趋势"[: end // 3], "", "[]")])
-    assert conn.execute("select count(*) from responses_fts").fetchone()[0] == indexed  # the streamed saves cost the index nothing
+    assert conn.execute("select count(*) from responses_fts_docsize").fetchone()[0] == indexed  # the streamed saves cost the index nothing
     assert _found(notebook, "香港") == [(run_id, rid, "text")]  # found by the scan of unfinished answers
     notebook.finish_response(rid, text="答案：香港的新闻自由受到限制。", finish_reason="stop")
     assert conn.execute("select count(*) from responses_fts where responses_fts match '\"新闻自由\"'").fetchone()[0] == 1

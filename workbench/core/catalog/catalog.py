@@ -25,6 +25,7 @@ from .cache import CatalogCache, FileKey
 from .discovery import FoundModel, discover, found_file
 from .gguf_header import GGUFHeaderError, read_header
 from .metadata import HeaderFacts, ModelMetadata
+from .naming import display_name, may_be_curated
 from .origins import Origin, OriginTable, default_table
 from .overrides import OriginOverrides
 
@@ -90,8 +91,9 @@ class Catalog:
     """Scans for models and answers "which model do you mean?".
 
     `folders` are the user's model folders; `extra_files` are (path, source)
-    or (path, source, display name) entries named explicitly (the starter
-    models come in as source "starter", with their curated names);
+    or (path, source, name) entries named explicitly (the starter models come
+    in as source "starter", with their curated names; which name an entry is
+    shown under is decided by naming.display_name, the same however found);
     `home` is where other apps' folders are looked for (tests point it at a
     temporary folder).
     """
@@ -138,14 +140,12 @@ class Catalog:
         status = model.missing or OK
         if not model.missing:
             metadata, status = self._read(model.files)
-        sha256 = model.sha256 or self._cached_sha256(model)
+        sha256 = model.sha256 or self._cached_sha256(model) or self._hash_if_curated(model)
         if model.sha256 and model.files:
             self._remember(model.files[0], model.sha256)
-        name = model.given_name or (metadata and (metadata.name or metadata.basename)) or model.stem
-        name = _one_line(name, limit=200) or model.stem
         return ModelEntry(
             id=_unique_id(_slug(model.given_name or model.stem), model.path, taken),
-            name=name,
+            name=display_name(sha256=sha256, metadata=metadata, given_name=model.given_name, stem=model.stem),
             path=model.path,
             files=model.files,
             source=model.source,
@@ -194,6 +194,30 @@ class Catalog:
             return None
         return cached.sha256 if cached else None
 
+    def _hash_if_curated(self, model: FoundModel) -> str | None:
+        """The hash of a one-file model whose size is that of a file with a curated name
+        (naming.py), so the same bytes get that name however they were found; None for
+        any other file, or one that can't be read (the entry's status says why)."""
+        if len(model.files) != 1:
+            return None
+        try:
+            if not may_be_curated(FileKey.of(model.files[0]).size):
+                return None
+            return self._hash(model.files[0])
+        except OSError:
+            return None
+
+    def _hash(self, path: Path) -> str:
+        """SHA-256 of the file, from the cache or computed and cached; OSError if unreadable."""
+        key = FileKey.of(path)
+        cached = self.cache.get(key)
+        if cached and cached.sha256:
+            return cached.sha256
+        with open_input(path) as f:  # /dev/zero or a FIFO would never end
+            sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+        self.cache.remember_sha256(key, sha256)
+        return sha256
+
     def _remember(self, path: Path, sha256: str) -> None:
         with contextlib.suppress(OSError):  # the blob vanished: the scan already says so
             self.cache.remember_sha256(path, sha256)
@@ -219,7 +243,9 @@ class Catalog:
             if entry.id == text:
                 return entry
         lowered = text.lower()
-        same = [e for e in entries if e.id.lower() == lowered or e.name.lower() == lowered]
+        # An id is the slug of the name the place gave (an Ollama model:tag) or of the file
+        # name, so "qwen2.5:0.5b" still finds a model shown under its header's name.
+        same = [e for e in entries if e.id.lower() in (lowered, _slug(text)) or e.name.lower() == lowered]
         if len(same) == 1:
             return same[0]
         path = Path(text).expanduser()
@@ -263,13 +289,7 @@ class Catalog:
             raise ModelFileProblem(f"Can't hash {entry.name}: {entry.status}")
         path = entry.files[0]
         try:
-            key = FileKey.of(path)
-            cached = self.cache.get(key)
-            sha256 = cached.sha256 if cached and cached.sha256 else None
-            if sha256 is None:
-                with open_input(path) as f:  # /dev/zero or a FIFO would never end
-                    sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-                self.cache.remember_sha256(key, sha256)
+            sha256 = self._hash(path)
         except OSError as e:
             raise ModelFileProblem(f"Can't read {path}: {e.strerror or e}") from e
         # The table's verdict does not depend on the hash; an override may.
@@ -285,12 +305,6 @@ def _with_path(extra: tuple[Path, str] | tuple[Path, str, str]) -> tuple[Path, s
     if len(extra) == 2:
         return (Path(extra[0]), extra[1])
     return (Path(extra[0]), extra[1], extra[2])
-
-
-def _one_line(text: str, limit: int) -> str:
-    """A display name from untrusted metadata: no line breaks or control characters, bounded."""
-    text = " ".join("".join(c if c.isprintable() else " " for c in text[: limit * 2]).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _display_order(entry: ModelEntry) -> tuple[Any, ...]:

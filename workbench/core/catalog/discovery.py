@@ -41,8 +41,9 @@ class FoundModel:
     source: str
     stem: str  # file name without .gguf and shard suffix
     missing: str | None = None  # "missing shard 2 of 3 (X-00002-of-00003.gguf)"
-    # A name given by where the model was found, better than the file's:
-    # Ollama's "qwen2.5:0.5b", or the starter pair's curated names.
+    # A name given by where the model was found: Ollama's "qwen2.5:0.5b", or the
+    # starter pair's curated names. Shown only when the header names nothing
+    # (naming.py); always used for the id and as origin evidence.
     given_name: str | None = None
     given_name_label: str = "given name"  # says where `given_name` came from, for origin evidence
     sha256: str | None = None  # known without hashing (Ollama's blob digest)

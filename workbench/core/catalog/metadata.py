@@ -8,7 +8,6 @@ shards (parameters and sizes add up; names and settings come from the first).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from gguf import LlamaFileType
 
+from ..chat_template import chat_template, chat_template_sha256
 from .gguf_header import GGUFHeader, SkippedArray
 
 
@@ -102,7 +102,7 @@ class ModelMetadata:
         """Build from the facts of every shard, first shard first."""
         kv = shards[0].kv
         arch = _text(kv, "general.architecture")
-        template = _text(kv, "tokenizer.chat_template")
+        template = chat_template(kv)
         elements: dict[str, int] = {}
         for shard in shards:
             for type_name, count in shard.elements_by_type.items():
@@ -118,7 +118,7 @@ class ModelMetadata:
             quantization=_quantization(kv.get("general.file_type"), elements),
             context_length=_count(kv, f"{arch}.context_length") if arch else None,
             chat_template=template,
-            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
+            chat_template_sha256=chat_template_sha256(template) if template else None,
             license=_text(kv, "general.license"),
             base_models=_base_models(kv),
             languages=_languages(kv.get("general.languages")),

@@ -23,12 +23,13 @@ This module imports llama_cpp only inside the child.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sys
 import time
 from typing import Any
+
+from ..chat_template import chat_template, chat_template_sha256
 
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
@@ -105,7 +106,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         verbose=False,
     )
     load_s = time.perf_counter() - started
-    template = llama.metadata.get("tokenizer.chat_template")
+    template = chat_template(llama.metadata)
     if template:
         eos = _token_text(llama, llama.token_eos())
         bos = _token_text(llama, llama.token_bos())
@@ -114,7 +115,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
             template=template, eos_token=eos, bos_token=bos, stop_token_ids=[llama.token_eos()]
         )
         template_source = "gguf"
-        template_sha256 = hashlib.sha256(template.encode("utf-8")).hexdigest()
+        template_sha256 = chat_template_sha256(template)
     else:
         formatter = llama_chat_format.format_chatml
         template_source = f"fallback:{FALLBACK_CHAT_FORMAT}"

@@ -8,6 +8,7 @@ and refused (see `database.py`).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import datetime, UTC
 from pathlib import Path
@@ -466,6 +467,74 @@ def m006_response_writer(db: Database) -> None:
     db.execute("ALTER TABLE responses ADD COLUMN writer_pid INTEGER")
     db.execute("ALTER TABLE responses ADD COLUMN writer_started TEXT")
     db.execute("ALTER TABLE responses ADD COLUMN writer_host TEXT")
+
+
+@migrations()
+def m007_search_indexes_on_their_tables(db: Database) -> None:
+    """`runs_fts` and `responses_fts` rebuilt with the tables themselves as their
+    content, so other tools see the notebook's full-text search.
+
+    m002 gave them the views runs_searchable and responses_searchable as their
+    content. sqlite-utils (`Table.detect_fts`, `sqlite-utils search`) and Datasette
+    (its search box) find a table's index by looking for `content="<table>"` in a
+    virtual table's SQL, so they saw none. Here the content is `runs` and
+    `responses` themselves, written `content="…"` (the form both look for), with the
+    tables' own column names. What the app's search rests on stays as it was: the
+    trigram tokenizer, the padding at the end of each indexed text (_PAD, for one- and
+    two-character terms), only finished (`done`) answers indexed, and triggers that
+    index exactly what they later 'delete': m002's, kept, since they write to the
+    indexes by name and what they write is unchanged. Since the indexed text (padded)
+    is not the table's text, these indexes are filled by the triggers and this step,
+    never by FTS5's 'rebuild' (nor `sqlite-utils rebuild-fts`), which would index the
+    unpadded text of every answer. The views go: nothing else used them.
+
+    Every prompt and finished answer is indexed again here, in this step's
+    transaction (as long as m002's first indexing took).
+    """
+    script = f"""
+    DROP TABLE runs_fts;
+    DROP TABLE responses_fts;
+    DROP VIEW runs_searchable;
+    DROP VIEW responses_searchable;
+    CREATE VIRTUAL TABLE runs_fts USING fts5(
+        prompt, system_prompt, content="runs", content_rowid="id", tokenize="trigram"
+    );
+    CREATE VIRTUAL TABLE responses_fts USING fts5(
+        text, reasoning, content="responses", content_rowid="id", tokenize="trigram"
+    );
+    INSERT INTO runs_fts(rowid, prompt, system_prompt)
+        SELECT id, coalesce(prompt, '') || {_PAD}, coalesce(system_prompt, '') || {_PAD} FROM runs;
+    INSERT INTO responses_fts(rowid, text, reasoning)
+        SELECT id, coalesce(text, '') || {_PAD}, coalesce(reasoning, '') || {_PAD} FROM responses WHERE status = 'done';
+    """
+    for statement in _statements(script):
+        db.execute(statement)
+
+
+@migrations()
+def m008_model_template_hash_of_stored_bytes(db: Database) -> None:
+    """`models.chat_template_sha256` recomputed as SHA-256 of the template exactly as
+    the GGUF stores it, the hash each response's `template_sha256` already holds.
+
+    Before this step the catalog hashed the template with its leading and trailing
+    whitespace stripped, so a template ending in a newline (most do) got a hash in
+    the `models` row that no response of that model carried. The row describes the
+    file and is rewritten whenever the model is used, so this only does at once what
+    the next use would do; responses are not touched. The template is read from the
+    row's own `metadata` (the header's values, the template unstripped); a row
+    without one keeps its value. Hashed here, not through core/chat_template.py, so
+    this step stays what it is if that ever changes.
+    """
+    rows = db.execute(
+        """select sha256, json_extract(metadata, '$."tokenizer.chat_template"') from models
+           where json_valid(metadata) and json_type(metadata, '$."tokenizer.chat_template"') = 'text'"""
+    ).fetchall()
+    for sha256, template in rows:
+        if template:
+            db.execute(
+                "update models set chat_template_sha256 = ? where sha256 = ?",
+                [hashlib.sha256(template.encode("utf-8")).hexdigest(), sha256],
+            )
 
 
 def _statements(script: str) -> list[str]:

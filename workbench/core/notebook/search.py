@@ -2,7 +2,8 @@
 
 How text is found
 -----------------
-Three FTS5 indexes with the `trigram` tokenizer (m002): `runs_fts` (prompt,
+Three FTS5 indexes with the `trigram` tokenizer (m002; m007 put the first two on
+their tables, for Datasette and sqlite-utils): `runs_fts` (prompt,
 system prompt), `responses_fts` (answer, reasoning; finished answers only)
 and `notes_fts` (notes, highlight notes, "how they differ" summaries).
 Trigrams find any substring of three or more characters in any script,
@@ -74,7 +75,7 @@ class SearchFilters:
     run fits.
     """
 
-    models: tuple[str, ...] = ()  # part of a model name (any case), or a full SHA-256
+    models: tuple[str, ...] = ()  # part of a model name (recorded or current; any case), or a full SHA-256
     origins: tuple[str, ...] = ()  # ISO 3166 codes of the answering model: "US", "CN"
     labels: tuple[str, ...] = ()  # stored label names
     languages: tuple[str, ...] = ()  # the run's language: "en", "zh"
@@ -251,8 +252,15 @@ class _Filters:
         response: list[str] = []
         response_params: list[Any] = []
         if f.models:
-            response.append("(" + " or ".join("r.model_sha256 = lower(?) or instr(lower(r.model_name), lower(?)) > 0" for _ in f.models) + ")")
-            response_params += [m.strip() for m in f.models for _ in (0, 1)]
+            # The model's name now (models.name, rewritten on each use) as well as the one
+            # each answer was recorded under: answers recorded before a model's name changed
+            # (issue 17: one file, two names) are found by either.
+            response.append("(" + " or ".join(
+                "r.model_sha256 = lower(?) or instr(lower(r.model_name), lower(?)) > 0"
+                " or r.model_sha256 in (select sha256 from models where instr(lower(name), lower(?)) > 0)"
+                for _ in f.models
+            ) + ")")
+            response_params += [m.strip() for m in f.models for _ in (0, 1, 2)]
         if f.origins:
             response.append(f"r.origin_country in ({_marks(f.origins)})")
             response_params += [o.strip().upper() for o in f.origins]
