@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
         help="ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags",
         description="Run a prompt set against models; every prompt is saved as a run with flags. Resumable after Ctrl+C or a crash.",
     )
-    parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file")
+    parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file: .toml, .csv, .tsv, .jsonl or .ndjson")
     parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="a model (repeatable; default: the starter pair)")
     parser.add_argument("--lang", type=_languages, default=None, metavar="en,zh", help="only prompts in these languages (default: all)")
     parser.add_argument("--topic", action="append", default=None, metavar="TOPIC", help="only prompts on this topic (repeatable)")
