@@ -76,3 +76,18 @@ def test_a_notebook_keeps_its_own_version_and_a_deleted_one_is_not_given_back(tm
         assert [d.title for d in shipped_not_in(notebook)] == ["June 1989"]
     finally:
         notebook.close()
+
+
+def test_the_shipped_file_is_what_its_source_in_tools_writes(tmp_path: Path) -> None:
+    """Edit the steps in tools/make_demo_june_1989.py and run it; never the file by hand."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_demo_june_1989", ROOT / "tools" / "make_demo_june_1989.py")
+    assert spec is not None and spec.loader is not None
+    source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(source)
+    header = json.loads((ROOT / "prompts" / "demos" / source.FILE).read_text(encoding="utf-8").splitlines()[0])
+    script, steps = header["demo"]["script"], header["demo"]["steps"]
+    assert (script["uid"], script["title"], script["description"]) == (source.UID, source.TITLE, source.DESCRIPTION)
+    assert [(s["prompt_set_id"], s["prompt_id"], s["title"], s["note"]) for s in steps] == [tuple(step) for step in source.STEPS]
+    assert [s["uid"] for s in steps] == [f"{source.UID}-{n}" for n in range(1, len(steps) + 1)]
