@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..paths import resources_dir
 from .model import PromptSet
-from .problems import PromptSetProblem
+from ..user_files import check_input
+from .problems import PromptSetProblem, unreadable
 from .tables import TABLE_SUFFIXES, read_table_set
 from .toml_file import load_prompt_set
 
@@ -50,4 +51,8 @@ def read_prompt_set_file(path: Path) -> PromptSet:
         return load_prompt_set(path)
     if suffix in TABLE_SUFFIXES:
         return read_table_set(path)
+    try:  # a FIFO or a device is named as such, whatever its name
+        check_input(path)
+    except OSError as exc:
+        raise unreadable(path, "the prompt set", exc) from exc
     raise PromptSetProblem(f"{path}: can't tell the prompt set's format from its name; use {', '.join(SET_SUFFIXES)}.")
