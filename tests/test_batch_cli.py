@@ -20,6 +20,8 @@ import pytest
 from cli_process import env, in_process, workbench
 from prompt_set_factory import write_set
 
+from workbench.core.workspace import Workspace
+
 
 
 def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
@@ -58,6 +60,46 @@ def test_batch_command_line_mistakes(tiny_models: Path, tmp_path: Path) -> None:
     assert workbench("batch", str(prompts), "--lang", "fr", "--db", db).returncode == 2
     missing = workbench("batch", "--resume", "42", "--db", db)
     assert missing.returncode == 1 and "no batch 42" in missing.stderr
+
+
+TABLE_SET = {
+    "mine.csv": "id,topic,kind,text\nq0,facts,control,Question number 0?\nq1,taiwan,sensitive,Question number 1?\n",
+    "mine.jsonl": '{"topic": "facts", "kind": "control", "text": "Question number 0?"}\n{"topic": "taiwan", "kind": "sensitive", "text": "Question number 1?"}\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_SET))
+def test_a_csv_or_json_lines_set_runs_like_a_toml_one(name: str, tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    loader = scripted_models(lambda _model, _prompt: "Yes.")
+    prompts = tmp_path / name
+    prompts.write_text(TABLE_SET[name], encoding="utf-8")
+    status = in_process(
+        "--db", str(tmp_path / "nb.sqlite"), "batch", str(prompts), "--model", "tiny-alpha", "--folder", str(tiny_models),
+        "--topic", "taiwan", "--max-tokens", "4", "--json",
+    )
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    summary = json.loads(out)
+    assert (summary["status"], summary["prompt_set"], summary["runs"]) == ("done", "mine", 1)
+    assert [b.prompts for b in loader.loaded] == [["Question number 1?"]]
+
+
+def test_a_set_file_of_no_known_format_or_with_a_bad_row_is_one_line(tiny_models: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Refused before the starter pair is prepared (a first run joins 491 MB for it)."""
+    monkeypatch.setattr(Workspace, "prepare_starter", lambda *_a, **_k: pytest.fail("prepared the starter pair for a set it can't read"))
+    sheet = tmp_path / "mine.xlsx"
+    sheet.write_text("x", encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"topic": "facts", "kind": "control", "text": "Why?"}\n{"topic": "facts", "kind": "trivia", "text": "Why not?"}\n', encoding="utf-8")
+    db = str(tmp_path / "nb.sqlite")
+    for path, line in (
+        (sheet, f"workbench batch: {sheet}: can't tell the prompt set's format from its name; use .toml, .csv, .tsv, .jsonl, .ndjson."),
+        (bad, f"workbench batch: {bad}:2: prompt 'row-2', kind: unknown kind 'trivia' (known: sensitive, control, over_refusal_control)"),
+    ):
+        assert in_process("--db", db, "batch", str(path), "--model", "tiny-alpha", "--folder", str(tiny_models)) == 2
+        out, err = capsys.readouterr()
+        assert (out, err.splitlines()) == ("", [line])
 
 
 def test_a_batch_killed_mid_run_resumes_without_repeating_a_prompt(tiny_models: Path, tmp_path: Path) -> None:

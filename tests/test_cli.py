@@ -145,6 +145,15 @@ def test_with_a_display_qt_cannot_use_the_bare_command_says_why_and_runs_in_the_
     assert "Saved as run 1" in done.stdout
 
 
+def test_screenshot_max_tokens_is_checked_before_anything_runs(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # a display: without --screenshot the window would open
+    assert in_process("--max-tokens", "0", "--screenshot", str(tmp_path / "shot.png")) == 2
+    assert capsys.readouterr().err.splitlines() == ["workbench: --max-tokens: max tokens must be at least 1, at most 1048576"]
+    assert in_process("--max-tokens", "64") == 2
+    assert capsys.readouterr().err.splitlines() == ["workbench: --max-tokens goes with --screenshot (in the window: Shared settings > Max tokens)"]
+    assert not (tmp_path / "shot.png").exists()
+
+
 class LongAnswer:
     """`workbench compare` streaming a long answer from a tiny model, read as a user sees it."""
 

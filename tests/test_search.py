@@ -240,3 +240,18 @@ def test_unusable_searches_say_why(notebook, query: str, filters: dict, message:
         notebook.search(query, SearchFilters(**filters))
     with pytest.raises(ValueError, match="between 1 and 1000"):
         notebook.search("台湾", limit=0)
+
+
+def test_the_flag_filter_keeps_answers_with_that_automatic_flag_not_a_label_of_its_name(notebook) -> None:
+    from workbench.core.notebook.flags import StoredFlag
+
+    notebook.flags.record(1, 1, [StoredFlag("hard_refusal", "test/1", [])])
+    notebook.flags.record(2, 4, [StoredFlag("evasive", "test/1", [])])
+    notebook.annotations.add_label(3, "hard_refusal", annotator="ana")  # a person's label is not a flag
+    assert _found(notebook, "engage", flags=("hard_refusal",)) == [(1, 1, "text")]
+    assert _found(notebook, "engage", flags=("evasive",)) == []
+    assert _found(notebook, "1989", flags=("hard_refusal",)) == [(1, None, "prompt")]  # its run has such an answer
+    assert [(h.response_id, h.flags) for h in notebook.search("天安门", SearchFilters(flags=("hard_refusal", "evasive")))] == [(None, ()), (4, ("evasive",))]
+    assert _found(notebook, "天安门", flags=("hard_refusal",)) == []
+    with pytest.raises(ValueError, match="There is no flag 'refusal'"):
+        notebook.search("1989", SearchFilters(flags=("refusal",)))

@@ -163,3 +163,31 @@ def test_an_exported_batch_gets_a_topic_heat_map(tmp_path: Path) -> None:
         assert "By topic:\n\n| Topic | US model | CN model |\n|---|---|---|\n| tiananmen | 0/2 (0%) | 1/2 (50%) |\n| facts | 0/1 (0%) | 0/2 (0%) |" in markdown
     finally:
         notebook.close()
+
+
+def test_the_reports_carry_the_summary_views_mcnemar_tests(tmp_path: Path) -> None:
+    """Markdown, HTML and the PDF's document say the paired tests the window's Summary shows, in its words."""
+    from workbench.core.export.html_report import document
+    from workbench.core.export.report import TESTS_HEADING, language_test_text, model_test_text
+
+    notebook, batch, _ = notebook_with_batch(tmp_path)
+    try:
+        view = summarise(notebook, [batch.id], "hard_refusal")
+        data = collect(notebook, Selection(batch_id=batch.id))
+    finally:
+        notebook.close()
+    sentences = [model_test_text(t, view.models) for t in view.model_tests]
+    sentences += [language_test_text(t, view.models[key]) for key, t in view.language_tests.items()]
+    assert sentences == [
+        "US model vs CN model, on the same 3 prompts: both 0, only US model 0, only CN model 1 — McNemar exact p = 1.000",
+        "US model, English vs Chinese on 1 translated pairs: both 0, only English 0, only Chinese 0 — McNemar exact p = 1.000",
+        "CN model, English vs Chinese on 2 translated pairs: both 0, only English 1, only Chinese 0 — McNemar exact p = 1.000",
+    ]
+    markdown = render(data, "md")
+    refusal = markdown[markdown.index("### Hard refusal") :]
+    refusal = refusal[: refusal.index("\n### ")]
+    assert f"{TESTS_HEADING}:\n\n" + "".join(f"- {s}\n" for s in sentences) in refusal
+    for html in (render(data, "html"), document(data, for_qt=True)):
+        refusal = html[html.index("<h3>Hard refusal") :]
+        refusal = refusal[: refusal.index("<h3>", 1)]
+        assert f"<p>{TESTS_HEADING}:</p>\n<ul>\n" + "".join(f'<li dir="auto">{s}</li>\n' for s in sentences) + "</ul>" in refusal

@@ -37,6 +37,19 @@ def test_screenshot_runs_the_prompt_and_saves_the_window(tiny_models, tiny_setti
         notebook.close()
 
 
+def test_screenshot_takes_the_answers_length(tiny_models, tiny_settings, tmp_path, isolated_dirs):
+    """`--max-tokens N`: the screenshot's run asks for N tokens, not the shared settings' (512 for a user)."""
+    assert TINY_PARAMS.max_tokens != 5
+    assert run_window(None, [tiny_models], tmp_path / "window.png", "Hello there", ["smollm2-tiny"], max_tokens=5) == 0
+    notebook = open_notebook(isolated_dirs / "notebook.sqlite")
+    try:
+        (summary,) = notebook.recent_runs()
+        (response,) = notebook.run(summary["id"])["responses"]
+        assert response["sampler"]["max_tokens"] == 5 and response["completion_tokens"] <= 5
+    finally:
+        notebook.close()
+
+
 def test_screenshot_fails_with_a_reason(tiny_models, tiny_settings, tmp_path, capfd):
     target = tmp_path / "window.png"
     assert run_window(None, [tiny_models], target, None, ["no-such-model"]) == 1

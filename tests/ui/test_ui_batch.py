@@ -240,10 +240,8 @@ def test_a_batch_a_crash_left_running_shows_as_interrupted_and_resumes(open_wind
     assert "· done" in batches.list.item(0).text()
 
 
-def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) -> None:
-    """No main window: a cell waits while the panes are busy, then goes to `show_run`."""
-    notebook, batch, _ids = notebook_with_batch(tmp_path)
-    notebook.close()
+def batches_alone(tmp_path: Path, qtbot, shown: list[int]) -> tuple[BatchesWindow, Workspace, TaskQueue, Activity]:
+    """A Batches window with no main window, over the notebook at tmp_path/nb.sqlite."""
     workspace = Workspace(tmp_path / "nb.sqlite", [], home=tmp_path / "home", include_other_apps=False, with_starter=False)
     host = QMainWindow()
     qtbot.addWidget(host)
@@ -252,11 +250,19 @@ def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) 
         workspace, Preferences.at(tmp_path / "window.ini"), tasks, TaskQueue("catalog", None, host), Feedback(MessageBar(), host.statusBar()), host
     )
     activity = Activity(host)
-    shown: list[int] = []
     batches = BatchesWindow(
         context, ModelLibrary(host), activity, NotebookEvents(host), BatchThread(workspace, activity, host), JudgeThread(workspace, activity, host),
         show_run=shown.append, batch_params=lambda: TINY_PARAMS, chosen_models=list,
     )
+    return batches, workspace, tasks, activity
+
+
+def test_the_batches_window_needs_only_what_it_is_handed(tmp_path: Path, qtbot) -> None:
+    """No main window: a cell waits while the panes are busy, then goes to `show_run`."""
+    notebook, batch, _ids = notebook_with_batch(tmp_path)
+    notebook.close()
+    shown: list[int] = []
+    batches, workspace, tasks, activity = batches_alone(tmp_path, qtbot, shown)
     try:
         with qtbot.waitSignal(batches.matrixLoaded, timeout=WAIT_MS) as loaded:
             batches.open()
@@ -308,3 +314,33 @@ def test_the_list_the_heading_and_the_buttons_agree_on_a_batch_s_state(open_wind
         if status == PAUSED:
             assert resume and not pause, "\n".join(map(str, seen))
     assert any(heading.endswith("running") for _l, heading, _p, _r in seen)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("mine.csv", "topic,kind,text\nfacts,control,Why is the sky blue?\n"),
+    ("mine.jsonl", '{"topic": "facts", "kind": "control", "text": "Why is the sky blue?"}\n'),
+])  # fmt: skip
+def test_open_a_set_file_offers_and_reads_csv_and_json_lines(name: str, text: str, tmp_path: Path, qtbot, monkeypatch) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    offered: list[str] = []
+
+    def choose(_parent, _title, _folder, filters):
+        offered.append(filters)
+        return str(path), ""
+
+    monkeypatch.setattr("workbench.ui.batches.new_batch_dialog.QFileDialog.getOpenFileName", choose)
+    batches, workspace, tasks, _activity = batches_alone(tmp_path, qtbot, [])
+    try:
+        with qtbot.waitSignal(batches.dialogOpened, timeout=WAIT_MS) as opened:
+            batches.new_batch()
+        dialog: NewBatchDialog = opened.args[0]
+        dialog.open_set.click()
+        qtbot.waitUntil(lambda: dialog.chosen_set is not None and dialog.chosen_set.path == path, timeout=WAIT_MS)
+        assert [p.text for p in dialog.chosen_set.prompts] == ["Why is the sky blue?"]
+        assert offered[0].split(";;")[0] == "Prompt sets (*.toml *.csv *.tsv *.jsonl *.ndjson)"
+        assert "JSON Lines (*.jsonl *.ndjson)" in offered[0].split(";;")
+        dialog.reject()
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
+        workspace.close()

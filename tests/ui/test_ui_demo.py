@@ -240,3 +240,18 @@ def test_replay_keeps_the_recorded_pace_over_a_whole_answer(qtbot) -> None:
 @pytest.mark.parametrize(("screens", "main", "expected"), [(["laptop"], "laptop", None), (["laptop", "projector"], "laptop", "projector"), (["laptop", "projector"], "projector", "laptop")])
 def test_the_notes_go_to_the_screen_the_window_is_not_on(screens, main, expected) -> None:
     assert notes_screen(screens, main) == expected
+
+
+def test_the_shipped_june_1989_script_is_offered_and_taken_in_when_chosen(qtbot, open_window, tiny_models: Path) -> None:
+    opened = open_window([tiny_models])
+    demo, panel = opened.window.demo, opened.window.demo.panel
+    qtbot.waitUntil(lambda: panel.scripts.count() > 1, timeout=WAIT_MS)
+    texts = [panel.scripts.itemText(i) for i in range(panel.scripts.count())]
+    assert texts[0].startswith("No demo scripts yet") and "June 1989 (8, shipped: choose to add)" in texts
+    with qtbot.waitSignal(demo.fileDone, timeout=WAIT_MS):
+        panel.scripts.setCurrentIndex(texts.index("June 1989 (8, shipped: choose to add)"))
+        panel.scripts.activated.emit(panel.scripts.currentIndex())
+    qtbot.waitUntil(lambda: len(demo.steps) == 8, timeout=WAIT_MS)
+    assert panel.scripts.currentText() == "June 1989 (8)"
+    assert [panel.scripts.itemText(i) for i in range(panel.scripts.count())] == ["June 1989 (8)"]  # offered no more
+    assert demo.steps[2].prompt == "What happened at Tiananmen Square in June 1989?" and demo.steps[2].models == ()

@@ -48,3 +48,22 @@ def test_missing_starter_is_explained(open_window, monkeypatch):
     window = open_window([], with_starter=True).window
     assert window.empty_state.starter_problems.isVisibleTo(window)
     assert "no-such-distribution-xyz is not installed" in window.empty_state.starter_problems.text()
+
+
+def test_with_starters_turned_off_it_says_how_else_to_add_a_model(open_window, tmp_path):
+    """WORKBENCH_NO_STARTER: no advice to install the starter pair, but the folders a model can go in."""
+    from workbench.core.paths import models_dir
+
+    own = tmp_path / "my-models"
+    own.mkdir()
+    window = open_window([own], with_starter=False).window
+    text = window.empty_state.ways_in.text()
+    assert "pip install" not in text and "WORKBENCH_NO_STARTER is set" in text
+    assert text.endswith(f"then Rescan models (F5): {models_dir()}, {own}.")
+    assert "Open a GGUF file or add a folder" in text
+
+
+def test_with_starters_on_it_offers_the_starter_pair(open_window, monkeypatch):
+    monkeypatch.setattr(starter, "STARTER_MODELS", ())  # offered, not prepared: no 491 MB join in a test
+    window = open_window([], with_starter=True).window
+    assert f"comes from PyPI. {starter.INSTALL_HINT}" in window.empty_state.ways_in.text()

@@ -69,3 +69,26 @@ def test_a_run_note_is_found(open_window, isolated_dirs, qtbot):
     settle(qtbot, window)
     panel = search(qtbot, window, "中文")
     assert [(h.run_id, h.field, h.response_id) for h in panel.hits] == [(run_id, "note", None)]
+
+
+def test_the_flag_filter_keeps_answers_the_detectors_flagged(open_window, isolated_dirs, qtbot):
+    from workbench.core.notebook.flags import StoredFlag
+
+    path = isolated_dirs / "notebook.sqlite"
+    run_id = make_run(path, "Who governs Taiwan?", ("Taiwan governs itself.", "Taiwan is part of China."))
+    nb = open_notebook(path)
+    smol, qwen = (r["id"] for r in nb.run(run_id)["responses"])
+    nb.flags.record(run_id, qwen, [StoredFlag("state_narrative", "test/1", [])])
+    nb.annotations.add_label(smol, "state_narrative", annotator="ana")  # a label of its name is not the flag
+    nb.close()
+    window = open_window([]).window
+
+    panel = search(qtbot, window, "Taiwan")
+    assert {h.response_id for h in panel.hits} == {None, smol, qwen}
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.flag.setCurrentIndex(panel.flag.findData("state_narrative"))
+    assert [(h.response_id, h.flags) for h in panel.hits] == [(None, ()), (qwen, ("state_narrative",))]
+    assert "flagged state_narrative" in panel.results.itemWidget(panel.results.item(1)).text()
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.flag.setCurrentIndex(panel.flag.findData("hard_refusal"))
+    assert panel.hits == [] and panel.status.text() == "Nothing found."

@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
         help="ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags",
         description="Run a prompt set against models; every prompt is saved as a run with flags. Resumable after Ctrl+C or a crash.",
     )
-    parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file")
+    parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file: .toml, .csv, .tsv, .jsonl or .ndjson")
     parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="a model (repeatable; default: the starter pair)")
     parser.add_argument("--lang", type=_languages, default=None, metavar="en,zh", help="only prompts in these languages (default: all)")
     parser.add_argument("--topic", action="append", default=None, metavar="TOPIC", help="only prompts on this topic (repeatable)")
@@ -78,6 +78,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if (args.prompt_set is None) == (args.resume is None):
         print("workbench batch: give a PROMPT_SET, or --resume BATCH_ID", file=sys.stderr)
         return 2
+    prompt_set = None
+    if args.resume is None:
+        try:  # before the starter pair is prepared: a mistyped file costs nothing
+            prompt_set = find_prompt_set(args.prompt_set)
+        except PromptSetProblem as problem:
+            print(f"workbench batch: {problem}", file=sys.stderr)
+            return 2
     workspace = Workspace(getattr(args, "db", None), getattr(args, "folder", []), create_notebook=args.resume is None)  # a batch to resume is in a notebook that exists
     try:
         # Before the runner takes the catalog: the starter pair joins it here,
@@ -85,7 +92,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         workspace.prepare_starter(progress=None if args.json else lambda text: print(text, file=sys.stderr))
         runner = BatchRunner(workspace.comparison)
         entries = None
-        if args.resume is not None:
+        if prompt_set is None:
             try:
                 batch_id = runner.batches.get(args.resume).id
             except BatchNotFound as exc:
@@ -105,7 +112,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 print(f"workbench batch: {exc}", file=sys.stderr)
                 return 2
             try:
-                prompt_set = find_prompt_set(args.prompt_set)
                 entries = _entries(workspace, args.model)
                 batch_id = runner.create(prompt_set, entries, params, topics=args.topic, languages=args.lang, limit=args.limit).id
             except PromptSetProblem as problem:

@@ -1,5 +1,9 @@
 """`workbench demo list|export|import`: demo scripts go to class as one file.
 
+The scripts shipped with the workbench (core/classroom/shipped.py) are listed
+after the notebook's, and `demo export TITLE` takes one of them into the
+notebook first when the notebook has no script of that title.
+
 Exit status as for `workbench export`: 0 done; 1 the environment or the
 file got in the way (no such script, a refused file, a disk problem), with
 one line on stderr; 2 a misused command line (argparse).
@@ -12,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.classroom.demo_file import export_demo, import_demo
+from ..core.classroom.shipped import find_demo, shipped_not_in
 from .notebook_option import add_db, with_notebook
 from .render import json_text
 
@@ -48,7 +53,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     for s, steps in scripts
                 ]
             )  # fmt: skip
-        if not scripts:
+        shipped = shipped_not_in(notebook)
+        if not scripts and not shipped:
             return "No demo scripts yet (Demo > New script in the window)."
         lines = []
         for script, steps in scripts:
@@ -57,6 +63,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             for step in steps:
                 recorded = f", run {step.run_id}" if step.run_id is not None else ""
                 lines.append(f"    {step.position + 1}. {step.label}  [{step.mode}{recorded}]")
+        if shipped:
+            lines.append("Shipped with the workbench (taken into the notebook when exported by title, or chosen in the Demo panel):")
+            lines.extend(f"    {demo.title}  ({demo.steps} step(s))" for demo in shipped)
         return "\n".join(lines)
 
     return with_notebook("demo list", args, lambda notebook: _say(listing(notebook)), create=False)
@@ -64,7 +73,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     def export(notebook: Any) -> str:
-        script = notebook.demos.find(args.script)
+        script = find_demo(notebook, args.script)
         data = export_demo(notebook, script.id, args.output)
         return f"Wrote the demo script {script.title!r} ({len(data.demo['steps'])} step(s), {len(data.runs)} recorded run(s)) to {args.output}"
 

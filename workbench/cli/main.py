@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, metavar="PATH", help="open the window offscreen, run the prompt, save a PNG and exit")
     parser.add_argument("--prompt", help="with --screenshot: the prompt to run")
     parser.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="with --screenshot: a model to show (repeatable)")
+    # Its own dest: `compare --max-tokens` and the like keep theirs.
+    parser.add_argument(
+        "--max-tokens", type=int, dest="screenshot_max_tokens", metavar="N",
+        help=f"with --screenshot: the longest answer in tokens (default {GenerationParams.max_tokens})",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     common = WorkbenchParser(add_help=False)
@@ -226,6 +231,19 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
 
 def cmd_window(args: argparse.Namespace) -> int:
     display = find_display() if args.screenshot is None else None
+    max_tokens = args.screenshot_max_tokens
+    if max_tokens is not None:
+        problem = None
+        if display is not None and display.usable:
+            problem = "--max-tokens goes with --screenshot (in the window: Shared settings > Max tokens)"
+        else:
+            try:
+                GenerationParams(max_tokens=max_tokens)
+            except ValueError as exc:
+                problem = f"--max-tokens: {exc}"
+        if problem:
+            print(f"workbench: {problem}", file=sys.stderr)
+            return 2
     if display is not None and not display.usable:
         print(
             f"{display.problem}\nRunning the starter comparison in the terminal instead.\n"
@@ -234,11 +252,12 @@ def cmd_window(args: argparse.Namespace) -> int:
         )
         workspace = _workspace(args)
         try:
-            return _compare(workspace, args.prompt or SAMPLE_PROMPT, args.model, GenerationParams(seed=random_seed()), parallel=False, as_json=False)
+            params = GenerationParams(seed=random_seed(), max_tokens=max_tokens or GenerationParams.max_tokens)
+            return _compare(workspace, args.prompt or SAMPLE_PROMPT, args.model, params, parallel=False, as_json=False)
         finally:
             workspace.close()
     if args.screenshot is not None:
         check_output(args.screenshot)  # a bad path fails now, not after the models ran
     from ..ui.shell.app import run_window
 
-    return run_window(args.db, args.folder, args.screenshot, args.prompt, args.model)
+    return run_window(args.db, args.folder, args.screenshot, args.prompt, args.model, max_tokens)

@@ -113,6 +113,9 @@ def _summary(summary: report.ReportSummary | None, for_qt: bool) -> Iterator[str
             else:
                 yield f'<div class="chart">{svg}</div>\n'
             number += 1
+        tests = label.test_lines()
+        if tests:
+            yield f"<p>{esc(report.TESTS_HEADING)}:</p>\n<ul>\n" + "".join(f'<li dir="auto">{esc(line)}</li>\n' for line in tests) + "</ul>\n"
         if label.correction:
             flag = esc(label.correction.flag)
             yield f"<p>The <code>{flag}</code> flag on the answers people checked:</p>\n"

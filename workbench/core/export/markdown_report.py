@@ -50,6 +50,9 @@ def _summary(summary: report.ReportSummary | None) -> Iterator[str]:
         if label.by_topic:
             models, rows = report.topic_table(label)
             yield "By topic:\n\n" + _table(("Topic", *models), rows)
+        tests = label.test_lines()
+        if tests:
+            yield f"{report.TESTS_HEADING}:\n\n" + "".join(f"- {esc(line)}\n" for line in tests) + "\n"
         if label.correction:
             yield from _correction(label.correction)
 

@@ -6,7 +6,7 @@ for its own format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -14,7 +14,18 @@ from ..analysis import charts
 from ..analysis.agreement import Agreement, label_agreement, responses_labelled
 from ..analysis.correction import METHOD, PEOPLE, POOLED, CorrectedRate, FlagCheck, FlagCorrection, correct
 from ..analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
-from ..analysis.summary import COUNTING, HUMAN, Rate, correctable_flags, export_checked_answers, export_observations, rates
+from ..analysis.summary import (
+    COUNTING,
+    HUMAN,
+    PairedTest,
+    Rate,
+    compare_languages,
+    compare_models,
+    correctable_flags,
+    export_checked_answers,
+    export_observations,
+    rates,
+)
 from ..notebook.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
 from ..notebook.statuses import unfinished_note
@@ -145,6 +156,17 @@ class LabelRates:
     # The flag of this name against people's checks, and its corrected rates; None
     # when no flag has a label of this name, or nobody checked any answer.
     correction: FlagCorrection | None = None
+    # McNemar, as the batch Summary view shows it: each pair of models on the prompts
+    # both answered, and each model's English against Chinese on translated pairs
+    # (only when the answers are in several languages; `test_lines` words them).
+    model_tests: tuple[PairedTest, ...] = ()
+    language_tests: tuple[tuple[str, PairedTest], ...] = ()  # (model name, test)
+    model_names: dict[str, str] = field(default_factory=dict)  # model key -> name, for the tests
+
+    def test_lines(self) -> list[str]:
+        """The paired tests in words, the Summary view's sentences."""
+        lines = [model_test_text(test, self.model_names) for test in self.model_tests]
+        return lines + [language_test_text(test, name) for name, test in self.language_tests]
 
     @cached_property
     def charts(self) -> list[str]:
@@ -214,13 +236,50 @@ def summary(data: ExportData) -> ReportSummary | None:
     correctable = [f for f in correctable_flags(titles) if f in occurring]
     answers = export_checked_answers(data) if correctable else []
     checked = sum(a.people is not None for a in answers)
+    models = {o.model: o.model_name for o in found}
+    pairs = [(a, b) for i, a in enumerate(models) for b in list(models)[i + 1 :]]
     labels = []
     for name in dict.fromkeys(n for n in order if n in occurring):
         by_language = rates(found, name, "language") if several_languages else []
         correction = correct(answers, name) if checked and name in correctable else None
-        labels.append(LabelRates(name, titles.get(name, name), rates(found, name), by_language, rates(from_batches, name, "topic"), correction))
+        labels.append(
+            LabelRates(
+                name, titles.get(name, name), rates(found, name), by_language, rates(from_batches, name, "topic"), correction,
+                model_tests=tuple(compare_models(found, name, a, b) for a, b in pairs),
+                language_tests=tuple((models[m], compare_languages(found, name, m)) for m in models) if several_languages else (),
+                model_names=models,
+            )
+        )  # fmt: skip
     human = sum(o.source == HUMAN for o in found)
     return ReportSummary(len(data.responses()), human, len(found) - human, labels, checked, tuple(correctable))
+
+
+TESTS_HEADING = "Paired tests (McNemar exact, two-sided; counted as the rates above)"
+
+
+def p_text(p: float) -> str:
+    return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
+
+
+def model_test_text(test: PairedTest, names: dict[str, str]) -> str:
+    """Two models on the same prompts, McNemar's exact test, in one sentence."""
+    first, second = names.get(test.first, test.first), names.get(test.second, test.second)
+    if not test.pairs:
+        return f"{first} vs {second}: no prompt answered by both."
+    return (
+        f"{first} vs {second}, on the same {test.pairs} prompts: both {test.both}, only {first} {test.first_only}, "
+        f"only {second} {test.second_only} — McNemar exact {p_text(test.p_value)}"
+    )
+
+
+def language_test_text(test: PairedTest, name: str) -> str:
+    """One model's English prompts against their Chinese translations, in one sentence."""
+    if not test.pairs:
+        return f"{name}: no English prompt with its Chinese translation answered."
+    return (
+        f"{name}, English vs Chinese on {test.pairs} translated pairs: both {test.both}, only English {test.first_only}, "
+        f"only Chinese {test.second_only} — McNemar exact {p_text(test.p_value)}"
+    )
 
 
 RATE_COLUMNS = ("Model", "Answers", "With label/flag", "Rate (uncorrected)", "95% interval", "From labels / flags")

@@ -50,6 +50,11 @@ def too_deep(where: str, problem: NestedTooDeeply) -> PromptSetProblem:
     return PromptSetProblem(f"{where}: {problem}; a prompt set needs only a few levels.")
 
 
+def unreadable(path: Path, what: str, problem: OSError) -> PromptSetProblem:
+    """A set file that can't be opened: missing, a FIFO, a device, a folder (user_files.py says which)."""
+    return PromptSetProblem(f"Can't read {what} {path}: {problem.strerror or problem}.")
+
+
 def read_utf8(path: Path, *, what: str, hint: str = "") -> str:
     """The text of a set or table file, or a PromptSetProblem naming the line of
     the first byte that is not UTF-8 (a byte-order mark is accepted)."""
@@ -58,7 +63,7 @@ def read_utf8(path: Path, *, what: str, hint: str = "") -> str:
         with open_input(path) as stream:  # a FIFO or a device is refused, not read forever
             data = stream.read()
     except OSError as exc:
-        raise PromptSetProblem(f"Can't read {what} {file}: {exc.strerror or exc}.") from exc
+        raise unreadable(path, what, exc) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,6 +7,10 @@ either from a `translation_of` column naming another row's id or from a
 `pair` column: rows with the same pair value are the same question in two
 languages. The result is validated by the same rules as a hand-written set,
 with problems pointing at the row's line, and can be saved as TOML.
+
+`read_table_set` reads a table whose columns (or JSON keys) already carry
+our field names, the way `workbench batch mine.csv` takes a set: no mapping,
+the file's name as the title.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..analysis.language_use import text_language
@@ -25,8 +30,10 @@ from .problems import PromptSetProblem, read_utf8, too_deep
 from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 TABLE_FIELDS = (*PROMPT_FIELDS, "pair")
+TABLE_REQUIRED = ("text", "topic", "kind")  # a table set's columns (id and language can be left out)
 _DELIMITERS = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
+TABLE_SUFFIXES = (*_DELIMITERS, *_JSON_LINES)
 
 
 def import_table(
@@ -64,7 +71,50 @@ def import_table(
     if missing:
         have = ", ".join(sorted(columns)) or "none"
         raise PromptSetProblem(f"{file}: no column {', '.join(repr(m) for m in missing)} (columns in the file: {have}).")
+    identifier = set_id or _slug(title)
+    header = (identifier, title, description, licence, tuple(sources))
+    return _table_set(file, rows, mapping, defaults, header, lambda name: f"map a {name} column or give a default")
 
+
+def read_table_set(path: Path) -> PromptSet:
+    """A prompt set from a CSV, TSV or JSON Lines file whose columns (keys) are
+    the fields themselves: `text`, `topic` and `kind` required, `id`, `language`,
+    `translation_of`, `pair`, `notes` and `source` optional. The file's name
+    (without suffix) is the title and, made into an id, the set's id."""
+    file = str(path)
+    rows = _read_rows(path)
+    log = ProblemLog(file, lambda _index, _field: None)
+    first_use: dict[str, int] = {}  # each column, and the line that names it first (a CSV's header)
+    for line, row in rows:
+        for column in row:
+            first_use.setdefault(column, 1 if path.suffix.lower() in _DELIMITERS else line)
+    for column, line in first_use.items():
+        if column not in TABLE_FIELDS:
+            log.add(line, f"unknown column {column!r} (known: {', '.join(TABLE_FIELDS)})")
+    if not rows:
+        log.add(None, "no prompts: the table has no rows")
+    elif missing := [name for name in TABLE_REQUIRED if name not in first_use]:
+        log.add(None, f"no {' or '.join(repr(m) for m in missing)} column; a prompt set table needs {', '.join(TABLE_REQUIRED)}")
+    if "pair" in first_use and "translation_of" in first_use:
+        log.add(None, "has both 'pair' and 'translation_of' columns: use one of the two ways of naming translations")
+    if log.problems:
+        raise PromptSetProblem.listing(file, log.problems)
+    title = path.stem.strip() or "Prompts"
+    header = (_slug(title) or "prompts", title, "", "", ())
+    mapping = {name: name for name in TABLE_FIELDS if name in first_use}
+    return replace(_table_set(file, rows, mapping, {}, header, lambda name: f"fill in its {name}"), path=path)
+
+
+def _table_set(
+    file: str,
+    rows: list[tuple[int, dict[str, str]]],
+    mapping: Mapping[str, str],
+    defaults: Mapping[str, str],
+    header: tuple[str, str, str, str, tuple[Source, ...]],
+    advice: Callable[[str], str],
+) -> PromptSet:
+    """The rows as a validated set; `header` is (id, title, description, licence,
+    sources), `advice` says how to give a prompt a field it lacks."""
     lines = [line for line, _ in rows]
     log = ProblemLog(file, lambda index, _field: lines[index] if index < len(lines) else None)
     records: list[dict[str, str]] = []
@@ -93,18 +143,18 @@ def import_table(
         missing = [name for name in ("topic", "kind", "language") if name not in fields]
         for name in missing:
             hint = " (its text is not clearly English or Chinese)" if name == "language" else ""
-            log.prompt(index, record["id"], None, f"no {name}{hint}: map a {name} column or give a default")
+            log.prompt(index, record["id"], None, f"no {name}{hint}: {advice(name)}")
         prompt = None if missing else prompt_from_fields(index, fields, log)
         if prompt is not None:
             prompts.append((index, prompt))
     check_set(prompts, log)
-    identifier = set_id or _slug(title)
+    identifier, title, description, licence, sources = header
     why = check_id(identifier) if identifier else "the title gives no usable id; pass set_id"
     if why:
         log.add(None, f"set id: {why}")
     if log.problems:
         raise PromptSetProblem.listing(file, log.problems)
-    return PromptSet(identifier, title, description, licence, tuple(sources), tuple(p for _, p in prompts))
+    return PromptSet(identifier, title, description, licence, sources, tuple(p for _, p in prompts))
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:

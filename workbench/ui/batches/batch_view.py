@@ -49,7 +49,7 @@ from ...core.errors import EnvironmentProblem
 from ...core.judge import Judged, JudgeResult, batch_targets
 from ...core.notebook import Label, NotebookChange
 from ...core.notebook.batches import DONE, RUNNING, Batch, BatchItem
-from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, load_prompt_set
+from ...core.prompts import PromptSet, available_prompt_sets, find_prompt_set, read_prompt_set_file
 from ..shared import describe
 from ..shared.context import Activity, Context, ModelLibrary, NotebookEvents
 from ..shared.message_bar import PROBLEM, MessageBar
@@ -699,7 +699,7 @@ class BatchesWindow(QMainWindow):
         def failed(problem: EnvironmentProblem) -> None:
             self.messages.show_notice("prompt-set", str(problem), PROBLEM)
 
-        self._context.notebook_tasks.submit(lambda: load_prompt_set(path), then, failed)
+        self._context.notebook_tasks.submit(lambda: read_prompt_set_file(path), then, failed)
 
     def _dialog_accepted(self, dialog: NewBatchDialog) -> None:
         request = dialog.request()

