@@ -69,6 +69,19 @@ class Row:
         return tuple(Piece(op.right, SAME if op.tag == EQUAL else ADDED) for op in self.ops if op.right)
 
     @property
+    def inline(self) -> tuple[Piece, ...]:
+        """Both sides in one line of reading, as git's --word-diff shows them: what stayed,
+        and where they part, the left's words (REMOVED) then the right's (ADDED)."""
+        pieces: list[Piece] = []
+        for op in self.ops:
+            if op.tag == EQUAL:
+                pieces.append(Piece(op.left, SAME))
+            else:
+                pieces += [Piece(op.left, REMOVED)] if op.left else []
+                pieces += [Piece(op.right, ADDED)] if op.right else []
+        return tuple(pieces)
+
+    @property
     def kind(self) -> str:
         """EQUAL (the same paragraph), DELETE (only the left has it), INSERT (only the right), or REPLACE."""
         tags = {op.tag for op in self.ops}
