@@ -54,7 +54,9 @@ def test_a_paragraph_only_the_left_has_stands_alone_and_whitespace_is_no_change(
 def test_unlike_paragraphs_are_paired_in_order_and_identical_answers_say_so() -> None:
     diff = diff_answers("Alpha beta.\n\nGamma.", "Zeta eta.")
     assert [(row.kind, len(row.ops)) for row in diff.rows] == [(REPLACE, 2), (DELETE, 1)]
-    assert diff_answers("Same text.\n\n\n", "Same text.").identical
+    assert diff_answers("Same text.\n\n\n", "Same text.").summary == "The two answers have the same words."
+    assert diff_answers("a b", "a c").summary == "1 word removed, 1 added, 1 the same (Chinese counted by character)."
+    assert Piece("gone \n", REMOVED).body == "gone" and Piece("gone \n", REMOVED).trailing == " \n"
     assert paragraphs("one\r\n \r\ntwo\n\n\n three ") == ["one", "two", "three"]
 
 

@@ -38,7 +38,7 @@ def test_two_models_of_one_run_word_by_word(db: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out == (
         "--- response 1: Llama · run 1, pane 1\n"
         "+++ response 2: Qwen · run 1, pane 2\n"
-        "9 words removed, 9 added, 3 the same (Chinese counted by character)\n"
+        "9 words removed, 9 added, 3 the same (Chinese counted by character).\n"
         "\n"
         "[-The army cleared the square in June 1989.-]{+天安门广场在北京。+}\n"
         "\n"

@@ -63,10 +63,7 @@ def print_diff(out: TextIO, a: SavedAnswer, b: SavedAnswer, diff: AnswerDiff) ->
     """The two answers' names, the counts, then each paragraph with its changes marked."""
     colour = color_enabled(out)
     out.write(f"--- response {a.response_id}: {a.title}\n+++ response {b.response_id}: {b.title}\n")
-    if diff.identical:
-        out.write("The answers have the same words.\n")
-    else:
-        out.write(f"{diff.removed} words removed, {diff.added} added, {diff.same} the same (Chinese counted by character)\n")
+    out.write(f"{diff.summary}\n")
     for row in diff.rows:
         out.write("\n")
         _write(out, row.inline, colour)
@@ -78,13 +75,11 @@ def _write(out: TextIO, pieces: tuple[Piece, ...], colour: bool) -> None:
         if piece.mark == SAME:
             out.write(piece.text)
             continue
-        # The spaces after a changed stretch are outside its marks.
-        text = piece.text.rstrip()
         if colour:
             control(out, f"\033[{COLOUR_MARKS[piece.mark]}m")
-            out.write(text)
+            out.write(piece.body)
             control(out, "\033[0m")
         else:
             start, end = PLAIN_MARKS[piece.mark]
-            out.write(f"{start}{text}{end}")
-        out.write(piece.text[len(text) :])
+            out.write(f"{start}{piece.body}{end}")
+        out.write(piece.trailing)

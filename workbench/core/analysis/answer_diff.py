@@ -53,6 +53,16 @@ class Piece:
     text: str
     mark: str
 
+    @property
+    def body(self) -> str:
+        """The text without the spaces after it: what a changed piece's mark covers (a
+        struck-through or underlined space reads as part of the change)."""
+        return self.text.rstrip()
+
+    @property
+    def trailing(self) -> str:
+        return self.text[len(self.body) :]
+
 
 @dataclass(frozen=True)
 class Row:
@@ -106,6 +116,14 @@ class AnswerDiff:
     @property
     def identical(self) -> bool:
         return self.removed == 0 and self.added == 0
+
+    @property
+    def summary(self) -> str:
+        """One line of counts, as the window and the terminal say it."""
+        if self.identical:
+            return "The two answers have the same words."
+        words = "word" if self.removed == 1 else "words"
+        return f"{self.removed} {words} removed, {self.added} added, {self.same} the same (Chinese counted by character)."
 
     def to_json(self) -> dict[str, Any]:
         return {

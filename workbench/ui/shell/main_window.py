@@ -53,6 +53,7 @@ from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
 from ..compare.settings_form import SettingsForm
 from ..runs.export_dialog import import_file
+from ..side_by_side.controller import SideBySide
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
@@ -133,6 +134,10 @@ class MainWindow(QMainWindow):
         self.reflagging = Reflagging(
             self.ctx, self.commands.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
             selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
+        )
+        self.side_by_side = SideBySide(
+            self.ctx, self.commands.side_by_side, shown_run=lambda: self.annotating.strip.run_id,
+            selected_runs=self.past_runs.selected_run_ids, parent=self,
         )
         self._build_widgets()
         self._build_docks()
@@ -241,8 +246,9 @@ class MainWindow(QMainWindow):
         e.runShown.connect(self.runShown)
         self.activity.changed.connect(self._update_actions)
         # The classroom, and what other parts follow of it.
-        for view in (self.history, self.annotating.search):
+        for view in (self.history, self.annotating.search, self.side_by_side):
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
+        self.history.context_actions = [a.side_by_side.difference, a.side_by_side.languages]
         self.demo.panelWanted.connect(lambda: _bring_forward(self.demo_dock))
         self.demo.notesWanted.connect(lambda: _bring_forward(self.notes_dock))
         self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
