@@ -4,7 +4,8 @@ that need no colour, hostile text shown as text, Chinese in its row."""
 from __future__ import annotations
 
 from PySide6.QtGui import QTextCursor, QTextDocument
-from PySide6.QtWidgets import QLabel, QPlainTextEdit
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QLabel, QMenu, QPlainTextEdit
 from window_helpers import WAIT_MS, make_run, settle, show
 
 from workbench.core.analysis.answer_diff import diff_answers
@@ -84,13 +85,16 @@ def _cell_text(cursor: QTextCursor) -> str:
     return cursor.selectedText()
 
 
-def test_two_answers_of_the_shown_run_from_the_menu(open_window, isolated_dirs, qtbot) -> None:
+def test_two_answers_of_the_shown_run_from_the_menu_or_history(open_window, isolated_dirs, qtbot, monkeypatch) -> None:
     run_id = make_run(isolated_dirs / "notebook.sqlite", texts=("The army cleared the square.", "The army left the square."))
     window = open_window([]).window
     show(qtbot, window, run_id)
     action = window.commands.side_by_side.difference
     assert action in window.menuBar().actions()[4].menu().actions()  # View
-    assert action in window.history.context_actions
+    menus = []
+    monkeypatch.setattr(QMenu, "popup", lambda menu, _point, _action=None: menus.append(menu))
+    window.history.list.customContextMenuRequested.emit(QPoint(5, 5))  # a right click on the selected run
+    assert menus[0].actions()[-2:] == [action, window.commands.side_by_side.languages]
     action.trigger()
     opened(qtbot, window, "picker")
     picker = window.side_by_side.picker
@@ -100,6 +104,12 @@ def test_two_answers_of_the_shown_run_from_the_menu(open_window, isolated_dirs, 
     opened(qtbot, window, "diff_view")
     marked = [f for f in fragments(window.side_by_side.diff_view.text.document()) if f[1]]
     assert marked == [("cleared", "removed"), ("left", "added")]
+
+    window.commands.present.blind.trigger()  # the views name the models: they wait for the reveal
+    assert not action.isEnabled() and not window.commands.side_by_side.languages.isEnabled()
+    assert not window.side_by_side.diff_view.isVisible()
+    window.commands.present.blind.trigger()
+    assert action.isEnabled()
 
 
 def _bilingual(path, *, zh_models=("SmolLM2", "Qwen2.5")) -> tuple[int, int]:

@@ -57,6 +57,10 @@ class SideBySide(QObject):
         for action in (self._actions.difference, self._actions.languages):
             action.setEnabled(not hidden)
             action.setStatusTip(BLIND if hidden else action.toolTip())
+        if hidden:  # views already open name the models too
+            for view in (self.picker, self.diff_view, self.grid_view):
+                if view is not None:
+                    view.hide()
 
     # --- differences ----------------------------------------------------------------------
 
