@@ -3,9 +3,9 @@ that need no colour, hostile text shown as text, Chinese in its row."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QTextCursor, QTextDocument
+from PySide6.QtGui import QContextMenuEvent, QTextCursor, QTextDocument
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QLabel, QMenu, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPlainTextEdit
 from window_helpers import WAIT_MS, make_run, settle, show
 
 from workbench.core.analysis.answer_diff import diff_answers
@@ -105,6 +105,20 @@ def test_two_answers_of_the_shown_run_from_the_menu_or_history(open_window, isol
     marked = [f for f in fragments(window.side_by_side.diff_view.text.document()) if f[1]]
     assert marked == [("cleared", "removed"), ("left", "added")]
 
+    # From the second pane's context menu: its answer comes first.
+    window.side_by_side.diff_view.close()
+    window.activateWindow()  # as a right click in it does
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    view = window.area.panes[1].answer_view
+    QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(5, 5), view.mapToGlobal(QPoint(5, 5))))
+    assert menus[-1].actions()[-1] is action
+    menus[-1].actions()[-1].trigger()
+    qtbot.waitUntil(lambda: window.side_by_side.picker is not picker and window.side_by_side.picker.isVisible(), timeout=WAIT_MS)
+    second = window.side_by_side.picker
+    assert (second.left.currentText(), second.right.currentText()) == ("Qwen2.5 · run 1, pane 2", "SmolLM2 · run 1, pane 1")
+    second.reject()
+
+    window.side_by_side.diff_view.show()
     window.commands.present.blind.trigger()  # the views name the models: they wait for the reveal
     assert not action.isEnabled() and not window.commands.side_by_side.languages.isEnabled()
     assert not window.side_by_side.diff_view.isVisible()

@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
         )
         self.side_by_side = SideBySide(
             self.ctx, self.commands.side_by_side, shown_run=lambda: self.annotating.strip.run_id,
-            selected_runs=self.past_runs.selected_run_ids, parent=self,
+            selected_runs=self.past_runs.selected_run_ids,
+            focused_answer=lambda: self.annotating.current_pane.response_id if self.annotating.current_pane else None, parent=self,
         )
         self._build_widgets()
         self._build_docks()
@@ -235,6 +236,7 @@ class MainWindow(QMainWindow):
 
         self.area.modelChosen.connect(self._update_actions)
         self.area.panesChanged.connect(self._panes_changed)
+        self._panes_changed()
         self.library.groupingChanged.connect(self._grouping_changed)
         self._connect_runs_and_annotating()
         self._progress.connect(self._show_progress)
@@ -361,6 +363,8 @@ class MainWindow(QMainWindow):
 
     def _panes_changed(self) -> None:
         self.library.pane_count = len(self.area.panes)
+        for pane in self.area.panes:  # a pane's context menu: its answer's differences from another
+            pane.answer_view.context_actions = [self.commands.side_by_side.difference]
         self._update_actions()
 
     def _pane_models_changed(self, *_: Any) -> None:

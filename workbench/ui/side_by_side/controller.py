@@ -39,6 +39,7 @@ class SideBySide(QObject):
         *,
         shown_run: Callable[[], int | None],
         selected_runs: Callable[[], list[int]],
+        focused_answer: Callable[[], int | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -46,6 +47,7 @@ class SideBySide(QObject):
         self._actions = actions
         self._shown_run = shown_run
         self._selected_runs = selected_runs
+        self._focused_answer = focused_answer
         self.picker: AnswerPicker | None = None
         self.diff_view: DiffView | None = None
         self.grid_view: LanguageGridView | None = None
@@ -65,7 +67,8 @@ class SideBySide(QObject):
     # --- differences ----------------------------------------------------------------------
 
     def pick_answers(self) -> None:
-        """Offer the answers of the shown run and the selected runs, two to compare."""
+        """Offer the answers of the shown run and the selected runs, two to compare, the focused
+        pane's answer (the one whose context menu asked) first."""
         shown = self._shown_run()
         runs = list(dict.fromkeys(([shown] if shown is not None else []) + self._selected_runs()))
         if not runs:
@@ -80,7 +83,7 @@ class SideBySide(QObject):
         if len(answers) < 2:
             self._context.feedback.status("There is only one answer here: select two runs in History to compare one model's answers.", 8000)
             return
-        self.picker = AnswerPicker(answers, self._context.parent)
+        self.picker = AnswerPicker(answers, self._context.parent, first=self._focused_answer())
         picker = self.picker
         picker.accepted.connect(lambda: self.show_difference(*picker.chosen))
         picker.open()
