@@ -12,6 +12,7 @@ from workbench.core.analysis.answer_diff import diff_answers
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.flags import StoredFlag
 from workbench.core.side_by_side import SavedAnswer
+from workbench.ui.side_by_side.answer_picker import default_pair
 from workbench.ui.side_by_side.diff_view import ADDED_TINT, REMOVED_TINT, DiffView
 
 HOSTILE = '<b>cleared</b> <img src="http://x/y.png"> \x1b[31m&amp;'
@@ -124,6 +125,16 @@ def test_two_answers_of_the_shown_run_from_the_menu_or_history(open_window, isol
     assert not window.side_by_side.diff_view.isVisible()
     window.commands.present.blind.trigger()
     assert action.isEnabled()
+
+
+def test_the_picker_offers_the_same_model_in_the_other_run_after_the_focused_answer() -> None:
+    def saved(response_id: int, run_id: int, model: str) -> SavedAnswer:
+        return SavedAnswer(response_id, run_id, 0, model, None, "done", "stop", "")
+
+    answers = [saved(1, 1, "Llama"), saved(2, 1, "Qwen"), saved(3, 2, "Llama"), saved(4, 2, "Qwen")]
+    assert default_pair(answers) == (0, 2)
+    assert default_pair(answers, first=2) == (1, 3)
+    assert default_pair(answers[:2], first=2) == (1, 0)  # one run: the other pane
 
 
 def _bilingual(path, *, zh_models=("SmolLM2", "Qwen2.5")) -> tuple[int, int]:

@@ -46,6 +46,7 @@ class AnswerPicker(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Show differences")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.setMinimumWidth(520)  # room for "model · run N, pane N" in each list
         layout = QVBoxLayout(self)
         layout.addWidget(text_label("The answers of the run shown and of the runs selected in History."))
         layout.addLayout(form)
