@@ -59,3 +59,13 @@ def test_unknown_ids_are_lookup_errors(tmp_path: Path) -> None:
         run_answers(notebook, 9)
     with pytest.raises(LookupError, match="There is no run 9 "):
         read_language_grid(notebook, 9)
+
+
+def test_a_partial_answer_says_so_in_its_title(tmp_path: Path) -> None:
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    run_id = notebook.create_run("Q?", language="en")
+    done = notebook.add_response(run_id, 0, model_name="Llama", model_sha256=None, origin_country=None, seed=1, sampler={})
+    notebook.finish_response(done, text="Whole.")
+    partial = notebook.add_response(run_id, 1, model_name="Qwen", model_sha256=None, origin_country=None, seed=1, sampler={})
+    notebook.save_partials([(partial, "Half", "", "[]")])
+    assert [a.title for a in run_answers(notebook, run_id)] == ["Llama · run 1, pane 1", "Qwen · run 1, pane 2 · unfinished"]

@@ -19,6 +19,7 @@ from typing import Any
 from .language import detect_language
 from .notebook import Notebook
 from .notebook.annotations import LANGUAGE_SHIFT
+from .notebook.statuses import unfinished
 
 ENGLISH, CHINESE = "en", "zh"
 LANGUAGE_NAMES = {ENGLISH: "English", CHINESE: "Chinese"}
@@ -39,7 +40,9 @@ class SavedAnswer:
 
     @property
     def title(self) -> str:
-        return f"{self.model_name} · run {self.run_id}, pane {self.position + 1}"
+        """"Qwen · run 3, pane 2", and "· interrupted" (or "unfinished") when the answer is partial."""
+        partial = unfinished(self.status)
+        return f"{self.model_name} · run {self.run_id}, pane {self.position + 1}" + (f" · {partial[0]}" if partial else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
