@@ -13,6 +13,7 @@ Qt-free reading of the notebook for the window and `workbench diff`:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,29 +153,39 @@ def read_language_grid(notebook: Notebook, run_id: int) -> LanguageGrid | None:
     second = notebook.run(partner) if partner is not None else None
     if second is None:
         return None
+    marks = {**notebook.annotations.for_run(first["id"]).responses, **notebook.annotations.for_run(second["id"]).responses}
+    return assemble_grid(
+        first, second,
+        lambda response: ([flag.name for flag in marks[response["id"]].flags], [label.label for label in marks[response["id"]].labels]),
+    )
+
+
+# A response's flag names and label names, from wherever its run was read.
+Marks = Callable[[dict[str, Any]], tuple[Iterable[str], Iterable[str]]]
+
+
+def assemble_grid(first: dict[str, Any], second: dict[str, Any], marks: Marks) -> LanguageGrid:
+    """Two runs of one question as a grid. A run is a dict with `id`, `language`, `prompt`
+    and `responses` (each with `id`, `position`, `model_name`, `model_sha256`, `status`,
+    `finish_reason`, `text`), as `Notebook.run` and an export's run records have them;
+    `marks(response)` gives its flag and label names."""
     order = (ENGLISH, CHINESE)  # then any other language, in the order found
     pairs = sorted(
         ((run["language"] or detect_language(run["prompt"]) or "?", run) for run in (first, second)),
         key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order),
     )
-    runs = [run for _language, run in pairs]
     rows = tuple(GridRow(language, run["id"], run["prompt"]) for language, run in pairs)
     columns: list[GridColumn] = []
     cells: dict[tuple[int, int], GridCell] = {}
-    for row_index, run in enumerate(runs):
-        annotations = notebook.annotations.for_run(run["id"]).responses
+    for row_index, (_language, run) in enumerate(pairs):
         for response in run["responses"]:
             column = GridColumn(response["model_name"], response["model_sha256"])
             index = _column_of(columns, column, taken={c for (r, c) in cells if r == row_index})
             if index is None:
                 columns.append(column)
                 index = len(columns) - 1
-            marks = annotations[response["id"]]
-            cells[(row_index, index)] = GridCell(
-                _answer(run["id"], response),
-                tuple(dict.fromkeys(flag.name for flag in marks.flags)),
-                tuple(dict.fromkeys(label.label for label in marks.labels)),
-            )
+            flags, labels = marks(response)
+            cells[(row_index, index)] = GridCell(_answer(run["id"], response), tuple(dict.fromkeys(flags)), tuple(dict.fromkeys(labels)))
     return LanguageGrid(rows, tuple(columns), cells)
 
 
