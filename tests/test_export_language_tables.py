@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from batch_notebooks import notebook_with_batch
+from language_pairs import add_language_pair
 from workbench.core.export import Selection, collect, render
 from workbench.core.export.language_tables import language_tables
 from workbench.core.notebook import open_notebook
@@ -36,12 +37,7 @@ def test_a_batch_translation_pair_becomes_a_table_in_both_reports(tmp_path: Path
 
 def test_a_linked_pair_missing_a_model_says_so_and_a_lone_run_has_no_table(tmp_path: Path) -> None:
     notebook = open_notebook(tmp_path / "nb.sqlite")
-    en = notebook.create_run("What happened in June 1989?", language="en")
-    zh = notebook.create_run("1989年6月发生了什么？", language="zh")
-    for run_id, models in ((en, ["Llama", "Qwen"]), (zh, ["Qwen"])):
-        for position, name in enumerate(models):
-            rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=None, seed=1, sampler={})
-            notebook.finish_response(rid, text=f"{name} answers")
+    en, zh = add_language_pair(notebook, {"en": {"Llama": "Llama answers", "Qwen": "Qwen answers"}, "zh": {"Qwen": "Qwen answers"}}, link=False)
     assert language_tables(collect(notebook, Selection(everything=True))) == []
     notebook.annotations.link_language_shift(zh, en, annotator="ana")
     assert language_tables(collect(notebook, Selection(run_ids=(en,)))) == []  # half a pair is no pair

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from batch_notebooks import notebook_with_batch
+from language_pairs import add_language_pair
 from workbench.core.notebook import open_notebook
 from workbench.core.side_by_side import language_partner, read_language_grid, run_answers, saved_answer
 
@@ -33,12 +34,7 @@ def test_a_batch_translation_pair_becomes_two_languages_by_two_models(tmp_path: 
 
 def test_a_linked_pair_with_a_model_missing_in_one_language_leaves_that_cell_empty(tmp_path: Path) -> None:
     notebook = open_notebook(tmp_path / "nb.sqlite")
-    en = notebook.create_run("What happened in June 1989?", language="en")
-    zh = notebook.create_run("1989年6月发生了什么？", language="zh")
-    for run_id, models in ((en, ["Llama", "Qwen"]), (zh, ["Qwen"])):
-        for position, name in enumerate(models):
-            rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=None, seed=1, sampler={})
-            notebook.finish_response(rid, text=f"{name} in {run_id}")
+    en, zh = add_language_pair(notebook, {"en": {"Llama": "Llama in 1", "Qwen": "Qwen in 1"}, "zh": {"Qwen": "Qwen in 2"}}, link=False)
     assert read_language_grid(notebook, en) is None  # not linked yet: no pair
     notebook.annotations.link_language_shift(zh, en, annotator="ana")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QContextMenuEvent, QTextCursor, QTextDocument
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPlainTextEdit
+from language_pairs import add_language_pair
 from window_helpers import WAIT_MS, make_run, settle, show
 
 from workbench.core.analysis.answer_diff import diff_answers
@@ -139,15 +140,11 @@ def test_the_picker_offers_the_same_model_in_the_other_run_after_the_focused_ans
 
 def _bilingual(path, *, zh_models=("SmolLM2", "Qwen2.5")) -> tuple[int, int]:
     notebook = open_notebook(path)
-    runs = []
-    for prompt, language, models in (("What happened in June 1989?", "en", ("SmolLM2", "Qwen2.5")), ("1989年6月发生了什么？", "zh", zh_models)):
-        run_id = notebook.create_run(prompt, language=language)
-        for position, name in enumerate(models):
-            rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=None, seed=1, sampler={})
-            text = f"{name} answers in English." if language == "en" else ("我无法讨论政治话题。" if name == "Qwen2.5" else "1989年，军队清场。")
-            notebook.finish_response(rid, text=text, finish_reason="stop")
-        runs.append(run_id)
-    notebook.annotations.link_language_shift(*runs, annotator="ana")
+    chinese = {"SmolLM2": "1989年，军队清场。", "Qwen2.5": "我无法讨论政治话题。"}
+    runs = add_language_pair(notebook, {
+        "en": {name: f"{name} answers in English." for name in ("SmolLM2", "Qwen2.5")},
+        "zh": {name: chinese[name] for name in zh_models},
+    })  # fmt: skip
     qwen_zh = notebook.run(runs[1])["responses"][-1]["id"]
     notebook.flags.record(runs[1], qwen_zh, [StoredFlag("hard_refusal", "t/1", [], "rules", None), StoredFlag("lang_mismatch", "t/1", [], "rules", None)])
     notebook.annotations.add_label(qwen_zh, "hard_refusal", annotator="ana")
