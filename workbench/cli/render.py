@@ -87,7 +87,8 @@ def discard_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _color(stream: TextIO) -> bool:
+def color_enabled(stream: TextIO) -> bool:
+    """Whether the CLI colours what it writes to `stream`: only a terminal, and not with NO_COLOR set."""
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
@@ -217,7 +218,7 @@ class StreamPrinter(ProblemPrinter):
         self._out: TextIO | None = stream
         self._entries = entries
         self._parallel = parallel
-        self._color = _color(stream)
+        self._color = color_enabled(stream)
         self._current: int | None = None
         self._run_started = False
         self._kind: dict[int, str] = {}

@@ -70,8 +70,8 @@ class ExportData:
     runs: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     # The batch item behind each run that came from a prompt set, by local run id:
-    # its prompt id, topic, kind, language and translation_of, for the reports'
-    # summary (topics are known only for batch answers). Batches themselves
+    # its batch id, prompt id, topic, kind, language and translation_of, for the reports'
+    # summary (topics are known only for batch answers) and language tables. Batches themselves
     # are not exported, so the JSON Lines writer leaves this out.
     batch_prompts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -266,7 +266,7 @@ def collect(notebook: Notebook, selection: Selection) -> ExportData:
                 data.models.append(_model_record(row))
             data.labels = [_label_record(row) for row in db.query("select * from labels order by position, id")]
             for row in db.query(
-                f"select run_id, prompt_id, topic, kind, language, translation_of from batch_items where run_id in ({selected}) order by id",
+                f"select run_id, batch_id, prompt_id, topic, kind, language, translation_of from batch_items where run_id in ({selected}) order by id",
                 {"ids": ids},
             ):
                 data.batch_prompts.setdefault(row.pop("run_id"), row)

@@ -22,6 +22,7 @@ from typing import Any
 from ..rendering import markdown_to_html
 from . import report
 from .collect import ExportData
+from .language_tables import LANGUAGES_HEADING, LANGUAGES_NOTE, language_tables
 from .text import visible_controls
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -86,6 +87,7 @@ def parts(data: ExportData, *, for_qt: bool = False, summary: report.ReportSumma
     yield from _summary(summary or report.summary(data), for_qt)
     for run in data.runs:
         yield from _run(run, models, labels, for_qt)
+    yield from _languages(data)
     yield from _agreement(data)
     yield "<h2>Labels</h2>\n<ul>\n"
     for label in data.labels:
@@ -131,6 +133,18 @@ def _table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     head = "<table>\n<tr>" + "".join(f"<th>{esc(column)}</th>" for column in columns) + "</tr>\n"
     body = "".join('<tr><td dir="auto">' + "</td><td>".join(esc(cell) for cell in row) + "</td></tr>\n" for row in rows)
     return head + body + "</table>\n"
+
+
+def _languages(data: ExportData) -> Iterator[str]:
+    tables = language_tables(data)
+    if tables:
+        yield f'<h2>{esc(LANGUAGES_HEADING)}</h2>\n<p class="meta">{esc(LANGUAGES_NOTE)}</p>\n'
+    for table in tables:
+        yield f'<h3 dir="auto">{esc(table.title)}</h3>\n<table>\n<tr>' + "".join(f'<th dir="auto">{esc(name)}</th>' for name in table.header) + "</tr>\n"
+        for row in table.rows:
+            cells = "".join(f'<td><p class="meta">{esc(cell.about)}</p><div class="answer" dir="auto">{md(cell.excerpt)}</div></td>' for cell in row.cells)
+            yield f"<tr><th>{esc(row.name)}</th>{cells}</tr>\n"
+        yield "</table>\n"
 
 
 def _label(name: str, labels: dict[str, dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from ..analysis.correction import FlagCorrection
 from . import report
 from .collect import ExportData
+from .language_tables import LANGUAGES_HEADING, LANGUAGES_NOTE, language_tables
 from .text import escape_markdown as esc
 from .text import markdown_cell, markdown_lines
 
@@ -30,6 +31,7 @@ def lines(data: ExportData) -> Iterator[str]:
     yield from _summary(report.summary(data))
     for run in data.runs:
         yield from _run(run, models, titles)
+    yield from _languages(data)
     yield from _agreement(data)
     yield "## Labels\n\n"
     for label in data.labels:
@@ -127,6 +129,14 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
     if votes:
         yield f"- {esc(votes)}\n"
     yield "\n"
+
+
+def _languages(data: ExportData) -> Iterator[str]:
+    tables = language_tables(data)
+    if tables:
+        yield f"## {LANGUAGES_HEADING}\n\n{esc(LANGUAGES_NOTE)}\n\n"
+    for table in tables:
+        yield f"### {esc(table.title)}\n\n" + _table(table.header, table.text_rows())
 
 
 def _agreement(data: ExportData) -> Iterator[str]:

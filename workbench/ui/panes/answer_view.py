@@ -23,8 +23,8 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QTextCursor, QTextDocument
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices, QImage, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QTextBrowser, QWidget
 
 from ...core.rendering import is_safe_link, markdown_to_html
@@ -85,6 +85,17 @@ class AnswerView(QTextBrowser):
         self._render_cost = 0.0
         self._marks: list[Mark] = []  # highlights, drawn again after every render
         self._block_ended = False  # a line break streamed in since the last render
+        # Window commands about this answer, after Copy and Select All in its context menu (set by the shell).
+        self.context_actions: list[QAction] = []
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt's name
+        self.setFocus(Qt.FocusReason.PopupFocusReason)  # the commands act on the focused pane: this one
+        menu = self.createStandardContextMenu(event.pos())
+        if self.context_actions:
+            menu.addSeparator()
+            menu.addActions(self.context_actions)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
 
     def loadResource(self, type: int, name: QUrl | str) -> QImage | str:  # noqa: A002, N802 - Qt's names
         return _nothing(type)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from ...core.notebook import Session
@@ -63,6 +63,8 @@ class HistoryPanel(QWidget):
         self.older.hide()
         self._current: int | None = None
         self._models_hidden = False
+        # Commands of other features on the selected runs, offered at the end of the context menu (set by the shell).
+        self.context_actions: list[QAction] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.session_filter)
@@ -160,6 +162,9 @@ class HistoryPanel(QWidget):
                 self.moveRequested.emit(run_ids, s)
 
             move.addAction(session.name, move_to)
+        if self.context_actions:
+            menu.addSeparator()
+            menu.addActions(self.context_actions)
         menu.popup(self.list.viewport().mapToGlobal(point))
 
     @property

@@ -132,6 +132,20 @@ class AnnotateActions:
         self.reflag = a("Recompute flags…", tip="Flag answers already in the notebook again with the current detectors (labels stay)")
 
 
+class SideBySideActions:
+    """Two answers, or one question's two languages, side by side (ui/side_by_side)."""
+
+    def __init__(self, a: _Maker) -> None:
+        self.difference = a(
+            "Differences between two answers…", "Ctrl+Shift+D",
+            tip="Two answers side by side, paragraphs aligned, removed words struck through and added ones underlined",
+        )
+        self.languages = a(
+            "English and Chinese side by side…", "Ctrl+Shift+L",
+            tip="The run and its run in the other language: a row per language, a column per model",
+        )
+
+
 class PresentActions:
     """The classroom's commands: what a teacher uses while presenting."""
 
@@ -167,5 +181,6 @@ class Actions:
         self.panes = PaneActions(a)
         self.view = ViewActions(a)
         self.annotate = AnnotateActions(a)
+        self.side_by_side = SideBySideActions(a)
         self.present = PresentActions(a)
         self.demo = DemoActions(a)

@@ -53,6 +53,7 @@ from ..batches.judge_runner import JudgeThread
 from ..batches.batch_view import BatchesWindow
 from ..compare.settings_form import SettingsForm
 from ..runs.export_dialog import import_file
+from ..side_by_side.controller import SideBySide
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
@@ -133,6 +134,11 @@ class MainWindow(QMainWindow):
         self.reflagging = Reflagging(
             self.ctx, self.commands.annotate.reflag, shown_run=lambda: self.annotating.strip.run_id,
             selected_runs=self.past_runs.selected_run_ids, shown_batch=lambda: self.shown_batch_id, parent=self,
+        )
+        self.side_by_side = SideBySide(
+            self.ctx, self.commands.side_by_side, shown_run=lambda: self.annotating.strip.run_id,
+            selected_runs=self.past_runs.selected_run_ids,
+            focused_answer=lambda: self.annotating.current_pane.response_id if self.annotating.current_pane else None, parent=self,
         )
         self._build_widgets()
         self._build_docks()
@@ -230,6 +236,7 @@ class MainWindow(QMainWindow):
 
         self.area.modelChosen.connect(self._update_actions)
         self.area.panesChanged.connect(self._panes_changed)
+        self._panes_changed()
         self.library.groupingChanged.connect(self._grouping_changed)
         self._connect_runs_and_annotating()
         self._progress.connect(self._show_progress)
@@ -241,8 +248,9 @@ class MainWindow(QMainWindow):
         e.runShown.connect(self.runShown)
         self.activity.changed.connect(self._update_actions)
         # The classroom, and what other parts follow of it.
-        for view in (self.history, self.annotating.search):
+        for view in (self.history, self.annotating.search, self.side_by_side):
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
+        self.history.context_actions = [a.side_by_side.difference, a.side_by_side.languages]
         self.demo.panelWanted.connect(lambda: _bring_forward(self.demo_dock))
         self.demo.notesWanted.connect(lambda: _bring_forward(self.notes_dock))
         self.demo_dock.visibilityChanged.connect(self.demo.update_step_keys)
@@ -355,6 +363,8 @@ class MainWindow(QMainWindow):
 
     def _panes_changed(self) -> None:
         self.library.pane_count = len(self.area.panes)
+        for pane in self.area.panes:  # a pane's context menu: its answer's differences from another
+            pane.answer_view.context_actions = [self.commands.side_by_side.difference]
         self._update_actions()
 
     def _pane_models_changed(self, *_: Any) -> None:

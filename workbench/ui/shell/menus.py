@@ -60,6 +60,8 @@ def build_menus(bar: QMenuBar, a: Actions, docks: Docks) -> None:
     view.addMenu("Theme").addActions(list(a.view.theme.values()))
     view.addSeparator()
     view.addAction(a.view.focus_prompt)
+    view.addSeparator()
+    view.addActions([a.side_by_side.difference, a.side_by_side.languages])
     p = a.present
     view.addSeparator()
     view.addActions([p.present, p.blind, p.reveal_all])
