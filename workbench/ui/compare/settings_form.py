@@ -63,6 +63,7 @@ class SettingsForm(QWidget):
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
 
         layout = QFormLayout(self)
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: labels above their fields
         layout.addRow("Temperature", self.temperature)
         layout.addRow("Top-p", self.top_p)
         layout.addRow("Top-k", self.top_k)
