@@ -46,33 +46,42 @@ def annotated_run(path) -> int:
     return run_id
 
 
+def annotated_window(open_window, isolated_dirs, qtbot, tiny_models, width: int, height: int):
+    """The window showing `annotated_run`, sized for a screen of width x height."""
+    run_id = annotated_run(isolated_dirs / "notebook.sqlite")
+    window = open_window([tiny_models]).window
+    show(qtbot, window, run_id)
+    window.resize(client(width, height))
+    settle_layout(qtbot)
+    return window
+
+
 def inside(widget: QWidget, outer: QWidget) -> bool:
     """`widget` lies whole within `outer` (neither cut off at an edge)."""
     top_left = widget.mapTo(outer, widget.rect().topLeft())
     return outer.rect().contains(QRect(top_left, widget.size()))
 
 
+def assert_answers_dominate(window) -> None:
+    """Each answer is at least twice as tall as the labels under it and a quarter of the window."""
+    for pane in window.area.panes:
+        answer, labels = pane.answer_view.height(), pane.annotation_box.height()
+        assert answer >= window.height() // 4 and answer >= 2 * labels, (window.size(), answer, labels)
+
+
 def test_the_window_opens_at_laptop_sizes_with_two_panes(open_window, isolated_dirs, qtbot, tiny_models):
-    run_id = annotated_run(isolated_dirs / "notebook.sqlite")
-    window = open_window([tiny_models]).window
-    show(qtbot, window, run_id)
+    window = annotated_window(open_window, isolated_dirs, qtbot, tiny_models, *LAPTOPS[0])
     for width, height in LAPTOPS:
         window.resize(client(width, height))
         settle_layout(qtbot)
         assert window.size() == client(width, height), f"the window keeps a minimum of {window.minimumSize()} at {width}x{height}"
         for dock in (window.library_dock, window.history_dock, window.settings_dock):
             assert dock.isVisible()
-        for pane in window.area.panes:  # the answers dominate: the tallest part of each pane, and then some
-            answer, labels = pane.answer_view.height(), pane.annotation_bar.parentWidget().parentWidget().height()
-            assert answer >= window.height() // 4 and answer >= 2 * labels, (width, height, answer, labels)
+        assert_answers_dominate(window)
 
 
 def test_label_chips_are_whole_beside_a_highlight_and_a_crash_notice(open_window, isolated_dirs, qtbot, tiny_models):
-    run_id = annotated_run(isolated_dirs / "notebook.sqlite")
-    window = open_window([tiny_models]).window
-    show(qtbot, window, run_id)
-    window.resize(client(1366, 768))
-    settle_layout(qtbot)
+    window = annotated_window(open_window, isolated_dirs, qtbot, tiny_models, 1366, 768)
     first, second = window.area.panes
     assert first.annotation_bar.spans.isVisible() and second.error_label.isVisible()
     for pane in window.area.panes:
@@ -84,8 +93,8 @@ def test_label_chips_are_whole_beside_a_highlight_and_a_crash_notice(open_window
             assert chip.width() >= hint.width(), f"{chip.text()!r} cut to {chip.width()} of {hint.width()} px"
             assert chip.height() >= hint.height(), f"{chip.text()!r} squashed to {chip.height()} of {hint.height()} px"
             assert inside(chip, bar), f"{chip.text()!r} drawn outside the labels"
-        scroller = bar.parentWidget().parentWidget()  # when the pane is short, the labels scroll up and down, never sideways
-        assert bar.width() <= scroller.viewport().width() and inside(scroller, pane.texts)
+        box = pane.annotation_box  # when the pane is short, the labels scroll up and down, never sideways
+        assert bar.width() <= box.viewport().width() and inside(box, pane.texts)
 
 
 def whole_row(window) -> bool:
@@ -108,8 +117,7 @@ def test_six_panes_fit_a_full_hd_screen(open_window, qtbot, tiny_models):
     settle_layout(qtbot)
     assert window.size() == client(1920, 1080) and window.history_dock.isVisible()
     assert whole_row(window), f"the panes need {window.area.splitter.width()} px of {window.area.row.viewport().width()}"
-    for pane in window.area.panes:
-        assert pane.answer_view.height() >= window.height() // 2
+    assert_answers_dominate(window)
 
 
 def test_adding_panes_never_grows_the_window_past_its_screen(open_window, qtbot, tiny_models):
@@ -126,3 +134,12 @@ def test_adding_panes_never_grows_the_window_past_its_screen(open_window, qtbot,
         settle_layout(qtbot)
         assert window.size() == client(width, height)
     qtbot.waitUntil(lambda: not window.notebook_tasks.busy, timeout=WAIT_MS)
+
+
+def test_hiding_the_labels_gives_their_room_to_the_answer(open_window, isolated_dirs, qtbot, tiny_models):
+    window = annotated_window(open_window, isolated_dirs, qtbot, tiny_models, 1280, 720)
+    pane = window.area.panes[0]
+    before = pane.answer_view.height()
+    window.commands.present.show_labels.setChecked(False)  # L, as a class first reads the bare answers
+    settle_layout(qtbot)
+    assert not pane.annotation_box.isVisible() and pane.answer_view.height() > before

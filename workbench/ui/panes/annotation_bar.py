@@ -105,7 +105,7 @@ class AnnotationBar(QWidget):
         # in a narrow pane; a line of chips keeps each title whole at its own height.
         self.chip_box = FlowBox(spacing=3)
         self.chip_flow = self.chip_box.flow
-        self.flag_box = FlowBox(spacing=3)  # the suggestions, wrapping in a narrow pane
+        self.flag_box = FlowBox(spacing=3, shorten=True)  # the suggestions, wrapping in a narrow pane
         self.flag_flow = self.flag_box.flow
         self.spans = QListWidget()
         self.spans.setMaximumHeight(70)

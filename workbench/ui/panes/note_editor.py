@@ -5,8 +5,8 @@ so nothing is lost when the app is killed and there is no Save button to
 forget; the core merges successive saves of one note into one undo step.
 The preview reuses the answer view: Markdown through `core.rendering`, raw
 HTML shown as text, nothing remote loaded. The box asks for two lines of height
-and says what it is in its placeholder, with Preview beside it rather than a
-title row above: above the panes and under each answer, it must leave a
+and says what it is in its placeholder (what to write in its tooltip), with
+Preview beside it rather than a title row above: above the panes and under each answer, it must leave a
 laptop's screen to the answers (a longer note scrolls, or takes the room it
 is given).
 """
@@ -25,7 +25,7 @@ SAVE_DELAY_MS = 600
 class NoteEditor(QWidget):
     edited = Signal(str)  # the note's Markdown, after the user paused typing
 
-    def __init__(self, title: str, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.preview_button = QToolButton()
         self.preview_button.setText("Preview")
@@ -33,9 +33,9 @@ class NoteEditor(QWidget):
         self.preview_button.setToolTip("Show the note rendered as Markdown (raw HTML stays text; nothing is loaded)")
         self.preview_button.toggled.connect(self._show_preview)
         self.editor = QPlainTextEdit()
-        self.editor.setPlaceholderText(f"{title}: {placeholder}")
+        self.editor.setPlaceholderText(title)
         self.editor.setAccessibleName(title)
-        self.editor.setToolTip(title)
+        self.editor.setToolTip(f"{title}: {hint}")
         self.editor.setTabChangesFocus(True)  # Tab and F6 keep moving between panes
         self.editor.textChanged.connect(self._typed)
         self.preview = AnswerView()

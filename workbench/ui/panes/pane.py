@@ -55,6 +55,7 @@ from ..shared.text_label import ElidedLabel, text_label
 STATS_REFRESH_MS = 150
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
 DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
+TEXTS_SHARE = 1000  # any size: the splitter scales them to its height
 ANNOTATION_LINES = 4  # the least the labels and note under an answer ask for; below that they scroll
 ERROR_LINES = 2  # a crash notice's first lines; the rest (llama.cpp's log) scrolls
 
@@ -204,10 +205,15 @@ class ComparePane(QFrame):
         self.texts.addWidget(self.answer_view)
         self.annotation_bar = AnnotationBar()
         self.annotation_bar.evidenceRequested.connect(self.show_evidence)
-        self.texts.addWidget(Scroller(self.annotation_bar, lines=ANNOTATION_LINES))
+        self.annotation_box = Scroller(self.annotation_bar, lines=ANNOTATION_LINES)
+        self.texts.addWidget(self.annotation_box)
         self.texts.setStretchFactor(0, 1)
         self.texts.setStretchFactor(1, 4)
         self.texts.setStretchFactor(2, 1)
+        # A splitter grows its parts in proportion to their sizes: at their minimums, the
+        # labels would stay four lines tall on any screen. Sized in proportion from the start,
+        # the answer takes four fifths and the labels the rest, as the window grows.
+        self.texts.setSizes([TEXTS_SHARE, 4 * TEXTS_SHARE, TEXTS_SHARE])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -518,7 +524,7 @@ class ComparePane(QFrame):
     def set_annotations_visible(self, visible: bool) -> None:
         """Labels, suggestions and highlights on screen or not (a class may first read the bare answers)."""
         self._annotations_visible = visible
-        self.annotation_bar.setVisible(visible)
+        self.annotation_box.setVisible(visible)  # the box too: an empty one would keep the answer's room
         self._show_marks()
 
     def _show_marks(self) -> None:

@@ -17,10 +17,16 @@ QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: every item on one l
 
 
 class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 4) -> None:
+    """`shorten`: an item wider than a line is given the line's width (a button then shortens
+    its text with "…") instead of making the layout that wide. Label chips are never
+    shortened; a pane's machine suggestions may be, in a pane too narrow for them (six
+    panes on a full-HD screen), rather than the whole bar scrolling sideways."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 4, *, shorten: bool = False) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
+        self._shorten = shorten
         self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt's name
@@ -59,7 +65,8 @@ class FlowLayout(QLayout):
         for item in self._items:
             widget = item.widget()
             if widget is None or not widget.isHidden():
-                size = size.expandedTo(item.sizeHint())  # a chip narrower than its text would cut the text
+                hint = item.sizeHint()  # a chip narrower than its text would cut the text
+                size = size.expandedTo(QSize(0, hint.height()) if self._shorten else hint)
         margins = self.contentsMargins()
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
@@ -91,9 +98,9 @@ class FlowBox(QWidget):
     a new widget's default 100 pixels, ten chips would ask for ten lines, and the window
     would grow to make room for them."""
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = 4) -> None:
+    def __init__(self, parent: QWidget | None = None, spacing: int = 4, *, shorten: bool = False) -> None:
         super().__init__(parent)
-        self.flow = FlowLayout(self, spacing)
+        self.flow = FlowLayout(self, spacing, shorten=shorten)
 
     def _lines_height(self) -> int:
         if not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
