@@ -143,3 +143,10 @@ def test_hiding_the_labels_gives_their_room_to_the_answer(open_window, isolated_
     window.commands.present.show_labels.setChecked(False)  # L, as a class first reads the bare answers
     settle_layout(qtbot)
     assert not pane.annotation_box.isVisible() and pane.answer_view.height() > before
+
+
+def test_the_window_first_opens_within_its_screen(open_window, tiny_models):
+    window = open_window([tiny_models]).window
+    screen = window.screen().availableGeometry()
+    assert window.height() <= screen.height()
+    assert window.width() <= max(screen.width(), window.minimumWidth())

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -55,6 +55,7 @@ from ..runs.export_dialog import import_file
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
+FIRST_SIZE = QSize(1440, 900)  # the window at its first start, on a screen that large
 DOCK_CHARS = 30  # a dock's widest minimum, in average characters (240 px at 9 pt)
 CJK_NOTICE_KEY = "cjk-font"
 
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
     def _restore_preferences(self) -> None:
         p = self.prefs
         self.appearance.restore()
-        self.resize(1440, 900)
+        self.resize(FIRST_SIZE.boundedTo(self.screen().availableGeometry().size()))  # a laptop's screen is smaller
         if p.geometry is not None:
             self.restoreGeometry(p.geometry)
         if p.window_state is not None:
