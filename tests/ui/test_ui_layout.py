@@ -154,3 +154,18 @@ def test_the_window_first_opens_within_its_screen(open_window, tiny_models):
     screen = window.screen().availableGeometry()
     assert window.height() <= screen.height()
     assert window.width() <= max(screen.width(), window.minimumWidth())
+
+
+def test_the_pane_that_takes_the_focus_scrolls_into_view(open_window, qtbot, tiny_models):
+    window = open_window([tiny_models]).window
+    window.area.set_count(6)
+    window.resize(client(1280, 720))
+    settle_layout(qtbot)
+    assert not whole_row(window)  # six panes beside the docks: the row scrolls
+    window.activateWindow()
+    last = window.area.panes[-1]
+    window.commands.annotate.previous_pane.trigger()  # Shift+F6 from the first pane: the last
+    qtbot.waitUntil(last.answer_view.hasFocus)
+    settle_layout(qtbot)
+    viewport = window.area.row.viewport()
+    assert viewport.rect().contains(QRect(last.answer_view.mapTo(viewport, last.answer_view.rect().topLeft()), last.answer_view.size()))

@@ -6,7 +6,7 @@ scrolled to the same fraction of its length, since answers differ in length).
 
 The area asks the window for the width of two panes only: a third to sixth
 pane takes room from the others down to their minimum, then the row scrolls
-sideways. Were every pane's minimum added up, adding panes would push the
+sideways, and to whichever pane takes the keyboard focus (F6, a click). Were every pane's minimum added up, adding panes would push the
 window past the screen's edge (four panes once made it 1754 px wide on a
 1600 px screen), and it would stay that wide after they were removed.
 """
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidg
 from ...core.catalog import ModelEntry
 from ...core.engine.params import GenerationParams
 from ..shared.actions import MAX_PANES, MIN_PANES
+from ..shared.application import the_application
 from .pane import ComparePane
 
 
@@ -40,6 +41,7 @@ class CompareArea(QWidget):
         self.row.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.row.setWidget(self.splitter)
         self.splitter.installEventFilter(self)  # a pane's minimum changed: the window asks this area again
+        the_application().focusChanged.connect(self._focus_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.row)
@@ -98,6 +100,11 @@ class CompareArea(QWidget):
         if watched is self.splitter and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()
         return False
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        pane = next((p for p in self.panes if new is not None and p.isAncestorOf(new)), None)
+        if pane is not None:
+            self.row.ensureWidgetVisible(pane, 0, 0)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         """As wide as the narrowest MIN_PANES panes, as tall as the tallest pane's minimum
