@@ -9,9 +9,11 @@ finished, an error in one pane (its model process killed mid-answer, as a
 native crash would end it), the empty state, the dark theme with a
 Chinese prompt (which also shows whether Chinese renders), and presentation
 mode at two projector sizes, blind with an audience vote, then revealed
-(`--presentation` takes only those), and the Batches window: the PRC-sensitive
+(`--presentation` takes only those), the Batches window: the PRC-sensitive
 set in both languages against the starter pair, its matrix and its summary
-(`--batches` takes only those).
+(`--batches` takes only those), and the window on screens people have
+(`--screens` takes only those): two panes answering in Chinese at 1280x720 and
+1366x768, six panes at 1920x1080 with the docks on the left closed.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ SIZE = (1600, 1000)
 CHINESE_PROMPT = "1989年6月天安门广场发生了什么？"
 BATCH_MAX_TOKENS = 96  # 40 prompts x 2 models: minutes, not an hour
 STREAM_PIECES = 40  # grab the streaming state after this many pieces in the first pane
+LAPTOPS = ((1280, 720), (1366, 768))
+SIX_PANE_PROMPT = "Who is Xi Jinping? Answer briefly."
+SIX_PANE_SEEDS = (1, 1, 2, 2, 3, 3)  # each model three times, with three seeds
+SIX_PANE_TEMPERATURE = 0.8  # sampled, so that the seeds tell the answers apart
 
 
 def settle_rendered(window: MainWindow) -> None:
@@ -60,6 +66,7 @@ def save(window: MainWindow, name: str) -> None:
 def open_window(scratch: Path, name: str, params: GenerationParams, with_starter: bool = True) -> tuple[MainWindow, Workspace]:
     os.environ["WORKBENCH_CONFIG_DIR"] = str(scratch / name / "config")
     os.environ["WORKBENCH_CACHE_DIR"] = str(scratch / "cache")
+    (scratch / name).mkdir(parents=True, exist_ok=True)  # the notebook is made in a folder that exists, never a new one
     prefs = Preferences.at(scratch / name / "window.ini")
     prefs.shared_params = params
     workspace = Workspace(scratch / name / "notebook.sqlite", home=scratch / "home", include_other_apps=True, with_starter=with_starter)
@@ -118,6 +125,30 @@ def capture_presentation(scratch: Path, params: GenerationParams) -> None:
     close(window, workspace)
 
 
+def capture_screens(scratch: Path, params: GenerationParams) -> None:
+    """Laptops with two panes, docks and all; a full-HD screen with six (each model of the
+    starter pair sampled with three seeds), the Model library and Search closed to make room."""
+    window, workspace = open_window(scratch, "screens", params)
+    window.prompt_bar.set_texts(CHINESE_PROMPT, "")
+    run(window)
+    for width, height in LAPTOPS:
+        window.resize(width, height)
+        settle_rendered(window)
+        save(window, f"laptop-{width}x{height}")
+    starters = window.library_control.starter_ids
+    window.area.set_count(6)
+    for index, pane in enumerate(window.area.panes):
+        pane.select(starters[index % len(starters)])
+        pane.set_override(params.replace(temperature=SIX_PANE_TEMPERATURE, seed=SIX_PANE_SEEDS[index]))
+    for dock in (window.library_dock, window.search_dock):
+        dock.close()
+    window.resize(1920, 1080)
+    window.prompt_bar.set_texts(SIX_PANE_PROMPT, "")
+    run(window)
+    save(window, "desktop-1920x1080-six")
+    close(window, workspace)
+
+
 def capture_batches(scratch: Path, params: GenerationParams) -> None:
     """A whole batch from the Batches window, as a researcher starts it: the matrix, then the summary."""
     window, workspace = open_window(scratch, "batches", params)
@@ -162,6 +193,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--presentation", action="store_true", help="only the presentation mode shots")
     parser.add_argument("--batches", action="store_true", help="only the Batches window shots")
+    parser.add_argument("--screens", action="store_true", help="only the laptop and full-HD screen shots")
     args = parser.parse_args()
     params = GenerationParams(max_tokens=args.max_tokens)
     application()
@@ -175,6 +207,9 @@ def main() -> int:
             return 0
         if args.batches:
             capture_batches(scratch, params)
+            return 0
+        if args.screens:
+            capture_screens(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
         if len(window.library_control.starter_ids) < 2:
@@ -204,6 +239,7 @@ def main() -> int:
 
         capture_presentation(scratch, params)
         capture_batches(scratch, params)
+        capture_screens(scratch, params)
     return 0
 
 

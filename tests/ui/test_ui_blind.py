@@ -114,3 +114,32 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
     assert votes.tally(1).by_annotator["dee"] == {"pane:0": 1}
     assert "dee" not in votes.tally(2).by_annotator
     demo.stop_replay()
+
+
+def test_the_vote_offers_only_the_answers_still_on_screen(open_window, isolated_dirs, qtbot):
+    """Issue 17, item 10: a run of four answers, two panes removed: no Model C or D to vote for."""
+    path = isolated_dirs / "notebook.sqlite"
+    notebook = open_notebook(path)
+    run_id = notebook.create_run("Who are you?", language="en")
+    for position, name in enumerate(("SmolLM2", "Qwen2.5", "Llama", "Mistral")):
+        rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country="US", seed=1, sampler={})
+        notebook.finish_response(rid, text=f"I am {name}.", finish_reason="stop")
+    notebook.close()
+    window = open_window([]).window
+    window.commands.present.blind.setChecked(True)
+    blind = window.presentation.blind
+    with qtbot.waitSignal(blind.tallyShown, timeout=WAIT_MS):
+        window.history.select_run(run_id)
+
+    def shown() -> list[str]:
+        return [b.text() for b in blind.bar.buttons.values() if b.isVisibleTo(window)]
+
+    assert shown() == ["Model A · 0", "Model B · 0", "Model C · 0", "Model D · 0", "Tie · 0"]
+    window.area.remove_pane(window.area.panes[1])  # Model B's pane: the others keep their letters
+    assert [pane.blind_letter for pane in window.area.panes] == ["A", "C", "D"]
+    assert shown() == ["Model A · 0", "Model C · 0", "Model D · 0", "Tie · 0"]
+    window.area.set_count(2)
+    assert shown() == ["Model A · 0", "Model C · 0", "Tie · 0"]
+    assert blind.bar.choices == ["pane:0", "pane:2", "tie"] and blind.bar.choice_for_key("D") is None
+    window.area.set_count(3)  # a pane added back is empty: still no Model D to vote for
+    assert blind.bar.choices == ["pane:0", "pane:2", "tie"]

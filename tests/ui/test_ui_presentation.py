@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QTextCursor
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDockWidget, QLabel, QProgressBar
 from window_helpers import WAIT_MS, make_run, run_and_wait, show
 
@@ -218,3 +218,42 @@ def test_labels_and_highlights_shown_or_hidden_with_one_key(open_window, isolate
     assert not pane.annotation_bar.isVisible()
     window.presentation.leave()
     assert pane.annotation_bar.isVisible() and pane.answer_view.extraSelections()
+
+
+def test_vote_keys_work_right_after_ctrl_enter_while_presenting(open_window, qtbot, tiny_models):
+    """Issue 17, item 2: Ctrl+Enter in the prompt box, then V, A votes for Model A; the
+    letters are not typed into the prompt ("Answer briefly.va")."""
+    window = open_window([tiny_models]).window
+    window.commands.present.blind.setChecked(True)
+    window.presentation.enter()
+    window.activateWindow()
+    prompt = window.prompt_bar.prompt
+    prompt.setPlainText("Answer briefly.")
+    prompt.setFocus()
+    qtbot.waitUntil(prompt.hasFocus)
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS):
+        qtbot.keyClick(prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    bar = window.presentation.blind.bar
+    qtbot.waitUntil(lambda: bar.tally is not None, timeout=WAIT_MS)
+    typed_into = QApplication.focusWidget()  # where the presenter's next keys go
+    with qtbot.waitSignal(window.presentation.blind.tallyShown, timeout=WAIT_MS, raising=False):
+        qtbot.keyClick(typed_into, Qt.Key.Key_V)
+        qtbot.keyClick(typed_into, Qt.Key.Key_A)
+    assert prompt.toPlainText() == "Answer briefly."
+    assert bar.tally.counts["pane:0"] == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_R)
+    assert window.presentation.blind.all_revealed
+
+
+def test_letters_typed_into_the_prompt_outside_presentation_stay_text(open_window, qtbot, tiny_models):
+    window = open_window([tiny_models]).window
+    window.commands.present.blind.setChecked(True)  # blind, but at the desk: the prompt box is for typing
+    window.activateWindow()
+    prompt = window.prompt_bar.prompt
+    prompt.setFocus()
+    qtbot.waitUntil(prompt.hasFocus)
+    run_and_wait(qtbot, window)
+    assert prompt.hasFocus()
+    prompt.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(prompt, "var")
+    assert prompt.toPlainText().endswith("var") and not window.presentation.blind.all_revealed

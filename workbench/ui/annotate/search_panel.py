@@ -32,6 +32,7 @@ from ...core.analysis.flag_names import FLAG_NAMES
 from ...core.notebook import DIVERGENCE, MARK_END, MARK_START, Label, SearchFilters, SearchHit, Session
 from ...core.notebook.statuses import unfinished
 from ..panes.annotation_bar import IDENTIFYING_FLAGS
+from ..shared.combo import narrow
 from ..shared import describe
 from ..shared.combo import enable_item
 
@@ -105,6 +106,7 @@ class SearchPanel(QWidget):
         self._timer.timeout.connect(self.search_now)
 
         filters = QFormLayout()
+        filters.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: labels above their fields
         filters.addRow("Model", self.model)
         row = QHBoxLayout()
         row.addWidget(self.origin)
@@ -129,7 +131,7 @@ class SearchPanel(QWidget):
         layout.addWidget(self.results, 1)
 
     def _combo(self, items: list[tuple[str, object]]) -> QComboBox:
-        combo = QComboBox()
+        combo = narrow(QComboBox(), 8)
         for text, data in items:
             combo.addItem(text, data)
         combo.currentIndexChanged.connect(self._changed)

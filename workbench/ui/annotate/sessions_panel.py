@@ -9,9 +9,10 @@ context menu ("Move to session") or with "Move selected runs here".
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QInputDialog, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from ...core.notebook import Session
+from ..shared.flow_layout import flow_row
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -42,13 +43,10 @@ class SessionsPanel(QWidget):
         self.move_button.clicked.connect(self._move_here)
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.showArchivedChanged)
-        buttons = QHBoxLayout()
-        for button in (self.new_button, self.rename_button, self.archive_button):
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(flow_row(self.new_button, self.rename_button, self.archive_button))  # wraps in a narrow dock
         layout.addWidget(self.move_button)
         layout.addWidget(self.show_archived)
         self._update_buttons()

@@ -5,14 +5,19 @@ choices count from the same 0 = "A"), so the vote stored for "Model B" is
 always the second answer, whichever pane showed it. Every new run, and every
 other saved run opened, is a new round: all panes go blind again. The vote result
 names the models, so it waits until every answer is revealed.
+
+Answers are followed by their pane, not by the pane's place in the row: a pane
+removed takes its answer off the vote (no "Model C" to vote for once its pane is
+gone), and the panes after it keep their letters.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ...core.notebook.votes import Tally, letter
+from ...core.notebook.votes import TIE, Tally, letter, pane_choice
 from ..panes.compare_area import CompareArea
+from ..panes.pane import ComparePane
 from ..shared.context import Context, PaneEvents
 from .vote_bar import VoteBar
 
@@ -37,7 +42,7 @@ class BlindComparison(QObject):
         self.bar = VoteBar()
         self.active = False
         self.run_id: int | None = None  # the run votes go to
-        self._order: list[int] = []  # the pane showing each answer position of that run
+        self._order: list[ComparePane] = []  # the pane showing each answer position of that run
         self._pane_rerun = False
         self.bar.voteRequested.connect(self.vote)
         pane_events.runStarting.connect(self._run_started)
@@ -56,12 +61,15 @@ class BlindComparison(QObject):
         self.activeChanged.emit(on)
 
     def _letters(self) -> list[str]:
-        """Each pane's letter: by answer position; panes that sat the run out come after."""
-        panes = range(len(self.area.panes))
-        order = [p for p in self._order if p in panes] + [p for p in panes if p not in self._order]
-        letters = [""] * len(order)
-        for position, pane in enumerate(order):
-            letters[pane] = letter(position)
+        """Each pane's letter: its answer's position; panes that sat the run out, or were
+        added since, come after."""
+        letters, later = [], len(self._order)
+        for pane in self.area.panes:
+            if pane in self._order:
+                letters.append(letter(self._order.index(pane)))
+            else:
+                letters.append(letter(later))
+                later += 1
         return letters
 
     def _new_round(self) -> None:
@@ -70,12 +78,18 @@ class BlindComparison(QObject):
         self._show_result()
 
     def _panes_changed(self) -> None:
-        """A pane added while blind gets its letter; the others keep theirs, revealed or not."""
+        """A pane added while blind gets its letter; the others keep theirs, revealed or not.
+        The vote offers the answers still on screen."""
         for pane, name in zip(self.area.panes, self._letters()):
             wanted = name if self.active else None
             if pane.blind_letter != wanted:
                 pane.set_blind(wanted)
+        self._offer_shown_answers()
         self._show_result()
+
+    def _offer_shown_answers(self) -> None:
+        shown = [pane_choice(position) for position, pane in enumerate(self._order) if pane in self.area.panes]
+        self.bar.set_offered([*shown, TIE])
 
     def reveal_all(self) -> None:
         for pane in self.area.panes:
@@ -100,7 +114,8 @@ class BlindComparison(QObject):
             self.run_id = None
             self.bar.set_tally(None, PANE_RERUN)
             return
-        self._order = list(panes)
+        self._order = [self.area.panes[p] for p in panes if p < len(self.area.panes)]
+        self._offer_shown_answers()
         self.run_id = None
         self.bar.set_tally(None, "Votes open once the run is saved…")
         self._new_round()
@@ -114,10 +129,11 @@ class BlindComparison(QObject):
     @Slot(int)
     def _run_shown(self, run_id: int) -> None:
         """Another run is a new round; the same one shown again (a replay ending) keeps what was revealed."""
-        order = list(range(len(self.area.panes)))
+        order = list(self.area.panes)
         same = (run_id, order) == (self.run_id, self._order) and not self._pane_rerun
         self._pane_rerun = False
         self._order, self.run_id = order, run_id
+        self._offer_shown_answers()
         if not same:
             self._new_round()
         self._load(run_id)
@@ -154,4 +170,4 @@ class BlindComparison(QObject):
         if self.bar.tally is None or not self.all_revealed:
             self.bar.show_result(None)
             return
-        self.bar.show_result([panes[p].identity if p < len(panes) else None for p in self._order])
+        self.bar.show_result([pane.identity if pane in panes else None for pane in self._order])

@@ -57,6 +57,7 @@ from ..shared import describe
 from ..shared.actions import INSTANT_SPEED, DemoActions
 from ..shared.application import the_application
 from ..shared.context import Activity, Context, ModelLibrary, PaneEvents
+from ..shared.flow_layout import flow_row
 from ..shared.text_label import text_label
 from .presentation import Presentation
 from .replay import ReplayBanner, ReplayPlayer
@@ -70,7 +71,8 @@ REFUSALS = (ValueError, LookupError)  # what the notebook's demo tables raise fo
 class PromptBox(Protocol):
     """What a demo reads from and writes to the prompt bar (the compare feature's)."""
 
-    run_info: QLabel
+    @property
+    def run_info(self) -> QLabel: ...
 
     @property
     def prompt_text(self) -> str: ...
@@ -156,22 +158,6 @@ class DemoPanel(QWidget):
         import_.clicked.connect(self.importRequested)
         self.export_button = export
 
-        top = QHBoxLayout()
-        for button in (new, build, remove):
-            top.addWidget(button)
-        top.addStretch(1)
-        files = QHBoxLayout()
-        files.addWidget(export)
-        files.addWidget(import_)
-        files.addStretch(1)
-        adding = QHBoxLayout()
-        adding.addWidget(self.add_panes)
-        adding.addWidget(self.add_set)
-        adding.addStretch(1)
-        order = QHBoxLayout()
-        for button in (self.up, self.down, self.delete):
-            order.addWidget(button)
-        order.addStretch(1)
         form = QFormLayout()
         form.addRow("Title", self.title)
         form.addRow("Plays", self.mode)
@@ -186,11 +172,11 @@ class DemoPanel(QWidget):
         self.editor.setLayout(form)
         layout = QVBoxLayout(self)  # rows, not wide lines: the dock must fit beside the panes on 1280x720
         layout.addWidget(self.scripts)
-        layout.addLayout(top)
-        layout.addLayout(files)
+        layout.addWidget(flow_row(new, build, remove))  # rows of buttons wrap in a narrow dock
+        layout.addWidget(flow_row(export, import_))
         layout.addWidget(self.list, 1)
-        layout.addLayout(adding)
-        layout.addLayout(order)
+        layout.addWidget(flow_row(self.add_panes, self.add_set))
+        layout.addWidget(flow_row(self.up, self.down, self.delete))
         layout.addWidget(self.editor)
         layout.addLayout(actions)
         self.set_scripts([], None)

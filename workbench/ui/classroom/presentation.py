@@ -9,6 +9,10 @@ saveState/restoreState, geometry and maximized state, type size, theme), and
 nothing of it is written to the preferences: closing the app while
 presenting saves the workbench as it was before.
 
+A run started while presenting takes the keyboard focus to the answers: the
+keys a presenter presses next are the room's single-key commands (V then a
+letter, R, L), which the prompt box would take as text ("Answer briefly.va").
+
 Esc is also Stop: while a run streams, Esc stops it; otherwise, presenting,
 it leaves. The two actions are never enabled at once, and the key line on
 screen says which one Esc does now. This module also holds the classroom's
@@ -109,6 +113,7 @@ class Presentation(QObject):
             self.actions.remove_vote[key].triggered.connect(lambda _c=False, k=key: self.blind.vote_key(k, -1))
         self.actions.show_labels.toggled.connect(self._labels_toggled)
         area.panesChanged.connect(self._panes_changed)
+        pane_events.runStarting.connect(self._run_starting)
         activity.changed.connect(self.update)
         window.installEventFilter(self)
         self.update()
@@ -198,6 +203,11 @@ class Presentation(QObject):
     def _labels_toggled(self, shown: bool) -> None:
         for pane in self.area.panes:
             pane.set_annotations_visible(shown)
+
+    def _run_starting(self, panes: list[int], _pane_rerun: bool) -> None:
+        if self.active and self.area.panes:
+            first = panes[0] if panes and panes[0] < len(self.area.panes) else 0
+            self.area.panes[first].answer_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _panes_changed(self) -> None:
         """A new pane shows labels as the others do, and presents as they do."""

@@ -69,6 +69,7 @@ class VoteBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tally: Tally | None = None
+        self.offered: list[str] | None = None  # the choices whose answers are on screen (None: all of the run's)
         self.buttons: dict[str, VoteButton] = {}
         self.title = QLabel("Audience vote:")
         self.title.setProperty("heading", True)
@@ -106,11 +107,21 @@ class VoteBar(QWidget):
             self._rebuild(tally.choices)
         self.tally = tally
         for choice, button in self.buttons.items():
-            button.setVisible(tally is not None)
             if tally is not None:
                 button.setText(f"{choice_title(choice)} · {tally.counts[choice]}")
+        self._show_buttons()
         self.note.setText(note)
         self.note.setVisible(bool(note))
+
+    def set_offered(self, choices: list[str] | None) -> None:
+        """Offer only these of the run's choices: the answers still on screen, and a tie."""
+        self.offered = choices
+        self._show_buttons()
+
+    def _show_buttons(self) -> None:
+        offered = self.choices
+        for choice, button in self.buttons.items():
+            button.setVisible(choice in offered)
 
     def _rebuild(self, choices: list[str]) -> None:
         for button in self.buttons.values():
@@ -165,8 +176,11 @@ class VoteBar(QWidget):
 
     @property
     def choices(self) -> list[str]:
-        """What can be voted for now: nothing until a saved run's tally is shown."""
-        return list(self.tally.choices) if self.tally is not None else []
+        """What can be voted for now: nothing until a saved run's tally is shown, then its
+        choices that are offered."""
+        if self.tally is None:
+            return []
+        return [c for c in self.tally.choices if self.offered is None or c in self.offered]
 
     def choice_for_key(self, key: str) -> str | None:
         return next((c for c in self.choices if choice_key(c) == key), None)

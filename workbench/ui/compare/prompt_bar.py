@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..shared.actions import SCHEDULE_CHOICES
+from ..shared.fonts import follow_font
+from ..shared.text_label import ElidedLabel
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
 
@@ -57,9 +59,7 @@ class PromptBar(QWidget):
             self.schedule.addItem(label, key)
             self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.schedule.setToolTip("Run the models one after another (each with all cores) or all at once")
-        self.run_info = QLabel()
-        self.run_info.setProperty("muted", True)
-        self.run_info.setTextFormat(Qt.TextFormat.PlainText)
+        self.run_info = ElidedLabel(role="muted")  # one line, whole in its tooltip: the prompt row keeps its height
 
         options = QHBoxLayout()
         options.addWidget(self.system_toggle)
@@ -77,17 +77,13 @@ class PromptBar(QWidget):
         layout.addWidget(self.system_prompt)
         layout.addLayout(row)
         layout.addLayout(options)
-        self._fit_heights()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
-            self._fit_heights()
+        follow_font(self, self._fit_heights)
 
     def _fit_heights(self) -> None:
-        """Room for four lines of prompt and three of system prompt at the current type size."""
+        """Room for three lines of prompt and of system prompt at the current type size (more
+        scrolls: the answers above need the height more on a laptop's screen)."""
         line = self.prompt.fontMetrics().lineSpacing()
-        self.prompt.setFixedHeight(line * 4 + 16)
+        self.prompt.setFixedHeight(line * 3 + 12)
         self.system_prompt.setFixedHeight(line * 3 + 12)
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -20,6 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams, all_cores
+from ..shared.fonts import follow_font
+
+
+FIELD_DIGITS = 6  # a seed of ten digits still shows whole once the dock is a little wider
 
 
 def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -63,6 +68,7 @@ class SettingsForm(QWidget):
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
 
         layout = QFormLayout(self)
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: labels above their fields
         layout.addRow("Temperature", self.temperature)
         layout.addRow("Top-p", self.top_p)
         layout.addRow("Top-k", self.top_k)
@@ -80,12 +86,22 @@ class SettingsForm(QWidget):
         self.problem.hide()
         layout.addRow(self.problem)
 
+        follow_font(self, self._fit_fields)
         self.set_params(params)
         for box in (self.temperature, self.top_p, self.min_p, self.repeat_penalty):
             box.valueChanged.connect(self._changed)
         for whole in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
             whole.valueChanged.connect(self._changed)
         self.random_seed.toggled.connect(self._changed)
+
+    def _fit_fields(self) -> None:
+        """No field asks for more than FIELD_DIGITS digits and its arrows: sized for their largest
+        values, Top-k and Seed wrapped under their labels in a narrow dock, unlike the others.
+        A field still takes the width its row has."""
+        metrics = self.fontMetrics()
+        most = metrics.horizontalAdvance("0" * FIELD_DIGITS) + metrics.height() + 8  # the arrows and the frame
+        for box in self.findChildren(QAbstractSpinBox):
+            box.setMinimumWidth(min(box.minimumSizeHint().width(), most))
 
     def set_params(self, params: GenerationParams) -> None:
         widgets = (self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens, self.seed, self.n_ctx, self.n_threads)

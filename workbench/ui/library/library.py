@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ..shared import describe
+from ..shared.combo import narrow
+from ..shared.flow_layout import flow_row
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -156,23 +158,14 @@ class LibraryPanel(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
-        top.addWidget(self.grouping)
-        actions = QHBoxLayout()
-        actions.addWidget(self.use_button)
-        actions.addWidget(self.details_button)
-        actions.addStretch(1)
-        sources = QHBoxLayout()
-        sources.addWidget(open_button)
-        sources.addWidget(folder_button)
-        sources.addWidget(rescan_button)
-        sources.addStretch(1)
+        top.addWidget(narrow(self.grouping))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.problems)
-        layout.addLayout(actions)
-        layout.addLayout(sources)
+        layout.addWidget(flow_row(self.use_button, self.details_button))  # rows that wrap: the dock stays narrow
+        layout.addWidget(flow_row(open_button, folder_button, rescan_button))
 
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.grouping.currentIndexChanged.connect(self._regroup)

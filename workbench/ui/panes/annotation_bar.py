@@ -22,7 +22,6 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -42,7 +41,6 @@ from ..shared.flow_layout import FlowBox, empty_layout
 from ..shared.text_label import text_label
 from .note_editor import NoteEditor
 
-CHIP_COLUMNS = 2  # three squeezed titles to "4 Stat…rative" in a 2-pane window
 SPAN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 QUOTE_CHARS = 60
 OTHER_NAME_CHARS = 12  # another annotator's name on a chip (the tooltip has it whole)
@@ -126,10 +124,11 @@ class AnnotationBar(QWidget):
         self._annotator = ""
         self._dismissed: frozenset[str] = frozenset()
         self._identity_hidden = False
-        self.chip_grid = QGridLayout()
-        self.chip_grid.setContentsMargins(0, 0, 0, 0)
-        self.chip_grid.setSpacing(3)
-        self.flag_box = FlowBox(spacing=3)  # the suggestions, wrapping in a narrow pane
+        # The label chips wrap like words: a grid of columns squeezed ten titles to "2 Har…fusal"
+        # in a narrow pane; a line of chips keeps each title whole at its own height.
+        self.chip_box = FlowBox(spacing=3)
+        self.chip_flow = self.chip_box.flow
+        self.flag_box = FlowBox(spacing=3, shorten=True)  # the suggestions, wrapping in a narrow pane
         self.flag_flow = self.flag_box.flow
         self.spans = QListWidget()
         self.spans.setMaximumHeight(70)
@@ -149,7 +148,7 @@ class AnnotationBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(3)
-        layout.addLayout(self.chip_grid)
+        layout.addWidget(self.chip_box)
         layout.addWidget(self.flag_box)
         layout.addWidget(self.spans)
         layout.addWidget(self.others_notes)
@@ -160,9 +159,7 @@ class AnnotationBar(QWidget):
 
     def set_labels(self, labels: list[Label]) -> None:
         """One chip per label, numbered 1-9, 0 for the first ten."""
-        for chip in self._chips.values():
-            self.chip_grid.removeWidget(chip)
-            chip.deleteLater()
+        empty_layout(self.chip_flow)
         self._labels = {label.name: label for label in labels}
         self._chips, self._chip_texts = {}, {}
         for index, label in enumerate(labels):
@@ -175,7 +172,7 @@ class AnnotationBar(QWidget):
             chip.setStyleSheet(chip_css(label.colour))
             chip.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the pane, not to a chip
             chip.clicked.connect(lambda _checked=False, name=label.name: self.labelToggled.emit(name))
-            self.chip_grid.addWidget(chip, index // CHIP_COLUMNS, index % CHIP_COLUMNS)
+            self.chip_flow.addWidget(chip)
             self._chips[label.name] = chip
 
     # --- one answer's annotations ---------------------------------------------------

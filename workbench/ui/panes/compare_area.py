@@ -3,16 +3,23 @@
 Owns what concerns all panes at once: how many there are, the models they
 can offer, the shared settings, and synchronised scrolling (each answer
 scrolled to the same fraction of its length, since answers differ in length).
+
+The area asks the window for the width of two panes only: a third to sixth
+pane takes room from the others down to their minimum, then the row scrolls
+sideways, and to whichever pane takes the keyboard focus (F6, a click). Were every pane's minimum added up, adding panes would push the
+window past the screen's edge (four panes once made it 1754 px wide on a
+1600 px screen), and it would stay that wide after they were removed.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ...core.catalog import ModelEntry
 from ...core.engine.params import GenerationParams
 from ..shared.actions import MAX_PANES, MIN_PANES
+from ..shared.application import the_application
 from .pane import ComparePane
 
 
@@ -28,9 +35,16 @@ class CompareArea(QWidget):
         super().__init__(parent)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
+        self.row = QScrollArea()
+        self.row.setWidgetResizable(True)
+        self.row.setFrameShape(QFrame.Shape.NoFrame)
+        self.row.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.row.setWidget(self.splitter)
+        self.splitter.installEventFilter(self)  # a pane's minimum changed: the window asks this area again
+        the_application().focusChanged.connect(self._focus_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.row)
         self.panes: list[ComparePane] = []
         self._entries: list[ModelEntry] = []
         self._shared = GenerationParams()
@@ -81,6 +95,24 @@ class CompareArea(QWidget):
             self.add_pane()
         while len(self.panes) > count:
             self.remove_pane(self.panes[-1])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.splitter and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return False
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        pane = next((p for p in self.panes if new is not None and p.isAncestorOf(new)), None)
+        if pane is not None:
+            self.row.ensureWidgetVisible(pane, 0, 0)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As wide as the narrowest MIN_PANES panes, as tall as the tallest pane's minimum
+        and the sideways scroll bar."""
+        widths = sorted(pane.minimumSizeHint().width() for pane in self.panes)[:MIN_PANES]
+        handles = (MIN_PANES - 1) * self.splitter.handleWidth()
+        height = self.splitter.minimumSizeHint().height() + self.row.horizontalScrollBar().sizeHint().height()
+        return QSize(sum(widths) + handles, height)
 
     def _equalize(self) -> None:
         self.splitter.setSizes([1000] * len(self.panes))

@@ -4,14 +4,19 @@ Notes are saved while the user types (after a short pause, `SAVE_DELAY_MS`),
 so nothing is lost when the app is killed and there is no Save button to
 forget; the core merges successive saves of one note into one undo step.
 The preview reuses the answer view: Markdown through `core.rendering`, raw
-HTML shown as text, nothing remote loaded.
+HTML shown as text, nothing remote loaded. The box asks for two lines of height
+and says what it is in its placeholder (what to write in its tooltip), with
+Preview beside it rather than a title row above: above the panes and under each answer, it must leave a
+laptop's screen to the answers (a longer note scrolls, or takes the room it
+is given).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QStackedWidget, QToolButton, QWidget
 
+from ..shared.fonts import follow_font
 from .answer_view import AnswerView
 
 SAVE_DELAY_MS = 600
@@ -20,17 +25,17 @@ SAVE_DELAY_MS = 600
 class NoteEditor(QWidget):
     edited = Signal(str)  # the note's Markdown, after the user paused typing
 
-    def __init__(self, title: str, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(title)
-        self.title.setProperty("muted", True)
         self.preview_button = QToolButton()
         self.preview_button.setText("Preview")
         self.preview_button.setCheckable(True)
         self.preview_button.setToolTip("Show the note rendered as Markdown (raw HTML stays text; nothing is loaded)")
         self.preview_button.toggled.connect(self._show_preview)
         self.editor = QPlainTextEdit()
-        self.editor.setPlaceholderText(placeholder)
+        self.editor.setPlaceholderText(title)
+        self.editor.setAccessibleName(title)
+        self.editor.setToolTip(f"{title}: {hint}")
         self.editor.setTabChangesFocus(True)  # Tab and F6 keep moving between panes
         self.editor.textChanged.connect(self._typed)
         self.preview = AnswerView()
@@ -42,15 +47,18 @@ class NoteEditor(QWidget):
         self._timer.setInterval(SAVE_DELAY_MS)
         self._timer.timeout.connect(self.flush)
         self._saved = ""
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.title, 1)
-        top.addWidget(self.preview_button)
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.preview_button, 0, Qt.AlignmentFlag.AlignTop)
+        follow_font(self, self._fit_heights)
+
+    def _fit_heights(self) -> None:
+        """At least two lines of note at the current type size."""
+        least = self.editor.fontMetrics().lineSpacing() * 2 + 10
+        self.editor.setMinimumHeight(least)
+        self.preview.setMinimumHeight(least)
 
     @property
     def text(self) -> str:

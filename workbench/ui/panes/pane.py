@@ -5,6 +5,12 @@ notebook, and keeps the exact text it was given (`answer_text`,
 `reasoning_text`), which is what the notebook holds; the views only render
 it. The header (model picker, origin, facts, settings) is separate from the
 response below it, so a blind comparison can hide who answered.
+
+The answer gets the room: the facts, the settings and the caption take one line
+each (shortened with "…", whole in their tooltips), Copy and Rerun sit beside
+the caption, and the labels, suggestions, highlights and note under the answer
+scroll when the pane is short rather than push the window taller than a laptop's
+screen (or, squeezed, draw their chips cut or squashed).
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ from .annotation_bar import AnnotationBar
 from .answer_view import AnswerView, ReasoningView
 from .highlights import Mark
 from .status_line import StatusLine
-from ..shared.text_label import text_label
+from ..shared.scroller import Scroller
+from ..shared.text_label import ElidedLabel, text_label
 
 # The live figures change only when text arrives, and are redrawn with it at most this
 # often: with every hand-over of a live answer (worker.SEND_INTERVAL_S apart), less often
@@ -48,6 +55,9 @@ from ..shared.text_label import text_label
 STATS_REFRESH_MS = 150
 NO_MODEL = "Choose a model…"  # the picker's first item: no model chosen
 DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
+TEXTS_SHARE = 1000  # any size: the splitter scales them to its height
+ANNOTATION_LINES = 4  # the least the labels and note under an answer ask for; below that they scroll
+ERROR_LINES = 2  # a crash notice's first lines; the rest (llama.cpp's log) scrolls
 
 FINISH_TEXT = {
     FINISH_STOP: "finished",
@@ -81,6 +91,15 @@ class Identity:
         return " — ".join(part for part in (describe.country_name(self.country), self.maker) if part)
 
 
+def _small_button(text: str) -> QToolButton:
+    """A pane's buttons take the width of their words (a push button asks for 80 px at least:
+    six panes of them did not fit a full-HD screen beside the docks)."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
+
+
 def stats_text(tokens: int | None, tokens_per_s: float | None, ttft_s: float | None, *, approximate: bool = False) -> str:
     """"12 tokens · 30.1 tokens/s · first token 0.20 s"; a figure nobody knows is left out, not shown as "?"."""
     about = "about " if approximate else ""
@@ -103,7 +122,6 @@ class ComparePane(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("paneCard")
-        self.setMinimumWidth(260)
         self.override: GenerationParams | None = None
         self.shown: Shown | None = None
         self.response_id: int | None = None  # the notebook's id of the answer shown: what annotations attach to
@@ -124,7 +142,7 @@ class ComparePane(QFrame):
         # --- header: the model this pane runs -------------------------------
         self.picker = QComboBox()
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.setMinimumContentsLength(12)
+        self.picker.setMinimumContentsLength(8)  # six panes side by side on a full-HD screen
         self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.picker.setToolTip("The model this pane asks")
         self.picker.activated.connect(lambda _index: self._picked())
@@ -133,9 +151,9 @@ class ComparePane(QFrame):
         self.remove_button.setToolTip("Remove this pane")
         self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self))
         self.origin_label = text_label(name="originLabel")
-        self.facts_label = text_label(role="muted")
-        self.settings_label = text_label(role="muted")
-        self.settings_button = QPushButton("Settings…")
+        self.facts_label = ElidedLabel(role="muted")
+        self.settings_label = ElidedLabel(role="muted")
+        self.settings_button = _small_button("Settings…")
         self.settings_button.setToolTip("Use the shared settings, or give this pane its own")
         self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(self))
         self.blind_label = text_label(name="blindName")
@@ -145,11 +163,13 @@ class ComparePane(QFrame):
         self.origin_badge = text_label(name="originBadge")
 
         # --- the response -----------------------------------------------------
-        self.caption_label = text_label(role="muted")
+        self.caption_label = ElidedLabel(role="muted")
         self.status_label = StatusLine()  # the live figures: changed several times a second
         self.error_label = text_label(name="paneError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_box = Scroller(self.error_label, lines=ERROR_LINES)
+        self.error_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.error_box.hide()
         self.reasoning_toggle = QToolButton()
         self.reasoning_toggle.setCheckable(True)
         self.reasoning_toggle.setChecked(True)
@@ -162,12 +182,12 @@ class ComparePane(QFrame):
         self.reasoning_view.hide()
         self.answer_view = AnswerView()
         self.answer_view.linkHovered.connect(self.linkHovered)
-        self.copy_button = QPushButton("Copy answer")
+        self.copy_button = _small_button("Copy")
         self.copy_button.setToolTip("Copy this answer (as Markdown) to the clipboard")
         self.copy_button.clicked.connect(self.copy_answer)
-        self.rerun_button = QPushButton("Rerun this pane")
+        self.rerun_button = _small_button("Rerun")
         self.rerun_button.setToolTip(
-            "Ask this model again with the same prompt, settings and seed. Saved in the notebook as a new run of its own."
+            "Rerun this pane: ask this model again with the same prompt, settings and seed. Saved in the notebook as a new run of its own."
         )
         self.rerun_button.clicked.connect(lambda: self.rerunRequested.emit(self))
 
@@ -176,41 +196,46 @@ class ComparePane(QFrame):
         top.addWidget(self.blind_label, 1)
         top.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.remove_button)
-        settings_row = QHBoxLayout()
-        settings_row.addWidget(self.settings_label, 1)
-        settings_row.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.rerun_button)
-        buttons.addStretch(1)
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.caption_label, 1)
+        caption_row.addWidget(self.copy_button)
+        caption_row.addWidget(self.rerun_button)
         self.texts = QSplitter(Qt.Orientation.Vertical)
         self.texts.setChildrenCollapsible(False)
         self.texts.addWidget(self.reasoning_view)
         self.texts.addWidget(self.answer_view)
         self.annotation_bar = AnnotationBar()
         self.annotation_bar.evidenceRequested.connect(self.show_evidence)
-        self.texts.addWidget(self.annotation_bar)
+        self.annotation_box = Scroller(self.annotation_bar, lines=ANNOTATION_LINES)
+        self.texts.addWidget(self.annotation_box)
         self.texts.setStretchFactor(0, 1)
-        self.texts.setStretchFactor(1, 3)
+        self.texts.setStretchFactor(1, 4)
         self.texts.setStretchFactor(2, 1)
+        # A splitter grows its parts in proportion to their sizes: at their minimums, the
+        # labels would stay four lines tall on any screen. Sized in proportion from the start,
+        # the answer takes four fifths and the labels the rest, as the window grows.
+        self.texts.setSizes([TEXTS_SHARE, 4 * TEXTS_SHARE, TEXTS_SHARE])
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(3)
         layout.addLayout(top)
         layout.addWidget(self.origin_badge)
         layout.addWidget(self.origin_label)
-        layout.addWidget(self.facts_label)
-        layout.addLayout(settings_row)
+        facts_row = QHBoxLayout()  # the file and the settings: one line between them
+        facts_row.addWidget(self.facts_label, 1)
+        facts_row.addWidget(self.settings_label, 1)
+        facts_row.addWidget(self.settings_button)
+        layout.addLayout(facts_row)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
-        layout.addWidget(self.caption_label)
+        layout.addLayout(caption_row)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.error_label)
+        layout.addWidget(self.error_box)
         layout.addWidget(self.reasoning_toggle)
         layout.addWidget(self.texts, 1)
-        layout.addLayout(buttons)
 
         self.pieces = 0
         self.first_text_at: float | None = None
@@ -452,6 +477,7 @@ class ComparePane(QFrame):
             error = error.replace(self.shown.model_name, f"Model {self._blind}")
         self.error_label.setText(error or "")
         self.error_label.setVisible(bool(error))
+        self.error_box.setVisible(bool(error))
 
     def _reset_stream_counters(self) -> None:
         self.pieces = 0
@@ -502,7 +528,7 @@ class ComparePane(QFrame):
     def set_annotations_visible(self, visible: bool) -> None:
         """Labels, suggestions and highlights on screen or not (a class may first read the bare answers)."""
         self._annotations_visible = visible
-        self.annotation_bar.setVisible(visible)
+        self.annotation_box.setVisible(visible)  # the box too: an empty one would keep the answer's room
         self._show_marks()
 
     def _show_marks(self) -> None:

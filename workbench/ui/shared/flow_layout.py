@@ -13,11 +13,20 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: every item on one line
+
+
 class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 4) -> None:
+    """`shorten`: an item wider than a line is given the line's width (a button then shortens
+    its text with "…") instead of making the layout that wide. Label chips are never
+    shortened; a pane's machine suggestions may be, in a pane too narrow for them (six
+    panes on a full-HD screen), rather than the whole bar scrolling sideways."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 4, *, shorten: bool = False) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
+        self._shorten = shorten
         self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt's name
@@ -36,7 +45,10 @@ class FlowLayout(QLayout):
         return Qt.Orientation(0)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
-        return True
+        """No: FlowBox asks for its lines' height as its minimum instead. Told of a height for
+        width, a scroll area around the box's parent sized that parent by every part's
+        preferred height (a list's 192 px among them) and hid the buttons below the fold."""
+        return False
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
         return self._place(QRect(0, 0, width, 0), move=False)
@@ -51,7 +63,10 @@ class FlowLayout(QLayout):
     def minimumSize(self) -> QSize:  # noqa: N802 - Qt's name
         size = QSize()
         for item in self._items:
-            size = size.expandedTo(item.minimumSize())
+            widget = item.widget()
+            if widget is None or not widget.isHidden():
+                hint = item.sizeHint()  # a chip narrower than its text would cut the text
+                size = size.expandedTo(QSize(0, hint.height()) if self._shorten else hint)
         margins = self.contentsMargins()
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
@@ -76,15 +91,32 @@ class FlowLayout(QLayout):
 
 class FlowBox(QWidget):
     """A widget holding a FlowLayout that asks for the height its lines take at its width,
-    so a squeezed parent shrinks something else rather than cutting a line of chips off."""
+    so a squeezed parent shrinks something else rather than cutting a line of chips off
+    or squashing the chips below their height.
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = 4) -> None:
+    Until a layout has given it a width, it asks for the height of one line: measured at
+    a new widget's default 100 pixels, ten chips would ask for ten lines, and the window
+    would grow to make room for them."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 4, *, shorten: bool = False) -> None:
         super().__init__(parent)
-        self.flow = FlowLayout(self, spacing)
+        self.flow = FlowLayout(self, spacing, shorten=shorten)
+
+    def _lines_height(self) -> int:
+        if not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
+            return self.flow.heightForWidth(QWIDGETSIZE_MAX)
+        return self.flow.heightForWidth(self.width())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.flow.minimumSize().width(), self._lines_height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self.minimumSizeHint()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        self.setMinimumHeight(self.flow.heightForWidth(self.width()))
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # a new width may take another number of lines
 
 
 def empty_layout(layout: QLayout) -> None:
@@ -92,3 +124,11 @@ def empty_layout(layout: QLayout) -> None:
     while (item := layout.takeAt(0)) is not None:
         if (widget := item.widget()) is not None:
             widget.deleteLater()
+
+
+def flow_row(*widgets: QWidget, spacing: int = 4) -> FlowBox:
+    """A row of buttons that wraps onto a second line in a narrow dock rather than widen it."""
+    box = FlowBox(spacing=spacing)
+    for widget in widgets:
+        box.flow.addWidget(widget)
+    return box

@@ -9,7 +9,11 @@ make everything readable from the back of a room with Ctrl+=.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QWidget
 
 from ...core.cjk_font import bundled_cjk_font
 
@@ -53,3 +57,22 @@ def with_points(font: QFont, points: float) -> QFont:
     sized = QFont(font)
     sized.setPointSizeF(clamp_points(points))
     return sized
+
+
+class _FontFollower(QObject):
+    def __init__(self, widget: QWidget, fit: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._fit = fit
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+        return False
+
+
+def follow_font(widget: QWidget, fit: Callable[[], None]) -> None:
+    """Call `fit` now and whenever `widget`'s type size changes (Ctrl+=, presenting): sizes
+    given in lines of text (a prompt box's height) are set again at the new size."""
+    _FontFollower(widget, fit)
+    fit()

@@ -13,14 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFrame,
     QLabel,
     QMainWindow,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +39,7 @@ from ..library.empty_state import EmptyState
 from ..runs.past_runs import PastRuns
 from ..library.library import LibraryPanel
 from ..shared.message_bar import MessageBar
+from ..shared.scroller import Scroller
 from ..shared.preferences import Preferences
 from ..classroom.presentation import Presentation
 from ..shared.appearance import Appearance
@@ -57,6 +56,8 @@ from ..side_by_side.controller import SideBySide
 from ..shared.tasks import TaskQueue
 
 SHUTDOWN_WAIT_S = 60
+FIRST_SIZE = QSize(1440, 900)  # the window at its first start, on a screen that large
+DOCK_CHARS = 30  # a dock's widest minimum, in average characters (240 px at 9 pt)
 CJK_NOTICE_KEY = "cjk-font"
 
 
@@ -64,29 +65,6 @@ def _bring_forward(dock: QDockWidget) -> None:
     """Show a dock, in front of the docks tabbed with it."""
     dock.show()
     dock.raise_()
-
-
-class _HeightScroller(QScrollArea):
-    """A form that scrolls up and down but asks for the width it needs (its minimum is the
-    form's minimum width, as it is after styling, and a few lines of height). Should the
-    dock still end up narrower, it scrolls sideways rather than cut the form off."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__()
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setWidget(widget)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # styling or new content changed the form's minimum: the dock asks again
-        return super().eventFilter(watched, event)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        form = self.widget()
-        assert form is not None, "made with its form"
-        inner = form.minimumSizeHint()
-        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), min(inner.height(), 4 * self.fontMetrics().lineSpacing()))
 
 
 class MainWindow(QMainWindow):
@@ -208,14 +186,13 @@ class MainWindow(QMainWindow):
         self.notes_dock.hide()  # shown when a demo step plays
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, *, scrolling: bool = False) -> QDockWidget:
-        """`scrolling`: for tall forms. Docks stacked in one area add up their minimum
-        heights; a form that scrolls keeps the window small enough for a 1280x720 screen."""
+        """Every dock asks for at most DOCK_CHARS of width, and scrolls sideways if made
+        narrower: the docks on both sides and two panes then fit a 1280x720 screen.
+        `scrolling`: for tall forms. Docks stacked in one area add up their minimum
+        heights; a form that scrolls up and down asks for a few lines of them."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}-dock")  # saveState finds docks by name
-        if scrolling:
-            dock.setWidget(_HeightScroller(widget))
-        else:
-            dock.setWidget(widget)
+        dock.setWidget(Scroller(widget, max_chars=DOCK_CHARS, lines=4 if scrolling else None))
         self.addDockWidget(area, dock)
         return dock
 
@@ -279,13 +256,13 @@ class MainWindow(QMainWindow):
     def _restore_preferences(self) -> None:
         p = self.prefs
         self.appearance.restore()
-        self.resize(1440, 900)
+        self.resize(FIRST_SIZE.boundedTo(self.screen().availableGeometry().size()))  # a laptop's screen is smaller
         if p.geometry is not None:
             self.restoreGeometry(p.geometry)
         if p.window_state is not None:
             self.restoreState(p.window_state)
         else:
-            self.resizeDocks([self.library_dock, self.history_dock], [380, 320], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.library_dock, self.history_dock], [280, 280], Qt.Orientation.Horizontal)  # the panes get the rest
         self.library.set_grouping(p.library_grouping)
         self.setup.restore(self._initial_prompt)
 
