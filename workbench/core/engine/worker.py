@@ -11,7 +11,8 @@ Messages are tuples over a multiprocessing Connection:
   parent -> child   ("generate", {"messages": [...], "params": {...}})
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
-                    ("started", {"prompt_tokens": n, "opens_reasoning": bool})
+                    ("started", {"prompt_tokens": n, "stream_format": name})
+                                               name: formats.py's, for the parent's splitter
                     ("text", [piece, ...], held_s)
                                                streamed pieces, at most every SEND_INTERVAL_S;
                                                held_s: how long ago the newest was made
@@ -30,6 +31,7 @@ import time
 from typing import Any
 
 from ..chat_template import chat_template, chat_template_sha256
+from .formats import stream_format
 
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
@@ -87,10 +89,10 @@ def _redirect_output(log_path: str) -> None:
 
 
 class _Model:
-    def __init__(self, llama: Any, formatter: Any, template_source: str) -> None:
+    def __init__(self, llama: Any, formatter: Any, template: str | None) -> None:
         self.llama = llama
         self.formatter = formatter
-        self.template_source = template_source
+        self.template = template  # None: the fallback format
 
 
 def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
@@ -128,7 +130,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         "n_ctx": llama.n_ctx(),
         "n_threads": n_threads,
     }
-    return _Model(llama, formatter, template_source), info
+    return _Model(llama, formatter, template), info
 
 
 def _token_text(llama: Any, token: int) -> str:
@@ -172,7 +174,7 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
         conn.send(("failed", f"The prompt is {len(prompt_tokens)} tokens, more than this model's context of {llama.n_ctx()}. Raise the context size or shorten the prompt."))
         return
     stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
-    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "opens_reasoning": formatted.prompt.rstrip().endswith("<think>")}))
+    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt)}))
     stream = llama.create_completion(
         prompt=prompt_tokens,
         max_tokens=min(params["max_tokens"], room),
