@@ -272,3 +272,13 @@ def test_compare_keeps_a_harmony_models_analysis_out_of_its_answer(folder: Path,
     with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as table:
         assert next(csv.DictReader(table))["text"] == "The Great Wall is about 21,000 km long."
 
+
+def test_compare_says_when_a_models_reasoning_never_ended(folder: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    """Reasoning with no answer after it is not an empty answer: the terminal says what happened."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    scripted_models(lambda _model, _prompt: ["<think>Let me weigh both", " sides. First"])
+    status = in_process("compare", "Was it right?", "--model", "tiny-alpha", "--folder", str(folder), "--db", str(tmp_path / "nb.sqlite"))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Let me weigh both sides. First" in out
+    assert "No answer: the model's reasoning never ended (it stopped without closing it). Its reasoning is kept." in out
