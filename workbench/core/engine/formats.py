@@ -18,7 +18,7 @@ Qwen3's templates), so the stream starts inside the reasoning.
 from __future__ import annotations
 
 from .backend import FINISH_LENGTH, FINISH_STOP
-from .harmony import CHANNEL, MESSAGE, HarmonySplitter
+from .harmony import HarmonySplitter, speaks_harmony
 from .reasoning import CLOSE, OPEN, Splitter, ThinkSplitter
 
 THINK = "think"
@@ -35,7 +35,7 @@ TAGS = {
 def stream_format(template: str | None, rendered_prompt: str) -> str:
     """The format a model with chat `template` answers `rendered_prompt` in."""
     template = template or ""
-    if CHANNEL in template and MESSAGE in template:
+    if speaks_harmony(template):
         return HARMONY
     name = next((n for n, (open_tag, _) in TAGS.items() if n != THINK and open_tag in template), THINK)
     return name + OPENED if rendered_prompt.rstrip().endswith(TAGS[name][0]) else name

@@ -45,6 +45,12 @@ _BARE_NEXT = tuple(f"assistant{name}" for name in CHANNELS)
 _UNDECIDED, _HEADER, _BODY, _BARE, _PLAIN = range(5)
 
 
+def speaks_harmony(template: str | None) -> bool:
+    """A chat template that writes harmony's channel markers."""
+    template = template or ""
+    return CHANNEL in template and MESSAGE in template
+
+
 class HarmonySplitter:
     def __init__(self) -> None:
         self._state = _UNDECIDED
