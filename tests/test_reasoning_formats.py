@@ -133,3 +133,25 @@ def test_other_tag_pairs_split_the_same_way() -> None:
 def test_reasoning_that_never_ended_is_said(answer: str, reasoning: str, finish: str, said: str | None) -> None:
     note = reasoning_never_ended(answer, reasoning, finish)
     assert (note is None) if said is None else (note is not None and said in note and "kept" in note)
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer", "reasoning"),
+    [
+        # <|end|> not written out (an older llama.cpp keeps it a control token): the next
+        # message's <|start|> ends the analysis all the same.
+        ("<|channel|>analysis<|message|>Think.<|start|>assistant<|channel|>final<|message|>Done.", "Done.", "Think."),
+        # A tool call's header: recipient and content type around the channel name.
+        (
+            "<|channel|>commentary to=functions.search <|constrain|>json<|message|>{\"q\": \"x\"}<|call|>",
+            "", "[commentary]\n{\"q\": \"x\"}",
+        ),
+        # Words written after a message, outside any other: the answer, not lost.
+        ("<|channel|>analysis<|message|>Think.<|end|>Plain words.", "Plain words.", "Think."),
+        # Cut off inside the final channel's header: nothing of the answer came.
+        ("<|channel|>analysis<|message|>Think.<|end|><|start|>assistant<|channel|>fin", "", "Think."),
+    ],
+)  # fmt: skip
+def test_harmony_edge_cases(raw: str, answer: str, reasoning: str) -> None:
+    for i in range(len(raw) + 1):
+        assert split_all(splitter_for(HARMONY), [raw[:i], raw[i:]]) == (answer, reasoning), f"cut at {i}"

@@ -13,6 +13,7 @@ import pytest
 
 from gguf_factory import CHATML_TEMPLATE, write_tiny_model
 from workbench.core.engine import worker
+from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
 from workbench.core.engine.params import GenerationParams
 from workbench.core.engine.stop_tokens import stop_token_ids
@@ -87,10 +88,14 @@ def test_a_harmony_models_process_never_stops_at_end_even_as_text(tmp_path: Path
     path = write_tiny_model(tmp_path / "oss.gguf", chat_template=HARMONY_TEMPLATE, extra_control_tokens=HARMONY_MARKERS, eos_token="<|end|>")
     model = LocalModel(path, "Harmony", 256, 1)
     model.start()
+    said: list = []
+    sink = SimpleNamespace(started=lambda tokens, stream_format: said.append(stream_format), text=lambda chunks: None)
     try:
         assert model.info["stop_tokens"] == ["<|return|>", "<|call|>"]
+        model.generate([{"role": "user", "content": "Hi"}], GenerationParams(max_tokens=4, n_ctx=256, n_threads=1), sink, Cancel())
     finally:
         model.close()
+    assert said == ["harmony"]  # the parent splits its stream as harmony
 
 
 def test_generation_stops_at_the_end_of_turn_texts_not_the_formatters_eos_text() -> None:
