@@ -119,8 +119,8 @@ def scripted_models(monkeypatch: pytest.MonkeyPatch) -> Callable[[Answer], FakeL
     from fake_model import FakeLoader
     from workbench.core.engine import pool
 
-    def script(answer: Answer, on_call: OnCall | None = None) -> FakeLoader:
-        loader = FakeLoader(answer, on_call)
+    def script(answer: Answer, on_call: OnCall | None = None, stream_format: str = "think") -> FakeLoader:
+        loader = FakeLoader(answer, on_call, stream_format)
         monkeypatch.setattr(pool, "start_local_model", loader)
         return loader
 

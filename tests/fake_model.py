@@ -9,6 +9,8 @@ templates, real crashes) keep the tiny GGUF models.
 A reply is a string (streamed in two pieces, split anywhere, even inside
 `<think>`), a list of pieces, or a `GenerationResult` returned as is, for a
 failure (a `crashed` one also ends the backend, as a dead process does).
+`stream_format` is the reasoning format the backend says its stream is in
+(engine/formats.py), as a real model's process reads it from the template.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from workbench.core.engine.backend import FINISH_CRASHED, FINISH_STOP, FINISH_STOPPED, Backend, GenerationResult
 from workbench.core.engine.cancel import Cancel
+from workbench.core.engine.formats import THINK
 from workbench.core.engine.local import LoadCancelled
 from workbench.core.engine.params import GenerationParams
 
@@ -39,10 +42,11 @@ class FakeBackend(Backend):
     """Answers each request with the next reply of `replies`, a list shared with whoever
     scripted it (a backend loaded again after a crash goes on where the last one stopped)."""
 
-    def __init__(self, replies: list, on_call: OnCall | None = None, display_name: str = "Fake model") -> None:
+    def __init__(self, replies: list, on_call: OnCall | None = None, display_name: str = "Fake model", stream_format: str = THINK) -> None:
         self.replies = replies
         self.on_call = on_call
         self.display_name = display_name
+        self.stream_format = stream_format
         self.prompts: list[str] = []
         self._alive = True
 
@@ -65,7 +69,7 @@ class FakeBackend(Backend):
             if reply.finish_reason == FINISH_CRASHED:
                 self._alive = False
             return reply
-        sink.started(10, False)
+        sink.started(10, self.stream_format)
         sent: list[str] = []
         for piece in pieces_of(reply):
             if cancel.is_set():
@@ -88,15 +92,16 @@ class FakeLoader:
     given, runs before each backend's n-th reply (a test holds a request there);
     `loaded` lists the backends built, in order."""
 
-    def __init__(self, answer: Answer, on_call: OnCall | None = None) -> None:
+    def __init__(self, answer: Answer, on_call: OnCall | None = None, stream_format: str = THINK) -> None:
         self.answer = answer
         self.on_call = on_call
+        self.stream_format = stream_format
         self.loaded: list[FakeBackend] = []
 
     def __call__(self, path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
         if cancel is not None and cancel.is_set():
             raise LoadCancelled(display_name)  # as a Stop during a real load
-        backend = _AnsweringBackend(self.answer, display_name, self.on_call)
+        backend = _AnsweringBackend(self.answer, display_name, self.on_call, self.stream_format)
         self.loaded.append(backend)
         return backend
 
@@ -104,8 +109,8 @@ class FakeLoader:
 class _AnsweringBackend(FakeBackend):
     """A fake backend whose script is a function of the model and the prompt."""
 
-    def __init__(self, answer: Answer, display_name: str, on_call: OnCall | None = None) -> None:
-        super().__init__([], on_call, display_name=display_name)
+    def __init__(self, answer: Answer, display_name: str, on_call: OnCall | None = None, stream_format: str = THINK) -> None:
+        super().__init__([], on_call, display_name=display_name, stream_format=stream_format)
         self.answer = answer
 
     def next_reply(self, prompt: str) -> str | list[str] | GenerationResult:

@@ -27,17 +27,20 @@ CHATML_TEMPLATE = (
 HOSTILE_TEMPLATE = "{{ ''.__class__.__mro__[1].__subclasses__() }}{{ self.__init__.__globals__ }}"
 
 CONTROL_TOKENS = ("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>")
-# Token id ranges whose output weights are zero, so their logit is 0 while the
-# best of the other ~140 random logits is positive: at temperature 0 the model
-# never writes them. Control tokens: so it never ends on its own and tests can
-# interrupt it mid-answer. Bytes 0x80-0xFF: alone they are invalid UTF-8,
-# which llama-cpp-python holds back waiting for the rest of a character that
-# never comes, stalling the stream.
-SILENT_TOKENS = ((0, len(CONTROL_TOKENS)), (len(CONTROL_TOKENS) + 0x80, len(CONTROL_TOKENS) + 0x100))
 EMBED = 32
 LAYERS = 2
 HEADS = 4
 FFN = 64
+
+
+def silent_tokens(controls: int) -> tuple[tuple[int, int], ...]:
+    """Token id ranges (for a vocabulary that starts with `controls` control tokens)
+    whose output weights are zero, so their logit is 0 while the best of the other
+    ~140 random logits is positive: at temperature 0 the model never writes them.
+    Control tokens: so it never ends on its own and tests can interrupt it mid-answer.
+    Bytes 0x80-0xFF: alone they are invalid UTF-8, which llama-cpp-python holds back
+    waiting for the rest of a character that never comes, stalling the stream."""
+    return ((0, controls), (controls + 0x80, controls + 0x100))
 
 
 def write_tiny_model(
@@ -55,11 +58,15 @@ def write_tiny_model(
     extra_kv: dict[str, str] | None = None,
     seed: int = 0,
     with_tensors: bool = True,
+    extra_control_tokens: tuple[str, ...] = (),
+    eos_token: str = "</s>",
 ) -> Path:
     """Write a loadable tiny llama GGUF and return its path.
 
     `architecture` is written as `general.architecture`; anything other than
     "llama" gives a file llama.cpp will refuse, which is useful too.
+    `extra_control_tokens` join the vocabulary's control tokens (never written by
+    the model either), and `eos_token`, one of them, is named as end of text.
     """
     path = Path(path)
     rng = np.random.default_rng(seed)
@@ -96,13 +103,13 @@ def write_tiny_model(
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
 
-    tokens, scores, types = _byte_vocab()
+    tokens, scores, types = _byte_vocab(extra_control_tokens)
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
     writer.add_token_scores(scores)
     writer.add_token_types(types)
     writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
+    writer.add_eos_token_id(tokens.index(eos_token))
     writer.add_add_bos_token(False)
     if chat_template is not None:
         writer.add_chat_template(chat_template)
@@ -116,7 +123,7 @@ def write_tiny_model(
         writer.add_tensor("token_embd.weight", weight(vocab, EMBED))
         writer.add_tensor("output_norm.weight", np.ones(EMBED, dtype=np.float32))
         output = weight(vocab, EMBED)
-        for first, last in SILENT_TOKENS:
+        for first, last in silent_tokens(len(CONTROL_TOKENS) + len(extra_control_tokens)):
             output[first:last] = 0.0
         writer.add_tensor("output.weight", output)
         for b in range(LAYERS):
@@ -135,10 +142,10 @@ def write_tiny_model(
     return path
 
 
-def _byte_vocab() -> tuple[list[str], list[float], list[int]]:
-    tokens = list(CONTROL_TOKENS)
-    types = [gguf.TokenType.UNKNOWN] + [gguf.TokenType.CONTROL] * (len(CONTROL_TOKENS) - 1)
-    # Every byte, so any text (Chinese included) tokenizes; see SILENT_TOKENS
+def _byte_vocab(extra_control_tokens: tuple[str, ...] = ()) -> tuple[list[str], list[float], list[int]]:
+    tokens = [*CONTROL_TOKENS, *extra_control_tokens]
+    types = [gguf.TokenType.UNKNOWN] + [gguf.TokenType.CONTROL] * (len(tokens) - 1)
+    # Every byte, so any text (Chinese included) tokenizes; see silent_tokens
     # for why the model never writes the bytes above 0x7F.
     for byte in range(256):
         tokens.append(f"<0x{byte:02X}>")

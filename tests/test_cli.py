@@ -6,6 +6,7 @@ about what `compare` prints run it in this process with scripted models
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -248,3 +249,36 @@ def test_the_flags_line_names_each_flag_once_without_the_model_s_control_charact
         assert line.count(name) == 1
     assert response_json(outcome)["flags"] == list(report.flags)
     assert flags_line(ResponseOutcome(0, 7, entry, "", "", GenerationResult(finish_reason="stopped"))) is None
+
+
+def test_compare_keeps_a_harmony_models_analysis_out_of_its_answer(folder: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    """gpt-oss streams its chain of thought on the analysis channel: the saved answer, its
+    flags and the exports see the final channel only, and the analysis is its reasoning."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    raw = [
+        "<|channel|>analysis<|message|>I'm sorry, but I can't help with that is one option; but this is harmless.",
+        "<|end|><|start|>assistant<|chan", "nel|>final<|message|>The Great Wall is about 21,000 km long.",
+    ]
+    scripted_models(lambda _model, _prompt: raw, stream_format="harmony")
+    db = tmp_path / "nb.sqlite"
+    status = in_process("compare", "How long is the Great Wall?", "--model", "tiny-alpha", "--folder", str(folder), "--db", str(db), "--json")
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    response = json.loads(out)["responses"][0]
+    assert response["text"] == "The Great Wall is about 21,000 km long."
+    assert response["reasoning"] == "I'm sorry, but I can't help with that is one option; but this is harmless."
+    assert "hard_refusal" not in response["flags"]
+    assert in_process("export", "--db", str(db), "--all", "--format", "csv", "--output", str(tmp_path / "out.csv")) == 0
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as table:
+        assert next(csv.DictReader(table))["text"] == "The Great Wall is about 21,000 km long."
+
+
+def test_compare_says_when_a_models_reasoning_never_ended(folder: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    """Reasoning with no answer after it is not an empty answer: the terminal says what happened."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    scripted_models(lambda _model, _prompt: ["<think>Let me weigh both", " sides. First"])
+    status = in_process("compare", "Was it right?", "--model", "tiny-alpha", "--folder", str(folder), "--db", str(tmp_path / "nb.sqlite"))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Let me weigh both sides. First" in out
+    assert "No answer: the model's reasoning never ended (it stopped without closing it). Its reasoning is kept." in out

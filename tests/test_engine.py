@@ -37,8 +37,8 @@ class Collect:
         self._on_first = on_first
         self._on_each = on_each
 
-    def started(self, prompt_tokens, opens_reasoning) -> None:
-        self.started_with = (prompt_tokens, opens_reasoning)
+    def started(self, prompt_tokens, stream_format) -> None:
+        self.started_with = (prompt_tokens, stream_format)
 
     def text(self, chunks: list[str]) -> None:
         self.batches.append(list(chunks))
@@ -252,7 +252,7 @@ def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
         model = pool.acquire(path, "Fake", 256, 1, 10)
         sink = Collect()
         result = model.generate([{"role": "user", "content": "Hi"}], FAST, sink, Cancel())
-        assert (result.text, result.finish_reason, sink.chunks, sink.started_with) == ("Hello there", "stop", ["Hello", " there"], (10, False))
+        assert (result.text, result.finish_reason, sink.chunks, sink.started_with) == ("Hello there", "stop", ["Hello", " there"], (10, "think"))
         cancel = Cancel()
         sink = Collect(on_first=cancel.set)  # Stop after the first piece
         result = model.generate([{"role": "user", "content": "Stop"}], FAST, sink, cancel)
@@ -278,10 +278,10 @@ def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None
     model.start()
     try:
         sink = Collect()
-        result = model.generate(QUESTION, FAST, sink, Cancel())
+        model.generate(QUESTION, FAST, sink, Cancel())
     finally:
         model.close()
-    assert sink.started_with[1] is True and result.opens_reasoning
+    assert sink.started_with[1] == "think+opened"
 
 
 def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_path: Path) -> None:
@@ -341,7 +341,7 @@ def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypa
     monkeypatch.setattr(local, "time", SimpleNamespace(perf_counter=lambda: clock.now))
     model = LocalModel(tmp_path / "scripted.gguf", "Scripted", 256, 1)
     model._conn = ScriptedPipe([
-        (0.0, ("started", {"prompt_tokens": 5, "opens_reasoning": False})),
+        (0.0, ("started", {"prompt_tokens": 5, "stream_format": "think"})),
         (0.1, ("text", ["a"], 0.0)),
         (0.6, ("text", ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
         (0.6, ("done", {"finish_reason": "stop", "completion_tokens": 3})),

@@ -66,3 +66,14 @@ def test_the_history_and_the_search_list_say_which_answers_are_partial(qtbot, tm
     panel.show_hits(panel.serial, hits)
     heads = [label.text() for label in panel.findChildren(QLabel) if "Run #" in label.text()]
     assert sum("interrupted (partial answer)" in head for head in heads) == 1
+
+
+def test_reasoning_that_never_ended_says_so_and_stays_one_click_away(qtbot) -> None:
+    """A model cut off by its token limit inside `<think>` (or before harmony's final
+    channel) has no answer: the pane says why instead of showing a blank answer."""
+    pane = ComparePane()
+    qtbot.addWidget(pane)
+    pane.show_saved({**saved("done"), "text": "", "reasoning": "Let me weigh both sides. First", "finish_reason": "length"}, "Run #3", "CN")
+    assert "reasoning never ended (it ran out of tokens while reasoning)" in pane.error_label.text()
+    assert not pane.error_label.isHidden()
+    assert not pane.reasoning_toggle.isHidden() and pane.reasoning_view.text == "Let me weigh both sides. First"

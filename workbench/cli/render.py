@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from ..core.catalog import ModelEntry
 from ..core.comparison import ComparisonListener, ResponseOutcome, RunOutcome
+from ..core.engine.formats import reasoning_never_ended
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
 from ..core.export.text import spell_invisible, visible_controls
@@ -295,8 +296,9 @@ class StreamPrinter(ProblemPrinter):
                 self._current = outcome.position
                 body = self._header(outcome.position)
             tail: list[Piece] = [("\n", None), (f"[{result_line(outcome)}", "2")]
-            if outcome.result.error:
-                tail += [("\n", None), (outcome.result.error, "31")]
+            error = outcome.result.error or reasoning_never_ended(outcome.answer, outcome.reasoning, outcome.result.finish_reason)
+            if error:
+                tail += [("\n", None), (error, "31")]
             tail += [("]", "2"), ("\n", None)]
             flags = flags_line(outcome)
             if flags:

@@ -28,7 +28,8 @@ from .engine.cancel import Cancel
 from .engine.local import LoadCancelled
 from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
-from .engine.reasoning import REASONING, ThinkSplitter
+from .engine.formats import THINK, splitter_for
+from .engine.reasoning import REASONING
 from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
 from .flagging import expects_reasoning, flag_answer, flaggable, store
 from .language import detect_language
@@ -446,11 +447,11 @@ class _SplittingSink:
         self._state = state
         self._recorder = recorder
         self._listener = listener
-        self._splitter = ThinkSplitter()
+        self._splitter = splitter_for(THINK)
         self._started = time.perf_counter()
 
-    def started(self, prompt_tokens: int | None, opens_reasoning: bool) -> None:
-        self._splitter = ThinkSplitter(starts_in_reasoning=opens_reasoning)
+    def started(self, prompt_tokens: int | None, stream_format: str) -> None:
+        self._splitter = splitter_for(stream_format)
         self._started = time.perf_counter()
 
     def text(self, chunks: list[str]) -> None:

@@ -42,7 +42,6 @@ class GenerationResult:
     ttft_s: float | None = None
     tokens_per_s: float | None = None
     duration_s: float | None = None
-    opens_reasoning: bool = False
     backend_info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -53,9 +52,9 @@ class GenerationResult:
 class StreamSink(Protocol):
     """Where a backend delivers one answer as it is generated."""
 
-    def started(self, prompt_tokens: int | None, opens_reasoning: bool) -> None:
-        """Before any text: the prompt's size, and whether the chat template
-        left a `<think>` block open (the stream then starts inside reasoning)."""
+    def started(self, prompt_tokens: int | None, stream_format: str) -> None:
+        """Before any text: the prompt's size, and the reasoning format the stream is in
+        (formats.py: `splitter_for(stream_format)` splits it)."""
 
     def text(self, chunks: list[str]) -> None:
         """The answer's next pieces, in order. Pieces that arrived together come in one

@@ -168,8 +168,7 @@ class LocalModel(Backend):
                     sink.text(message[1])
                 elif kind == "started":
                     result.prompt_tokens = message[1]["prompt_tokens"]
-                    result.opens_reasoning = message[1]["opens_reasoning"]
-                    sink.started(result.prompt_tokens, result.opens_reasoning)
+                    sink.started(result.prompt_tokens, message[1]["stream_format"])
                 elif kind == "done":
                     result.finish_reason = message[1]["finish_reason"]
                     result.completion_tokens = message[1]["completion_tokens"]

@@ -11,7 +11,8 @@ Messages are tuples over a multiprocessing Connection:
   parent -> child   ("generate", {"messages": [...], "params": {...}})
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
-                    ("started", {"prompt_tokens": n, "opens_reasoning": bool})
+                    ("started", {"prompt_tokens": n, "stream_format": name})
+                                               name: formats.py's, for the parent's splitter
                     ("text", [piece, ...], held_s)
                                                streamed pieces, at most every SEND_INTERVAL_S;
                                                held_s: how long ago the newest was made
@@ -30,6 +31,8 @@ import time
 from typing import Any
 
 from ..chat_template import chat_template, chat_template_sha256
+from .formats import stream_format
+from .stop_tokens import stop_token_ids
 
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
@@ -87,10 +90,13 @@ def _redirect_output(log_path: str) -> None:
 
 
 class _Model:
-    def __init__(self, llama: Any, formatter: Any, template_source: str) -> None:
+    def __init__(self, llama: Any, formatter: Any, template: str | None, stop_texts: list[str]) -> None:
         self.llama = llama
         self.formatter = formatter
-        self.template_source = template_source
+        self.template = template  # None: the fallback format
+        # The end-of-turn tokens' texts (stop_tokens.py), also stopped at as text: the
+        # formatter's own text stop is the EOS token's, which for harmony may be <|end|>.
+        self.stop_texts = stop_texts
 
 
 def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
@@ -107,19 +113,18 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
     )
     load_s = time.perf_counter() - started
     template = chat_template(llama.metadata)
+    stops: list[int] = []
     if template:
-        eos = _token_text(llama, llama.token_eos())
-        bos = _token_text(llama, llama.token_bos())
+        stops = stop_token_ids(llama, template)
         # Built once here, so a template the sandbox can't even parse fails the load clearly.
-        formatter = llama_chat_format.Jinja2ChatFormatter(
-            template=template, eos_token=eos, bos_token=bos, stop_token_ids=[llama.token_eos()]
-        )
+        formatter = template_formatter(llama, template, stops)
         template_source = "gguf"
         template_sha256 = chat_template_sha256(template)
     else:
         formatter = llama_chat_format.format_chatml
         template_source = f"fallback:{FALLBACK_CHAT_FORMAT}"
         template_sha256 = None
+    stop_texts = [_token_text(llama, token) for token in stops]
     info = {
         "load_s": load_s,
         "llama_cpp_version": f"llama-cpp-python {llama_cpp.__version__}",
@@ -127,8 +132,18 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         "template_sha256": template_sha256,
         "n_ctx": llama.n_ctx(),
         "n_threads": n_threads,
+        "stop_tokens": stop_texts,  # none: the fallback format's own stop
     }
-    return _Model(llama, formatter, template_source), info
+    return _Model(llama, formatter, template, stop_texts), info
+
+
+def template_formatter(llama: Any, template: str, stops: list[int]) -> Any:
+    """llama-cpp-python's sandboxed formatter for `template`, ending turns at `stops`."""
+    from llama_cpp import llama_chat_format
+
+    eos = _token_text(llama, llama.token_eos())
+    bos = _token_text(llama, llama.token_bos())
+    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=stops)
 
 
 def _token_text(llama: Any, token: int) -> str:
@@ -171,8 +186,8 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     if room < 1:
         conn.send(("failed", f"The prompt is {len(prompt_tokens)} tokens, more than this model's context of {llama.n_ctx()}. Raise the context size or shorten the prompt."))
         return
-    stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
-    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "opens_reasoning": formatted.prompt.rstrip().endswith("<think>")}))
+    stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
+    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt)}))
     stream = llama.create_completion(
         prompt=prompt_tokens,
         max_tokens=min(params["max_tokens"], room),

@@ -32,7 +32,8 @@ from ..engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backe
 from ..engine.cancel import Cancel
 from ..engine.local import LoadCancelled
 from ..engine.params import GenerationParams
-from ..engine.reasoning import ANSWER, ThinkSplitter
+from ..engine.formats import THINK, splitter_for
+from ..engine.reasoning import ANSWER
 from ..errors import EnvironmentProblem
 from ..notebook.annotations import judge_annotator
 from .rubric import JUDGE_LABELS, VERDICTS, Shortened, Verdict, estimate_tokens, judge_prompt, one_line, parse_verdict, prompt_overhead_tokens, shorten
@@ -205,14 +206,14 @@ def _call(listener: Any, name: str, *args: Any) -> None:
 
 
 class _Collect:
-    """The judge's reply as a `StreamSink`: reasoning (`<think>`) split off, the answer kept."""
+    """The judge's reply as a `StreamSink`: reasoning (in the model's format) split off, the answer kept."""
 
     def __init__(self) -> None:
-        self._splitter = ThinkSplitter()
+        self._splitter = splitter_for(THINK)
         self.answer: list[str] = []
 
-    def started(self, prompt_tokens: int | None, opens_reasoning: bool) -> None:
-        self._splitter = ThinkSplitter(starts_in_reasoning=opens_reasoning)
+    def started(self, prompt_tokens: int | None, stream_format: str) -> None:
+        self._splitter = splitter_for(stream_format)
 
     def text(self, chunks: list[str]) -> None:
         for chunk in chunks:

@@ -37,6 +37,7 @@ from ...core.catalog import ModelEntry
 from ...core.comparison import ResponseOutcome
 from ...core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ...core.engine.params import GenerationParams
+from ...core.engine.formats import reasoning_never_ended
 from ...core.engine.reasoning import REASONING
 from ...core.notebook.annotations import ResponseAnnotations, Span
 from ...core.notebook.statuses import unfinished
@@ -401,12 +402,13 @@ class ComparePane(QFrame):
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
         self._show_reasoning_toggle(bool(outcome.reasoning))
+        error = result.error or reasoning_never_ended(outcome.answer, outcome.reasoning, result.finish_reason)
         if result.completion_tokens is None:
             # A stopped, crashed or killed model never reported its count: the pieces that
             # arrived tell it (about so many; exactly none when nothing came).
-            self._show_result(result.finish_reason, result.error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=self.pieces > 0)
+            self._show_result(result.finish_reason, error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=self.pieces > 0)
         else:
-            self._show_result(result.finish_reason, result.error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
+            self._show_result(result.finish_reason, error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
         if outcome.unsaved is not None:
             # Said in the pane itself, not only in the message bar: this text is on screen
             # and nowhere else, and may be gone when the window closes.
@@ -439,7 +441,7 @@ class ComparePane(QFrame):
             return
         self._show_result(
             response.get("finish_reason") or FINISH_STOP,
-            response.get("error"),
+            response.get("error") or reasoning_never_ended(response.get("text") or "", reasoning, response.get("finish_reason")),
             response.get("completion_tokens"),
             response.get("tokens_per_s"),
             response.get("ttft_s"),
