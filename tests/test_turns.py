@@ -6,6 +6,7 @@ what a model is sent is the point here, not llama."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -210,3 +211,27 @@ def test_a_follow_up_needs_the_runs_own_models(scripted_workspace) -> None:
     with pytest.raises(ValueError, match="no run 99"):
         ws.comparison.follow_up(99, "Again", contenders(ws))
     assert len(ws.notebook.run(first.run_id)["turns"]) == 1  # nothing recorded
+
+
+def test_a_conversation_longer_than_the_context_fails_that_model_saying_so(tiny_models: Path, tmp_path: Path) -> None:
+    """The real tiny GGUF in its own process, with a context of 256 tokens: the first
+    question fits, the follow-up that makes the conversation too long fails with words
+    that say it is the conversation, and what to do."""
+    ws = Workspace(tmp_path / "nb.sqlite", [tiny_models], include_other_apps=False, with_starter=False)
+    try:
+        small = [Contender(ws.catalog.resolve("tiny-alpha"), PARAMS.replace(max_tokens=8, n_ctx=256))]
+        first = ws.comparison.run("Hi", small)
+        assert first.responses[0].result.finish_reason in ("stop", "length")
+        second = ws.comparison.follow_up(first.run_id, "Tell me more. " * 40, small)
+        result = second.responses[0].result
+        assert result.finish_reason == "error"
+        assert re.fullmatch(
+            r"Tiny Alpha: The conversation is now \d+ tokens, more than this model's context of 256\. Start a new run or raise the context size\.",
+            result.error,
+        )
+        assert ws.notebook.run(first.run_id)["turns"][1]["responses"][0]["error"] == result.error
+        # One question that long is still "the prompt".
+        alone = ws.comparison.run("Tell me more. " * 40, small)
+        assert alone.responses[0].result.error.startswith("Tiny Alpha: The prompt is ")
+    finally:
+        ws.close()
