@@ -173,14 +173,16 @@ def test_an_empty_think_block_from_thinking_switched_off_is_not_flagged_even_whe
     to think, by request when thinking was switched off; `reflag` reads the setting back."""
     qwen = write_tiny_model(tmp_path / "qwen3.gguf", name="Tiny Qwen3", chat_template=template("qwen3"))
     db = str(tmp_path / "nb.sqlite")
-    flags = {}
+    flags, prompt_tokens = {}, {}
     for setting in ("default", "off"):
         status = in_process("compare", "Hi", "--model", str(qwen), "--max-tokens", "4", "--ctx", "256", "--thinking", setting, "--db", db, "--json")
         out, err = capsys.readouterr()
         assert status == 0, err
         (said,) = json.loads(out)["responses"]
         assert said["reasoning"] == ""
-        flags[setting] = said["flags"]
+        flags[setting], prompt_tokens[setting] = said["flags"], said["prompt_tokens"]
+    # The template's empty think block reached the model (the tiny vocabulary: a token a byte).
+    assert prompt_tokens["off"] == prompt_tokens["default"] + len(b"<think>\n\n</think>\n\n")
     assert "thought_suppressed" in flags["default"] and "thought_suppressed" not in flags["off"]
     assert in_process("reflag", "--all", "--json", "--db", db) == 0
     assert json.loads(capsys.readouterr().out)["changed"] == 0
