@@ -11,15 +11,16 @@ Messages are tuples over a multiprocessing Connection:
   parent -> child   ("generate", {"messages": [...], "params": {...}})
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
-                    ("started", {"prompt_tokens": n, "stream_format": name})
-                                               name: formats.py's, for the parent's splitter
+                    ("started", {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
+                                               name: formats.py's, for the parent's splitter;
+                                               no_effect: switches.py's, the settings the template ignored
                     ("text", [piece, ...], held_s)
                                                streamed pieces, at most every SEND_INTERVAL_S;
                                                held_s: how long ago the newest was made
                     ("done", {"finish_reason": ..., "completion_tokens": n})
                     ("failed", reason)         the request failed; the model stays loaded
 
-This module imports llama_cpp only inside the child.
+This module imports llama_cpp and jinja2 only inside the child.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
 from .stop_tokens import stop_token_ids
+from .switches import template_variables
+
+if TYPE_CHECKING:
+    from .chat_render import ChatRenderer
 
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
@@ -101,7 +106,6 @@ class _Model:
 
 def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
     import llama_cpp
-    from llama_cpp import llama_chat_format
 
     started = time.perf_counter()
     llama = llama_cpp.Llama(
@@ -114,6 +118,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
     load_s = time.perf_counter() - started
     template = chat_template(llama.metadata)
     stops: list[int] = []
+    formatter: Any
     if template:
         stops = stop_token_ids(llama, template)
         # Built once here, so a template the sandbox can't even parse fails the load clearly.
@@ -121,7 +126,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         template_source = "gguf"
         template_sha256 = chat_template_sha256(template)
     else:
-        formatter = llama_chat_format.format_chatml
+        formatter = _fallback_formatter
         template_source = f"fallback:{FALLBACK_CHAT_FORMAT}"
         template_sha256 = None
     stop_texts = [_token_text(llama, token) for token in stops]
@@ -137,13 +142,45 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
     return _Model(llama, formatter, template, stop_texts), info
 
 
-def template_formatter(llama: Any, template: str, stops: list[int]) -> Any:
-    """llama-cpp-python's sandboxed formatter for `template`, ending turns at `stops`."""
+def _fallback_formatter(*, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
+    """llama-cpp-python's ChatML, for a file without a chat template: it has no switches."""
     from llama_cpp import llama_chat_format
+
+    return llama_chat_format.format_chatml(messages=messages)
+
+
+def template_formatter(llama: Any, template: str, stops: list[int]) -> TemplateFormatter:
+    """The sandboxed formatter for `template` (chat_render.py), ending turns at `stops`."""
+    from .chat_render import ChatRenderer
 
     eos = _token_text(llama, llama.token_eos())
     bos = _token_text(llama, llama.token_bos())
-    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=stops)
+    return TemplateFormatter(ChatRenderer(template, bos_token=bos, eos_token=eos), stops)
+
+
+class TemplateFormatter:
+    """A model's chat template as a llama-cpp-python chat formatter, which can also set
+    the template's own variables (its switches)."""
+
+    def __init__(self, renderer: ChatRenderer, stops: list[int]) -> None:
+        self.renderer = renderer
+        self._stops = set(stops)
+
+    def __call__(self, *, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
+        from llama_cpp import llama, llama_chat_format
+
+        prompt = self.renderer.render(messages, variables=variables)
+        stops = self._stops
+
+        def stop_on_last_token(tokens: Any, logits: Any) -> bool:
+            return bool(tokens[-1] in stops)
+
+        return llama_chat_format.ChatFormatterResponse(
+            prompt=prompt,
+            stop=[self.renderer.eos_token],
+            stopping_criteria=llama.StoppingCriteriaList([stop_on_last_token]),
+            added_special=True,  # the template wrote the BOS text if the model wants one
+        )
 
 
 def _token_text(llama: Any, token: int) -> str:
@@ -169,14 +206,25 @@ def _describe_load_error(exc: Exception, model_path: str) -> str:
 
 
 def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
-    from jinja2.exceptions import SecurityError, TemplateError
+    from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+
+    from .chat_render import TemplateRaised
 
     params = request["params"]
     llama = model.llama
+    reads = model.formatter.renderer.reads if isinstance(model.formatter, TemplateFormatter) else None
+    variables, no_effect = template_variables(params, reads)
     try:
-        formatted = model.formatter(messages=request["messages"])
+        formatted = model.formatter(messages=request["messages"], variables=variables)
     except SecurityError:
         conn.send(("failed", "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
+        return
+    except TemplateRaised as exc:
+        conn.send(("failed", f"The model's chat template refused this conversation, saying: \"{exc}\""))
+        return
+    except UndefinedError as exc:
+        what = f"a variable the workbench does not supply ({exc})" if str(exc).endswith("is undefined") else f"something this conversation does not have ({exc})"
+        conn.send(("failed", f"The model's chat template needs {what}, so it could not format this conversation. The model is still loaded: try another model, or a fixed copy of this one."))
         return
     except (TemplateError, ValueError, TypeError) as exc:
         conn.send(("failed", f"The model's chat template could not format this conversation: {exc}"))
@@ -187,7 +235,7 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
         conn.send(("failed", too_long(len(prompt_tokens), llama.n_ctx(), request["messages"])))
         return
     stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
-    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt)}))
+    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect}))
     stream = llama.create_completion(
         prompt=prompt_tokens,
         max_tokens=min(params["max_tokens"], room),
