@@ -155,3 +155,16 @@ def test_reasoning_that_never_ended_is_said(answer: str, reasoning: str, finish:
 def test_harmony_edge_cases(raw: str, answer: str, reasoning: str) -> None:
     for i in range(len(raw) + 1):
         assert split_all(splitter_for(HARMONY), [raw[:i], raw[i:]]) == (answer, reasoning), f"cut at {i}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer", "reasoning"),
+    [
+        ("<think>\n\n</think>\n\nNo.", "No.", "\n\n"),  # the prompt's <think> written again: dropped
+        ("<thinking aloud>\n</think>\nNo.", "No.", "<thinking aloud>\n"),  # not the tag: kept
+        ("Weighing it. <think> is a tag.</think>No.", "No.", "Weighing it. <think> is a tag."),  # only first thing
+    ],
+)
+def test_a_block_the_prompt_opened_may_be_opened_again_first_thing(raw: str, answer: str, reasoning: str) -> None:
+    for i in range(len(raw) + 1):
+        assert split_all(splitter_for(THINK + OPENED), [raw[:i], raw[i:]]) == (answer, reasoning), f"cut at {i}"
