@@ -19,7 +19,7 @@ Messages are tuples over a multiprocessing Connection:
                     ("done", {"finish_reason": ..., "completion_tokens": n})
                     ("failed", reason)         the request failed; the model stays loaded
 
-This module imports llama_cpp only inside the child.
+This module imports llama_cpp and jinja2 only inside the child.
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
 from .stop_tokens import stop_token_ids
+
+if TYPE_CHECKING:
+    from .chat_render import ChatRenderer
 
 # Streamed text goes to the parent at most this often; the first piece, and any
 # piece after a quiet spell, at once. Every message wakes the parent, and on a
@@ -137,13 +140,38 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
     return _Model(llama, formatter, template, stop_texts), info
 
 
-def template_formatter(llama: Any, template: str, stops: list[int]) -> Any:
-    """llama-cpp-python's sandboxed formatter for `template`, ending turns at `stops`."""
-    from llama_cpp import llama_chat_format
+def template_formatter(llama: Any, template: str, stops: list[int]) -> TemplateFormatter:
+    """The sandboxed formatter for `template` (chat_render.py), ending turns at `stops`."""
+    from .chat_render import ChatRenderer
 
     eos = _token_text(llama, llama.token_eos())
     bos = _token_text(llama, llama.token_bos())
-    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=stops)
+    return TemplateFormatter(ChatRenderer(template, bos_token=bos, eos_token=eos), stops)
+
+
+class TemplateFormatter:
+    """A model's chat template as a llama-cpp-python chat formatter, which can also set
+    the template's own variables (its switches)."""
+
+    def __init__(self, renderer: ChatRenderer, stops: list[int]) -> None:
+        self.renderer = renderer
+        self._stops = set(stops)
+
+    def __call__(self, *, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
+        from llama_cpp import llama, llama_chat_format
+
+        prompt = self.renderer.render(messages, variables=variables)
+        stops = self._stops
+
+        def stop_on_last_token(tokens: Any, logits: Any) -> bool:
+            return bool(tokens[-1] in stops)
+
+        return llama_chat_format.ChatFormatterResponse(
+            prompt=prompt,
+            stop=[self.renderer.eos_token],
+            stopping_criteria=llama.StoppingCriteriaList([stop_on_last_token]),
+            added_special=True,  # the template wrote the BOS text if the model wants one
+        )
 
 
 def _token_text(llama: Any, token: int) -> str:
