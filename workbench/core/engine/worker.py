@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
@@ -196,18 +197,39 @@ def _describe_load_error(exc: Exception, model_path: str) -> str:
     return f"llama.cpp could not load {name}: {text}"
 
 
+def _unformatted(render: Callable[[list[dict[str, Any]]], Any], messages: list[dict[str, Any]], exc: Exception) -> str:
+    """Why the template could not format `messages`, and what to do when it is the system
+    prompt: some templates take a system message only in another shape (Gemma 3's wants a
+    list of parts and fails on the app's plain string), so when the same conversation
+    renders without it, the user is told to leave it out."""
+    from jinja2.exceptions import TemplateError
+
+    said = f"The model's chat template could not format this conversation: {exc}"
+    if not messages or messages[0].get("role") != "system":
+        return said
+    try:
+        render(messages[1:])
+    except (TemplateError, ValueError, TypeError):
+        return said
+    return f"This model's chat template does not take a system prompt as given ({exc}). Run it without a system prompt."
+
+
 def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
     from jinja2.exceptions import SecurityError, TemplateError
 
     params = request["params"]
     llama = model.llama
+
+    def render(messages: list[dict[str, Any]]) -> Any:
+        return model.formatter(messages=messages)
+
     try:
-        formatted = model.formatter(messages=request["messages"])
+        formatted = render(request["messages"])
     except SecurityError:
         conn.send(("failed", "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
         return
     except (TemplateError, ValueError, TypeError) as exc:
-        conn.send(("failed", f"The model's chat template could not format this conversation: {exc}"))
+        conn.send(("failed", _unformatted(render, request["messages"], exc)))
         return
     prompt_tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
     room = llama.n_ctx() - len(prompt_tokens)
