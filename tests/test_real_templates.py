@@ -172,3 +172,24 @@ def test_each_answers_through_its_template_in_the_models_process(models: Path, t
     with sqlite3.connect(tmp_path / "nb.sqlite") as db:
         rows = db.execute("select chat_template, template_sha256 from responses order by position").fetchall()
     assert rows == [("gguf", hashlib.sha256(family.template.encode()).hexdigest()) for family in FAMILIES]
+
+
+def test_workbench_models_shows_each_templates_hash_and_format(models: Path) -> None:
+    """What a researcher checks first for a new model (docs/models.md): the hash tells
+    whether its template is one of these, byte for byte; the format, how it will be split."""
+    done = workbench("models", "--json", "--folder", str(models))
+    assert done.returncode == 0, done.stderr
+    listed = {m["name"]: m for m in json.loads(done.stdout)}
+    for family in FAMILIES:
+        model = listed[f"Tiny {family.name}"]
+        assert model["chat_template_sha256"] == hashlib.sha256(family.template.encode()).hexdigest()
+        assert model["reasoning_format"] == family.stream_format.removesuffix("+opened")
+
+
+def test_the_docs_list_each_checked_template_by_its_hash() -> None:
+    """docs/models.md's "Families known to work" names each template these tests check by
+    the hash `workbench models --json` shows, so a GGUF can be matched against it."""
+    docs = (Path(__file__).parents[1] / "docs" / "models.md").read_text(encoding="utf-8")
+    table = docs.split("## Families known to work", 1)[1].split("\n## ", 1)[0]
+    for family in FAMILIES:
+        assert hashlib.sha256(family.template.encode()).hexdigest()[:16] in table, family.name
