@@ -19,6 +19,7 @@ from cli_process import workbench
 from real_templates import DEEPSEEK_R1, FAMILIES, GEMMA_3, GPT_OSS, LLAMA_3_1, QWEN3, YI_1_5, Family
 from workbench.core.catalog.catalog import Catalog
 from workbench.core.engine import worker
+from workbench.core.flagging import expects_reasoning
 from workbench.core.engine.formats import stream_format
 from workbench.core.engine.stop_tokens import stop_token_ids
 
@@ -193,3 +194,21 @@ def test_the_docs_list_each_checked_template_by_its_hash() -> None:
     table = docs.split("## Families known to work", 1)[1].split("\n## ", 1)[0]
     for family in FAMILIES:
         assert hashlib.sha256(family.template.encode()).hexdigest()[:16] in table, family.name
+
+
+@BY_NAME
+def test_the_prompt_reads_each_control_token_as_one_token(models: Path, family: Family) -> None:
+    """The markers the template writes reach the model as its control tokens, never spelt
+    out of bytes, which a real model would read as ordinary text."""
+    llama = vocab_of(models, family)
+    prompt = render(models, family, FOLLOW_UP[1:])
+    tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+    for control in (family.bos, family.eos, *family.controls):
+        assert tokens.count(ids_of(llama, control)) == prompt.count(control), control
+
+
+@BY_NAME
+def test_a_reasoning_family_is_expected_to_reason(family: Family) -> None:
+    """Which models an empty reasoning is `thought_suppressed` for: the ones whose template
+    writes a reasoning format (<think>, or harmony's analysis channel), not the others."""
+    assert expects_reasoning({"tokenizer.chat_template": family.template}) == (family in (GPT_OSS, DEEPSEEK_R1, QWEN3))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .analysis import Divergence, FlagReport, analyse_response, divergence
 from .analysis.flags import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED
+from .engine.formats import THINK, template_format
 from .errors import EnvironmentProblem
 from .notebook.flags import FlagSet, StoredFlag
 
@@ -51,9 +52,11 @@ def flaggable(finish_reason: str | None) -> bool:
 
 
 def expects_reasoning(metadata: dict[str, Any] | None) -> bool:
-    """A model whose chat template (in its GGUF metadata) writes `<think>` is a reasoning
-    model: an empty reasoning block from it is `thought_suppressed`, from any other nothing."""
-    return "<think>" in str((metadata or {}).get("tokenizer.chat_template", ""))
+    """A model whose chat template (in its GGUF metadata) writes `<think>` or another
+    reasoning format (harmony's channels: gpt-oss) is a reasoning model: an empty
+    reasoning from it is `thought_suppressed`, from any other nothing."""
+    template = str((metadata or {}).get("tokenizer.chat_template", ""))
+    return "<think>" in template or template_format(template) != THINK
 
 
 def prompt_language(*candidates: str | None) -> str | None:
