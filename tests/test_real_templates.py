@@ -212,3 +212,25 @@ def test_a_reasoning_family_is_expected_to_reason(family: Family) -> None:
     """Which models an empty reasoning is `thought_suppressed` for: the ones whose template
     writes a reasoning format (<think>, or harmony's analysis channel), not the others."""
     assert expects_reasoning({"tokenizer.chat_template": family.template}) == (family in (GPT_OSS, DEEPSEEK_R1, QWEN3))
+
+
+@pytest.mark.parametrize(
+    ("family", "variables", "prompt_end", "expected_format"),
+    [
+        (QWEN3, {"enable_thinking": False}, "<|im_start|>assistant\n<think>\n\n</think>\n\n", "think"),
+        (QWEN3, {"enable_thinking": True}, "<|im_start|>assistant\n", "think"),
+        (GPT_OSS, {"reasoning_effort": "high"}, "<|start|>assistant", "harmony"),
+        (DEEPSEEK_R1, {"enable_thinking": False}, "<｜Assistant｜><think>\n", "think+opened"),  # no switch: always opened
+    ],
+    ids=["qwen3-off", "qwen3-on", "gpt-oss-high", "r1-has-none"],
+)
+def test_the_switches_in_the_docs_table_reach_the_template(
+    models: Path, family: Family, variables: dict, prompt_end: str, expected_format: str
+) -> None:
+    llama = vocab_of(models, family)
+    formatter = worker.template_formatter(llama, family.template, stop_token_ids(llama, family.template))
+    prompt: str = formatter(messages=ONE_TURN, variables=variables).prompt
+    assert prompt.endswith(prompt_end)
+    assert stream_format(family.template, prompt) == expected_format
+    if family is GPT_OSS:
+        assert "Reasoning: high" in prompt
