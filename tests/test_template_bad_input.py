@@ -73,38 +73,29 @@ def test_compare_with_a_system_prompt_answers_from_the_others_and_says_why_gemma
 
 
 @pytest.fixture
-def harmony_model(scripted_models, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """`workbench compare` in this process on a gpt-oss GGUF whose replies are scripted
-    (as its process would stream them), split as harmony."""
+def gpt_oss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A gpt-oss GGUF for `workbench compare` in this process, whose replies the test
+    scripts (as its process would stream them) with `scripted_models`."""
     monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
-    path = GPT_OSS.tiny_model(tmp_path)
-
-    def run(reply: list[str], capsys) -> tuple[int, dict, str]:
-        scripted_models(lambda _model, _prompt: reply, stream_format="harmony")
-        status = in_process("compare", "Is 221 a prime number?", "--model", str(path), "--db", str(tmp_path / "nb.sqlite"), "--json")
-        out, err = capsys.readouterr()
-        (response,) = json.loads(out)["responses"]
-        return status, response, err
-
-    return run
+    return GPT_OSS.tiny_model(tmp_path)
 
 
-def test_an_unknown_harmony_channel_is_kept_as_reasoning_under_its_name(harmony_model, capsys) -> None:
-    status, response, err = harmony_model(
-        ["<|channel|>scratch", "pad<|message|>13 × 17 = 221.<|end|><|start|>assistant<|channel|>final<|message|>No: 221 = 13 × 17."], capsys
-    )
+def test_an_unknown_harmony_channel_is_kept_as_reasoning_under_its_name(gpt_oss: Path, tmp_path: Path, scripted_models, capsys) -> None:
+    reply = ["<|channel|>scratch", "pad<|message|>13 × 17 = 221.<|end|><|start|>assistant<|channel|>final<|message|>No: 221 = 13 × 17."]
+    scripted_models(lambda _model, _prompt: reply, stream_format="harmony")
+    status = in_process("compare", "Is 221 a prime number?", "--model", str(gpt_oss), "--db", str(tmp_path / "nb.sqlite"), "--json")
+    out, err = capsys.readouterr()
     assert status == 0, err
+    (response,) = json.loads(out)["responses"]
     assert response["text"] == "No: 221 = 13 × 17."
     assert response["reasoning"] == "[scratchpad]\n13 × 17 = 221."
 
 
-def test_harmony_reasoning_that_never_reaches_the_final_channel_is_said(tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+def test_harmony_reasoning_that_never_reaches_the_final_channel_is_said(gpt_oss: Path, tmp_path: Path, scripted_models, capsys) -> None:
     """gpt-oss stopped inside its analysis (llama.cpp's case harmony-analysis-cut-off): no
     answer, the terminal says why, and the reasoning is kept."""
-    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
-    path = GPT_OSS.tiny_model(tmp_path)
     scripted_models(lambda _model, _prompt: ["<|channel|>analysis<|message|>I'm\n", "thinking"], stream_format="harmony")
-    status = in_process("compare", "Is 221 a prime number?", "--model", str(path), "--db", str(tmp_path / "nb.sqlite"))
+    status = in_process("compare", "Is 221 a prime number?", "--model", str(gpt_oss), "--db", str(tmp_path / "nb.sqlite"))
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "I'm\nthinking" in out and "<|channel|>" not in out
