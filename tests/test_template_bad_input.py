@@ -10,9 +10,11 @@ import pytest
 
 from cli_process import in_process, workbench
 from real_templates import GEMMA_3, GPT_OSS, QWEN3
+from workbench.core.comparison import Contender
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
 from workbench.core.engine.params import GenerationParams
+from workbench.core.workspace import Workspace
 
 SYSTEM = [{"role": "system", "content": "Answer briefly."}]
 QUESTION = [{"role": "user", "content": "Is 221 a prime number?"}]
@@ -100,3 +102,24 @@ def test_harmony_reasoning_that_never_reaches_the_final_channel_is_said(gpt_oss:
     assert status == 0, err
     assert "I'm\nthinking" in out and "<|channel|>" not in out
     assert "No answer: the model's reasoning never ended (it stopped without closing it). Its reasoning is kept." in out
+
+
+def test_after_gemma_refuses_the_system_prompt_the_app_answers_with_the_same_loaded_model(tmp_path: Path) -> None:
+    """As the window runs a comparison: the failed answer is recorded with its message, and
+    the next run uses the model process already loaded, not a new one."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    GEMMA_3.tiny_model(folder)
+    workspace = Workspace(tmp_path / "nb.sqlite", [folder], include_other_apps=False, with_starter=False)
+    try:
+        contender = Contender(workspace.catalog.resolve("gemma"), GenerationParams(max_tokens=4, n_ctx=256, n_threads=1, seed=1))
+        refused = workspace.comparison.run("Is 221 a prime number?", [contender], system_prompt="Answer briefly.")
+        (response,) = workspace.notebook.run(refused.run_id)["responses"]
+        assert response["finish_reason"] == "error" and NO_SYSTEM_PROMPT in response["error"]
+        (model,) = workspace.pool.loaded()
+        answered = workspace.comparison.run("Is 221 a prime number?", [contender])
+        (response,) = workspace.notebook.run(answered.run_id)["responses"]
+        assert response["error"] is None and response["finish_reason"] == "length"
+        assert workspace.pool.loaded() == [model] and model.alive
+    finally:
+        workspace.close()
