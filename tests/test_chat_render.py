@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from llama_cpp import llama_chat_format
 
-from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE
+from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_tiny_model
+from workbench.core.engine.backend import FINISH_ERROR
+from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.chat_render import ChatRenderer, TemplateRaised, render_chat
+from workbench.core.engine.local import LocalModel
+from workbench.core.engine.params import GenerationParams
 
 TEMPLATES = Path(__file__).parent / "templates"
 QUESTION = [{"role": "user", "content": "Is 221 prime?"}]
@@ -98,3 +103,36 @@ def test_the_generation_prompt_can_be_left_off() -> None:
     renderer = ChatRenderer(CHATML_TEMPLATE, bos_token="", eos_token="")
     assert renderer.render(QUESTION).endswith("<|im_start|>assistant\n")
     assert renderer.render(QUESTION, add_generation_prompt=False).endswith("<|im_end|>\n")
+
+
+# --- a template that fails on a conversation, in the model's process ---------------------
+
+
+@pytest.mark.parametrize(
+    "template, messages, says",
+    [
+        ("{{ foo.bar }}", QUESTION, "needs a variable the workbench does not supply ('foo' is undefined)"),
+        (
+            "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}ok",
+            [{"role": "system", "content": "Be brief."}, *QUESTION],
+            'refused this conversation, saying: "System role not supported"',
+        ),
+        # Gemma 3's real template wants a system message as a list of parts.
+        ((TEMPLATES / "gemma-3.jinja").read_text(), [{"role": "system", "content": "Be brief."}, *QUESTION], "'str object' has no attribute 'text'"),
+    ],
+    ids=["missing-variable", "raise_exception", "gemma-3-string-system"],
+)
+def test_a_template_failing_on_a_conversation_says_why_and_the_model_stays_loaded(tmp_path: Path, template: str, messages, says: str) -> None:
+    model = LocalModel(write_tiny_model(tmp_path / "m.gguf", name="Picky", chat_template=template), "Picky", 256, 1)
+    model.start()
+    try:
+        sink = SimpleNamespace(started=lambda tokens, stream_format: None, text=lambda chunks: None)
+        failed = model.generate(messages, GenerationParams(max_tokens=4, n_ctx=256, n_threads=1), sink, Cancel())
+        assert failed.finish_reason == FINISH_ERROR
+        assert failed.error.startswith("Picky: The model's chat template ") and says in failed.error
+        assert model.alive
+        if "foo" not in template:  # the model answers a conversation its template takes
+            answered = model.generate(QUESTION, GenerationParams(max_tokens=4, n_ctx=256, n_threads=1), sink, Cancel())
+            assert answered.error is None
+    finally:
+        model.close()

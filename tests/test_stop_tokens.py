@@ -113,14 +113,14 @@ def test_generation_stops_at_the_end_of_turn_texts_not_the_formatters_eos_text()
             asked.update(request)
             return IterClosing([{"choices": [{"text": "ok", "finish_reason": "stop"}]}])
 
-    def formatter(messages):
+    def formatter(messages, variables):
         return SimpleNamespace(prompt="<|start|>assistant", added_special=True, stop=["<|end|>"], stopping_criteria=None)
 
     sent: list = []
     model = worker._Model(Llama(), formatter, HARMONY_TEMPLATE, ["<|return|>", "<|call|>"])
     worker._generate(SimpleNamespace(send=sent.append), threading.Event(), model, {"messages": [], "params": GenerationParams().to_dict()})
     assert asked["stop"] == ["<|return|>", "<|call|>"]
-    assert sent[0] == ("started", {"prompt_tokens": 3, "stream_format": "harmony"}) and sent[-1][0] == "done"
+    assert sent[0] == ("started", {"prompt_tokens": 3, "stream_format": "harmony", "no_effect": []}) and sent[-1][0] == "done"
 
 
 class IterClosing:

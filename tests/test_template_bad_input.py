@@ -14,11 +14,11 @@ from workbench.core.comparison import Contender
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
 from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.worker import NO_SYSTEM_PROMPT
 from workbench.core.workspace import Workspace
 
 SYSTEM = [{"role": "system", "content": "Answer briefly."}]
 QUESTION = [{"role": "user", "content": "Is 221 a prime number?"}]
-NO_SYSTEM_PROMPT = "does not take a system prompt as given"
 
 
 class Sink:
@@ -39,7 +39,7 @@ def test_gemma_3_given_a_plain_system_prompt_says_to_run_without_one_and_stays_l
     try:
         failed = model.generate(SYSTEM + QUESTION, params, Sink(), Cancel())
         assert failed.finish_reason == "error" and failed.text == ""
-        assert failed.error is not None and NO_SYSTEM_PROMPT in failed.error and "without a system prompt" in failed.error
+        assert failed.error is not None and failed.error.endswith(f"{NO_SYSTEM_PROMPT}: run this model without one (it is still loaded).")
         assert "'text'" in failed.error  # the template's own complaint, for whoever reads the template
         assert model.alive
         answered = model.generate(QUESTION, params, Sink(), Cancel())
@@ -57,7 +57,10 @@ def test_a_conversation_that_fails_without_the_system_prompt_too_is_not_blamed_o
         failed = model.generate(SYSTEM + QUESTION + QUESTION, GenerationParams(max_tokens=4, n_ctx=256, n_threads=1), Sink(), Cancel())
     finally:
         model.close()
-    assert failed.error == "Gemma: The model's chat template could not format this conversation: 'str object' has no attribute 'text'"
+    assert failed.error == (
+        "Gemma: The model's chat template needs something this conversation does not have ('str object' has no attribute 'text'), "
+        "so it could not format this conversation. The model is still loaded: try another model, or a fixed copy of this one."
+    )
 
 
 def test_compare_with_a_system_prompt_answers_from_the_others_and_says_why_gemma_did_not(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ takes some of the screen, so the client area asked for is a little smaller.
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QWidget
 from window_helpers import US_TEXT, WAIT_MS, make_run, show
 
 from workbench.core.notebook import open_notebook
@@ -78,7 +78,9 @@ def test_the_window_opens_at_laptop_sizes_with_two_panes(open_window, isolated_d
         for dock in (window.library_dock, window.history_dock, window.settings_dock):
             assert dock.isVisible()
         form = window.settings_form.layout()
-        for field in window.settings_form.findChildren(QAbstractSpinBox):  # each label beside its field, none above it
+        fields = window.settings_form.findChildren(QAbstractSpinBox) + window.settings_form.findChildren(QComboBox)
+        assert window.settings_form.thinking in fields and window.settings_form.reasoning_effort in fields
+        for field in fields:  # each label beside its field, none above it
             label = form.labelForField(field)
             assert label.geometry().center().y() in range(field.geometry().top(), field.geometry().bottom() + 1), label.text()
         assert_answers_dominate(window)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..core.engine.params import EFFORT_CHOICES, THINKING_CHOICES
 from ..core.notebook.ids import MAX_ID
 
 
@@ -38,6 +39,20 @@ def record_id(value: str) -> int:
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{value} is not an id: ids are whole numbers from 1 to {MAX_ID}")
     return number
+
+
+def add_switches(parser: argparse.ArgumentParser) -> None:
+    """The chat template's switches (core/engine/switches.py), for every command that
+    generates: `compare`, `batch`, `judge`; `args.thinking` and `args.reasoning_effort` are
+    GenerationParams' fields of the same names."""
+    parser.add_argument(
+        "--thinking", choices=THINKING_CHOICES, default=THINKING_CHOICES[0],
+        help="thinking on or off, for models whose chat template has the switch (Qwen3, DeepSeek hybrids); default: the template's own",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reasoning-effort", choices=EFFORT_CHOICES, default=EFFORT_CHOICES[0],
+        help="reasoning effort, for models whose chat template takes one (gpt-oss); default: the template's own",
+    )  # fmt: skip
 
 
 class WorkbenchParser(argparse.ArgumentParser):

@@ -36,7 +36,7 @@ from ..core.export import report
 from ..core.notebook.batches import DONE, Batch, BatchItem, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
-from .arguments import record_id
+from .arguments import add_switches, record_id
 from .interrupt import run_cancellable
 from .render import CLEAR_LINE, control, json_text
 
@@ -59,6 +59,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
     parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
+    add_switches(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -105,6 +106,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     seed=args.seed if args.seed is not None else random_seed(),
                     n_ctx=DEFAULT_CONTEXT,
                     n_threads=args.threads,
+                    thinking=args.thinking, reasoning_effort=args.reasoning_effort,
                 )
                 if args.limit is not None and args.limit < 1:
                     raise ValueError("--limit must be at least 1")

@@ -33,7 +33,7 @@ from ..core.engine.params import DEFAULT_CONTEXT, all_cores
 from ..core.judge import DEFAULT_JUDGE_PARAMS, Judge, Judged, JudgeResult, PooledJudgeModel, batch_targets, run_targets
 from ..core.notebook.batches import BatchNotFound
 from ..core.workspace import Workspace
-from .arguments import record_id
+from .arguments import add_switches, record_id
 from .interrupt import run_cancellable
 from .render import json_text
 
@@ -56,6 +56,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_JUDGE_PARAMS.max_tokens, help="the longest reply the judge may write (default %(default)s)")
     parser.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="the judge's context size in tokens; longer answers are shortened to fit (default %(default)s)")
     parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads (default: all {all_cores()} cores)")
+    add_switches(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
     parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="notebook file (default: WORKBENCH_DB or the user data folder)")
@@ -65,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     try:
-        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads)
+        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads, thinking=args.thinking, reasoning_effort=args.reasoning_effort)
         if params.n_ctx < params.max_tokens + 512:
             raise ValueError(f"--ctx {params.n_ctx} leaves too little room for the rubric and an answer beside --max-tokens {params.max_tokens}")
     except ValueError as exc:

@@ -25,7 +25,7 @@ from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, r
 from ..core.user_files import check_output
 from ..core.workspace import Workspace
 from . import cmd_batch, cmd_demo, cmd_diff, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
-from .arguments import WorkbenchParser
+from .arguments import WorkbenchParser, add_switches
 from .display import find_display
 from .interrupt import run_cancellable
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT, help="context size in tokens")
     compare.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
     compare.add_argument("--parallel", action="store_true", help="run the models at the same time, sharing the cores (default: one after another, each with all cores)")
+    add_switches(compare)
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     compare.set_defaults(func=cmd_compare)
     models.set_defaults(func=cmd_models)
@@ -171,6 +172,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             n_ctx=args.ctx,
             n_threads=args.threads,
             system_prompt=args.system,
+            thinking=args.thinking, reasoning_effort=args.reasoning_effort,
         )
     except ValueError as exc:
         print(f"workbench compare: {exc}", file=sys.stderr)

@@ -160,6 +160,9 @@ def response_json(r: ResponseOutcome) -> dict[str, Any]:
         "flags": list(r.flags.flags) if r.flags else [],
         "flag_sources": [d.to_json() for d in r.flags.decisions] if r.flags else [],
         "saved": r.unsaved is None,
+        # The settings recorded with the answer, the template switches and any it ignored among them.
+        "sampler": r.sampler,
+        "note": r.note,
     }
 
 
@@ -300,6 +303,8 @@ class StreamPrinter(ProblemPrinter):
             if error:
                 tail += [("\n", None), (error, "31")]
             tail += [("]", "2"), ("\n", None)]
+            if outcome.note:
+                tail += [(f"note: {outcome.note}", "2"), ("\n", None)]
             flags = flags_line(outcome)
             if flags:
                 tail += [(flags, "2"), ("\n", None)]

@@ -14,6 +14,7 @@ before the listener hears that the answer is finished.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
 from .engine.formats import THINK, splitter_for
 from .engine.reasoning import REASONING
+from .engine.switches import NO_EFFECT, no_effect_note
 from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
 from .flagging import expects_reasoning, flag_answer, flaggable, store
 from .language import detect_language
@@ -82,6 +84,14 @@ class ResponseOutcome:
     flags: FlagReport | None = None
     # What of this outcome the notebook lacks, and why; None when it holds all of it.
     unsaved: Unsaved | None = None
+    # The settings recorded with the answer (its `sampler`): GenerationParams, and the
+    # switches its template ignored (engine/switches.py NO_EFFECT).
+    sampler: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def note(self) -> str | None:
+        """One line on settings that had no effect on this model, or None."""
+        return no_effect_note(self.entry.name, self.result.no_effect)
 
     @property
     def answered(self) -> bool:
@@ -369,15 +379,20 @@ class Comparison:
             template_sha256=result.backend_info.get("template_sha256"),
             timeline=timeline,
         )
+        sampler = params.to_dict()
+        if result.no_effect:
+            # Recorded beside the settings: the model's template ignored these (switches.py).
+            sampler[NO_EFFECT] = list(result.no_effect)
+            fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
         refused = self._persist(lambda: self.notebook.finish_response(response_id, **fields), listener)
         unsaved = Unsaved("answer", refused) if refused else None
         flags = None
         if flaggable(result.finish_reason):
-            flags = self._flag(asked, entry, answer, reasoning, listener)
+            flags = self._flag(asked, entry, answer, reasoning, sampler, listener)
             if flags is not None and unsaved is None:
                 refused = self._persist(lambda: store(self.notebook, asked.run_id, response_id, flags), listener)
                 unsaved = Unsaved("flags", refused) if refused else None
-        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s, flags, unsaved)
+        done = ResponseOutcome(position, response_id, entry, answer, reasoning, result, load_s, flags, unsaved, sampler)
         outcome.responses[position] = done
         _call(listener, "response_finished", done)
 
@@ -397,13 +412,13 @@ class Comparison:
                     return str(problem)
             time.sleep(SAVE_RETRY_S)
 
-    def _flag(self, asked: _Asked, entry: ModelEntry, answer: str, reasoning: str, listener: Any) -> FlagReport | None:
+    def _flag(self, asked: _Asked, entry: ModelEntry, answer: str, reasoning: str, sampler: dict[str, Any], listener: Any) -> FlagReport | None:
         """An answer's automatic flags; a failure of the detectors is reported to the
         listener and costs only the flags."""
         try:
             return flag_answer(
                 asked.prompt, answer, language=asked.language, reasoning=reasoning,
-                is_reasoning_model=expects_reasoning(entry.metadata.raw if entry.metadata else None), who=entry.name,
+                is_reasoning_model=expects_reasoning(entry.metadata.raw if entry.metadata else None, sampler), who=entry.name,
             )  # fmt: skip
         except EnvironmentProblem as problem:
             _call(listener, "problem", problem)

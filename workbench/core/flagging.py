@@ -17,14 +17,16 @@ evidence, its basis and confidence under `DETECTOR`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from .analysis import Divergence, FlagReport, analyse_response, divergence
 from .analysis.flags import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED
-from .engine.formats import THINK, template_format
+from .engine.formats import TAGS
+from .engine.harmony import speaks_harmony
+from .engine.switches import thinking_switched_off
 from .errors import EnvironmentProblem
 from .notebook.flags import FlagSet, StoredFlag
 
@@ -51,12 +53,19 @@ def flaggable(finish_reason: str | None) -> bool:
     return finish_reason is not None and finish_reason not in (FINISH_STOPPED, FINISH_ERROR)
 
 
-def expects_reasoning(metadata: dict[str, Any] | None) -> bool:
-    """A model whose chat template (in its GGUF metadata) writes `<think>` or another
-    reasoning format (harmony's channels: gpt-oss) is a reasoning model: an empty
-    reasoning from it is `thought_suppressed`, from any other nothing."""
+def expects_reasoning(metadata: dict[str, Any] | None, sampler: Mapping[str, Any] | None = None) -> bool:
+    """Whether an empty reasoning block from this model is `thought_suppressed`.
+
+    A model whose chat template (in its GGUF metadata) writes a reasoning tag (`<think>`,
+    formats.py's others) or speaks harmony is a reasoning model. gpt-oss counts: it
+    reasons in its analysis channel whatever its reasoning effort, and has no switch
+    to turn that off, so an answer with no analysis is suppressed thought too. Not when
+    the user switched thinking off and the template took the switch (`sampler`: the
+    response's recorded settings): an empty block is then what was asked for."""
     template = str((metadata or {}).get("tokenizer.chat_template", ""))
-    return "<think>" in template or template_format(template) != THINK
+    if thinking_switched_off(sampler):
+        return False
+    return speaks_harmony(template) or any(open_tag in template for open_tag, _ in TAGS.values())
 
 
 def prompt_language(*candidates: str | None) -> str | None:
@@ -163,7 +172,7 @@ class ReflagResult:
 
 
 _ANSWERS_SQL = """
-    select r.id, r.run_id, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason,
+    select r.id, r.run_id, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason, r.sampler,
            runs.prompt, runs.language,
            (select language from batch_items where batch_items.run_id = r.run_id limit 1) as item_language
     from responses r join runs on runs.id = r.run_id
@@ -221,13 +230,14 @@ def reflag(
             rows = list(db.query(_ANSWERS_SQL, [json.dumps(chunk), FINISH_STOPPED, FINISH_ERROR]))
             unknown = sorted({r["model_sha256"] for r in rows if r["model_sha256"] not in reasoning_models} - {None})
             for sha, metadata in db.execute("select sha256, metadata from models where sha256 in (select value from json_each(?))", [json.dumps(unknown)]):
-                reasoning_models[sha] = expects_reasoning(json.loads(metadata or "{}"))
+                reasoning_models[sha] = expects_reasoning(json.loads(metadata or "{}"))  # thinking left on
         reports: dict[int, FlagReport] = {}
         for row in rows:
             try:
                 reports[row["id"]] = flag_answer(
                     row["prompt"], row["text"] or "", language=row["item_language"] or row["language"], reasoning=row["reasoning"] or "",
-                    is_reasoning_model=reasoning_models.get(row["model_sha256"], False), who=row["model_name"],
+                    is_reasoning_model=reasoning_models.get(row["model_sha256"], False) and not thinking_switched_off(_sampler(row["sampler"])),
+                    who=row["model_name"],
                 )  # fmt: skip
             except FlaggingFailed as failure:
                 result.failed += 1
@@ -251,6 +261,15 @@ def reflag(
         if progress is not None:
             progress(done, result.total)
     return result
+
+
+def _sampler(stored: str | None) -> dict[str, Any]:
+    """A response's recorded settings as stored (JSON); {} for anything unreadable."""
+    try:
+        value = json.loads(stored or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _count(result: ReflagResult, old: list[StoredFlag], new: tuple[StoredFlag, ...]) -> None:

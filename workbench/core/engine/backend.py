@@ -43,6 +43,8 @@ class GenerationResult:
     tokens_per_s: float | None = None
     duration_s: float | None = None
     backend_info: dict[str, Any] = field(default_factory=dict)
+    # The settings the model's chat template ignored (switches.py), e.g. ["thinking"].
+    no_effect: list[str] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:

@@ -168,6 +168,7 @@ class LocalModel(Backend):
                     sink.text(message[1])
                 elif kind == "started":
                     result.prompt_tokens = message[1]["prompt_tokens"]
+                    result.no_effect = list(message[1].get("no_effect", []))
                     sink.started(result.prompt_tokens, message[1]["stream_format"])
                 elif kind == "done":
                     result.finish_reason = message[1]["finish_reason"]

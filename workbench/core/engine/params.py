@@ -29,6 +29,11 @@ MAX_THREADS = 512
 # llama.cpp takes the seed as a 32-bit unsigned number, top-k as a C int.
 MAX_SEED = 2**32 - 1
 MAX_TOP_K = 2**31 - 1
+# A chat template's own switches (switches.py): "default" passes nothing, so the
+# template decides, as it does for a model given no settings.
+DEFAULT_SWITCH = "default"
+THINKING_CHOICES = (DEFAULT_SWITCH, "on", "off")
+EFFORT_CHOICES = (DEFAULT_SWITCH, "low", "medium", "high")
 
 
 def all_cores() -> int:
@@ -49,6 +54,8 @@ class GenerationParams:
     seed: int = 0
     n_ctx: int = DEFAULT_CONTEXT
     n_threads: int = field(default_factory=all_cores)
+    thinking: str = DEFAULT_SWITCH  # THINKING_CHOICES: Qwen3's enable_thinking, DeepSeek's thinking
+    reasoning_effort: str = DEFAULT_SWITCH  # EFFORT_CHOICES: gpt-oss's reasoning_effort
 
     def __post_init__(self) -> None:
         """Refuses settings a model process can't survive, wherever they come from: the
@@ -57,6 +64,7 @@ class GenerationParams:
         problems += [f"{label} must be a whole number" for name, label in _WHOLE.items() if not _is_whole(getattr(self, name))]
         if not isinstance(self.system_prompt, str):
             problems.append("system prompt must be text")
+        problems += [f"{label} must be one of {', '.join(choices)}" for name, (label, choices) in _CHOICES.items() if getattr(self, name) not in choices]
         if problems:
             raise ValueError("; ".join(problems))
         if not 0.0 <= self.temperature <= 5.0:
@@ -100,6 +108,7 @@ class GenerationParams:
 
 # Each field's name in the messages, as the range checks above name it.
 _NUMBERS = {"temperature": "temperature", "top_p": "top-p", "min_p": "min-p", "repeat_penalty": "repeat penalty"}
+_CHOICES = {"thinking": ("thinking", THINKING_CHOICES), "reasoning_effort": ("reasoning effort", EFFORT_CHOICES)}
 _WHOLE = {"top_k": "top-k", "max_tokens": "max tokens", "seed": "seed", "n_ctx": "context size", "n_threads": "threads"}
 
 

@@ -11,8 +11,9 @@ Messages are tuples over a multiprocessing Connection:
   parent -> child   ("generate", {"messages": [...], "params": {...}})
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
-                    ("started", {"prompt_tokens": n, "stream_format": name})
-                                               name: formats.py's, for the parent's splitter
+                    ("started", {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
+                                               name: formats.py's, for the parent's splitter;
+                                               no_effect: switches.py's, the settings the template ignored
                     ("text", [piece, ...], held_s)
                                                streamed pieces, at most every SEND_INTERVAL_S;
                                                held_s: how long ago the newest was made
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
 from .stop_tokens import stop_token_ids
+from .switches import template_variables
 
 if TYPE_CHECKING:
     from .chat_render import ChatRenderer
@@ -54,6 +56,9 @@ SEND_INTERVAL_S = 0.2
 # Used when a GGUF has no chat template: ChatML is what most current
 # instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
 FALLBACK_CHAT_FORMAT = "chatml"
+
+# Said when a template fails on a conversation it takes without its system message.
+NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
 def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: int, log_path: str) -> None:
@@ -105,7 +110,6 @@ class _Model:
 
 def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
     import llama_cpp
-    from llama_cpp import llama_chat_format
 
     started = time.perf_counter()
     llama = llama_cpp.Llama(
@@ -118,6 +122,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
     load_s = time.perf_counter() - started
     template = chat_template(llama.metadata)
     stops: list[int] = []
+    formatter: Any
     if template:
         stops = stop_token_ids(llama, template)
         # Built once here, so a template the sandbox can't even parse fails the load clearly.
@@ -125,7 +130,7 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         template_source = "gguf"
         template_sha256 = chat_template_sha256(template)
     else:
-        formatter = llama_chat_format.format_chatml
+        formatter = _fallback_formatter
         template_source = f"fallback:{FALLBACK_CHAT_FORMAT}"
         template_sha256 = None
     stop_texts = [_token_text(llama, token) for token in stops]
@@ -139,6 +144,13 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str
         "stop_tokens": stop_texts,  # none: the fallback format's own stop
     }
     return _Model(llama, formatter, template, stop_texts), info
+
+
+def _fallback_formatter(*, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
+    """llama-cpp-python's ChatML, for a file without a chat template: it has no switches."""
+    from llama_cpp import llama_chat_format
+
+    return llama_chat_format.format_chatml(messages=messages)
 
 
 def template_formatter(llama: Any, template: str, stops: list[int]) -> TemplateFormatter:
@@ -198,20 +210,32 @@ def _describe_load_error(exc: Exception, model_path: str) -> str:
 
 
 def _unformatted(render: Callable[[list[dict[str, Any]]], Any], messages: list[dict[str, Any]], exc: Exception) -> str:
-    """Why the template could not format `messages`, and what to do when it is the system
-    prompt: some templates take a system message only in another shape (Gemma 3's wants a
-    list of parts and fails on the app's plain string), so when the same conversation
-    renders without it, the user is told to leave it out."""
-    from jinja2.exceptions import TemplateError
+    """Why the template could not format `messages`, and what to do. Some templates take
+    a system message only in another shape, or not at all (Gemma 3's wants a list of parts
+    and fails on the app's plain string): when the same conversation renders without it,
+    the user is told to leave it out."""
+    from jinja2.exceptions import TemplateError, UndefinedError
 
-    said = f"The model's chat template could not format this conversation: {exc}"
-    if not messages or messages[0].get("role") != "system":
-        return said
-    try:
-        render(messages[1:])
-    except (TemplateError, ValueError, TypeError):
-        return said
-    return f"This model's chat template does not take a system prompt as given ({exc}). Run it without a system prompt."
+    from .chat_render import TemplateRaised
+
+    if isinstance(exc, TemplateRaised):
+        said = f"The model's chat template refused this conversation, saying: \"{exc}\"."
+        fix = ""
+    elif isinstance(exc, UndefinedError):
+        what = f"a variable the workbench does not supply ({exc})" if str(exc).endswith("is undefined") else f"something this conversation does not have ({exc})"
+        said = f"The model's chat template needs {what}, so it could not format this conversation."
+        fix = " The model is still loaded: try another model, or a fixed copy of this one."
+    else:
+        said = f"The model's chat template could not format this conversation: {exc}."
+        fix = ""
+    if messages and messages[0].get("role") == "system":
+        try:
+            render(messages[1:])
+        except (TemplateError, ValueError, TypeError):
+            pass
+        else:
+            fix = f" {NO_SYSTEM_PROMPT}: run this model without one (it is still loaded)."
+    return said + fix
 
 
 def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
@@ -219,9 +243,11 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
 
     params = request["params"]
     llama = model.llama
+    reads = model.formatter.renderer.reads if isinstance(model.formatter, TemplateFormatter) else None
+    variables, no_effect = template_variables(params, reads)
 
     def render(messages: list[dict[str, Any]]) -> Any:
-        return model.formatter(messages=messages)
+        return model.formatter(messages=messages, variables=variables)
 
     try:
         formatted = render(request["messages"])
@@ -237,7 +263,7 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
         conn.send(("failed", f"The prompt is {len(prompt_tokens)} tokens, more than this model's context of {llama.n_ctx()}. Raise the context size or shorten the prompt."))
         return
     stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
-    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt)}))
+    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect}))
     stream = llama.create_completion(
         prompt=prompt_tokens,
         max_tokens=min(params["max_tokens"], room),

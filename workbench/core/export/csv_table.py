@@ -6,7 +6,9 @@ numbers are written as numbers. Multi-valued cells (labels, flags, ratings)
 are joined with "; ". `flags` are the automatic flags' names (suggestions,
 not people's labels); `flag_basis` and `flag_confidence` say, per flag name,
 what it rests on and the classifier's probability ("hard_refusal: 0.97"),
-`flag_detector` which detector version wrote them. `votes` is the audience's votes for that answer
+`flag_detector` which detector version wrote them. `thinking` and `reasoning_effort` are
+the chat template's switches as set ("default": the template's own), "(no effect)" added
+when the model's template ignored the setting. `votes` is the audience's votes for that answer
 (`pane:N` of its run, summed over annotators); votes for a tie belong to the
 run, not to an answer, so only the JSON Lines export and the reports carry them. UTF-8 with a byte-order mark, so Excel reads Chinese.
 """
@@ -18,6 +20,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from ..engine.switches import VARIABLES, recorded_setting
 from ..notebook.votes import pane_choice
 from .collect import ExportData, vote_counts
 from .text import csv_cell
@@ -26,7 +29,7 @@ COLUMNS = (
     "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "model", "model_sha256",
     "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
     "labels", "label_annotations", "flags", "flag_basis", "flag_confidence", "flag_detector", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
-    "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "text", "reasoning",
+    "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "thinking", "reasoning_effort", "text", "reasoning",
 )  # fmt: skip
 
 
@@ -48,7 +51,8 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
                 "; ".join(f"{f['name']}: {f['confidence']:.4g}" for f in _by_name(r["flags"]) if f.get("confidence") is not None),
                 "; ".join(sorted({f["detector"] for f in r["flags"]})),
                 rating, votes.get(pane_choice(r["position"]), 0), r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
-                r["load_s"], r["seed"], r["sampler"].get("temperature"), r["text"], r["reasoning"],
+                r["load_s"], r["seed"], r["sampler"].get("temperature"),
+                *(recorded_setting(r["sampler"], key) for key in VARIABLES), r["text"], r["reasoning"],
             ]  # fmt: skip
 
 

@@ -26,6 +26,8 @@ from ..analysis.summary import (
     export_observations,
     rates,
 )
+from ..engine.params import DEFAULT_SWITCH
+from ..engine.switches import VARIABLES, recorded_setting
 from ..notebook.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
 from ..notebook.statuses import unfinished_note
@@ -49,8 +51,11 @@ def model_heading(response: dict[str, Any], models: dict[str, dict[str, Any]]) -
 
 
 def sampler_summary(response: dict[str, Any]) -> str:
+    """"seed 7, temperature 0.0, …, thinking off": a template switch only when it was set,
+    marked when the model's template ignored it."""
     sampler = response["sampler"]
     parts = [f"seed {response['seed']}"] + [f"{key} {sampler[key]}" for key in SAMPLER_KEYS if key in sampler]
+    parts += [f"{key} {recorded_setting(sampler, key)}" for key in VARIABLES if sampler.get(key, DEFAULT_SWITCH) != DEFAULT_SWITCH]
     return ", ".join(parts)
 
 

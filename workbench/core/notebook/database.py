@@ -60,6 +60,7 @@ RESULT_FIELDS = (
     "chat_template",
     "template_sha256",
     "timeline",
+    "sampler",  # JSON: the settings again, with the ones the template ignored (engine/switches.py)
 )
 
 

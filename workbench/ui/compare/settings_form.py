@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -20,7 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.engine.params import MAX_CONTEXT, MAX_SEED, MAX_THREADS, MAX_TOP_K, MIN_CONTEXT, GenerationParams, all_cores
+from ...core.engine.params import (
+    EFFORT_CHOICES,
+    MAX_CONTEXT,
+    MAX_SEED,
+    MAX_THREADS,
+    MAX_TOP_K,
+    MIN_CONTEXT,
+    THINKING_CHOICES,
+    GenerationParams,
+    all_cores,
+)
 from ..shared.fonts import follow_font
 
 
@@ -32,6 +43,15 @@ def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> Q
     box.setRange(minimum, maximum)
     box.setSingleStep(step)
     box.setDecimals(decimals)
+    return box
+
+
+def _choice(choices: tuple[str, ...], tip: str) -> QComboBox:
+    """A template switch: "Default" (the template's own; its value "default"), then its other values."""
+    box = QComboBox()
+    for value in choices:
+        box.addItem(value.capitalize(), value)
+    box.setToolTip(tip)
     return box
 
 
@@ -66,6 +86,16 @@ class SettingsForm(QWidget):
         self.n_ctx.setToolTip("Changing it reloads the model.")
         self.n_threads = _int(1, MAX_THREADS)
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
+        self.thinking = _choice(
+            THINKING_CHOICES,
+            "Passed to the model's chat template (Qwen3's enable_thinking, DeepSeek's thinking). "
+            "A model whose template has no such switch says the setting had no effect.",
+        )
+        self.reasoning_effort = _choice(
+            EFFORT_CHOICES,
+            "Passed to the model's chat template as reasoning_effort (gpt-oss). "
+            "A model whose template has no such switch says the setting had no effect.",
+        )
 
         layout = QFormLayout(self)
         layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: labels above their fields
@@ -80,6 +110,8 @@ class SettingsForm(QWidget):
             layout.addRow("", self.random_seed)
         layout.addRow("Context size", self.n_ctx)
         layout.addRow("Threads", self.n_threads)
+        layout.addRow("Thinking", self.thinking)
+        layout.addRow("Reasoning effort", self.reasoning_effort)
         self.problem = QLabel()
         self.problem.setObjectName("paneError")
         self.problem.setWordWrap(True)
@@ -93,18 +125,24 @@ class SettingsForm(QWidget):
         for whole in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
             whole.valueChanged.connect(self._changed)
         self.random_seed.toggled.connect(self._changed)
+        for combo in (self.thinking, self.reasoning_effort):
+            combo.currentIndexChanged.connect(self._changed)
 
     def _fit_fields(self) -> None:
         """No field asks for more than FIELD_DIGITS digits and its arrows: sized for their largest
-        values, Top-k and Seed wrapped under their labels in a narrow dock, unlike the others.
+        values, Top-k and Seed wrapped under their labels in a narrow dock, unlike the others;
+        nor the switches' boxes, so Thinking and Reasoning effort keep beside their labels too.
         A field still takes the width its row has."""
         metrics = self.fontMetrics()
         most = metrics.horizontalAdvance("0" * FIELD_DIGITS) + metrics.height() + 8  # the arrows and the frame
-        for box in self.findChildren(QAbstractSpinBox):
+        for box in self.findChildren(QAbstractSpinBox) + self.findChildren(QComboBox):
             box.setMinimumWidth(min(box.minimumSizeHint().width(), most))
 
     def set_params(self, params: GenerationParams) -> None:
-        widgets = (self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens, self.seed, self.n_ctx, self.n_threads)
+        widgets = (
+            self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens, self.seed,
+            self.n_ctx, self.n_threads, self.thinking, self.reasoning_effort,
+        )  # fmt: skip
         for widget in widgets:
             widget.blockSignals(True)
         self.temperature.setValue(params.temperature)
@@ -116,6 +154,8 @@ class SettingsForm(QWidget):
         self.seed.setValue(params.seed)
         self.n_ctx.setValue(params.n_ctx)
         self.n_threads.setValue(params.n_threads)
+        self.thinking.setCurrentIndex(self.thinking.findData(params.thinking))
+        self.reasoning_effort.setCurrentIndex(self.reasoning_effort.findData(params.reasoning_effort))
         for widget in widgets:
             widget.blockSignals(False)
         self._changed()
@@ -132,6 +172,8 @@ class SettingsForm(QWidget):
             seed=round(self.seed.value()),
             n_ctx=self.n_ctx.value(),
             n_threads=self.n_threads.value(),
+            thinking=self.thinking.currentData(),
+            reasoning_effort=self.reasoning_effort.currentData(),
         )
 
     def _changed(self) -> None:

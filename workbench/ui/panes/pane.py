@@ -38,6 +38,7 @@ from ...core.comparison import ResponseOutcome
 from ...core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
 from ...core.engine.params import GenerationParams
 from ...core.engine.formats import reasoning_never_ended
+from ...core.engine.switches import no_effect_note, recorded_no_effect
 from ...core.engine.reasoning import REASONING
 from ...core.notebook.annotations import ResponseAnnotations, Span
 from ...core.notebook.statuses import unfinished
@@ -402,7 +403,7 @@ class ComparePane(QFrame):
         self.answer_view.end_stream(outcome.answer)
         self.reasoning_view.show_text(outcome.reasoning)
         self._show_reasoning_toggle(bool(outcome.reasoning))
-        error = result.error or reasoning_never_ended(outcome.answer, outcome.reasoning, result.finish_reason)
+        error = _with_note(result.error or reasoning_never_ended(outcome.answer, outcome.reasoning, result.finish_reason), outcome.note)
         if result.completion_tokens is None:
             # A stopped, crashed or killed model never reported its count: the pieces that
             # arrived tell it (about so many; exactly none when nothing came).
@@ -441,7 +442,10 @@ class ComparePane(QFrame):
             return
         self._show_result(
             response.get("finish_reason") or FINISH_STOP,
-            response.get("error") or reasoning_never_ended(response.get("text") or "", reasoning, response.get("finish_reason")),
+            _with_note(
+                response.get("error") or reasoning_never_ended(response.get("text") or "", reasoning, response.get("finish_reason")),
+                no_effect_note(response.get("model_name") or "This model", recorded_no_effect(response.get("sampler"))),
+            ),
             response.get("completion_tokens"),
             response.get("tokens_per_s"),
             response.get("ttft_s"),
@@ -635,3 +639,8 @@ def _mark(span: Span, colours: dict[str, str]) -> Mark:
         tip = "This highlight's text has changed since it was made.\n\n" + tip
     colour = colours.get(span.labels[0], DEFAULT_HIGHLIGHT) if span.labels else DEFAULT_HIGHLIGHT
     return Mark(span.id, span.start, span.end, span.quote, colour, span.intact, describe.tooltip(tip))
+
+
+def _with_note(error: str | None, note: str | None) -> str | None:
+    """The message under an answer: its error, and a note on settings that had no effect."""
+    return "\n".join(line for line in (error, note) if line) or None

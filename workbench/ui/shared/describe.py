@@ -11,7 +11,7 @@ import html
 from datetime import datetime
 
 from ...core.catalog import ModelEntry, Origin
-from ...core.engine.params import GenerationParams
+from ...core.engine.params import DEFAULT_SWITCH, GenerationParams
 
 UNKNOWN_ORIGIN = "origin unknown"
 # What the views that name a run's models (History, Search, the demo panel, the notes
@@ -113,6 +113,8 @@ def params_summary(params: GenerationParams) -> str:
     return (
         f"temperature {params.temperature:g} · top-p {params.top_p:g} · max {params.max_tokens} tokens · "
         f"seed {params.seed} · context {params.n_ctx} · {params.n_threads} thread{'s' if params.n_threads != 1 else ''}"
+        + (f" · thinking {params.thinking}" if params.thinking != DEFAULT_SWITCH else "")
+        + (f" · reasoning effort {params.reasoning_effort}" if params.reasoning_effort != DEFAULT_SWITCH else "")
     )
 
 
