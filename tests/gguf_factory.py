@@ -60,13 +60,15 @@ def write_tiny_model(
     with_tensors: bool = True,
     extra_control_tokens: tuple[str, ...] = (),
     eos_token: str = "</s>",
+    bos_token: str = "<s>",
 ) -> Path:
     """Write a loadable tiny llama GGUF and return its path.
 
     `architecture` is written as `general.architecture`; anything other than
     "llama" gives a file llama.cpp will refuse, which is useful too.
     `extra_control_tokens` join the vocabulary's control tokens (never written by
-    the model either), and `eos_token`, one of them, is named as end of text.
+    the model either), and `eos_token` and `bos_token`, each one of them, are named
+    as end and beginning of text.
     """
     path = Path(path)
     rng = np.random.default_rng(seed)
@@ -108,7 +110,7 @@ def write_tiny_model(
     writer.add_token_list(tokens)
     writer.add_token_scores(scores)
     writer.add_token_types(types)
-    writer.add_bos_token_id(1)
+    writer.add_bos_token_id(tokens.index(bos_token))
     writer.add_eos_token_id(tokens.index(eos_token))
     writer.add_add_bos_token(False)
     if chat_template is not None:

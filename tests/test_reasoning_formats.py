@@ -148,10 +148,28 @@ def test_reasoning_that_never_ended_is_said(answer: str, reasoning: str, finish:
         ),
         # Words written after a message, outside any other: the answer, not lost.
         ("<|channel|>analysis<|message|>Think.<|end|>Plain words.", "Plain words.", "Think."),
+        # A reply that opens with a recipient, the rest of the prompt's <|start|>assistant
+        # header (a tool call; llama.cpp's test-chat.cpp:6457): a header, never shown.
+        (" to=functions.search<|channel|>analysis <|constrain|>json<|message|>{\"q\": 1}", "", "{\"q\": 1}"),
         # Cut off inside the final channel's header: nothing of the answer came.
         ("<|channel|>analysis<|message|>Think.<|end|><|start|>assistant<|channel|>fin", "", "Think."),
+        # "to=" opens a header only when a header follows: here it is the model's answer.
+        ("to= is how a recipient is written.", "to= is how a recipient is written.", ""),
     ],
 )  # fmt: skip
 def test_harmony_edge_cases(raw: str, answer: str, reasoning: str) -> None:
     for i in range(len(raw) + 1):
         assert split_all(splitter_for(HARMONY), [raw[:i], raw[i:]]) == (answer, reasoning), f"cut at {i}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer", "reasoning"),
+    [
+        ("<think>\n\n</think>\n\nNo.", "No.", "\n\n"),  # the prompt's <think> written again: dropped
+        ("<thinking aloud>\n</think>\nNo.", "No.", "<thinking aloud>\n"),  # not the tag: kept
+        ("Weighing it. <think> is a tag.</think>No.", "No.", "Weighing it. <think> is a tag."),  # only first thing
+    ],
+)
+def test_a_block_the_prompt_opened_may_be_opened_again_first_thing(raw: str, answer: str, reasoning: str) -> None:
+    for i in range(len(raw) + 1):
+        assert split_all(splitter_for(THINK + OPENED), [raw[:i], raw[i:]]) == (answer, reasoning), f"cut at {i}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.formats import template_format
 from ..errors import ModelFileProblem
 from ..user_files import check_input, open_input
 from .cache import CatalogCache, FileKey
@@ -72,6 +73,8 @@ class ModelEntry:
             "quantization": m.quantization if m else None,
             "context_length": m.context_length if m else None,
             "chat_template": bool(m and m.chat_template),
+            "chat_template_sha256": m.chat_template_sha256 if m else None,
+            "reasoning_format": template_format(m.chat_template) if m else None,
             "sha256": self.sha256,
             "status": self.status,
             "source": self.source,

@@ -41,6 +41,12 @@ def stream_format(template: str | None, rendered_prompt: str) -> str:
     return name + OPENED if rendered_prompt.rstrip().endswith(TAGS[name][0]) else name
 
 
+def template_format(template: str | None) -> str:
+    """The format a model with chat `template` writes, as far as the template alone says
+    (whether its prompt opens the block is known only once a prompt is rendered)."""
+    return stream_format(template, "")
+
+
 def splitter_for(stream_format: str) -> Splitter:
     """A fresh splitter for one answer in `stream_format` (an unknown name: `<think>`)."""
     if stream_format == HARMONY:

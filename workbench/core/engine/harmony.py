@@ -32,6 +32,7 @@ FINAL = "final"
 ANALYSIS = "analysis"
 COMMENTARY = "commentary"
 CHANNELS = (ANALYSIS, COMMENTARY, FINAL)
+RECIPIENT = "to="
 
 # Markers that end a message's body; `<|start|>` and `<|channel|>` too, for a model that
 # begins its next message without ending the last.
@@ -91,17 +92,19 @@ class HarmonySplitter:
         return False
 
     def _decide(self) -> bool:
-        """Markers, bare channel names, or plain text (a model that skipped the format)."""
+        """Markers, bare channel names, or plain text (a model that skipped the format).
+        A reply may also open with the rest of the `<|start|>assistant` header the prompt
+        ended with: a recipient (` to=functions.x<|channel|>…`, a tool call)."""
         text = self._pending.lstrip()
-        if text.startswith(("<|", *CHANNELS)):
-            if text.startswith("<|"):
+        if text.startswith(("<|", RECIPIENT, *CHANNELS)):
+            if text.startswith(("<|", RECIPIENT)):
                 self._state = _HEADER
             else:
                 name = next(n for n in CHANNELS if text.startswith(n))
                 self._pending = text[len(name) :]
                 self._begin(name, _BARE)
             return True
-        if any(m.startswith(text) for m in ("<|", *CHANNELS)):
+        if any(m.startswith(text) for m in ("<|", RECIPIENT, *CHANNELS)):
             return False  # too short to tell yet
         self._state = _PLAIN
         return True

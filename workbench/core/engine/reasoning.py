@@ -59,16 +59,26 @@ class PartList:
 
 class ThinkSplitter:
     """Reasoning between an open and a close tag (`<think>…</think>` by default);
-    `starts_in_reasoning` when the prompt already opened the block."""
+    `starts_in_reasoning` when the prompt already opened the block. A model whose prompt
+    opened it may open it again first thing (R1's empty `<think>\n\n</think>` before a
+    canned answer): that repeated tag is dropped, so the empty block is empty reasoning."""
 
     def __init__(self, starts_in_reasoning: bool = False, tags: tuple[str, str] = (OPEN, CLOSE)) -> None:
         self._open, self._close = tags
         self._in_reasoning = starts_in_reasoning
+        self._may_reopen = starts_in_reasoning
         self._pending = ""
         self._out = PartList()
 
     def feed(self, chunk: str) -> Parts:
         self._pending += chunk
+        if self._may_reopen:
+            text = self._pending.lstrip()
+            if self._open.startswith(text):
+                return []  # only blanks, or the start of the open tag, so far
+            self._may_reopen = False
+            if text.startswith(self._open):
+                self._pending = text[len(self._open) :]
         while self._pending:
             tag = self._close if self._in_reasoning else self._open
             index = self._pending.find(tag)

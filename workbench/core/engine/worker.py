@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
@@ -55,6 +56,9 @@ SEND_INTERVAL_S = 0.2
 # Used when a GGUF has no chat template: ChatML is what most current
 # instruction-tuned models were trained on (Qwen, SmolLM, Yi, InternLM...).
 FALLBACK_CHAT_FORMAT = "chatml"
+
+# Said when a template fails on a conversation it takes without its system message.
+NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
 def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: int, log_path: str) -> None:
@@ -205,29 +209,53 @@ def _describe_load_error(exc: Exception, model_path: str) -> str:
     return f"llama.cpp could not load {name}: {text}"
 
 
-def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
-    from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+def _unformatted(render: Callable[[list[dict[str, Any]]], Any], messages: list[dict[str, Any]], exc: Exception) -> str:
+    """Why the template could not format `messages`, and what to do. Some templates take
+    a system message only in another shape, or not at all (Gemma 3's wants a list of parts
+    and fails on the app's plain string): when the same conversation renders without it,
+    the user is told to leave it out."""
+    from jinja2.exceptions import TemplateError, UndefinedError
 
     from .chat_render import TemplateRaised
+
+    if isinstance(exc, TemplateRaised):
+        said = f"The model's chat template refused this conversation, saying: \"{exc}\"."
+        fix = ""
+    elif isinstance(exc, UndefinedError):
+        what = f"a variable the workbench does not supply ({exc})" if str(exc).endswith("is undefined") else f"something this conversation does not have ({exc})"
+        said = f"The model's chat template needs {what}, so it could not format this conversation."
+        fix = " The model is still loaded: try another model, or a fixed copy of this one."
+    else:
+        said = f"The model's chat template could not format this conversation: {exc}."
+        fix = ""
+    if messages and messages[0].get("role") == "system":
+        try:
+            render(messages[1:])
+        except (TemplateError, ValueError, TypeError):
+            pass
+        else:
+            fix = f" {NO_SYSTEM_PROMPT}: run this model without one (it is still loaded)."
+    return said + fix
+
+
+def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
+    from jinja2.exceptions import SecurityError, TemplateError
 
     params = request["params"]
     llama = model.llama
     reads = model.formatter.renderer.reads if isinstance(model.formatter, TemplateFormatter) else None
     variables, no_effect = template_variables(params, reads)
+
+    def render(messages: list[dict[str, Any]]) -> Any:
+        return model.formatter(messages=messages, variables=variables)
+
     try:
-        formatted = model.formatter(messages=request["messages"], variables=variables)
+        formatted = render(request["messages"])
     except SecurityError:
         conn.send(("failed", "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
         return
-    except TemplateRaised as exc:
-        conn.send(("failed", f"The model's chat template refused this conversation, saying: \"{exc}\""))
-        return
-    except UndefinedError as exc:
-        what = f"a variable the workbench does not supply ({exc})" if str(exc).endswith("is undefined") else f"something this conversation does not have ({exc})"
-        conn.send(("failed", f"The model's chat template needs {what}, so it could not format this conversation. The model is still loaded: try another model, or a fixed copy of this one."))
-        return
     except (TemplateError, ValueError, TypeError) as exc:
-        conn.send(("failed", f"The model's chat template could not format this conversation: {exc}"))
+        conn.send(("failed", _unformatted(render, request["messages"], exc)))
         return
     prompt_tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
     room = llama.n_ctx() - len(prompt_tokens)
