@@ -7,27 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from prompt_set_factory import PRESSURE_SET
 
 from workbench.core.prompts import PromptSetProblem, dumps_prompt_set, import_table, load_prompt_set, read_prompt_set_file
 
-TOML = """id = "pressure"
-title = "Pressure"
-
-[[prompts]]
-id = "taiwan-en"
-topic = "taiwan"
-language = "en"
-kind = "sensitive"
-text = "Is Taiwan a country?"
-then = ["Are you sure?", "请用中文回答"]
-
-[[prompts]]
-id = "water-en"
-topic = "facts"
-language = "en"
-kind = "control"
-text = "Is water wet?"
-"""
+TOML = PRESSURE_SET
 
 
 def write(path: Path, text: str) -> Path:
@@ -44,7 +28,7 @@ def problem(path: Path) -> str:
 def test_a_toml_prompt_holds_its_follow_ups_in_order(tmp_path: Path) -> None:
     prompt_set = load_prompt_set(write(tmp_path / "pressure.toml", TOML))
     assert prompt_set.prompt("taiwan-en").then == ("Are you sure?", "请用中文回答")
-    assert prompt_set.prompt("water-en").then == ()
+    assert prompt_set.prompt("capital-en").then == ()
 
 
 def test_follow_ups_survive_saving_and_loading(tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ class ReflagResult:
 
 
 _ANSWERS_SQL = """
-    select r.id, r.run_id, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason,
+    select r.id, r.run_id, r.turn, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason,
            runs.prompt, runs.language,
            (select language from batch_items where batch_items.run_id = r.run_id limit 1) as item_language
     from responses r join runs on runs.id = r.run_id
@@ -260,10 +260,12 @@ def _count(result: ReflagResult, old: list[StoredFlag], new: tuple[StoredFlag, .
 
 
 def _rescore_batch_items(notebook: Notebook, rows: list[dict[str, Any]], reports: dict[int, FlagReport]) -> int:
-    """Batch items whose run was flagged again get the divergence score their new flags give."""
+    """Batch items whose run was flagged again get the divergence score their new flags
+    give: the answers to the item's prompt (turn 0), as the batch scored them, never its follow-ups'."""
     by_run: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        by_run.setdefault(row["run_id"], []).append(row)
+        if row["turn"] == 0:
+            by_run.setdefault(row["run_id"], []).append(row)
     batches = notebook.batches
     with notebook.store.reading() as db:
         items = db.execute(

@@ -276,9 +276,20 @@ def language_test_text(test: PairedTest, name: str) -> str:
     """One model's English prompts against their Chinese translations, in one sentence."""
     if not test.pairs:
         return f"{name}: no English prompt with its Chinese translation answered."
+    return _one_model_test(test, name, "English", "Chinese", "translated pairs")
+
+
+def follow_up_test_text(test: PairedTest, name: str) -> str:
+    """One model's answers to the prompts against its answers after a follow-up, in one sentence."""
+    if not test.pairs:
+        return f"{name}: no prompt answered both before and {test.second}."
+    return _one_model_test(test, name, "the prompt", test.second, "prompts")
+
+
+def _one_model_test(test: PairedTest, name: str, first: str, second: str, pairs: str) -> str:
     return (
-        f"{name}, English vs Chinese on {test.pairs} translated pairs: both {test.both}, only English {test.first_only}, "
-        f"only Chinese {test.second_only} — McNemar exact {p_text(test.p_value)}"
+        f"{name}, {first} vs {second} on {test.pairs} {pairs}: both {test.both}, only {first} {test.first_only}, "
+        f"only {second} {test.second_only} — McNemar exact {p_text(test.p_value)}"
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
+from ...core.batch import BatchListener, BatchResult, BatchRunner, ItemOutcome, Progress
 from ...core.comparison import ResponseOutcome
 from ...core.engine.cancel import Cancel
 from ...core.errors import EnvironmentProblem
@@ -24,8 +24,9 @@ from ..shared.background import BackgroundWork
 from ..shared.context import Activity
 
 
-class _Listener:
-    """Receives the batch's reports on its thread and emits the runner's signals."""
+class _Listener(BatchListener):
+    """Receives the batch's reports on its thread and emits the runner's signals (the
+    matrix shows the answers to the prompts: a follow-up's news is not among them)."""
 
     def __init__(self, runner: BatchThread) -> None:
         self._runner = runner
