@@ -3,7 +3,8 @@
 Like `runner.py` for one comparison: the batch runs on a thread of its own
 and each `BatchListener` report becomes a signal of an object living on the
 GUI thread, so the matrix fills in queued, in order, on the GUI thread.
-Pause and cancel are the core's events: pause stops between prompts, cancel
+Pause and cancel are the core's events: pause stops between prompts (and between
+a prompt's scripted follow-ups), cancel
 also stops the models mid-answer; either way the batch stays resumable.
 """
 
@@ -91,5 +92,6 @@ class BatchThread(BackgroundWork):
         self.started.emit()
 
     def pause(self) -> None:
-        """Stop after the prompt being asked (its answers are kept and flagged)."""
+        """Stop after the prompt or follow-up being asked (its answers are kept and flagged;
+        a resume continues the prompt's conversation)."""
         self._pause.set()
