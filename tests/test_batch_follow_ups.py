@@ -214,3 +214,25 @@ def test_flagging_a_batch_again_scores_divergence_on_the_prompts_answers(scripte
     assert item.divergence is not None
     assert reflag(ws.notebook, Selection(batch_id=batch.id)).divergences == 1
     assert runner.batches.items(batch.id)[0].divergence == pytest.approx(item.divergence)
+
+
+def test_a_batch_from_before_m010_is_one_of_single_questions(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from workbench.core.notebook import migrations, open_notebook
+
+    path = tmp_path / "nb.sqlite"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    migrations.migrations.apply(db, stop_before="m010_batch_item_follow_ups")
+    db["batches"].insert({"id": 1, "uid": "b1", "created_at": "2026-01-01T00:00:00.000+00:00", "updated_at": "2026-01-01T00:00:00.000+00:00", "prompt_set_id": "old", "status": "paused"})
+    db["batch_items"].insert({"batch_id": 1, "position": 0, "prompt_id": "q1", "topic": "t", "kind": "control", "language": "en", "prompt": "Q?"})
+    db.conn.close()
+    notebook = open_notebook(path)
+    try:
+        (item,) = notebook.batches.items(1)
+        assert (item.follow_ups, item.conversation_run_id, item.follow_up_turns, item.follow_ups_left) == ((), None, (), ())
+        assert notebook.batches.follow_up_count(1) == 0
+    finally:
+        notebook.close()
