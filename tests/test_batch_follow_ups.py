@@ -236,3 +236,21 @@ def test_a_batch_from_before_m010_is_one_of_single_questions(tmp_path: Path) -> 
         assert notebook.batches.follow_up_count(1) == 0
     finally:
         notebook.close()
+
+
+def test_a_batch_export_reports_the_prompts_rates_and_each_follow_ups(scripted_workspace, prompt_set) -> None:
+    from workbench.core.export import Selection, collect, render
+    from workbench.core.export.report import summary
+
+    ws = scripted_workspace(reply)
+    runner = BatchRunner(ws.comparison)
+    batch = runner.create(prompt_set, entries(ws), PARAMS)
+    runner.run(batch.id)
+    data = collect(ws.notebook, Selection(batch_id=batch.id))
+    refusal = next(label for label in summary(data).labels if label.name == "hard_refusal")
+    window = summarise(ws.notebook, [batch.id])  # the Summary view's numbers
+    assert [(r.model_name, r.k, r.n) for r in refusal.overall] == [(r.model_name, r.k, r.n) for r in window.overall] == [("Tiny Alpha", 1, 2), ("Tiny Beta", 0, 2)]
+    assert [(r.model_name, r.group, r.k, r.n) for r in refusal.by_follow_up] == [(r.model_name, r.group, r.k, r.n) for r in window.by_follow_up]
+    assert "Tiny Alpha, the prompt vs after follow-up 1 on 1 prompts: both 0, only the prompt 1, only after follow-up 1 0" in refusal.test_lines()[-4]
+    markdown = render(data, "md")
+    assert "| Tiny Alpha | after follow-up 1 | 0/1 |" in markdown and "| Tiny Alpha | all | 1/2 |" in markdown

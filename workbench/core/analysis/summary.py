@@ -224,16 +224,34 @@ def export_observations(data: ExportData) -> list[Observation]:
     return _counted(*_export_rows(data), {label["name"] for label in data.labels})
 
 
-def _export_rows(data: ExportData) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
-    """An export's answers as batch rows, and people's labels on them (machine
-    judges left out, as `Batches.responses` leaves them out)."""
+def export_follow_up_observations(data: ExportData) -> list[tuple[int, list[Observation]]]:
+    """(N, the counted answers after follow-up N) for each scripted follow-up of the
+    export's batch items (`follow_up_turns` of `data.batch_prompts`), N from 1; a
+    follow-up typed in the window is no batch's and is not counted here."""
+    most = max((len(item.get("follow_up_turns") or ()) for item in data.batch_prompts.values()), default=0)
+    label_names = {label["name"] for label in data.labels}
+    return [(number, _counted(*_export_rows(data, number), label_names)) for number in range(1, most + 1)]
+
+
+def _follow_up_answers(run: dict[str, Any], item: dict[str, Any] | None, number: int) -> list[dict[str, Any]]:
+    """A run record's answers to its batch item's follow-up `number` (none if it has fewer)."""
+    turns = (item or {}).get("follow_up_turns") or ()
+    if number > len(turns):
+        return []
+    return next((turn["responses"] for turn in run["turns"] if turn["turn"] == turns[number - 1]), [])
+
+
+def _export_rows(data: ExportData, follow_up: int = 0) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
+    """An export's answers (to the prompts, or after batch follow-up `follow_up`) as
+    batch rows, and people's labels on them (machine judges left out, as
+    `Batches.responses` leaves them out)."""
     from ..notebook.annotations import is_machine_annotator
 
     rows = []
     people: dict[int, set[str]] = {}
     for run in data.runs:
         item = data.batch_prompts.get(run["id"])
-        for response in run["responses"]:
+        for response in run["responses"] if follow_up == 0 else _follow_up_answers(run, item, follow_up):
             rows.append(
                 {
                     "response_id": response["id"],
