@@ -254,3 +254,26 @@ def test_a_batch_export_reports_the_prompts_rates_and_each_follow_ups(scripted_w
     assert "Tiny Alpha, the prompt vs after follow-up 1 on 1 prompts: both 0, only the prompt 1, only after follow-up 1 0" in refusal.test_lines()[-4]
     markdown = render(data, "md")
     assert "| Tiny Alpha | after follow-up 1 | 0/1 |" in markdown and "| Tiny Alpha | all | 1/2 |" in markdown
+
+
+def test_a_conversation_whose_run_is_gone_is_asked_again_whole(scripted_workspace, prompt_set) -> None:
+    ws = scripted_workspace(reply)
+    runner = BatchRunner(ws.comparison)
+    batch = runner.create(prompt_set, entries(ws), PARAMS, limit=1)
+    pause = threading.Event()
+    listener = Recorder()
+
+    def pause_after_the_first_follow_up(item, number, total):
+        if number == 1:
+            pause.set()  # seen before the next follow-up
+
+    listener.follow_up_started = pause_after_the_first_follow_up
+    runner.run(batch.id, listener=listener, pause=pause)
+    (item,) = runner.batches.items(batch.id)
+    assert item.follow_up_turns == (1,)
+    with ws.notebook.store.writing() as db:  # as deleting the run leaves it (ON DELETE SET NULL)
+        db.execute("update batch_items set conversation_run_id = null where id = ?", [item.id])
+    assert runner.run(batch.id).batch.status == DONE
+    (item,) = runner.batches.items(batch.id)
+    assert [t["prompt"] for t in ws.notebook.run(item.run_id)["turns"]] == [QUESTION, SURE, CHINESE]
+    assert item.follow_up_turns == (1, 2)

@@ -209,10 +209,11 @@ class Batches:
         self, item_id: int, run_id: int, *, divergence: float | None, divergence_detail: dict[str, Any] | None
     ) -> None:
         """An item with follow-ups has its first turn complete in run `run_id` (its flags
-        stored, its divergence score given here): a resume continues that run."""
+        stored, its divergence score given here): a resume continues that run. No follow-up
+        of it is answered yet (any answered in an earlier run, since deleted, are not this one's)."""
         with self._store.writing() as db:
             db.execute(
-                "UPDATE batch_items SET conversation_run_id = ?, divergence = ?, divergence_detail = ? WHERE id = ?",
+                "UPDATE batch_items SET conversation_run_id = ?, follow_up_turns = '[]', divergence = ?, divergence_detail = ? WHERE id = ?",
                 [run_id, divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
             )
             self._store.note({"batch_items"}, [run_id], operation="batch")
