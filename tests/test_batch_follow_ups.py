@@ -277,3 +277,14 @@ def test_a_conversation_whose_run_is_gone_is_asked_again_whole(scripted_workspac
     (item,) = runner.batches.items(batch.id)
     assert [t["prompt"] for t in ws.notebook.run(item.run_id)["turns"]] == [QUESTION, SURE, CHINESE]
     assert item.follow_up_turns == (1, 2)
+
+
+def test_a_follow_up_continues_only_from_a_turn_the_run_has(scripted_workspace) -> None:
+    from workbench.core.comparison import Contender
+
+    ws = scripted_workspace(reply)
+    contenders = [Contender(entry, PARAMS) for entry in entries(ws)]
+    run = ws.comparison.run(QUESTION, contenders)
+    with pytest.raises(ValueError, match="has no turn 1 to continue from"):
+        ws.comparison.follow_up(run.run_id, SURE, contenders, continue_from=1)
+    assert [t["turn"] for t in ws.notebook.run(run.run_id)["turns"]] == [0]  # nothing recorded
