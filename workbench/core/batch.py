@@ -22,7 +22,7 @@ A resume continues a conversation whose first turn is complete: the
 follow-ups answered completely are not asked again, and one a stop or a crash
 cut short is asked again as the run's next turn, continuing from the last
 complete turn (the cut turn stays in the run as history). A pause takes effect
-between turns too. Divergence and the batch's first rates describe the
+between turns too. Divergence and the batch's rates describe the
 prompt's own answers (turn 0); the follow-ups' rates are counted apart
 (analysis/summary.py).
 
@@ -348,7 +348,7 @@ class BatchRunner:
         else:  # a resumed conversation: its first turn is on record
             run_id = item.conversation_run_id
             answers = batches.turn_answers(run_id, 0)
-            first = _Asked(run_id, tuple(f for _, f in answers), tuple(r or "" for r, _ in answers), item.divergence, item.divergence_detail)
+            first = _FirstTurn(run_id, tuple(f for _, f in answers), tuple(r or "" for r, _ in answers), item.divergence, item.divergence_detail)
         asked: list[FollowUpOutcome] = []
         for text in item.follow_ups_left:
             number = len(item.follow_up_turns) + 1
@@ -370,7 +370,7 @@ class BatchRunner:
         )
         return _item_outcome(batches.item(item.id), first, asked, began, complete=True)
 
-    def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel) -> _Asked:
+    def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel) -> _FirstTurn:
         """The item's own prompt, in a new run: its answers' flags and divergence."""
         reports: dict[int, FlagReport] = {}
 
@@ -393,7 +393,7 @@ class BatchRunner:
         )
         score = run_divergence([reports[p] for p in sorted(reports)])
         unsaved = _unsaved(run)
-        return _Asked(
+        return _FirstTurn(
             run.run_id,
             tuple(reports[p].flags if p in reports else () for p in range(len(contenders))),
             tuple(r.result.finish_reason for r in run.responses),
@@ -440,7 +440,7 @@ class BatchRunner:
 
 
 @dataclass(frozen=True)
-class _Asked:
+class _FirstTurn:
     """An item's first turn: what `ItemOutcome` reports of it, and whether it is complete."""
 
     run_id: int
@@ -465,7 +465,7 @@ def _complete(run: RunOutcome, unsaved: str | None) -> bool:
 
 
 def _item_outcome(
-    item: BatchItem, first: _Asked, asked: list[FollowUpOutcome], began: float, *, complete: bool, unsaved: str | None = None
+    item: BatchItem, first: _FirstTurn, asked: list[FollowUpOutcome], began: float, *, complete: bool, unsaved: str | None = None
 ) -> ItemOutcome:
     return ItemOutcome(
         item,
