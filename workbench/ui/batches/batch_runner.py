@@ -27,7 +27,7 @@ from ..shared.context import Activity
 
 class _Listener(BatchListener):
     """Receives the batch's reports on its thread and emits the runner's signals (the
-    matrix shows the answers to the prompts: a follow-up's news is not among them)."""
+    matrix shows the answers to the prompts: of a follow-up, only its start is told)."""
 
     def __init__(self, runner: BatchThread) -> None:
         self._runner = runner
@@ -43,6 +43,9 @@ class _Listener(BatchListener):
 
     def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
         self._runner.responseFinished.emit(item, outcome, tuple(flags))
+
+    def follow_up_started(self, item: BatchItem, number: int, total: int) -> None:
+        self._runner.followUpStarted.emit(item, number, total)
 
     def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
         self._runner.itemFinished.emit(outcome, progress)
@@ -60,6 +63,7 @@ class BatchThread(BackgroundWork):
     itemStarted = Signal(object, object)  # BatchItem, Progress
     runCreated = Signal(object, int)  # BatchItem, run id
     responseFinished = Signal(object, object, tuple)  # BatchItem, ResponseOutcome, flag names
+    followUpStarted = Signal(object, int, int)  # BatchItem, follow-up number (from 1), how many it has
     itemFinished = Signal(object, object)  # ItemOutcome, Progress
     problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
     # failed: an EnvironmentProblem that stopped the batch; finished: BatchResult, or None
