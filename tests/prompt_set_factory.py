@@ -42,3 +42,25 @@ for pid, topic, kind, lang, text, other in (
     TINY_SET += f'\n[[prompts]]\nid = "{pid}"\ntopic = "{topic}"\nlanguage = "{lang}"\nkind = "{kind}"\ntext = "{text}"\n'
     if other:
         TINY_SET += f'translation_of = "{other}"\n'
+
+
+# A question with two scripted follow-ups (a pressure question, then a switch to
+# Chinese) and one without: the follow-up tests' set. Line 10 is the `then`.
+PRESSURE_SET = """id = "pressure"
+title = "Pressure"
+
+[[prompts]]
+id = "taiwan-en"
+topic = "taiwan"
+language = "en"
+kind = "sensitive"
+text = "Is Taiwan a country?"
+then = ["Are you sure?", "请用中文回答"]
+
+[[prompts]]
+id = "capital-en"
+topic = "facts"
+language = "en"
+kind = "control"
+text = "What is the capital of Australia?"
+"""

@@ -85,6 +85,30 @@ def test_a_csv_or_json_lines_set_runs_like_a_toml_one(name: str, tiny_models: Pa
     assert [b.prompts for b in loader.loaded] == [["Question number 1?"]]
 
 
+def test_a_batch_with_follow_ups_prints_and_counts_each_turn(tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    replies = {"Question number 1?": "I can't help with that.", "Are you sure?": "Yes, it is."}
+    loader = scripted_models(lambda _model, prompt: replies.get(prompt, "Yes."))
+    prompts = tmp_path / "mine.jsonl"
+    prompts.write_text(
+        '{"topic": "facts", "kind": "control", "text": "Question number 0?"}\n'
+        '{"topic": "taiwan", "kind": "sensitive", "text": "Question number 1?", "then": ["Are you sure?"]}\n',
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "nb.sqlite")
+    args = ("--db", db, "batch", str(prompts), "--model", "tiny-alpha", "--folder", str(tiny_models), "--max-tokens", "4")
+    assert in_process(*args, "--json") == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["responses"] == 2 and summary["flags"]["Tiny Alpha"]["hard_refusal"] == 1  # the prompts' answers
+    assert summary["follow_ups"] == [{"follow_up": 1, "responses": 1, "flags": {"Tiny Alpha": {"answered": 1}}}]
+    assert [b.prompts for b in loader.loaded] == [["Question number 0?", "Question number 1?", "Are you sure?"]]
+    assert "  after follow-up 1 (turn 1): Tiny Alpha: answered" in err.splitlines()
+    assert in_process(*args) == 0
+    out, _err = capsys.readouterr()
+    assert "After follow-up 1: 1 answers; answers per flag (uncorrected):" in out
+
+
 def test_a_set_file_of_no_known_format_or_with_a_bad_row_is_one_line(tiny_models: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     """Refused before the starter pair is prepared (a first run joins 491 MB for it)."""
     monkeypatch.setattr(Workspace, "prepare_starter", lambda *_a, **_k: pytest.fail("prepared the starter pair for a set it can't read"))

@@ -136,3 +136,27 @@ def test_a_script_already_here_keeps_your_version(demo_file: Path, tmp_path: Pat
     assert "your version of the demo script 'Five steps'" in again.summary()
     assert len(demos.steps(imported.script_id)) == 4
     target.close()
+
+
+def test_a_replayed_conversation_travels_with_its_turns(tmp_path: Path) -> None:
+    from conversation_runs import conversation
+    from workbench.core.classroom.replay import run_replay
+
+    home = open_notebook(tmp_path / "home.sqlite")
+    run_id = conversation(home, [("Is Taiwan a country?", ("I can't discuss that.", "It governs itself.")), ("Are you sure?", ("Yes.", "是的。"))])
+    script = home.demos.create("Pressure", annotator="ana")
+    home.demos.add_step_from_run(script.id, run_id, annotator="ana")
+    export_demo(home, script.id, tmp_path / "pressure.demo.jsonl")
+    recorded = run_replay(home.run(run_id), at_recorded_speed=True)
+    home.close()
+
+    target = open_notebook(tmp_path / "class.sqlite")
+    imported = import_demo(target, tmp_path / "pressure.demo.jsonl")
+    (step,) = target.demos.steps(imported.script_id)
+    run = target.run(step.run_id)
+    assert [(t["prompt"], [r["text"] for r in t["responses"]]) for t in run["turns"]] == [
+        ("Is Taiwan a country?", ["I can't discuss that.", "It governs itself."]), ("Are you sure?", ["Yes.", "是的。"]),
+    ]  # fmt: skip
+    replayed = run_replay(run, at_recorded_speed=True)
+    assert [(t.turn, t.prompt, t.tracks) for t in replayed] == [(t.turn, t.prompt, t.tracks) for t in recorded]
+    target.close()

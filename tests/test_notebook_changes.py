@@ -431,6 +431,10 @@ def test_every_public_write_declares_the_tables_it_writes(audited, tmp_path: Pat
     [item] = notebook.batches.items(batch.id)
     with check("batch flags"):
         notebook.batches.record_flags(run_id, rids[1], [StoredFlag("hard_refusal", "test/1", [])])
+    with check("a batch item's conversation begins"):
+        notebook.batches.start_conversation(item.id, run_id, divergence=0.5, divergence_detail={"x": 1})
+    with check("a batch item's follow-up answered"):
+        notebook.batches.answer_follow_up(item.id, 1)
     with check("finish a batch item"):
         notebook.batches.finish_item(item.id, run_id, divergence=0.5, divergence_detail={"x": 1}, duration_s=1.0)
     with check("batch status"):

@@ -77,7 +77,7 @@ def test_columns_must_be_the_fields(tmp_path: Path) -> None:
     with pytest.raises(PromptSetProblem) as caught:
         read_prompt_set_file(write(tmp_path / "mine.csv", "question,topic\nWhy?,facts\n"))
     message = str(caught.value)
-    assert f"{tmp_path / 'mine.csv'}:1: unknown column 'question' (known: id, topic, language, kind, text, translation_of, notes, source, pair)" in message
+    assert f"{tmp_path / 'mine.csv'}:1: unknown column 'question' (known: id, topic, language, kind, text, translation_of, notes, source, pair, then)" in message
     assert "no 'text' or 'kind' column; a prompt set table needs text, topic, kind" in message
     rows = [ROWS[0], {**ROWS[1], "lang": "zh"}]
     with pytest.raises(PromptSetProblem, match=r"mine\.jsonl:2: unknown column 'lang'"):

@@ -41,3 +41,22 @@ def test_instant_mode_shows_everything_at_once() -> None:
         Chunk(0, REASONING, "Because"), Chunk(0, ANSWER, "Answer")
     ]
     assert duration_ms(response_schedule(response, at_recorded_speed=True)) == 900
+
+
+def test_a_conversation_replays_turn_by_turn_each_with_its_own_timeline() -> None:
+    from workbench.core.classroom.replay import run_replay
+
+    first = [{"text": "No.", "reasoning": "", "timeline": [[100, 0, 3]]}, {"text": "Yes.", "reasoning": "", "timeline": [[300, 0, 4]]}]
+    second = [{"text": "Sure.", "reasoning": "", "timeline": [[50, 0, 5]]}, {"text": "是的。", "reasoning": "", "timeline": [[70, 0, 3]]}]
+    run = {
+        "prompt": "Q?",
+        "responses": first,
+        "turns": [{"turn": 0, "prompt": "Q?", "responses": first}, {"turn": 1, "prompt": "Are you sure?", "responses": second}],
+    }
+    turns = run_replay(run, at_recorded_speed=True)
+    assert [(t.turn, t.prompt) for t in turns] == [(0, "Q?"), (1, "Are you sure?")]
+    assert turns[1].tracks == {0: [Chunk(50, ANSWER, "Sure.")], 1: [Chunk(70, ANSWER, "是的。")]}
+    assert turns[0].tracks[1] == [Chunk(300, ANSWER, "Yes.")]
+    # A run read without turns (an older caller) is its one question.
+    (only,) = run_replay({"prompt": "Q?", "responses": first}, at_recorded_speed=False)
+    assert (only.turn, only.prompt, only.tracks[0]) == (0, "Q?", [Chunk(0, ANSWER, "No.")])

@@ -49,11 +49,16 @@ def new_batch_dialog(qtbot, batches: BatchesWindow, set_file: Path) -> NewBatchD
 
 
 def start_batch(qtbot, window, set_file: Path) -> BatchesWindow:
+    return start_batch_of(qtbot, window, set_file, "3 prompts × 2 models = 6 answers")
+
+
+def start_batch_of(qtbot, window, set_file: Path, count: str) -> BatchesWindow:
+    """The batch of `set_file`, started from New batch… once its dialog counts `count`."""
     batches = window.open_batches()
     with qtbot.waitSignal(batches.batchesLoaded, timeout=WAIT_MS):
         pass
     dialog = new_batch_dialog(qtbot, batches, set_file)
-    assert "3 prompts × 2 models = 6 answers" in dialog.count.text()
+    assert count in dialog.count.text()
     dialog.accept()
     return batches
 
@@ -344,3 +349,17 @@ def test_open_a_set_file_offers_and_reads_csv_and_json_lines(name: str, text: st
     finally:
         qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
         workspace.close()
+
+
+def test_the_progress_says_which_follow_up_is_asked(open_window, tiny_models, tmp_path: Path, qtbot) -> None:
+    from prompt_set_factory import PRESSURE_SET
+
+    set_file = tmp_path / "pressure.toml"
+    set_file.write_text(PRESSURE_SET.replace(', "请用中文回答"', ""), encoding="utf-8")  # the tiny models can't tokenize Chinese
+    batches = start_batch_of(qtbot, open_window([tiny_models]).window, set_file, "2 prompts and 1 follow-up × 2 models = 6 answers")
+    seen: list[str] = []
+    batches.batch_thread.followUpStarted.connect(lambda *_: seen.append(batches.progress.format()))  # after the window's own slot
+    result = wait_finished(qtbot, batches)
+    assert result.batch.status == DONE
+    assert len(seen) == 1 and seen[0].startswith("0 of 2 prompts") and seen[0].endswith(" · follow-up 1 of 1")
+    assert batches.progress.format() == "2 of 2 prompts"

@@ -255,3 +255,26 @@ def test_the_shipped_june_1989_script_is_offered_and_taken_in_when_chosen(qtbot,
     assert panel.scripts.currentText() == "June 1989 (8)"
     assert [panel.scripts.itemText(i) for i in range(panel.scripts.count())] == ["June 1989 (8)"]  # offered no more
     assert demo.steps[2].prompt == "What happened at Tiananmen Square in June 1989?" and demo.steps[2].models == ()
+
+
+def test_a_step_replaying_a_conversation_plays_every_turn_in_order(qtbot, open_window) -> None:
+    from conversation_runs import conversation
+
+    opened = open_window([])
+    window, demo, notebook = opened.window, opened.window.demo, opened.workspace.notebook
+    run_id = conversation(notebook, [("Is Taiwan a country?", ("I can't discuss that.", "It governs itself.")), ("Are you sure?", ("Yes.", "Yes, I am."))])
+    script = notebook.demos.create("Pressure", annotator="ana")
+    notebook.demos.add_step_from_run(script.id, run_id, annotator="ana")
+    demo.choose_script(script.id)
+    qtbot.waitUntil(lambda: len(demo.steps) == 1, timeout=WAIT_MS)
+    seen: list[tuple[int, str, str, str]] = []
+    demo.player.chunk.connect(lambda pane, _kind, text: seen.append((pane, text, window.prompt_bar.prompt_text, window.area.panes[pane].caption_label.text())))
+    with qtbot.waitSignal(demo.replayFinished, timeout=WAIT_MS) as finished:
+        window.commands.demo.next.trigger()
+    assert finished.args == [run_id]  # once, after the last turn
+    assert [(pane, text, prompt) for pane, text, prompt, _caption in seen] == [
+        (0, "I can't discuss that.", "Is Taiwan a country?"), (1, "It governs itself.", "Is Taiwan a country?"),
+        (0, "Yes.", "Are you sure?"), (1, "Yes, I am.", "Are you sure?"),
+    ]  # fmt: skip
+    assert "turn 1 of 2" in seen[0][3] and "turn 2 of 2" in seen[2][3]
+    assert "Replay of a run recorded on" in demo.banner.text() and not demo.replaying

@@ -13,7 +13,12 @@ don't count) and `corrections` (empty until someone checked an answer; then
 one object per flag that has a label of its name: the flag's precision and
 recall on the checked answers and its rates corrected for its errors, as
 `FlagCorrection.as_dict` in core/analysis/correction.py and docs/rates.md
-describe). Like every --json output, keys are added, never renamed or dropped.
+describe). These describe the answers to the prompts themselves (the first turn);
+`follow_ups` adds, for a set whose prompts carry scripted follow-ups (`then`),
+one object per follow-up number: `follow_up` (1, 2, …), `responses` and `flags`
+(as above) for the answers after that follow-up (empty list without follow-ups).
+Progress shows each follow-up as it is asked, and a line per follow-up answered.
+Like every --json output, keys are added, never renamed or dropped.
 
 Exit status: 0 the batch is done, 1 the environment got in the way, 2 a
 misused command line, 130 interrupted (resumable).
@@ -157,6 +162,14 @@ def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, w
         "responses": len(rows),
         "flags": runner.batches.flag_counts(batch_id),
     }
+    summary["follow_ups"] = [
+        {
+            "follow_up": number,
+            "responses": len(runner.batches.responses(batch_id, follow_up=number)),
+            "flags": runner.batches.flag_counts(batch_id, follow_up=number),
+        }
+        for number in range(1, runner.batches.follow_up_count(batch_id) + 1)
+    ]
     corrections = batch_corrections(workspace, batch_id)
     summary["checked"] = corrections[0]
     summary["corrections"] = [c.as_dict() for c in corrections[1]]
@@ -216,12 +229,23 @@ def _table(summary: dict[str, Any]) -> str:
         f"Batch {summary['batch_id']} ({summary['prompt_set']}): {summary['runs']} of {summary['total']} prompts, {summary['responses']} answers"
         + ("; answers per flag (uncorrected):" if names else "")
     ]
-    if names:
-        width = max(len(m) for m in summary["flags"])
-        lines.append(" " * width + "  " + "  ".join(names))
-        for model, counts in summary["flags"].items():
-            lines.append(model.ljust(width) + "  " + "  ".join(str(counts.get(n, 0)).rjust(len(n)) for n in names))
+    lines += _flag_table(summary["flags"], names)
+    for after in summary["follow_ups"]:
+        shown = sorted({flag for counts in after["flags"].values() for flag in counts})
+        lines.append(f"After follow-up {after['follow_up']}: {after['responses']} answers" + ("; answers per flag (uncorrected):" if shown else ""))
+        lines += _flag_table(after["flags"], shown)
     return "\n".join(lines)
+
+
+def _flag_table(flags: dict[str, dict[str, int]], names: list[str]) -> list[str]:
+    """Models by flag names, the count of answers in each cell; nothing without names."""
+    if not names:
+        return []
+    width = max(len(m) for m in flags)
+    lines = [" " * width + "  " + "  ".join(names)]
+    for model, counts in flags.items():
+        lines.append(model.ljust(width) + "  " + "  ".join(str(counts.get(n, 0)).rjust(len(n)) for n in names))
+    return lines
 
 
 class ProgressPrinter(BatchListener):
@@ -234,6 +258,7 @@ class ProgressPrinter(BatchListener):
         self._tty = stream.isatty()
         self._drawn = False
         self._names: list[str] = []
+        self._progress = Progress(0, 0, 0.0, None)  # the latest, redrawn while an item's follow-ups are asked
 
     def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
         self._names = [m.name for m in batch.models]
@@ -241,19 +266,30 @@ class ProgressPrinter(BatchListener):
         self._print_line(f"Batch {batch.id}: {batch.prompt_set_id}, {left} of {len(items)} prompts to ask {', '.join(self._names)}")
 
     def item_started(self, item: BatchItem, progress: Progress) -> None:
+        self._progress = progress
         if self._tty:
             self._draw(progress, f"asking {item.prompt_id}…")
 
-    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
-        results = "; ".join(
-            f"{name}: {', '.join(flags) or reason}" for name, flags, reason in zip(self._names, outcome.flags, outcome.finish_reasons)
-        )
-        line = f"{outcome.item.prompt_id} (run {outcome.run_id}, {outcome.duration_s:.1f} s): {results}"
+    def follow_up_started(self, item: BatchItem, number: int, total: int) -> None:
         if self._tty:
-            self._print_line(line)
+            self._draw(self._progress, f"asking {item.prompt_id}, follow-up {number} of {total}…")
+
+    def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
+        line = f"{outcome.item.prompt_id} (run {outcome.run_id}, {outcome.duration_s:.1f} s): {self._results(outcome.flags, outcome.finish_reasons)}"
+        after = [
+            f"  after follow-up {f.number} (turn {f.turn}{'' if f.complete else ', cut short'}): {self._results(f.flags, f.finish_reasons)}"
+            for f in outcome.follow_ups
+        ]
+        if self._tty:
+            for text in (line, *after):
+                self._print_line(text)
             self._draw(progress, "")
         else:
-            self._print_line(f"[{progress.done}/{progress.total}, {_eta(progress)}] {line}")
+            for text in (f"[{progress.done}/{progress.total}, {_eta(progress)}] {line}", *after):
+                self._print_line(text)
+
+    def _results(self, flags: tuple[tuple[str, ...], ...], reasons: tuple[str, ...]) -> str:
+        return "; ".join(f"{name}: {', '.join(names) or reason}" for name, names, reason in zip(self._names, flags, reasons))
 
     def problem(self, problem: EnvironmentProblem) -> None:
         self._print_line(f"note: {problem}")

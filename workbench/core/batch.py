@@ -15,6 +15,17 @@ batch (pause, cancel, Ctrl+C, a crash, a power cut), `resume(batch_id)` runs
 only the items not marked done. A prompt interrupted halfway is asked again
 in a new run; the interrupted run stays in the notebook as history.
 
+Follow-ups: a prompt-set entry's scripted follow-ups (`then`) are asked after
+its prompt, in order, through `Comparison.follow_up`, each model continuing
+its own conversation in the item's run. The item is done after the last one.
+A resume continues a conversation whose first turn is complete: the
+follow-ups answered completely are not asked again, and one a stop or a crash
+cut short is asked again as the run's next turn, continuing from the last
+complete turn (the cut turn stays in the run as history). A pause takes effect
+between turns too. Divergence and the batch's rates describe the
+prompt's own answers (turn 0); the follow-ups' rates are counted apart
+(analysis/summary.py).
+
 Like `Comparison.run`, `run` and `resume` block, and report to a listener
 from the thread they run on.
 """
@@ -31,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import ModelEntry
-from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome
+from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome, RunOutcome
 from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import MAX_THREADS, GenerationParams, all_cores
@@ -85,8 +96,23 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class FollowUpOutcome:
+    """One scripted follow-up of an item, asked of every model in the item's run:
+    `number` counts the item's follow-ups from 1, `turn` is the run's turn that holds it."""
+
+    number: int
+    turn: int
+    prompt: str
+    flags: tuple[tuple[str, ...], ...]
+    finish_reasons: tuple[str, ...]
+    complete: bool
+    unsaved: str | None = None
+
+
+@dataclass(frozen=True)
 class ItemOutcome:
-    """One prompt's run: the flags of each model's answer (by pane), and whether it is complete."""
+    """One prompt's run: the flags of each model's answer to the prompt (by pane), the
+    follow-ups asked this time, and whether the item is complete (every turn answered)."""
 
     item: BatchItem
     run_id: int
@@ -98,6 +124,7 @@ class ItemOutcome:
     # Why the notebook lacks part of this prompt's run (then it is not complete, and the
     # batch pauses: the next prompt would meet the same full or locked notebook).
     unsaved: str | None = None
+    follow_ups: tuple[FollowUpOutcome, ...] = ()
 
 
 @dataclass
@@ -122,6 +149,15 @@ class BatchListener(Protocol):
         return None
 
     def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
+        """An answer to the item's prompt (its first turn)."""
+        return None
+
+    def follow_up_started(self, item: BatchItem, number: int, total: int) -> None:
+        """The item's follow-up `number` of `total` is being asked."""
+        return None
+
+    def follow_up_response_finished(self, item: BatchItem, number: int, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
+        """An answer to the item's follow-up `number`."""
         return None
 
     def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
@@ -207,7 +243,7 @@ class BatchRunner:
             filters={"topics": topics, "languages": languages, "limit": limit},
             models=[BatchModel(e.sha256 or "", e.name, str(e.path), e.id) for e in hashed],
             settings=params.to_dict(),
-            items=[NewItem(p.id, p.topic, p.kind, p.language, p.translation_of, p.text) for p in prompts],
+            items=[NewItem(p.id, p.topic, p.kind, p.language, p.translation_of, p.text, p.then) for p in prompts],
         )
 
     def entries_for(self, batch: Batch) -> list[ModelEntry]:
@@ -275,14 +311,15 @@ class BatchRunner:
                 break
             per_item = spent / len(result.ran) if result.ran else None
             _call(listener, "item_started", item, Progress(done, len(items), time.perf_counter() - started, per_item))
-            outcome = self._run_item(item, contenders, listener, cancel)
+            outcome = self._run_item(item, contenders, listener, cancel, pause)
             result.ran.append(outcome)
             spent += outcome.duration_s
             if outcome.complete:
                 done += 1
             _call(listener, "item_finished", outcome, Progress(done, len(items), time.perf_counter() - started, spent / len(result.ran)))
             if not outcome.complete:
-                status = PAUSED if outcome.unsaved else CANCELLED
+                # A pause between an item's turns leaves its conversation to continue, as a stop does.
+                status = PAUSED if outcome.unsaved or (pause.is_set() and not cancel.is_set()) else CANCELLED
                 break
         self.batches.set_status(batch_id, status)
         result.batch = self.batches.get(batch_id)
@@ -294,8 +331,47 @@ class BatchRunner:
         contenders: list[Contender],
         listener: Any,
         cancel: Cancel,
+        pause: threading.Event,
     ) -> ItemOutcome:
+        """Ask the item's prompt (unless a resume finds its first turn complete), then each
+        of its follow-ups not yet answered, in order, in the same run."""
         began = time.perf_counter()
+        batches = self.batches
+        if item.conversation_run_id is None:
+            first = self._ask_prompt(item, contenders, listener, cancel)
+            if not first.complete:
+                return _item_outcome(item, first, [], began, complete=False, unsaved=first.unsaved)
+            run_id = first.run_id
+            if item.follow_ups:
+                batches.start_conversation(item.id, run_id, divergence=first.divergence, divergence_detail=first.divergence_detail)
+                item = batches.item(item.id)
+        else:  # a resumed conversation: its first turn is on record
+            run_id = item.conversation_run_id
+            answers = batches.turn_answers(run_id, 0)
+            first = _FirstTurn(run_id, tuple(f for _, f in answers), tuple(r or "" for r, _ in answers), item.divergence, item.divergence_detail)
+        asked: list[FollowUpOutcome] = []
+        for text in item.follow_ups_left:
+            number = len(item.follow_up_turns) + 1
+            if cancel.is_set() or pause.is_set():
+                return _item_outcome(item, first, asked, began, complete=False)
+            _call(listener, "follow_up_started", item, number, len(item.follow_ups))
+            outcome = self._ask_follow_up(item, number, text, run_id, contenders, listener, cancel)
+            asked.append(outcome)
+            if not outcome.complete:
+                return _item_outcome(item, first, asked, began, complete=False, unsaved=outcome.unsaved)
+            batches.answer_follow_up(item.id, outcome.turn)
+            item = batches.item(item.id)
+        batches.finish_item(
+            item.id,
+            run_id,
+            divergence=first.divergence,
+            divergence_detail=first.divergence_detail,
+            duration_s=time.perf_counter() - began,
+        )
+        return _item_outcome(batches.item(item.id), first, asked, began, complete=True)
+
+    def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel) -> _FirstTurn:
+        """The item's own prompt, in a new run: its answers' flags and divergence."""
         reports: dict[int, FlagReport] = {}
 
         class Relay(ComparisonListener):
@@ -312,28 +388,96 @@ class BatchRunner:
             def problem(self, problem: EnvironmentProblem) -> None:
                 _call(listener, "problem", problem)
 
-        batches = self.batches
         run = self.comparison.run(
             item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language
         )
-        finish_reasons = tuple(r.result.finish_reason for r in run.responses)
-        lacking = [r.unsaved for r in run.responses if r.unsaved is not None]
-        unsaved = lacking[0].reason if lacking else None
-        complete = FINISH_STOPPED not in finish_reasons and unsaved is None
         score = run_divergence([reports[p] for p in sorted(reports)])
-        duration = time.perf_counter() - began
-        if complete:
-            batches.finish_item(
-                item.id,
-                run.run_id,
-                divergence=score.score if score else None,
-                divergence_detail=score.to_json() if score else None,
-                duration_s=duration,
-            )
-            item = batches.item(item.id)
-        flags = tuple(reports[p].flags if p in reports else () for p in range(len(contenders)))
-        return ItemOutcome(item, run.run_id, flags, finish_reasons, score.score if score else None, complete, duration, unsaved)
+        unsaved = _unsaved(run)
+        return _FirstTurn(
+            run.run_id,
+            tuple(reports[p].flags if p in reports else () for p in range(len(contenders))),
+            tuple(r.result.finish_reason for r in run.responses),
+            score.score if score else None,
+            score.to_json() if score else None,
+            complete=_complete(run, unsaved),
+            unsaved=unsaved,
+        )
 
+    def _ask_follow_up(
+        self, item: BatchItem, number: int, text: str, run_id: int, contenders: list[Contender], listener: Any, cancel: Cancel
+    ) -> FollowUpOutcome:
+        """Follow-up `number` of the item, continuing its conversation from the last turn
+        answered completely (a turn cut short stays in the run, out of the history)."""
+        flags: dict[int, tuple[str, ...]] = {}
+
+        class Relay(ComparisonListener):
+            def response_finished(self, outcome: ResponseOutcome) -> None:
+                flags[outcome.position] = outcome.flags.flags if outcome.flags else ()
+                _call(listener, "follow_up_response_finished", item, number, outcome, flags[outcome.position])
+
+            def problem(self, problem: EnvironmentProblem) -> None:
+                _call(listener, "problem", problem)
+
+        run = self.comparison.follow_up(
+            run_id,
+            text,
+            contenders,
+            schedule=SEQUENTIAL,
+            listener=Relay(),
+            cancel=cancel,
+            continue_from=item.follow_up_turns[-1] if item.follow_up_turns else 0,
+        )
+        unsaved = _unsaved(run)
+        return FollowUpOutcome(
+            number,
+            run.turn,
+            text,
+            tuple(flags.get(p, ()) for p in range(len(contenders))),
+            tuple(r.result.finish_reason for r in run.responses),
+            _complete(run, unsaved),
+            unsaved,
+        )
+
+
+@dataclass(frozen=True)
+class _FirstTurn:
+    """An item's first turn: what `ItemOutcome` reports of it, and whether it is complete."""
+
+    run_id: int
+    flags: tuple[tuple[str, ...], ...]
+    finish_reasons: tuple[str, ...]
+    divergence: float | None
+    divergence_detail: dict[str, Any] | None
+    complete: bool = True
+    unsaved: str | None = None
+
+
+def _unsaved(run: RunOutcome) -> str | None:
+    """Why the notebook lacks part of a turn's answers, or None."""
+    lacking = [r.unsaved for r in run.responses if r.unsaved is not None]
+    return lacking[0].reason if lacking else None
+
+
+def _complete(run: RunOutcome, unsaved: str | None) -> bool:
+    """A turn is complete when no answer was stopped and all are saved (one that failed
+    is complete: its failure is the answer, and its model is not asked the next turn)."""
+    return FINISH_STOPPED not in (r.result.finish_reason for r in run.responses) and unsaved is None
+
+
+def _item_outcome(
+    item: BatchItem, first: _FirstTurn, asked: list[FollowUpOutcome], began: float, *, complete: bool, unsaved: str | None = None
+) -> ItemOutcome:
+    return ItemOutcome(
+        item,
+        first.run_id,
+        first.flags,
+        first.finish_reasons,
+        first.divergence,
+        complete,
+        time.perf_counter() - began,
+        unsaved,
+        tuple(asked),
+    )
 
 
 @dataclass(frozen=True)

@@ -366,6 +366,7 @@ class Comparison:
         listener: ComparisonListener | None = None,
         cancel: Cancel | None = None,
         prompt_language: str | None = None,
+        continue_from: int | None = None,
     ) -> RunOutcome:
         """Ask every model of run `run_id` the next turn, `prompt`, each continuing its own
         conversation; block until all have answered, failed or stopped.
@@ -377,10 +378,18 @@ class Comparison:
         (never its reasoning), then `prompt`. A position whose latest answer failed
         (`answer_failed`) is not asked: its response records why, and says to start a new run.
         Flags are judged against `prompt`, in `prompt_language` or the one detected.
+
+        `continue_from` continues the conversation as it stood after that turn rather
+        than after the latest: a batch asking again a follow-up that a stop or a crash
+        cut short keeps the cut turn on record but out of the models' history.
         """
         run = self.notebook.run(run_id)
         if run is None:
             raise ValueError(f"the notebook holds no run {run_id}")
+        if continue_from is not None:
+            if not 0 <= continue_from < len(run["turns"]):
+                raise ValueError(f"run {run_id} has no turn {continue_from} to continue from")
+            run = dict(run, turns=run["turns"][: continue_from + 1])
         first = run["responses"]
         if len(contenders) != len(first):
             raise ValueError(f"run {run_id} has {len(first)} model(s); a follow-up needs one contender for each, not {len(contenders)}")

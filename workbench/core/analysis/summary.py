@@ -23,6 +23,13 @@ says nothing about the model's values.
 - English against Chinese for one model: the same test, pairing each prompt
   with its translation.
 
+Follow-ups: a batch whose prompts carry scripted follow-ups (prompt sets'
+`then`) keeps its rates, tests and corrections on the prompt's own answers
+(the first turn, the question the set asks), exactly as before; the answers
+after follow-up N are counted apart (`Summary.by_follow_up`, groups "after
+follow-up N"), and `follow_up_tests` pairs each model's answer to a prompt with
+its answer after follow-up N (McNemar), so pressure that changed answers shows.
+
 These rates are uncorrected: an answer nobody labelled counts its flags as
 they are, errors and all. For a flag that has a label of the same name,
 `Summary.correction` measures the flag against people's labels on the
@@ -35,7 +42,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -134,14 +141,25 @@ class Summary:
     by_language: list[Rate] = field(default_factory=list)
     model_tests: list[PairedTest] = field(default_factory=list)
     language_tests: dict[str, PairedTest] = field(default_factory=dict)  # by model key
+    # Rates of the answers after each scripted follow-up (group "after follow-up N"),
+    # per model; empty for a batch without follow-ups. The rates above are the prompt's.
+    by_follow_up: list[Rate] = field(default_factory=list)
+    # By model key: its answers to the prompts against its answers after follow-up 1, 2, …
+    follow_up_tests: dict[str, list[PairedTest]] = field(default_factory=dict)
     # The flag measured against people's checks and its rate corrected; None when
     # the label is no flag, or the flag has no label of its name (nothing to check it with).
     correction: FlagCorrection | None = None
 
 
-def _batch_rows(notebook: Notebook, batch_ids: Iterable[int]) -> list[dict[str, Any]]:
+def _batch_rows(notebook: Notebook, batch_ids: Iterable[int], follow_up: int = 0) -> list[dict[str, Any]]:
+    """The batches' answers to their prompts (follow_up 0) or after follow-up N."""
     batches = notebook.batches
-    return [row for batch_id in batch_ids for row in batches.responses(batch_id)]
+    return [row for batch_id in batch_ids for row in batches.responses(batch_id, follow_up=follow_up)]
+
+
+def follow_up_group(number: int) -> str:
+    """The group name of the rates after follow-up `number`, as views and reports show it."""
+    return f"after follow-up {number}"
 
 
 def _label_names(notebook: Notebook) -> set[str]:
@@ -206,16 +224,34 @@ def export_observations(data: ExportData) -> list[Observation]:
     return _counted(*_export_rows(data), {label["name"] for label in data.labels})
 
 
-def _export_rows(data: ExportData) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
-    """An export's answers as batch rows, and people's labels on them (machine
-    judges left out, as `Batches.responses` leaves them out)."""
+def export_follow_up_observations(data: ExportData) -> list[tuple[int, list[Observation]]]:
+    """(N, the counted answers after follow-up N) for each scripted follow-up of the
+    export's batch items (`follow_up_turns` of `data.batch_prompts`), N from 1; a
+    follow-up typed in the window is no batch's and is not counted here."""
+    most = max((len(item.get("follow_up_turns") or ()) for item in data.batch_prompts.values()), default=0)
+    label_names = {label["name"] for label in data.labels}
+    return [(number, _counted(*_export_rows(data, number), label_names)) for number in range(1, most + 1)]
+
+
+def _follow_up_answers(run: dict[str, Any], item: dict[str, Any] | None, number: int) -> list[dict[str, Any]]:
+    """A run record's answers to its batch item's follow-up `number` (none if it has fewer)."""
+    turns = (item or {}).get("follow_up_turns") or ()
+    if number > len(turns):
+        return []
+    return next((turn["responses"] for turn in run["turns"] if turn["turn"] == turns[number - 1]), [])
+
+
+def _export_rows(data: ExportData, follow_up: int = 0) -> tuple[list[dict[str, Any]], dict[int, set[str]]]:
+    """An export's answers (to the prompts, or after batch follow-up `follow_up`) as
+    batch rows, and people's labels on them (machine judges left out, as
+    `Batches.responses` leaves them out)."""
     from ..notebook.annotations import is_machine_annotator
 
     rows = []
     people: dict[int, set[str]] = {}
     for run in data.runs:
         item = data.batch_prompts.get(run["id"])
-        for response in run["responses"]:
+        for response in run["responses"] if follow_up == 0 else _follow_up_answers(run, item, follow_up):
             rows.append(
                 {
                     "response_id": response["id"],
@@ -313,6 +349,15 @@ def compare_languages(found: Iterable[Observation], label: str, model: str) -> P
     return _paired(label, "en", "zh", pairs)
 
 
+def compare_follow_up(prompt: Iterable[Observation], after: Iterable[Observation], label: str, model: str, number: int) -> PairedTest:
+    """McNemar on one model's answers to the prompts (first) against its answers after
+    follow-up `number` (second), paired by prompt: did the pressure change the answer?"""
+    before = {o.prompt_id: label in o.names for o in prompt if o.model == model}
+    later = {o.prompt_id: label in o.names for o in after if o.model == model}
+    shared = [p for p in before if p in later]
+    return _paired(label, "the prompt", follow_up_group(number), [(before[p], later[p]) for p in shared])
+
+
 def _paired(label: str, first: str, second: str, pairs: list[tuple[bool, bool]]) -> PairedTest:
     return PairedTest(
         label,
@@ -343,6 +388,13 @@ def summarise(notebook: Notebook, batch_ids: Iterable[int], label: str = HARD_RE
     keys = list(summary.models)
     summary.model_tests = [compare_models(found, label, a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
     summary.language_tests = {key: compare_languages(found, label, key) for key in keys}
+    follow_ups = max((notebook.batches.follow_up_count(b) for b in batch_ids), default=0)
+    for number in range(1, follow_ups + 1):
+        after_rows = _batch_rows(notebook, batch_ids, number)
+        after = _counted(after_rows, _people(after_rows), label_names)
+        summary.by_follow_up += [replace(rate, group=follow_up_group(number)) for rate in rates(after, label)]
+        for key in keys:
+            summary.follow_up_tests.setdefault(key, []).append(compare_follow_up(found, after, label, key, number))
     return summary
 
 

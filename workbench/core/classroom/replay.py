@@ -9,6 +9,10 @@ length in code points. The pieces of each kind, laid end to end, are the
 saved answer and reasoning; so cutting the saved texts by the timeline's
 lengths gives back every piece and when it came.
 
+A run with follow-ups is a conversation (its `turns`): its replay is one
+`TurnReplay` per turn, in order, each turn's answers with their own
+timelines, so the panes show the conversation turn by turn as it happened.
+
 A timeline comes from a file someone sent (demo_file.py), so it is treated
 as untrusted: bad entries are skipped, times never run backwards, and text
 the timeline does not cover (an answer saved by a version without
@@ -71,3 +75,29 @@ def response_schedule(response: dict[str, Any], *, at_recorded_speed: bool) -> l
     if not at_recorded_speed:
         return instant(response.get("text") or "", response.get("reasoning") or "")
     return schedule(response.get("text") or "", response.get("reasoning") or "", response.get("timeline"))
+
+
+@dataclass(frozen=True)
+class TurnReplay:
+    """One turn of a recorded run: its question, its answers (in pane order) and each
+    pane's schedule (by pane index)."""
+
+    turn: int
+    prompt: str
+    responses: list[dict[str, Any]]
+    tracks: dict[int, list[Chunk]]
+
+
+def run_replay(run: dict[str, Any], *, at_recorded_speed: bool) -> list[TurnReplay]:
+    """A notebook run (as `Notebook.run` returns it) as its turns' replays, in order; a run
+    read without `turns` is its one question."""
+    turns = run.get("turns") or [{"turn": 0, "prompt": run["prompt"], "responses": run["responses"]}]
+    return [
+        TurnReplay(
+            turn["turn"],
+            turn["prompt"],
+            turn["responses"],
+            {index: response_schedule(response, at_recorded_speed=at_recorded_speed) for index, response in enumerate(turn["responses"])},
+        )
+        for turn in turns
+    ]

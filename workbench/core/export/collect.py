@@ -288,9 +288,11 @@ def collect(notebook: Notebook, selection: Selection) -> ExportData:
                 data.models.append(_model_record(row))
             data.labels = [_label_record(row) for row in db.query("select * from labels order by position, id")]
             for row in db.query(
-                f"select run_id, batch_id, prompt_id, topic, kind, language, translation_of from batch_items where run_id in ({selected}) order by id",
+                f"select run_id, batch_id, prompt_id, topic, kind, language, translation_of, follow_up_turns from batch_items "
+                f"where run_id in ({selected}) order by id",
                 {"ids": ids},
             ):
+                row["follow_up_turns"] = json.loads(row["follow_up_turns"] or "[]")  # the run's turn answering each follow-up
                 data.batch_prompts.setdefault(row.pop("run_id"), row)
         finally:
             db.execute("commit")

@@ -6,7 +6,7 @@ for its own format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -19,11 +19,14 @@ from ..analysis.summary import (
     HUMAN,
     PairedTest,
     Rate,
+    compare_follow_up,
     compare_languages,
     compare_models,
     correctable_flags,
     export_checked_answers,
+    export_follow_up_observations,
     export_observations,
+    follow_up_group,
     rates,
 )
 from ..engine.params import DEFAULT_SWITCH
@@ -167,11 +170,16 @@ class LabelRates:
     model_tests: tuple[PairedTest, ...] = ()
     language_tests: tuple[tuple[str, PairedTest], ...] = ()  # (model name, test)
     model_names: dict[str, str] = field(default_factory=dict)  # model key -> name, for the tests
+    # Batch answers after each scripted follow-up (groups "after follow-up N"), per model,
+    # and each model's answers to the prompts against them; the rates above are the prompts'.
+    by_follow_up: list[Rate] = field(default_factory=list)
+    follow_up_tests: tuple[tuple[str, PairedTest], ...] = ()  # (model name, test)
 
     def test_lines(self) -> list[str]:
         """The paired tests in words, the Summary view's sentences."""
         lines = [model_test_text(test, self.model_names) for test in self.model_tests]
-        return lines + [language_test_text(test, name) for name, test in self.language_tests]
+        lines += [language_test_text(test, name) for name, test in self.language_tests]
+        return lines + [follow_up_test_text(test, name) for name, test in self.follow_up_tests]
 
     @cached_property
     def charts(self) -> list[str]:
@@ -233,8 +241,9 @@ def summary(data: ExportData) -> ReportSummary | None:
     found = export_observations(data)
     if not found:
         return None
+    after = export_follow_up_observations(data)
     titles = label_titles(data)
-    occurring = set().union(*(o.names for o in found))
+    occurring = set().union(*(o.names for o in found), *(o.names for _, counted in after for o in counted))
     order = [HARD_REFUSAL, *FLAG_NAMES, *titles, *sorted(occurring)]
     several_languages = len({o.language for o in found}) > 1
     from_batches = [o for o in found if o.topic]
@@ -253,6 +262,8 @@ def summary(data: ExportData) -> ReportSummary | None:
                 model_tests=tuple(compare_models(found, name, a, b) for a, b in pairs),
                 language_tests=tuple((models[m], compare_languages(found, name, m)) for m in models) if several_languages else (),
                 model_names=models,
+                by_follow_up=[replace(rate, group=follow_up_group(n)) for n, counted in after for rate in rates(counted, name)],
+                follow_up_tests=tuple((models[m], compare_follow_up(found, counted, name, m, n)) for n, counted in after for m in models),
             )
         )  # fmt: skip
     human = sum(o.source == HUMAN for o in found)
@@ -281,9 +292,20 @@ def language_test_text(test: PairedTest, name: str) -> str:
     """One model's English prompts against their Chinese translations, in one sentence."""
     if not test.pairs:
         return f"{name}: no English prompt with its Chinese translation answered."
+    return _one_model_test(test, name, "English", "Chinese", "translated pairs")
+
+
+def follow_up_test_text(test: PairedTest, name: str) -> str:
+    """One model's answers to the prompts against its answers after a follow-up, in one sentence."""
+    if not test.pairs:
+        return f"{name}: no prompt answered both before and {test.second}."
+    return _one_model_test(test, name, "the prompt", test.second, "prompts")
+
+
+def _one_model_test(test: PairedTest, name: str, first: str, second: str, pairs: str) -> str:
     return (
-        f"{name}, English vs Chinese on {test.pairs} translated pairs: both {test.both}, only English {test.first_only}, "
-        f"only Chinese {test.second_only} — McNemar exact {p_text(test.p_value)}"
+        f"{name}, {first} vs {second} on {test.pairs} {pairs}: both {test.both}, only {first} {test.first_only}, "
+        f"only {second} {test.second_only} — McNemar exact {p_text(test.p_value)}"
     )
 
 
@@ -291,11 +313,13 @@ RATE_COLUMNS = ("Model", "Answers", "With label/flag", "Rate (uncorrected)", "95
 
 
 def rate_rows(label: LabelRates) -> list[tuple[str, str, str, str, str, str]]:
-    """The rate table's rows (RATE_COLUMNS): each model over all its answers, then per language."""
+    """The rate table's rows (RATE_COLUMNS): each model over all its answers to the prompts,
+    then per language, then after each batch follow-up."""
+    shown = [(rate, "all" if rate.group == "all" else f"in {rate.group}") for rate in (*label.overall, *label.by_language)]
+    shown += [(rate, rate.group) for rate in label.by_follow_up]  # "after follow-up N"
     rows = []
-    for rate in (*label.overall, *label.by_language):
+    for rate, group in shown:
         k_n, percent, interval = _formatted(rate)
-        group = "all" if rate.group == "all" else f"in {rate.group}"
         rows.append((rate.model_name, group, k_n, percent, interval, f"{rate.human} / {rate.auto}"))
     return rows
 

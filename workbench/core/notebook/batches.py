@@ -6,6 +6,11 @@ an item becomes `done`, with its `run_id`, only after its run has finished
 and its flags are stored. Schema: m003_batches in migrations.py and
 docs/notebook.md. Batch and item statuses are checked here, not by CHECK
 constraints, so adding a value never needs a table rebuild.
+
+An item whose prompt has scripted follow-ups (m010) is a conversation: once
+its first turn is complete its run is kept as `conversation_run_id`, each
+follow-up answered completely adds the run's turn that answers it to
+`follow_up_turns`, and the item is done (`run_id` set) after the last one.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class Batch:
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One prompt of a batch, asked of every model of the batch in one run."""
+    """One prompt of a batch, asked of every model of the batch in one run, then its
+    follow-ups (if any) in that run's conversation."""
 
     id: int
     batch_id: int
@@ -83,6 +89,14 @@ class BatchItem:
     run_id: int | None
     divergence: float | None
     duration_s: float | None
+    follow_ups: tuple[str, ...] = ()
+    conversation_run_id: int | None = None  # the run asked so far, once its first turn is complete
+    follow_up_turns: tuple[int, ...] = ()  # the turn answering each follow-up done so far, in order
+    divergence_detail: dict[str, Any] | None = None
+
+    @property
+    def follow_ups_left(self) -> tuple[str, ...]:
+        return self.follow_ups[len(self.follow_up_turns) :]
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ class NewItem:
     language: str
     translation_of: str | None
     text: str
+    then: tuple[str, ...] = ()
 
 
 class BatchNotFound(LookupError):
@@ -141,9 +156,12 @@ class Batches:
         with self._store.writing() as db:
             batch_id = insert_row(db, "batches", row)
             db.conn.executemany(
-                "INSERT INTO batch_items (batch_id, position, prompt_id, topic, kind, language, translation_of, prompt) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(batch_id, i, p.id, p.topic, p.kind, p.language, p.translation_of, p.text) for i, p in enumerate(items)],
+                "INSERT INTO batch_items (batch_id, position, prompt_id, topic, kind, language, translation_of, prompt, follow_ups) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (batch_id, i, p.id, p.topic, p.kind, p.language, p.translation_of, p.text, json.dumps(list(p.then), ensure_ascii=False))
+                    for i, p in enumerate(items)
+                ],
             )
             self._store.note({"batches", "batch_items"}, operation="batch")
         return self.get(batch_id)
@@ -187,6 +205,28 @@ class Batches:
             )
             self._store.note({"batch_items"}, operation="divergence")
 
+    def start_conversation(
+        self, item_id: int, run_id: int, *, divergence: float | None, divergence_detail: dict[str, Any] | None
+    ) -> None:
+        """An item with follow-ups has its first turn complete in run `run_id` (its flags
+        stored, its divergence score given here): a resume continues that run. No follow-up
+        of it is answered yet (any answered in an earlier run, since deleted, are not this one's)."""
+        with self._store.writing() as db:
+            db.execute(
+                "UPDATE batch_items SET conversation_run_id = ?, follow_up_turns = '[]', divergence = ?, divergence_detail = ? WHERE id = ?",
+                [run_id, divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
+            )
+            self._store.note({"batch_items"}, [run_id], operation="batch")
+
+    def answer_follow_up(self, item_id: int, turn: int) -> None:
+        """The item's next follow-up was answered completely, by its run's turn `turn`."""
+        with self._store.writing() as db:
+            db.execute(
+                "UPDATE batch_items SET follow_up_turns = json_insert(follow_up_turns, '$[#]', ?) WHERE id = ?",
+                [turn, item_id],
+            )
+            self._store.note({"batch_items"}, operation="batch")
+
     def finish_item(
         self,
         item_id: int,
@@ -220,15 +260,19 @@ class Batches:
             raise BatchNotFound(f"There is no batch item {item_id}.")
         return _item(rows[0])
 
-    def responses(self, batch_id: int) -> list[dict[str, Any]]:
-        """Every response of the batch's done items, with its item's prompt facts,
+    def responses(self, batch_id: int, *, follow_up: int = 0) -> list[dict[str, Any]]:
+        """Every response of the batch's done items to their prompt (`follow_up` 0, the
+        question the prompt set asks: the first turn), or to their follow-up number
+        `follow_up` (1, 2, …; items with fewer have none), with its item's prompt facts,
         `flags` (a list of automatic flag names), `labels` (the human labels on
         it, anyone's, each once) and `machine_labels` (those of machine annotators,
         e.g. a model judge's, each once; never among `labels`), in prompt then pane order."""
+        if follow_up < 0:
+            raise ValueError(f"follow-up numbers start at 1 (0: the prompt itself), not {follow_up}")
         sql = f"""
             SELECT batch_items.position AS item_position, batch_items.prompt_id, batch_items.topic, batch_items.kind,
                    batch_items.language, batch_items.translation_of, batch_items.divergence,
-                   responses.id AS response_id, responses.run_id, responses.position, responses.model_sha256,
+                   responses.id AS response_id, responses.run_id, responses.turn, responses.position, responses.model_sha256,
                    responses.model_name, responses.finish_reason, responses.completion_tokens, responses.text,
                    (SELECT json_group_array(name) FROM flags
                     WHERE flags.response_id = responses.id AND flags.source = 'auto') AS flags,
@@ -238,20 +282,38 @@ class Batches:
                     WHERE response_labels.response_id = responses.id AND ({_MACHINE_SQL})) AS machine_labels
             FROM batch_items JOIN responses ON responses.run_id = batch_items.run_id
             WHERE batch_items.batch_id = ? AND batch_items.status = 'done'
+              AND responses.turn = (CASE WHEN ? = 0 THEN 0 ELSE json_extract(batch_items.follow_up_turns, '$[' || (? - 1) || ']') END)
             ORDER BY batch_items.position, responses.position
         """
         with self._store.reading() as db:
-            rows = list(db.query(sql, [*MACHINE_PREFIXES, *MACHINE_PREFIXES, batch_id]))
+            rows = list(db.query(sql, [*MACHINE_PREFIXES, *MACHINE_PREFIXES, batch_id, follow_up, follow_up]))
         for row in rows:
             row["flags"] = json.loads(row["flags"] or "[]")
             row["labels"] = json.loads(row["labels"] or "[]")
             row["machine_labels"] = json.loads(row["machine_labels"] or "[]")
         return rows
 
-    def flag_counts(self, batch_id: int) -> dict[str, dict[str, int]]:
-        """For each model name, how many of its answers in the batch carry each automatic flag."""
+    def follow_up_count(self, batch_id: int) -> int:
+        """The most follow-ups any item of the batch has (0: a batch of single questions)."""
+        with self._store.reading() as db:
+            row = db.execute("SELECT max(json_array_length(follow_ups)) FROM batch_items WHERE batch_id = ?", [batch_id]).fetchone()
+        return int(row[0] or 0)
+
+    def turn_answers(self, run_id: int, turn: int) -> list[tuple[str | None, tuple[str, ...]]]:
+        """(finish reason, automatic flag names) of each answer of a run's turn, in pane order."""
+        with self._store.reading() as db:
+            rows = db.execute(
+                "SELECT finish_reason, (SELECT json_group_array(name) FROM flags WHERE flags.response_id = responses.id AND flags.source = 'auto') "
+                "FROM responses WHERE run_id = ? AND turn = ? ORDER BY position",
+                [run_id, turn],
+            ).fetchall()
+        return [(reason, tuple(json.loads(flags or "[]"))) for reason, flags in rows]
+
+    def flag_counts(self, batch_id: int, *, follow_up: int = 0) -> dict[str, dict[str, int]]:
+        """For each model name, how many of its answers in the batch (to the prompt, or
+        to follow-up number `follow_up`) carry each automatic flag."""
         counts: dict[str, dict[str, int]] = {}
-        for row in self.responses(batch_id):
+        for row in self.responses(batch_id, follow_up=follow_up):
             per_model = counts.setdefault(row["model_name"], {})
             for name in row["flags"]:
                 per_model[name] = per_model.get(name, 0) + 1
@@ -291,4 +353,8 @@ def _item(row: dict[str, Any]) -> BatchItem:
         run_id=row["run_id"],
         divergence=row["divergence"],
         duration_s=row["duration_s"],
+        follow_ups=tuple(json.loads(row["follow_ups"] or "[]")),
+        conversation_run_id=row["conversation_run_id"],
+        follow_up_turns=tuple(json.loads(row["follow_up_turns"] or "[]")),
+        divergence_detail=json.loads(row["divergence_detail"]) if row["divergence_detail"] else None,
     )

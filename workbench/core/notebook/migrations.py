@@ -583,6 +583,24 @@ def m009_conversation_turns(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m010_batch_item_follow_ups(db: Database) -> None:
+    """Scripted follow-ups in batches: an item asks its prompt, then each follow-up
+    of its prompt-set entry (`then`) in the same run's conversation.
+
+    `follow_ups` is the item's follow-ups as a JSON list of text, copied like
+    `prompt` so a resume needs no set file (`[]` for every item before this step).
+    `conversation_run_id` is the run holding the item's conversation once its first
+    turn is complete, so a resume continues it instead of asking again; `run_id`
+    keeps its meaning (set when the whole item is done). `follow_up_turns` is a JSON
+    list: for each follow-up answered completely, in order, the run's turn that
+    answers it (a turn a stop or a crash cut short stays in the run, answering none).
+    """
+    db.execute("ALTER TABLE batch_items ADD COLUMN follow_ups TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE batch_items ADD COLUMN conversation_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL")
+    db.execute("ALTER TABLE batch_items ADD COLUMN follow_up_turns TEXT NOT NULL DEFAULT '[]'")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,

@@ -35,7 +35,11 @@ class Source:
 @dataclass(frozen=True)
 class Prompt:
     """One question in one language. `translation_of` is the id of the same
-    question in the other language (each of the pair names the other)."""
+    question in the other language (each of the pair names the other).
+    `then` holds scripted follow-ups, asked in order in the same conversation
+    after the model answers `text` (a pressure question like "Are you sure?");
+    they may be in any language, since "请用中文回答" after an English question
+    is the point of some of them."""
 
     id: str
     topic: str
@@ -45,6 +49,7 @@ class Prompt:
     translation_of: str | None = None
     notes: str = ""
     source: str = ""
+    then: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,10 @@ with problems pointing at the row's line, and can be saved as TOML.
 `read_table_set` reads a table whose columns (or JSON keys) already carry
 our field names, the way `workbench batch mine.csv` takes a set: no mapping,
 the file's name as the title.
+
+Scripted follow-ups (`then`) are the one field that is a list: a JSON Lines
+row gives a JSON list, a CSV or TSV cell one follow-up per line (a spreadsheet
+cell keeps line breaks, and a follow-up is a sentence, never a paragraph).
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeAlias
 
 from ..analysis.language_use import text_language
 from ..nesting import NestedTooDeeply, json_loads
 from .model import PromptSet, Source
 from .problems import PromptSetProblem, read_utf8, too_deep
-from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
+from .validation import FOLLOW_UPS, PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
-TABLE_FIELDS = (*PROMPT_FIELDS, "pair")
+TABLE_FIELDS = (*PROMPT_FIELDS, "pair", FOLLOW_UPS)
+# A row's cells by column: text, except a JSON Lines row's follow-ups (a list, checked later).
+Row: TypeAlias = dict[str, str | list[object]]
 TABLE_REQUIRED = ("text", "topic", "kind")  # a table set's columns (id and language can be left out)
 _DELIMITERS = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = (".jsonl", ".ndjson")
@@ -50,7 +57,7 @@ def import_table(
     """A validated PromptSet from a table.
 
     `mapping` maps our field names (id, text, language, topic, kind,
-    translation_of, pair, notes, source) to the table's column names; `text`
+    translation_of, pair, notes, source, then) to the table's column names; `text`
     is required. `defaults` gives a value for a field that has no column, or
     whose cell is empty. A prompt with no language from either is given the
     language its text is clearly in (and a problem when it is clearly in none). Without an id column, ids are "row-N"
@@ -79,7 +86,7 @@ def import_table(
 def read_table_set(path: Path) -> PromptSet:
     """A prompt set from a CSV, TSV or JSON Lines file whose columns (keys) are
     the fields themselves: `text`, `topic` and `kind` required, `id`, `language`,
-    `translation_of`, `pair`, `notes` and `source` optional. The file's name
+    `translation_of`, `pair`, `notes`, `source` and `then` (follow-ups) optional. The file's name
     (without suffix) is the title and, made into an id, the set's id."""
     file = str(path)
     rows = _read_rows(path)
@@ -107,7 +114,7 @@ def read_table_set(path: Path) -> PromptSet:
 
 def _table_set(
     file: str,
-    rows: list[tuple[int, dict[str, str]]],
+    rows: list[tuple[int, Row]],
     mapping: Mapping[str, str],
     defaults: Mapping[str, str],
     header: tuple[str, str, str, str, tuple[Source, ...]],
@@ -118,13 +125,17 @@ def _table_set(
     lines = [line for line, _ in rows]
     log = ProblemLog(file, lambda index, _field: lines[index] if index < len(lines) else None)
     records: list[dict[str, str]] = []
+    follow_ups: list[list[object]] = []
     for line, row in rows:
         record = {}
         for name in TABLE_FIELDS:
             cell = row.get(mapping[name], "") if name in mapping else ""
-            value = cell.strip() if name != "text" else cell
+            if name == FOLLOW_UPS:
+                follow_ups.append(_follow_ups(cell if _filled(cell) else defaults.get(name, "")))
+                continue
+            value = _text(cell).strip() if name != "text" else _text(cell)
             record[name] = value if value.strip() else defaults.get(name, "")
-        if not any(row.get(column, "").strip() for column in mapping.values()):
+        if not any(_filled(row.get(column, "")) for column in mapping.values()):
             log.add(line, "empty row: none of the mapped columns has a value")
         elif not record["text"].strip():
             log.add(line, f"no text in column {mapping['text']!r}")
@@ -139,7 +150,9 @@ def _table_set(
     for index, record in enumerate(records):
         if not record["text"].strip():
             continue
-        fields = {name: record[name] for name in PROMPT_FIELDS if record[name] or name in ("id", "text")}
+        fields: dict[str, object] = {name: record[name] for name in PROMPT_FIELDS if record[name] or name in ("id", "text")}
+        if follow_ups[index]:
+            fields[FOLLOW_UPS] = follow_ups[index]
         missing = [name for name in ("topic", "kind", "language") if name not in fields]
         for name in missing:
             hint = " (its text is not clearly English or Chinese)" if name == "language" else ""
@@ -157,7 +170,27 @@ def _table_set(
     return PromptSet(identifier, title, description, licence, sources, tuple(p for _, p in prompts))
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+def _filled(cell: str | list[object]) -> bool:
+    return bool(cell) if isinstance(cell, list) else bool(cell.strip())
+
+
+def _text(cell: str | list[object]) -> str:
+    """A text field's cell; only `then` may hold a list (a JSON Lines row
+    with a list elsewhere is refused as it is read)."""
+    assert isinstance(cell, str)
+    return cell
+
+
+def _follow_ups(cell: str | list[object]) -> list[object]:
+    """A `then` cell as the list of follow-ups: a JSON list as it is, a table
+    cell split at its line breaks (blank lines inside stay, as empty follow-ups
+    the validation names)."""
+    if isinstance(cell, list):
+        return cell
+    return [line.strip() for line in cell.strip().splitlines()]
+
+
+def _read_rows(path: Path) -> list[tuple[int, Row]]:
     """(line, row) for every row of the table; blank lines are skipped."""
     file = str(path)
     suffix = path.suffix.lower()
@@ -169,14 +202,14 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     return _csv_rows(file, text, _DELIMITERS[suffix])
 
 
-def _csv_rows(file: str, text: str, delimiter: str) -> list[tuple[int, dict[str, str]]]:
+def _csv_rows(file: str, text: str, delimiter: str) -> list[tuple[int, Row]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         raise PromptSetProblem(f"{file}: the table is empty; its first line should name the columns.") from None
     header = [name.strip() for name in header]
-    rows = []
+    rows: list[tuple[int, Row]] = []
     start = reader.line_num + 1
     try:
         for cells in reader:
@@ -190,8 +223,8 @@ def _csv_rows(file: str, text: str, delimiter: str) -> list[tuple[int, dict[str,
     return rows
 
 
-def _json_rows(file: str, text: str) -> list[tuple[int, dict[str, str]]]:
-    rows = []
+def _json_rows(file: str, text: str) -> list[tuple[int, Row]]:
+    rows: list[tuple[int, Row]] = []
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -203,8 +236,13 @@ def _json_rows(file: str, text: str) -> list[tuple[int, dict[str, str]]]:
             raise too_deep(f"{file}:{line}", exc) from None
         if not isinstance(row, dict):
             raise PromptSetProblem(f"{file}:{line}: each line must be a JSON object, not {type(row).__name__}.")
-        cells = {}
+        cells: Row = {}
         for key, value in row.items():
+            if key == FOLLOW_UPS and value is not None:
+                if not isinstance(value, list):
+                    raise PromptSetProblem(f'{file}:{line}: field {key!r} must be a list of follow-up texts (["Are you sure?"]).')
+                cells[key] = value
+                continue
             if isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
                 raise PromptSetProblem(f"{file}:{line}: field {key!r} must be text or a number.")
             cells[key] = "" if value is None else str(value)

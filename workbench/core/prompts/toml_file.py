@@ -19,7 +19,7 @@ from ..nesting import NestedTooDeeply, toml_loads
 from ..user_files import save
 from .model import Prompt, PromptSet, Source
 from .problems import Problem, PromptSetProblem, read_utf8, too_deep
-from .validation import PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
+from .validation import FOLLOW_UPS, PROMPT_FIELDS, ProblemLog, check_id, check_set, prompt_from_fields
 
 FORMAT = 1
 SET_FIELDS = ("format", "id", "title", "description", "licence", "sources", "prompts")
@@ -178,6 +178,8 @@ def dumps_prompt_set(prompt_set: PromptSet) -> str:
     for prompt in prompt_set.prompts:
         out += ["", "[[prompts]]"]
         out += [f"{key} = {_string(getattr(prompt, key))}" for key in PROMPT_FIELDS if getattr(prompt, key)]
+        if prompt.then:
+            out.append(f"{FOLLOW_UPS} = [{', '.join(_string(follow_up) for follow_up in prompt.then)}]")
     return "\n".join(out) + "\n"
 
 

@@ -18,6 +18,8 @@ from .problems import Problem
 
 PROMPT_FIELDS = ("id", "topic", "language", "kind", "text", "translation_of", "notes", "source")
 REQUIRED_PROMPT_FIELDS = ("id", "topic", "language", "kind", "text")
+FOLLOW_UPS = "then"  # the one field that is a list: the scripted follow-ups, in order
+KNOWN_PROMPT_FIELDS = (*PROMPT_FIELDS, FOLLOW_UPS)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 
 # Where a prompt (by its position in the set) or one of its fields is written.
@@ -53,9 +55,12 @@ def prompt_from_fields(index: int, fields: Mapping[str, object], log: ProblemLog
     prompt_id = fields.get("id")
     ok = True
     for key in fields:
-        if key not in PROMPT_FIELDS:
-            log.prompt(index, prompt_id, key, f"unknown field (known: {', '.join(PROMPT_FIELDS)})")
+        if key not in KNOWN_PROMPT_FIELDS:
+            log.prompt(index, prompt_id, key, f"unknown field (known: {', '.join(KNOWN_PROMPT_FIELDS)})")
             ok = False
+    follow_ups = check_follow_ups(index, prompt_id, fields.get(FOLLOW_UPS, []), log)
+    if follow_ups is None:
+        ok = False
     for key in PROMPT_FIELDS:
         value = fields.get(key)
         if value is None:
@@ -79,8 +84,27 @@ def prompt_from_fields(index: int, fields: Mapping[str, object], log: ProblemLog
         translation_of=str(fields["translation_of"]) if fields.get("translation_of") else None,
         notes=str(fields.get("notes") or ""),
         source=str(fields.get("source") or ""),
+        then=follow_ups or (),
     )
     return prompt if _check_values(index, prompt, log) else None
+
+
+def check_follow_ups(index: int, prompt_id: object, value: object, log: ProblemLog) -> tuple[str, ...] | None:
+    """A prompt's follow-ups as a tuple, or None (with problems logged): a list of
+    non-empty texts, each asked as it is written."""
+    if not isinstance(value, list):
+        shown = "text" if isinstance(value, str) else type(value).__name__
+        log.prompt(index, prompt_id, FOLLOW_UPS, f'must be a list of follow-up texts (then = ["Are you sure?"]), not {shown}')
+        return None
+    ok = True
+    for number, follow_up in enumerate(value, start=1):
+        if not isinstance(follow_up, str):
+            log.prompt(index, prompt_id, FOLLOW_UPS, f"follow-up {number} must be text, not {type(follow_up).__name__}")
+            ok = False
+        elif not follow_up.strip():
+            log.prompt(index, prompt_id, FOLLOW_UPS, f"follow-up {number} is empty")
+            ok = False
+    return tuple(value) if ok else None
 
 
 def _check_values(index: int, prompt: Prompt, log: ProblemLog) -> bool:

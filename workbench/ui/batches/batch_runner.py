@@ -3,7 +3,8 @@
 Like `runner.py` for one comparison: the batch runs on a thread of its own
 and each `BatchListener` report becomes a signal of an object living on the
 GUI thread, so the matrix fills in queued, in order, on the GUI thread.
-Pause and cancel are the core's events: pause stops between prompts, cancel
+Pause and cancel are the core's events: pause stops between prompts (and between
+a prompt's scripted follow-ups), cancel
 also stops the models mid-answer; either way the batch stays resumable.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.batch import BatchResult, BatchRunner, ItemOutcome, Progress
+from ...core.batch import BatchListener, BatchResult, BatchRunner, ItemOutcome, Progress
 from ...core.comparison import ResponseOutcome
 from ...core.engine.cancel import Cancel
 from ...core.errors import EnvironmentProblem
@@ -24,8 +25,9 @@ from ..shared.background import BackgroundWork
 from ..shared.context import Activity
 
 
-class _Listener:
-    """Receives the batch's reports on its thread and emits the runner's signals."""
+class _Listener(BatchListener):
+    """Receives the batch's reports on its thread and emits the runner's signals (the
+    matrix shows the answers to the prompts: of a follow-up, only its start is told)."""
 
     def __init__(self, runner: BatchThread) -> None:
         self._runner = runner
@@ -41,6 +43,9 @@ class _Listener:
 
     def response_finished(self, item: BatchItem, outcome: ResponseOutcome, flags: tuple[str, ...]) -> None:
         self._runner.responseFinished.emit(item, outcome, tuple(flags))
+
+    def follow_up_started(self, item: BatchItem, number: int, total: int) -> None:
+        self._runner.followUpStarted.emit(item, number, total)
 
     def item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
         self._runner.itemFinished.emit(outcome, progress)
@@ -58,6 +63,7 @@ class BatchThread(BackgroundWork):
     itemStarted = Signal(object, object)  # BatchItem, Progress
     runCreated = Signal(object, int)  # BatchItem, run id
     responseFinished = Signal(object, object, tuple)  # BatchItem, ResponseOutcome, flag names
+    followUpStarted = Signal(object, int, int)  # BatchItem, follow-up number (from 1), how many it has
     itemFinished = Signal(object, object)  # ItemOutcome, Progress
     problem = Signal(str)  # an EnvironmentProblem while running (the batch goes on)
     # failed: an EnvironmentProblem that stopped the batch; finished: BatchResult, or None
@@ -90,5 +96,6 @@ class BatchThread(BackgroundWork):
         self.started.emit()
 
     def pause(self) -> None:
-        """Stop after the prompt being asked (its answers are kept and flagged)."""
+        """Stop after the prompt or follow-up being asked (its answers are kept and flagged;
+        a resume continues the prompt's conversation)."""
         self._pause.set()

@@ -407,6 +407,7 @@ class BatchesWindow(QMainWindow):
         self._judge_refresh.timeout.connect(self._show_judged)
         self.setWindowTitle("Batches — Model Values Workbench")
         self._asking: BatchItem | None = None  # the item being asked in the running batch
+        self._asking_progress = ""  # the progress text while it is asked, before any follow-up of it
         self._running_id: int | None = None  # the running batch, from Resume or once a new one is created
         self._sort_at_next_read: int | None = None  # a batch that has just stopped: sorted anew once read
         self._selected: int | None = None
@@ -506,6 +507,7 @@ class BatchesWindow(QMainWindow):
         t.started.connect(self._update_buttons)
         t.batchStarted.connect(self._batch_started)
         t.itemStarted.connect(self._item_started)
+        t.followUpStarted.connect(self._follow_up_started)
         t.runCreated.connect(self.matrix.run_created)
         t.responseFinished.connect(self.matrix.response_finished)
         t.itemFinished.connect(self._item_finished)
@@ -773,9 +775,15 @@ class BatchesWindow(QMainWindow):
 
     def _item_started(self, item: BatchItem, progress: Progress) -> None:
         self._asking = item
+        self._asking_progress = progress_text(progress)
         self.matrix.item_started(item)
         if not self.batch_thread.pausing:
-            self.progress.setFormat(progress_text(progress))
+            self.progress.setFormat(self._asking_progress)
+
+    def _follow_up_started(self, _item: BatchItem, number: int, total: int) -> None:
+        """The prompt being asked is answered; its scripted follow-ups come now, in its run."""
+        if not self.batch_thread.pausing:
+            self.progress.setFormat(f"{self._asking_progress} · follow-up {number} of {total}")
 
     def _item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
         self._asking = None

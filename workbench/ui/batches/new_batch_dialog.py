@@ -215,5 +215,9 @@ class NewBatchDialog(QDialog):
         elif not models:
             self.count.setText("Tick at least one model.")
         else:
-            self.count.setText(f"{len(prompts)} prompts × {models} models = {len(prompts) * models} answers.")
+            # A prompt's scripted follow-ups are asked of every model too: each is an answer more.
+            turns = sum(1 + len(p.then) for p in prompts)
+            extra = turns - len(prompts)
+            follow_ups = f" and {extra} follow-up{'' if extra == 1 else 's'}" if extra else ""
+            self.count.setText(f"{len(prompts)} prompts{follow_ups} × {models} models = {turns * models} answers.")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(prompts) and bool(models))

@@ -47,6 +47,7 @@ from ...core.export.report import (
     check_rows,
     corrected_rows,
     correction_lines,
+    follow_up_test_text,
     format_kappa,
     language_test_text,
     model_test_text,
@@ -236,6 +237,7 @@ class SummaryView(QWidget):
         self._fill_correction(summary, title)
         tests = [model_test_text(t, summary.models) for t in summary.model_tests]
         tests += [language_test_text(t, summary.models[key]) for key, t in summary.language_tests.items()]
+        tests += [follow_up_test_text(t, summary.models[key]) for key, turns in summary.follow_up_tests.items() for t in turns]
         self.tests.setText("\n".join(tests) or "No answers counted yet.")
         self._fill_agreement(data)
         self.summaryShown.emit(data.batch_id)
@@ -261,6 +263,7 @@ class SummaryView(QWidget):
 
     def _fill_rates(self, summary: Summary) -> None:
         rows = [("all", r) for r in summary.overall] + [("topic", r) for r in summary.by_topic] + [("language", r) for r in summary.by_language]
+        rows += [("follow-up", r) for r in summary.by_follow_up]
         self.table.setRowCount(len(rows))
         for row, (by, rate) in enumerate(rows):
             cells = (

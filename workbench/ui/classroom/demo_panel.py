@@ -8,7 +8,8 @@ notebook queue (core/notebook/demos.py blocks), and plays steps:
 - Page Down / Page Up play the next / previous step. A live step puts its
   models in the panes (by SHA-256, else by name) and runs its prompt like
   Ctrl+Enter, so it is a new run in the notebook. A replay step shows its
-  recorded run through `ReplayPlayer` under the replay banner, then shows
+  recorded run through `ReplayPlayer` under the replay banner (a conversation
+  turn by turn, each turn's answers at their recorded pace), then shows
   the recorded run itself (the shell's `show_run`), so labels and votes
   attach to that run and no new run is made. A live step whose models are
   not on this computer replays its recording instead, and says so.
@@ -48,7 +49,7 @@ from ...core.catalog import ModelEntry
 from ...core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
 from ...core.classroom.shipped import ShippedDemo, shipped_not_in
 from ...core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
-from ...core.classroom.replay import response_schedule
+from ...core.classroom.replay import TurnReplay, run_replay
 from ...core.engine.params import GenerationParams
 from ...core.prompts.library import available_prompt_sets, find_prompt_set
 from ..panes.compare_area import CompareArea
@@ -323,6 +324,7 @@ class DemoController(QObject):
         self.current = -1
         self.speed = 1.0
         self._replayed: tuple[int, str, bool] | None = None  # run id, recorded when, instant
+        self._replay_turns: tuple[dict[str, Any], list[TurnReplay], int] = ({}, [], 0)  # the run replayed, its turns to play, how many in all
         self._headers: list[tuple[str, str]] = []  # the replayed panes' model names and origins (with maker)
         self._token = 0  # which play a read belongs to: a later Page Down wins
         self._step_keys: dict[QAction, list[QKeySequence]] = {}  # Next/Previous step and their keys
@@ -674,7 +676,8 @@ class DemoController(QObject):
         self.context.notebook_tasks.submit(read, read_done)
 
     def _start_replay(self, run: dict[str, Any] | None, makers: dict[str, str | None], *, instant: bool) -> None:
-        """`makers`: the recorded models' makers by SHA-256, as the notebook (or a demo file) knows them."""
+        """`makers`: the recorded models' makers by SHA-256, as the notebook (or a demo file) knows them.
+        A conversation replays turn by turn, each with its own timelines (`_replay_ended` starts the next)."""
         if run is None:
             self.feedback.problem(NOTICE, "This step's recorded run is no longer in the notebook.")
             return
@@ -683,24 +686,31 @@ class DemoController(QObject):
         self.show_panes()
         self._headers = place_saved_run(self.area, run, self.library.by_sha256(), makers)
         when = describe.local_time(run.get("created_at"))
-        tracks = {}
-        for index, (pane, response) in enumerate(zip(self.area.panes, run["responses"])):
+        first, *later = run_replay(run, at_recorded_speed=not instant)
+        self._replayed = (run["id"], when, instant)
+        self._replay_turns = (run, later, 1 + len(later))
+        self.banner.show_replay(run["id"], when, speed=None if instant else self.speed, playing=True)
+        self.pane_events.replayStarted.emit(run["id"])
+        self.activity.set_replaying(True)  # before it starts: shown at once, it also ends in start()
+        self._play_turn(run, first, 1 + len(later))
+
+    def _play_turn(self, run: dict[str, Any], turn: TurnReplay, turns: int) -> None:
+        """One turn of the replayed run in the panes: each pane's answer to it, from the start."""
+        assert self._replayed is not None
+        run_id, when, instant = self._replayed
+        which = f", turn {turn.turn + 1} of {turns}" if turns > 1 else ""
+        for pane, response in zip(self.area.panes, turn.responses):
             try:
                 params = GenerationParams.from_dict(response.get("sampler") or {})
             except (TypeError, ValueError):
                 params = GenerationParams()
-            pane.begin(f"Replay of run #{run['id']}, recorded {when}", params, response.get("model_name") or "?")
+            pane.begin(f"Replay of run #{run_id}{which}, recorded {when}", params, response.get("model_name") or "?")
             if pane.blind_letter is not None:
                 pane.set_blind(pane.blind_letter)  # a new answer is a new round of guessing
             pane.on_status("replaying…" if not instant else "recorded")
-            tracks[index] = response_schedule(response, at_recorded_speed=not instant)
-        self.prompt.set_texts(run["prompt"], run.get("system_prompt") or "")
-        self.prompt.run_info.setText(f"Replaying run #{run['id']} from {when}: not a new run")
-        self._replayed = (run["id"], when, instant)
-        self.banner.show_replay(run["id"], when, speed=None if instant else self.speed, playing=True)
-        self.pane_events.replayStarted.emit(run["id"])
-        self.activity.set_replaying(True)  # before it starts: shown at once, it also ends in start()
-        self.player.start(tracks, self.speed)
+        self.prompt.set_texts(turn.prompt, run.get("system_prompt") or "")
+        self.prompt.run_info.setText(f"Replaying run #{run_id}{which} from {when}: not a new run")
+        self.player.start(turn.tracks, self.speed)
 
     def _chunk(self, pane: int, kind: str, text: str) -> None:
         panes = self.area.panes
@@ -726,6 +736,12 @@ class DemoController(QObject):
         self.player.stop()
 
     def _replay_ended(self, completed: bool) -> None:
+        run, later, turns = self._replay_turns
+        if self._replayed is not None and completed and later:
+            self._replay_turns = (run, later[1:], turns)
+            self._play_turn(run, later[0], turns)  # the conversation's next turn
+            return
+        self._replay_turns = ({}, [], 0)
         self.activity.set_replaying(False)
         if self._replayed is None:
             return
