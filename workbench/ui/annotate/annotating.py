@@ -155,6 +155,7 @@ class Annotating(QObject):
         self._pane_events.answerSaved.connect(self._answer_saved)
         self._pane_events.runFinished.connect(self._run_finished)
         self._pane_events.runShown.connect(self._run_shown)
+        self._pane_events.turnShown.connect(self._turn_shown)
         self._area.panesChanged.connect(self.attach_panes)
         the_application().focusChanged.connect(self._focus_changed)
 
@@ -301,10 +302,26 @@ class Annotating(QObject):
     def _run_shown(self, run_id: int) -> None:
         self.strip.show_run(run_id, None, self.annotator)
         self.load_run(run_id)
+        self._open_pending_hit(run_id)
+
+    def _turn_shown(self, run_id: int, _turn: int) -> None:
+        """The panes show another turn of the run: other answers, so their annotations."""
+        self.load_run(run_id)
+        self._open_pending_hit(run_id)
+
+    def _open_pending_hit(self, run_id: int) -> None:
+        """A search hit waiting for its run: in an answer to another turn than the one shown
+        (a follow-up's), that turn is asked for first (the hit is revealed once it shows)."""
         hit = self._pending_hit
-        if hit is not None and hit.run_id == run_id:
-            self._pending_hit = None
-            self._reveal(hit)
+        if hit is None or hit.run_id != run_id:
+            return
+        turns = self._area.turns
+        turn = turns.turn_of(hit.response_id) if hit.response_id is not None else getattr(hit, "turn", None)
+        if turn is not None and turn != turns.current:
+            turns.choose(turn)
+            return
+        self._pending_hit = None
+        self._reveal(hit)
 
     def _focus_pane_note(self) -> None:
         pane = self._pane()

@@ -114,6 +114,7 @@ class Presentation(QObject):
         self.actions.show_labels.toggled.connect(self._labels_toggled)
         area.panesChanged.connect(self._panes_changed)
         pane_events.runStarting.connect(self._run_starting)
+        pane_events.turnStarting.connect(lambda panes: self._run_starting(panes, False))  # a follow-up, likewise
         activity.changed.connect(self.update)
         window.installEventFilter(self)
         self.update()

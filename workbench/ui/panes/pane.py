@@ -59,6 +59,7 @@ DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
 TEXTS_SHARE = 1000  # any size: the splitter scales them to its height
 ANNOTATION_LINES = 4  # the least the labels and note under an answer ask for; below that they scroll
 ERROR_LINES = 2  # a crash notice's first lines; the rest (llama.cpp's log) scrolls
+TURN_PROMPT_LINES = 2  # a turn's question above its answer; a longer one scrolls
 
 FINISH_TEXT = {
     FINISH_STOP: "finished",
@@ -76,6 +77,7 @@ class Shown:
     run_id: int | None
     params: GenerationParams | None
     model_name: str
+    turn: int = 0  # which turn of the run's conversation (0: its first question)
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,12 @@ class ComparePane(QFrame):
         self.origin_badge = text_label(name="originBadge")
 
         # --- the response -----------------------------------------------------
+        # The question of the turn shown, above its answer: only once the run is a conversation.
+        self.turn_prompt_label = text_label(name="turnPrompt")
+        self.turn_prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.turn_prompt_box = Scroller(self.turn_prompt_label, lines=TURN_PROMPT_LINES)
+        self.turn_prompt_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.turn_prompt_box.hide()
         self.caption_label = ElidedLabel(role="muted")
         self.status_label = StatusLine()  # the live figures: changed several times a second
         self.error_label = text_label(name="paneError")
@@ -232,6 +240,7 @@ class ComparePane(QFrame):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
+        layout.addWidget(self.turn_prompt_box)
         layout.addLayout(caption_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.error_box)
@@ -359,6 +368,7 @@ class ComparePane(QFrame):
         self.shown = Shown(None, params, model_name)
         self._recorded_country = None
         self.streaming = True
+        self.show_turn_prompt(None)  # a follow-up names its turn once it is recorded
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
         self._show_error(None)
@@ -368,10 +378,16 @@ class ComparePane(QFrame):
         self._reset_stream_counters()
         self.status_label.setText("waiting for its turn…")
 
-    def set_run_id(self, run_id: int, caption: str) -> None:
+    def set_run_id(self, run_id: int, caption: str, turn: int = 0) -> None:
         if self.shown is not None:
-            self.shown = Shown(run_id, self.shown.params, self.shown.model_name)
+            self.shown = Shown(run_id, self.shown.params, self.shown.model_name, turn)
         self.caption_label.setText(caption)
+
+    def show_turn_prompt(self, turn: int | None, prompt: str = "") -> None:
+        """The question of the conversation's turn shown above its answer ("Turn 2 · You
+        asked: …"); None hides it (a run of one question has its question in the prompt bar)."""
+        self.turn_prompt_label.setText(f"Turn {turn + 1} · You asked: {prompt}" if turn is not None else "")
+        self.turn_prompt_box.setVisible(turn is not None)
 
     def on_status(self, status: str) -> None:
         if status.startswith(("generating", "replaying")):  # a replay's figures must not say "generating"
@@ -424,7 +440,7 @@ class ComparePane(QFrame):
             params = GenerationParams.from_dict(response.get("sampler") or {})
         except (TypeError, ValueError):
             params = None
-        self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?")
+        self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?", response.get("turn") or 0)
         self._recorded_country = response.get("origin_country")
         self.show_annotations(None, None, "", {})  # until the notebook's arrive
         self.response_id = response.get("id")
@@ -449,6 +465,7 @@ class ComparePane(QFrame):
 
     def clear_response(self, note: str) -> None:
         self.shown = None
+        self.show_turn_prompt(None)
         self.streaming = False
         self._recorded_country = None
         self._set_recorded_name(None)
