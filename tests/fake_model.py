@@ -48,6 +48,7 @@ class FakeBackend(Backend):
         self.display_name = display_name
         self.stream_format = stream_format
         self.prompts: list[str] = []
+        self.conversations: list[list[dict]] = []  # every request's messages, whole
         self._alive = True
 
     @property
@@ -60,6 +61,7 @@ class FakeBackend(Backend):
 
     def generate(self, messages, params, sink, cancel) -> GenerationResult:
         self.prompts.append(messages[-1]["content"])
+        self.conversations.append([dict(m) for m in messages])
         if self.on_call is not None:
             self.on_call(len(self.prompts), cancel)
         if cancel.is_set():

@@ -129,7 +129,7 @@ def test_nested_writes_announce_once_with_everything_they_changed(notebook) -> N
         notebook.votes.add(run_id, "pane:0", annotator="ana")
         assert heard.changes == []  # nothing before the commit
     [change] = heard.take()
-    assert change.tables == {"runs", "responses", "response_labels", "votes"}
+    assert change.tables == {"runs", "turns", "responses", "response_labels", "votes"}
     assert change.run_ids == {run_id} and not change.every_run
 
 
@@ -314,6 +314,10 @@ def test_every_public_write_declares_the_tables_it_writes(audited, tmp_path: Pat
         notebook.record_model(ModelRecord("a" * 64, "US model", "/m/us.gguf", origin_country="US"))
     with check("create a run"):
         run_id = notebook.create_run("What happened in June 1989?", language="en")
+    with check("add a turn"):
+        notebook.add_turn(run_id, "Are you sure?", language="en")
+    with check("add a follow-up's response"):
+        notebook.add_response(run_id, 0, model_name="M0", model_sha256="a" * 64, origin_country=None, seed=1, sampler={}, turn=1)
     with check("add responses"):
         rids = [
             notebook.add_response(run_id, p, model_name=f"M{p}", model_sha256="a" * 64, origin_country=None, seed=1, sampler={}) for p in (0, 1)
@@ -465,6 +469,8 @@ def test_announced_runs_are_the_ones_changed(notebook, tmp_path: Path) -> None:
     notebook.subscribe(heard)
     run_id, (rid, _) = _run(notebook)
     assert {c.operation: c.run_ids for c in heard.take()} == {"run": {run_id}, "response": {run_id}, "finish": {run_id}}
+    assert notebook.add_turn(run_id, "Are you sure?", language="en") == 1
+    assert [(c.operation, c.tables, c.run_ids) for c in heard.take()] == [("turn", {"turns"}, {run_id})]
     notebook.annotations.add_span(rid, "text", 0, 2, annotator="ana")
     notebook.flags.record(run_id, rid, [StoredFlag("answered", "test/1", [])])
     notebook.votes.add(run_id, "tie", annotator="ana")

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
-from .engine.backend import FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
+from .engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from .engine.cancel import Cancel
 from .engine.local import LoadCancelled
 from .engine.params import GenerationParams, all_cores
@@ -90,12 +90,15 @@ class ResponseOutcome:
 
 @dataclass(frozen=True)
 class _Asked:
-    """What every model of one run is asked, and what its flags are judged against."""
+    """What one model of a run's turn is asked, and what its flags are judged against:
+    the turn's prompt, while `messages` hold the whole conversation up to it. `not_asked`:
+    why this model is not asked at all (its previous answer failed), recorded as its answer."""
 
     run_id: int
     prompt: str
     language: str | None  # the prompt's, for the flags
     messages: list[dict[str, str]]
+    not_asked: str | None = None
 
 
 @dataclass
@@ -103,6 +106,7 @@ class RunOutcome:
     run_id: int
     prompt: str
     responses: list[ResponseOutcome] = field(default_factory=list)
+    turn: int = 0  # which turn of the run's conversation these answer: 0 for `run`, 1, 2, … for `follow_up`
 
     @property
     def any_answered(self) -> bool:
@@ -119,6 +123,11 @@ class ComparisonListener(Protocol):
     that has only some subclasses this one, and the rest do nothing."""
 
     def run_created(self, run_id: int, response_ids: list[int]) -> None:
+        return None
+
+    def turn_created(self, run_id: int, turn: int, response_ids: list[int]) -> None:
+        """A follow-up (`Comparison.follow_up`) was recorded as turn `turn` of run `run_id`,
+        with one pending response per position; said instead of `run_created`."""
         return None
 
     def model_status(self, position: int, status: str) -> None:
@@ -235,6 +244,62 @@ def model_record(entry: ModelEntry) -> ModelRecord:
     )
 
 
+def _shared_cores(contenders: list[Contender], schedule: str) -> list[Contender]:
+    """Parallel models split the cores between them; sequential ones each get all theirs."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}")
+    if schedule == PARALLEL and len(contenders) > 1:
+        share = max(1, all_cores() // len(contenders))
+        return [Contender(c.entry, c.params.replace(n_threads=min(c.params.n_threads, share))) for c in contenders]
+    return contenders
+
+
+def conversation(run: dict[str, Any], position: int, prompt: str) -> list[dict[str, str]]:
+    """The messages position `position` of `run` (as `Notebook.run` reads it) is sent for
+    the follow-up `prompt`: the run's system prompt, each earlier turn's prompt and that
+    position's final answer to it (never its reasoning), then `prompt`."""
+    messages = [{"role": "system", "content": run["system_prompt"]}] if run["system_prompt"] else []
+    for turn in run["turns"]:
+        answers = [r for r in turn["responses"] if r["position"] == position]
+        messages.append({"role": "user", "content": turn["prompt"]})
+        messages.append({"role": "assistant", "content": answers[0]["text"] if answers else ""})
+    return messages + [{"role": "user", "content": prompt}]
+
+
+def answer_failed(response: dict[str, Any] | None) -> str | None:
+    """Why a saved answer is no conversation to continue, or None if it is one: it failed
+    (an error, or not asked), its model crashed, it was stopped (or left unfinished)
+    before writing any answer, or there is none."""
+    if response is None:
+        return "there is none"
+    reason = response["finish_reason"]
+    if reason == FINISH_ERROR:
+        return response["error"] or "an error"
+    if reason == FINISH_CRASHED:
+        return "its model crashed"
+    if not response["text"] and reason in (FINISH_STOPPED, None):
+        return "it was stopped before any answer"
+    return None
+
+
+NOT_ASKED = "Not asked: "
+
+
+def not_asked(run: dict[str, Any], position: int) -> str | None:
+    """What the response of position `position` to the next turn of `run` records instead
+    of asking its model, when that model's latest answer failed; None to ask it. A
+    position not asked stays so, with the first failure's words."""
+    latest = [r for r in run["turns"][-1]["responses"] if r["position"] == position]
+    response = latest[0] if latest else None
+    reason = answer_failed(response)
+    if reason is None:
+        return None
+    if reason.startswith(NOT_ASKED):
+        return reason
+    name = response["model_name"] if response else f"the model of pane {position + 1}"
+    return f"{NOT_ASKED}{name}'s previous answer failed ({reason}). Start a new run to ask it again."
+
+
 class Comparison:
     """Runs comparisons against one notebook, keeping models loaded in `pool`."""
 
@@ -262,29 +327,85 @@ class Comparison:
         Raises NotebookProblem if the run can't even be recorded; problems
         while streaming are reported to the listener and the run goes on.
         """
-        if schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}")
         if not contenders:
             raise ValueError("a comparison needs at least one model")
-        cancel = cancel or Cancel()
         listener = _EachProblemOnce(listener)
-        if schedule == PARALLEL and len(contenders) > 1:
-            share = max(1, all_cores() // len(contenders))
-            contenders = [Contender(c.entry, c.params.replace(n_threads=min(c.params.n_threads, share))) for c in contenders]
-        entries = [self._hashed(c.entry, listener, i) for i, c in enumerate(contenders)]
-        for entry in entries:
-            if entry.sha256:
-                self.notebook.record_model(model_record(entry))
-        shared = contenders[0].params
+        contenders = _shared_cores(contenders, schedule)
+        entries = self._recorded(contenders, listener)
         detected = detect_language(prompt)
         run_id = self.notebook.create_run(
             prompt,
             system_prompt=system_prompt,
-            settings=shared.to_dict(),
+            settings=contenders[0].params.to_dict(),
             schedule=schedule,
             language=detected,
         )
-        response_ids = [
+        response_ids = self._add_responses(run_id, 0, entries, contenders)
+        _call(listener, "run_created", run_id, response_ids)
+        messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
+        asked = [_Asked(run_id, prompt, prompt_language or detected, messages)] * len(contenders)
+        return self._ask(RunOutcome(run_id, prompt), asked, response_ids, entries, contenders, schedule, listener, cancel)
+
+    def follow_up(
+        self,
+        run_id: int,
+        prompt: str,
+        contenders: list[Contender],
+        *,
+        schedule: str = SEQUENTIAL,
+        listener: ComparisonListener | None = None,
+        cancel: Cancel | None = None,
+        prompt_language: str | None = None,
+    ) -> RunOutcome:
+        """Ask every model of run `run_id` the next turn, `prompt`, each continuing its own
+        conversation; block until all have answered, failed or stopped.
+
+        `contenders[i]` must be the model of the run's position i (the same file
+        content, SHA-256), with the settings it runs with now; else ValueError, as for
+        a run the notebook does not hold. Position i is sent the run's system prompt,
+        then for each earlier turn its prompt and position i's final answer of that turn
+        (never its reasoning), then `prompt`. A position whose latest answer failed
+        (`answer_failed`) is not asked: its response records why, and says to start a new run.
+        Flags are judged against `prompt`, in `prompt_language` or the one detected.
+        """
+        run = self.notebook.run(run_id)
+        if run is None:
+            raise ValueError(f"the notebook holds no run {run_id}")
+        first = run["responses"]
+        if len(contenders) != len(first):
+            raise ValueError(f"run {run_id} has {len(first)} model(s); a follow-up needs one contender for each, not {len(contenders)}")
+        listener = _EachProblemOnce(listener)
+        contenders = _shared_cores(contenders, schedule)
+        entries = self._recorded(contenders, listener)
+        for position, (entry, response) in enumerate(zip(entries, first)):
+            if response["model_sha256"] is not None and entry.sha256 != response["model_sha256"]:
+                raise ValueError(
+                    f"{entry.name} is not the model of position {position} of run {run_id} ({response['model_name']}); "
+                    "a follow-up continues each model's own conversation"
+                )
+        detected = detect_language(prompt)
+        turn = self.notebook.add_turn(run_id, prompt, language=detected)
+        response_ids = self._add_responses(run_id, turn, entries, contenders)
+        _call(listener, "turn_created", run_id, turn, response_ids)
+        language = prompt_language or detected
+        asked = [
+            _Asked(run_id, prompt, language, conversation(run, position, prompt), not_asked(run, position))
+            for position in range(len(contenders))
+        ]  # fmt: skip
+        return self._ask(RunOutcome(run_id, prompt, turn=turn), asked, response_ids, entries, contenders, schedule, listener, cancel)
+
+    def _recorded(self, contenders: list[Contender], listener: Any) -> list[ModelEntry]:
+        """The contenders' entries, hashed (once per file) and recorded in the notebook's models."""
+        entries = [self._hashed(c.entry, listener, i) for i, c in enumerate(contenders)]
+        for entry in entries:
+            if entry.sha256:
+                self.notebook.record_model(model_record(entry))
+        return entries
+
+    def _add_responses(self, run_id: int, turn: int, entries: list[ModelEntry], contenders: list[Contender]) -> list[int]:
+        """One pending response per position, written before any model starts: a run that
+        crashes at once is on record."""
+        return [
             self.notebook.add_response(
                 run_id,
                 position,
@@ -293,20 +414,31 @@ class Comparison:
                 origin_country=entry.origin.country,
                 seed=c.params.seed,
                 sampler=c.params.to_dict(),
+                turn=turn,
             )
             for position, (entry, c) in enumerate(zip(entries, contenders))
         ]
-        _call(listener, "run_created", run_id, response_ids)
-        messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
-        asked = _Asked(run_id, prompt, prompt_language or detected, messages)
-        # A place per model, each filled by its job (_answer) before run() returns: None
-        # only until then (the type says what run() returns).
-        outcome = RunOutcome(run_id, prompt, [None] * len(contenders))  # type: ignore[list-item]
+
+    def _ask(
+        self,
+        outcome: RunOutcome,
+        asked: list[_Asked],
+        response_ids: list[int],
+        entries: list[ModelEntry],
+        contenders: list[Contender],
+        schedule: str,
+        listener: Any,
+        cancel: Cancel | None,
+    ) -> RunOutcome:
+        """Every position asked what `asked` says, one after another or all at once; fills
+        `outcome.responses` (a place per model, each filled by its job before this returns)."""
+        cancel = cancel or Cancel()
+        outcome.responses = [None] * len(contenders)  # type: ignore[list-item]  # None only until each job fills its place
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
         try:
 
             def answer(i: int) -> None:
-                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked, recorder, listener, cancel, outcome)
+                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked[i], recorder, listener, cancel, outcome)
 
             jobs = [partial(answer, i) for i in range(len(contenders))]
             if schedule == SEQUENTIAL:
@@ -345,7 +477,9 @@ class Comparison:
     ) -> None:
         state = ResponseState(response_id)
         load_s: float | None = None
-        if cancel.is_set():
+        if asked.not_asked is not None:
+            result = GenerationResult(finish_reason=FINISH_ERROR, error=asked.not_asked)
+        elif cancel.is_set():
             result = GenerationResult(finish_reason=FINISH_STOPPED, error="Not started: the run was stopped.")
         elif entry.status != "ok":
             result = GenerationResult(finish_reason=FINISH_ERROR, error=f"{entry.name} can't be loaded: {entry.status}")

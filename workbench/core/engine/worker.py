@@ -184,7 +184,7 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     prompt_tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
     room = llama.n_ctx() - len(prompt_tokens)
     if room < 1:
-        conn.send(("failed", f"The prompt is {len(prompt_tokens)} tokens, more than this model's context of {llama.n_ctx()}. Raise the context size or shorten the prompt."))
+        conn.send(("failed", too_long(len(prompt_tokens), llama.n_ctx(), request["messages"])))
         return
     stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
     conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt)}))
@@ -240,3 +240,11 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
         # re-tokenizing the text says (it can differ by one or two).
         completion_tokens = min(params["max_tokens"], room)
     conn.send(("done", {"finish_reason": finish_reason, "completion_tokens": completion_tokens}))
+
+
+def too_long(tokens: int, n_ctx: int, messages: list[dict[str, str]]) -> str:
+    """Why a request longer than the model's context fails: a prompt, or a conversation
+    (a follow-up: more than one user turn), which only a new run or a larger context ends."""
+    if sum(m.get("role") == "user" for m in messages) > 1:
+        return f"The conversation is now {tokens} tokens, more than this model's context of {n_ctx}. Start a new run or raise the context size."
+    return f"The prompt is {tokens} tokens, more than this model's context of {n_ctx}. Raise the context size or shorten the prompt."

@@ -612,6 +612,11 @@ class _Writer:
         row = dict(r, settings=json.dumps(r["settings"], ensure_ascii=False))
         self.runs[r["uid"]] = run_id = self._insert("runs", row)
         self.changed_runs.add(run_id)
+        # Its prompt is its first turn, as Notebook.create_run writes it (part of the run, not counted apart).
+        self.conn.execute(
+            "insert into turns (run_id, turn, prompt, language, created_at) values (?, 0, ?, ?, ?)", [run_id, r["prompt"], r["language"], r["created_at"]]
+        )
+        self.tables.add("turns")
 
     def _session_run(self, r: dict[str, Any]) -> None:
         run_id, session_id = self.runs[r["run"]], self.sessions[r["session"]]

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 RUN_TABLES = frozenset(
     {
         "runs", "responses", "response_labels", "spans", "span_labels", "notes", "run_annotations",
-        "run_links", "session_runs", "flags", "votes",
+        "run_links", "session_runs", "flags", "votes", "turns",
     }
 )  # fmt: skip
 

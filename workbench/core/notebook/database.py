@@ -292,8 +292,25 @@ class Notebook:
         }
         with self.store.writing() as db:
             run_id = insert_row(db, "runs", row)
-            self.store.note({"runs"}, [run_id], operation="run")
+            # The run's prompt is its first turn (m009): a conversation's turns are read from one table.
+            db.table("turns").insert({"run_id": run_id, "turn": 0, "prompt": prompt, "language": language, "created_at": row["created_at"]})
+            self.store.note({"runs", "turns"}, [run_id], operation="run")
         return run_id
+
+    def add_turn(self, run_id: int, prompt: str, *, language: str | None) -> int:
+        """Append a follow-up `prompt` to run `run_id`'s conversation; returns its turn (1, 2, …).
+
+        ValueError for a run the notebook does not hold, or one already at TURNS_PER_RUN turns."""
+        with self.store.writing() as db:
+            row = db.execute("select max(turn) from turns where run_id = ?", [run_id]).fetchone()
+            if row is None or row[0] is None:
+                raise ValueError(f"the notebook holds no run {run_id}")
+            turn = int(row[0]) + 1
+            if turn >= migrations.TURNS_PER_RUN:
+                raise ValueError(f"run {run_id} already has {turn:,} turns, the most one run can hold; start a new run")
+            db.table("turns").insert({"run_id": run_id, "turn": turn, "prompt": prompt, "language": language, "created_at": utc_now()})
+            self.store.note({"turns"}, [run_id], operation="turn")
+        return turn
 
     def add_response(
         self,
@@ -305,10 +322,14 @@ class Notebook:
         origin_country: str | None,
         seed: int,
         sampler: dict[str, Any],
+        turn: int = 0,
     ) -> int:
+        """A pending answer of run `run_id`'s turn `turn` (0: the run's prompt; see `add_turn`)
+        in pane `position`; returns its id."""
         row = {
             "uid": uuid.uuid4().hex,
             "run_id": run_id,
+            "turn": turn,
             "position": position,
             "model_sha256": model_sha256,
             "model_name": model_name,
@@ -363,28 +384,39 @@ class Notebook:
     # --- reading ------------------------------------------------------
 
     def run(self, run_id: int) -> dict[str, Any] | None:
-        """A run with its responses (in pane order), or None."""
+        """A run with its first turn's responses (in pane order), or None.
+
+        `run["turns"]` is the conversation, in order: `{"turn", "prompt", "language",
+        "created_at", "responses"}` each, the responses of that turn in pane order
+        (turn 0's are the very dicts of `run["responses"]`)."""
         with self.store.reading() as db:
             rows = list(db.query("select * from runs where id = ?", [run_id]))
             if not rows:
                 return None
             run = rows[0]
             run["settings"] = json.loads(run["settings"] or "{}")
-            run["responses"] = list(db.query("select * from responses where run_id = ? order by position", [run_id]))
-        for response in run["responses"]:
+            turns = list(db.query("select turn, prompt, language, created_at from turns where run_id = ? order by turn", [run_id]))
+            responses = list(db.query("select * from responses where run_id = ? order by turn, position", [run_id]))
+        by_turn: dict[int, list[dict[str, Any]]] = {}
+        for response in responses:
             response["sampler"] = json.loads(response["sampler"] or "{}")
             response["timeline"] = json.loads(response["timeline"] or "[]")
+            by_turn.setdefault(response["turn"], []).append(response)
+        run["turns"] = [dict(turn, responses=by_turn.get(turn["turn"], [])) for turn in turns]
+        run["responses"] = by_turn.get(0, [])
         return run
 
     def recent_runs(self, limit: int = 50, before_id: int | None = None) -> list[dict[str, Any]]:
-        """Newest first; `before_id` pages further back. Each run lists its model names,
-        and counts its `interrupted` (partial) answers."""
+        """Newest first; `before_id` pages further back. Each run lists its model names
+        (its first turn's, one per pane), counts its `interrupted` (partial) answers
+        (of every turn) and its `turns` (1 for a run without follow-ups)."""
         where = "where runs.id < ?" if before_id is not None else ""
         params: list[Any] = [before_id] if before_id is not None else []
         sql = f"""
             select runs.id, runs.created_at, runs.prompt, runs.language,
-                   group_concat(responses.model_name, ' · ') as models,
-                   coalesce(sum(responses.status = '{statuses.INTERRUPTED}'), 0) as interrupted
+                   group_concat(case when responses.turn = 0 then responses.model_name end, ' · ') as models,
+                   coalesce(sum(responses.status = '{statuses.INTERRUPTED}'), 0) as interrupted,
+                   (select count(*) from turns where turns.run_id = runs.id) as turns
             from runs left join responses on responses.run_id = runs.id
             {where}
             group by runs.id order by runs.id desc limit ?

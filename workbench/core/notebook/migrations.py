@@ -128,6 +128,9 @@ M002_LABELS = (
 )
 M002_LABEL_AUTHOR = "workbench"
 
+# turns_fts rowid = run_id * TURNS_PER_RUN + turn (m009): a run holds fewer turns than this.
+TURNS_PER_RUN = 1 << 20
+
 # Appended to every indexed text so that each character starts a trigram:
 # that is what lets a search for one or two characters (a Chinese word like
 # 台湾) be answered from the trigram index (see search.py). Every trigger and
@@ -535,6 +538,49 @@ def m008_model_template_hash_of_stored_bytes(db: Database) -> None:
                 "update models set chat_template_sha256 = ? where sha256 = ?",
                 [hashlib.sha256(template.encode("utf-8")).hexdigest(), sha256],
             )
+
+
+@migrations()
+def m009_conversation_turns(db: Database) -> None:
+    """Follow-up turns: a run is a conversation, its prompt the first of its turns.
+
+    `turns` holds each turn's prompt in order under its run (`turn` 0, 1, 2, …);
+    every run written before this step gets its one turn 0 (its prompt, language and
+    date: older runs are one turn). `responses.turn` says which turn an answer
+    answers; every answer so far is turn 0's. Follow-up prompts (turn 1 on) are
+    searchable in `turns_fts`, under the same rules as `runs_fts` (trigram, _PAD);
+    turn 0's prompt is already in `runs_fts`. `turns` has no integer key of its own
+    (its key is the run and turn), so the index keeps its own copy of the prompt
+    (as notes_fts does), at rowid run_id * TURNS_PER_RUN + turn, not the table's
+    rowid, which VACUUM may renumber.
+    """
+    script = f"""
+    CREATE TABLE turns (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        turn INTEGER NOT NULL,
+        prompt TEXT NOT NULL,
+        language TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, turn)
+    );
+    INSERT INTO turns (run_id, turn, prompt, language, created_at)
+        SELECT id, 0, prompt, language, created_at FROM runs;
+    ALTER TABLE responses ADD COLUMN turn INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX responses_run_turn ON responses(run_id, turn, position);
+    CREATE VIRTUAL TABLE turns_fts USING fts5(prompt, tokenize="trigram");
+    CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns WHEN new.turn > 0 BEGIN
+        INSERT INTO turns_fts(rowid, prompt) VALUES (new.run_id * {TURNS_PER_RUN} + new.turn, new.prompt || {_PAD});
+    END;
+    CREATE TRIGGER turns_fts_update AFTER UPDATE OF prompt ON turns WHEN new.turn > 0 BEGIN
+        DELETE FROM turns_fts WHERE rowid = old.run_id * {TURNS_PER_RUN} + old.turn;
+        INSERT INTO turns_fts(rowid, prompt) VALUES (new.run_id * {TURNS_PER_RUN} + new.turn, new.prompt || {_PAD});
+    END;
+    CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns WHEN old.turn > 0 BEGIN
+        DELETE FROM turns_fts WHERE rowid = old.run_id * {TURNS_PER_RUN} + old.turn;
+    END;
+    """
+    for statement in _statements(script):
+        db.execute(statement)
 
 
 def _statements(script: str) -> list[str]:

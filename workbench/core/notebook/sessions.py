@@ -136,7 +136,7 @@ class Sessions:
         """A page of the session's runs (None: Unsorted), newest first; `before_id` pages back.
 
         Same row shape as `Notebook.recent_runs` (id, created_at, prompt,
-        language, models, interrupted), plus session_id.
+        language, models, interrupted, turns), plus session_id.
         """
         if session_id is None:
             below = "and runs.id < :before" if before_id is not None else ""
@@ -148,8 +148,9 @@ class Sessions:
             source = f"from session_runs sr cross join runs on runs.id = sr.run_id where sr.session_id = :session {below} order by sr.run_id desc"
         sql = f"""
             select runs.id, runs.created_at, runs.prompt, runs.language,
-                   (select group_concat(model_name, ' · ') from (select model_name from responses where run_id = runs.id order by position)) as models,
+                   (select group_concat(model_name, ' · ') from (select model_name from responses where run_id = runs.id and turn = 0 order by position)) as models,
                    (select count(*) from responses where run_id = runs.id and status = '{INTERRUPTED}') as interrupted,
+                   (select count(*) from turns where turns.run_id = runs.id) as turns,
                    :session as session_id
             {source} limit :limit
         """

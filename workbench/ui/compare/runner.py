@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ...core.comparison import Contender, ResponseOutcome, RunOutcome
+from ...core.comparison import ComparisonListener, Contender, ResponseOutcome, RunOutcome
 from ...core.engine.cancel import Cancel
 from ...core.engine.worker import SEND_INTERVAL_S
 from ...core.errors import EnvironmentProblem
@@ -75,7 +75,7 @@ class _TextBuffer:
         return [(pane, kind, "".join(texts), len(texts)) for (pane, kind), texts in parts.items()]
 
 
-class PaneListener:
+class PaneListener(ComparisonListener):
     """Receives `Comparison.run`'s reports on its threads and emits the runner's signals,
     position by position into the panes that show them. Public so that a test or a
     benchmark can stream text into a window as a model would, without a model."""
