@@ -642,9 +642,13 @@ class Annotating(QObject):
         self._context.notebook_tasks.submit(job, done, lambda problem: self.search.show_problem(serial, str(problem)))
 
     def open_hit(self, hit: SearchHit) -> None:
-        """Show the hit's run with its annotations, then scroll its pane to the match."""
+        """Show the hit's run with its annotations, then scroll its pane to the match (a run
+        already in the panes is not read again: only the hit's turn may have to be shown)."""
         self._pending_hit = hit
-        self.openRunRequested.emit(hit.run_id)
+        if hit.run_id == self.strip.run_id and self.panes_of(hit.run_id) and not self._streaming(hit.run_id):
+            self._open_pending_hit(hit.run_id)
+        else:
+            self.openRunRequested.emit(hit.run_id)
 
     def _reveal(self, hit: SearchHit) -> None:
         if hit.position is None or hit.position >= len(self._area.panes):

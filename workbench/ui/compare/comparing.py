@@ -58,7 +58,6 @@ class Conversation:
     panes: tuple[int, ...]  # panes[i] shows the run's position i
     prompts: list[str] = field(default_factory=list)
     answers: list[list[int]] = field(default_factory=list)
-    sha256: list[str | None] = field(default_factory=list)  # each position's model, as recorded (None: not known yet)
 
     def show_on(self, strip: TurnStrip, current: int) -> None:
         strip.set_turns(self.prompts, self.answers, current)
@@ -245,18 +244,15 @@ class Comparing(QObject):
 
     def _follow_up_contenders(self, conversation: Conversation) -> list[tuple[int, ModelEntry, GenerationParams]] | None:
         """Each position's pane with its model and recorded settings; None, and one line
-        saying why, when a model is not on this computer or is another one now."""
-        runs, missing, changed = [], [], []
+        saying why, when a model is not on this computer. (A pane given another model since
+        is refused by the core, which compares the files' SHA-256.)"""
+        runs, missing = [], []
         for position, index in enumerate(conversation.panes):
             pane = self.area.panes[index] if index < len(self.area.panes) else None
             recorded = pane.shown.model_name if pane is not None and pane.shown is not None else f"the model of answer {position + 1}"
             entry = pane.entry if pane is not None else None
             if entry is None:
                 missing.append(recorded)
-                continue
-            sha256 = conversation.sha256[position] if position < len(conversation.sha256) else None
-            if sha256 and entry.sha256 and entry.sha256 != sha256:
-                changed.append(f"pane {index + 1} now has {entry.name}, not {recorded}")
                 continue
             assert pane is not None, "a pane that was removed has no entry"
             runs.append((index, entry, self._same_params(pane)))
@@ -266,11 +262,6 @@ class Comparing(QObject):
                 "follow-up",
                 f"Not sent: {names} {'is' if len(missing) == 1 else 'are'} not in the model library on this computer, "
                 "so the conversation can't go on. Ask a new question instead (Ctrl+Enter).",
-            )
-            return None
-        if changed:
-            self.ctx.feedback.problem(
-                "follow-up", f"Not sent: {'; '.join(changed)}. Choose the run's models again, or ask a new question (Ctrl+Enter)."
             )
             return None
         return runs
@@ -301,7 +292,7 @@ class Comparing(QObject):
         if request is None:
             return
         if not request.pane_rerun:
-            self._set_conversation(Conversation(run_id, request.panes, [request.prompt], [list(response_ids)], [None] * len(request.panes)))
+            self._set_conversation(Conversation(run_id, request.panes, [request.prompt], [list(response_ids)]))
         only = " (this pane only, saved as a run of its own)" if request.pane_rerun else ""
         for index, response_id in zip(request.panes, response_ids):
             pane = self.area.panes[index]
@@ -335,11 +326,6 @@ class Comparing(QObject):
         if outcome is not None:
             turn = f", turn {outcome.turn + 1}," if outcome.turn else ""
             self.prompt_bar.run_info.setText(f"Run #{outcome.run_id}{turn} finished and saved")
-            for response in outcome.responses:
-                if conversation is not None and conversation.run_id == outcome.run_id and response.position < len(conversation.sha256):
-                    conversation.sha256[response.position] = response.entry.sha256 or conversation.sha256[response.position]
-        if request is not None and outcome is not None and request.follow_up_of is not None:
-            self._settle_follow_up(request, outcome.run_id)
         self.activity.set_comparing(False)
         if outcome is None and request is not None and request.follow_up_of is not None and conversation is not None:
             self._forget_unasked_turn(conversation)
@@ -402,7 +388,6 @@ class Comparing(QObject):
             tuple(range(len(responses))),
             [turn["prompt"] for turn in turns],
             [[response["id"] for response in turn["responses"]] for turn in turns],
-            [response.get("model_sha256") for response in responses],
         )
         conversation.show_on(self.area.turns, last)
         if hidden > 0:

@@ -1,0 +1,175 @@
+"""Follow-up turns in the window: Follow up sends the prompt box to every pane, each model
+continuing its own conversation; the turn strip chooses the turn every pane shows, and
+annotations go on the answer shown. The models are scripted (tests/fake_model.py), so what
+each one was sent can be checked message by message."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from window_helpers import WAIT_MS, make_run, run_and_wait, settle
+
+from workbench.core.engine.backend import FINISH_ERROR, GenerationResult
+from workbench.core.notebook import open_notebook
+
+QUESTION = "What happened in June 1989?"
+FOLLOW_UP = "请用中文回答"
+REPLIES = {QUESTION: "The army cleared the square.", FOLLOW_UP: "军队清场了。"}
+
+
+def reply(model: str, prompt: str) -> str:
+    return f"{model}: {REPLIES.get(prompt, 'Yes.')}"
+
+
+def follow_up(qtbot, window, text: str):
+    """Type `text` and press Follow up (Alt+Enter's action); wait for every pane to answer."""
+    window.prompt_bar.prompt.setPlainText(text)
+    assert window.commands.run.follow_up.isEnabled()
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as finished:
+        window.commands.run.follow_up.trigger()
+    assert finished.args[0] is not None, "the follow-up did not start"
+    qtbot.waitUntil(lambda: not any(p.answer_view.rendering for p in window.area.panes), timeout=WAIT_MS)
+    return finished.args[0]
+
+
+def asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models, answer=reply):
+    loader = scripted_models(answer)
+    opened = open_window([tiny_models])
+    window = opened.window
+    assert not window.commands.run.follow_up.isEnabled(), "nothing to follow up before a run"
+    window.prompt_bar.prompt.setPlainText(QUESTION)
+    first = run_and_wait(qtbot, window)
+    second = follow_up(qtbot, window, FOLLOW_UP)
+    settle(qtbot, window)
+    return opened, loader, first, second
+
+
+def test_a_follow_up_goes_to_every_pane_each_continuing_its_own_conversation(open_window, tiny_models, scripted_models, qtbot):
+    opened, loader, first, second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models)
+    window = opened.window
+    assert (second.run_id, second.turn) == (first.run_id, 1)
+    names = [pane.entry.name for pane in window.area.panes]
+    sent = {backend.display_name: backend.conversations for backend in loader.loaded}
+    for name in names:
+        # Each model was sent its own first answer, never the other model's.
+        assert sent[name][-1] == [
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": reply(name, QUESTION)},
+            {"role": "user", "content": FOLLOW_UP},
+        ]
+    for pane, name in zip(window.area.panes, names):
+        assert pane.answer_text == reply(name, FOLLOW_UP)
+        assert pane.turn_prompt_box.isVisibleTo(window) and pane.turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
+        assert pane.shown.turn == 1 and f"Run #{first.run_id} · turn 2" in pane.caption_label.text()
+    strip = window.area.turns
+    assert strip.isVisibleTo(window) and (strip.count, strip.current) == (2, 1)
+    turns = opened.workspace.notebook.run(first.run_id)["turns"]
+    assert [t["prompt"] for t in turns] == [QUESTION, FOLLOW_UP]
+    assert [p.response_id for p in window.area.panes] == [r["id"] for r in turns[1]["responses"]]
+    assert "2 turns" in window.history.list.item(0).text()
+
+
+def test_the_strip_switches_turns_and_labels_go_on_the_shown_turns_answer(open_window, tiny_models, scripted_models, qtbot):
+    opened, _loader, first, _second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models)
+    window = opened.window
+    turns = opened.workspace.notebook.run(first.run_id)["turns"]
+    pane = window.area.panes[0]
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        qtbot.mouseClick(window.area.turns._buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not pane.answer_view.rendering, timeout=WAIT_MS)
+    assert window.area.turns.current == 0
+    assert pane.response_id == turns[0]["responses"][0]["id"]
+    assert pane.answer_text == turns[0]["responses"][0]["text"] and "army" in pane.answer_text
+    assert pane.turn_prompt_label.text() == f"Turn 1 · You asked: {QUESTION}"
+
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.annotating.toggle_label(pane, "hard_refusal")
+    annotations = opened.workspace.notebook.annotations.for_run(first.run_id).responses
+    assert [label.label for label in annotations[turns[0]["responses"][0]["id"]].labels] == ["hard_refusal"]
+    assert annotations[turns[1]["responses"][0]["id"]].labels == ()
+    assert pane.annotation_bar.checked_labels == {"hard_refusal"}
+
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.area.turns.choose(1)
+    assert pane.response_id == turns[1]["responses"][0]["id"] and pane.annotation_bar.checked_labels == set()
+
+
+def test_a_pane_whose_model_failed_says_it_was_not_asked_again(open_window, tiny_models, scripted_models, qtbot):
+    def answer(model: str, prompt: str):
+        if model.startswith("SmolLM2") and prompt == QUESTION:
+            return GenerationResult(finish_reason=FINISH_ERROR, error="The template raised an error.")
+        return reply(model, prompt)
+
+    opened, loader, first, _second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models, answer)
+    window = opened.window
+    failed = next(p for p in window.area.panes if p.entry.name.startswith("SmolLM2"))
+    other = next(p for p in window.area.panes if p is not failed)
+    assert failed.error_box.isVisibleTo(window)
+    assert failed.error_label.text().startswith("Not asked: SmolLM2 Tiny's previous answer failed (The template raised an error.)")
+    assert other.answer_text == reply(other.entry.name, FOLLOW_UP) and not other.error_box.isVisibleTo(window)
+    smol = next(b for b in loader.loaded if b.display_name.startswith("SmolLM2"))
+    assert smol.prompts == [QUESTION], "the failed model was not sent the follow-up"
+
+
+def test_a_saved_run_opens_at_its_last_turn_and_a_search_hit_opens_its_turn(open_window, tiny_models, scripted_models, qtbot):
+    opened, _loader, first, _second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models)
+    window = opened.window
+    turns = opened.workspace.notebook.run(first.run_id)["turns"]
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.area.turns.choose(0)
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS):
+        window.history.select_run(first.run_id)
+    assert window.area.turns.current == 1 and window.area.turns.count == 2
+    assert [p.response_id for p in window.area.panes] == [r["id"] for r in turns[1]["responses"]]
+
+    panel = window.annotating.search
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.query.setText("army")  # in the first turn's answers only
+    hit = next(h for h in panel.hits if h.response_id == turns[0]["responses"][1]["id"])
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.annotating.open_hit(hit)
+    qtbot.waitUntil(lambda: window.area.turns.current == 0, timeout=WAIT_MS)
+    assert window.area.panes[1].response_id == hit.response_id
+    assert window.annotating.current_pane is window.area.panes[1]
+
+
+def test_blind_keeps_the_models_hidden_across_turns_and_votes_stay_with_the_run(open_window, tiny_models, scripted_models, qtbot):
+    def answer(model: str, prompt: str):
+        if model.startswith("Qwen") and prompt == QUESTION:
+            return GenerationResult(finish_reason=FINISH_ERROR, error="It failed.")
+        return reply(model, prompt)
+
+    scripted_models(answer)
+    window = open_window([tiny_models]).window
+    window.commands.present.blind.setChecked(True)
+    window.prompt_bar.prompt.setPlainText(QUESTION)
+    first = run_and_wait(qtbot, window)
+    blind = window.presentation.blind
+    assert blind.run_id == first.run_id
+    follow_up(qtbot, window, FOLLOW_UP)
+    settle(qtbot, window)
+    assert blind.run_id == first.run_id, "the votes still go to the run"
+    for pane in window.area.panes:
+        assert pane.hidden_identity and pane.blind_label.text() in ("Model A", "Model B")
+        assert not pane.caption_label.isVisibleTo(window) and not pane.picker.isVisibleTo(window)
+    qwen = next(p for p in window.area.panes if p.entry.name.startswith("Qwen"))
+    assert qwen.error_label.text().startswith(f"Not asked: Model {qwen.blind_letter}'s previous answer failed")
+    assert "Qwen" not in qwen.error_label.text()
+    assert "2 turns" in window.history.list.item(0).text() and "Tiny" not in window.history.list.item(0).text()
+
+
+def test_a_model_not_on_this_computer_is_named_and_nothing_is_sent(open_window, isolated_dirs, qtbot):
+    path = isolated_dirs / "notebook.sqlite"
+    run_id = make_run(path)  # SmolLM2 and Qwen2.5, whose files are not here
+    window = open_window([]).window
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS):
+        window.history.select_run(run_id)
+    window.prompt_bar.prompt.setPlainText(FOLLOW_UP)
+    window.commands.run.follow_up.trigger()
+    text = window.messages.text("follow-up")
+    assert text is not None and "\n" not in text
+    assert text.startswith("Not sent: SmolLM2, Qwen2.5 are not in the model library on this computer")
+    assert not window.activity.comparing
+    settle(qtbot, window)
+    notebook = open_notebook(path)
+    assert len(notebook.run(run_id)["turns"]) == 1
+    notebook.close()
