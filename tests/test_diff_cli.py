@@ -70,7 +70,7 @@ def test_on_a_terminal_changes_are_coloured_and_struck_or_underlined(db: Path) -
 def test_json_names_both_answers_and_each_op(db: Path, capsys: pytest.CaptureFixture) -> None:
     assert workbench("diff", "1", "3", "--json", "--db", str(db)) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["a"] == {"response_id": 1, "run_id": 1, "position": 0, "model_name": "Llama", "model_sha256": None, "status": "done"}
+    assert data["a"] == {"response_id": 1, "run_id": 1, "position": 0, "model_name": "Llama", "model_sha256": None, "status": "done", "turn": 0}
     assert data["b"]["response_id"] == 3 and data["b"]["run_id"] == 2
     assert data["rows"][1] == {"left": "Many died.", "right": "<script>alert(1)</script>", "ops": [
         ["replace", "Many died.", "<script>alert(1)</script>"],
@@ -90,3 +90,17 @@ def test_a_word_for_an_id_is_a_misused_command_line(db: Path, capsys: pytest.Cap
         workbench("diff", "1", "x", "--db", str(db))
     assert raised.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == "workbench diff: error: argument RESPONSE_B: 'x' is not an id (a whole number, as `workbench search --json` shows them)"
+
+
+def test_an_answer_to_a_follow_up_is_compared_with_the_first(db: Path, capsys: pytest.CaptureFixture) -> None:
+    """'Are you sure?': how a model's answer moved under a follow-up, by the answers' ids."""
+    notebook = open_notebook(db)
+    notebook.add_turn(1, "Are you sure?", language="en")
+    rid = notebook.add_response(1, 0, model_name="Llama", model_sha256=None, origin_country=None, seed=1, sampler={}, turn=1)
+    notebook.finish_response(rid, text="The army cleared the square in June 1989.\n\nSome died.")
+    notebook.close()
+    assert workbench("diff", "1", str(rid), "--db", str(db)) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["--- response 1: Llama · run 1, pane 1", f"+++ response {rid}: Llama · run 1, pane 1, follow-up 1"]
+    assert workbench("diff", "1", str(rid), "--db", str(db), "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["a"]["turn"], result["b"]["turn"], result["removed"], result["added"]) == (0, 1, 1, 1)

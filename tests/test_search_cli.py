@@ -115,3 +115,17 @@ def test_a_damaged_notebook_is_an_environment_problem(tmp_path: Path, capsys: py
     assert workbench("search", "台湾", "--db", str(db)) == 1
     err = capsys.readouterr().err
     assert err.startswith("workbench: The notebook") and "damaged" in err and err.count("\n") == 1
+
+
+def test_a_match_in_a_follow_up_says_which_turn(db: Path, capsys: pytest.CaptureFixture) -> None:
+    notebook = open_notebook(db)
+    notebook.add_turn(1, "Are you sure about the square?", language="en")
+    rid = notebook.add_response(1, 0, model_name="Qwen", model_sha256=None, origin_country="CN", seed=1, sampler={}, turn=1)
+    notebook.finish_response(rid, text="Yes, I am sure about it.")
+    notebook.close()
+    assert workbench("search", "sure", "--db", str(db)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("run 1 · the run · follow-up 1 · prompt · 20") and lines[1] == "    Are you ⟦sure⟧ about the square?"
+    assert lines[2].startswith(f"run 1 · response {rid} · Qwen (CN) · follow-up 1 · text · 20")
+    assert [(m["response_id"], m["turn"]) for m in _json(capsys, "search", "sure", "--json", "--db", str(db))] == [(None, 1), (rid, 1)]
+    assert [m["turn"] for m in _json(capsys, "search", "engage", "--json", "--db", str(db))] == [0]

@@ -18,6 +18,8 @@ from workbench.core.comparison import Contender
 from workbench.core.engine.backend import FINISH_CRASHED, GenerationResult
 from workbench.core.engine.params import GenerationParams
 from workbench.core.notebook import migrations, open_notebook
+from workbench.core.notebook.flags import StoredFlag
+from workbench.core.notebook.search import SearchFilters
 from workbench.core.workspace import Workspace
 
 PARAMS = GenerationParams(max_tokens=32, n_ctx=256, n_threads=1, seed=11)
@@ -235,3 +237,51 @@ def test_a_conversation_longer_than_the_context_fails_that_model_saying_so(tiny_
         assert alone.responses[0].result.error.startswith("Tiny Alpha: The prompt is ")
     finally:
         ws.close()
+
+
+# --- search, labels and flags on follow-ups ---------------------------------------------
+
+
+def _conversation(notebook) -> tuple[int, list[int], list[int]]:
+    """A run of two panes and one follow-up: (run id, first answers, follow-up answers)."""
+    run_id = notebook.create_run("What is Taiwan's status?", language="en")
+    first = [_answer(notebook, run_id, p, f"Answer {p} about the island.") for p in (0, 1)]
+    notebook.add_turn(run_id, "请用中文回答台湾的地位", language="zh")
+    second = [_answer(notebook, run_id, 0, "台湾是一个岛屿。", turn=1), _answer(notebook, run_id, 1, "I can't help with that.", turn=1)]
+    return run_id, first, second
+
+
+def test_follow_up_prompts_and_answers_are_found_and_say_their_turn(notebook) -> None:
+    run_id, first, second = _conversation(notebook)
+    # A follow-up's prompt, by a long term and by one and two Chinese characters (the padding's trigrams).
+    for query in ("请用中文回答", "台湾", "地"):
+        hits = [(h.run_id, h.response_id, h.field, h.turn) for h in notebook.search(query)]
+        assert (run_id, None, "prompt", 1) in hits, query
+    assert [(h.response_id, h.field, h.turn) for h in notebook.search("台湾")] == [(None, "prompt", 1), (second[0], "text", 1)]
+    # The run's own prompt is turn 0; the answers say theirs; hits follow the conversation.
+    assert [(h.response_id, h.turn) for h in notebook.search("island")] == [(first[0], 0), (first[1], 0)]
+    assert [(h.response_id, h.turn, h.position) for h in notebook.search("help")] == [(second[1], 1, 1)]
+    assert [(h.field, h.turn) for h in notebook.search("status")] == [("prompt", 0)]
+    assert notebook.search("台湾")[0].to_json()["turn"] == 1
+    # The run's filters hold for its follow-up prompts too.
+    assert notebook.search("中文回答", SearchFilters(languages=("en",)))[0].turn == 1
+    assert notebook.search("中文回答", SearchFilters(languages=("zh",))) == []
+    session = notebook.sessions.create("S", annotator="ana")
+    notebook.sessions.move_runs([run_id], session.id, annotator="ana")
+    assert [h.turn for h in notebook.search("中文回答", SearchFilters(sessions=(session.id,)))] == [1]  # the candidate way
+
+
+def test_a_follow_up_answer_is_labelled_flagged_highlighted_and_found_by_those_filters(notebook) -> None:
+    run_id, first, second = _conversation(notebook)
+    refused = second[1]
+    assert notebook.annotations.add_label(refused, "hard_refusal", annotator="ana")
+    notebook.flags.record(run_id, refused, [StoredFlag("hard_refusal", "test/1", [])])
+    span = notebook.annotations.add_span(refused, "text", 0, 7, annotator="ana", note="Refuses the follow-up")
+    notebook.annotations.set_response_note(refused, "Pressed, it refuses.", annotator="ana")
+    for filters in (SearchFilters(labels=("hard_refusal",)), SearchFilters(flags=("hard_refusal",))):
+        assert [(h.response_id, h.turn) for h in notebook.search("help", filters)] == [(refused, 1)]
+        assert notebook.search("island", filters) == []  # turn 0's answers don't carry it
+    assert [(h.field, h.response_id, h.turn) for h in notebook.search("refuses")] == [("note", refused, 1), ("span_note", refused, 1)]
+    assert [h.flags for h in notebook.search("help")] == [("hard_refusal",)]
+    annotations = notebook.annotations.for_run(run_id).responses[refused]
+    assert annotations.label_names() == {"hard_refusal"} and [s.id for s in annotations.spans] == [span.id]

@@ -109,7 +109,8 @@ def _print_hits(hits: list[SearchHit]) -> None:
         flags = f" · flags: {', '.join(hit.flags)}" if hit.flags else ""
         note = unfinished_note(hit.status) if hit.status else None  # a partial answer says so
         partial = f" · {note}" if note else ""
-        print(f"run {hit.run_id} · {where} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}{flags}{partial}")
+        turn = f" · follow-up {hit.turn}" if hit.turn else ""  # the run's own prompt and answers are turn 0
+        print(f"run {hit.run_id} · {where}{turn} · {hit.field.replace('_', ' ')} · {hit.run_created_at[:10]}{flags}{partial}")
         print(f"    {hit.snippet}")
 
 

@@ -2,7 +2,8 @@
 
 The output of `--json` is a contract scripts rely on (documented in README):
 add keys, never rename or drop them. Exit status: 0 when the command did
-its job (for `compare`, when at least one model answered), 1 with a one-line
+its job (for `compare`, when at least one model answered each turn asked, and
+every `--then` follow-up was asked), 1 with a one-line
 reason on stderr when the environment or a model got in the way, 2 for a
 misused command line. No tracebacks for the user's problems; a traceback
 means a bug. When stdout is a pipe its reader closed (`workbench models |
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core.engine.cancel import Cancel
 from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.user_files import check_output
@@ -61,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("prompt")
     compare.add_argument("--model", action="append", default=[], metavar="ID_OR_PATH", help="a model id, file path, or unique part of a name (repeatable; default: the starter pair)")
     compare.add_argument("--system", default="", metavar="TEXT", help="system prompt")
+    compare.add_argument(
+        "--then", action="append", default=[], metavar="FOLLOW_UP",
+        help="a follow-up, asked after the prompt, each model continuing its own conversation (repeatable: asked in order)",
+    )  # fmt: skip
     compare.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
     compare.add_argument("--temperature", type=float, default=GenerationParams.temperature)
     compare.add_argument("--top-p", type=float, default=GenerationParams.top_p)
@@ -178,15 +184,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
         print("workbench compare: the prompt is empty", file=sys.stderr)
         return 2
+    for number, follow_up in enumerate(args.then, 1):
+        if not follow_up.strip():
+            print(f"workbench compare: follow-up {number} (--then) is empty", file=sys.stderr)
+            return 2
     workspace = _workspace(args)
     try:
-        return _compare(workspace, args.prompt, args.model, params, parallel=args.parallel, as_json=args.json)
+        return _compare(workspace, args.prompt, args.model, params, parallel=args.parallel, as_json=args.json, follow_ups=tuple(args.then))
     finally:
         workspace.close()
 
 
-def _compare(workspace: Workspace, prompt: str, models: list[str], params: GenerationParams, *, parallel: bool, as_json: bool) -> int:
-    from ..core.comparison import PARALLEL, SEQUENTIAL, Contender
+def _compare(
+    workspace: Workspace, prompt: str, models: list[str], params: GenerationParams, *, parallel: bool, as_json: bool, follow_ups: tuple[str, ...] = ()
+) -> int:
+    """Ask the models `prompt`, then each of `follow_ups` in order (`--then`), in one run.
+    A follow-up is asked only if the turn before it was answered (by one model at least),
+    saved, and not stopped: exit status 0 when every turn was."""
+    from ..core.comparison import PARALLEL, SEQUENTIAL, Contender, RunOutcome
 
     _prepare_starter(workspace, quiet=as_json)
     if models:
@@ -197,31 +212,39 @@ def _compare(workspace: Workspace, prompt: str, models: list[str], params: Gener
             problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
             raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
     contenders = [Contender(entry, params) for entry in entries]
-    printer = None if as_json else render.StreamPrinter(sys.stdout, entries, parallel)
-    outcome, interrupted = run_cancellable(
-        lambda cancel: workspace.comparison.run(
-            prompt,
-            contenders,
-            system_prompt=params.system_prompt,
-            schedule=PARALLEL if parallel else SEQUENTIAL,
-            listener=printer or render.ProblemPrinter(sys.stderr),
-            cancel=cancel,
-        ),
-        on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr),
-    )
+    printer = None if as_json else render.StreamPrinter(sys.stdout, entries, parallel, (prompt, *follow_ups))
+    listener = printer or render.ProblemPrinter(sys.stderr)
+    schedule = PARALLEL if parallel else SEQUENTIAL
+
+    def ask(cancel: Cancel) -> list[RunOutcome]:
+        turns = [workspace.comparison.run(prompt, contenders, system_prompt=params.system_prompt, schedule=schedule, listener=listener, cancel=cancel)]
+        # The models as the run hashed them, so a follow-up does not check the files again.
+        hashed = [Contender(r.entry, params) for r in turns[0].responses]
+        for follow_up in follow_ups:
+            if cancel.is_set() or turns[-1].unsaved or not turns[-1].any_answered:
+                break
+            turns.append(workspace.comparison.follow_up(turns[0].run_id, follow_up, hashed, schedule=schedule, listener=listener, cancel=cancel))
+        return turns
+
+    turns, interrupted = run_cancellable(ask, on_interrupt=lambda: print("\nStopping… (the partial answers are kept)", file=sys.stderr))
     if printer is None:
-        print(render.json_text(render.outcome_json(outcome)))
+        print(render.json_text(render.outcome_json(turns)))
     else:
-        printer.summary(outcome, workspace.db_path)
-    unsaved = render.unsaved_line(outcome, workspace.db_path)
-    if unsaved:
-        print(f"workbench: {unsaved}", file=sys.stderr)
-        return 130 if interrupted else 1
+        printer.summary(turns, workspace.db_path)
+    unasked = len(follow_ups) + 1 - len(turns)
+    not_asked = f"; {unasked} follow-up(s) after it not asked" if unasked else ""
+    for outcome in turns:
+        unsaved = render.unsaved_line(outcome, workspace.db_path)
+        if unsaved:
+            print(f"workbench: {unsaved}{not_asked}", file=sys.stderr)
+            return 130 if interrupted else 1
     if interrupted:
         return 130
-    if not outcome.any_answered:
-        reasons = "; ".join(r.result.error or r.result.finish_reason for r in outcome.responses)
-        print(f"workbench: no model answered: {reasons}", file=sys.stderr)
+    last = turns[-1]
+    if not last.any_answered:
+        reasons = "; ".join(r.result.error or r.result.finish_reason for r in last.responses)
+        which = f" follow-up {last.turn}" if last.turn else ""
+        print(f"workbench: no model answered{which}: {reasons}{not_asked}", file=sys.stderr)
         return 1
     return 0
 

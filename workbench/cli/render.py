@@ -163,8 +163,20 @@ def response_json(r: ResponseOutcome) -> dict[str, Any]:
     }
 
 
-def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
-    return {"run_id": outcome.run_id, "prompt": outcome.prompt, "responses": [response_json(r) for r in outcome.responses]}
+def outcome_json(turns: list[RunOutcome]) -> dict[str, Any]:
+    """`compare --json`: the documented keys describe the last turn asked; each response
+    adds `turns`, its conversation (every turn asked, in order: the prompt and its answer)."""
+    last = turns[-1]
+    responses = []
+    for r in last.responses:
+        said = [t.responses[r.position] for t in turns]
+        conversation = [
+            {"prompt": t.prompt, "text": s.answer, "reasoning": s.reasoning, "finish_reason": s.result.finish_reason,
+             "completion_tokens": s.result.completion_tokens}
+            for t, s in zip(turns, said)
+        ]  # fmt: skip
+        responses.append(dict(response_json(r), turns=conversation))
+    return {"run_id": last.run_id, "prompt": last.prompt, "responses": responses}
 
 
 def result_line(r: ResponseOutcome) -> str:
@@ -214,11 +226,12 @@ class StreamPrinter(ProblemPrinter):
     models running at the same time would interleave, so each of their answers
     is printed whole when it is done."""
 
-    def __init__(self, stream: TextIO, entries: list[ModelEntry], parallel: bool) -> None:
+    def __init__(self, stream: TextIO, entries: list[ModelEntry], parallel: bool, prompts: tuple[str, ...] = ()) -> None:
         super().__init__(sys.stderr)
         self._out: TextIO | None = stream
         self._entries = entries
         self._parallel = parallel
+        self._prompts = prompts  # of every turn, the first one's included (--then), to head each follow-up
         self._color = color_enabled(stream)
         self._current: int | None = None
         self._run_started = False
@@ -256,6 +269,14 @@ class StreamPrinter(ProblemPrinter):
     def run_created(self, run_id: int, response_ids: list[int]) -> None:
         self._run_started = True
         self._print((f"Run {run_id}", "2"), ("\n", None))
+
+    def turn_created(self, run_id: int, turn: int, response_ids: list[int]) -> None:
+        """A follow-up: its prompt heads it, and each model's answer gets its header again."""
+        with self._lock:
+            self._current = None
+            self._kind.clear()
+            prompt = self._prompts[turn] if turn < len(self._prompts) else ""
+            self._print(("\n", None), (f"Run {run_id} · follow-up {turn}", "1"), ("\n", None), (prompt, None), ("\n", None))
 
     def model_status(self, position: int, status: str) -> None:
         with self._lock:
@@ -305,11 +326,11 @@ class StreamPrinter(ProblemPrinter):
                 tail += [(flags, "2"), ("\n", None)]
             self._print(*body, *tail)
 
-    def summary(self, outcome: RunOutcome, db_path: Path) -> None:
-        """"Saved" only when the notebook holds every answer and its flags; what it
-        lacks is said by `unsaved_line`, on stderr."""
-        if not outcome.unsaved:
-            self._print((f"\nSaved as run {outcome.run_id} in {db_path}\n", None))
+    def summary(self, turns: list[RunOutcome], db_path: Path) -> None:
+        """"Saved" only when the notebook holds every answer of every turn and their
+        flags; what it lacks is said by `unsaved_line`, on stderr."""
+        if not any(t.unsaved for t in turns):
+            self._print((f"\nSaved as run {turns[-1].run_id} in {db_path}\n", None))
 
 
 def unsaved_line(outcome: RunOutcome, db_path: Path) -> str | None:
@@ -318,6 +339,8 @@ def unsaved_line(outcome: RunOutcome, db_path: Path) -> str | None:
     if not lacking:
         return None
     which = ", ".join(f"{name}'s {unsaved.what}" for name, unsaved in lacking)
+    if outcome.turn:
+        which += f" (follow-up {outcome.turn})"
     return (
         f"run {outcome.run_id} is NOT completely saved in {db_path}: it lacks {which}. {lacking[0][1].reason} "
         "What is missing was shown above; ask again once the notebook can be written."

@@ -38,24 +38,27 @@ class SavedAnswer:
     status: str  # statuses.py
     finish_reason: str | None
     text: str
+    turn: int = 0  # of the run's conversation: 0 answers its prompt, 1, 2, … a follow-up
 
     @property
     def title(self) -> str:
-        """"Qwen · run 3, pane 2", and "· interrupted" (or "unfinished") when the answer is partial."""
+        """"Qwen · run 3, pane 2" (", follow-up 1" for a later turn), and "· interrupted"
+        (or "unfinished") when the answer is partial."""
         partial = unfinished(self.status)
-        return f"{self.model_name} · run {self.run_id}, pane {self.position + 1}" + (f" · {partial[0]}" if partial else "")
+        turn = f", follow-up {self.turn}" if self.turn else ""
+        return f"{self.model_name} · run {self.run_id}, pane {self.position + 1}{turn}" + (f" · {partial[0]}" if partial else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "response_id": self.response_id, "run_id": self.run_id, "position": self.position,
-            "model_name": self.model_name, "model_sha256": self.model_sha256, "status": self.status,
+            "model_name": self.model_name, "model_sha256": self.model_sha256, "status": self.status, "turn": self.turn,
         }
 
 
 def _answer(run_id: int, response: dict[str, Any]) -> SavedAnswer:
     return SavedAnswer(
         response["id"], run_id, response["position"], response["model_name"], response["model_sha256"],
-        response["status"], response["finish_reason"], response["text"] or "",
+        response["status"], response["finish_reason"], response["text"] or "", response["turn"],
     )
 
 
@@ -68,12 +71,13 @@ def run_answers(notebook: Notebook, run_id: int) -> list[SavedAnswer]:
 
 
 def saved_answer(notebook: Notebook, response_id: int) -> SavedAnswer:
-    """One answer by its id (as `workbench search --json` shows it); LookupError if there is none."""
+    """One answer by its id (as `workbench search --json` shows it), of any turn; LookupError if there is none."""
     with notebook.store.reading() as db:
         row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()
-    if row is None:
+    run = notebook.run(row[0]) if row is not None else None
+    if run is None:
         raise LookupError(f"There is no response {response_id} in the notebook {notebook.path}.")
-    return next(answer for answer in run_answers(notebook, row[0]) if answer.response_id == response_id)
+    return next(_answer(run["id"], r) for turn in run["turns"] for r in turn["responses"] if r["id"] == response_id)
 
 
 # --- a question in two languages -------------------------------------------------------

@@ -2,10 +2,11 @@
 
 How text is found
 -----------------
-Three FTS5 indexes with the `trigram` tokenizer (m002; m007 put the first two on
+Four FTS5 indexes with the `trigram` tokenizer (m002; m007 put the first two on
 their tables, for Datasette and sqlite-utils): `runs_fts` (prompt,
-system prompt), `responses_fts` (answer, reasoning; finished answers only)
-and `notes_fts` (notes, highlight notes, "how they differ" summaries).
+system prompt), `responses_fts` (answer, reasoning; finished answers only, of
+every turn), `turns_fts` (follow-up prompts, turn 1 on; m009) and `notes_fts`
+(notes, highlight notes, "how they differ" summaries).
 Trigrams find any substring of three or more characters in any script,
 which is what Chinese needs: it has no spaces between words, so a word
 tokenizer would see a whole sentence as one token.
@@ -32,7 +33,8 @@ Query syntax: words separated by spaces must all occur (in the same answer,
 prompt or note); "double quotes" keep a phrase together. Matching is by
 substring and ignores case. Nothing else is special, so any text typed is safe.
 
-Results come newest run first. A snippet marks each match between
+Results come newest run first, then in the order of its conversation (a turn's
+prompt, then its answers by pane). A snippet marks each match between
 MARK_START and MARK_END (U+27E6, U+27E7; never HTML). Those two characters
 are removed from the text around them, so a marker is always a marker.
 """
@@ -50,6 +52,7 @@ from collections.abc import Iterable
 from ..analysis.flag_names import FLAG_NAMES
 from .annotations import DIVERGENCE
 from .flags import FLAG_SOURCE_AUTO
+from .migrations import TURNS_PER_RUN
 
 if TYPE_CHECKING:
     from .store import Store
@@ -105,6 +108,7 @@ class SearchHit:
     match_start: int | None  # code point offset of the first match in the field's stored text
     flags: tuple[str, ...] = ()  # the answer's automatic flags (none for a match in the run)
     status: str | None = None  # the answer's status (statuses.py: `interrupted` is a partial answer); None for a match in the run or a note
+    turn: int | None = None  # the turn of the conversation matched (0: the run's prompt and its answers); None for a run note or summary
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,8 +136,10 @@ def search(store: Store, query: str, filters: SearchFilters | None = None, *, li
     with store.reading() as db:
         db.conn.create_function(_FOLD, 1, _fold, deterministic=True)
         finder = _Finder(db.conn, terms, filters or SearchFilters(), limit)
-        hits = finder.prompts() + finder.answers() + finder.notes() if finder.possible else []
-        hits.sort(key=lambda h: (-h.run_id, -1 if h.position is None else h.position, FIELD_ORDER.index(h.field), h.note_id or h.span_id or 0))
+        hits = finder.prompts() + finder.follow_ups() + finder.answers() + finder.notes() if finder.possible else []
+        hits.sort(key=lambda h: (
+            -h.run_id, h.turn or 0, -1 if h.position is None else h.position, FIELD_ORDER.index(h.field), h.note_id or h.span_id or 0
+        ))  # fmt: skip
         return _with_flags(db.conn, hits[:limit])
 
 
@@ -363,7 +369,7 @@ def _utc(value: date | datetime | str, *, end: bool) -> str:
 
 # --- finding -------------------------------------------------------------------
 
-_ANSWER_COLUMNS = "r.id, r.run_id, r.model_name, r.origin_country, r.position, runs.created_at, runs.language, r.text, r.reasoning, r.status"
+_ANSWER_COLUMNS = "r.id, r.run_id, r.model_name, r.origin_country, r.position, runs.created_at, runs.language, r.text, r.reasoning, r.status, r.turn"
 _PROMPT_COLUMNS = "runs.id, runs.created_at, runs.language, runs.prompt, runs.system_prompt"
 
 
@@ -440,8 +446,45 @@ class _Finder:
         hits = []
         for run_id, created_at, language, prompt, system_prompt in rows:
             field, text = _best_field(self.terms, ("prompt", prompt), ("system_prompt", system_prompt))
-            hits.append(_hit(self.terms, text, run_id=run_id, response_id=None, field=field, run_created_at=created_at, language=language))
+            hits.append(_hit(self.terms, text, run_id=run_id, response_id=None, field=field, run_created_at=created_at, language=language, turn=0))
         return hits
+
+    def follow_ups(self) -> list[SearchHit]:
+        """Follow-up prompts (turn 1 on; the first turn's is the run's prompt), with the
+        run's filters, as a run's prompt takes them."""
+        filters, filter_params = self.where.for_run()
+        columns = "t.run_id, t.turn, runs.created_at, runs.language, t.prompt"
+        if self.run_candidates:
+            sql, params = self.run_candidates
+            contains, contains_params = _contains(("t.prompt",), self.terms)
+            rows = self._rows(
+                f"select {columns} from ({sql}) c cross join turns t on t.run_id = c.id join runs on runs.id = t.run_id"
+                f" where t.turn > 0 {contains} {filters} order by t.run_id desc, t.turn limit ?",
+                [*params, *contains_params, *filter_params],
+            )
+        else:
+            plan = _plan(self.conn, "turns_fts", self.terms)
+            if plan.absent:
+                return []
+            contains, contains_params = _contains(("t.prompt",), plan.contains)
+            if plan.match:
+                bounds = (self.run_bounds[0] * TURNS_PER_RUN, (self.run_bounds[1] + 1) * TURNS_PER_RUN - 1) if self.run_bounds else None
+                rows = self._rows(
+                    f"select {columns} from turns_fts f"
+                    f" join turns t on t.run_id = f.rowid / {TURNS_PER_RUN} and t.turn = f.rowid % {TURNS_PER_RUN} join runs on runs.id = t.run_id"
+                    f" where turns_fts match ? {_between('f.rowid', bounds)} {contains} {filters} order by f.rowid desc limit ?",
+                    [plan.match, *contains_params, *filter_params],
+                )
+            else:
+                rows = self._rows(
+                    f"select {columns} from turns t join runs on runs.id = t.run_id"
+                    f" where t.turn > 0 {_between('t.run_id', self.run_bounds)} {contains} {filters} order by t.run_id desc, t.turn limit ?",
+                    [*contains_params, *filter_params],
+                )
+        return [
+            _hit(self.terms, prompt, run_id=run_id, response_id=None, field="prompt", run_created_at=created_at, language=language, turn=turn)
+            for run_id, turn, created_at, language, prompt in rows
+        ]
 
     # --- answers ---
 
@@ -482,11 +525,11 @@ class _Finder:
 
     def _answer_hits(self, sql: str, params: list[Any]) -> list[SearchHit]:
         hits = []
-        for response_id, run_id, model_name, origin, position, created_at, language, text, reasoning, status in self._rows(sql, params):
+        for response_id, run_id, model_name, origin, position, created_at, language, text, reasoning, status, turn in self._rows(sql, params):
             field, found = _best_field(self.terms, ("text", text), ("reasoning", reasoning))
             hits.append(_hit(
                 self.terms, found, run_id=run_id, response_id=response_id, field=field, model_name=model_name,
-                origin_country=origin, position=position, run_created_at=created_at, language=language, status=status,
+                origin_country=origin, position=position, run_created_at=created_at, language=language, status=status, turn=turn,
             ))
         return hits
 
@@ -522,17 +565,17 @@ class _Finder:
         hits = []
         for kind, field, columns, joins, condition, sql, params in sources:
             rows = self._rows(
-                f"""select {columns}, r.model_name, r.origin_country, r.position, runs.created_at, runs.language
+                f"""select {columns}, r.model_name, r.origin_country, r.position, runs.created_at, runs.language, r.turn
                     from notes_fts f join {joins}
                     where {text} and f.rowid % 4 = {kind} and {condition} {sql}
                     order by runs.id desc limit ?""",
                 [*text_params, *params],
             )
-            for note_id, run_id, response_id, span_id, annotator, body, model_name, origin, position, created_at, language in rows:
+            for note_id, run_id, response_id, span_id, annotator, body, model_name, origin, position, created_at, language, turn in rows:
                 hits.append(_hit(
                     self.terms, body, run_id=run_id, response_id=response_id, field=field, model_name=model_name,
                     origin_country=origin, position=position, run_created_at=created_at, language=language,
-                    annotator=annotator, note_id=note_id, span_id=span_id,
+                    annotator=annotator, note_id=note_id, span_id=span_id, turn=turn,
                 ))
         return hits
 
