@@ -62,7 +62,8 @@ def test_only_watched_tables_reach_the_window_and_a_burst_arrives_as_one_change(
         qtbot.waitUntil(lambda: bool(delivered), timeout=WAIT_MS)
         qtbot.wait(50)  # nothing else is on its way
         assert len(delivered) == 1
-        assert delivered[0].tables == {"runs", "labels"} and delivered[0].run_ids == {run_id}
+        # A watched change arrives whole: create_run writes the run's turn 0 too (m009).
+        assert delivered[0].tables == {"runs", "turns", "labels"} and delivered[0].run_ids == {run_id}
         notebook.save_partials([(response_id, "Some more text", "", "[]")])
         qtbot.wait(50)
         assert len(delivered) == 1  # a change to no watched table never arrives

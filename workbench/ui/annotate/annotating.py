@@ -310,14 +310,13 @@ class Annotating(QObject):
         self._open_pending_hit(run_id)
 
     def _open_pending_hit(self, run_id: int) -> None:
-        """A search hit waiting for its run: in an answer to another turn than the one shown
-        (a follow-up's), that turn is asked for first (the hit is revealed once it shows)."""
+        """A search hit waiting for its run: in another turn than the one shown (a follow-up
+        or its answer), that turn is asked for first (the hit is revealed once it shows)."""
         hit = self._pending_hit
         if hit is None or hit.run_id != run_id:
             return
-        turns = self._area.turns
-        turn = turns.turn_of(hit.response_id) if hit.response_id is not None else getattr(hit, "turn", None)
-        if turn is not None and turn != turns.current:
+        turns, turn = self._area.turns, hit.turn
+        if turn is not None and turns.count > 1 and turn != turns.current:
             turns.choose(turn)
             return
         self._pending_hit = None

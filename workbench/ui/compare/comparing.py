@@ -52,15 +52,15 @@ class ShownPrompt:
 @dataclass
 class Conversation:
     """The run the panes show, as a follow-up continues it: which pane shows each of its
-    answer positions, and its turns so far (their prompts and answers' response ids)."""
+    answer positions, and the prompts of its turns so far."""
 
     run_id: int
     panes: tuple[int, ...]  # panes[i] shows the run's position i
     prompts: list[str] = field(default_factory=list)
-    answers: list[list[int]] = field(default_factory=list)
+    asked: bool = True  # False while the newest turn is not yet in the notebook
 
     def show_on(self, strip: TurnStrip, current: int) -> None:
-        strip.set_turns(self.prompts, self.answers, current)
+        strip.set_turns(self.prompts, current)
 
 
 class Comparing(QObject):
@@ -233,7 +233,7 @@ class Comparing(QObject):
         self._request = request
         turn = len(conversation.prompts)
         conversation.prompts.append(prompt)
-        conversation.answers.append([])
+        conversation.asked = False
         conversation.show_on(self.area.turns, turn)  # the newest turn, streaming
         for index, entry, params in runs:
             pane = self.area.panes[index]
@@ -275,9 +275,7 @@ class Comparing(QObject):
             pane = self.area.panes[index]
             pane.set_run_id(run_id, f"Run #{run_id} · turn {turn + 1}", turn)
             pane.response_id = response_id
-        if turn < len(conversation.answers):
-            conversation.answers[turn] = list(response_ids)
-        conversation.show_on(self.area.turns, turn)
+        conversation.asked = True
         self.prompt_bar.run_info.setText(f"Run #{run_id}, turn {turn + 1} — saved to the notebook as it streams")
         self.events.runCreated.emit(run_id)
 
@@ -292,7 +290,7 @@ class Comparing(QObject):
         if request is None:
             return
         if not request.pane_rerun:
-            self._set_conversation(Conversation(run_id, request.panes, [request.prompt], [list(response_ids)]))
+            self._set_conversation(Conversation(run_id, request.panes, [request.prompt]))
         only = " (this pane only, saved as a run of its own)" if request.pane_rerun else ""
         for index, response_id in zip(request.panes, response_ids):
             pane = self.area.panes[index]
@@ -334,9 +332,9 @@ class Comparing(QObject):
     def _forget_unasked_turn(self, conversation: Conversation) -> None:
         """The follow-up never reached the notebook (refused before it began): the strip loses
         its turn, and the panes show the conversation's last turn again."""
-        if conversation.answers and not conversation.answers[-1]:
+        if not conversation.asked:
             conversation.prompts.pop()
-            conversation.answers.pop()
+            conversation.asked = True
         conversation.show_on(self.area.turns, len(conversation.prompts) - 1)
         self.show_turn(len(conversation.prompts) - 1)
 
@@ -387,7 +385,6 @@ class Comparing(QObject):
             run["id"],
             tuple(range(len(responses))),
             [turn["prompt"] for turn in turns],
-            [[response["id"] for response in turn["responses"]] for turn in turns],
         )
         conversation.show_on(self.area.turns, last)
         if hidden > 0:

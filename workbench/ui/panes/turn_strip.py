@@ -3,14 +3,10 @@
 A run is a conversation once it has a follow-up (core/notebook: its turns, in
 order). Every pane shows the same turn, its own answer to it, so one strip
 for all panes chooses it: a click shows that turn everywhere, and a single-turn
-run shows no strip at all (nothing to choose). The strip also knows which
-answers belong to each turn, so a search hit on a follow-up's answer can ask
-for its turn without reading the notebook again.
+run shows no strip at all (nothing to choose).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
@@ -27,7 +23,6 @@ class TurnStrip(QWidget):
         self._group.setExclusive(True)
         self._group.idClicked.connect(self._clicked)
         self._buttons: list[QToolButton] = []
-        self._answers: list[frozenset[int]] = []  # the response ids of each turn
         self._current = -1
         self._label = QLabel("Conversation:")
         self._label.setProperty("muted", True)
@@ -37,14 +32,12 @@ class TurnStrip(QWidget):
         self._row.addStretch(1)
         self.hide()
 
-    def set_turns(self, prompts: Sequence[str], answers: Sequence[Sequence[int]], current: int) -> None:
-        """The run's turns (their prompts, and their answers' response ids), turn `current`
-        shown; hidden for a run of one turn."""
+    def set_turns(self, prompts: list[str], current: int) -> None:
+        """The run's turns (their prompts), turn `current` shown; hidden for a run of one turn."""
         for button in self._buttons:
             self._group.removeButton(button)
             button.deleteLater()
         self._buttons = []
-        self._answers = [frozenset(ids) for ids in answers]
         for index, prompt in enumerate(prompts):
             button = QToolButton()
             button.setText(f"Turn {index + 1}")
@@ -60,7 +53,7 @@ class TurnStrip(QWidget):
 
     def clear(self) -> None:
         """A live run of one turn, or nothing: no strip."""
-        self.set_turns([], [], -1)
+        self.set_turns([], -1)
 
     @property
     def count(self) -> int:
@@ -76,10 +69,6 @@ class TurnStrip(QWidget):
         self._current = turn if 0 <= turn < len(self._buttons) else -1
         for index, button in enumerate(self._buttons):
             button.setChecked(index == self._current)
-
-    def turn_of(self, response_id: int) -> int | None:
-        """The turn an answer belongs to, if it is one of the run shown."""
-        return next((index for index, ids in enumerate(self._answers) if response_id in ids), None)
 
     def choose(self, turn: int) -> None:
         """Show `turn` in every pane, as a click on its button does."""
