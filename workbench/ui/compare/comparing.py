@@ -168,8 +168,8 @@ class Comparing(QObject):
         self._set_conversation(None, PANE_RERUN_ALONE if pane_rerun else NOTHING_TO_FOLLOW)
         for (index, entry, params) in runs:
             self.area.panes[index].begin("Starting…", params, entry.name)
+        self.area.turns.clear()  # a new run is one turn; a pane's rerun leaves no one conversation in the panes
         if not pane_rerun:
-            self.area.turns.clear()
             self._headers = []
             for index, pane in enumerate(self.area.panes):
                 if index not in request.panes:
