@@ -10,6 +10,7 @@ from window_helpers import WAIT_MS, make_run, run_and_wait, settle
 
 from workbench.core.engine.backend import FINISH_ERROR, GenerationResult
 from workbench.core.notebook import open_notebook
+from workbench.ui.compare.comparing import NOTHING_TO_FOLLOW, PANE_RERUN_ALONE
 
 QUESTION = "What happened in June 1989?"
 FOLLOW_UP = "请用中文回答"
@@ -173,3 +174,18 @@ def test_a_model_not_on_this_computer_is_named_and_nothing_is_sent(open_window, 
     notebook = open_notebook(path)
     assert len(notebook.run(run_id)["turns"]) == 1
     notebook.close()
+
+
+def test_a_panes_rerun_is_no_conversation_to_follow_up_and_the_button_says_why(open_window, tiny_models, scripted_models, qtbot):
+    scripted_models(reply)
+    window = open_window([tiny_models]).window
+    follow = window.commands.run.follow_up
+    assert not follow.isEnabled() and follow.toolTip() == NOTHING_TO_FOLLOW
+    window.prompt_bar.prompt.setPlainText(QUESTION)
+    run_and_wait(qtbot, window)
+    assert follow.isEnabled() and "continues its own conversation" in follow.toolTip()
+    assert "follow up" in window.prompt_bar.prompt.placeholderText()
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS):
+        window.area.panes[1].rerun_button.click()
+    assert not follow.isEnabled() and follow.toolTip() == PANE_RERUN_ALONE
+    assert not window.area.turns.isVisibleTo(window)

@@ -83,7 +83,8 @@ class Comparing(QObject):
         self._shown: ShownPrompt | None = None
         self.conversation: Conversation | None = None  # what a follow-up continues
         self._headers: list[str] = []  # each answer position's origin text, as the saved run shown named it
-        self._why_not_follow_up = NOTHING_TO_FOLLOW
+        self._follow_up_tip = actions.follow_up.toolTip()  # as declared; while off, the tooltip says why
+        self._set_conversation(None)
         self._hashed: list[ModelEntry] = []  # entries hashed during the run: the library learns them at its end
         actions.run.triggered.connect(self.run_prompt)
         actions.rerun.triggered.connect(self.rerun_all)
@@ -200,7 +201,7 @@ class Comparing(QObject):
 
     def _set_conversation(self, conversation: Conversation | None, why_not: str = NOTHING_TO_FOLLOW) -> None:
         self.conversation = conversation
-        self._why_not_follow_up = why_not
+        self.actions.follow_up.setToolTip(self._follow_up_tip if conversation is not None else why_not)
         self.prompt_bar.set_follow_up_ready(conversation is not None)
 
     def follow_up(self) -> None:
@@ -209,8 +210,7 @@ class Comparing(QObject):
         if not self.actions.follow_up.isEnabled():
             return
         conversation = self.conversation
-        if conversation is None:
-            self.ctx.feedback.status(self._why_not_follow_up, 8000)
+        if conversation is None:  # the action is off then (the shell asks `can_follow_up`)
             return
         prompt = self.prompt_bar.prompt_text.strip()
         if not prompt:
