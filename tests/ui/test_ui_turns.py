@@ -189,3 +189,19 @@ def test_a_panes_rerun_is_no_conversation_to_follow_up_and_the_button_says_why(o
         window.area.panes[1].rerun_button.click()
     assert not follow.isEnabled() and follow.toolTip() == PANE_RERUN_ALONE
     assert not window.area.turns.isVisibleTo(window)
+
+
+def test_a_replayed_run_takes_the_turn_strip_away_until_a_run_is_shown(open_window, tiny_models, scripted_models, qtbot):
+    opened, _loader, first, _second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models)
+    window, demo = opened.window, opened.window.demo
+    demos = opened.workspace.notebook.demos
+    script = demos.create("Lesson", annotator="ana")
+    demos.add_step_from_run(script.id, first.run_id, annotator="ana", note="")
+    with qtbot.waitSignal(demo.scriptsLoaded, timeout=WAIT_MS):
+        demo.choose_script(script.id)
+    during: list[bool] = []
+    window.pane_events.replayStarted.connect(lambda _run: during.append(window.area.turns.isVisibleTo(window)))
+    with qtbot.waitSignal(window.runShown, timeout=WAIT_MS):  # the replay ends showing the run
+        window.commands.demo.next.trigger()
+    assert during == [False], "the strip of the run shown before stayed over the replay"
+    assert window.area.turns.isVisibleTo(window) and window.area.turns.current == 1

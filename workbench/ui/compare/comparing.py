@@ -92,6 +92,7 @@ class Comparing(QObject):
         actions.follow_up.triggered.connect(self.follow_up)
         area.rerunRequested.connect(self.rerun_pane)
         area.turns.turnChosen.connect(self.show_turn)
+        events.replayStarted.connect(self._replay_started)
         r = self.runner
         r.runCreated.connect(self._run_created)
         r.turnCreated.connect(self._turn_created)
@@ -394,6 +395,11 @@ class Comparing(QObject):
         more = f" ({hidden} more model(s) not shown: at most {MAX_PANES} panes)" if hidden > 0 else ""
         self.prompt_bar.run_info.setText(f"Showing run #{run['id']} from {when}{more}")
         self.events.runShown.emit(run["id"])
+
+    def _replay_started(self, _run_id: int) -> None:
+        """A recorded run replays in the panes: no conversation of theirs until it is shown."""
+        self.area.turns.clear()
+        self._set_conversation(None)
 
     def show_turn(self, turn: int) -> None:
         """Every pane shows its answer to `turn` of the conversation (a click on the turn strip)."""
