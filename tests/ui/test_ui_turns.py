@@ -132,6 +132,15 @@ def test_a_saved_run_opens_at_its_last_turn_and_a_search_hit_opens_its_turn(open
     assert window.area.panes[1].response_id == hit.response_id
     assert window.annotating.current_pane is window.area.panes[1]
 
+    with qtbot.waitSignal(window.annotating.searchFinished, timeout=WAIT_MS):
+        panel.query.setText("中文回答")  # the follow-up's prompt
+    hit = next(h for h in panel.hits if h.field == "prompt")
+    assert hit.turn == 1
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.annotating.open_hit(hit)
+    assert window.area.turns.current == 1
+    assert window.area.panes[0].turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
+
 
 def test_blind_keeps_the_models_hidden_across_turns_and_votes_stay_with_the_run(open_window, tiny_models, scripted_models, qtbot):
     def answer(model: str, prompt: str):
