@@ -99,7 +99,7 @@ def test_csv_reads_back_with_formulas_neutralised(notebook, tmp_path: Path) -> N
 def test_jsonl_header_records_and_end(notebook) -> None:
     lines = render(collect(notebook, Selection(run_ids=(2,))), "jsonl").splitlines()
     header, *records = [json.loads(line) for line in lines]
-    assert (header["format"], header["version"], header["selection"]) == ("model-values-workbench", 2, {"runs": [2]})
+    assert (header["format"], header["version"], header["selection"]) == ("model-values-workbench", 3, {"runs": [2]})
     prov = header["provenance"]
     assert prov["annotators"] == ["ana", "bo"] and prov["llama_cpp_versions"] == ["llama-cpp-python 0.3.36"]
     assert {m["quantization"] for m in prov["models"]} == {"Q4_1", "Q4_K_M"} and prov["models"][0]["template_sha256"] == ["d" * 64]

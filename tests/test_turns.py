@@ -17,6 +17,8 @@ from comparison_listener import Listener
 from workbench.core.comparison import Contender
 from workbench.core.engine.backend import FINISH_CRASHED, GenerationResult
 from workbench.core.engine.params import GenerationParams
+from workbench.core.export import Selection
+from workbench.core.flagging import reflag
 from workbench.core.notebook import migrations, open_notebook
 from workbench.core.notebook.flags import StoredFlag
 from workbench.core.notebook.search import SearchFilters
@@ -285,3 +287,16 @@ def test_a_follow_up_answer_is_labelled_flagged_highlighted_and_found_by_those_f
     assert [h.flags for h in notebook.search("help")] == [("hard_refusal",)]
     annotations = notebook.annotations.for_run(run_id).responses[refused]
     assert annotations.label_names() == {"hard_refusal"} and [s.id for s in annotations.spans] == [span.id]
+
+
+def test_reflag_judges_a_follow_up_answer_against_its_own_prompt(notebook) -> None:
+    english = "The square was cleared by troops on the night of June 3rd and 4th, 1989."
+    run_id = notebook.create_run("What happened in Beijing in June 1989?", language="en")
+    first = _answer(notebook, run_id, 0, english)
+    notebook.add_turn(run_id, "请用中文回答。", language="zh")
+    second = _answer(notebook, run_id, 0, english, turn=1)
+    result = reflag(notebook, Selection(run_ids=(run_id,)))
+    assert result.complete and result.answers == 2
+    with notebook.store.reading() as db:
+        flags = {rid: {r[0] for r in db.execute("select name from flags where response_id = ?", [rid])} for rid in (first, second)}
+    assert "lang_mismatch" not in flags[first] and "lang_mismatch" in flags[second]

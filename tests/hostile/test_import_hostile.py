@@ -22,7 +22,7 @@ from refusals import refused
 from workbench.cli.main import main
 from workbench.core.comparison import Contender
 from workbench.core.engine.params import GenerationParams
-from workbench.core.export import Selection, collect, import_jsonl, write
+from workbench.core.export import FORMAT_VERSION, Selection, collect, import_jsonl, write
 from workbench.core.export.importer import MAX_DEPTH, MAX_LINE_BYTES
 from workbench.core.notebook import open_notebook
 from workbench.core.workspace import Workspace
@@ -173,7 +173,7 @@ def test_a_record_the_format_forbids_is_refused_by_line_and_field(valid_export: 
         pytest.param(lambda data: data[: data.rindex(b"\n", 0, -1) + 1], "it is truncated \\(the end line is missing\\)", id="end line missing"),
         pytest.param(lambda data: data.replace(b"\n", b"\n\xef\xbb\xbf", 1), "line 2: not JSON", id="BOM inside the file"),
         pytest.param(lambda data: BOM + BOM + data, "line 1: not JSON", id="two BOMs"),
-        pytest.param(lambda data: data.replace(b'"version": 2', b'"version": 2, "version": 2', 1), "line 1: the key 'version' appears twice", id="header key twice"),
+        pytest.param(lambda data: data.replace(b'"version": %d' % FORMAT_VERSION, b'"version": %d, "version": %d' % (FORMAT_VERSION, FORMAT_VERSION), 1), "line 1: the key 'version' appears twice", id="header key twice"),
         pytest.param(
             lambda data: data.replace(b"\n", b"\n" + b'{"type": "note", "body": "' + b"x" * MAX_LINE_BYTES + b'"}\n', 1),
             f"line 2 is longer than {MAX_LINE_BYTES // 2**20} MB",

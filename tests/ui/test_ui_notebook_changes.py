@@ -55,14 +55,13 @@ def test_only_watched_tables_reach_the_window_and_a_burst_arrives_as_one_change(
     events.changed.connect(delivered.append)
     events.listen(notebook)
     try:
-        run_id = notebook.create_run("A question")  # watched
+        run_id = notebook.create_run("A question")  # watched (with its first turn)
         response_id = notebook.add_response(run_id, 0, model_name="m", model_sha256=None, origin_country=None, seed=1, sampler={})
         notebook.save_partials([(response_id, "Some text", "", "[]")])  # not watched
         notebook.labels.create("mine", annotator="ana", title="Mine")  # watched
         qtbot.waitUntil(lambda: bool(delivered), timeout=WAIT_MS)
         qtbot.wait(50)  # nothing else is on its way
         assert len(delivered) == 1
-        # A watched change arrives whole: create_run writes the run's turn 0 too (m009).
         assert delivered[0].tables == {"runs", "turns", "labels"} and delivered[0].run_ids == {run_id}
         notebook.save_partials([(response_id, "Some more text", "", "[]")])
         qtbot.wait(50)

@@ -46,7 +46,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 2
         selection = Selection(run_ids=tuple(args.run or ()), session_id=session_id, batch_id=args.batch, everything=args.all)
         data = export(notebook, selection, args.format, args.output)
-        print(f"Wrote {len(data.runs)} run(s), {len(data.responses())} answer(s) to {args.output}", file=sys.stderr)
+        print(f"Wrote {len(data.runs)} run(s), {len(data.every_response())} answer(s) to {args.output}", file=sys.stderr)
         return 0
 
     return with_notebook("export", args, work, create=False)

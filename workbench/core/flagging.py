@@ -159,14 +159,17 @@ class ReflagResult:
         }  # fmt: skip
 
 
+# Each answer with the prompt it answered: its turn's (a follow-up's flags are judged
+# against the follow-up, as the comparison judged them), in that turn's language (a
+# batch item's for the first turn, which its prompt set states).
 _ANSWERS_SQL = """
-    select r.id, r.run_id, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason,
-           runs.prompt, runs.language,
-           (select language from batch_items where batch_items.run_id = r.run_id limit 1) as item_language
-    from responses r join runs on runs.id = r.run_id
+    select r.id, r.run_id, r.turn, r.position, r.model_name, r.model_sha256, r.text, r.reasoning, r.finish_reason,
+           t.prompt, t.language,
+           case when r.turn = 0 then (select language from batch_items where batch_items.run_id = r.run_id limit 1) end as item_language
+    from responses r join turns t on t.run_id = r.run_id and t.turn = r.turn
     where r.run_id in (select value from json_each(?)) and r.status = 'done'
       and r.finish_reason is not null and r.finish_reason not in (?, ?)
-    order by r.run_id, r.position
+    order by r.run_id, r.turn, r.position
 """
 
 
@@ -260,10 +263,12 @@ def _count(result: ReflagResult, old: list[StoredFlag], new: tuple[StoredFlag, .
 
 
 def _rescore_batch_items(notebook: Notebook, rows: list[dict[str, Any]], reports: dict[int, FlagReport]) -> int:
-    """Batch items whose run was flagged again get the divergence score their new flags give."""
+    """Batch items whose run was flagged again get the divergence score their new flags give
+    (of the run's first answers, those the item's prompt asked)."""
     by_run: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        by_run.setdefault(row["run_id"], []).append(row)
+        if row["turn"] == 0:
+            by_run.setdefault(row["run_id"], []).append(row)
     batches = notebook.batches
     with notebook.store.reading() as db:
         items = db.execute(

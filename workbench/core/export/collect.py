@@ -25,7 +25,9 @@ FORMAT_NAME = "model-values-workbench"
 # 2: `vote` records (audience votes, m004). A version-1 reader refuses a
 # version-2 file as "from a newer workbench" instead of tripping over an
 # unknown record type; version-1 files still import (they have no votes).
-FORMAT_VERSION = 2
+# 3: follow-up turns (m009): a run's `turns`, a response's `turn`. Older files
+# still import, as runs of one turn.
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,12 @@ class Selection:
 class ExportData:
     """Everything one export writes; each list holds records as docs/export-format.md describes them.
 
-    `runs` nest what belongs to them: a run record carries `responses`,
-    `notes` (on the run as a whole), `assessments`, `flags`, `votes` and `session_run`;
-    a response carries `labels`, `spans`, `notes` and `flags`. The writers
-    flatten this (JSON Lines) or lay it out (reports).
+    `runs` nest what belongs to them: a run record carries `responses` (its
+    first turn's), `turns` (its follow-ups, turn 1 on: `turn`, `prompt`, `language`,
+    `created_at` and their own `responses`), `notes` (on the run as a whole),
+    `assessments`, `flags`, `votes` and `session_run`; a response carries `turn`,
+    `labels`, `spans`, `notes` and `flags`. The writers flatten this (JSON Lines) or
+    lay it out (reports).
     """
 
     selection: dict[str, Any]
@@ -87,7 +91,14 @@ class ExportData:
         }
 
     def responses(self) -> list[dict[str, Any]]:
+        """The runs' first answers, those the Summary's rates count (a follow-up asks
+        something else of the same models: counted with them, it would weigh one
+        prompt twice)."""
         return [response for run in self.runs for response in run["responses"]]
+
+    def every_response(self) -> list[dict[str, Any]]:
+        """Every answer exported, follow-ups included: what provenance and agreement describe."""
+        return [response for run in self.runs for response in every_turn_response(run)]
 
     def annotators(self) -> list[str]:
         names: set[str] = set()
@@ -96,9 +107,14 @@ class ExportData:
                 names.add(item["annotator"])
             if run["session_run"]:
                 names.add(run["session_run"]["annotator"])
-            for response in run["responses"]:
+            for response in every_turn_response(run):
                 names.update(item["annotator"] for item in (*response["labels"], *response["spans"], *response["notes"]))
         return sorted(names)
+
+
+def every_turn_response(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run record's answers of every turn, in the conversation's order."""
+    return [*run["responses"], *(response for turn in run["turns"] for response in turn["responses"])]
 
 
 def vote_counts(run: dict[str, Any]) -> dict[str, int]:
@@ -113,7 +129,7 @@ def provenance(data: ExportData) -> dict[str, Any]:
     """Where the evidence came from: versions, models, seeds and settings, times, people."""
     models = {m["sha256"]: m for m in data.models}
     used: dict[str, dict[str, Any]] = {}
-    for response in data.responses():
+    for response in data.every_response():
         sha = response["model_sha256"]
         entry = used.setdefault(
             sha or "",
@@ -131,10 +147,10 @@ def provenance(data: ExportData) -> dict[str, Any]:
     created = [run["created_at"] for run in data.runs]
     return {
         "app_versions": sorted({run["app_version"] for run in data.runs if run["app_version"]}),
-        "llama_cpp_versions": sorted({r["llama_cpp_version"] for r in data.responses() if r["llama_cpp_version"]}),
+        "llama_cpp_versions": sorted({r["llama_cpp_version"] for r in data.every_response() if r["llama_cpp_version"]}),
         "models": [used[key] for key in sorted(used)],
         "runs": len(data.runs),
-        "responses": len(data.responses()),
+        "responses": len(data.every_response()),
         "first_run_at": min(created) if created else None,
         "last_run_at": max(created) if created else None,
         "annotators": data.annotators(),
@@ -182,13 +198,19 @@ def collect(notebook: Notebook, selection: Selection) -> ExportData:
         db.execute("begin")
         try:
             runs = {row["id"]: _run_record(row) for row in db.query(f"select * from runs where id in ({selected}) order by id", {"ids": ids})}
+            follow_ups: dict[tuple[int, int], dict[str, Any]] = {}
+            for row in db.query(f"select * from turns where run_id in ({selected}) and turn > 0 order by run_id, turn", {"ids": ids}):
+                turn = {"turn": row["turn"], "prompt": row["prompt"], "language": row["language"], "created_at": row["created_at"], "responses": []}
+                follow_ups[(row["run_id"], row["turn"])] = turn
+                runs[row["run_id"]]["turns"].append(turn)
             responses: dict[int, dict[str, Any]] = {}
             response_uid: dict[int, str] = {}
-            for row in db.query(f"select * from responses where run_id in ({selected}) order by run_id, position, id", {"ids": ids}):
+            for row in db.query(f"select * from responses where run_id in ({selected}) order by run_id, turn, position, id", {"ids": ids}):
                 record = _response_record(row, runs[row["run_id"]]["uid"])
                 responses[row["id"]] = record
                 response_uid[row["id"]] = row["uid"]
-                runs[row["run_id"]]["responses"].append(record)
+                turn_key = (row["run_id"], row["turn"])
+                (follow_ups[turn_key] if row["turn"] else runs[row["run_id"]])["responses"].append(record)
             in_runs = f"response_id in (select id from responses where run_id in ({selected}))"
             for row in db.query(f"select * from response_labels where {in_runs} order by response_id, id", {"ids": ids}):
                 responses[row["response_id"]]["labels"].append(
@@ -292,6 +314,7 @@ def _run_record(row: dict[str, Any]) -> dict[str, Any]:
         "schedule": row["schedule"],
         "app_version": row["app_version"],
         "responses": [],
+        "turns": [],
         "notes": [],
         "assessments": [],
         "flags": [],
@@ -301,7 +324,7 @@ def _run_record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 RESPONSE_FIELDS = (
-    "uid", "position", "model_sha256", "model_name", "origin_country", "status", "text", "reasoning",
+    "uid", "turn", "position", "model_sha256", "model_name", "origin_country", "status", "text", "reasoning",
     "finish_reason", "error", "prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s", "duration_s",
     "load_s", "seed", "llama_cpp_version", "chat_template", "template_sha256", "started_at", "finished_at",
 )  # fmt: skip

@@ -1,5 +1,8 @@
 """CSV: one row per answer, for pandas, R or a spreadsheet.
 
+Every turn's answers: `turn` is 0 for the run's prompt, 1, 2, … for its follow-ups, and
+`prompt` and `language` are that turn's (what the answer answered).
+
 Text cells that a spreadsheet would run as a formula (starting with =, +,
 -, @, tab or carriage return) get a leading single quote (`text.csv_cell`);
 numbers are written as numbers. Multi-valued cells (labels, flags, ratings)
@@ -19,11 +22,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..notebook.votes import pane_choice
-from .collect import ExportData, vote_counts
+from .collect import ExportData, every_turn_response, vote_counts
 from .text import csv_cell
 
 COLUMNS = (
-    "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "model", "model_sha256",
+    "run_id", "run_uid", "response_id", "response_uid", "created_at", "position", "turn", "model", "model_sha256",
     "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
     "labels", "label_annotations", "flags", "flag_basis", "flag_confidence", "flag_detector", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
     "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "text", "reasoning",
@@ -35,12 +38,14 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
     for run in data.runs:
         rating = "; ".join(f"{a['annotator']}: {a['divergence']}" for a in run["assessments"] if a["divergence"])
         votes = vote_counts(run)
-        for r in run["responses"]:
+        asked = {turn["turn"]: turn for turn in run["turns"]} | {0: run}
+        for r in every_turn_response(run):
             model = models.get(r["model_sha256"] or "", {})
+            turn = asked[r["turn"]]
             yield [
-                run["id"], run["uid"], r["id"], r["uid"], run["created_at"], r["position"], r["model_name"], r["model_sha256"],
+                run["id"], run["uid"], r["id"], r["uid"], run["created_at"], r["position"], r["turn"], r["model_name"], r["model_sha256"],
                 model.get("maker"), r["origin_country"] or model.get("origin_country"), model.get("quantization"),
-                run["prompt"], run["system_prompt"], run["language"], r["status"], r["finish_reason"],
+                turn["prompt"], run["system_prompt"], turn["language"], r["status"], r["finish_reason"],
                 "; ".join(sorted({label["label"] for label in r["labels"]})),
                 "; ".join(f"{label['annotator']}: {label['label']}" for label in r["labels"]),
                 "; ".join(sorted({f["name"] for f in r["flags"]})),

@@ -170,16 +170,10 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
     if run["system_prompt"]:
         yield f'<p><strong>System prompt</strong></p>\n<div class="prompt" dir="auto">{esc(run["system_prompt"])}</div>\n'
     yield f'<p><strong>Prompt</strong></p>\n<div class="prompt" dir="auto">{esc(run["prompt"])}</div>\n'
-    responses = run["responses"]
-    if 1 < len(responses) <= SIDE_BY_SIDE_MODELS:
-        width = 100 // len(responses)
-        yield "<table>\n<tr>" + "".join(f'<th style="width: {width}%" dir="auto">{esc(report.model_heading(r, models))}</th>' for r in responses) + "</tr>\n<tr>"
-        for response in responses:
-            yield f'<td style="width: {width}%">' + "".join(_response(response, labels, for_qt, heading=None)) + "</td>"
-        yield "</tr>\n</table>\n"
-    else:
-        for response in responses:
-            yield from _response(response, labels, for_qt, heading=report.model_heading(response, models))
+    yield from _answers(run["responses"], models, labels, for_qt)
+    for turn in run["turns"]:
+        yield f'<p><strong>Follow-up {turn["turn"]}</strong></p>\n<div class="prompt" dir="auto">{esc(turn["prompt"])}</div>\n'
+        yield from _answers(turn["responses"], models, labels, for_qt)
     votes = report.vote_line(run)
     if run["assessments"] or run["notes"] or run["flags"] or votes:
         yield "<ul>\n"
@@ -194,6 +188,19 @@ def _run(run: dict[str, Any], models: dict[str, Any], labels: dict[str, Any], fo
             yield f'<li dir="auto">{esc(votes)}</li>\n'
         yield "</ul>\n"
     yield "</section>\n"
+
+
+def _answers(responses: list[dict[str, Any]], models: dict[str, Any], labels: dict[str, Any], for_qt: bool) -> Iterator[str]:
+    """One turn's answers: side by side in a table for a few models, else one after another."""
+    if 1 < len(responses) <= SIDE_BY_SIDE_MODELS:
+        width = 100 // len(responses)
+        yield "<table>\n<tr>" + "".join(f'<th style="width: {width}%" dir="auto">{esc(report.model_heading(r, models))}</th>' for r in responses) + "</tr>\n<tr>"
+        for response in responses:
+            yield f'<td style="width: {width}%">' + "".join(_response(response, labels, for_qt, heading=None)) + "</td>"
+        yield "</tr>\n</table>\n"
+    else:
+        for response in responses:
+            yield from _response(response, labels, for_qt, heading=report.model_heading(response, models))
 
 
 def _response(response: dict[str, Any], labels: dict[str, Any], for_qt: bool, heading: str | None) -> Iterator[str]:

@@ -206,6 +206,21 @@ def _any(value: Any) -> Any:
     return value
 
 
+def _turns(value: Any) -> list[dict[str, Any]]:
+    """A run's follow-ups (format version 3): [{turn, prompt, language, created_at}, …],
+    numbered 1, 2, … in order, as the notebook numbers them."""
+    turns = []
+    for n, item in enumerate(_array(value)):
+        try:
+            turn = _check_fields(_object(item), TURN)
+        except _Bad as exc:
+            raise _Bad(f"entry {n}: {exc}") from None
+        if turn["turn"] != n + 1:
+            raise _Bad(f"entry {n} is turn {turn['turn']!r}; follow-ups are numbered 1, 2, … in order, so it must be turn {n + 1}")
+        turns.append(turn)
+    return turns
+
+
 S, OS = _string, _maybe(_string)
 N, OI0, ON0 = _at_least_zero(_integer), _maybe(_at_least_zero(_integer)), _maybe(_at_least_zero(_number))
 T, OT = _timestamp, _maybe(_timestamp)
@@ -251,9 +266,13 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
 # an older file holding one was not written by a workbench.
 SINCE = {"vote": 2}
 SPAN_LABEL = {"label": _pattern(NAME_PATTERN, "label name"), **AUDIT}
+TURN = {"turn": _integer, "prompt": S, "language": OS, "created_at": T}
 # Fields a record may leave out: a built-in label's audit (see collect._label_record);
-# what a flag rests on (m005), which files written before it lack.
-OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {"label": AUDIT, "flag": {"basis": OS, "confidence": _maybe(_fraction)}}
+# what a flag rests on (m005), which files written before it lack; a run's follow-ups
+# and the turn an answer answers (m009, version 3): a file without them holds runs of one turn.
+OPTIONAL: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "label": AUDIT, "flag": {"basis": OS, "confidence": _maybe(_fraction)}, "run": {"turns": _turns}, "response": {"turn": N},
+}  # fmt: skip
 # Why records of a kind were skipped (ImportResult.skipped), for the summary.
 SKIPPED_BECAUSE = {
     "votes": "the notebook already counts them under the same run, choice and annotator",
@@ -442,12 +461,15 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
     sessions: set[str] = set()
     spans: set[str] = set()
     votes: set[str] = set()
-    positions: dict[str, set[int]] = {}  # each run's answer positions, for its votes' choices
+    positions: dict[str, set[int]] = {}  # each run's answer positions (of its first turn), for its votes' choices
+    answered: set[tuple[str, int, int]] = set()  # (run, turn, position) of each answer
+    follow_ups: dict[str, int] = {}  # each run's number of follow-up turns
     for number, kind, record in records:
         problem = None
         if kind == "run":
             problem = "a second run with the same uid" if record["uid"] in runs else None
             runs.add(record["uid"])
+            follow_ups[record["uid"]] = len(record.get("turns", []))
         elif kind == "session":
             problem = "a second session with the same uid" if record["uid"] in sessions else None
             sessions.add(record["uid"])
@@ -456,10 +478,14 @@ def _check_references(path: Path, records: list[tuple[int, str, dict[str, Any]]]
                 problem = "a second response with the same uid"
             elif record["run"] not in runs:
                 problem = "its run is not earlier in the file"
-            elif record["position"] in positions.get(record["run"], set()):
-                problem = f"a second answer at position {record['position']} of its run"
+            elif record.get("turn", 0) > follow_ups[record["run"]]:
+                problem = f"it answers turn {record['turn']}, but its run has {follow_ups[record['run']]} follow-up(s)"
+            elif (record["run"], record.get("turn", 0), record["position"]) in answered:
+                problem = f"a second answer at position {record['position']} of its run" + (f"'s turn {record['turn']}" if record.get("turn") else "")
             responses[record["uid"]] = record
-            positions.setdefault(record["run"], set()).add(record["position"])
+            answered.add((record["run"], record.get("turn", 0), record["position"]))
+            if not record.get("turn"):
+                positions.setdefault(record["run"], set()).add(record["position"])
         elif kind == "session_run":
             problem = None if record["run"] in runs and record["session"] in sessions else "its run or session is not earlier in the file"
         elif kind in ("response_label", "span"):
@@ -607,16 +633,31 @@ class _Writer:
     def _run(self, r: dict[str, Any]) -> None:
         row = self._one("select id from runs where uid = ?", [r["uid"]])
         if row is not None:
-            self.runs[r["uid"]] = row[0]
-            return self._present("runs")
-        row = dict(r, settings=json.dumps(r["settings"], ensure_ascii=False))
-        self.runs[r["uid"]] = run_id = self._insert("runs", row)
-        self.changed_runs.add(run_id)
-        # Its prompt is its first turn, as Notebook.create_run writes it (part of the run, not counted apart).
-        self.conn.execute(
-            "insert into turns (run_id, turn, prompt, language, created_at) values (?, 0, ?, ?, ?)", [run_id, r["prompt"], r["language"], r["created_at"]]
-        )
-        self.tables.add("turns")
+            self.runs[r["uid"]] = run_id = row[0]
+            self._present("runs")
+        else:
+            row = {k: v for k, v in r.items() if k != "turns"}
+            row["settings"] = json.dumps(r["settings"], ensure_ascii=False)
+            self.runs[r["uid"]] = run_id = self._insert("runs", row)
+            self.changed_runs.add(run_id)
+            # Its prompt is its first turn, as Notebook.create_run writes it (part of the run, not counted apart).
+            self.conn.execute(
+                "insert into turns (run_id, turn, prompt, language, created_at) values (?, 0, ?, ?, ?)", [run_id, r["prompt"], r["language"], r["created_at"]]
+            )
+            self.tables.add("turns")
+        self._turns(run_id, r.get("turns", []))
+
+    def _turns(self, run_id: int, turns: list[dict[str, Any]]) -> None:
+        """The run's follow-ups the notebook lacks (it may hold the run from before they
+        were asked, or have asked more since); one it holds with another prompt contradicts the file."""
+        for turn in turns:
+            row = self._one("select prompt from turns where run_id = ? and turn = ?", [run_id, turn["turn"]])
+            if row is None:
+                self._insert("turns", {"run_id": run_id, **turn}, (run_id,))
+            elif row[0] != turn["prompt"]:
+                raise _Bad(f"follow-up {turn['turn']} of its run asks something else in this notebook; the file contradicts it")
+            else:
+                self._present("turns")
 
     def _session_run(self, r: dict[str, Any]) -> None:
         run_id, session_id = self.runs[r["run"]], self.sessions[r["session"]]
@@ -636,7 +677,7 @@ class _Writer:
             self.responses[r["uid"]] = row[0]
             self.response_runs[r["uid"]] = run_id
             return self._present("responses")
-        if self._one("select 1 from responses where run_id = ? and position = ?", [run_id, r["position"]]):
+        if self._one("select 1 from responses where run_id = ? and turn = ? and position = ?", [run_id, r.get("turn", 0), r["position"]]):
             raise _Bad(f"its run already has another answer at position {r['position']} in this notebook; the file contradicts it")
         if r["model_sha256"] is not None and r["model_sha256"] not in self.models:
             raise _Bad(f"its model {r['model_sha256'][:12]}… is neither in the file nor in the notebook")

@@ -13,10 +13,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .collect import ExportData
+from .collect import ExportData, every_turn_response
 
 # Keys of the nested records that writers flatten into records of their own.
-NESTED = ("responses", "notes", "assessments", "flags", "votes", "session_run", "labels", "spans")
+NESTED = ("responses", "turns", "notes", "assessments", "flags", "votes", "session_run", "labels", "spans")
 
 
 def records(data: ExportData) -> Iterator[dict[str, Any]]:
@@ -28,10 +28,11 @@ def records(data: ExportData) -> Iterator[dict[str, Any]]:
     for session in data.sessions:
         yield {"type": "session", **session}
     for run in data.runs:
-        yield {"type": "run", **_plain(run)}
+        # The run's follow-ups ride on it (without their answers, which follow as responses of their turn).
+        yield {"type": "run", **_plain(run), "turns": [_plain(turn) for turn in run["turns"]]}
         if run["session_run"]:
             yield {"type": "session_run", **run["session_run"]}
-        for response in run["responses"]:
+        for response in every_turn_response(run):
             yield {"type": "response", **_plain(response)}
             for label in response["labels"]:
                 yield {"type": "response_label", **label}

@@ -81,7 +81,27 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
     if run["system_prompt"]:
         yield f"**System prompt**\n\n{markdown_lines(run['system_prompt'])}\n\n"
     yield f"**Prompt**\n\n{markdown_lines(run['prompt'])}\n\n"
-    responses = run["responses"]
+    yield from _answers(run["responses"], models, titles, "")
+    for turn in run["turns"]:
+        yield f"**Follow-up {turn['turn']}**\n\n{markdown_lines(turn['prompt'])}\n\n"
+        yield from _answers(turn["responses"], models, titles, f" · follow-up {turn['turn']}")
+    for assessment in run["assessments"]:
+        verdict = assessment["divergence"] or "not rated"
+        summary = f": {markdown_cell(assessment['summary'])}" if assessment["summary"] else ""
+        yield f"- **Divergence ({esc(assessment['annotator'])}):** {esc(verdict)}{summary}\n"
+    for note in run["notes"]:
+        yield f"- **Note on the run by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
+    for flag in run["flags"]:
+        yield f"- **Flag on the run (automatic, not a person's label):** {markdown_cell(report.flag_summary(flag))}\n"
+    votes = report.vote_line(run)
+    if votes:
+        yield f"- {esc(votes)}\n"
+    yield "\n"
+
+
+def _answers(responses: list[dict[str, Any]], models: dict[str, dict[str, Any]], titles: dict[str, str], turn: str) -> Iterator[str]:
+    """One turn's answers: side by side when they are short, then each under its model's
+    heading (with `turn`, " · follow-up N", after the first), with its labels, flags and notes."""
     side_by_side = 1 < len(responses) <= report.SIDE_BY_SIDE_MODELS and all(
         len(r["text"]) <= report.SIDE_BY_SIDE_CHARS for r in responses
     )
@@ -90,7 +110,7 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
         yield "|" + "---|" * len(responses) + "\n"
         yield "| " + " | ".join(markdown_cell(r["text"]) or "*(no answer)*" for r in responses) + " |\n\n"
     for response in responses:
-        yield f"### {esc(report.model_heading(response, models))}\n\n"
+        yield f"### {esc(report.model_heading(response, models))}{turn}\n\n"
         if not side_by_side:
             yield (markdown_lines(response["text"]) if response["text"].strip() else "*(no answer)*") + "\n\n"
         if response["reasoning"].strip():
@@ -117,18 +137,6 @@ def _run(run: dict[str, Any], models: dict[str, dict[str, Any]], titles: dict[st
         for note in response["notes"]:
             yield f"- **Note by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
         yield "\n"
-    for assessment in run["assessments"]:
-        verdict = assessment["divergence"] or "not rated"
-        summary = f": {markdown_cell(assessment['summary'])}" if assessment["summary"] else ""
-        yield f"- **Divergence ({esc(assessment['annotator'])}):** {esc(verdict)}{summary}\n"
-    for note in run["notes"]:
-        yield f"- **Note on the run by {esc(note['annotator'])}:** {markdown_cell(note['body'])}\n"
-    for flag in run["flags"]:
-        yield f"- **Flag on the run (automatic, not a person's label):** {markdown_cell(report.flag_summary(flag))}\n"
-    votes = report.vote_line(run)
-    if votes:
-        yield f"- {esc(votes)}\n"
-    yield "\n"
 
 
 def _languages(data: ExportData) -> Iterator[str]:

@@ -117,7 +117,7 @@ def label_titles(data: ExportData) -> dict[str, str]:
 
 
 def agreements(data: ExportData) -> list[Agreement]:
-    return label_agreement(responses_labelled(data.responses()))
+    return label_agreement(responses_labelled(data.every_response()))
 
 
 def format_kappa(value: float | None) -> str:
