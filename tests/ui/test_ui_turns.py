@@ -60,7 +60,7 @@ def test_a_follow_up_goes_to_every_pane_each_continuing_its_own_conversation(ope
     for pane, name in zip(window.area.panes, names):
         assert pane.answer_text == reply(name, FOLLOW_UP)
         assert pane.turn_prompt_box.isVisibleTo(window) and pane.turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
-        assert pane.shown.turn == 1 and f"Run #{first.run_id} · turn 2" in pane.caption_label.text()
+        assert f"Run #{first.run_id} · turn 2" in pane.caption_label.text()
     strip = window.area.turns
     assert strip.isVisibleTo(window) and (strip.count, strip.current) == (2, 1)
     turns = opened.workspace.notebook.run(first.run_id)["turns"]

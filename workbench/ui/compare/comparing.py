@@ -274,7 +274,7 @@ class Comparing(QObject):
             return
         for index, response_id in zip(request.panes, response_ids):
             pane = self.area.panes[index]
-            pane.set_run_id(run_id, f"Run #{run_id} · turn {turn + 1}", turn)
+            pane.set_run_id(run_id, f"Run #{run_id} · turn {turn + 1}")
             pane.response_id = response_id
         conversation.asked = True
         self.prompt_bar.run_info.setText(f"Run #{run_id}, turn {turn + 1} — saved to the notebook as it streams")
@@ -339,24 +339,6 @@ class Comparing(QObject):
         conversation.show_on(self.area.turns, len(conversation.prompts) - 1)
         self.show_turn(len(conversation.prompts) - 1)
 
-    def _settle_follow_up(self, request: RunRequest, run_id: int) -> None:
-        """A pane the comparison never reported on (a model it did not ask) shows what the
-        notebook recorded for it, e.g. why it was not asked."""
-        silent = [index for index in request.panes if self.area.panes[index].streaming]
-        if silent:
-            notebook = self.ctx.workspace.notebook
-            self.ctx.notebook_tasks.submit(lambda: notebook.run(run_id), lambda run: self._show_recorded(run, silent))
-
-    def _show_recorded(self, run: dict[str, Any] | None, panes: list[int]) -> None:
-        conversation = self.conversation
-        if run is None or conversation is None or conversation.run_id != run["id"] or self.activity.panes_busy:
-            return
-        turn = len(run["turns"]) - 1
-        for position, response in enumerate(run["turns"][turn]["responses"]):
-            if position < len(conversation.panes) and conversation.panes[position] in panes:
-                self._show_response(self.area.panes[conversation.panes[position]], run, turn, response)
-        self.events.turnShown.emit(run["id"], turn)
-
     # --- a saved run ---------------------------------------------------------------------------
 
     def show_run(self, run_id: int) -> None:
@@ -389,7 +371,9 @@ class Comparing(QObject):
         )
         conversation.show_on(self.area.turns, last)
         if hidden > 0:
-            self._set_conversation(None, f"Run #{run['id']} has {len(responses)} answers, more than the panes show: follow it up from the command line.")
+            self._set_conversation(
+                None, f"Run #{run['id']} has {len(responses)} answers and the window shows at most {MAX_PANES}: a follow-up must reach them all."
+            )
         else:
             self._set_conversation(conversation)
         more = f" ({hidden} more model(s) not shown: at most {MAX_PANES} panes)" if hidden > 0 else ""

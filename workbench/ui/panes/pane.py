@@ -77,7 +77,6 @@ class Shown:
     run_id: int | None
     params: GenerationParams | None
     model_name: str
-    turn: int = 0  # which turn of the run's conversation (0: its first question)
 
 
 @dataclass(frozen=True)
@@ -368,7 +367,7 @@ class ComparePane(QFrame):
         self.shown = Shown(None, params, model_name)
         self._recorded_country = None
         self.streaming = True
-        self.show_turn_prompt(None)  # a follow-up names its turn once it is recorded
+        self.show_turn_prompt(None)  # a follow-up's question is shown by whoever began it
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
         self._show_error(None)
@@ -378,9 +377,9 @@ class ComparePane(QFrame):
         self._reset_stream_counters()
         self.status_label.setText("waiting for its turn…")
 
-    def set_run_id(self, run_id: int, caption: str, turn: int = 0) -> None:
+    def set_run_id(self, run_id: int, caption: str) -> None:
         if self.shown is not None:
-            self.shown = Shown(run_id, self.shown.params, self.shown.model_name, turn)
+            self.shown = Shown(run_id, self.shown.params, self.shown.model_name)
         self.caption_label.setText(caption)
 
     def show_turn_prompt(self, turn: int | None, prompt: str = "") -> None:
@@ -440,7 +439,7 @@ class ComparePane(QFrame):
             params = GenerationParams.from_dict(response.get("sampler") or {})
         except (TypeError, ValueError):
             params = None
-        self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?", response.get("turn") or 0)
+        self.shown = Shown(response.get("run_id"), params, response.get("model_name") or "?")
         self._recorded_country = response.get("origin_country")
         self.show_annotations(None, None, "", {})  # until the notebook's arrive
         self.response_id = response.get("id")
