@@ -22,11 +22,12 @@ def reply(model: str, prompt: str) -> str:
 
 
 def follow_up(qtbot, window, text: str):
-    """Type `text` and press Follow up (Alt+Enter's action); wait for every pane to answer."""
+    """Type `text` and press Alt+Enter in the prompt box; wait for every pane to answer."""
     window.prompt_bar.prompt.setPlainText(text)
+    window.prompt_bar.prompt.setFocus()
     assert window.commands.run.follow_up.isEnabled()
     with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as finished:
-        window.commands.run.follow_up.trigger()
+        qtbot.keyClick(window.prompt_bar.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
     assert finished.args[0] is not None, "the follow-up did not start"
     qtbot.waitUntil(lambda: not any(p.answer_view.rendering for p in window.area.panes), timeout=WAIT_MS)
     return finished.args[0]
@@ -48,6 +49,7 @@ def test_a_follow_up_goes_to_every_pane_each_continuing_its_own_conversation(ope
     opened, loader, first, second = asked_and_followed_up(qtbot, open_window, tiny_models, scripted_models)
     window = opened.window
     assert (second.run_id, second.turn) == (first.run_id, 1)
+    assert window.prompt_bar.prompt_text == FOLLOW_UP, "Alt+Enter went to the action, not into the text"
     names = [pane.entry.name for pane in window.area.panes]
     sent = {backend.display_name: backend.conversations for backend in loader.loaded}
     for name in names:
