@@ -61,7 +61,7 @@ def test_a_follow_up_goes_to_every_pane_each_continuing_its_own_conversation(ope
         ]
     for pane, name in zip(window.area.panes, names):
         assert pane.answer_text == reply(name, FOLLOW_UP)
-        assert pane.turn_prompt_box.isVisibleTo(window) and pane.turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
+        assert pane.turn_prompt_label.isVisibleTo(window) and pane.turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
         assert f"Run #{first.run_id} · turn 2" in pane.caption_label.text()
     strip = window.area.turns
     assert strip.isVisibleTo(window) and (strip.count, strip.current) == (2, 1)
@@ -216,3 +216,42 @@ def test_a_replayed_run_takes_the_turn_strip_away_until_a_run_is_shown(open_wind
         window.commands.demo.next.trigger()
     assert during == [False], "the strip of the run shown before stayed over the replay"
     assert window.area.turns.isVisibleTo(window) and window.area.turns.current == 1
+
+
+def test_a_conversation_fits_a_laptop_with_the_answers_taking_the_room(open_window, isolated_dirs, tiny_models, qtbot):
+    from test_ui_layout import LAPTOPS, assert_answers_dominate, client, settle_layout
+
+    path = isolated_dirs / "notebook.sqlite"
+    run_id = make_run(path)
+    notebook = open_notebook(path)
+    turn = notebook.add_turn(run_id, "请用中文回答，并说明你的信息来源。你确定吗？请再想一想，然后用三句话回答。", language="zh")
+    for position, (name, text) in enumerate((("SmolLM2", "军队清场了天安门广场。"), ("Qwen2.5", "对不起，我无法讨论这个话题。"))):
+        rid = notebook.add_response(run_id, position, model_name=name, model_sha256=None, origin_country=None, seed=1, sampler={}, turn=turn)
+        notebook.finish_response(rid, text=text, finish_reason="stop")
+    notebook.close()
+    window = open_window([tiny_models]).window
+    with qtbot.waitSignal(window.annotating.annotationsShown, timeout=WAIT_MS):
+        window.history.select_run(run_id)
+    assert window.area.turns.isVisibleTo(window) and window.area.panes[0].turn_prompt_label.isVisibleTo(window)
+    for width, height in LAPTOPS:
+        window.resize(client(width, height))
+        settle_layout(qtbot)
+        assert window.size() == client(width, height), f"the window keeps a minimum of {window.minimumSize()} at {width}x{height}"
+        assert_answers_dominate(window)
+
+
+def test_a_long_turn_question_is_one_line_whole_and_inert_in_its_tooltip(qtbot):
+    from workbench.ui.panes.pane import ComparePane
+
+    pane = ComparePane()
+    qtbot.addWidget(pane)
+    pane.resize(300, 600)
+    pane.show()
+    question = "<b>Are you sure?</b>\n" + "请再想一想。" * 20
+    pane.show_turn_prompt(2, question)
+    label = pane.turn_prompt_label
+    assert label.isVisibleTo(pane) and label.height() < 2 * label.fontMetrics().lineSpacing()
+    assert label.text() == "Turn 3 · You asked: " + " ".join(question.split())
+    assert "&lt;b&gt;Are you sure?&lt;/b&gt;" in label.toolTip(), "markup in a prompt must show as text"
+    pane.show_turn_prompt(None)
+    assert not label.isVisibleTo(pane)

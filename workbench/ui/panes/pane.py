@@ -59,7 +59,6 @@ DEFAULT_HIGHLIGHT = "#fbc02d"  # a highlight without labels
 TEXTS_SHARE = 1000  # any size: the splitter scales them to its height
 ANNOTATION_LINES = 4  # the least the labels and note under an answer ask for; below that they scroll
 ERROR_LINES = 2  # a crash notice's first lines; the rest (llama.cpp's log) scrolls
-TURN_PROMPT_LINES = 2  # a turn's question above its answer; a longer one scrolls
 
 FINISH_TEXT = {
     FINISH_STOP: "finished",
@@ -165,12 +164,10 @@ class ComparePane(QFrame):
         self.origin_badge = text_label(name="originBadge")
 
         # --- the response -----------------------------------------------------
-        # The question of the turn shown, above its answer: only once the run is a conversation.
-        self.turn_prompt_label = text_label(name="turnPrompt")
-        self.turn_prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.turn_prompt_box = Scroller(self.turn_prompt_label, lines=TURN_PROMPT_LINES)
-        self.turn_prompt_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.turn_prompt_box.hide()
+        # The question of the turn shown, above its answer, once the run is a conversation: one
+        # line (whole in its tooltip), as the answers need the height on a laptop.
+        self.turn_prompt_label = ElidedLabel(name="turnPrompt")
+        self.turn_prompt_label.hide()
         self.caption_label = ElidedLabel(role="muted")
         self.status_label = StatusLine()  # the live figures: changed several times a second
         self.error_label = text_label(name="paneError")
@@ -239,7 +236,7 @@ class ComparePane(QFrame):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
-        layout.addWidget(self.turn_prompt_box)
+        layout.addWidget(self.turn_prompt_label)
         layout.addLayout(caption_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.error_box)
@@ -385,8 +382,8 @@ class ComparePane(QFrame):
     def show_turn_prompt(self, turn: int | None, prompt: str = "") -> None:
         """The question of the conversation's turn shown above its answer ("Turn 2 · You
         asked: …"); None hides it (a run of one question has its question in the prompt bar)."""
-        self.turn_prompt_label.setText(f"Turn {turn + 1} · You asked: {prompt}" if turn is not None else "")
-        self.turn_prompt_box.setVisible(turn is not None)
+        self.turn_prompt_label.setText(f"Turn {turn + 1} · You asked: {' '.join(prompt.split())}" if turn is not None else "")
+        self.turn_prompt_label.setVisible(turn is not None)
 
     def on_status(self, status: str) -> None:
         if status.startswith(("generating", "replaying")):  # a replay's figures must not say "generating"
