@@ -255,3 +255,10 @@ def test_a_long_turn_question_is_one_line_whole_and_inert_in_its_tooltip(qtbot):
     assert "&lt;b&gt;Are you sure?&lt;/b&gt;" in label.toolTip(), "markup in a prompt must show as text"
     pane.show_turn_prompt(None)
     assert not label.isVisibleTo(pane)
+
+
+def test_presenting_names_the_follow_up_key() -> None:
+    from workbench.ui.classroom.presentation import key_line
+
+    assert "Alt+Enter: follow up" in key_line(presenting=True, running=False, blind=False)
+    assert "Alt+Enter" not in key_line(presenting=True, running=True, blind=False)  # Esc stops then; nothing to follow yet
