@@ -262,3 +262,25 @@ def test_presenting_names_the_follow_up_key() -> None:
 
     assert "Alt+Enter: follow up" in key_line(presenting=True, running=False, blind=False)
     assert "Alt+Enter" not in key_line(presenting=True, running=True, blind=False)  # Esc stops then; nothing to follow yet
+
+
+def test_a_pane_given_another_model_is_refused_and_the_conversation_shows_again(open_window, tiny_models, scripted_models, qtbot):
+    loader = scripted_models(reply)
+    window = open_window([tiny_models]).window
+    window.prompt_bar.prompt.setPlainText(QUESTION)
+    first = run_and_wait(qtbot, window)
+    left, right = window.area.panes
+    answers = [left.answer_text, right.answer_text]
+    left.select(right.entry_id)  # the left pane now has the right one's model
+    window.prompt_bar.prompt.setPlainText(FOLLOW_UP)
+    settle(qtbot, window)
+    with qtbot.waitSignal(window.runFinished, timeout=WAIT_MS) as finished:
+        window.commands.run.follow_up.trigger()
+    assert finished.args == [None], "refused before it began"
+    qtbot.waitUntil(lambda: left.response_id is not None and not left.answer_view.rendering, timeout=WAIT_MS)  # the run's turn shown again
+    problem = window.messages.text("run")
+    assert problem is not None and "is not the model of position 0" in problem
+    assert [left.answer_text, right.answer_text] == answers and left.response_id is not None
+    assert window.area.turns.count == 1 and not window.area.turns.isVisibleTo(window)
+    assert all(FOLLOW_UP not in backend.prompts for backend in loader.loaded)
+    assert len(window.workspace.notebook.run(first.run_id)["turns"]) == 1
