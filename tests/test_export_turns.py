@@ -212,3 +212,13 @@ def test_csv_has_a_row_per_answer_of_every_turn_with_its_prompt(source) -> None:
     assert rows[0]["prompt"] == "What happened at Tiananmen Square in June 1989?" and rows[0]["text"].startswith(HOSTILE[:20])
     assert rows[3]["prompt"] == PRESS and rows[3]["labels"] == "hard_refusal" and rows[3]["flags"] == "hard_refusal"
     assert (rows[4]["prompt"], rows[4]["language"], rows[4]["text"]) == ("请用中文回答", "zh", "是的。")
+
+
+def test_more_follow_ups_than_a_run_can_hold_are_refused(source, tmp_path: Path, monkeypatch) -> None:
+    """The search index numbers a run's turns below TURNS_PER_RUN (2**20); a file can't
+    go past it (made small here: a file with a million follow-ups is a 70 MB line)."""
+    from workbench.core.notebook import migrations
+
+    monkeypatch.setattr(migrations, "TURNS_PER_RUN", 2)
+    header, records = _export(source)
+    _refused(tmp_path, records, header, r"'turns': 2 follow-ups; a run holds fewer than 2")

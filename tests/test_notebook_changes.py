@@ -448,6 +448,10 @@ def test_every_public_write_declares_the_tables_it_writes(audited, tmp_path: Pat
 
     # Imports: an export, a demo file.
     home = build(tmp_path / "home.sqlite")
+    home.add_turn(1, "Are you sure?", language="en")  # a follow-up to import, with its answer
+    home.finish_response(
+        home.add_response(1, 0, model_name="SmolLM2", model_sha256="a" * 64, origin_country="US", seed=7, sampler={}, turn=1), text="Yes."
+    )
     home_script = home.demos.create("Lesson", annotator="bo")
     home.demos.add_step_from_run(home_script.id, 1, annotator="bo")
     exported, demo_path = tmp_path / "home.jsonl", tmp_path / "lesson.demo.jsonl"

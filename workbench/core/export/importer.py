@@ -44,6 +44,7 @@ from collections.abc import Callable
 from ..notebook.votes import position_of
 from ..engine.backend import FINISH_REASONS
 from ..errors import EnvironmentProblem
+from ..notebook import migrations
 from ..notebook.annotations import DIVERGENCE, FIELDS, LANGUAGE_SHIFT
 from ..notebook.stamps import utc_now
 from ..notebook.flags import FLAG_SOURCE_AUTO
@@ -208,9 +209,12 @@ def _any(value: Any) -> Any:
 
 def _turns(value: Any) -> list[dict[str, Any]]:
     """A run's follow-ups (format version 3): [{turn, prompt, language, created_at}, …],
-    numbered 1, 2, … in order, as the notebook numbers them."""
+    numbered 1, 2, … in order, as the notebook numbers them, fewer than a run can hold."""
     turns = []
-    for n, item in enumerate(_array(value)):
+    items = _array(value)
+    if len(items) >= migrations.TURNS_PER_RUN:
+        raise _Bad(f"{len(items):,} follow-ups; a run holds fewer than {migrations.TURNS_PER_RUN:,}")
+    for n, item in enumerate(items):
         try:
             turn = _check_fields(_object(item), TURN)
         except _Bad as exc:
