@@ -59,8 +59,8 @@ def test_a_follow_up_goes_to_every_pane_each_continuing_its_own_conversation(ope
             {"role": "assistant", "content": reply(name, QUESTION)},
             {"role": "user", "content": FOLLOW_UP},
         ]
-    for pane, name in zip(window.area.panes, names):
-        assert pane.answer_text == reply(name, FOLLOW_UP)
+    for index, (pane, name) in enumerate(zip(window.area.panes, names)):
+        assert pane.answer_text == reply(name, FOLLOW_UP) == opened.recorder.streams.answer[index]  # streamed in, as a run's
         assert pane.turn_prompt_label.isVisibleTo(window) and pane.turn_prompt_label.text() == f"Turn 2 · You asked: {FOLLOW_UP}"
         assert f"Run #{first.run_id} · turn 2" in pane.caption_label.text()
     strip = window.area.turns
