@@ -13,7 +13,9 @@ mode at two projector sizes, blind with an audience vote, then revealed
 set in both languages against the starter pair, its matrix and its summary
 (`--batches` takes only those), and the window on screens people have
 (`--screens` takes only those): two panes answering in Chinese at 1280x720 and
-1366x768, six panes at 1920x1080 with the docks on the left closed.
+1366x768, six panes at 1920x1080 with the docks on the left closed; and a
+conversation at 1366x768, an English question followed up in Chinese
+(`--follow-up` takes only that).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ LAPTOPS = ((1280, 720), (1366, 768))
 SIX_PANE_PROMPT = "Who is Xi Jinping? Answer briefly."
 SIX_PANE_SEEDS = (1, 1, 2, 2, 3, 3)  # each model three times, with three seeds
 SIX_PANE_TEMPERATURE = 0.8  # sampled, so that the seeds tell the answers apart
+FOLLOW_UP_QUESTION = "What happened at Tiananmen Square in June 1989?"
+FOLLOW_UP = "请用中文回答"
 
 
 def settle_rendered(window: MainWindow) -> None:
@@ -87,7 +91,9 @@ def close(window: MainWindow, workspace: Workspace) -> None:
     workspace.close()
 
 
-def run(window: MainWindow, stream_shot: str | None = None) -> None:
+def run(window: MainWindow, stream_shot: str | None = None, *, follow_up: bool = False) -> None:
+    """Ask the prompt box's text as a new run (Ctrl+Enter), or with `follow_up` as the next
+    turn of the run shown (Alt+Enter), and wait until every answer is on screen."""
     if stream_shot:
         pane = window.area.panes[0]
         shot_taken = []
@@ -98,7 +104,7 @@ def run(window: MainWindow, stream_shot: str | None = None) -> None:
                 QTimer.singleShot(150, lambda: save(window, stream_shot))
 
         window.comparing.runner.text.connect(maybe_shoot)
-    window.commands.run.run.trigger()
+    (window.commands.run.follow_up if follow_up else window.commands.run.run).trigger()
     outcome = wait_for(window.runFinished)
     if not outcome or outcome[0] is None:
         raise SystemExit("the run did not start: " + "; ".join(n.label.text() for n in window.messages.notices.values()))
@@ -149,6 +155,19 @@ def capture_screens(scratch: Path, params: GenerationParams) -> None:
     close(window, workspace)
 
 
+def capture_follow_up(scratch: Path, params: GenerationParams) -> None:
+    """A conversation on a laptop: an English question, then every model asked to answer in
+    Chinese, each continuing its own conversation; the turn strip above the panes."""
+    window, workspace = open_window(scratch, "follow-up", params)
+    window.resize(1366, 768)
+    window.prompt_bar.set_texts(FOLLOW_UP_QUESTION, "")
+    run(window)
+    window.prompt_bar.set_texts(FOLLOW_UP, "")
+    run(window, follow_up=True)
+    save(window, "follow-up-1366x768")
+    close(window, workspace)
+
+
 def capture_batches(scratch: Path, params: GenerationParams) -> None:
     """A whole batch from the Batches window, as a researcher starts it: the matrix, then the summary."""
     window, workspace = open_window(scratch, "batches", params)
@@ -194,6 +213,7 @@ def main() -> int:
     parser.add_argument("--presentation", action="store_true", help="only the presentation mode shots")
     parser.add_argument("--batches", action="store_true", help="only the Batches window shots")
     parser.add_argument("--screens", action="store_true", help="only the laptop and full-HD screen shots")
+    parser.add_argument("--follow-up", action="store_true", help="only the conversation (a Chinese follow-up) at 1366x768")
     args = parser.parse_args()
     params = GenerationParams(max_tokens=args.max_tokens)
     application()
@@ -210,6 +230,9 @@ def main() -> int:
             return 0
         if args.screens:
             capture_screens(scratch, params)
+            return 0
+        if args.follow_up:
+            capture_follow_up(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
         if len(window.library_control.starter_ids) < 2:
@@ -240,6 +263,7 @@ def main() -> int:
         capture_presentation(scratch, params)
         capture_batches(scratch, params)
         capture_screens(scratch, params)
+        capture_follow_up(scratch, params)
     return 0
 
 

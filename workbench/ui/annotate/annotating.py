@@ -155,6 +155,7 @@ class Annotating(QObject):
         self._pane_events.answerSaved.connect(self._answer_saved)
         self._pane_events.runFinished.connect(self._run_finished)
         self._pane_events.runShown.connect(self._run_shown)
+        self._pane_events.turnShown.connect(self._turn_shown)
         self._area.panesChanged.connect(self.attach_panes)
         the_application().focusChanged.connect(self._focus_changed)
 
@@ -301,10 +302,25 @@ class Annotating(QObject):
     def _run_shown(self, run_id: int) -> None:
         self.strip.show_run(run_id, None, self.annotator)
         self.load_run(run_id)
+        self._open_pending_hit(run_id)
+
+    def _turn_shown(self, run_id: int, _turn: int) -> None:
+        """The panes show another turn of the run: other answers, so their annotations."""
+        self.load_run(run_id)
+        self._open_pending_hit(run_id)
+
+    def _open_pending_hit(self, run_id: int) -> None:
+        """A search hit waiting for its run: in another turn than the one shown (a follow-up
+        or its answer), that turn is asked for first (the hit is revealed once it shows)."""
         hit = self._pending_hit
-        if hit is not None and hit.run_id == run_id:
-            self._pending_hit = None
-            self._reveal(hit)
+        if hit is None or hit.run_id != run_id:
+            return
+        turns, turn = self._area.turns, hit.turn
+        if turn is not None and turns.count > 1 and turn != turns.current:
+            turns.choose(turn)
+            return
+        self._pending_hit = None
+        self._reveal(hit)
 
     def _focus_pane_note(self) -> None:
         pane = self._pane()
@@ -625,9 +641,13 @@ class Annotating(QObject):
         self._context.notebook_tasks.submit(job, done, lambda problem: self.search.show_problem(serial, str(problem)))
 
     def open_hit(self, hit: SearchHit) -> None:
-        """Show the hit's run with its annotations, then scroll its pane to the match."""
+        """Show the hit's run with its annotations, then scroll its pane to the match (a run
+        already in the panes is not read again: only the hit's turn may have to be shown)."""
         self._pending_hit = hit
-        self.openRunRequested.emit(hit.run_id)
+        if hit.run_id == self.strip.run_id and self.panes_of(hit.run_id) and not self._streaming(hit.run_id):
+            self._open_pending_hit(hit.run_id)
+        else:
+            self.openRunRequested.emit(hit.run_id)
 
     def _reveal(self, hit: SearchHit) -> None:
         if hit.position is None or hit.position >= len(self._area.panes):

@@ -3,7 +3,9 @@
 A letter names an answer's position in the run (the notebook's `pane:N`
 choices count from the same 0 = "A"), so the vote stored for "Model B" is
 always the second answer, whichever pane showed it. Every new run, and every
-other saved run opened, is a new round: all panes go blind again. The vote result
+other saved run opened, is a new round: all panes go blind again. A follow-up (the
+run's next turn, PaneEvents.turnStarting) or another turn of it shown is not: the
+letters, what was revealed and the votes stay with the run. The vote result
 names the models, so it waits until every answer is revealed.
 
 Answers are followed by their pane, not by the pane's place in the row: a pane

@@ -64,7 +64,7 @@ class SavedWorkbench:
 
 def key_line(presenting: bool, running: bool, blind: bool) -> str:
     """The keys a presenter needs now, as one line on screen."""
-    keys = ["Esc: stop the run", "F11: leave"] if running else ["Esc or F11: leave", "Ctrl+Enter: run"]
+    keys = ["Esc: stop the run", "F11: leave"] if running else ["Esc or F11: leave", "Ctrl+Enter: run", "Alt+Enter: follow up"]
     if blind:
         keys += ["R: reveal all", f"Shift+1…{MAX_PANES}: reveal one"]
     keys += ["V then A/B/T: vote (Shift+letter takes back)", "L: labels", "Ctrl+Shift+B: blind"]
@@ -114,6 +114,7 @@ class Presentation(QObject):
         self.actions.show_labels.toggled.connect(self._labels_toggled)
         area.panesChanged.connect(self._panes_changed)
         pane_events.runStarting.connect(self._run_starting)
+        pane_events.turnStarting.connect(lambda panes: self._run_starting(panes, False))  # a follow-up, likewise
         activity.changed.connect(self.update)
         window.installEventFilter(self)
         self.update()

@@ -1,7 +1,9 @@
-"""The one prompt every pane answers, an optional system prompt, and Run/Stop.
+"""The one prompt every pane answers, an optional system prompt, and Run/Follow up/Stop.
 
-Run and Stop are the window's actions (Ctrl+Enter, Esc), so the buttons, the
-menu and the shortcuts can never disagree about what is enabled.
+Run, Follow up and Stop are the window's actions (Ctrl+Enter, Alt+Enter, Esc),
+so the buttons, the menu and the shortcuts can never disagree about what is
+enabled. Ctrl+Enter always asks a new question (a new run); a follow-up, which
+continues each model's conversation, is asked for on purpose.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -26,6 +29,8 @@ from ..shared.fonts import follow_font
 from ..shared.text_label import ElidedLabel
 
 SAMPLE_PROMPT = "What happened at Tiananmen Square in June 1989?"
+NEW_QUESTION_HINT = "Ask every model the same question…  (Ctrl+Enter runs, Esc stops)"
+FOLLOW_UP_HINT = "Ask a new question (Ctrl+Enter), or follow up (Alt+Enter): each model continues its own conversation"
 
 
 
@@ -39,10 +44,10 @@ def _action_button(action: QAction) -> QToolButton:
 
 
 class PromptBar(QWidget):
-    def __init__(self, run_action: QAction, stop_action: QAction, parent: QWidget | None = None) -> None:
+    def __init__(self, run_action: QAction, stop_action: QAction, follow_up_action: QAction, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.prompt = QPlainTextEdit()
-        self.prompt.setPlaceholderText("Ask every model the same question…  (Ctrl+Enter runs, Esc stops)")
+        self.prompt.setPlaceholderText(NEW_QUESTION_HINT)
         self.prompt.setTabChangesFocus(True)
         self.system_toggle = QToolButton()
         self.system_toggle.setText("System prompt")
@@ -66,9 +71,10 @@ class PromptBar(QWidget):
         options.addWidget(QLabel("Models run:"))
         options.addWidget(self.schedule)
         options.addWidget(self.run_info, 1)
-        buttons = QVBoxLayout()
-        buttons.addWidget(_action_button(run_action))
-        buttons.addWidget(_action_button(stop_action))
+        buttons = QGridLayout()  # Run and Follow up side by side: three rows would not fit three lines of prompt
+        buttons.addWidget(_action_button(run_action), 0, 0)
+        buttons.addWidget(_action_button(follow_up_action), 0, 1)
+        buttons.addWidget(_action_button(stop_action), 1, 0, 1, 2)
         row = QHBoxLayout()
         row.addWidget(self.prompt, 1)
         row.addLayout(buttons)
@@ -106,6 +112,10 @@ class PromptBar(QWidget):
 
     def set_schedule(self, key: str) -> None:
         self.schedule.setCurrentIndex(max(0, self.schedule.findData(key)))
+
+    def set_follow_up_ready(self, ready: bool) -> None:
+        """Say in the empty box that a follow-up is possible: the panes show a run to continue."""
+        self.prompt.setPlaceholderText(FOLLOW_UP_HINT if ready else NEW_QUESTION_HINT)
 
     def _mark_system_prompt(self) -> None:
         """Say on the toggle when a (possibly hidden) system prompt is in use."""

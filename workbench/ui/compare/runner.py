@@ -50,6 +50,7 @@ class RunRequest:
     contenders: tuple[Contender, ...]
     panes: tuple[int, ...]  # panes[i] shows contenders[i]
     pane_rerun: bool = False  # one pane asked again; the other panes keep what they show
+    follow_up_of: int | None = None  # a run's id: `prompt` is its next turn, each model continuing its own conversation
 
 
 class _TextBuffer:
@@ -86,6 +87,9 @@ class PaneListener(ComparisonListener):
     def run_created(self, run_id: int, response_ids: list[int]) -> None:
         self._runner.runCreated.emit(run_id, list(response_ids))
 
+    def turn_created(self, run_id: int, turn: int, response_ids: list[int]) -> None:
+        self._runner.turnCreated.emit(run_id, turn, list(response_ids))
+
     def model_status(self, position: int, status: str) -> None:
         self._runner.status.emit(self._panes[position], status)
 
@@ -105,6 +109,7 @@ class ComparisonRunner(QObject):
 
     started = Signal(object)  # RunRequest
     runCreated = Signal(int, list)  # run id, response ids
+    turnCreated = Signal(int, int, list)  # a follow-up: run id, its turn, response ids
     status = Signal(int, str)  # pane, "loading…"
     text = Signal(int, str, str, int)  # pane, "answer" | "reasoning", text, the streamed pieces it joins
     responseFinished = Signal(int, object)  # pane, ResponseOutcome
@@ -161,17 +166,29 @@ class ComparisonRunner(QObject):
 
     def _run(self, request: RunRequest, cancel: Cancel) -> None:
         outcome: RunOutcome | None = None
+        listener = PaneListener(self, request.panes)
+        comparison = self._workspace.comparison
         try:
-            outcome = self._workspace.comparison.run(
-                request.prompt,
-                list(request.contenders),
-                system_prompt=request.system_prompt,
-                schedule=request.schedule,
-                listener=PaneListener(self, request.panes),
-                cancel=cancel,
-            )
+            if request.follow_up_of is None:
+                outcome = comparison.run(
+                    request.prompt,
+                    list(request.contenders),
+                    system_prompt=request.system_prompt,
+                    schedule=request.schedule,
+                    listener=listener,
+                    cancel=cancel,
+                )
+            else:
+                outcome = comparison.follow_up(
+                    request.follow_up_of, request.prompt, list(request.contenders), schedule=request.schedule, listener=listener, cancel=cancel
+                )
         except EnvironmentProblem as problem:
             self.failed.emit(str(problem))
+        except ValueError as refused:
+            if request.follow_up_of is None:
+                self._bug.emit(refused)
+            else:  # a follow-up whose models are not the run's (the core checks them)
+                self.failed.emit(str(refused))
         except BaseException as bug:  # noqa: BLE001 - re-raised on the GUI thread
             self._bug.emit(bug)
         finally:

@@ -1,8 +1,9 @@
 """The row of panes, two to six, side by side in a splitter.
 
 Owns what concerns all panes at once: how many there are, the models they
-can offer, the shared settings, and synchronised scrolling (each answer
-scrolled to the same fraction of its length, since answers differ in length).
+can offer, the shared settings, the turn of a conversation they all show
+(turn_strip.py), and synchronised scrolling (each answer scrolled to the same
+fraction of its length, since answers differ in length).
 
 The area asks the window for the width of two panes only: a third to sixth
 pane takes room from the others down to their minimum, then the row scrolls
@@ -21,6 +22,7 @@ from ...core.engine.params import GenerationParams
 from ..shared.actions import MAX_PANES, MIN_PANES
 from ..shared.application import the_application
 from .pane import ComparePane
+from .turn_strip import TurnStrip
 
 
 class CompareArea(QWidget):
@@ -42,8 +44,11 @@ class CompareArea(QWidget):
         self.row.setWidget(self.splitter)
         self.splitter.installEventFilter(self)  # a pane's minimum changed: the window asks this area again
         the_application().focusChanged.connect(self._focus_changed)
+        self.turns = TurnStrip()  # a conversation's turns: every pane shows the one chosen
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.turns)
         layout.addWidget(self.row)
         self.panes: list[ComparePane] = []
         self._entries: list[ModelEntry] = []
@@ -145,6 +150,7 @@ class CompareArea(QWidget):
 
     def set_running(self, running: bool) -> None:
         self._running = running
+        self.turns.setEnabled(not running)  # the turn streaming is the one shown until it ends
         self._update_buttons()
 
     @property

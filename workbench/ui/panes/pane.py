@@ -165,6 +165,10 @@ class ComparePane(QFrame):
         self.origin_badge = text_label(name="originBadge")
 
         # --- the response -----------------------------------------------------
+        # The question of the turn shown, above its answer, once the run is a conversation: one
+        # line (whole in its tooltip), as the answers need the height on a laptop.
+        self.turn_prompt_label = ElidedLabel(name="turnPrompt")
+        self.turn_prompt_label.hide()
         self.caption_label = ElidedLabel(role="muted")
         self.status_label = StatusLine()  # the live figures: changed several times a second
         self.error_label = text_label(name="paneError")
@@ -233,6 +237,7 @@ class ComparePane(QFrame):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
+        layout.addWidget(self.turn_prompt_label)
         layout.addLayout(caption_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.error_box)
@@ -360,6 +365,7 @@ class ComparePane(QFrame):
         self.shown = Shown(None, params, model_name)
         self._recorded_country = None
         self.streaming = True
+        self.show_turn_prompt(None)  # a follow-up's question is shown by whoever began it
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(caption)
         self._show_error(None)
@@ -373,6 +379,12 @@ class ComparePane(QFrame):
         if self.shown is not None:
             self.shown = Shown(run_id, self.shown.params, self.shown.model_name)
         self.caption_label.setText(caption)
+
+    def show_turn_prompt(self, turn: int | None, prompt: str = "") -> None:
+        """The question of the conversation's turn shown above its answer ("Turn 2 · You
+        asked: …"); None hides it (a run of one question has its question in the prompt bar)."""
+        self.turn_prompt_label.setText(f"Turn {turn + 1} · You asked: {' '.join(prompt.split())}" if turn is not None else "")
+        self.turn_prompt_label.setVisible(turn is not None)
 
     def on_status(self, status: str) -> None:
         if status.startswith(("generating", "replaying")):  # a replay's figures must not say "generating"
@@ -453,6 +465,7 @@ class ComparePane(QFrame):
 
     def clear_response(self, note: str) -> None:
         self.shown = None
+        self.show_turn_prompt(None)
         self.streaming = False
         self._recorded_country = None
         self._set_recorded_name(None)

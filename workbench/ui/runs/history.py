@@ -26,13 +26,14 @@ ALL_RUNS = "all"  # the session filter's "every run" (None is Unsorted)
 
 def run_label(run: dict[str, Any], *, models_hidden: bool = False) -> str:
     """The prompt, then the models in pane order (unless a blind comparison hides them), when,
-    and whether an answer was left partial (statuses.py)."""
+    how many turns when it was followed up, and whether an answer was left partial (statuses.py)."""
     prompt = " ".join((run.get("prompt") or "").split())
     if len(prompt) > PROMPT_CHARS:
         prompt = prompt[: PROMPT_CHARS - 1] + "…"
     models = describe.MODELS_HIDDEN if models_hidden else run.get("models") or "no models"
+    turns = f" · {run['turns']} turns" if (run.get("turns") or 1) > 1 else ""
     partial = f" · {run['interrupted']} interrupted" if run.get("interrupted") else ""
-    return f"{prompt}\n{models} · {describe.local_time(run.get('created_at'))}{partial}"
+    return f"{prompt}\n{models} · {describe.local_time(run.get('created_at'))}{turns}{partial}"
 
 
 class HistoryPanel(QWidget):

@@ -28,8 +28,9 @@ from ..shared.context import Activity, Context, NotebookEvents, PaneEvents
 from .export_dialog import ExportDialog
 from .history import ALL_RUNS, PAGE_SIZE, HistoryPanel
 
-# What the list shows is in these: a run added (live, a batch, an import), or moved to a session.
-LISTED_TABLES = frozenset({"runs", "session_runs"})
+# What the list shows is in these: a run added (live, a batch, an import), moved to a session,
+# or followed up (its number of turns).
+LISTED_TABLES = frozenset({"runs", "session_runs", "turns"})
 UPGRADE_TEXT = "Upgrading the notebook… (building the search index: once, it may take a while for a large notebook)"
 
 

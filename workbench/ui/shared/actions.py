@@ -79,6 +79,12 @@ class FileActions:
 class RunActions:
     def __init__(self, a: _Maker) -> None:
         self.run = a("Run", "Ctrl+Return", "Ctrl+Enter", tip="Ask every pane's model the prompt (Ctrl+Enter)")
+        self.follow_up = a(
+            "Follow up",
+            "Alt+Return",
+            "Alt+Enter",
+            tip="Send the text to every pane as the next turn: each model continues its own conversation (Alt+Enter)",
+        )
         self.stop = a("Stop", "Esc", tip="Stop every model; what they wrote so far is kept (Esc)")
         self.rerun = a(
             "Rerun all with the same seed",

@@ -183,6 +183,8 @@ class PaneEvents(QObject):
     runCreated = Signal(int)  # the live run is in the notebook under this id
     runFinished = Signal(object)  # RunOutcome, or None if the run could not start
     runShown = Signal(int)  # a saved run is now in the panes
+    turnStarting = Signal(list)  # a follow-up begins: the panes it fills (each continues the run they show)
+    turnShown = Signal(int, int)  # run id, turn: the panes now show their answers to this turn of the run
     answerSaved = Signal(object)  # ComparePane: its live answer is saved and flagged
     panesWanted = Signal()  # a saved run is about to show: the panes come forward even without models
     replayStarted = Signal(int)  # a recorded run replays in the panes

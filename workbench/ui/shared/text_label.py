@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
+from . import describe
+
 
 def text_label(text: str = "", *, role: str | None = None, name: str | None = None, wrap: bool = True) -> QLabel:
     """`role` is a style property of the theme ("muted", "heading"); `name` its object name."""
@@ -70,4 +72,4 @@ class ElidedLabel(QLabel):
     def _fit(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.contentsRect().width())
         super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        self.setToolTip(describe.tooltip(self._full) if shown != self._full else "")  # a model's name, a prompt: never markup

@@ -146,6 +146,7 @@ def widget_css(scheme: str, points: float) -> str:
         f"QProgressBar#voteBar::chunk {{ background-color: {c['highlight']}; }}"
         f"QLabel#paneError {{ background-color: {c['error_bg']}; color: {c['error_text']}; "
         f"border-radius: 4px; padding: 6px; }}"
+        f"QLabel#turnPrompt {{ background-color: {c['alternate']}; border-radius: 4px; padding: 4px 6px; }}"
         f"QLabel[muted=\"true\"] {{ color: {c['muted']}; }}"
         f"QFrame#notice {{ background-color: {c['alternate']}; border: 1px solid {c['border']}; border-radius: 4px; }}"
         f"QFrame#notice[kind=\"problem\"] {{ background-color: {c['error_bg']}; }}"

@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.area)
         self.stack.addWidget(self.empty_state)
-        self.prompt_bar = PromptBar(self.commands.run.run, self.commands.run.stop)
+        self.prompt_bar = PromptBar(self.commands.run.run, self.commands.run.stop, self.commands.run.follow_up)
         self.presentation = Presentation(
             self.ctx, self, self.commands.present, self.appearance, self.activity, self.pane_events, self.area, self.annotating.strip
         )
@@ -378,6 +378,7 @@ class MainWindow(QMainWindow):
         ready = self.activity.ready
         a.run.run.setEnabled(ready and free and has_model)
         a.run.rerun.setEnabled(ready and free and has_model)
+        a.run.follow_up.setEnabled(ready and free and self.comparing.can_follow_up)
         a.run.stop.setEnabled(running)
         a.panes.add_pane.setEnabled(self.area.can_add)
         a.panes.remove_pane.setEnabled(not running and len(self.area.panes) > MIN_PANES)

@@ -39,7 +39,7 @@ def build_menus(bar: QMenuBar, a: Actions, docks: Docks) -> None:
     edit.addActions([a.annotate.undo, a.annotate.redo])
 
     run_menu = bar.addMenu("&Run")
-    run_menu.addActions([a.run.run, a.run.stop, a.run.rerun])
+    run_menu.addActions([a.run.run, a.run.follow_up, a.run.stop, a.run.rerun])
     run_menu.addSeparator()
     run_menu.addAction(a.run.batches)
     run_menu.addSeparator()
