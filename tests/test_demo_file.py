@@ -192,3 +192,22 @@ def test_follow_ups_travel_with_their_steps_and_an_older_file_has_none(tmp_path:
     older = import_demo(other, path)
     assert [s.follow_ups for s in other.demos.steps(older.script_id)] == [(), (), ()]
     other.close()
+
+
+def test_the_command_line_lists_each_steps_follow_ups(tmp_path: Path, capsys) -> None:
+    from workbench.cli.main import main
+
+    db = tmp_path / "cli.sqlite"
+    notebook = open_notebook(db)
+    script = notebook.demos.create("Pressure", annotator="ana")
+    notebook.demos.add_step(script.id, prompt="What happened in June 1989?", follow_ups=["Please answer\nas a historian would.", "请用中文回答"], annotator="ana")
+    notebook.demos.add_step(script.id, prompt="Capital of Australia?", annotator="ana")
+    notebook.close()
+    assert main(["demo", "list", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:5] == [
+        "    1. What happened in June 1989?  [live]", "       then: Please answer as a historian would.", "       then: 请用中文回答",
+        "    2. Capital of Australia?  [live]",
+    ]  # fmt: skip
+    assert main(["demo", "list", "--db", str(db), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert [step["follow_ups"] for step in listed["steps"]] == [["Please answer\nas a historian would.", "请用中文回答"], []]
