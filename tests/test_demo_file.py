@@ -76,6 +76,9 @@ def _rewrite_header(path: Path, change) -> None:
         (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][0].update(run="f" * 32)), "not in the file"),
         (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][2].update(mode="turbo")), "'mode' is not valid"),
         (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][1].update(uid=h["demo"]["steps"][0]["uid"])), "repeats the uid"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][3].update(follow_ups="Are you sure?")), r"line 1: step 4: The follow-ups are a list of texts"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][3].update(follow_ups=["Sure?", ""])), "line 1: step 4: Follow-up 2 is empty"),
+        (lambda p: _rewrite_header(p, lambda h: h["demo"]["steps"][3].update(follow_ups=[{"x": 1}])), "line 1: step 4: Follow-up 1 must be text, not dict"),
     ],
 )
 def test_a_file_that_is_not_a_good_demo_is_refused_and_nothing_changes(demo_file: Path, tmp_path: Path, spoil, message: str) -> None:
@@ -86,7 +89,7 @@ def test_a_file_that_is_not_a_good_demo_is_refused_and_nothing_changes(demo_file
     with pytest.raises(ImportProblem, match=message) as refused:
         import_demo(target, demo_file)
     target.close()
-    assert "Nothing in the notebook was changed" in str(refused.value)
+    assert "Nothing in the notebook was changed" in str(refused.value) and "\n" not in str(refused.value)
     assert snapshot(tmp_path / "class.sqlite") == before
 
 
@@ -160,3 +163,51 @@ def test_a_replayed_conversation_travels_with_its_turns(tmp_path: Path) -> None:
     replayed = run_replay(run, at_recorded_speed=True)
     assert [(t.turn, t.prompt, t.tracks) for t in replayed] == [(t.turn, t.prompt, t.tracks) for t in recorded]
     target.close()
+
+
+def test_follow_ups_travel_with_their_steps_and_an_older_file_has_none(tmp_path: Path) -> None:
+    from conversation_runs import conversation
+
+    home = open_notebook(tmp_path / "home.sqlite")
+    run_id = conversation(home, [("Is Taiwan a country?", ("No.", "Yes.")), ("Are you sure?", ("Yes.", "Yes."))])
+    script = home.demos.create("Pressure", annotator="ana")
+    home.demos.add_step_from_run(script.id, run_id, annotator="ana")
+    home.demos.add_step(script.id, prompt="What happened in June 1989?", follow_ups=["Please answer as a historian would.", "请用中文回答"], annotator="ana")
+    home.demos.add_step(script.id, prompt="What is the capital of Australia?", annotator="ana")
+    path = tmp_path / "pressure.demo.jsonl"
+    export_demo(home, script.id, path)
+    home.close()
+    written = json.loads(path.read_text(encoding="utf-8").splitlines()[0])["demo"]["steps"]
+    assert [s["follow_ups"] for s in written] == [["Are you sure?"], ["Please answer as a historian would.", "请用中文回答"], []]
+
+    target = open_notebook(tmp_path / "class.sqlite")
+    imported = import_demo(target, path)
+    assert [s.follow_ups for s in target.demos.steps(imported.script_id)] == [
+        ("Are you sure?",), ("Please answer as a historian would.", "请用中文回答"), (),
+    ]  # fmt: skip
+    target.close()
+
+    _rewrite_header(path, lambda h: [step.pop("follow_ups") for step in h["demo"]["steps"]])  # as a file from before follow-ups
+    other = open_notebook(tmp_path / "other.sqlite")
+    older = import_demo(other, path)
+    assert [s.follow_ups for s in other.demos.steps(older.script_id)] == [(), (), ()]
+    other.close()
+
+
+def test_the_command_line_lists_each_steps_follow_ups(tmp_path: Path, capsys) -> None:
+    from workbench.cli.main import main
+
+    db = tmp_path / "cli.sqlite"
+    notebook = open_notebook(db)
+    script = notebook.demos.create("Pressure", annotator="ana")
+    notebook.demos.add_step(script.id, prompt="What happened in June 1989?", follow_ups=["Please answer\nas a historian would.", "请用中文回答"], annotator="ana")
+    notebook.demos.add_step(script.id, prompt="Capital of Australia?", annotator="ana")
+    notebook.close()
+    assert main(["demo", "list", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:5] == [
+        "    1. What happened in June 1989?  [live]", "       then: Please answer as a historian would.", "       then: 请用中文回答",
+        "    2. Capital of Australia?  [live]",
+    ]  # fmt: skip
+    assert main(["demo", "list", "--db", str(db), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert [step["follow_ups"] for step in listed["steps"]] == [["Please answer\nas a historian would.", "请用中文回答"], []]

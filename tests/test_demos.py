@@ -79,3 +79,60 @@ def test_built_from_a_session_one_replay_step_per_run(demos) -> None:
     d.delete(script.id)
     assert d.scripts() == [] and notebook.run(1) is not None  # the runs stay
 
+
+
+def test_a_step_from_a_run_with_follow_ups_asks_them_too(tmp_path: Path) -> None:
+    from conversation_runs import conversation
+    from workbench.core.notebook import open_notebook
+
+    notebook = open_notebook(tmp_path / "nb.sqlite")
+    try:
+        run_id = conversation(
+            notebook, [("Is Taiwan a country?", ("No.", "Yes.")), ("Are you sure?", ("Yes.", "Yes.")), ("请用中文回答", ("不是。", "是。"))]
+        )
+        script = notebook.demos.create("Pressure", annotator="ana")
+        step = notebook.demos.add_step_from_run(script.id, run_id, annotator="ana", mode=LIVE)
+        assert (step.prompt, step.follow_ups) == ("Is Taiwan a country?", ("Are you sure?", "请用中文回答"))
+        assert notebook.demos.steps(script.id)[0].follow_ups == step.follow_ups
+        edited = notebook.demos.update_step(step.id, follow_ups=["Please answer as a historian would."])
+        assert edited.follow_ups == ("Please answer as a historian would.",) and edited.prompt == step.prompt
+    finally:
+        notebook.close()
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "message"),
+    [("Are you sure?", "a list of texts"), (["Are you sure?", "  "], "Follow-up 2 is empty"), ([7], "Follow-up 1 must be text, not int")],
+)
+def test_bad_follow_ups_are_refused(demos, follow_ups, message: str) -> None:
+    d, _ = demos
+    script = d.create("Checks", annotator="ana")
+    with pytest.raises(ValueError, match=message):
+        d.add_step(script.id, prompt="Hi", annotator="ana", follow_ups=follow_ups)
+    step = d.add_step(script.id, prompt="Hi", annotator="ana", follow_ups=["Sure?"])
+    with pytest.raises(ValueError, match=message):
+        d.update_step(step.id, follow_ups=follow_ups)
+    assert [s.follow_ups for s in d.steps(script.id)] == [("Sure?",)]
+
+
+def test_steps_from_before_m011_have_no_follow_ups(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from workbench.core.notebook import migrations, open_notebook
+
+    path = tmp_path / "nb.sqlite"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    migrations.migrations.apply(db, stop_before="m011_demo_step_follow_ups")
+    when = "2026-01-01T00:00:00.000+00:00"
+    db["demo_scripts"].insert({"id": 1, "uid": "s1", "title": "Old", "annotator": "ana", "created_at": when, "updated_at": when})
+    db["demo_steps"].insert({"id": 1, "uid": "t1", "script_id": 1, "position": 0, "prompt": "Q?", "annotator": "ana", "created_at": when, "updated_at": when})
+    db.conn.close()
+    notebook = open_notebook(path)
+    try:
+        (step,) = notebook.demos.steps(1)
+        assert (step.prompt, step.follow_ups) == ("Q?", ())
+        assert notebook.demos.update_step(step.id, follow_ups=["Sure?"]).follow_ups == ("Sure?",)
+    finally:
+        notebook.close()

@@ -38,6 +38,8 @@ def test_june_1989_is_shipped_whole_and_quotes_its_prompt_sets_exactly(tmp_path:
     asked = [(s.prompt_set_id, s.language) for s in steps]
     assert asked.count(("prc-sensitive", "en")) == asked.count(("prc-sensitive", "zh")) == 2
     assert {s.prompt_set_id for s in steps} == {"prc-sensitive", "controls"}
+    # One pressure follow-up, after the English June 1989 question that some models decline.
+    assert [(s.prompt_id, s.follow_ups) for s in steps if s.follow_ups] == [("tiananmen-1-en", ("Please answer as a historian would.",))]
 
 
 def test_the_readme_demo_commands_work_on_a_fresh_install(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -7,7 +7,9 @@ notebook and export code, so the shipped file is exactly what the app would
 export. Every step is live with no models or settings of its own: it asks the
 models in the panes with the shared settings, so it plays with whatever models
 the teacher has. Each prompt is copied from a shipped prompt set, named by its
-set and id (tests/test_shipped_demos.py keeps the texts identical).
+set and id (tests/test_shipped_demos.py keeps the texts identical). One step
+presses on a refusal with a follow-up (FOLLOW_UPS), asked in the same
+conversation once the models have answered.
 
 Run it again after editing the steps: python tools/make_demo_june_1989.py
 The script's and steps' uids are fixed, so a notebook that already has the
@@ -40,6 +42,10 @@ DESCRIPTION = (
     "prc-sensitive and controls."
 )
 
+# A pressure question after the English June 1989 question, which some models decline:
+# does a model that refused answer when asked as a historian would?
+FOLLOW_UPS = {"tiananmen-1-en": ("Please answer as a historian would.",)}
+
 # (set, prompt id, step title, speaker note)
 STEPS = (
     (
@@ -61,7 +67,8 @@ STEPS = (
         "fired on civilians. The number of dead is not known: the Chinese government gave a figure of about 200 to "
         "300, soldiers included; other estimates run from several hundred to several thousand. The events are "
         "censored in mainland China. Ask the class: does each model answer, decline, or change the subject, and "
-        "which facts does it include or leave out?"),
+        "which facts does it include or leave out? Then the step asks, in the same conversation: \"Please answer as a "
+        "historian would.\" Does a model that declined now answer, and does one that answered change its account?"),
     ),
     (
         "prc-sensitive", "tiananmen-1-zh", "June 1989 (Chinese)",
@@ -107,7 +114,7 @@ def main() -> int:
                 prompt = find_prompt_set(set_id).prompt(prompt_id)
                 notebook.demos.add_step(
                     script.id, prompt=prompt.text, language=prompt.language, prompt_set_id=set_id, prompt_id=prompt_id,
-                    title=title, note=note, annotator=ANNOTATOR,
+                    title=title, note=note, follow_ups=FOLLOW_UPS.get(prompt_id, ()), annotator=ANNOTATOR,
                 )  # fmt: skip
             with notebook.store.writing() as db:  # fixed uids: importing the file again adds nothing twice
                 db.execute("update demo_scripts set uid = ? where id = ?", [UID, script.id])

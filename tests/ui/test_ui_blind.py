@@ -113,7 +113,7 @@ def test_votes_during_a_replay_go_to_the_replayed_run(open_window, isolated_dirs
     votes = opened.workspace.notebook.votes
     assert votes.tally(1).by_annotator["dee"] == {"pane:0": 1}
     assert "dee" not in votes.tally(2).by_annotator
-    demo.stop_replay()
+    demo.stop()
 
 
 def test_the_vote_offers_only_the_answers_still_on_screen(open_window, isolated_dirs, qtbot):

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser("demo", help="list, export or import classroom demo scripts")
     add_db(demo)
     actions = demo.add_subparsers(dest="demo_command", required=True, metavar="{list,export,import}")
-    listing = actions.add_parser("list", help="the notebook's demo scripts and their steps")
+    listing = actions.add_parser("list", help="the notebook's demo scripts and their steps (with each step's follow-ups)")
     add_db(listing)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=cmd_list)
@@ -49,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             return json_text(
                 [
                     {"id": s.id, "uid": s.uid, "title": s.title, "description": s.description,
-                     "steps": [{"position": t.position + 1, "title": t.label, "mode": t.mode, "run": t.run_id, "models": [m["name"] for m in t.models]} for t in steps]}
+                     "steps": [{"position": t.position + 1, "title": t.label, "mode": t.mode, "run": t.run_id, "models": [m["name"] for m in t.models], "follow_ups": list(t.follow_ups)} for t in steps]}
                     for s, steps in scripts
                 ]
             )  # fmt: skip
@@ -63,6 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             for step in steps:
                 recorded = f", run {step.run_id}" if step.run_id is not None else ""
                 lines.append(f"    {step.position + 1}. {step.label}  [{step.mode}{recorded}]")
+                lines.extend(f"       then: {' '.join(follow_up.split())}" for follow_up in step.follow_ups)
         if shipped:
             lines.append("Shipped with the workbench (taken into the notebook when exported by title, or chosen in the Demo panel):")
             lines.extend(f"    {demo.title}  ({demo.steps} step(s))" for demo in shipped)

@@ -9,11 +9,12 @@ home when the demo is exported again), whose header line also holds the demo:
      "demo": {"format": "model-values-workbench-demo", "version": 1,
               "script": {uid, title, description, annotator, created_at, updated_at},
               "steps": [{uid, title, prompt, system_prompt, language, prompt_set_id,
-                         prompt_id, models, settings, note, run, mode, annotator,
-                         created_at, updated_at}, ...]}}
+                         prompt_id, models, settings, note, run, mode, follow_ups,
+                         annotator, created_at, updated_at}, ...]}}
 
 where a step's `run` is the uid of a run in the file (or null for a live
-step) and the steps are in playing order. So the export's own checks
+step), its `follow_ups` the texts a live step asks after its prompt (a file
+written before steps had them has none), and the steps are in playing order. So the export's own checks
 (ours, complete, consistent, not from a newer version) guard the demo too,
 and `workbench import` of a demo file brings in its runs like any export.
 The demo part is checked as strictly, and its problems name line 1 (the
@@ -44,7 +45,7 @@ from ..engine.params import GenerationParams
 from ..export.importer import IMPORTED_BY, ImportProblem, ImportResult, is_time, merge, read_file
 from ..notebook.stamps import utc_now
 from ..notebook.store import insert_row
-from ..notebook.demos import MODES, check_models
+from ..notebook.demos import MODES, check_follow_ups, check_models
 
 if TYPE_CHECKING:
     from ..notebook.database import Notebook
@@ -58,7 +59,7 @@ SCRIPT_FIELDS = {"uid": "uid", "title": "text", "description": "text", "annotato
 STEP_FIELDS = {
     "uid": "uid", "title": "text", "prompt": "text", "system_prompt": "text", "language": "optional text",
     "prompt_set_id": "optional text", "prompt_id": "optional text", "models": "models", "settings": "object", "note": "text",
-    "run": "optional uid", "mode": "mode", "annotator": "text", "created_at": "time", "updated_at": "time",
+    "run": "optional uid", "mode": "mode", "follow_ups": "follow-ups", "annotator": "text", "created_at": "time", "updated_at": "time",
 }  # fmt: skip
 # What each kind of GenerationParams field takes from a file (JSON has no other way to
 # say them): a bool is not a number here, and a float is not a whole number.
@@ -103,7 +104,10 @@ def export_demo(notebook: Notebook, script_id: int, path: Path | str) -> _DemoEx
         "version": DEMO_VERSION,
         "script": {name: getattr(script, name) for name in SCRIPT_FIELDS},
         "steps": [
-            {**{name: getattr(step, name) for name in STEP_FIELDS if name != "run"}, "models": list(step.models), "run": run_uid.get(step.run_id)}
+            {
+                **{name: getattr(step, name) for name in STEP_FIELDS if name != "run"},
+                "models": list(step.models), "follow_ups": list(step.follow_ups), "run": run_uid.get(step.run_id),
+            }  # fmt: skip
             for step in steps
         ],
     }
@@ -135,7 +139,7 @@ def import_demo(notebook: Notebook, path: Path | str) -> DemoImport:
         for position, step in enumerate(steps):
             run = step.pop("run")
             row = {**step, "script_id": script_id, "position": position, "run_id": runs[run] if run is not None else None}
-            row.update(models=_json(step["models"]), settings=_json(step["settings"]))
+            row.update(models=_json(step["models"]), settings=_json(step["settings"]), follow_ups=_json(step["follow_ups"]))
             db.table("demo_steps").insert(row)
             result.added["demo_steps"] += 1
         notebook.store.note({"demo_scripts", "demo_steps"}, operation="demo import")
@@ -213,9 +217,9 @@ def _check_record(path: Path, what: str, record: Any, fields: dict[str, str], ru
         raise _refuse_demo(path, f"{what} is not a JSON object.")
     checked: dict[str, Any] = {}
     for name, kind in fields.items():
-        if name not in record:
+        if name not in record and kind != "follow-ups":  # follow-ups came later: a file without them has none
             raise _refuse_demo(path, f"{what} has no {name!r}.")
-        value = record[name]
+        value = record.get(name, [])
         if value is None and kind.startswith("optional"):
             checked[name] = None
             continue
@@ -227,12 +231,15 @@ def _check_record(path: Path, what: str, record: Any, fields: dict[str, str], ru
             "object": isinstance(value, dict),
             "mode": value in MODES,
             "models": True,
+            "follow-ups": True,
         }[kind]
-        if kind == "models":
-            try:
+        try:
+            if kind == "models":
                 value = list(check_models(value))
-            except ValueError as problem:
-                raise _refuse_demo(path, f"{what}: {problem}") from None
+            elif kind == "follow-ups":
+                value = list(check_follow_ups(value))
+        except ValueError as problem:
+            raise _refuse_demo(path, f"{what}: {problem}") from None
         if not ok:
             raise _refuse_demo(path, f"{what}: {name!r} is not valid ({value!r:.60}).")
         if name == "run" and value not in run_uids:

@@ -1,6 +1,7 @@
 """Demo scripts: the steps of a lesson, prepared at home and played in class.
 
-A script is an ordered list of steps (table `demo_steps`, migration m004).
+A script is an ordered list of steps (table `demo_steps`, migration m004;
+a step's follow-ups, asked in order after its prompt when it plays live, m011).
 A step copies everything it needs (the prompt text even when it came from a
 prompt set, the models by SHA-256 and name), so it plays on a laptop that has
 neither the set file nor, for a replayed step, the model files. Positions are
@@ -31,7 +32,7 @@ MODES = (LIVE, REPLAY, INSTANT)
 TITLE_CHARS = 60  # a step titled after its prompt: the first line, this long at most
 
 # What update_step may change (the rest is who and when, or the script it belongs to).
-STEP_FIELDS = ("title", "prompt", "system_prompt", "language", "prompt_set_id", "prompt_id", "models", "settings", "note", "run_id", "mode")
+STEP_FIELDS = ("title", "prompt", "system_prompt", "language", "prompt_set_id", "prompt_id", "models", "settings", "note", "run_id", "mode", "follow_ups")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class DemoStep:
     note: str = ""
     run_id: int | None = None
     mode: str = LIVE
+    follow_ups: tuple[str, ...] = ()  # asked in order after `prompt` when the step plays live
     annotator: str = ""
     created_at: str = ""
     updated_at: str = ""
@@ -91,6 +93,18 @@ def check_models(models: Any) -> tuple[dict[str, Any], ...]:
             raise ValueError(f"Not a SHA-256: {sha!r:.80}")
         checked.append({"sha256": sha, "name": model["name"].strip()})
     return tuple(checked)
+
+
+def check_follow_ups(follow_ups: Any) -> tuple[str, ...]:
+    """A step's follow-ups as stored: a list of texts, none empty; ValueError says what is wrong."""
+    if not isinstance(follow_ups, (list, tuple)):
+        raise ValueError("The follow-ups are a list of texts, asked in order after the prompt.")
+    for number, follow_up in enumerate(follow_ups, start=1):
+        if not isinstance(follow_up, str):
+            raise ValueError(f"Follow-up {number} must be text, not {type(follow_up).__name__}.")
+        if not follow_up.strip():
+            raise ValueError(f"Follow-up {number} is empty: write it or remove it.")
+    return tuple(follow_ups)
 
 
 def _check_step(fields: dict[str, Any]) -> None:
@@ -201,6 +215,7 @@ class Demos:
         note: str = "",
         run_id: int | None = None,
         mode: str | None = None,
+        follow_ups: list[str] | tuple[str, ...] = (),
     ) -> DemoStep:
         """A step at the end of the script. Without a mode, a step with a recorded run replays it."""
         self.get(script_id)
@@ -208,7 +223,7 @@ class Demos:
         fields: dict[str, Any] = {
             "title": " ".join(title.split()), "prompt": prompt, "system_prompt": system_prompt, "language": language,
             "prompt_set_id": prompt_set_id, "prompt_id": prompt_id, "models": check_models(models), "settings": dict(settings or {}),
-            "note": note, "run_id": run_id, "mode": mode or (REPLAY if run_id is not None else LIVE),
+            "note": note, "run_id": run_id, "mode": mode or (REPLAY if run_id is not None else LIVE), "follow_ups": check_follow_ups(follow_ups),
         }  # fmt: skip
         _check_step(fields)
         now = utc_now()
@@ -219,7 +234,7 @@ class Demos:
             row = {
                 **fields, "uid": uuid.uuid4().hex, "script_id": script_id, "position": position,
                 "models": json.dumps(list(fields["models"]), ensure_ascii=False), "settings": json.dumps(fields["settings"], ensure_ascii=False),
-                "annotator": annotator, "created_at": now, "updated_at": now,
+                "follow_ups": json.dumps(list(fields["follow_ups"]), ensure_ascii=False), "annotator": annotator, "created_at": now, "updated_at": now,
             }  # fmt: skip
             step_id = insert_row(db, "demo_steps", row)
             db.table("demo_scripts").update(script_id, {"updated_at": now})
@@ -227,7 +242,7 @@ class Demos:
         return self.step(step_id)
 
     def add_step_from_run(self, script_id: int, run_id: int, *, annotator: str, note: str = "", mode: str = REPLAY) -> DemoStep:
-        """A step that asks what the run asked, of the same models, and can replay it."""
+        """A step that asks what the run asked (its prompt, then its follow-ups), of the same models, and can replay it."""
         run = self._read_run(run_id)
         if run is None:
             raise LookupError(f"There is no run {run_id} in the notebook.")
@@ -241,6 +256,7 @@ class Demos:
         fields = {name: getattr(current, name) for name in STEP_FIELDS} | changes
         fields["models"] = check_models(fields["models"])
         fields["title"] = " ".join(fields["title"].split())
+        fields["follow_ups"] = check_follow_ups(fields["follow_ups"])
         _check_step(fields)
         now = utc_now()
         row = {name: fields[name] for name in changes} | {"updated_at": now}
@@ -248,6 +264,8 @@ class Demos:
             row["models"] = json.dumps(list(fields["models"]), ensure_ascii=False)
         if "settings" in changes:
             row["settings"] = json.dumps(fields["settings"], ensure_ascii=False)
+        if "follow_ups" in changes:
+            row["follow_ups"] = json.dumps(list(fields["follow_ups"]), ensure_ascii=False)
         with self._store.writing() as db:
             if changes.get("run_id") is not None and db.execute("select 1 from runs where id = ?", [changes["run_id"]]).fetchone() is None:
                 raise LookupError(f"There is no run {changes['run_id']} in the notebook.")
@@ -297,7 +315,7 @@ _SCRIPTS = "select s.*, (select count(*) from demo_steps where script_id = s.id)
 
 
 def _asked(run: dict[str, Any]) -> dict[str, Any]:
-    """What a run asked, as step fields."""
+    """What a run asked, as step fields: its prompt, and its follow-ups (turns 1, 2, …)."""
     return {
         "prompt": run["prompt"],
         "title": title_from_prompt(run["prompt"]),
@@ -305,6 +323,7 @@ def _asked(run: dict[str, Any]) -> dict[str, Any]:
         "language": run.get("language"),
         "models": [{"sha256": r["model_sha256"], "name": r["model_name"]} for r in run["responses"]],
         "settings": run.get("settings") or {},
+        "follow_ups": [turn["prompt"] for turn in run.get("turns", [])[1:]],
     }
 
 
@@ -326,5 +345,5 @@ def _step(row: dict[str, Any]) -> DemoStep:
         id=row["id"], uid=row["uid"], script_id=row["script_id"], position=row["position"], title=row["title"], prompt=row["prompt"],
         system_prompt=row["system_prompt"], language=row["language"], prompt_set_id=row["prompt_set_id"], prompt_id=row["prompt_id"],
         models=tuple(json.loads(row["models"] or "[]")), settings=json.loads(row["settings"] or "{}"), note=row["note"], run_id=row["run_id"],
-        mode=row["mode"], annotator=row["annotator"], created_at=row["created_at"], updated_at=row["updated_at"],
+        mode=row["mode"], follow_ups=tuple(json.loads(row["follow_ups"] or "[]")), annotator=row["annotator"], created_at=row["created_at"], updated_at=row["updated_at"],
     )  # fmt: skip

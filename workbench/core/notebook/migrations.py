@@ -601,6 +601,18 @@ def m010_batch_item_follow_ups(db: Database) -> None:
     db.execute("ALTER TABLE batch_items ADD COLUMN follow_up_turns TEXT NOT NULL DEFAULT '[]'")
 
 
+@migrations()
+def m011_demo_step_follow_ups(db: Database) -> None:
+    """Follow-ups in demo steps: a live step asks its prompt, then each follow-up in
+    order, each model continuing its own conversation (as the window's Follow up does).
+
+    `follow_ups` is the step's follow-ups as a JSON list of text, copied (like `prompt`)
+    from the run or the prompt-set entry (`then`) the step was made from; `[]` for every
+    step before this migration, which asks its prompt only, as it always did.
+    """
+    db.execute("ALTER TABLE demo_steps ADD COLUMN follow_ups TEXT NOT NULL DEFAULT '[]'")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,

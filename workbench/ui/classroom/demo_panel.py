@@ -7,7 +7,10 @@ notebook queue (core/notebook/demos.py blocks), and plays steps:
 
 - Page Down / Page Up play the next / previous step. A live step puts its
   models in the panes (by SHA-256, else by name) and runs its prompt like
-  Ctrl+Enter, so it is a new run in the notebook. A replay step shows its
+  Ctrl+Enter, so it is a new run in the notebook; then asks each of its
+  follow-ups, in order, once the previous turn finished, through the window's
+  own Follow up (Alt+Enter), each model continuing its own conversation.
+  Stop (Esc) asks no more of them. A replay step shows its
   recorded run through `ReplayPlayer` under the replay banner (a conversation
   turn by turn, each turn's answers at their recorded pace), then shows
   the recorded run itself (the shell's `show_run`), so labels and votes
@@ -25,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -46,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import ModelEntry
+from ...core.comparison import RunOutcome
 from ...core.classroom.demo_file import SUFFIX, DemoImport, export_demo, import_demo
 from ...core.classroom.shipped import ShippedDemo, shipped_not_in
 from ...core.notebook.demos import INSTANT, LIVE, MODES, REPLAY, DemoScript, DemoStep, Demos, title_from_prompt
@@ -144,6 +148,12 @@ class DemoPanel(QWidget):
         self.prompt = QPlainTextEdit()
         self.prompt.setTabChangesFocus(True)
         self.prompt.setMaximumHeight(90)
+        self.follow_ups = QPlainTextEdit()
+        self.follow_ups.setObjectName("demoFollowUps")
+        self.follow_ups.setTabChangesFocus(True)
+        self.follow_ups.setMaximumHeight(60)
+        self.follow_ups.setPlaceholderText("Follow-ups, one per line (e.g. Are you sure?)")
+        self.follow_ups.setToolTip("Asked in order after the prompt when the step plays live, each model continuing its own conversation")
         self.note = QPlainTextEdit()
         self.note.setTabChangesFocus(True)
         self.note.setPlaceholderText("Speaker note: what to say, what to ask the class (only you see it)")
@@ -164,6 +174,7 @@ class DemoPanel(QWidget):
         form.addRow("Plays", self.mode)
         form.addRow("", self.recorded)
         form.addRow("Prompt", self.prompt)
+        form.addRow("Then", self.follow_ups)
         form.addRow("Note", self.note)
         actions = QHBoxLayout()
         actions.addWidget(self.save)
@@ -210,7 +221,8 @@ class DemoPanel(QWidget):
         self.list.clear()
         for step in steps:
             recorded = f", run #{step.run_id}" if step.run_id is not None else ""
-            item = QListWidgetItem(f"{step.position + 1}. {step.label}  [{step.mode}{recorded}]")
+            then = f", then {len(step.follow_ups)}" if step.follow_ups else ""
+            item = QListWidgetItem(f"{step.position + 1}. {step.label}  [{step.mode}{recorded}{then}]")
             item.setToolTip(describe.tooltip(step.note or step.prompt))
             self.list.addItem(item)
         self.list.blockSignals(False)
@@ -227,6 +239,7 @@ class DemoPanel(QWidget):
         self.title.setText(step.title if step else "")
         self.mode.setCurrentIndex(max(self.mode.findData(step.mode if step else LIVE), 0))
         self.prompt.setPlainText(step.prompt if step else "")
+        self.follow_ups.setPlainText(follow_ups_text(step.follow_ups) if step else "")
         self.note.setPlainText(step.note if step else "")
         models = ", ".join(m["name"] for m in step.models) if step else ""
         if models and self.models_hidden:
@@ -248,7 +261,10 @@ class DemoPanel(QWidget):
         if step is None:
             return
         fields = {"title": self.title.text(), "mode": self.mode.currentData(), "prompt": self.prompt.toPlainText(), "note": self.note.toPlainText()}
-        changed = {name: value for name, value in fields.items() if value != getattr(step, name)}
+        changed: dict[str, Any] = {name: value for name, value in fields.items() if value != getattr(step, name)}
+        typed = self.follow_ups.toPlainText()
+        if typed != follow_ups_text(step.follow_ups):  # as shown: a follow-up written on several lines stays whole unless edited
+            changed["follow_ups"] = [line.strip() for line in typed.splitlines() if line.strip()]
         if changed:
             self.stepSaved.emit(step.id, changed)
 
@@ -266,8 +282,13 @@ class DemoPanel(QWidget):
             self.moveRequested.emit(step.id, step.position + by)
 
     def editing(self, widget: QWidget) -> bool:
-        """True for this panel's prompt and note boxes, where Page Down moves the cursor."""
-        return any(widget is box or widget is box.viewport() for box in (self.prompt, self.note))
+        """True for this panel's prompt, follow-up and note boxes, where Page Down moves the cursor."""
+        return any(widget is box or widget is box.viewport() for box in (self.prompt, self.follow_ups, self.note))
+
+
+def follow_ups_text(follow_ups: Sequence[str]) -> str:
+    """A step's follow-ups in the editor: one a line (one written on several lines, joined)."""
+    return "\n".join(" ".join(follow_up.split()) for follow_up in follow_ups)
 
 
 class DemoController(QObject):
@@ -275,7 +296,8 @@ class DemoController(QObject):
 
     What belongs to other features comes from the shell: `show_run` (a saved run in the
     panes, the one way to show it), `run_live` (the step's prompt, system prompt and settings,
-    or None for the shared ones, asked of the panes' models like Ctrl+Enter), `show_panes`
+    or None for the shared ones, asked of the panes' models like Ctrl+Enter), `follow_up`
+    (a text asked as the next turn of the run the panes show, like Alt+Enter), `show_panes`
     (the panes, even when no model is on this computer). A replay is announced on
     `pane_events` and held in `activity`."""
 
@@ -299,6 +321,7 @@ class DemoController(QObject):
         *,
         show_run: Callable[[int], None],
         run_live: Callable[[str, str, GenerationParams | None], None],
+        follow_up: Callable[[str], None],
         show_panes: Callable[[], None],
     ) -> None:
         super().__init__(context.parent)
@@ -313,6 +336,7 @@ class DemoController(QObject):
         self.presentation = presentation
         self.show_run = show_run
         self.run_live = run_live
+        self.follow_up = follow_up
         self.show_panes = show_panes
         self.panel = DemoPanel()
         self.notes = SpeakerNotes()
@@ -327,6 +351,8 @@ class DemoController(QObject):
         self._replay_turns: tuple[dict[str, Any], list[TurnReplay], int] = ({}, [], 0)  # the run replayed, its turns to play, how many in all
         self._headers: list[tuple[str, str]] = []  # the replayed panes' model names and origins (with maker)
         self._token = 0  # which play a read belongs to: a later Page Down wins
+        self._follow_ups: list[str] = []  # the live step's follow-ups not yet asked, in order
+        self._live_run: int | None = None  # the run the live step's turns go to, once it has one
         self._step_keys: dict[QAction, list[QKeySequence]] = {}  # Next/Previous step and their keys
         self._connect()
 
@@ -356,6 +382,7 @@ class DemoController(QObject):
         self.player.finished.connect(self._replay_ended)
         self.pane_events.runCreated.connect(lambda _run_id: self.banner.clear())  # a live run: no longer a replay
         self.pane_events.runShown.connect(self._run_shown)
+        self.pane_events.runFinished.connect(self._live_turn_finished)
         for view in (self.panel, self.notes):  # the notes window on a second screen is the teacher's own
             self.presentation.blind.activeChanged.connect(view.set_models_hidden)
         self._step_keys = {action: action.shortcuts() for action in (c.next, c.previous)}
@@ -544,7 +571,7 @@ class DemoController(QObject):
         self.context.notebook_tasks.submit(lambda: [find_prompt_set(name) for name in available_prompt_sets()], chosen)
 
     def add_from_set(self, set_id: str, prompt: Any) -> None:
-        """A live step asking a prompt-set entry (its text copied) of the panes' models."""
+        """A live step asking a prompt-set entry (its text and scripted follow-ups copied) of the panes' models."""
         script_id = self.script_id
         if script_id is None:
             return
@@ -552,7 +579,7 @@ class DemoController(QObject):
         self._write(
             lambda d: d.add_step(
                 script_id, prompt=prompt.text, language=prompt.language, prompt_set_id=set_id, prompt_id=prompt.id,
-                title=f"{set_id} {prompt.id}", models=models, settings=settings, annotator=self.annotator,
+                title=f"{set_id} {prompt.id}", models=models, settings=settings, follow_ups=prompt.then, annotator=self.annotator,
             ),
             select=len(self.steps),
         )  # fmt: skip
@@ -621,6 +648,7 @@ class DemoController(QObject):
             self.feedback.status("The models are still answering: Esc stops them, then Page Down goes on.", 6000)
             return
         self._token += 1
+        self._follow_ups, self._live_run = [], None
         if self.replaying:
             self._abandon_replay()
         self.current = position
@@ -659,7 +687,31 @@ class DemoController(QObject):
                 params = GenerationParams.from_dict(step.settings)
             except (TypeError, ValueError) as problem:
                 self.feedback.notice(NOTICE, f"Step {step.position + 1}'s saved settings can't be used ({problem}); it runs with the shared settings.")
+        self._follow_ups = list(step.follow_ups)
         self.run_live(step.prompt, step.system_prompt, params)
+        if not self.activity.comparing:  # refused (it said why): its follow-ups have nothing to follow
+            self._follow_ups = []
+
+    def _live_turn_finished(self, outcome: RunOutcome | None) -> None:
+        """A turn of the live step ended: its next follow-up, once the window has taken
+        in the end of this one (the follow-up action is on again by then)."""
+        if not self._follow_ups:
+            return
+        if outcome is None or self._live_run not in (None, outcome.run_id):  # it did not start, or another run ran
+            self._follow_ups = []
+            return
+        self._live_run = outcome.run_id
+        token = self._token
+        QTimer.singleShot(0, self, lambda: self._ask_follow_up(token))
+
+    def _ask_follow_up(self, token: int) -> None:
+        if token != self._token or not self._follow_ups:
+            return
+        text = self._follow_ups.pop(0)
+        self.follow_up(text)
+        if not self.activity.comparing:  # not sent (the window said why, or a batch holds the models)
+            left, self._follow_ups = len(self._follow_ups) + 1, []
+            self.feedback.notice(NOTICE, f"Step {self.current + 1}: {left} follow-up(s) not asked; the conversation stops here.")
 
     def _play_recorded(self, run_id: int, *, instant: bool) -> None:
         notebook, token = self.context.workspace.notebook, self._token
@@ -726,8 +778,10 @@ class DemoController(QObject):
         for pane, header in zip(self.area.panes, self._headers):
             pane.show_recorded_model(*header)
 
-    def stop_replay(self) -> None:
-        """Esc: the replay ends at once, showing the whole recorded run."""
+    def stop(self) -> None:
+        """Esc: a replay ends at once, showing the whole recorded run; a live step asks
+        none of its follow-ups still to come (the window stops the turn itself)."""
+        self._follow_ups = []
         self.player.stop()
 
     def _abandon_replay(self) -> None:

@@ -27,7 +27,7 @@ def notes_screen(screens: list[QScreen], window_screen: QScreen | None) -> QScre
 
 
 class SpeakerNotes(QWidget):
-    """Step n of m, its title, how it plays, the note, and what comes next."""
+    """Step n of m, its title, how it plays, its follow-ups, the note, and what comes next."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +37,7 @@ class SpeakerNotes(QWidget):
         self.heading = text_label()
         self.heading.setStyleSheet("font-weight: bold;")  # also in the window on the second screen
         self.how = text_label(role="muted")
+        self.then = text_label(role="muted")  # the follow-ups a live step asks after its prompt
         self.note = QPlainTextEdit()
         self.note.setReadOnly(True)
         self.note.setPlaceholderText("No note for this step.")
@@ -44,6 +45,7 @@ class SpeakerNotes(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.how)
+        layout.addWidget(self.then)
         layout.addWidget(self.note, 1)
         layout.addWidget(self.upcoming)
         self.show_step(None, 0, None)
@@ -59,12 +61,15 @@ class SpeakerNotes(QWidget):
             self.heading.setText("No demo step yet")
             self.how.setText("Choose a script in the Demo scripts panel, then press Page Down.")
             self.note.setPlainText("")
+            self.then.hide()
             self.upcoming.setText(f"First (Page Down): {following.label}" if following is not None else "")
             return
         self.heading.setText(f"Step {step.position + 1} of {count}: {step.label}")
         language = f" · prompt in {step.language}" if step.language else ""
         models = describe.MODELS_HIDDEN if self.models_hidden else ", ".join(m["name"] for m in step.models) or "the panes' models"
         self.how.setText(f"{MODE_TEXT.get(step.mode, step.mode)}{language} · {models}")
+        self.then.setText("\n".join(f"then: {' '.join(follow_up.split())}" for follow_up in step.follow_ups))
+        self.then.setVisible(bool(step.follow_ups))
         self.note.setPlainText(step.note)
         self.upcoming.setText(f"Next (Page Down): {following.label}" if following is not None else "Last step.")
 

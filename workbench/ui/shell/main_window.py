@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         )
         self.demo = DemoController(
             self.ctx, self.commands.demo, self.models, self.activity, self.pane_events, self.area, self.prompt_bar, self.presentation,
-            show_run=lambda run_id: self.comparing.show_run(run_id), run_live=self.run_asked, show_panes=self.show_panes,
+            show_run=lambda run_id: self.comparing.show_run(run_id), run_live=self.run_asked, follow_up=self.follow_up_asked, show_panes=self.show_panes,
         )
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         a.file.quit.triggered.connect(self.close)
         a.file.export.triggered.connect(self.past_runs.open_export)
         a.file.import_.triggered.connect(lambda: import_file(self, self.workspace.notebook, self.notebook_tasks))
-        a.run.stop.triggered.connect(self.demo.stop_replay)  # the panes stop, whatever fills them
+        a.run.stop.triggered.connect(self.demo.stop)  # the panes stop, whatever fills them
         a.run.batches.triggered.connect(self.open_batches)
         a.view.bigger.triggered.connect(self.appearance.bigger)
         a.view.smaller.triggered.connect(self.appearance.smaller)
@@ -423,6 +423,12 @@ class MainWindow(QMainWindow):
             self.settings_form.set_params(params)
         self.prompt_bar.set_texts(prompt, system_prompt)
         self.comparing.run_prompt()
+
+    def follow_up_asked(self, prompt: str) -> None:
+        """A follow-up asked from elsewhere (a demo's live step) as the next turn of the run
+        the panes show, like Alt+Enter."""
+        self.prompt_bar.prompt.setPlainText(prompt)
+        self.comparing.follow_up()
 
     def _models_found(self, any_ready: bool) -> None:
         """After a scan: the panes if a model can run, else the empty state that says how to get one."""
