@@ -72,7 +72,7 @@ def _status_problem(error: openai.APIStatusError, where: str, model: str | None)
     if status in (401, 403):
         return f"{where} refused the key (HTTP {status}): set it with `workbench endpoint add NAME URL --key-stdin` or in the endpoint's environment variable."
     if status == 404 and model:
-        return f"{where} has no model {model!r} (HTTP 404), though it may list it: run `workbench endpoint test` and choose a model it serves."
+        return f"{where} has no model {model!r} (HTTP 404), though its /v1/models may list it: choose another of its models (`workbench endpoint list`)."
     if status == 404:
         return f"{where} has no OpenAI-compatible API there (HTTP 404): check the URL (it usually ends in /v1)."
     if status == 429:
