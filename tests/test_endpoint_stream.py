@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from endpoint_servers import StubServer, stub_server  # noqa: F401 - a fixture
+from endpoint_servers import StubServer
 from workbench.core.endpoints.config import Endpoint
 from workbench.core.endpoints.remote import RemoteModel
 from workbench.core.engine.backend import FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
