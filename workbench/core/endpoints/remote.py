@@ -28,7 +28,7 @@ from ..engine.backend import FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_ST
 from ..engine.cancel import Cancel
 from ..engine.formats import THINK
 from ..engine.params import DEFAULT_SWITCH, GenerationParams
-from .client import MAX_RETRIES, STALL_TIMEOUT_S, client_for, describe_failure
+from .client import MAX_RETRIES, STALL_TIMEOUT_S, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint, find_endpoint
 from .secrets import get_key
 
@@ -256,6 +256,8 @@ class _Pump(threading.Thread):
             stream = self._client.chat.completions.create(**self._request)
             self._stream = stream
             self.headers = stream.response.headers
+            if is_html(stream.response):
+                raise WebPage(stream.response.status_code)
             if self._closed.is_set():
                 stream.close()
                 return
