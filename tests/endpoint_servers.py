@@ -61,10 +61,10 @@ class StubServer:
 
 
 class FaultProxy:
-    def __init__(self, folder: Path, upstream: StubServer) -> None:
+    def __init__(self, folder: Path, upstream_port: int) -> None:
         self.faults_path = folder / "faults.json"
         self.faults([])
-        self.process, self.port = _start([str(HERE / "fault_proxy.py"), str(upstream.port), str(self.faults_path)])
+        self.process, self.port = _start([str(HERE / "fault_proxy.py"), str(upstream_port), str(self.faults_path)])
         self.url = f"http://127.0.0.1:{self.port}/v1"
 
     def faults(self, faults: list[dict[str, Any]]) -> None:
@@ -84,7 +84,7 @@ def stub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StubServer
 
 @pytest.fixture
 def fault_proxy(stub_server: StubServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(tmp_path_factory.mktemp("proxy"), stub_server)
+    proxy = FaultProxy(tmp_path_factory.mktemp("proxy"), stub_server.port)
     yield proxy
     _stop(proxy.process)
 
@@ -96,8 +96,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on a tiny real GGUF; its base URL.
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """llama-cpp-python's OpenAI-compatible server on a tiny real GGUF; its port.
     The model is served under the id "tiny"."""
     from gguf_factory import write_tiny_model
 
@@ -117,8 +117,16 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         _stop(process)
         raise RuntimeError("llama_cpp.server did not start in 60 s")
-    yield f"http://127.0.0.1:{port}/v1"
+    yield port
     _stop(process)
+
+
+@pytest.fixture
+def llama_proxy(llama_server: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultProxy]:
+    """The fault proxy in front of llama-cpp-python's server."""
+    proxy = FaultProxy(tmp_path_factory.mktemp("llama-proxy"), llama_server)
+    yield proxy
+    _stop(proxy.process)
 
 
 
