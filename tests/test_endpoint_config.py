@@ -132,3 +132,13 @@ def test_the_pool_gives_a_remote_entry_a_remote_model_without_a_process(stub_ser
     assert load_model(pool, entry, GenerationParams(n_ctx=1_000_000), None) is model
     pool.close()
     assert not model.alive
+
+
+def test_the_models_table_marks_remote_models(stub_server: StubServer, capsys: pytest.CaptureFixture[str]) -> None:
+    stub_server.script({"models": ["deepseek-chat"]})
+    endpoint = Endpoint("lab", stub_server.url)
+    save_endpoint(endpoint)
+    list_models(endpoint, None)
+    assert in_process("models") == 0
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("lab/")]
+    assert row.split()[:2] == ["lab/deepseek-chat", "CN"] and "remote" in row and row.endswith("ok (endpoint lab)")
