@@ -26,8 +26,17 @@ between turns too. Divergence and the batch's rates describe the
 prompt's own answers (turn 0); the follow-ups' rates are counted apart
 (analysis/summary.py).
 
-Like `Comparison.run`, `run` and `resume` block, and report to a listener
-from the thread they run on.
+Concurrency: a batch whose models are on endpoints has several prompts in
+flight, as many as its widest lane (lanes.py: an endpoint's concurrency; the
+local lane is one wide, so an all-local batch asks one prompt at a time, as
+before); the lanes keep local models one at a time and each endpoint within
+its limit. An endpoint that keeps failing is paused for the run
+(lanes.EndpointHealth): its model's answers to the prompts left are recorded
+as not asked (stopped, not failed), those prompts stay to do, the other
+prompts go on, and the batch ends paused; a resume asks them again.
+
+Like `Comparison.run`, `run` and `resume` block; they report to a listener
+from the threads asking the prompts, one call at a time.
 """
 
 from __future__ import annotations
