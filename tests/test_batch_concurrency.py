@@ -144,6 +144,17 @@ def test_an_endpoint_that_keeps_failing_is_paused_once_while_the_other_model_goe
     assert len(alpha.prompts) == 8
 
 
+def test_a_batch_whose_every_endpoint_is_paused_starts_no_more_prompts(scripted_workspace, tmp_path: Path) -> None:
+    ws = scripted_workspace(lambda model, prompt: GenerationResult(finish_reason=FINISH_ERROR, error="lab answered 502 Bad Gateway"))
+    ws.comparison.lanes = Lanes(lambda entry: Lane("endpoint:lab", 1, "lab"))
+    batch_id = batch_of(ws, tmp_path, 8)
+    result = BatchRunner(ws.comparison).run(batch_id, listener=Problems())
+    assert result.batch.status == PAUSED
+    # Alpha's 3rd failure and Beta's 2nd in prompt 3 make 5; prompt 3 is the last run made.
+    assert _last_run(ws) == 3 and len(result.ran) == 3
+    assert [i.status for i in ws.notebook.batches.items(batch_id)] == [ITEM_DONE] * 2 + [ITEM_PENDING] * 6
+
+
 def _last_run(ws: Workspace) -> int:
     with ws.notebook.store.reading() as db:  # the newest run: the last prompt left
         return int(db.execute("SELECT max(id) FROM runs").fetchone()[0])

@@ -61,7 +61,8 @@ def stub(tmp_path: Path) -> Iterator[Stub]:
 
 
 def reply(text: str, pause_s: float = 0.0, pieces: int = 3) -> dict:
-    return {"chunks": [{"content": text[i::pieces]} for i in range(pieces)], "finish_reason": "stop", "pause_s": pause_s}
+    size = -(-len(text) // pieces)
+    return {"chunks": [{"content": text[i : i + size]} for i in range(0, len(text), size)], "finish_reason": "stop", "pause_s": pause_s}
 
 
 def workspace_with(tmp_path: Path, stub: Stub, *endpoints: Endpoint) -> Workspace:
@@ -85,6 +86,10 @@ def test_the_server_sees_at_most_the_endpoints_concurrency_in_flight(stub: Stub,
         assert result.batch.status == DONE and result.batch.done == 9
         assert max(r["in_flight"] for r in stub.chats()) == 3
         assert len(stub.chats()) == 9
+        # Nine answers streamed at once, three at a time, each saved whole in its own run.
+        rows = ws.notebook.batches.responses(result.batch.id)
+        assert len({r["run_id"] for r in rows}) == 9 and {r["text"] for r in rows} == {"A slow but steady answer."}
+        assert {r["finish_reason"] for r in rows} == {"stop"}
     finally:
         ws.close()
 

@@ -311,9 +311,12 @@ class BatchRunner:
             _call(listener, "problem", note)
         flight = _Flight(todo, len(items) - len(todo), len(items))
         health = EndpointHealth()
+        lanes = [self.comparison.lanes.lane(e) for e in entries]
 
         def work() -> None:
-            while (item := flight.next_item(cancel, pause)) is not None:
+            # Once every model's endpoint is paused, no prompt is started only to record that
+            # nobody was asked: the rest are left to a resume.
+            while (item := flight.next_item(cancel, pause, all(health.paused(lane) for lane in lanes))) is not None:
                 _call(listener, "item_started", item, flight.progress())
                 try:
                     outcome = self._run_item(item, contenders, listener, cancel, pause, health)
@@ -326,7 +329,7 @@ class BatchRunner:
 
         # As many prompts in flight as the widest lane lets through (lanes.py): one at a
         # time for local models, up to an endpoint's concurrency for remote ones.
-        width = max(self.comparison.lanes.lane(e).width for e in entries)
+        width = max(lane.width for lane in lanes)
         helpers = [threading.Thread(target=work, name=f"batch-{n}", daemon=True) for n in range(1, min(width, len(todo)))]
         for helper in helpers:
             helper.start()
@@ -501,9 +504,9 @@ class _Flight:
         self.left = False  # a prompt was left to a resume (its endpoint paused, or not started)
         self.error: BaseException | None = None
 
-    def next_item(self, cancel: Cancel, pause: threading.Event) -> BatchItem | None:
+    def next_item(self, cancel: Cancel, pause: threading.Event, all_paused: bool) -> BatchItem | None:
         with self._lock:
-            if self.ended is not None or self.error is not None or cancel.is_set() or pause.is_set():
+            if self.ended is not None or self.error is not None or cancel.is_set() or pause.is_set() or all_paused:
                 self.left = self.left or next(self._todo, None) is not None
                 return None
             return next(self._todo, None)
