@@ -150,3 +150,20 @@ def _stop_when(ready: Callable[[], bool], cancel: Cancel) -> Callable[[], None]:
         cancel.set()
 
     return wait_then_stop
+
+
+def test_the_terminal_says_once_that_an_endpoint_is_paused_and_how_to_resume(stub: Stub, tmp_path: Path, monkeypatch, capsys) -> None:
+    from cli_process import in_process
+
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    stub.script(models=["m1"], missing=["ghost"], replies={"m1": reply("Steady.")})
+    workspace_with(tmp_path, stub, Endpoint("bad", stub.url, concurrency=2), Endpoint("good", stub.url)).close()
+    db = tmp_path / "nb.sqlite"
+    prompts = write_set(tmp_path / "set.toml", 8)
+    status = in_process("--db", str(db), "batch", str(prompts), "--model", "bad/ghost", "--model", "good/m1", "--lang", "en")
+    _out, err = capsys.readouterr()
+    assert status == 1
+    notes = [line for line in err.splitlines() if "failed 5 times in a row" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: Endpoint bad failed 5 times in a row")
+    assert "Resume with:" in err and f"workbench batch --resume 1 --db {db}" in err
+    assert "Traceback" not in err
