@@ -230,3 +230,25 @@ def test_a_stop_while_waiting_for_a_place_sends_nothing(width: int) -> None:
 def _try(lanes: Lanes, lane: Lane, cancel: Cancel) -> bool:
     with lanes.place(lane, cancel) as placed:
         return placed
+
+
+def test_a_model_two_requests_hold_stays_held_until_both_release_it(tmp_path: Path) -> None:
+    """A remote model serves several prompts in flight from one pool entry: one request
+    done must not make it idle, or making room for another model would close it mid-answer."""
+    from fake_model import FakeLoader
+
+    from workbench.core.engine.pool import ModelPool
+
+    pool = ModelPool(budget_bytes=100, loader=FakeLoader(lambda _model, _prompt: "Hi"))
+    try:
+        shared = pool.acquire(tmp_path / "shared.gguf", "Shared", 256, 1, 60)
+        assert pool.acquire(tmp_path / "shared.gguf", "Shared", 256, 1, 60) is shared  # a second prompt in flight
+        pool.release(shared)  # the first one is answered
+        other = pool.acquire(tmp_path / "other.gguf", "Other", 256, 1, 60)  # no room for both: only idle models go
+        assert shared.alive and other.alive
+        pool.release(shared)
+        pool.release(other)
+        pool.acquire(tmp_path / "third.gguf", "Third", 256, 1, 60)
+        assert not shared.alive  # idle now, so it made room
+    finally:
+        pool.close()
