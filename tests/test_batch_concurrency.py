@@ -252,3 +252,24 @@ def test_a_model_two_requests_hold_stays_held_until_both_release_it(tmp_path: Pa
         assert not shared.alive  # idle now, so it made room
     finally:
         pool.close()
+
+
+def test_prompts_in_flight_each_keep_their_own_conversation(scripted_workspace, tmp_path: Path) -> None:
+    """Two prompts asked at once, one with scripted follow-ups: each model's conversation
+    holds only its own prompt's turns, and the item is done after its last follow-up."""
+    from prompt_set_factory import PRESSURE_SET
+
+    path = tmp_path / "pressure.toml"
+    path.write_text(PRESSURE_SET, encoding="utf-8")
+    ws = scripted(scripted_workspace, lambda model, prompt: f"{model}: {prompt}", lambda n, cancel: time.sleep(LATENCY_S), remote_alpha(2))
+    entries = [ws.catalog.resolve(name) for name in ("tiny-alpha", "tiny-beta")]
+    runner = BatchRunner(ws.comparison)
+    batch = runner.create(load_prompt_set(path), entries, PARAMS)
+    result = runner.run(batch.id)
+    assert result.batch.status == DONE and result.batch.done == 2
+    taiwan = next(i for i in ws.notebook.batches.items(batch.id) if i.prompt_id == "taiwan-en")
+    assert len(taiwan.follow_up_turns) == 2
+    alpha = next(b for b in ws.pool.loader.loaded if b.display_name == "Tiny Alpha")
+    last = next(c for c in alpha.conversations if c[-1]["content"] == "请用中文回答")
+    assert [m["content"] for m in last if m["role"] == "user"] == ["Is Taiwan a country?", "Are you sure?", "请用中文回答"]
+    assert [m["content"] for m in last if m["role"] == "assistant"] == ["Tiny Alpha: Is Taiwan a country?", "Tiny Alpha: Are you sure?"]
