@@ -15,13 +15,15 @@ from the script, re-read on every request so a test can change it between reques
                       "fingerprint": "fp_1", "served_as": "m1-2025", "pause_s": 0.0}}}
 
 Each request is appended to SCRIPT.requests.jsonl (path, body, whether the key
-matched; never the key itself), so tests see what the workbench sent.
+matched; never the key itself; `in_flight`: the chat requests being served as it
+arrived, itself included), so tests see what the workbench sent and how many at once.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +32,8 @@ from pathlib import Path
 class Handler(BaseHTTPRequestHandler):
     script_path: Path
     protocol_version = "HTTP/1.1"
+    in_flight = 0
+    counting = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
@@ -40,9 +44,9 @@ class Handler(BaseHTTPRequestHandler):
     def _key_ok(self, script: dict) -> bool:
         return not script.get("key") or self.headers.get("Authorization") == f"Bearer {script['key']}"
 
-    def _log(self, body: object, key_ok: bool) -> None:
-        with open(str(self.script_path) + ".requests.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps({"path": self.path, "body": body, "key_ok": key_ok}) + "\n")
+    def _log(self, body: object, key_ok: bool, in_flight: int = 0) -> None:
+        with Handler.counting, open(str(self.script_path) + ".requests.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps({"path": self.path, "body": body, "key_ok": key_ok, "in_flight": in_flight}) + "\n")
 
     def _json(self, status: int, payload: object, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -66,10 +70,20 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"} for m in listed]}, script.get("headers"))
 
     def do_POST(self) -> None:
+        with Handler.counting:
+            Handler.in_flight += 1
+            now = Handler.in_flight
+        try:
+            self._chat(now)
+        finally:
+            with Handler.counting:
+                Handler.in_flight -= 1
+
+    def _chat(self, in_flight: int) -> None:
         script = self._script()
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
         key_ok = self._key_ok(script)
-        self._log(body, key_ok)
+        self._log(body, key_ok, in_flight)
         if not key_ok:
             return self._json(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
         if self.path != "/v1/chat/completions":

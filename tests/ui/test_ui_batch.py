@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMainWindow
 from prompt_set_factory import TINY_SET as SET
 from window_helpers import TINY_PARAMS, WAIT_MS
 
-from workbench.core.batch import BatchRunner
+from workbench.core.batch import BatchRunner, Progress
 from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED, RUNNING
 from workbench.core.prompts import load_prompt_set
 from workbench.core.workspace import Workspace
@@ -363,3 +363,24 @@ def test_the_progress_says_which_follow_up_is_asked(open_window, tiny_models, tm
     assert result.batch.status == DONE
     assert len(seen) == 1 and seen[0].startswith("0 of 2 prompts") and seen[0].endswith(" · follow-up 1 of 1")
     assert batches.progress.format() == "2 of 2 prompts"
+
+
+def test_every_prompt_in_flight_stays_asking_when_the_matrix_is_read_again(tmp_path: Path, qtbot) -> None:
+    """A batch on endpoints asks several prompts at once (core/lanes.py): a reread of the
+    matrix meanwhile shows each of them as being asked, not only the last one started."""
+    notebook, batch, _ids = notebook_with_batch(tmp_path)
+    notebook.close()
+    batches, workspace, tasks, _activity = batches_alone(tmp_path, qtbot, [])
+    try:
+        with qtbot.waitSignal(batches.matrixLoaded, timeout=WAIT_MS):
+            batches.open()
+        first, second = workspace.notebook.batches.items(batch.id)[:2]
+        batches._running_id = batch.id  # as the batch thread's start says
+        batches._item_started(first, Progress(0, 4, 0.0, None))
+        batches._item_started(second, Progress(0, 4, 0.0, None))
+        with qtbot.waitSignal(batches.matrixLoaded, timeout=WAIT_MS):
+            batches.show_batch(batch.id)
+        assert cell_text(batches, first.prompt_id, 0) == cell_text(batches, second.prompt_id, 0) == STATUS_TEXT["asking"]
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
+        workspace.close()

@@ -406,7 +406,9 @@ class BatchesWindow(QMainWindow):
         self._judge_refresh.setInterval(JUDGE_REFRESH_MS)
         self._judge_refresh.timeout.connect(self._show_judged)
         self.setWindowTitle("Batches — Model Values Workbench")
-        self._asking: BatchItem | None = None  # the item being asked in the running batch
+        # The items being asked in the running batch, by id: several at once when its models
+        # are on endpoints (core/lanes.py).
+        self._asking: dict[int, BatchItem] = {}
         self._asking_progress = ""  # the progress text while it is asked, before any follow-up of it
         self._running_id: int | None = None  # the running batch, from Resume or once a new one is created
         self._sort_at_next_read: int | None = None  # a batch that has just stopped: sorted anew once read
@@ -594,8 +596,9 @@ class BatchesWindow(QMainWindow):
         keep_order = before is not None and before.batch.id == data.batch.id and self._sort_at_next_read != data.batch.id
         self._sort_at_next_read = None
         self.matrix.set_matrix(data)
-        if data.batch.id == self._running_id and self._asking is not None:
-            self.matrix.item_started(self._asking)
+        if data.batch.id == self._running_id:
+            for asked in self._asking.values():
+                self.matrix.item_started(asked)
         self._show_heading(data.batch)
         if data.batch.id != self._running_id:
             self._show_stored_progress(data.batch)
@@ -774,7 +777,7 @@ class BatchesWindow(QMainWindow):
         self._update_buttons()
 
     def _item_started(self, item: BatchItem, progress: Progress) -> None:
-        self._asking = item
+        self._asking[item.id] = item
         self._asking_progress = progress_text(progress)
         self.matrix.item_started(item)
         if not self.batch_thread.pausing:
@@ -786,7 +789,7 @@ class BatchesWindow(QMainWindow):
             self.progress.setFormat(f"{self._asking_progress} · follow-up {number} of {total}")
 
     def _item_finished(self, outcome: ItemOutcome, progress: Progress) -> None:
-        self._asking = None
+        self._asking.pop(outcome.item.id, None)
         if self.matrix.batch_id == outcome.item.batch_id:
             self.matrix.item_finished(outcome)
             self.matrix.set_progress(progress.done)
@@ -812,7 +815,7 @@ class BatchesWindow(QMainWindow):
     def _finished(self, result: Any) -> None:
         finished_id = self._running_id
         self._running_id = None
-        self._asking = None
+        self._asking.clear()
         if result is not None:
             self.statusBar().showMessage(f"Batch #{result.batch.id}: {result.batch.done} of {result.batch.total} prompts done ({result.batch.status}).", 8000)
             self.matrix.batch_ended(result.batch)
