@@ -10,20 +10,38 @@ are in the library under it, with a remote badge, usable in the panes.
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import keyring
 import pytest
+from PySide6.QtCore import QTimer
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from test_ui_blind import window_texts
-from window_helpers import WAIT_MS
+from window_helpers import WAIT_MS, run_and_wait
 
 from workbench.core import paths
 from workbench.ui.library import endpoints as endpoints_module
+from workbench.ui.library.library import ID_ROLE
 
 KEY = "sk-test-0123456789abcdef"
+STUB = Path(__file__).resolve().parents[1] / "openai_stub_server.py"
+QWEN, DEEPSEEK = "Qwen/Qwen2.5-72B-Instruct", "deepseek-chat"
+SCRIPT = {
+    "models": [QWEN, DEEPSEEK],
+    "key": KEY,
+    "replies": {
+        QWEN: {"chunks": [{"content": "Hello "}, {"content": "from the lab."}], "finish_reason": "stop",
+               "usage": {"prompt_tokens": 5, "completion_tokens": 4}},
+        DEEPSEEK: {"chunks": [{"reasoning_content": "Think first."}, {"content": "Remote answer."}], "finish_reason": "stop",
+                   "usage": {"prompt_tokens": 5, "completion_tokens": 3}},
+    },
+}
 
 
 class MemoryKeyring(KeyringBackend):
@@ -63,6 +81,21 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def stub_url(tmp_path: Path):
+    """tests/openai_stub_server.py in its own process on 127.0.0.1, serving SCRIPT (key required)."""
+    script = tmp_path / "stub.json"
+    script.write_text(json.dumps(SCRIPT), encoding="utf-8")
+    server = subprocess.Popen([sys.executable, str(STUB), str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        server.wait(10)
+        server.stdout.close()
+
+
 def open_endpoints(window):
     window.commands.file.endpoints.trigger()
     dialog = window.library_control.endpoints.dialog
@@ -87,10 +120,10 @@ def test_a_closed_port_is_one_line_in_the_dialog(open_window, tiny_models, memor
     fill(dialog, "nowhere", f"http://127.0.0.1:{closed_port}/v1", key=KEY)
     dialog.add_button.click()
     wait_idle(qtbot, window)
-    line = dialog.result.text()
+    line = dialog.message.text()
     assert "nowhere" in line and "Can't reach" in line, line
     assert "\n" not in line and "Traceback" not in line and KEY not in line
-    assert dialog.result.objectName() == "paneError"
+    assert dialog.message.objectName() == "paneError"
     assert memory_keyring.keys == {("model-values-workbench", "nowhere"): KEY}  # saved; only the server was away
     assert KEY not in window_texts(dialog) and dialog.key_edit.text() == ""
     assert KEY not in (paths.config_dir() / "settings.json").read_text(encoding="utf-8")
@@ -109,7 +142,7 @@ def test_without_a_keychain_the_dialog_says_to_use_a_variable(open_window, tiny_
         wait_idle(qtbot, window)
     finally:
         keyring.set_keyring(before)
-    assert "environment variable" in dialog.result.text() and KEY not in dialog.result.text()
+    assert "environment variable" in dialog.message.text() and KEY not in dialog.message.text()
     assert dialog.table.rowCount() == 0  # nothing saved without its key
 
 
@@ -118,7 +151,7 @@ def test_a_key_and_a_variable_at_once_are_refused(open_window, tiny_models, memo
     dialog = open_endpoints(window)
     fill(dialog, "lab", "http://127.0.0.1:9/v1", key=KEY, key_env="LAB_KEY")
     dialog.add_button.click()
-    assert "not both" in dialog.result.text()
+    assert "not both" in dialog.message.text()
     assert dialog.key_edit.text() == "" and memory_keyring.keys == {}
 
 
@@ -139,13 +172,72 @@ def test_a_test_never_holds_up_the_gui_thread(open_window, tiny_models, memory_k
     fill(dialog, "slow", "http://127.0.0.1:9/v1", key_env="SLOW_KEY")
     dialog.add_button.click()
     qtbot.waitUntil(asked.is_set, timeout=WAIT_MS)
-    ticks: list[int] = []
-    for tick in range(5):  # the GUI thread turns its event loop while the server is silent
-        qtbot.wait(20)
-        ticks.append(tick)
-    assert ticks == list(range(5)) and not dialog.add_button.isEnabled()
+    fired: list[bool] = []  # a timer on the GUI thread runs while the server is still silent
+    QTimer.singleShot(10, lambda: fired.append(release.is_set()))
+    qtbot.waitUntil(lambda: bool(fired), timeout=WAIT_MS)
+    assert fired == [False] and not dialog.add_button.isEnabled()
     release.set()
     wait_idle(qtbot, window)
     assert threads and threads[0] is not threading.main_thread()
-    assert "slow lists 1 model: slow-model" in dialog.result.text()
+    assert "slow lists 1 model: slow-model" in dialog.message.text()
     assert dialog.add_button.isEnabled()
+
+
+def add_lab(qtbot, window, url: str):
+    """Add the stub as "lab" with its key typed in the dialog; wait for the library to list its models."""
+    dialog = open_endpoints(window)
+    fill(dialog, "lab", url, key=KEY)
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        dialog.add_button.click()
+    wait_idle(qtbot, window)
+    return dialog
+
+
+def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_models, memory_keyring, stub_url, qtbot):
+    window = open_window([tiny_models]).window
+    dialog = add_lab(qtbot, window, stub_url)
+    assert dialog.message.text().startswith("lab lists 2 models: Qwen/Qwen2.5-72B-Instruct, deepseek-chat.")
+    assert [dialog.table.item(0, c).text() for c in range(3)] == ["lab", stub_url, "in the keychain"]
+    assert KEY not in window_texts(dialog) and dialog.key_edit.text() == ""
+    assert KEY not in (paths.config_dir() / "settings.json").read_text(encoding="utf-8")
+
+    library = window.library
+    qwen = window.models.get(f"lab/{QWEN}")
+    assert qwen is not None and qwen.remote and qwen.origin.country == "CN"
+    assert library.select(qwen.id)
+    row = [library.tree.selectionModel().selectedRows(c)[0].data() for c in range(5)]
+    assert row == [f"{QWEN}  [remote · lab]", "CN · Alibaba (Qwen team)", "Alibaba (Qwen team)", "—", "remote"]
+    library.set_grouping("source")
+    groups = [library.proxy.index(r, 0).data() for r in range(library.proxy.rowCount())]
+    assert "Endpoint lab (remote) (2)" in groups
+    library.filter_edit.setText("remote")
+    assert {i.data(ID_ROLE) for i in library.shown_indexes() if i.data(ID_ROLE)} == {f"lab/{QWEN}", f"lab/{DEEPSEEK}"}
+
+    details = window.library_control.show_details(qwen.id)
+    qtbot.waitUntil(lambda: details.endpoint_url_value.text() == stub_url, timeout=WAIT_MS)
+    overview = window_texts(details)
+    assert QWEN in overview and "remote: the endpoint lab" in overview and KEY not in overview
+    assert not details.hash_button.isVisible()
+
+
+def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_window, tiny_models, memory_keyring, stub_url, qtbot):
+    opened = open_window([tiny_models])
+    window = opened.window
+    add_lab(qtbot, window, stub_url).close()
+    window.library_control.use_model(f"lab/{QWEN}", 0)
+    window.library_control.use_model(f"lab/{DEEPSEEK}", 1)
+    first, second = window.area.panes[:2]
+    assert first.facts_label.text() == f"remote · lab · {QWEN}"
+    assert "remote · lab" in first.picker.currentText()
+    window.prompt_bar.set_texts("Who are you?", "")
+    outcome = run_and_wait(qtbot, window)
+    assert [r.result.finish_reason for r in outcome.responses] == ["stop", "stop"]
+    assert first.answer_text == "Hello from the lab."
+    assert second.answer_text == "Remote answer." and second.reasoning_text == "Think first."
+
+    window.commands.present.blind.trigger()
+    assert first.hidden_identity and QWEN not in window_texts(first)
+    first.reveal()
+    assert first.origin_badge.text() == "CN · China — Alibaba (Qwen team)"
+    window.commands.present.blind.trigger()
+    assert KEY.encode() not in opened.workspace.db_path.read_bytes()

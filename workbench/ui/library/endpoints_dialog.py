@@ -118,8 +118,8 @@ class EndpointsDialog(QDialog):
         form.addRow("Requests at once", self.concurrency)
         form.addRow(self.add_button)
 
-        self.result = ElidedLabel()  # one line; the whole of a long one in its tooltip
-        self.result.setObjectName("endpointResult")
+        self.message = ElidedLabel()  # one line; the whole of a long one in its tooltip
+        self.message.setObjectName("endpointResult")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -127,7 +127,7 @@ class EndpointsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(row_buttons)
         layout.addWidget(form_box)
-        layout.addWidget(self.result)
+        layout.addWidget(self.message)
         layout.addWidget(buttons)
         self._busy = False
         self._selection_changed()
@@ -155,10 +155,10 @@ class EndpointsDialog(QDialog):
 
     def show_result(self, text: str, *, problem: bool = False) -> None:
         """One line: what a test found, or what went wrong and what to do."""
-        self.result.setObjectName("paneError" if problem else "endpointResult")
-        self.result.style().unpolish(self.result)
-        self.result.style().polish(self.result)
-        self.result.setText(" ".join(text.split()))
+        self.message.setObjectName("paneError" if problem else "endpointResult")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.setText(" ".join(text.split()))
 
     def set_busy(self, busy: bool) -> None:
         """While a request is with the worker, the buttons wait for it."""

@@ -93,7 +93,7 @@ def _facts(entry: ModelEntry) -> list[QStandardItem]:
 def _name_cell(entry: ModelEntry) -> QStandardItem:
     """The name; a remote model's with its badge, "[remote · lab]", which the filter finds too."""
     if entry.remote:
-        tip = f"{describe.served_id(entry)}, served by the endpoint {entry.endpoint}"
+        tip = f"{entry.model_id}, served by the endpoint {entry.endpoint}"
         return _cell(f"{entry.name}  [{describe.remote_badge(entry)}]", entry.name.lower(), tooltip=tip)
     return _cell(entry.name, tooltip=str(entry.path))
 

@@ -109,7 +109,7 @@ class ModelDetailsDialog(QDialog):
             form.addRow("Runs on", _value(f"remote: the endpoint {entry.endpoint}"))
             self.endpoint_url_value = _value(self._endpoint_url or "reading…")
             form.addRow("Endpoint URL", self.endpoint_url_value)
-            form.addRow("Model id", _value(describe.served_id(entry)))
+            form.addRow("Model id", _value(entry.model_id))
         else:
             form.addRow("Found in", _value(entry.source))
             form.addRow("File", _value(entry.path))

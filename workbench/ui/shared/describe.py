@@ -88,11 +88,6 @@ def parameters_text(count: int | None) -> str:
     return str(count)
 
 
-def served_id(entry: ModelEntry) -> str:
-    """A remote model's id as its endpoint serves it: its catalog id is "ENDPOINT/MODEL_ID"."""
-    return entry.id.removeprefix(f"{entry.endpoint}/")
-
-
 def remote_badge(entry: ModelEntry) -> str:
     """"remote · lab": what marks a model served by an endpoint wherever models are listed."""
     return f"remote · {entry.endpoint}"
@@ -102,7 +97,7 @@ def model_facts(entry: ModelEntry) -> str:
     """"Q4_K_M · 494M params · 491 MB · context 32768", "remote · lab · Qwen/Qwen2.5-72B-Instruct",
     or why the model can't load."""
     if entry.remote:
-        return f"{remote_badge(entry)} · {served_id(entry)}"
+        return f"{remote_badge(entry)} · {entry.model_id}"
     meta = entry.metadata
     if meta is None:
         return entry.status
