@@ -26,6 +26,7 @@ from test_ui_blind import window_texts
 from window_helpers import WAIT_MS, run_and_wait
 
 from workbench.core import paths
+from workbench.ui.batches.judge_dialog import judge_choices
 from workbench.ui.library import endpoints as endpoints_module
 from workbench.ui.library.library import ID_ROLE
 
@@ -241,3 +242,5 @@ def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_w
     assert first.origin_badge.text() == "CN · China — Alibaba (Qwen team)"
     window.commands.present.blind.trigger()
     assert KEY.encode() not in opened.workspace.db_path.read_bytes()
+    judges = judge_choices(window.models.entries)  # an endpoint's models judge before the laptop's
+    assert [e.remote for e in judges] == [True, True, False, False]
