@@ -199,6 +199,7 @@ def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_m
     dialog = add_lab(qtbot, window, stub_url)
     assert dialog.message.text().startswith("lab lists 2 models: Qwen/Qwen2.5-72B-Instruct, deepseek-chat.")
     assert [dialog.table.item(0, c).text() for c in range(3)] == ["lab", stub_url, "in the keychain"]
+    assert dialog.selected_name == "lab" and dialog.test_button.isEnabled()  # the one just added
     assert KEY not in window_texts(dialog) and dialog.key_edit.text() == ""
     assert KEY not in (paths.config_dir() / "settings.json").read_text(encoding="utf-8")
 
@@ -207,7 +208,7 @@ def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_m
     assert qwen is not None and qwen.remote and qwen.origin.country == "CN"
     assert library.select(qwen.id)
     row = [library.tree.selectionModel().selectedRows(c)[0].data() for c in range(5)]
-    assert row == [f"{QWEN}  [remote · lab]", "CN · Alibaba (Qwen team)", "Alibaba (Qwen team)", "—", "remote"]
+    assert row == [f"[remote · lab] {QWEN}", "CN · Alibaba (Qwen team)", "Alibaba (Qwen team)", "—", "remote"]
     library.set_grouping("source")
     groups = [library.proxy.index(r, 0).data() for r in range(library.proxy.rowCount())]
     assert "Endpoint lab (remote) (2)" in groups

@@ -163,10 +163,10 @@ class Endpoints(QObject):
             return Endpoint(name=name, url=url, key_env=key_env or None, concurrency=concurrency)
 
         def added(_result: object) -> None:
-            self._refresh()
             if self._dialog is not None:
-                self._dialog.select(name)
+                self._dialog.select(name)  # once the list holding it arrives
                 self._dialog.show_result(f"Saved {name}; asking it for its models…")
+            self._refresh()
             self._test(name)
 
         self._submit(lambda: _add_endpoint(made, key), added)

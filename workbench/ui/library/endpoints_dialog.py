@@ -130,13 +130,16 @@ class EndpointsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self._busy = False
+        self._wanted: str | None = None
         self._selection_changed()
 
     # --- what the controller tells it ----------------------------------------------------
 
     def set_endpoints(self, rows: list[EndpointRow]) -> None:
-        """List these endpoints, keeping the selected one selected."""
-        chosen = self.selected_name
+        """List these endpoints, keeping the selected one selected (or the one `select` asked
+        for before the list that holds it arrived)."""
+        chosen = self._wanted or self.selected_name
+        self._wanted = None
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             for column, text in enumerate((row.name, row.url, row.key_source, str(row.concurrency))):
@@ -145,13 +148,14 @@ class EndpointsDialog(QDialog):
                 self.table.selectRow(index)
         self._selection_changed()
 
-    def select(self, name: str) -> bool:
+    def select(self, name: str) -> None:
+        """Select the endpoint `name`, now or when the list next arrives with it (just added)."""
         for index in range(self.table.rowCount()):
             item = self.table.item(index, 0)
             if item is not None and item.text() == name:
                 self.table.selectRow(index)
-                return True
-        return False
+                return
+        self._wanted = name
 
     def show_result(self, text: str, *, problem: bool = False) -> None:
         """One line: what a test found, or what went wrong and what to do."""

@@ -91,10 +91,11 @@ def _facts(entry: ModelEntry) -> list[QStandardItem]:
 
 
 def _name_cell(entry: ModelEntry) -> QStandardItem:
-    """The name; a remote model's with its badge, "[remote · lab]", which the filter finds too."""
+    """The name; a remote model's after its badge, "[remote · lab]" (first, so a narrow dock
+    cuts the name rather than the badge), which the filter finds too."""
     if entry.remote:
         tip = f"{entry.model_id}, served by the endpoint {entry.endpoint}"
-        return _cell(f"{entry.name}  [{describe.remote_badge(entry)}]", entry.name.lower(), tooltip=tip)
+        return _cell(f"[{describe.remote_badge(entry)}] {entry.name}", entry.name.lower(), tooltip=tip)
     return _cell(entry.name, tooltip=str(entry.path))
 
 
