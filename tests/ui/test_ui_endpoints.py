@@ -19,7 +19,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from test_ui_blind import window_texts
@@ -220,6 +220,27 @@ def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_m
     overview = window_texts(details)
     assert QWEN in overview and "remote: the endpoint lab" in overview and KEY not in overview
     assert not details.hash_button.isVisible()
+
+
+def test_removing_an_endpoint_forgets_its_key_and_its_models(open_window, tiny_models, memory_keyring, stub_url, qtbot):
+    window = open_window([tiny_models]).window
+    dialog = add_lab(qtbot, window, stub_url)
+    assert memory_keyring.keys and window.models.get(f"lab/{QWEN}") is not None
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        dialog.remove_button.click()
+    wait_idle(qtbot, window)
+    assert dialog.table.rowCount() == 0 and memory_keyring.keys == {}
+    assert not any(e.remote for e in window.models.entries)
+    assert dialog.message.text().startswith("Removed lab and its key")
+
+
+def test_enter_in_the_key_field_adds(open_window, tiny_models, memory_keyring, stub_url, qtbot):
+    window = open_window([tiny_models]).window
+    dialog = open_endpoints(window)
+    fill(dialog, "lab", stub_url, key=KEY)
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Return)
+    assert memory_keyring.keys == {("model-values-workbench", "lab"): KEY} and dialog.key_edit.text() == ""
 
 
 def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_window, tiny_models, memory_keyring, stub_url, qtbot):

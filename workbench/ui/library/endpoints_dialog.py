@@ -129,6 +129,7 @@ class EndpointsDialog(QDialog):
         layout.addWidget(form_box)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
+        self.add_button.setDefault(True)  # Enter in any field of the form adds (once the button is in the dialog)
         self._busy = False
         self._wanted: str | None = None
         self._selection_changed()
