@@ -31,6 +31,14 @@ class EndpointProblem(EnvironmentProblem):
     """An endpoint that can't be reached or used; `str()` is one line and never holds a key."""
 
 
+class WebPage(Exception):
+    """A reply in HTML where the API's JSON or events belong (a proxy's or login page)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 def client_for(endpoint: Endpoint, key: str | None, *, max_retries: int = MAX_RETRIES, stall_s: float = STALL_TIMEOUT_S) -> openai.OpenAI:
     return openai.OpenAI(
         base_url=endpoint.api_base,
@@ -40,20 +48,22 @@ def client_for(endpoint: Endpoint, key: str | None, *, max_retries: int = MAX_RE
     )
 
 
-def describe_failure(error: BaseException, endpoint: Endpoint, key: str | None, model: str | None = None) -> str:
+def describe_failure(error: BaseException, endpoint: Endpoint, key: str | None, model: str | None = None, stall_s: float = STALL_TIMEOUT_S) -> str:
     """What `error` (raised by the SDK or its HTTP client) means, in one line for the user."""
     where = f"{endpoint.name} ({endpoint.url})"
-    return redact(_describe(error, where, model), key).replace("\n", " ").replace("\r", " ")
+    return redact(_describe(error, where, model, stall_s), key).replace("\n", " ").replace("\r", " ")
 
 
-def _describe(error: BaseException, where: str, model: str | None) -> str:
-    if isinstance(error, openai.APITimeoutError):
-        return f"{where} stopped answering (nothing for {STALL_TIMEOUT_S:.0f} s): the server may be overloaded; try again later."
+def _describe(error: BaseException, where: str, model: str | None, stall_s: float) -> str:
+    if isinstance(error, (openai.APITimeoutError, httpx2.TimeoutException)):
+        return f"{where} stopped answering (nothing for {stall_s:g} s): the server may be overloaded; try again later."
     if isinstance(error, openai.APIConnectionError):
         cause = _root(error)
         if isinstance(cause, ssl.SSLError) or "ssl" in type(cause).__name__.lower() or "SSL" in str(cause) or "TLS" in str(cause):
             return f"{where}: the secure (TLS) connection failed ({_short(cause)}). Check the URL's http:// or https:// and the server's certificate."
         return f"Can't reach {where}: {_short(cause) or 'no connection'}. Check the URL and that the server is running."
+    if isinstance(error, WebPage):
+        return _web_page(where, error.status)
     if isinstance(error, openai.APIStatusError):
         return _status_problem(error, where, model)
     if isinstance(error, openai.APIResponseValidationError):
@@ -67,12 +77,12 @@ def _describe(error: BaseException, where: str, model: str | None) -> str:
 
 def _status_problem(error: openai.APIStatusError, where: str, model: str | None) -> str:
     status = error.status_code
-    if _is_html(error.response):
-        return f"{where} answered with a web page (HTTP {status}), not the API: a proxy or login page is in the way, or the URL is not the server's API."
+    if is_html(error.response):
+        return _web_page(where, status)
     if status in (401, 403):
         return f"{where} refused the key (HTTP {status}): set it with `workbench endpoint add NAME URL --key-stdin` or in the endpoint's environment variable."
     if status == 404 and model:
-        return f"{where} has no model {model!r} (HTTP 404), though it may list it: run `workbench endpoint test` and choose a model it serves."
+        return f"{where} has no model {model!r} (HTTP 404), though its /v1/models may list it: choose another of its models (`workbench endpoint list`)."
     if status == 404:
         return f"{where} has no OpenAI-compatible API there (HTTP 404): check the URL (it usually ends in /v1)."
     if status == 429:
@@ -89,7 +99,11 @@ def _server_says(error: openai.APIStatusError) -> str:
     return _short(text) or "no reason given"
 
 
-def _is_html(response: httpx2.Response) -> bool:
+def _web_page(where: str, status: int) -> str:
+    return f"{where} answered with a web page (HTTP {status}), not the API: a proxy or login page is in the way, or the URL is not the server's API."
+
+
+def is_html(response: httpx2.Response) -> bool:
     return "html" in response.headers.get("content-type", "").lower()
 
 

@@ -28,7 +28,7 @@ from ..engine.backend import FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_ST
 from ..engine.cancel import Cancel
 from ..engine.formats import THINK
 from ..engine.params import DEFAULT_SWITCH, GenerationParams
-from .client import MAX_RETRIES, STALL_TIMEOUT_S, client_for, describe_failure
+from .client import MAX_RETRIES, STALL_TIMEOUT_S, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint, find_endpoint
 from .secrets import get_key
 
@@ -68,6 +68,7 @@ class RemoteModel(Backend):
         self.model_id = model_id
         self.display_name = display_name or f"{endpoint.name}/{model_id}"
         self._key = key
+        self._stall_s = stall_s
         self._client = client_for(endpoint, key, max_retries=max_retries, stall_s=stall_s)
         self._closed = False
 
@@ -139,7 +140,7 @@ class RemoteModel(Backend):
 
     def describe(self, error: BaseException) -> str:
         """`error` as one line for the user, naming this model, never holding the key."""
-        return describe_failure(error, self.endpoint, self._key, self.model_id)
+        return describe_failure(error, self.endpoint, self._key, self.model_id, self._stall_s)
 
 
 def _finish(result: GenerationResult, finish: str | None, failure: BaseException | None, received: int, model: RemoteModel, cancel: Cancel) -> None:
@@ -255,6 +256,8 @@ class _Pump(threading.Thread):
             stream = self._client.chat.completions.create(**self._request)
             self._stream = stream
             self.headers = stream.response.headers
+            if is_html(stream.response):
+                raise WebPage(stream.response.status_code)
             if self._closed.is_set():
                 stream.close()
                 return
