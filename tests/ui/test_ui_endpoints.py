@@ -1,8 +1,8 @@
 """File > Endpoints… and remote models in the window (issue 19).
 
-The endpoint is a real loopback server (tests/openai_stub_server.py) that lists
-models and streams scripted answers; keys live in an in-memory keyring. What is
-checked: a key goes to the keychain and is never shown again (not in the dialog,
+The endpoint is the suite's loopback stub server (tests/endpoint_servers.py starts
+tests/openai_stub_server.py) that lists models and streams scripted answers; keys live
+in the suite's in-memory keyring. What is checked: a key goes to the keychain and is never shown again (not in the dialog,
 the settings file, the library, the details or the panes), problems are one line,
 the network is never waited on by the GUI thread, and the models an endpoint lists
 are in the library under it, with a remote badge, usable in the panes.
@@ -10,18 +10,11 @@ are in the library under it, with a remote badge, usable in the panes.
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
-import keyring
 import pytest
+from endpoint_servers import free_port
 from PySide6.QtCore import Qt, QTimer
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 from test_ui_blind import window_texts
 from window_helpers import WAIT_MS, run_and_wait
 
@@ -31,7 +24,6 @@ from workbench.ui.library import endpoints as endpoints_module
 from workbench.ui.library.library import ID_ROLE
 
 KEY = "sk-test-0123456789abcdef"
-STUB = Path(__file__).resolve().parents[1] / "openai_stub_server.py"
 QWEN, DEEPSEEK = "Qwen/Qwen2.5-72B-Instruct", "deepseek-chat"
 SCRIPT = {
     "models": [QWEN, DEEPSEEK],
@@ -45,56 +37,11 @@ SCRIPT = {
 }
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keychain in a dict: this machine's own backend keeps nothing."""
-
-    priority = 1  # type: ignore[assignment]  # keyring declares it a classproperty
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.keys.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.keys[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.keys.pop((service, username), None) is None:
-            raise PasswordDeleteError("no such key")
-
-
 @pytest.fixture
-def memory_keyring():
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then let go)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def stub_url(tmp_path: Path):
-    """tests/openai_stub_server.py in its own process on 127.0.0.1, serving SCRIPT (key required)."""
-    script = tmp_path / "stub.json"
-    script.write_text(json.dumps(SCRIPT), encoding="utf-8")
-    server = subprocess.Popen([sys.executable, str(STUB), str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(server.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.terminate()
-        server.wait(10)
-        server.stdout.close()
+def stub_url(stub_server) -> str:
+    """The conftest's loopback stub server (its own process), serving SCRIPT (key required)."""
+    stub_server.script(SCRIPT)
+    return stub_server.url
 
 
 def open_endpoints(window):
@@ -115,7 +62,8 @@ def wait_idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.catalog_tasks.busy, timeout=WAIT_MS)
 
 
-def test_a_closed_port_is_one_line_in_the_dialog(open_window, tiny_models, memory_keyring, qtbot, closed_port):
+def test_a_closed_port_is_one_line_in_the_dialog(open_window, tiny_models, memory_keyring, qtbot):
+    closed_port = free_port()  # bound, then let go: nothing listens there
     window = open_window([tiny_models]).window
     dialog = open_endpoints(window)
     fill(dialog, "nowhere", f"http://127.0.0.1:{closed_port}/v1", key=KEY)
@@ -125,24 +73,17 @@ def test_a_closed_port_is_one_line_in_the_dialog(open_window, tiny_models, memor
     assert "nowhere" in line and "Can't reach" in line, line
     assert "\n" not in line and "Traceback" not in line and KEY not in line
     assert dialog.message.objectName() == "paneError"
-    assert memory_keyring.keys == {("model-values-workbench", "nowhere"): KEY}  # saved; only the server was away
+    assert memory_keyring.passwords == {("model-values-workbench", "nowhere"): KEY}  # saved; only the server was away
     assert KEY not in window_texts(dialog) and dialog.key_edit.text() == ""
     assert KEY not in (paths.config_dir() / "settings.json").read_text(encoding="utf-8")
 
 
-def test_without_a_keychain_the_dialog_says_to_use_a_variable(open_window, tiny_models, qtbot):
-    from keyring.backends.fail import Keyring as NoKeychain
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(NoKeychain())
-    try:
-        window = open_window([tiny_models]).window
-        dialog = open_endpoints(window)
-        fill(dialog, "lab", "http://127.0.0.1:9/v1", key=KEY)
-        dialog.add_button.click()
-        wait_idle(qtbot, window)
-    finally:
-        keyring.set_keyring(before)
+def test_without_a_keychain_the_dialog_says_to_use_a_variable(open_window, tiny_models, no_keychain, qtbot):
+    window = open_window([tiny_models]).window
+    dialog = open_endpoints(window)
+    fill(dialog, "lab", "http://127.0.0.1:9/v1", key=KEY)
+    dialog.add_button.click()
+    wait_idle(qtbot, window)
     assert "environment variable" in dialog.message.text() and KEY not in dialog.message.text()
     assert dialog.table.rowCount() == 0  # nothing saved without its key
 
@@ -153,7 +94,7 @@ def test_a_key_and_a_variable_at_once_are_refused(open_window, tiny_models, memo
     fill(dialog, "lab", "http://127.0.0.1:9/v1", key=KEY, key_env="LAB_KEY")
     dialog.add_button.click()
     assert "not both" in dialog.message.text()
-    assert dialog.key_edit.text() == "" and memory_keyring.keys == {}
+    assert dialog.key_edit.text() == "" and memory_keyring.passwords == {}
 
 
 def test_a_test_never_holds_up_the_gui_thread(open_window, tiny_models, memory_keyring, qtbot, monkeypatch):
@@ -225,11 +166,11 @@ def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_m
 def test_removing_an_endpoint_forgets_its_key_and_its_models(open_window, tiny_models, memory_keyring, stub_url, qtbot):
     window = open_window([tiny_models]).window
     dialog = add_lab(qtbot, window, stub_url)
-    assert memory_keyring.keys and window.models.get(f"lab/{QWEN}") is not None
+    assert memory_keyring.passwords and window.models.get(f"lab/{QWEN}") is not None
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
         dialog.remove_button.click()
     wait_idle(qtbot, window)
-    assert dialog.table.rowCount() == 0 and memory_keyring.keys == {}
+    assert dialog.table.rowCount() == 0 and memory_keyring.passwords == {}
     assert not any(e.remote for e in window.models.entries)
     assert dialog.message.text().startswith("Removed lab and its key")
 
@@ -240,7 +181,7 @@ def test_enter_in_the_key_field_adds(open_window, tiny_models, memory_keyring, s
     fill(dialog, "lab", stub_url, key=KEY)
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
         qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Return)
-    assert memory_keyring.keys == {("model-values-workbench", "lab"): KEY} and dialog.key_edit.text() == ""
+    assert memory_keyring.passwords == {("model-values-workbench", "lab"): KEY} and dialog.key_edit.text() == ""
 
 
 def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_window, tiny_models, memory_keyring, stub_url, qtbot):
