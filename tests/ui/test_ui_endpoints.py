@@ -204,6 +204,11 @@ def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_w
     first.reveal()
     assert first.origin_badge.text() == "CN · China — Alibaba (Qwen team)"
     window.commands.present.blind.trigger()
-    assert KEY.encode() not in opened.workspace.db_path.read_bytes()
+    window.presentation.enter()  # in front of a class: who answered, as for a local model
+    assert first.origin_label.isVisible() and first.origin_label.text() == "CN · Alibaba (Qwen team)"
+    window.presentation.leave()
+    db = opened.workspace.db_path
+    for stored in (db, db.with_name(db.name + "-wal")):  # the answers may still be in the write-ahead log
+        assert not stored.exists() or KEY.encode() not in stored.read_bytes()
     judges = judge_choices(window.models.entries)  # an endpoint's models judge before the laptop's
     assert [e.remote for e in judges] == [True, True, False, False]
