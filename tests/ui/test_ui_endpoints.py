@@ -15,6 +15,7 @@ import threading
 import pytest
 from endpoint_servers import free_port
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QPushButton
 from test_ui_blind import window_texts
 from window_helpers import WAIT_MS, run_and_wait
 
@@ -212,3 +213,18 @@ def test_a_remote_model_answers_in_a_pane_and_goes_blind_like_a_local_one(open_w
         assert not stored.exists() or KEY.encode() not in stored.read_bytes()
     judges = judge_choices(window.models.entries)  # an endpoint's models judge before the laptop's
     assert [e.remote for e in judges] == [True, True, False, False]
+
+
+def test_with_no_model_on_the_computer_an_endpoint_is_a_way_in(open_window, memory_keyring, stub_url, qtbot):
+    window = open_window([]).window
+    assert window.stack.currentWidget() is window.empty_state
+    button = next(b for b in window.empty_state.findChildren(QPushButton) if b.text() == "Add a server (endpoint)…")
+    button.click()
+    dialog = window.library_control.endpoints.dialog
+    assert dialog is not None and dialog.isVisible()
+    fill(dialog, "lab", stub_url, key=KEY)
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        dialog.add_button.click()
+    assert window.stack.currentWidget() is window.area and window.prompt_bar.isVisibleTo(window)
+    window.library_control.use_model(f"lab/{QWEN}", 0)
+    assert window.commands.run.run.isEnabled()

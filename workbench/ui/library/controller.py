@@ -83,6 +83,7 @@ class Library(QObject):
         actions.rescan.triggered.connect(lambda: self.rescan())
         self.endpoints = Endpoints(ctx, lambda: self.rescan())
         actions.endpoints.triggered.connect(lambda: self.endpoints.open())
+        empty_state.endpointsRequested.connect(lambda: self.endpoints.open())
         empty_state.openFileRequested.connect(self._choose_model_file)
         empty_state.addFolderRequested.connect(self._choose_model_folder)
         panel.useRequested.connect(self.use_model)
