@@ -7,6 +7,8 @@ from the script, re-read on every request so a test can change it between reques
   {"models": ["m1", ...],            listed at /v1/models
    "missing": ["ghost"],             listed, but 404 when asked (a server that lies)
    "key": "sk-...",                  if set, other keys get 401
+   "echo_auth": true,                chat requests get 400 quoting the Authorization header,
+                                     as careless servers and proxies do
    "headers": {"x-server-version": "stub 1.0"},
    "replies": {"m1": {"chunks": [{"content": "Hi"}, {"reasoning_content": "hmm"}, ...],
                       "finish_reason": "stop", "usage": {"prompt_tokens": 5, "completion_tokens": 2},
@@ -72,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
         if self.path != "/v1/chat/completions":
             return self._json(404, {"error": {"message": f"no route {self.path}"}})
+        if script.get("echo_auth"):
+            return self._json(400, {"error": {"message": f"Bad request, auth was {self.headers.get('Authorization')}"}})
         model = body.get("model")
         reply = script.get("replies", {}).get(model)
         if reply is None:

@@ -132,3 +132,23 @@ def test_the_pool_gives_a_remote_entry_a_remote_model_without_a_process(stub_ser
     assert load_model(pool, entry, GenerationParams(n_ctx=1_000_000), None) is model
     pool.close()
     assert not model.alive
+
+
+def test_the_models_table_marks_remote_models(stub_server: StubServer, capsys: pytest.CaptureFixture[str]) -> None:
+    stub_server.script({"models": ["deepseek-chat"]})
+    endpoint = Endpoint("lab", stub_server.url)
+    save_endpoint(endpoint)
+    list_models(endpoint, None)
+    assert in_process("models") == 0
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("lab/")]
+    assert row.split()[:2] == ["lab/deepseek-chat", "CN"] and "remote" in row and row.endswith("ok (endpoint lab)")
+
+
+def test_a_key_with_a_newline_in_the_environment_is_refused_in_one_line(stub_server: StubServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_keychain: None) -> None:
+    stub_server.script({"models": ["m1"]})
+    save_endpoint(Endpoint("lab", stub_server.url, key_env="LAB_KEY"))
+    monkeypatch.setenv("LAB_KEY", KEY + "\nX-Injected: 1")
+    assert in_process("endpoint", "test", "lab") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "newline" in err and KEY not in err
+    assert stub_server.requests() == []  # refused before anything was sent

@@ -8,6 +8,7 @@ import time
 import pytest
 from endpoint_servers import FaultProxy, StubServer
 from workbench.core.endpoints.config import Endpoint
+from workbench.core.endpoints.listing import EndpointProblem, list_models
 from workbench.core.endpoints.remote import RemoteModel
 from workbench.core.engine.backend import FINISH_ERROR, FINISH_STOP, GenerationResult
 from workbench.core.engine.cancel import Cancel
@@ -102,3 +103,22 @@ def test_an_html_page_from_a_proxy_is_named_as_such(fault_proxy: FaultProxy, stu
     assert result.finish_reason == FINISH_ERROR
     message = one_line(result.error)
     assert "web page" in message and "<" not in message
+
+
+def test_a_server_that_quotes_the_key_back_never_gets_it_into_the_message(stub_server: StubServer) -> None:
+    key = "sk-secret-7d1e9a2b4c6f8e0a"
+    stub_server.script({"models": ["m1"], "echo_auth": True})
+    remote = RemoteModel(Endpoint("lab", stub_server.url), "m1", key, max_retries=0)
+    try:
+        result = remote.generate([{"role": "user", "content": "Hi"}], GenerationParams(), Sink(), Cancel())
+    finally:
+        remote.close()
+    message = one_line(result.error)
+    assert "refused the request (HTTP 400)" in message and "[key]" in message and key not in message
+
+
+def test_an_html_page_at_v1_models_is_named_as_such(fault_proxy: FaultProxy) -> None:
+    fault_proxy.faults([{"kind": "html", "status": 200}])
+    with pytest.raises(EndpointProblem, match="answered with a web page") as raised:
+        list_models(Endpoint("lab", fault_proxy.url), None)
+    one_line(str(raised.value))

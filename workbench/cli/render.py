@@ -129,9 +129,9 @@ def models_table(entries: list[ModelEntry]) -> str:
                 e.id,
                 origin_label(e),
                 _human_count(m.parameters if m else None),
-                (m.quantization if m else None) or "?",
+                "remote" if e.remote else (m.quantization if m else None) or "?",
                 str(m.context_length) if m and m.context_length else "?",
-                e.status,
+                f"{e.status} (endpoint {e.endpoint})" if e.remote else e.status,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]

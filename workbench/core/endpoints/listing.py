@@ -14,7 +14,7 @@ import openai
 from .. import paths, user_files
 from ..errors import EnvironmentProblem
 from ..nesting import json_loads
-from .client import EndpointProblem, client_for, describe_failure
+from .client import EndpointProblem, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint
 
 __all__ = ["EndpointProblem", "cached_models", "list_models", "usable_model_id"]
@@ -35,13 +35,17 @@ def list_models(endpoint: Endpoint, key: str | None) -> list[str]:
     cache; EndpointProblem saying why when the endpoint can't be listed."""
     client = client_for(endpoint, key, max_retries=1)
     try:
-        data = getattr(client.models.list(), "data", None)
-    except (openai.OpenAIError, ValueError, OSError) as error:
+        raw = client.models.with_raw_response.list()
+        if is_html(raw.http_response):  # the SDK's page parser fails on one (AttributeError)
+            raise WebPage(raw.status_code)
+        # Nor does it take other text for JSON: anything but JSON is not a model list.
+        data = getattr(raw.parse(), "data", None) if "json" in raw.headers.get("content-type", "") else None
+    except (openai.OpenAIError, WebPage, ValueError, OSError) as error:
         raise EndpointProblem(describe_failure(error, endpoint, key)) from None
     finally:
         client.close()
-    if not isinstance(data, list):  # an HTML page served with status 200: the SDK gives back text
-        raise EndpointProblem(f"{endpoint.name} ({endpoint.url}) answered /v1/models with something that is not a model list (a web page?): is the URL that of its API?")
+    if not isinstance(data, list):
+        raise EndpointProblem(f"{endpoint.name} ({endpoint.url}) answered /v1/models with something that is not a model list: is the URL that of its API?")
     ids = [i for i in (getattr(model, "id", None) for model in data) if isinstance(i, str) and usable_model_id(i)]
     models = list(dict.fromkeys(ids))[:MAX_MODELS]
     if not models:
