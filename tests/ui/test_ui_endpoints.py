@@ -79,6 +79,20 @@ def test_a_closed_port_is_one_line_in_the_dialog(open_window, tiny_models, memor
     assert KEY not in (paths.config_dir() / "settings.json").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("status", [200, 502])
+def test_a_proxy_web_page_is_one_line_in_the_dialog(open_window, tiny_models, memory_keyring, stub_url, fault_proxy, qtbot, status):
+    fault_proxy.faults([{"kind": "html", "status": status}] * 3)
+    window = open_window([tiny_models]).window
+    dialog = open_endpoints(window)
+    fill(dialog, "lab", fault_proxy.url, key=KEY)
+    dialog.add_button.click()
+    wait_idle(qtbot, window)
+    line = dialog.message.text()
+    assert line.startswith(f"lab ({fault_proxy.url})") and "web page" in line, line
+    assert "\n" not in line and "<" not in line and KEY not in line
+    assert not any(e.remote for e in window.models.entries)
+
+
 def test_without_a_keychain_the_dialog_says_to_use_a_variable(open_window, tiny_models, no_keychain, qtbot):
     window = open_window([tiny_models]).window
     dialog = open_endpoints(window)

@@ -88,9 +88,9 @@ def _remove_endpoint(name: str) -> None:
 
 
 def tested_line(result: Tested) -> str:
-    """"lab lists 3 models: a, b, c" or the problem: the dialog's one line."""
+    """"lab lists 3 models: a, b, c" or the problem (which names the endpoint): the dialog's one line."""
     if result.problem is not None:
-        return f"{result.name}: {result.problem}"
+        return result.problem
     count = len(result.models)
     if not count:
         return f"{result.name} answers but lists no models."
