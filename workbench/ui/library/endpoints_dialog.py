@@ -5,7 +5,7 @@ GUI thread (saving, the keychain, listing a server's models). A key is typed
 into a password field, handed over once and the field emptied: from then on
 the dialog says only where the key is kept ("in the keychain", "environment
 variable LAB_KEY"), never the key, so no screenshot or log can show it.
-Every result or problem is one line of plain text under the list.
+Every result or problem is one line of plain text under the list (wrapped, never cut).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..shared.text_label import ElidedLabel, text_label
+from ..shared.text_label import text_label
 
 COLUMNS = ("Name", "URL", "Key", "Requests at once")
 NAME_PATTERN = "[A-Za-z0-9_.-]{1,40}"  # the endpoint names core/endpoints/config.py accepts
@@ -65,7 +65,7 @@ class EndpointsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Endpoints")
-        self.resize(720, 480)
+        self.resize(720, 540)  # fits a 1366x768 screen with room for a few endpoints
         intro = text_label(
             "Servers that speak the OpenAI API (vLLM, llama-server, Ollama, LM Studio, a hosted API): "
             "the models each one lists join the library as remote models.",
@@ -118,8 +118,9 @@ class EndpointsDialog(QDialog):
         form.addRow("Requests at once", self.concurrency)
         form.addRow(self.add_button)
 
-        self.message = ElidedLabel()  # one line; the whole of a long one in its tooltip
-        self.message.setObjectName("endpointResult")
+        # One line of text (a problem's line ends joined), wrapped rather than cut: the advice
+        # comes at the end of it.
+        self.message = text_label(name="endpointResult")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
