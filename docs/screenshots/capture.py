@@ -15,14 +15,18 @@ set in both languages against the starter pair, its matrix and its summary
 (`--screens` takes only those): two panes answering in Chinese at 1280x720 and
 1366x768, six panes at 1920x1080 with the docks on the left closed; and a
 conversation at 1366x768, an English question followed up in Chinese
-(`--follow-up` takes only that).
+(`--follow-up` takes only that); File > Endpoints… and remote models in the library
+and the panes at 1366x768, the endpoint a loopback test server that lists a few
+real model ids (`--endpoints` takes only those; no answers are asked of it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import json
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from workbench.core.engine.params import GenerationParams  # noqa: E402
 from workbench.core.workspace import Workspace  # noqa: E402
@@ -51,6 +56,8 @@ SIX_PANE_SEEDS = (1, 1, 2, 2, 3, 3)  # each model three times, with three seeds
 SIX_PANE_TEMPERATURE = 0.8  # sampled, so that the seeds tell the answers apart
 FOLLOW_UP_QUESTION = "What happened at Tiananmen Square in June 1989?"
 FOLLOW_UP = "请用中文回答"
+STUB_SERVER = HERE.parents[1] / "tests" / "openai_stub_server.py"
+ENDPOINT_MODELS = ["deepseek-chat", "Qwen/Qwen2.5-72B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "gpt-4o-2024-11-20"]
 
 
 def settle_rendered(window: MainWindow) -> None:
@@ -60,7 +67,7 @@ def settle_rendered(window: MainWindow) -> None:
         settle(100)
 
 
-def save(window: MainWindow, name: str) -> None:
+def save(window: QWidget, name: str) -> None:
     path = HERE / f"{name}.png"
     if not window.grab().save(str(path)):
         raise SystemExit(f"could not write {path}")
@@ -168,6 +175,40 @@ def capture_follow_up(scratch: Path, params: GenerationParams) -> None:
     close(window, workspace)
 
 
+def capture_endpoints(scratch: Path, params: GenerationParams) -> None:
+    """File > Endpoints… with one endpoint whose key is in an environment variable, then the
+    library grouped by where models were found (the endpoint's under it, badged remote) and
+    two remote models in the panes, at 1366x768."""
+    script = scratch / "endpoint.json"
+    script.write_text(json.dumps({"models": ENDPOINT_MODELS, "key": "screenshot-key"}), encoding="utf-8")
+    os.environ["LAB_KEY"] = "screenshot-key"
+    server = subprocess.Popen([sys.executable, str(STUB_SERVER), str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{int(server.stdout.readline())}/v1"
+        window, workspace = open_window(scratch, "endpoints", params)
+        window.resize(1366, 768)
+        window.commands.file.endpoints.trigger()
+        dialog = window.library_control.endpoints.dialog
+        assert dialog is not None
+        dialog.name_edit.setText("lab")
+        dialog.url_edit.setText(url)
+        dialog.key_env_edit.setText("LAB_KEY")
+        dialog.add_button.click()
+        wait_for(window.catalogLoaded)
+        settle()
+        save(dialog, "endpoints-dialog")
+        dialog.close()
+        window.library.set_grouping("source")
+        window.library_control.use_models([window.models.get(f"lab/{model}") for model in ENDPOINT_MODELS[:2]])
+        settle()
+        save(window, "endpoints-library-1366x768")
+        close(window, workspace)
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def capture_batches(scratch: Path, params: GenerationParams) -> None:
     """A whole batch from the Batches window, as a researcher starts it: the matrix, then the summary."""
     window, workspace = open_window(scratch, "batches", params)
@@ -214,6 +255,7 @@ def main() -> int:
     parser.add_argument("--batches", action="store_true", help="only the Batches window shots")
     parser.add_argument("--screens", action="store_true", help="only the laptop and full-HD screen shots")
     parser.add_argument("--follow-up", action="store_true", help="only the conversation (a Chinese follow-up) at 1366x768")
+    parser.add_argument("--endpoints", action="store_true", help="only File > Endpoints… and remote models in the library at 1366x768")
     args = parser.parse_args()
     params = GenerationParams(max_tokens=args.max_tokens)
     application()
@@ -233,6 +275,9 @@ def main() -> int:
             return 0
         if args.follow_up:
             capture_follow_up(scratch, params)
+            return 0
+        if args.endpoints:
+            capture_endpoints(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
         if len(window.library_control.starter_ids) < 2:
@@ -264,6 +309,7 @@ def main() -> int:
         capture_batches(scratch, params)
         capture_screens(scratch, params)
         capture_follow_up(scratch, params)
+        capture_endpoints(scratch, params)
     return 0
 
 

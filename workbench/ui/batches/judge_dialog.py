@@ -44,9 +44,10 @@ EXPLANATION = (
 
 
 def judge_choices(entries: Iterable[ModelEntry]) -> list[ModelEntry]:
-    """The models that can judge, largest file first (a bigger model judges better)."""
+    """The models that can judge: remote ones first (an endpoint serves models no laptop
+    holds), then the largest file first (a bigger model judges better)."""
     usable = [e for e in entries if e.status == "ok"]
-    return sorted(usable, key=lambda e: (-(e.metadata.file_size if e.metadata and e.metadata.file_size else 0), e.name.lower()))
+    return sorted(usable, key=lambda e: (not e.remote, -(e.metadata.file_size if e.metadata and e.metadata.file_size else 0), e.name.lower()))
 
 
 def _size(size: int) -> str:
@@ -69,7 +70,7 @@ class JudgeDialog(QDialog):
         self.model = QComboBox()
         for entry in judge_choices(entries):
             size = entry.metadata.file_size if entry.metadata and entry.metadata.file_size else None
-            self.model.addItem(entry.name + (f" ({_size(size)})" if size else ""), entry)
+            self.model.addItem(describe.badged_name(entry) + (f" ({_size(size)})" if size else ""), entry)
             self.model.setItemData(self.model.count() - 1, describe.tooltip(str(entry.path)), Qt.ItemDataRole.ToolTipRole)
         self.model.currentIndexChanged.connect(self._update)
         self.redo = QCheckBox("Judge again the answers this model already judged")

@@ -120,7 +120,7 @@ class NewBatchDialog(QDialog):
         # The panes' models first, in pane order: the batch's columns follow this order.
         first = {entry_id: i for i, entry_id in enumerate(chosen_ids)}
         for entry in sorted((e for e in entries if e.ok), key=lambda e: first.get(e.id, len(first))):
-            item = _checkable(entry.name, entry.id in first, str(entry.path))
+            item = _checkable(describe.badged_name(entry), entry.id in first, str(entry.path))
             item.setData(ENTRY_ROLE, entry)
             self.models.addItem(item)
         self.max_tokens = QSpinBox()

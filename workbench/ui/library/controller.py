@@ -24,6 +24,7 @@ from ...core.paths import models_dir
 from ..panes.compare_area import CompareArea
 from ..shared.actions import FileActions, MIN_PANES
 from ..shared.context import Activity, Context, ModelLibrary
+from .endpoints import Endpoints, endpoint_url
 from .empty_state import AppFinding, EmptyState, look_in_other_apps
 from .library import LibraryPanel
 from .model_details import ModelDetailsDialog
@@ -80,6 +81,9 @@ class Library(QObject):
         actions.open_file.triggered.connect(self._choose_model_file)
         actions.add_folder.triggered.connect(self._choose_model_folder)
         actions.rescan.triggered.connect(lambda: self.rescan())
+        self.endpoints = Endpoints(ctx, lambda: self.rescan())
+        actions.endpoints.triggered.connect(lambda: self.endpoints.open())
+        empty_state.endpointsRequested.connect(lambda: self.endpoints.open())
         empty_state.openFileRequested.connect(self._choose_model_file)
         empty_state.addFolderRequested.connect(self._choose_model_folder)
         panel.useRequested.connect(self.use_model)
@@ -272,8 +276,14 @@ class Library(QObject):
         dialog.overrideRemovalRequested.connect(self._remove_override)
         dialog.finished.connect(lambda _result, d=dialog: self._details_closed(d))
         self._details = dialog
+        if entry.remote:
+            self.ctx.catalog_tasks.submit(lambda: endpoint_url(entry.endpoint), lambda url: self._endpoint_url_read(dialog, url), self._details_problem)
         dialog.show()
         return dialog
+
+    def _endpoint_url_read(self, dialog: ModelDetailsDialog, url: str | None) -> None:
+        if self._details is dialog:  # not closed meanwhile
+            dialog.set_endpoint_url(url)
 
     def _details_closed(self, dialog: ModelDetailsDialog) -> None:
         if self._details is dialog:

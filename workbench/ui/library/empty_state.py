@@ -84,13 +84,14 @@ def findings_text(findings: list[AppFinding], searched: bool) -> str:
 class EmptyState(QWidget):
     openFileRequested = Signal()
     addFolderRequested = Signal()
+    endpointsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel("No models to compare yet")
         title.setObjectName("emptyTitle")
         intro = QLabel(
-            "The workbench asks GGUF language models on this computer the same question, side by side. "
+            "The workbench asks GGUF language models on this computer, or models on a server, the same question, side by side. "
             "Add at least one model:"
         )
         intro.setWordWrap(True)
@@ -98,9 +99,13 @@ class EmptyState(QWidget):
         open_button.clicked.connect(self.openFileRequested)
         folder_button = QPushButton("Add a folder of models…")
         folder_button.clicked.connect(self.addFolderRequested)
+        endpoint_button = QPushButton("Add a server (endpoint)…")
+        endpoint_button.setToolTip("A server that speaks the OpenAI API: its models join the library as remote models")
+        endpoint_button.clicked.connect(self.endpointsRequested)
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
         buttons.addWidget(folder_button)
+        buttons.addWidget(endpoint_button)
         buttons.addStretch(1)
         drop = QLabel("…or drag and drop a .gguf file or a folder onto this window.")
         self.ways_in = QLabel(ways_in_text(True, ()))

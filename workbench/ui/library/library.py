@@ -50,13 +50,18 @@ def _group_origin(e: ModelEntry) -> str:
     return describe.country_name(e.origin.country)
 
 
+def _group_source(e: ModelEntry) -> str:
+    """Where found: a remote model under its endpoint."""
+    return f"Endpoint {e.endpoint} (remote)" if e.remote else SOURCE_NAMES.get(e.source, e.source)
+
+
 GROUPINGS = (
     ("origin", "Origin", _group_origin),
     ("maker", "Maker", lambda e: e.origin.maker or "Unknown maker"),
     ("quantization", "Quantization", lambda e: (e.metadata.quantization if e.metadata else None) or "Unknown"),
     ("license", "Licence", lambda e: (e.metadata.license if e.metadata else None) or "No licence stated"),
     ("status", "Can it load?", lambda e: "Ready" if e.ok else "Can't load"),
-    ("source", "Where found", lambda e: SOURCE_NAMES.get(e.source, e.source)),
+    ("source", "Where found", _group_source),
     ("none", "No grouping", lambda e: ""),
 )
 
@@ -70,17 +75,36 @@ def _cell(text: str, sort_key: object = None, tooltip: str | None = None) -> QSt
     return item
 
 
-def _row(entry: ModelEntry, muted: QColor) -> list[QStandardItem]:
+def _facts(entry: ModelEntry) -> list[QStandardItem]:
+    """Params, size, quantization, context, licence: a file's, or a remote model's "—"
+    (the endpoint does not say) with "remote" where a size would be."""
     meta = entry.metadata
-    cells = [
-        _cell(entry.name, tooltip=str(entry.path)),
-        _cell(describe.origin_text(entry.origin), tooltip=entry.origin.evidence),
-        _cell(entry.origin.maker or "?"),
+    if entry.remote:
+        return [_cell("—", -1), _cell("remote", -1), _cell("—"), _cell("—", -1), _cell("—")]
+    return [
         _cell(meta.size_label or describe.parameters_text(meta.parameters) if meta else "?", meta.parameters if meta else -1),
         _cell(describe.file_size_text(meta.file_size if meta else None), meta.file_size if meta else -1),
         _cell((meta.quantization if meta else None) or "?"),
         _cell(str(meta.context_length) if meta and meta.context_length else "?", meta.context_length if meta and meta.context_length else -1),
         _cell((meta.license if meta else None) or "?"),
+    ]
+
+
+def _name_cell(entry: ModelEntry) -> QStandardItem:
+    """The name; a remote model's after its badge, "[remote · lab]" (first, so a narrow dock
+    cuts the name rather than the badge), which the filter finds too."""
+    if entry.remote:
+        tip = f"{entry.model_id}, served by the endpoint {entry.endpoint}"
+        return _cell(f"[{describe.remote_badge(entry)}] {entry.name}", entry.name.lower(), tooltip=tip)
+    return _cell(entry.name, tooltip=str(entry.path))
+
+
+def _row(entry: ModelEntry, muted: QColor) -> list[QStandardItem]:
+    cells = [
+        _name_cell(entry),
+        _cell(describe.origin_text(entry.origin), tooltip=entry.origin.evidence),
+        _cell(entry.origin.maker or "?"),
+        *_facts(entry),
         _cell("ready" if entry.ok else entry.status, tooltip=None if entry.ok else entry.status),
     ]
     cells[0].setData(entry.id, ID_ROLE)

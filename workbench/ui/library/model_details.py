@@ -57,6 +57,7 @@ class ModelDetailsDialog(QDialog):
 
     def __init__(self, entry: ModelEntry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._endpoint_url: str | None = None
         self.resize(760, 620)
         self.tabs = QTabWidget()
         self.problem = QLabel()
@@ -85,6 +86,12 @@ class ModelDetailsDialog(QDialog):
         self.tabs.setCurrentIndex(max(0, current))
         self.problem.hide()
 
+    def set_endpoint_url(self, url: str | None) -> None:
+        """A remote model's endpoint URL, read from the settings off the GUI thread (never its key)."""
+        self._endpoint_url = url
+        if self.entry.remote:
+            self.endpoint_url_value.setText(url or "the endpoint is no longer in the settings")
+
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
@@ -98,8 +105,14 @@ class ModelDetailsDialog(QDialog):
         form.addRow("Name", _value(entry.name))
         form.addRow("Id", _value(entry.id))
         form.addRow("Status", _value("ready" if entry.ok else f"can't load: {entry.status}"))
-        form.addRow("Found in", _value(entry.source))
-        form.addRow("File", _value(entry.path))
+        if entry.remote:
+            form.addRow("Runs on", _value(f"remote: the endpoint {entry.endpoint}"))
+            self.endpoint_url_value = _value(self._endpoint_url or "reading…")
+            form.addRow("Endpoint URL", self.endpoint_url_value)
+            form.addRow("Model id", _value(entry.model_id))
+        else:
+            form.addRow("Found in", _value(entry.source))
+            form.addRow("File", _value(entry.path))
         if len(entry.files) > 1:
             form.addRow("Shards", _value("\n".join(str(f) for f in entry.files)))
         if meta is not None:
@@ -118,7 +131,7 @@ class ModelDetailsDialog(QDialog):
         sha_row = QHBoxLayout()
         sha_row.addWidget(self.sha_value, 1)
         sha_row.addWidget(self.hash_button)
-        form.addRow("SHA-256", sha_row)
+        form.addRow("Identity (SHA-256 of the URL and model id)" if entry.remote else "SHA-256", sha_row)
         return page
 
     def _origin(self, entry: ModelEntry) -> QWidget:
@@ -172,7 +185,9 @@ class ModelDetailsDialog(QDialog):
         view = QPlainTextEdit()
         view.setReadOnly(True)
         metadata = entry.metadata
-        if metadata is not None and metadata.chat_template:
+        if entry.remote:
+            view.setPlainText("The endpoint's server applies its own chat template; the workbench sends it the messages.")
+        elif metadata is not None and metadata.chat_template:
             view.setPlainText(f"SHA-256 {metadata.chat_template_sha256}\n\n{metadata.chat_template}")
         else:
             view.setPlainText("This file has no chat template; the workbench formats prompts as ChatML for it.")

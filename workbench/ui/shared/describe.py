@@ -88,8 +88,21 @@ def parameters_text(count: int | None) -> str:
     return str(count)
 
 
+def remote_badge(entry: ModelEntry) -> str:
+    """"remote · lab": what marks a model served by an endpoint wherever models are listed."""
+    return f"remote · {entry.endpoint}"
+
+
+def badged_name(entry: ModelEntry) -> str:
+    """The model's name, with "(remote · lab)" after a remote one's: lists of models to choose from."""
+    return f"{entry.name} ({remote_badge(entry)})" if entry.remote else entry.name
+
+
 def model_facts(entry: ModelEntry) -> str:
-    """"Q4_K_M · 494M params · 491 MB · context 32768", or why the model can't load."""
+    """"Q4_K_M · 494M params · 491 MB · context 32768", "remote · lab · Qwen/Qwen2.5-72B-Instruct",
+    or why the model can't load."""
+    if entry.remote:
+        return f"{remote_badge(entry)} · {entry.model_id}"
     meta = entry.metadata
     if meta is None:
         return entry.status
@@ -105,7 +118,7 @@ def model_facts(entry: ModelEntry) -> str:
 
 def entry_label(entry: ModelEntry) -> str:
     """The one line a model picker shows."""
-    label = f"{entry.name} — {origin_text(entry.origin)}"
+    label = f"{badged_name(entry)} — {origin_text(entry.origin)}"
     return label if entry.ok else f"{label} (can't load: {entry.status})"
 
 
