@@ -11,40 +11,13 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QComboBox, QDockWidget, QLabel, QLineEdit, QMainWindow, QPlainTextEdit, QTextEdit, QWidget
 from window_helpers import WAIT_MS, make_run
+from window_texts import window_texts
 
 from workbench.core.notebook import open_notebook
-from workbench.ui.panes.status_line import StatusLine
 
 # The runs' models and their origins as the window would spell them.
 LEAKS = re.compile(r"SmolLM2|Qwen2\.5|China|United States|\bUS\b|\bCN\b")
-
-
-def window_texts(window: QWidget) -> str:
-    """Every text a window (or a part of it) shows: its title, the status bar, and for each visible
-    widget its text, tooltip, and the rows (with their tooltips) of lists and trees."""
-    texts = [window.windowTitle()]
-    if isinstance(window, QMainWindow):
-        texts.append(window.statusBar().currentMessage())
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisibleTo(window):
-            continue
-        texts.append(widget.toolTip())
-        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit, StatusLine)):
-            texts.append(widget.text())
-        elif isinstance(widget, QComboBox):
-            texts.append(widget.currentText())
-        elif isinstance(widget, (QPlainTextEdit, QTextEdit)):
-            texts.append(widget.toPlainText())
-        elif isinstance(widget, QDockWidget):
-            texts.append(widget.windowTitle())
-        elif isinstance(widget, QAbstractItemView) and widget.model() is not None:
-            model = widget.model()
-            for row in range(model.rowCount()):
-                index = model.index(row, 0)
-                texts += [str(index.data(role) or "") for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)]
-    return "\n".join(texts)
 
 
 def test_blind_hides_every_name_of_the_runs_models_until_it_ends(open_window, isolated_dirs, qtbot):

@@ -16,7 +16,7 @@ import pytest
 from endpoint_servers import free_port
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QPushButton
-from test_ui_blind import window_texts
+from window_texts import window_texts
 from window_helpers import WAIT_MS, run_and_wait
 
 from workbench.core import paths

@@ -9,26 +9,15 @@ takes some of the screen, so the client area asked for is a little smaller.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QWidget
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
+from layout_helpers import LAPTOPS, assert_answers_dominate, client, settle_layout
 from window_helpers import US_TEXT, WAIT_MS, make_run, show
 
 from workbench.core.notebook import open_notebook
 from workbench.core.notebook.flags import StoredFlag
 
-FRAME = QSize(10, 30)  # a title bar and borders: what a screen keeps from the window's client area
-LAPTOPS = ((1280, 720), (1366, 768))
 CRASH = "Qwen2.5 crashed (signal 11, SIGSEGV) while generating. llama.cpp's last lines: ggml_abort: out of memory in the KV cache"
-
-
-def client(width: int, height: int) -> QSize:
-    return QSize(width, height) - FRAME
-
-
-def settle_layout(qtbot) -> None:
-    for _ in range(3):
-        QApplication.processEvents()
-    qtbot.wait(20)
 
 
 def annotated_run(path) -> int:
@@ -60,13 +49,6 @@ def inside(widget: QWidget, outer: QWidget) -> bool:
     """`widget` lies whole within `outer` (neither cut off at an edge)."""
     top_left = widget.mapTo(outer, widget.rect().topLeft())
     return outer.rect().contains(QRect(top_left, widget.size()))
-
-
-def assert_answers_dominate(window) -> None:
-    """Each answer is at least twice as tall as the labels under it and a quarter of the window."""
-    for pane in window.area.panes:
-        answer, labels = pane.answer_view.height(), pane.annotation_box.height()
-        assert answer >= window.height() // 4 and answer >= 2 * labels, (window.size(), answer, labels)
 
 
 def test_the_window_opens_at_laptop_sizes_with_two_panes(open_window, isolated_dirs, qtbot, tiny_models):

@@ -219,7 +219,7 @@ def test_a_replayed_run_takes_the_turn_strip_away_until_a_run_is_shown(open_wind
 
 
 def test_a_conversation_fits_a_laptop_with_the_answers_taking_the_room(open_window, isolated_dirs, tiny_models, qtbot):
-    from test_ui_layout import LAPTOPS, assert_answers_dominate, client, settle_layout
+    from layout_helpers import LAPTOPS, assert_answers_dominate, client, settle_layout
 
     path = isolated_dirs / "notebook.sqlite"
     run_id = make_run(path)
