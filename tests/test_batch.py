@@ -149,10 +149,11 @@ def test_cancel_mid_answer_keeps_the_prompt_to_do(workspace: Workspace, prompt_s
     resumed = Recorder()
     final = runner.run(batch.id, listener=resumed)
     assert final.batch.status == DONE and resumed.started == ["taiwan-en", "kill-en"]
-    # The interrupted run stays as history: 3 complete runs + 1 stopped one.
-    assert workspace.notebook.store.db.execute("select count(*) from runs").fetchone()[0] == 4
+    # The stopped model was asked in the interrupted run, in its place: 3 runs, all complete.
+    assert workspace.notebook.store.db.execute("select count(*) from runs").fetchone()[0] == 3
     done_runs = {i.run_id for i in runner.batches.items(batch.id)}
     assert len(done_runs) == 3
+    assert [position for prompt, position, _ in resumed.responses if prompt == "taiwan-en"] == [1]  # only the model stopped
 
 
 def test_resume_finds_the_models_again_by_hash(workspace: Workspace, prompt_set, tmp_path: Path) -> None:

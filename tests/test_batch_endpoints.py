@@ -13,6 +13,7 @@ from pathlib import Path
 from endpoint_servers import StubServer
 from prompt_set_factory import write_set
 
+from workbench.core.analysis.summary import summarise
 from workbench.core.batch import BatchRunner
 from workbench.core.endpoints.config import Endpoint, save_endpoint
 from workbench.core.endpoints.listing import list_models
@@ -73,7 +74,7 @@ class Problems:
         self.problems.append(problem)
 
 
-def test_a_failing_endpoint_is_paused_while_another_goes_on_and_a_resume_asks_what_it_left(stub_server: StubServer, tmp_path: Path) -> None:
+def test_a_failing_endpoint_is_paused_while_another_goes_on_and_a_resume_asks_only_what_it_left(stub_server: StubServer, tmp_path: Path) -> None:
     # "ghost" is listed but every request for it gets a 404 (a server that lies in /v1/models).
     stub_server.script(dict(models=["m1"], missing=["ghost"], replies={"m1": reply("Steady.")}))
     ws = workspace_with(tmp_path, Endpoint("bad", stub_server.url, concurrency=1), Endpoint("good", stub_server.url, concurrency=2))
@@ -90,7 +91,22 @@ def test_a_failing_endpoint_is_paused_while_another_goes_on_and_a_resume_asks_wh
         stub_server.script(dict(models=["m1", "ghost"], replies={"m1": reply("Steady."), "ghost": reply("Back again.")}))
         again = BatchRunner(ws.comparison).run(batch_id, listener=Problems())
         assert again.batch.status == DONE and again.batch.done == 8
-        assert [r["body"]["model"] for r in chats(stub_server)].count("ghost") == 8
+        asked = [r["body"]["model"] for r in chats(stub_server)]
+        # The three prompts left were asked of the paused endpoint's model only: m1 had
+        # answered them, and is not asked (nor paid for) twice.
+        assert asked.count("ghost") == 8 and asked.count("m1") == 8
+        # ... in the runs that first asked them: every run holds one finished answer per model.
+        assert len(ws.notebook.recent_runs()) == 8
+        for item in ws.notebook.batches.items(batch_id):
+            run = ws.notebook.run(item.run_id)
+            assert run is not None and item.asking_run_id == item.run_id and len(run["turns"]) == 1
+            assert [(r["model_name"], r["finish_reason"] is not None and r["finish_reason"] != "stopped") for r in run["responses"]] == [
+                ("ghost", True), ("m1", True),
+            ]  # fmt: skip
+        # Scored over both answers, the one kept and the one asked now (five have one answer only).
+        assert sum(item.divergence is not None for item in ws.notebook.batches.items(batch_id)) == 3
+        summary = summarise(ws.notebook, [batch_id])
+        assert sorted((r.model_name, r.n) for r in summary.overall) == [("ghost", 3), ("m1", 8)]  # five failed: no answer to rate
     finally:
         ws.close()
 

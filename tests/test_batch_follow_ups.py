@@ -153,7 +153,7 @@ def test_a_pause_after_the_prompt_resumes_with_the_follow_ups_alone(scripted_wor
     assert item.divergence is not None and item.divergence == paused.ran[0].divergence
 
 
-def test_a_follow_up_cut_short_is_asked_again_from_the_last_complete_turn(scripted_workspace, prompt_set) -> None:
+def test_a_follow_up_cut_short_is_asked_again_in_place_of_the_models_it_lacks(scripted_workspace, prompt_set) -> None:
     cancel = Cancel()
 
     def stopping(model: str, prompt: str) -> str:
@@ -175,14 +175,16 @@ def test_a_follow_up_cut_short_is_asked_again_from_the_last_complete_turn(script
 
     before = {model: len(requests) for model, requests in sent(ws).items()}
     assert runner.run(batch.id).batch.status == DONE
-    for model in ("Tiny Alpha", "Tiny Beta"):
-        # Only the second follow-up, once more, after the complete turns (never the cut one).
-        assert sent(ws)[model][before[model] :] == [history(model, QUESTION, SURE, CHINESE)]
+    # Alpha answered the second follow-up before the stop: it is not asked again. Beta is,
+    # in the cut turn's place, after the complete turns.
+    assert sent(ws)["Tiny Alpha"][before["Tiny Alpha"] :] == []
+    assert sent(ws)["Tiny Beta"][before["Tiny Beta"] :] == [history("Tiny Beta", QUESTION, SURE, CHINESE)]
     (item,) = runner.batches.items(batch.id)
     run = ws.notebook.run(item.run_id)
-    assert [turn["prompt"] for turn in run["turns"]] == [QUESTION, SURE, CHINESE, CHINESE]  # the cut turn stays on record
-    assert item.follow_up_turns == (1, 3)
-    assert [r["turn"] for r in runner.batches.responses(batch.id, follow_up=2)] == [3, 3]
+    assert [turn["prompt"] for turn in run["turns"]] == [QUESTION, SURE, CHINESE]
+    assert [r["finish_reason"] for r in run["turns"][2]["responses"]] == ["stop", "stop"]
+    assert item.follow_up_turns == (1, 2)
+    assert [r["turn"] for r in runner.batches.responses(batch.id, follow_up=2)] == [2, 2]
 
 
 def test_the_summary_keeps_the_prompts_rates_and_adds_each_follow_ups(scripted_workspace, prompt_set) -> None:

@@ -12,16 +12,19 @@ by the comparison itself (core/flagging.py, as for every answer), with the
 prompt set's language; once every model of a prompt has finished, the run's
 divergence score is stored and the item marked done. Whatever stops the
 batch (pause, cancel, Ctrl+C, a crash, a power cut), `resume(batch_id)` runs
-only the items not marked done. A prompt interrupted halfway is asked again
-in a new run; the interrupted run stays in the notebook as history.
+only the items not marked done. A prompt interrupted halfway is resumed in the
+run that asked it (the item's `asking_run_id`, written when the run is
+created): only the models without a finished answer there are asked, in their
+own response's place (`Comparison.ask_again`), so no endpoint is paid twice
+and each prompt keeps one answer per model in one run.
 
 Follow-ups: a prompt-set entry's scripted follow-ups (`then`) are asked after
 its prompt, in order, through `Comparison.follow_up`, each model continuing
 its own conversation in the item's run. The item is done after the last one.
 A resume continues a conversation whose first turn is complete: the
-follow-ups answered completely are not asked again, and one a stop or a crash
-cut short is asked again as the run's next turn, continuing from the last
-complete turn (the cut turn stays in the run as history). A pause takes effect
+follow-ups answered completely are not asked again, and the turn of one that a
+stop, a paused endpoint or a crash cut short is resumed in place as the first
+turn is, continuing from the last complete turn. A pause takes effect
 between turns too. Divergence and the batch's rates describe the
 prompt's own answers (turn 0); the follow-ups' rates are counted apart
 (analysis/summary.py).
@@ -33,7 +36,7 @@ before); the lanes keep local models one at a time and each endpoint within
 its limit. An endpoint that keeps failing is paused for the run
 (lanes.EndpointHealth): its model's answers to the prompts left are recorded
 as not asked (stopped, not failed), those prompts stay to do, the other
-prompts go on, and the batch ends paused; a resume asks them again.
+prompts go on, and the batch ends paused; a resume asks them of that model only.
 
 Like `Comparison.run`, `run` and `resume` block; they report to a listener
 from the threads asking the prompts, one call at a time.
@@ -56,7 +59,7 @@ from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import MAX_THREADS, GenerationParams, all_cores
 from .errors import EnvironmentProblem
-from .flagging import run_divergence
+from .flagging import answers_divergence, flaggable, run_divergence
 from .lanes import EndpointHealth
 from .notebook.batches import (
     CANCELLED,
@@ -356,7 +359,11 @@ class BatchRunner:
         began = time.perf_counter()
         batches = self.batches
         if item.conversation_run_id is None:
-            first = self._ask_prompt(item, contenders, listener, cancel, health)
+            if item.asking_run_id is not None and self.comparison.notebook.run(item.asking_run_id) is not None:
+                # Resumed: only the answers its run lacks are asked, in that run.
+                first = self._ask_again(item, item.asking_run_id, contenders, listener, cancel, health)
+            else:
+                first = self._ask_prompt(item, contenders, listener, cancel, health)
             if not first.complete:
                 return _item_outcome(item, first, [], began, complete=False, unsaved=first.unsaved)
             run_id = first.run_id
@@ -368,12 +375,14 @@ class BatchRunner:
             answers = batches.turn_answers(run_id, 0)
             first = _FirstTurn(run_id, tuple(f for _, f in answers), tuple(r or "" for r, _ in answers), item.divergence, item.divergence_detail)
         asked: list[FollowUpOutcome] = []
+        cut = self._cut_follow_up(item, run_id)
         for text in item.follow_ups_left:
             number = len(item.follow_up_turns) + 1
             if cancel.is_set() or pause.is_set():
                 return _item_outcome(item, first, asked, began, complete=False)
             _call(listener, "follow_up_started", item, number, len(item.follow_ups))
-            outcome = self._ask_follow_up(item, number, text, run_id, contenders, listener, cancel, health)
+            outcome = self._ask_follow_up(item, number, text, run_id, contenders, listener, cancel, health, cut)
+            cut = None
             asked.append(outcome)
             if not outcome.complete:
                 return _item_outcome(item, first, asked, began, complete=False, unsaved=outcome.unsaved)
@@ -388,33 +397,66 @@ class BatchRunner:
         )
         return _item_outcome(batches.item(item.id), first, asked, began, complete=True)
 
+    def _cut_follow_up(self, item: BatchItem, run_id: int) -> int | None:
+        """The turn of the item's run that asked its next follow-up and was cut short (a stop,
+        a paused endpoint, a crash), to be asked again in place; None if there is none."""
+        if not item.follow_ups_left:
+            return None
+        run = self.comparison.notebook.run(run_id)
+        latest = run["turns"][-1] if run else None
+        answered = item.follow_up_turns[-1] if item.follow_up_turns else 0
+        if latest is None or latest["turn"] <= answered or latest["prompt"] != item.follow_ups_left[0]:
+            return None
+        return int(latest["turn"])
+
     def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel, health: EndpointHealth | None) -> _FirstTurn:
         """The item's own prompt, in a new run: its answers' flags and divergence."""
-        reports: dict[int, FlagReport] = {}
+        batches = self.batches
 
-        class Relay(ComparisonListener):
-            """Keeps each answer's flags (the comparison stored them) and passes the news on."""
-
+        class Relay(_FirstTurnRelay):
             def run_created(self, run_id: int, response_ids: list[int]) -> None:
+                batches.start_asking(item.id, run_id)
                 _call(listener, "run_created", item, run_id)
 
-            def response_finished(self, outcome: ResponseOutcome) -> None:
-                if outcome.flags is not None:
-                    reports[outcome.position] = outcome.flags
-                _call(listener, "response_finished", item, outcome, outcome.flags.flags if outcome.flags else ())
-
-            def problem(self, problem: EnvironmentProblem) -> None:
-                _call(listener, "problem", problem)
-
+        relay = Relay(item, listener)
         run = self.comparison.run(
-            item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language, health=health
+            item.prompt, contenders, schedule=SEQUENTIAL, listener=relay, cancel=cancel, prompt_language=item.language, health=health
         )
+        reports = relay.reports
         score = run_divergence([reports[p] for p in sorted(reports)])
         unsaved = _unsaved(run)
         return _FirstTurn(
             run.run_id,
             tuple(reports[p].flags if p in reports else () for p in range(len(contenders))),
             tuple(r.result.finish_reason for r in run.responses),
+            score.score if score else None,
+            score.to_json() if score else None,
+            complete=_complete(run, unsaved),
+            unsaved=unsaved,
+        )
+
+    def _ask_again(
+        self, item: BatchItem, run_id: int, contenders: list[Contender], listener: Any, cancel: Cancel, health: EndpointHealth | None
+    ) -> _FirstTurn:
+        """The item's prompt resumed in the run that asked it: only the models whose answer
+        there is not finished are asked (`Comparison.ask_again`); the divergence is scored
+        over every finished answer of the run, those kept and those asked now."""
+        relay = _FirstTurnRelay(item, listener)
+        _call(listener, "run_created", item, run_id)
+        run = self.comparison.ask_again(run_id, 0, contenders, listener=relay, cancel=cancel, prompt_language=item.language, health=health)
+        reports = relay.reports
+        unsaved = _unsaved(run)
+        stored = self.comparison.notebook.run(run_id)
+        responses = stored["responses"] if stored else []
+        answers = self.batches.turn_answers(run_id, 0)
+        asked_now = {o.position for o in run.responses}
+        kept = [(r["text"] or "", answers[p][1]) for p, r in enumerate(responses) if p not in asked_now and flaggable(r["finish_reason"])]
+        scored = [(report.answer, report.flags) for report in reports.values()] + kept
+        score = answers_divergence(scored)
+        return _FirstTurn(
+            run_id,
+            tuple(flags for _, flags in answers),
+            tuple(reason or "" for reason, _ in answers),
             score.score if score else None,
             score.to_json() if score else None,
             complete=_complete(run, unsaved),
@@ -431,9 +473,11 @@ class BatchRunner:
         listener: Any,
         cancel: Cancel,
         health: EndpointHealth | None,
+        cut: int | None = None,
     ) -> FollowUpOutcome:
         """Follow-up `number` of the item, continuing its conversation from the last turn
-        answered completely (a turn cut short stays in the run, out of the history)."""
+        answered completely. A turn `cut` short that asked it is asked again in place, only
+        of the models it lacks an answer from (`Comparison.ask_again`)."""
         flags: dict[int, tuple[str, ...]] = {}
 
         class Relay(ComparisonListener):
@@ -444,26 +488,42 @@ class BatchRunner:
             def problem(self, problem: EnvironmentProblem) -> None:
                 _call(listener, "problem", problem)
 
-        run = self.comparison.follow_up(
-            run_id,
-            text,
-            contenders,
-            schedule=SEQUENTIAL,
-            listener=Relay(),
-            cancel=cancel,
-            continue_from=item.follow_up_turns[-1] if item.follow_up_turns else 0,
-            health=health,
-        )
+        continue_from = item.follow_up_turns[-1] if item.follow_up_turns else 0
+        if cut is None:
+            run = self.comparison.follow_up(
+                run_id, text, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, continue_from=continue_from, health=health
+            )
+            answers = [(r.result.finish_reason, flags.get(r.position, ())) for r in run.responses]
+        else:
+            run = self.comparison.ask_again(run_id, cut, contenders, listener=Relay(), cancel=cancel, continue_from=continue_from, health=health)
+            answers = [(reason or "", tuple(names)) for reason, names in self.batches.turn_answers(run_id, cut)]
         unsaved = _unsaved(run)
         return FollowUpOutcome(
             number,
             run.turn,
             text,
-            tuple(flags.get(p, ()) for p in range(len(contenders))),
-            tuple(r.result.finish_reason for r in run.responses),
+            tuple(names for _, names in answers),
+            tuple(reason for reason, _ in answers),
             _complete(run, unsaved),
             unsaved,
         )
+
+
+class _FirstTurnRelay(ComparisonListener):
+    """Keeps the flags of each answer to an item's prompt (the comparison stored them), by
+    pane, and passes the news on to the batch's listener."""
+
+    def __init__(self, item: BatchItem, listener: Any) -> None:
+        self.item, self.listener = item, listener
+        self.reports: dict[int, FlagReport] = {}
+
+    def response_finished(self, outcome: ResponseOutcome) -> None:
+        if outcome.flags is not None:
+            self.reports[outcome.position] = outcome.flags
+        _call(self.listener, "response_finished", self.item, outcome, outcome.flags.flags if outcome.flags else ())
+
+    def problem(self, problem: EnvironmentProblem) -> None:
+        _call(self.listener, "problem", problem)
 
 
 class _OneAtATime:

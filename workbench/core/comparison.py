@@ -411,13 +411,7 @@ class Comparison:
             raise ValueError(f"run {run_id} has {len(first)} model(s); a follow-up needs one contender for each, not {len(contenders)}")
         listener = _EachProblemOnce(listener)
         contenders = _shared_cores(contenders, schedule)
-        entries = self._recorded(contenders, listener)
-        for position, (entry, response) in enumerate(zip(entries, first)):
-            if response["model_sha256"] is not None and entry.sha256 != response["model_sha256"]:
-                raise ValueError(
-                    f"{entry.name} is not the model of position {position} of run {run_id} ({response['model_name']}); "
-                    "a follow-up continues each model's own conversation"
-                )
+        entries = self._same_models(run_id, first, contenders, listener)
         detected = detect_language(prompt)
         turn = self.notebook.add_turn(run_id, prompt, language=detected)
         response_ids = self._add_responses(run_id, turn, entries, contenders)
@@ -428,6 +422,66 @@ class Comparison:
             for position in range(len(contenders))
         ]  # fmt: skip
         return self._ask(RunOutcome(run_id, prompt, turn=turn), asked, response_ids, entries, contenders, schedule, listener, cancel, health)
+
+    def ask_again(
+        self,
+        run_id: int,
+        turn: int,
+        contenders: list[Contender],
+        *,
+        listener: ComparisonListener | None = None,
+        cancel: Cancel | None = None,
+        prompt_language: str | None = None,
+        continue_from: int | None = None,
+        health: EndpointHealth | None = None,
+    ) -> RunOutcome:
+        """Ask again, in run `run_id`'s turn `turn`, only the models whose answer there is not
+        finished (not asked, stopped, left unfinished by a crash): each such response is made
+        pending again (`Notebook.restart_response`) and answered in its place; a finished
+        answer, even a failed one, is kept and its model not asked. So a batch resuming a
+        prompt that a paused endpoint left unanswered asks that endpoint only, in the same run.
+
+        `contenders` are the run's models, as for `follow_up`; the models are asked one
+        after another as a batch asks them (SEQUENTIAL). A later turn is sent the conversation
+        as it stood after `continue_from` (default: the turn before), as `follow_up` sends it.
+        The outcome holds the responses asked only (none when every answer is finished).
+        """
+        run = self.notebook.run(run_id)
+        if run is None or not 0 <= turn < len(run["turns"]):
+            raise ValueError(f"the notebook holds no turn {turn} of a run {run_id}")
+        responses = run["turns"][turn]["responses"]
+        if len(contenders) != len(responses):
+            raise ValueError(f"turn {turn} of run {run_id} has {len(responses)} model(s); asking it again needs one contender for each")
+        before = run["turns"][: turn if continue_from is None else continue_from + 1]
+        history = dict(run, turns=before)
+        listener = _EachProblemOnce(listener)
+        entries = self._same_models(run_id, responses, contenders, listener)
+        prompt = run["turns"][turn]["prompt"]
+        language = prompt_language or detect_language(prompt)
+        positions = [r["position"] for r in responses if r["finish_reason"] in (FINISH_STOPPED, None)]
+        for position in positions:
+            self.notebook.restart_response(responses[position]["id"])
+        first = ([{"role": "system", "content": run["system_prompt"]}] if run["system_prompt"] else []) + [{"role": "user", "content": prompt}]
+        asked = [
+            _Asked(run_id, prompt, language, first) if turn == 0
+            else _Asked(run_id, prompt, language, conversation(history, position, prompt), not_asked(history, position))
+            for position in range(len(contenders))
+        ]  # fmt: skip
+        outcome = RunOutcome(run_id, prompt, turn=turn)
+        response_ids = [r["id"] for r in responses]
+        return self._ask(outcome, asked, response_ids, entries, contenders, SEQUENTIAL, listener, cancel, health, positions)
+
+    def _same_models(self, run_id: int, responses: list[dict[str, Any]], contenders: list[Contender], listener: Any) -> list[ModelEntry]:
+        """The contenders' entries, recorded, each checked to be the model of its position in
+        `responses` (a turn of run `run_id`): a model continues only its own conversation."""
+        entries = self._recorded(contenders, listener)
+        for position, (entry, response) in enumerate(zip(entries, responses)):
+            if response["model_sha256"] is not None and entry.sha256 != response["model_sha256"]:
+                raise ValueError(
+                    f"{entry.name} is not the model of position {position} of run {run_id} ({response['model_name']}); "
+                    "a follow-up continues each model's own conversation"
+                )
+        return entries
 
     def _recorded(self, contenders: list[Contender], listener: Any) -> list[ModelEntry]:
         """The contenders' entries, hashed (once per file) and recorded in the notebook's models."""
@@ -465,9 +519,10 @@ class Comparison:
         listener: Any,
         cancel: Cancel | None,
         health: EndpointHealth | None = None,
+        positions: list[int] | None = None,
     ) -> RunOutcome:
-        """Every position asked what `asked` says; fills `outcome.responses` (a place per
-        model, each filled by its job before this returns). Remote models each on their own
+        """Every position (or those of `positions`) asked what `asked` says; fills
+        `outcome.responses` with their outcomes in pane order. Remote models each on their own
         thread; local ones one after another (SEQUENTIAL, in the local lane, which a batch's
         other prompts share) or all at once (PARALLEL, cores split, no lane)."""
         cancel = cancel or Cancel()
@@ -484,8 +539,9 @@ class Comparison:
                 for i in positions:
                     answer(i)
 
-            remote = [i for i, lane in enumerate(lanes) if lane.endpoint is not None]
-            local = [i for i, lane in enumerate(lanes) if lane.endpoint is None]
+            chosen = range(len(contenders)) if positions is None else positions
+            remote = [i for i in chosen if lanes[i].endpoint is not None]
+            local = [i for i in chosen if lanes[i].endpoint is None]
             if schedule == SEQUENTIAL:
                 jobs = [partial(one_after_another, local)] + [partial(answer, i) for i in remote]
             else:
@@ -498,6 +554,8 @@ class Comparison:
                 thread.join()
         finally:
             recorder.close()
+        if positions is not None:
+            outcome.responses = [r for r in outcome.responses if r is not None]
         return outcome
 
     def _hashed(self, entry: ModelEntry, listener: Any, position: int) -> ModelEntry:

@@ -123,7 +123,13 @@ def store(notebook: Notebook, run_id: int, response_id: int, report: FlagReport)
 
 def run_divergence(reports: list[FlagReport]) -> Divergence | None:
     """How far apart a run's flagged answers are (batch items keep it); None with fewer than two."""
-    return divergence([(r.answer, r.flags) for r in reports]) if len(reports) >= 2 else None
+    return answers_divergence([(r.answer, r.flags) for r in reports])
+
+
+def answers_divergence(answers: list[tuple[str, tuple[str, ...]]]) -> Divergence | None:
+    """`run_divergence` of (answer, flag names) pairs, as the notebook keeps them: a resumed
+    batch item scores its answers kept from before with those asked now."""
+    return divergence(answers) if len(answers) >= 2 else None
 
 
 # --- recomputing on demand ----------------------------------------------------

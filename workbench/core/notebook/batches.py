@@ -11,6 +11,9 @@ An item whose prompt has scripted follow-ups (m010) is a conversation: once
 its first turn is complete its run is kept as `conversation_run_id`, each
 follow-up answered completely adds the run's turn that answers it to
 `follow_up_turns`, and the item is done (`run_id` set) after the last one.
+
+`asking_run_id` (m012) is the run asking an item's prompt from the moment it is
+created: a resume asks the answers that run lacks in it, not every model anew.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class BatchItem:
     conversation_run_id: int | None = None  # the run asked so far, once its first turn is complete
     follow_up_turns: tuple[int, ...] = ()  # the turn answering each follow-up done so far, in order
     divergence_detail: dict[str, Any] | None = None
+    asking_run_id: int | None = None  # the run asking its prompt, from the moment it is created (m012)
 
     @property
     def follow_ups_left(self) -> tuple[str, ...]:
@@ -204,6 +208,13 @@ class Batches:
                 [divergence, json.dumps(divergence_detail) if divergence_detail else None, item_id],
             )
             self._store.note({"batch_items"}, operation="divergence")
+
+    def start_asking(self, item_id: int, run_id: int) -> None:
+        """Run `run_id` was just created to ask the item's prompt: a resume asks the
+        answers it lacks in it (`BatchRunner`), rather than every model in a new run."""
+        with self._store.writing() as db:
+            db.execute("UPDATE batch_items SET asking_run_id = ? WHERE id = ?", [run_id, item_id])
+            self._store.note({"batch_items"}, [run_id], operation="batch")
 
     def start_conversation(
         self, item_id: int, run_id: int, *, divergence: float | None, divergence_detail: dict[str, Any] | None
@@ -357,4 +368,5 @@ def _item(row: dict[str, Any]) -> BatchItem:
         conversation_run_id=row["conversation_run_id"],
         follow_up_turns=tuple(json.loads(row["follow_up_turns"] or "[]")),
         divergence_detail=json.loads(row["divergence_detail"]) if row["divergence_detail"] else None,
+        asking_run_id=row["asking_run_id"],
     )

@@ -384,6 +384,30 @@ class Notebook:
 
     # --- reading ------------------------------------------------------
 
+    def restart_response(self, response_id: int) -> None:
+        """Make a response without a finished answer (stopped, not asked, left unfinished)
+        pending again, its result fields cleared, for its model to be asked again in the
+        same place (a resumed batch item, core/comparison.py `ask_again`); `finish_response`
+        then records the new answer. Its stopped text, never a finished answer, is not kept."""
+        cleared = {name: None for name in RESULT_FIELDS if name != "sampler"}
+        update = dict(
+            cleared,
+            text="",
+            reasoning="",
+            status=statuses.PENDING,
+            started_at=None,
+            finished_at=None,
+            writer_pid=writers.this_process().pid,
+            writer_started=writers.this_process().started,
+            writer_host=writers.this_process().host,
+        )
+        with self.store.writing() as db:
+            db.table("responses").update(response_id, update)
+            row = db.execute("select run_id from responses where id = ?", [response_id]).fetchone()
+            if row is not None:
+                self._response_runs[response_id] = row[0]
+            self.store.note({"responses"}, None if row is None else [row[0]], operation="response")
+
     def run(self, run_id: int) -> dict[str, Any] | None:
         """A run with its first turn's responses (in pane order), or None.
 

@@ -613,6 +613,20 @@ def m011_demo_step_follow_ups(db: Database) -> None:
     db.execute("ALTER TABLE demo_steps ADD COLUMN follow_ups TEXT NOT NULL DEFAULT '[]'")
 
 
+@migrations()
+def m012_batch_item_asking_run(db: Database) -> None:
+    """A resumed batch item asks only the answers it lacks, in the run that asked it.
+
+    `asking_run_id` is the run asking the item's prompt, set as soon as that run is
+    created (before any model answers): a resume after a pause or a stop asks again,
+    in that run's first turn, only the models whose answer there is not finished
+    (not asked, stopped), instead of asking every model again in a new run. NULL for
+    items not started, and for every item before this step (those are asked in a new
+    run, as before).
+    """
+    db.execute("ALTER TABLE batch_items ADD COLUMN asking_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into statements for execute(): executescript() would
     COMMIT the migration's transaction halfway. Triggers contain semicolons,
