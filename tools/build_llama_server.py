@@ -78,7 +78,7 @@ def build(source: Path, folder: Path, jobs: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "build.log"
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    print(f"Building {', '.join(TARGETS)} for this machine (first time only; about 15 minutes on 2 cores).", flush=True)
+    print(f"Building {', '.join(TARGETS)} for this machine (first time only; 5 to 15 minutes on 2 cores).", flush=True)
     print(f"Log: {log_path}", flush=True)
     started = time.monotonic()
     with open(log_path, "a", encoding="utf-8") as log:

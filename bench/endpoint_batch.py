@@ -1,0 +1,211 @@
+"""Endpoints (issue 19): a 40-prompt batch against a local llama-server with continuous batching.
+
+Starts llama.cpp's own `llama-server` (built by tools/build_llama_server.py) on
+127.0.0.1 with 4 slots and continuous batching (`-np 4 -cb`), serving the
+Qwen starter model, and measures, side by side in one run:
+
+- batch: every prompt of a set (default prc-sensitive: 20 questions in English
+  and Chinese, 40 prompts) at concurrency 1 and 4: wall time and total answer
+  tokens/s (tokens as the server's `usage` counts them). Sent by the openai
+  SDK directly (a thread per request slot), and, when the workbench has
+  endpoints, by `workbench batch` against the server as an endpoint.
+- overhead: one prompt streamed again and again, taking turns between the
+  openai SDK called directly and the workbench's streaming of the same
+  request (same settings): time to first token and to the last, per answer.
+
+Same sampler on every side: temperature 0, seed 1, the same max tokens.
+
+    python bench/endpoint_batch.py [--set prc-sensitive] [--max-tokens 64] [--batch-rounds 2] [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from openai import OpenAI
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))
+
+from build_llama_server import cached_binaries, server_folder  # noqa: E402
+
+from workbench.core import starter  # noqa: E402
+from workbench.core.prompts import find_prompt_set  # noqa: E402
+
+SEED = 1
+THREADS = os.cpu_count() or 1
+SLOTS = 4
+CONTEXT_PER_SLOT = 2048
+MODEL_ID = "qwen2.5-coder-0.5b-instruct"  # the id the server lists: origins.toml's qwen* pattern
+OVERHEAD_PROMPT = "What happened at Tiananmen Square in June 1989?"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # the OpenAI base URL, ending in /v1
+    version: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def llama_server(binary: Path, model: Path, log: Path) -> Iterator[Server]:
+    """llama-server on a free loopback port until the block ends; the server is always stopped."""
+    port = free_port()
+    command = [
+        str(binary), "-m", str(model), "--alias", MODEL_ID, "--host", "127.0.0.1", "--port", str(port),
+        "-np", str(SLOTS), "-cb", "-c", str(SLOTS * CONTEXT_PER_SLOT), "-t", str(THREADS), "-tb", str(THREADS),
+    ]
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"llama-server exited with {process.returncode} before it was ready; its log: {log}")
+                try:
+                    with urllib.request.urlopen(base + "/health", timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"llama-server was not ready within 2 minutes; its log: {log}")
+                time.sleep(0.2)
+            version = ""
+            try:
+                with urllib.request.urlopen(base + "/props", timeout=5) as reply:
+                    version = str(json.loads(reply.read()).get("build_info", ""))
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            yield Server(url=base + "/v1", version=version)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Streamed:
+    first_s: float  # from sending to the first text
+    total_s: float  # from sending to the end of the stream
+    tokens: int  # completion tokens, as the server's usage says
+
+
+def stream_direct(client: OpenAI, prompt: str, max_tokens: int) -> Streamed:
+    """One streamed chat completion with the openai SDK alone."""
+    sent = time.perf_counter()
+    first = None
+    tokens = 0
+    stream = client.chat.completions.create(
+        model=MODEL_ID,
+        messages=[{"role": "user", "content": prompt}],
+        stream=True,
+        stream_options={"include_usage": True},
+        max_tokens=max_tokens,
+        temperature=0.0,
+        seed=SEED,
+    )
+    for chunk in stream:
+        if chunk.usage is not None:
+            tokens = chunk.usage.completion_tokens
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter()
+    done = time.perf_counter()
+    return Streamed(first_s=(first or done) - sent, total_s=done - sent, tokens=tokens)
+
+
+def batch_direct(server: Server, prompts: list[str], max_tokens: int, concurrency: int) -> tuple[float, int]:
+    """Every prompt through the SDK, `concurrency` requests at a time: (wall seconds, tokens)."""
+    client = OpenAI(base_url=server.url, api_key="none", max_retries=0)
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(lambda prompt: stream_direct(client, prompt, max_tokens), prompts))
+    return time.perf_counter() - began, sum(r.tokens for r in results)
+
+
+def bench(prompt_set: str, max_tokens: int, batch_rounds: int, rounds: int) -> None:
+    folder = server_folder("0.3.36")
+    if not cached_binaries(folder):
+        raise SystemExit("No llama-server build on this machine yet: run `python tools/build_llama_server.py` first (about 15 minutes).")
+    qwen = next(m for m in starter.STARTER_MODELS if m.key == "qwen2.5-coder")
+    model = starter.prepare(qwen)
+    prompts = [p.text for p in find_prompt_set(prompt_set).select()]
+    work = Path(tempfile.mkdtemp(prefix="endpoint-bench-"))
+    with llama_server(folder / "bin" / "llama-server", model, work / "llama-server.log") as server:
+        print(f"llama-server {server.version} on 127.0.0.1, -np {SLOTS} -cb, {THREADS} threads, model {qwen.name} (Q4_K_M)")
+        print(f"Set {prompt_set}: {len(prompts)} prompts, max tokens {max_tokens}, temperature 0, seed {SEED}\n")
+        # Warm up every slot: the first requests pay for paging the model in.
+        batch_direct(server, prompts[:SLOTS], 16, SLOTS)
+        print(f"Batch: median of {batch_rounds} rounds, concurrency 1 and {SLOTS} taking turns\n")
+        print("| side | concurrency | wall s | answer tokens | tokens/s | prompts/min |")
+        print("|---|---|---|---|---|---|")
+        runs: dict[int, list[tuple[float, int]]] = {1: [], SLOTS: []}
+        for _ in range(batch_rounds):
+            for concurrency in runs:
+                runs[concurrency].append(batch_direct(server, prompts, max_tokens, concurrency))
+        for concurrency, figures in runs.items():
+            _batch_row("openai SDK direct", concurrency, figures, len(prompts))
+        overhead(server, max_tokens, rounds)
+
+
+def _batch_row(name: str, concurrency: int, figures: list[tuple[float, int]], prompts: int) -> None:
+    seconds = statistics.median(wall for wall, _ in figures)
+    tokens = statistics.median(count for _, count in figures)
+    speed = statistics.median(count / wall for wall, count in figures)
+    print(f"| {name} | {concurrency} | {seconds:.1f} | {tokens:.0f} | {speed:.1f} | {60 * prompts / seconds:.1f} |", flush=True)
+
+
+def overhead(server: Server, max_tokens: int, rounds: int) -> None:
+    client = OpenAI(base_url=server.url, api_key="none", max_retries=0)
+    direct = [stream_direct(client, OVERHEAD_PROMPT, max_tokens) for _ in range(rounds)]
+    print(f"\nOne answer streamed, {rounds} rounds, medians (prompt {OVERHEAD_PROMPT!r}, max tokens {max_tokens}):\n")
+    print("| side | first text ms | whole answer ms | tokens |")
+    print("|---|---|---|---|")
+    _row("openai SDK direct", direct)
+
+
+def _row(name: str, samples: list[Streamed]) -> None:
+    first = statistics.median(s.first_s for s in samples) * 1000
+    total = statistics.median(s.total_s for s in samples) * 1000
+    print(f"| {name} | {first:.0f} | {total:.0f} | {statistics.median(s.tokens for s in samples):.0f} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", default="prc-sensitive", help="prompt set (default prc-sensitive: 40 prompts)")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--batch-rounds", type=int, default=2, help="rounds of the whole batch at each concurrency")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of the per-answer overhead comparison")
+    args = parser.parse_args()
+    bench(args.set, args.max_tokens, args.batch_rounds, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
