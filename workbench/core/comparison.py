@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
+from .endpoints.remote import PROVENANCE
 from .engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from .engine.cancel import Cancel
 from .engine.local import LoadCancelled
@@ -207,7 +208,10 @@ def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, can
     to 16 GB in 35 s. A context past the model's trained length is allowed when
     it fits (llama.cpp runs it; the default 4096 is past many small models'
     length, and recorded settings must replay), and the refusal names that length.
+    A remote entry (an endpoint's model) gets a `RemoteModel`: no process, no memory.
     """
+    if entry.remote:
+        return pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, 0, cancel)
     needed = estimate_memory(entry, params.n_ctx)
     if needed > pool.budget_bytes:
         raise ModelProcessProblem(_too_big(entry, params.n_ctx, needed, pool.budget_bytes))
@@ -527,6 +531,11 @@ class Comparison:
             # Recorded beside the settings: the model's template ignored these (switches.py).
             sampler[NO_EFFECT] = list(result.no_effect)
             fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
+        if entry.remote:
+            # Where the answer came from (endpoints/remote.py): URL, model served, fingerprint,
+            # settings sent, whether the seed may have been ignored. Never the key.
+            sampler[PROVENANCE] = dict(result.backend_info)
+            fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
         refused = self._persist(lambda: self.notebook.finish_response(response_id, **fields), listener)
         unsaved = Unsaved("answer", refused) if refused else None
         flags = None
@@ -614,6 +623,9 @@ class _SplittingSink:
 
     def text(self, chunks: list[str]) -> None:
         self._deliver([part for chunk in chunks for part in self._splitter.feed(chunk)])
+
+    def reasoning(self, chunks: list[str]) -> None:
+        self._deliver([(REASONING, chunk) for chunk in chunks])
 
     def finish(self) -> None:
         self._deliver(self._splitter.flush())

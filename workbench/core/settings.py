@@ -11,18 +11,22 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import paths, user_files
 from .annotator_name import AnnotatorNameProblem, person_name
 from .nesting import json_loads
 
 FILE_NAME = "settings.json"
+_OWN_KEYS = ("model_folders", "annotator")
 
 
 @dataclass
 class Settings:
     model_folders: list[str] = field(default_factory=list)
     annotator: str = ""  # the name chosen for annotating; "" when none was (core/annotator_name.py)
+    # Keys other modules own (endpoints/config.py: "endpoints"), kept as read and saved back.
+    others: dict[str, Any] = field(default_factory=dict)
     # The file was there but unreadable (damaged, hand-edited, another version's): kept
     # aside on the next save instead of overwritten, so the user can still mend it.
     unreadable: bool = field(default=False, compare=False)
@@ -40,7 +44,8 @@ class Settings:
         folders = data.get("model_folders") if isinstance(data, dict) else None
         if not isinstance(folders, list):
             return cls(unreadable=True)
-        return cls(model_folders=[str(f) for f in folders if isinstance(f, str)], annotator=_saved_name(data.get("annotator")))
+        others = {k: v for k, v in data.items() if k not in _OWN_KEYS}
+        return cls(model_folders=[str(f) for f in folders if isinstance(f, str)], annotator=_saved_name(data.get("annotator")), others=others)
 
     def save(self) -> None:
         """Write the file whole (user_files.save: EnvironmentProblem if the disk says no).
@@ -53,7 +58,7 @@ class Settings:
             except FileNotFoundError:
                 pass
             self.unreadable = False
-        saved = {"model_folders": self.model_folders} | ({"annotator": self.annotator} if self.annotator else {})
+        saved = {"model_folders": self.model_folders} | ({"annotator": self.annotator} if self.annotator else {}) | self.others
         user_files.save(folder / FILE_NAME, json.dumps(saved, indent=2, ensure_ascii=False))
 
     def set_annotator(self, name: str) -> str:

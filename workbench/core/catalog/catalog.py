@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..endpoints.config import Endpoint, load_endpoints
+from ..endpoints.listing import cached_models
+from ..endpoints.remote import REMOTE_PATH_PREFIX
 from ..engine.formats import template_format
 from ..errors import ModelFileProblem
 from ..user_files import check_input, open_input
@@ -55,10 +58,19 @@ class ModelEntry:
     metadata: ModelMetadata | None
     origin: Origin
     sha256: str | None
+    # A model on an OpenAI-compatible endpoint (core/endpoints): id ENDPOINT/MODEL_ID, path
+    # the pseudo path endpoint:ENDPOINT/MODEL_ID, no file, no metadata.
+    remote: bool = False
+    endpoint: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    @property
+    def model_id(self) -> str | None:
+        """A remote model's id as its endpoint serves it; None for a file."""
+        return self.id.split("/", 1)[1] if self.remote else None
 
     def to_json(self) -> dict[str, Any]:
         m = self.metadata
@@ -87,6 +99,8 @@ class ModelEntry:
             "license": m.license if m else None,
             "file_size": m.file_size if m else None,
             "size_label": m.size_label if m else None,
+            "remote": self.remote,
+            "endpoint": self.endpoint,
         }
 
 
@@ -98,7 +112,8 @@ class Catalog:
     in as source "starter", with their curated names; which name an entry is
     shown under is decided by naming.display_name, the same however found);
     `home` is where other apps' folders are looked for (tests point it at a
-    temporary folder).
+    temporary folder). `endpoints`: the OpenAI-compatible endpoints whose last listing
+    (endpoints/listing.py, the cache, never the network) joins the scan; None: the saved ones.
     """
 
     def __init__(
@@ -111,6 +126,7 @@ class Catalog:
         cache: CatalogCache | None = None,
         overrides: OriginOverrides | None = None,
         table: OriginTable | None = None,
+        endpoints: Sequence[Endpoint] | None = None,
     ) -> None:
         self.folders = [Path(f) for f in folders]
         self.extra_files = [_with_path(extra) for extra in extra_files]
@@ -119,6 +135,7 @@ class Catalog:
         self.cache = cache if cache is not None else CatalogCache()
         self.overrides = overrides if overrides is not None else OriginOverrides()
         self.table = table if table is not None else default_table()
+        self.endpoints = endpoints
         self.problems: tuple[str, ...] = ()
         self._entries: list[ModelEntry] | None = None
 
@@ -134,6 +151,7 @@ class Catalog:
             entry = self._entry(model, taken)
             taken.add(entry.id)
             entries.append(entry)
+        entries += self._remote_entries(taken)
         entries.sort(key=_display_order)
         self._entries = entries
         return list(entries)
@@ -157,6 +175,17 @@ class Catalog:
             origin=self._origin(metadata, model, sha256),
             sha256=sha256,
         )
+
+    def _remote_entries(self, taken: set[str]) -> list[ModelEntry]:
+        endpoints = self.endpoints if self.endpoints is not None else load_endpoints()
+        entries = []
+        for endpoint in endpoints:
+            for model_id in cached_models(endpoint):
+                entry = remote_entry(endpoint, model_id, self.table, self.overrides)
+                if entry is not None and entry.id not in taken:
+                    taken.add(entry.id)
+                    entries.append(entry)
+        return entries
 
     def _read(self, files: Sequence[Path]) -> tuple[ModelMetadata | None, str]:
         shards = []
@@ -301,6 +330,39 @@ class Catalog:
         if self._entries is not None:
             self._entries = [updated if e.id == entry.id else e for e in self._entries]
         return updated
+
+
+REMOTE_SOURCE = "endpoint"
+
+
+def remote_path(endpoint_name: str, model_id: str) -> Path:
+    return Path(f"{REMOTE_PATH_PREFIX}{endpoint_name}/{model_id}")
+
+
+def remote_entry(endpoint: Endpoint, model_id: str, table: OriginTable, overrides: OriginOverrides) -> ModelEntry | None:
+    """The catalog entry of a model an endpoint serves; None for an id a pseudo path can't
+    hold unchanged ("a//b", "./x"): it could not be found again by its id."""
+    path = remote_path(endpoint.name, model_id)
+    if str(path) != f"{REMOTE_PATH_PREFIX}{endpoint.name}/{model_id}":
+        return None
+    sha256 = hashlib.sha256(f"remote\0{endpoint.url}\0{model_id}".encode()).hexdigest()
+    # "meta-llama/Llama-3.1-70B-Instruct", "openai/gpt-4o": the family's name starts the last part.
+    origin = table.classify(None, model_id.rsplit("/", 1)[-1], file_label="model id")
+    if origin.source == "unknown" and "/" in model_id:
+        origin = table.classify(None, model_id, file_label="model id")
+    return ModelEntry(
+        id=f"{endpoint.name}/{model_id}",
+        name=model_id,
+        path=path,
+        files=(),
+        source=REMOTE_SOURCE,
+        status=OK,
+        metadata=None,
+        origin=overrides.apply(origin, sha256, path),
+        sha256=sha256,
+        remote=True,
+        endpoint=endpoint.name,
+    )
 
 
 def _with_path(extra: tuple[Path, str] | tuple[Path, str, str]) -> tuple[Path, str] | tuple[Path, str, str]:

@@ -62,6 +62,11 @@ class StreamSink(Protocol):
         """The answer's next pieces, in order. Pieces that arrived together come in one
         call, so a front end can take them in one go rather than wake for each."""
 
+    def reasoning(self, chunks: list[str]) -> None:
+        """Reasoning that arrived apart from the answer (an OpenAI-compatible server's
+        `reasoning_content` or `reasoning` field, endpoints/remote.py), in order; local
+        models never call it: their reasoning is in `text`, split by `stream_format`."""
+
 
 class Backend(ABC):
     """A model ready to answer. Methods block; callers run them off the GUI thread."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from ..endpoints.remote import is_remote_path, start_remote_model
 from .backend import Backend
 from .cancel import Cancel
 from .local import LocalModel
@@ -48,10 +49,13 @@ def start_local_model(path: Path, display_name: str, n_ctx: int, n_threads: int,
 
 
 class ModelPool:
-    def __init__(self, budget_bytes: int | None = None, loader: Loader | None = None) -> None:
-        """`loader` None: `start_local_model` (looked up now, not at import: the test seam above)."""
+    def __init__(self, budget_bytes: int | None = None, loader: Loader | None = None, remote_loader: Loader | None = None) -> None:
+        """`loader` None: `start_local_model` (looked up now, not at import: the test seam above).
+        `remote_loader` builds the models of remote entries (an `endpoint:NAME/MODEL_ID` path):
+        None, `start_remote_model` (a `RemoteModel`; tests give a loader of scripted backends)."""
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
         self.loader = loader if loader is not None else start_local_model
+        self.remote_loader = remote_loader if remote_loader is not None else (loader or start_remote_model)
         self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[Backend, int]] = OrderedDict()
         self._in_use: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
@@ -61,7 +65,8 @@ class ModelPool:
 
         Blocks while loading. Pair with `release`. Raises what the loader raises.
         """
-        key = (str(Path(path).resolve()), (n_ctx, n_threads))
+        remote = is_remote_path(path)
+        key = (str(path) if remote else str(Path(path).resolve()), (n_ctx, n_threads))
         with self._lock:
             held = self._models.get(key)
             if held is not None and not held[0].alive:
@@ -74,7 +79,7 @@ class ModelPool:
             victims = self._make_room(estimate_bytes)
         for victim in victims:
             victim.close()
-        model = self.loader(Path(path), display_name, n_ctx, n_threads, cancel)
+        model = (self.remote_loader if remote else self.loader)(Path(path), display_name, n_ctx, n_threads, cancel)
         with self._lock:
             self._models[key] = (model, estimate_bytes)
             self._in_use.add(key)

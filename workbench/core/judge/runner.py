@@ -219,6 +219,9 @@ class _Collect:
         for chunk in chunks:
             self._keep(self._splitter.feed(chunk))
 
+    def reasoning(self, chunks: list[str]) -> None:
+        """A judge's reasoning is not its verdict: left out."""
+
     def finish(self) -> str:
         self._keep(self._splitter.flush())
         return "".join(self.answer)

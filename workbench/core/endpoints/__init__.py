@@ -1,0 +1,7 @@
+"""OpenAI-compatible endpoints as models beside the GGUF files (issue 19).
+
+config.py: the endpoints saved in settings.json (never a key); secrets.py: keys in
+the keychain or an environment variable; listing.py: `/v1/models` and its cache,
+which catalog scans read; remote.py: `RemoteModel`, a `Backend` streaming through
+the openai SDK.
+"""

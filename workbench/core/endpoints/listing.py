@@ -1,0 +1,93 @@
+"""The models an endpoint serves (GET /v1/models through the SDK), and the last listing of
+each endpoint kept in the cache folder: catalog scans read that file, never the network,
+so a scan is as quick offline as online. `workbench endpoint test` and the window's
+Endpoints dialog refresh it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openai
+
+from .. import paths, user_files
+from ..errors import EnvironmentProblem
+from ..nesting import json_loads
+from .client import EndpointProblem, client_for, describe_failure
+from .config import Endpoint
+
+__all__ = ["EndpointProblem", "cached_models", "list_models", "usable_model_id"]
+
+CACHE_FILE = "endpoint-models.json"
+MAX_MODEL_ID = 200
+MAX_MODELS = 2000
+
+
+def usable_model_id(model_id: object) -> bool:
+    """A model id the workbench can show and send back: printable text of sensible length.
+    Anything else a server lists (control characters, a megabyte of name) is left out."""
+    return isinstance(model_id, str) and 0 < len(model_id) <= MAX_MODEL_ID and model_id.isprintable() and model_id.strip() == model_id
+
+
+def list_models(endpoint: Endpoint, key: str | None) -> list[str]:
+    """The ids the endpoint lists, in its order (unusable ids left out), remembered in the
+    cache; EndpointProblem saying why when the endpoint can't be listed."""
+    client = client_for(endpoint, key, max_retries=1)
+    try:
+        data = getattr(client.models.list(), "data", None)
+    except (openai.OpenAIError, ValueError, OSError) as error:
+        raise EndpointProblem(describe_failure(error, endpoint, key)) from None
+    finally:
+        client.close()
+    if not isinstance(data, list):  # an HTML page served with status 200: the SDK gives back text
+        raise EndpointProblem(f"{endpoint.name} ({endpoint.url}) answered /v1/models with something that is not a model list (a web page?): is the URL that of its API?")
+    ids = [i for i in (getattr(model, "id", None) for model in data) if isinstance(i, str) and usable_model_id(i)]
+    models = list(dict.fromkeys(ids))[:MAX_MODELS]
+    if not models:
+        raise EndpointProblem(f"{endpoint.name} ({endpoint.url}) lists no models at /v1/models: is a model loaded on the server?")
+    _remember(endpoint, models)
+    return models
+
+
+def cached_models(endpoint: Endpoint) -> list[str]:
+    """The endpoint's last listing, if it was listed at its current URL; [] otherwise."""
+    entry = _read().get(endpoint.name)
+    if not isinstance(entry, dict) or entry.get("url") != endpoint.url:
+        return []
+    models = entry.get("models")
+    return [m for m in models if usable_model_id(m)] if isinstance(models, list) else []
+
+
+def forget(name: str) -> None:
+    """Drop an endpoint's listing (it was removed)."""
+    listings = _read()
+    if listings.pop(name, None) is not None:
+        _write(listings)
+
+
+def _remember(endpoint: Endpoint, models: list[str]) -> None:
+    listings = _read()
+    listings[endpoint.name] = {"url": endpoint.url, "models": models}
+    _write(listings)
+
+
+def _path() -> Path:
+    return paths.cache_dir() / CACHE_FILE
+
+
+def _read() -> dict[str, object]:
+    try:
+        data = json_loads(_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write(listings: dict[str, object]) -> None:
+    """Best effort: the cache is rebuildable, so a full disk only costs the next scan the models."""
+    try:
+        _path().parent.mkdir(parents=True, exist_ok=True)
+        user_files.save(_path(), json.dumps(listings, indent=1, ensure_ascii=False))
+    except (OSError, EnvironmentProblem):
+        pass
