@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from gguf_factory import write_tiny_model  # noqa: E402
+from endpoint_servers import fault_proxy, llama_server, memory_keyring, no_keychain, stub_server  # noqa: E402, F401 - fixtures
 
 if TYPE_CHECKING:
     from fake_model import Answer, FakeLoader, OnCall

@@ -40,15 +40,15 @@ def client_for(endpoint: Endpoint, key: str | None, *, max_retries: int = MAX_RE
     )
 
 
-def describe_failure(error: BaseException, endpoint: Endpoint, key: str | None, model: str | None = None) -> str:
+def describe_failure(error: BaseException, endpoint: Endpoint, key: str | None, model: str | None = None, stall_s: float = STALL_TIMEOUT_S) -> str:
     """What `error` (raised by the SDK or its HTTP client) means, in one line for the user."""
     where = f"{endpoint.name} ({endpoint.url})"
-    return redact(_describe(error, where, model), key).replace("\n", " ").replace("\r", " ")
+    return redact(_describe(error, where, model, stall_s), key).replace("\n", " ").replace("\r", " ")
 
 
-def _describe(error: BaseException, where: str, model: str | None) -> str:
-    if isinstance(error, openai.APITimeoutError):
-        return f"{where} stopped answering (nothing for {STALL_TIMEOUT_S:.0f} s): the server may be overloaded; try again later."
+def _describe(error: BaseException, where: str, model: str | None, stall_s: float) -> str:
+    if isinstance(error, (openai.APITimeoutError, httpx2.TimeoutException)):
+        return f"{where} stopped answering (nothing for {stall_s:g} s): the server may be overloaded; try again later."
     if isinstance(error, openai.APIConnectionError):
         cause = _root(error)
         if isinstance(cause, ssl.SSLError) or "ssl" in type(cause).__name__.lower() or "SSL" in str(cause) or "TLS" in str(cause):
@@ -72,7 +72,7 @@ def _status_problem(error: openai.APIStatusError, where: str, model: str | None)
     if status in (401, 403):
         return f"{where} refused the key (HTTP {status}): set it with `workbench endpoint add NAME URL --key-stdin` or in the endpoint's environment variable."
     if status == 404 and model:
-        return f"{where} has no model {model!r} (HTTP 404), though it may list it: run `workbench endpoint test` and choose a model it serves."
+        return f"{where} has no model {model!r} (HTTP 404), though its /v1/models may list it: choose another of its models (`workbench endpoint list`)."
     if status == 404:
         return f"{where} has no OpenAI-compatible API there (HTTP 404): check the URL (it usually ends in /v1)."
     if status == 429:

@@ -68,6 +68,7 @@ class RemoteModel(Backend):
         self.model_id = model_id
         self.display_name = display_name or f"{endpoint.name}/{model_id}"
         self._key = key
+        self._stall_s = stall_s
         self._client = client_for(endpoint, key, max_retries=max_retries, stall_s=stall_s)
         self._closed = False
 
@@ -139,7 +140,7 @@ class RemoteModel(Backend):
 
     def describe(self, error: BaseException) -> str:
         """`error` as one line for the user, naming this model, never holding the key."""
-        return describe_failure(error, self.endpoint, self._key, self.model_id)
+        return describe_failure(error, self.endpoint, self._key, self.model_id, self._stall_s)
 
 
 def _finish(result: GenerationResult, finish: str | None, failure: BaseException | None, received: int, model: RemoteModel, cancel: Cancel) -> None:

@@ -32,19 +32,32 @@ def check_key(key: str) -> str:
     return key
 
 
+KEYCHAIN = "keychain"
+ENVIRONMENT = "environment variable"
+
+
 def get_key(endpoint: Endpoint) -> str | None:
     """The keychain's key for the endpoint, else its environment variable's, else None."""
+    return _found(endpoint)[0]
+
+
+def key_source(endpoint: Endpoint) -> str | None:
+    """Where the endpoint's key comes from (KEYCHAIN or ENVIRONMENT), None without one; for
+    `endpoint list` and the Endpoints dialog, which show where, never what."""
+    return _found(endpoint)[1]
+
+
+def _found(endpoint: Endpoint) -> tuple[str | None, str | None]:
     try:
         stored = keyring.get_password(SERVICE, endpoint.name)
     except KeyringError:
         stored = None
     if stored:
-        return check_key(stored)
-    if endpoint.key_env:
-        value = os.environ.get(endpoint.key_env)
-        if value:
-            return check_key(value)
-    return None
+        return check_key(stored), KEYCHAIN
+    value = os.environ.get(endpoint.key_env) if endpoint.key_env else None
+    if value:
+        return check_key(value), ENVIRONMENT
+    return None, None
 
 
 def set_key(name: str, key: str) -> None:
