@@ -48,6 +48,7 @@ from .engine.cancel import Cancel
 from .engine.params import MAX_THREADS, GenerationParams, all_cores
 from .errors import EnvironmentProblem
 from .flagging import run_divergence
+from .lanes import EndpointHealth
 from .notebook.batches import (
     CANCELLED,
     DONE,
@@ -295,33 +296,37 @@ class BatchRunner:
             result.batch = self.batches.get(batch_id)
             return result
         self.batches.set_status(batch_id, RUNNING)
+        listener = _OneAtATime(listener)
         _call(listener, "batch_started", self.batches.get(batch_id), items)
         if note is not None:  # after batch_started, which clears the window's last notice
             _call(listener, "problem", note)
-        done = len(items) - len(todo)
-        started = time.perf_counter()
-        spent = 0.0
-        status = DONE
-        for item in todo:
-            if cancel.is_set():
-                status = CANCELLED
-                break
-            if pause.is_set():
-                status = PAUSED
-                break
-            per_item = spent / len(result.ran) if result.ran else None
-            _call(listener, "item_started", item, Progress(done, len(items), time.perf_counter() - started, per_item))
-            outcome = self._run_item(item, contenders, listener, cancel, pause)
-            result.ran.append(outcome)
-            spent += outcome.duration_s
-            if outcome.complete:
-                done += 1
-            _call(listener, "item_finished", outcome, Progress(done, len(items), time.perf_counter() - started, spent / len(result.ran)))
-            if not outcome.complete:
-                # A pause between an item's turns leaves its conversation to continue, as a stop does.
-                status = PAUSED if outcome.unsaved or (pause.is_set() and not cancel.is_set()) else CANCELLED
-                break
-        self.batches.set_status(batch_id, status)
+        flight = _Flight(todo, len(items) - len(todo), len(items))
+        health = EndpointHealth()
+
+        def work() -> None:
+            while (item := flight.next_item(cancel, pause)) is not None:
+                _call(listener, "item_started", item, flight.progress())
+                try:
+                    outcome = self._run_item(item, contenders, listener, cancel, pause, health)
+                except BaseException as exc:  # noqa: BLE001 - handed to the batch's own thread, which raises it
+                    flight.failed(exc)
+                    return
+                flight.finished(outcome, cancel, pause)
+                result.ran.append(outcome)
+                _call(listener, "item_finished", outcome, flight.progress())
+
+        # As many prompts in flight as the widest lane lets through (lanes.py): one at a
+        # time for local models, up to an endpoint's concurrency for remote ones.
+        width = max(self.comparison.lanes.lane(e).width for e in entries)
+        helpers = [threading.Thread(target=work, name=f"batch-{n}", daemon=True) for n in range(1, min(width, len(todo)))]
+        for helper in helpers:
+            helper.start()
+        work()
+        for helper in helpers:
+            helper.join()
+        if flight.error is not None:
+            raise flight.error
+        self.batches.set_status(batch_id, flight.status(cancel, pause))
         result.batch = self.batches.get(batch_id)
         return result
 
@@ -332,13 +337,14 @@ class BatchRunner:
         listener: Any,
         cancel: Cancel,
         pause: threading.Event,
+        health: EndpointHealth | None = None,
     ) -> ItemOutcome:
         """Ask the item's prompt (unless a resume finds its first turn complete), then each
         of its follow-ups not yet answered, in order, in the same run."""
         began = time.perf_counter()
         batches = self.batches
         if item.conversation_run_id is None:
-            first = self._ask_prompt(item, contenders, listener, cancel)
+            first = self._ask_prompt(item, contenders, listener, cancel, health)
             if not first.complete:
                 return _item_outcome(item, first, [], began, complete=False, unsaved=first.unsaved)
             run_id = first.run_id
@@ -355,7 +361,7 @@ class BatchRunner:
             if cancel.is_set() or pause.is_set():
                 return _item_outcome(item, first, asked, began, complete=False)
             _call(listener, "follow_up_started", item, number, len(item.follow_ups))
-            outcome = self._ask_follow_up(item, number, text, run_id, contenders, listener, cancel)
+            outcome = self._ask_follow_up(item, number, text, run_id, contenders, listener, cancel, health)
             asked.append(outcome)
             if not outcome.complete:
                 return _item_outcome(item, first, asked, began, complete=False, unsaved=outcome.unsaved)
@@ -370,7 +376,7 @@ class BatchRunner:
         )
         return _item_outcome(batches.item(item.id), first, asked, began, complete=True)
 
-    def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel) -> _FirstTurn:
+    def _ask_prompt(self, item: BatchItem, contenders: list[Contender], listener: Any, cancel: Cancel, health: EndpointHealth | None) -> _FirstTurn:
         """The item's own prompt, in a new run: its answers' flags and divergence."""
         reports: dict[int, FlagReport] = {}
 
@@ -389,7 +395,7 @@ class BatchRunner:
                 _call(listener, "problem", problem)
 
         run = self.comparison.run(
-            item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language
+            item.prompt, contenders, schedule=SEQUENTIAL, listener=Relay(), cancel=cancel, prompt_language=item.language, health=health
         )
         score = run_divergence([reports[p] for p in sorted(reports)])
         unsaved = _unsaved(run)
@@ -404,7 +410,15 @@ class BatchRunner:
         )
 
     def _ask_follow_up(
-        self, item: BatchItem, number: int, text: str, run_id: int, contenders: list[Contender], listener: Any, cancel: Cancel
+        self,
+        item: BatchItem,
+        number: int,
+        text: str,
+        run_id: int,
+        contenders: list[Contender],
+        listener: Any,
+        cancel: Cancel,
+        health: EndpointHealth | None,
     ) -> FollowUpOutcome:
         """Follow-up `number` of the item, continuing its conversation from the last turn
         answered completely (a turn cut short stays in the run, out of the history)."""
@@ -426,6 +440,7 @@ class BatchRunner:
             listener=Relay(),
             cancel=cancel,
             continue_from=item.follow_up_turns[-1] if item.follow_up_turns else 0,
+            health=health,
         )
         unsaved = _unsaved(run)
         return FollowUpOutcome(
@@ -437,6 +452,80 @@ class BatchRunner:
             _complete(run, unsaved),
             unsaved,
         )
+
+
+class _OneAtATime:
+    """A batch listener called from several prompts in flight, one call at a time: the
+    front ends' listeners (a terminal's progress line, the window's signals) then need no
+    locks of their own."""
+
+    def __init__(self, listener: Any) -> None:
+        self._listener = listener
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._listener, name, None)
+        if method is None:
+            return None
+
+        def one_at_a_time(*args: Any) -> None:
+            with self._lock:
+                method(*args)
+
+        return one_at_a_time
+
+
+class _Flight:
+    """The prompts of one batch run still to start, and how the run ends, shared by the
+    threads that ask them. A prompt left incomplete by a Stop, a pause or a notebook that
+    refused it ends the run (no further prompt starts); one left incomplete because its
+    endpoint was paused (lanes.EndpointHealth) does not: the other models go on, and the
+    batch ends paused, to resume."""
+
+    def __init__(self, todo: list[BatchItem], done: int, total: int) -> None:
+        self._todo = iter(todo)
+        self._lock = threading.Lock()
+        self._started = time.perf_counter()
+        self._ran = 0
+        self.done, self.total = done, total
+        self.ended: str | None = None  # PAUSED or CANCELLED once a prompt ended the run
+        self.left = False  # a prompt was left to a resume (its endpoint paused, or not started)
+        self.error: BaseException | None = None
+
+    def next_item(self, cancel: Cancel, pause: threading.Event) -> BatchItem | None:
+        with self._lock:
+            if self.ended is not None or self.error is not None or cancel.is_set() or pause.is_set():
+                self.left = self.left or next(self._todo, None) is not None
+                return None
+            return next(self._todo, None)
+
+    def finished(self, outcome: ItemOutcome, cancel: Cancel, pause: threading.Event) -> None:
+        with self._lock:
+            self._ran += 1
+            if outcome.complete:
+                self.done += 1
+            elif outcome.unsaved or cancel.is_set() or pause.is_set():
+                # A pause between an item's turns leaves its conversation to continue, as a stop does.
+                self.ended = self.ended or (PAUSED if outcome.unsaved or not cancel.is_set() else CANCELLED)
+            else:
+                self.left = True
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            self.error = self.error or error
+
+    def progress(self) -> Progress:
+        with self._lock:
+            elapsed = time.perf_counter() - self._started
+            return Progress(self.done, self.total, elapsed, elapsed / self._ran if self._ran else None)
+
+    def status(self, cancel: Cancel, pause: threading.Event) -> str:
+        """The batch's status once every thread is done."""
+        if self.ended is not None:
+            return self.ended
+        if not self.left:
+            return DONE
+        return CANCELLED if cancel.is_set() else PAUSED
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from .engine.switches import NO_EFFECT, no_effect_note
 from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
 from .flagging import expects_reasoning, flag_answer, flaggable, store
 from .language import detect_language
+from .lanes import EndpointHealth, Lane, Lanes
 from .notebook import Notebook
 from .notebook.database import ModelRecord
 from .notebook.recorder import ANSWER as REC_ANSWER
@@ -297,6 +298,7 @@ def answer_failed(response: dict[str, Any] | None) -> str | None:
 
 
 NOT_ASKED = "Not asked: "
+NOT_STARTED = "Not started: the run was stopped."
 
 
 def not_asked(run: dict[str, Any], position: int) -> str | None:
@@ -317,10 +319,13 @@ def not_asked(run: dict[str, Any], position: int) -> str | None:
 class Comparison:
     """Runs comparisons against one notebook, keeping models loaded in `pool`."""
 
-    def __init__(self, notebook: Notebook, catalog: Catalog, pool: ModelPool | None = None) -> None:
+    def __init__(self, notebook: Notebook, catalog: Catalog, pool: ModelPool | None = None, lanes: Lanes | None = None) -> None:
         self.notebook = notebook
         self.catalog = catalog
         self.pool = pool if pool is not None else ModelPool()
+        # Shared by every run of this comparison (a batch has several in flight): one local
+        # model at a time, up to each endpoint's concurrency (lanes.py).
+        self.lanes = lanes if lanes is not None else Lanes()
 
     def run(
         self,
@@ -332,6 +337,7 @@ class Comparison:
         listener: ComparisonListener | None = None,
         cancel: Cancel | None = None,
         prompt_language: str | None = None,
+        health: EndpointHealth | None = None,
     ) -> RunOutcome:
         """Ask every contender `prompt`; block until all have answered, failed or stopped.
 
@@ -340,6 +346,11 @@ class Comparison:
         says it), else the one detected from the prompt.
         Raises NotebookProblem if the run can't even be recorded; problems
         while streaming are reported to the listener and the run goes on.
+
+        Remote models are asked at the same time, whatever the schedule: a server's
+        request takes no core here, so only local models take turns when `schedule` is
+        SEQUENTIAL (lanes.py bounds each endpoint's requests in flight). `health`, a
+        batch run's, pauses an endpoint that keeps failing: its model is then not asked.
         """
         if not contenders:
             raise ValueError("a comparison needs at least one model")
@@ -358,7 +369,7 @@ class Comparison:
         _call(listener, "run_created", run_id, response_ids)
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [{"role": "user", "content": prompt}]
         asked = [_Asked(run_id, prompt, prompt_language or detected, messages)] * len(contenders)
-        return self._ask(RunOutcome(run_id, prompt), asked, response_ids, entries, contenders, schedule, listener, cancel)
+        return self._ask(RunOutcome(run_id, prompt), asked, response_ids, entries, contenders, schedule, listener, cancel, health)
 
     def follow_up(
         self,
@@ -371,6 +382,7 @@ class Comparison:
         cancel: Cancel | None = None,
         prompt_language: str | None = None,
         continue_from: int | None = None,
+        health: EndpointHealth | None = None,
     ) -> RunOutcome:
         """Ask every model of run `run_id` the next turn, `prompt`, each continuing its own
         conversation; block until all have answered, failed or stopped.
@@ -415,7 +427,7 @@ class Comparison:
             _Asked(run_id, prompt, language, conversation(run, position, prompt), not_asked(run, position))
             for position in range(len(contenders))
         ]  # fmt: skip
-        return self._ask(RunOutcome(run_id, prompt, turn=turn), asked, response_ids, entries, contenders, schedule, listener, cancel)
+        return self._ask(RunOutcome(run_id, prompt, turn=turn), asked, response_ids, entries, contenders, schedule, listener, cancel, health)
 
     def _recorded(self, contenders: list[Contender], listener: Any) -> list[ModelEntry]:
         """The contenders' entries, hashed (once per file) and recorded in the notebook's models."""
@@ -452,27 +464,38 @@ class Comparison:
         schedule: str,
         listener: Any,
         cancel: Cancel | None,
+        health: EndpointHealth | None = None,
     ) -> RunOutcome:
-        """Every position asked what `asked` says, one after another or all at once; fills
-        `outcome.responses` (a place per model, each filled by its job before this returns)."""
+        """Every position asked what `asked` says; fills `outcome.responses` (a place per
+        model, each filled by its job before this returns). Remote models each on their own
+        thread; local ones one after another (SEQUENTIAL, in the local lane, which a batch's
+        other prompts share) or all at once (PARALLEL, cores split, no lane)."""
         cancel = cancel or Cancel()
         outcome.responses = [None] * len(contenders)  # type: ignore[list-item]  # None only until each job fills its place
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
+        lanes = [self.lanes.lane(entry) for entry in entries]
         try:
 
             def answer(i: int) -> None:
-                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked[i], recorder, listener, cancel, outcome)
+                gate = lanes[i] if lanes[i].endpoint is not None or schedule == SEQUENTIAL else None
+                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked[i], recorder, listener, cancel, outcome, gate, health)
 
-            jobs = [partial(answer, i) for i in range(len(contenders))]
+            def one_after_another(positions: list[int]) -> None:
+                for i in positions:
+                    answer(i)
+
+            remote = [i for i, lane in enumerate(lanes) if lane.endpoint is not None]
+            local = [i for i, lane in enumerate(lanes) if lane.endpoint is None]
             if schedule == SEQUENTIAL:
-                for job in jobs:
-                    job()
+                jobs = [partial(one_after_another, local)] + [partial(answer, i) for i in remote]
             else:
-                threads = [threading.Thread(target=job, name=f"model-{i}", daemon=True) for i, job in enumerate(jobs)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
+                jobs = [partial(answer, i) for i in local + remote]
+            threads = [threading.Thread(target=job, name=f"model-{n}", daemon=True) for n, job in enumerate(jobs[1:], 1)]
+            for thread in threads:
+                thread.start()
+            jobs[0]()  # on this thread: an all-local sequential run starts no thread, as before
+            for thread in threads:
+                thread.join()
         finally:
             recorder.close()
         return outcome
@@ -497,17 +520,19 @@ class Comparison:
         listener: Any,
         cancel: Cancel,
         outcome: RunOutcome,
+        gate: Lane | None = None,
+        health: EndpointHealth | None = None,
     ) -> None:
         state = ResponseState(response_id)
         load_s: float | None = None
         if asked.not_asked is not None:
             result = GenerationResult(finish_reason=FINISH_ERROR, error=asked.not_asked)
         elif cancel.is_set():
-            result = GenerationResult(finish_reason=FINISH_STOPPED, error="Not started: the run was stopped.")
+            result = GenerationResult(finish_reason=FINISH_STOPPED, error=NOT_STARTED)
         elif entry.status != "ok":
             result = GenerationResult(finish_reason=FINISH_ERROR, error=f"{entry.name} can't be loaded: {entry.status}")
         else:
-            result, load_s = self._generate(position, entry, params, asked.messages, state, recorder, listener, cancel)
+            result, load_s = self._in_lane(position, entry, params, asked.messages, state, recorder, listener, cancel, gate, health)
         recorder.flush()
         answer, reasoning, timeline = state.snapshot()
         fields = dict(
@@ -575,6 +600,35 @@ class Comparison:
         except EnvironmentProblem as problem:
             _call(listener, "problem", problem)
             return None
+
+    def _in_lane(
+        self,
+        position: int,
+        entry: ModelEntry,
+        params: GenerationParams,
+        messages: list[dict[str, str]],
+        state: ResponseState,
+        recorder: StreamRecorder,
+        listener: Any,
+        cancel: Cancel,
+        gate: Lane | None,
+        health: EndpointHealth | None,
+    ) -> tuple[GenerationResult, float | None]:
+        """`_generate` once `gate` has a free place (None: at once); not asked at all while
+        `health` has the model's endpoint paused, and the answer counted in `health`."""
+        if gate is None:
+            return self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+        if health is not None and (pause := health.paused(gate)) is not None:
+            return GenerationResult(finish_reason=FINISH_STOPPED, error=f"{NOT_ASKED}{pause}"), None
+        with self.lanes.place(gate, cancel) as placed:
+            if not placed:
+                return GenerationResult(finish_reason=FINISH_STOPPED, error=NOT_STARTED), None
+            if health is not None and (pause := health.paused(gate)) is not None:  # paused while this one waited
+                return GenerationResult(finish_reason=FINISH_STOPPED, error=f"{NOT_ASKED}{pause}"), None
+            result, load_s = self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+        if health is not None and (pause := health.report(gate, result)) is not None:
+            _call(listener, "problem", pause)
+        return result, load_s
 
     def _generate(
         self,

@@ -17,7 +17,7 @@ loader looks up as it is built.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,7 +57,9 @@ class ModelPool:
         self.loader = loader if loader is not None else start_local_model
         self.remote_loader = remote_loader if remote_loader is not None else (loader or start_remote_model)
         self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[Backend, int]] = OrderedDict()
-        self._in_use: set[tuple[str, tuple[int, int]]] = set()
+        # How many requests hold each model: a remote model serves several at once (a batch's
+        # prompts in flight), and is idle, so closable, only when none does.
+        self._in_use: Counter[tuple[str, tuple[int, int]]] = Counter()
         self._lock = threading.Lock()
 
     def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: Cancel | None = None) -> Backend:
@@ -74,23 +76,32 @@ class ModelPool:
                 held = None
             if held is not None:
                 self._models.move_to_end(key)
-                self._in_use.add(key)
+                self._in_use[key] += 1
                 return held[0]
             victims = self._make_room(estimate_bytes)
         for victim in victims:
             victim.close()
         model = (self.remote_loader if remote else self.loader)(Path(path), display_name, n_ctx, n_threads, cancel)
         with self._lock:
-            self._models[key] = (model, estimate_bytes)
-            self._in_use.add(key)
+            held = self._models.get(key)
+            if held is not None and held[0].alive:  # another request built it meanwhile: share that one
+                spare, model = model, held[0]
+            else:
+                spare = None
+                self._models[key] = (model, estimate_bytes)
+            self._in_use[key] += 1
+        if spare is not None:
+            spare.close()
         return model
 
     def release(self, model: Backend) -> None:
         with self._lock:
             for key, (held, _) in self._models.items():
                 if held is model:
-                    self._in_use.discard(key)
-                    if not model.alive:
+                    self._in_use[key] -= 1
+                    if self._in_use[key] <= 0:
+                        del self._in_use[key]
+                    if not model.alive and key not in self._in_use:
                         del self._models[key]
                     return
 
