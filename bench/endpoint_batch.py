@@ -5,7 +5,8 @@ Starts llama.cpp's own `llama-server` (built by tools/build_llama_server.py) on
 Qwen starter model, and measures, side by side in one run:
 
 - batch: every prompt of a set (default prc-sensitive: 20 questions in English
-  and Chinese, 40 prompts) at concurrency 1 and 4: wall time and total answer
+  and Chinese, 40 prompts; scripted follow-ups left out, so both sides send one
+  request per prompt) at concurrency 1 and 4: wall time and total answer
   tokens/s (tokens as the server's `usage` counts them). Sent by the openai
   SDK directly (a thread per request slot), and, when the workbench has
   endpoints, by `workbench batch` against the server as an endpoint.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import sqlite3
 import statistics
@@ -173,14 +175,16 @@ def bench(prompt_set: str, max_tokens: int, batch_rounds: int, rounds: int, work
         raise SystemExit("No llama-server build on this machine yet: run `python tools/build_llama_server.py` first (5 to 15 minutes).")
     qwen = next(m for m in starter.STARTER_MODELS if m.key == "qwen2.5-coder")
     model = starter.prepare(qwen)
-    prompts = [p.text for p in find_prompt_set(prompt_set).select()]
     work = Path(tempfile.mkdtemp(prefix="endpoint-bench-"))
+    set_file = single_turn(prompt_set, work / f"{prompt_set}.jsonl")
+    prompts = [p.text for p in find_prompt_set(set_file).select()]
     # The endpoint, its listing and every notebook go here, never into the user's folders;
     # the starter pair stays out of the batches (only the endpoint's model is asked).
     os.environ.update(WORKBENCH_CONFIG_DIR=str(work / "config"), WORKBENCH_CACHE_DIR=str(work / "cache"), WORKBENCH_NO_STARTER="1")
     with llama_server(folder / "bin" / "llama-server", model, work / "llama-server.log") as server:
         print(f"llama-server {server.version} on 127.0.0.1, -np {SLOTS} -cb, {THREADS} threads, model {qwen.name} (Q4_K_M)")
-        print(f"Set {prompt_set}: {len(prompts)} prompts, max tokens {max_tokens}, temperature 0, seed {SEED}\n")
+        print(f"Set {prompt_set}: {len(prompts)} prompts, max tokens {max_tokens}, temperature 0, seed {SEED}")
+        print(f"Load average at the start: {os.getloadavg()[0]:.2f} (other work on this machine shows here)\n")
         endpoint = Endpoint(ENDPOINT, server.url)
         save_endpoint(endpoint)
         if MODEL_ID not in list_models(endpoint, None):
@@ -197,18 +201,30 @@ def bench(prompt_set: str, max_tokens: int, batch_rounds: int, rounds: int, work
                 runs.setdefault(("openai SDK direct", concurrency), []).append(batch_direct(server, prompts, max_tokens, concurrency))
             for concurrency in workbench_concurrency:
                 db = work / f"batch-{concurrency}-{round_number}.sqlite"
-                runs.setdefault(("workbench batch", concurrency), []).append(batch_workbench(endpoint, prompt_set, max_tokens, concurrency, db))
+                runs.setdefault(("workbench batch", concurrency), []).append(batch_workbench(endpoint, set_file, max_tokens, concurrency, db))
         for (name, concurrency), figures in runs.items():
             _batch_row(name, concurrency, figures, len(prompts))
         overhead(server, endpoint, max_tokens, rounds)
+        print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f}")
 
 
-def batch_workbench(endpoint: Endpoint, prompt_set: str, max_tokens: int, concurrency: int, db: Path) -> tuple[float, int]:
+def single_turn(prompt_set: str, path: Path) -> Path:
+    """The set's prompts without their scripted follow-ups, as a set file: both sides then
+    send exactly one request per prompt."""
+    lines = [
+        json.dumps({"id": p.id, "text": p.text, "language": p.language, "topic": p.topic, "kind": p.kind}, ensure_ascii=False)
+        for p in find_prompt_set(prompt_set).select()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def batch_workbench(endpoint: Endpoint, prompt_set: Path, max_tokens: int, concurrency: int, db: Path) -> tuple[float, int]:
     """`workbench batch` over the set against the endpoint saved with `concurrency`: (wall s, tokens)."""
     save_endpoint(Endpoint(endpoint.name, endpoint.url, concurrency=concurrency))
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "workbench", "batch", prompt_set, "--model", f"{ENDPOINT}/{MODEL_ID}", "--max-tokens", str(max_tokens),
+        [sys.executable, "-m", "workbench", "batch", str(prompt_set), "--model", f"{ENDPOINT}/{MODEL_ID}", "--max-tokens", str(max_tokens),
          "--seed", str(SEED), "--db", str(db), "--json"],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
@@ -305,6 +321,7 @@ def _row(name: str, samples: list[Streamed], direct: list[Streamed]) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # so llama-server is stopped too
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", default="prc-sensitive", help="prompt set (default prc-sensitive: 40 prompts)")
     parser.add_argument("--max-tokens", type=int, default=64)
