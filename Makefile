@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: run test bench screenshot clean flags-model flags-evaluation
+.PHONY: run test bench screenshot clean flags-model flags-evaluation llama-server
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbench needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -47,8 +47,15 @@ bench: $(VENV)/.test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_cpu.py
 	$(BIN)/python bench/export_scale.py
 	$(BIN)/python bench/batch_throughput.py
+	$(BIN)/python tools/build_llama_server.py --version $(LLAMA_CPP_VERSION)
+	$(BIN)/python bench/endpoint_batch.py
 	$(BIN)/python bench/flag_speed.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
+
+# llama.cpp's own llama-server and llama-batched-bench from the same vendored source, AMX off,
+# built once per machine and cached (about 15 minutes on 2 cores): endpoint tests and benches.
+llama-server: | $(BIN)/python
+	$(BIN)/python tools/build_llama_server.py --version $(LLAMA_CPP_VERSION)
 
 # The flag classifier: retrain resources/flags/compliance.npz from tools/flag_data/
 # (about 2 minutes), or print the held-out figures of docs/flags.md (about 15).
