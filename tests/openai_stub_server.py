@@ -12,7 +12,9 @@ from the script, re-read on every request so a test can change it between reques
    "headers": {"x-server-version": "stub 1.0"},
    "replies": {"m1": {"chunks": [{"content": "Hi"}, {"reasoning_content": "hmm"}, ...],
                       "finish_reason": "stop", "usage": {"prompt_tokens": 5, "completion_tokens": 2},
-                      "fingerprint": "fp_1", "served_as": "m1-2025", "pause_s": 0.0}}}
+                      "fingerprint": "fp_1", "served_as": "m1-2025", "pause_s": 0.0,
+                      "vary": "seed"}}}       a last chunk that differs by the request's seed
+                                              ("seed"), or every time ("always")
 
 Each request is appended to SCRIPT.requests.jsonl (path, body, whether the key
 matched; never the key itself; `in_flight`: the chat requests being served as it
@@ -33,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
     script_path: Path
     protocol_version = "HTTP/1.1"
     in_flight = 0
+    served = 0
     counting = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
@@ -104,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
         base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": reply.get("served_as", model)}
         if reply.get("fingerprint"):
             base["system_fingerprint"] = reply["fingerprint"]
-        for delta in reply.get("chunks", []):
+        for delta in reply.get("chunks", []) + self._variation(reply.get("vary"), body):
             self._event(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
             time.sleep(reply.get("pause_s", 0.0))
         if reply.get("finish_reason"):
@@ -115,6 +118,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
+
+    def _variation(self, vary: str | None, body: dict) -> list[dict]:
+        """A sampled answer's part: the same for the same seed, or never the same."""
+        with Handler.counting:
+            Handler.served += 1
+            served = Handler.served
+        if vary == "seed":
+            return [{"content": f" seed {body.get('seed')}"}]
+        return [{"content": f" draw {served}"}] if vary == "always" else []
 
     def _event(self, payload: dict) -> None:
         self.wfile.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")

@@ -61,6 +61,9 @@ def test_add_list_compare_export_and_remove_never_show_the_key(stub_server: Stub
     assert provenance["endpoint_url"] == stub_server.url and provenance["model_id"] == "Qwen/Qwen2.5-72B-Instruct"
     assert provenance["model_served"] == "qwen2.5-72b" and provenance["system_fingerprint"] == "fp_q1"
     assert provenance["server_version"] == "stub 1.0" and provenance["seed_ignored"] is True
+    # The stub answers alike whatever the seed: the test's check could show nothing.
+    assert provenance["seed_check"]["outcome"] == "inconclusive" and "seed_check" not in samplers[1]["endpoint"]
+    assert "Seed: the seed check shows nothing" in outputs[3].stdout
     assert provenance["settings_sent"]["seed"] == samplers[0]["seed"]
     assert "lab/Qwen/Qwen2.5-72B-Instruct" in (tmp_path / "out.md").read_text(encoding="utf-8") or "Qwen2.5-72B-Instruct" in (tmp_path / "out.md").read_text(encoding="utf-8")
     assert "qwen2.5-72b" in (tmp_path / "out.jsonl").read_text(encoding="utf-8")
@@ -73,6 +76,29 @@ def test_add_list_compare_export_and_remove_never_show_the_key(stub_server: Stub
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), f"the key is in {path}"
+
+
+def test_the_seed_check_of_a_test_goes_into_later_answers(stub_server: StubServer, tmp_path: Path) -> None:
+    script = {"models": ["seeded", "random"], "replies": {"seeded": {"chunks": [{"content": "Words:"}], "finish_reason": "stop", "vary": "seed"},
+                                                         "random": {"chunks": [{"content": "Words:"}], "finish_reason": "stop", "vary": "always"}}}
+    stub_server.script(script)
+    assert run("endpoint", "add", "lab", stub_server.url).returncode == 0
+    tested = {model: run("endpoint", "test", "lab", "--model", model) for model in ("seeded", "random")}
+    assert "Seed: the seed is used (one seed gave the same answer twice" in tested["seeded"].stdout
+    assert "Seed: the seed is ignored (one seed gave two different answers)" in tested["random"].stdout
+    chats = [r["body"] for r in stub_server.requests() if r["path"].endswith("/chat/completions")]
+    seeds = [(b["model"], b["seed"], b["temperature"]) for b in chats if b["max_tokens"] == 24]
+    assert seeds == [("seeded", 1234, 1.0), ("seeded", 1234, 1.0), ("seeded", 98765, 1.0), ("random", 1234, 1.0), ("random", 1234, 1.0), ("random", 98765, 1.0)]
+
+    assert run("compare", "Hello", "--model", "lab/seeded", "--model", "lab/random", "--json").returncode == 0
+    samplers = [json.loads(s)["endpoint"] for (s,) in sqlite3.connect(tmp_path / "notebook.sqlite").execute("select sampler from responses order by id")]
+    assert [(p["model_id"], p["seed_ignored"], p["seed_check"]["outcome"]) for p in samplers] == [("seeded", False, "honoured"), ("random", True, "ignored")]
+
+    # A new URL may be another server: what was found at the old one no longer holds.
+    assert run("endpoint", "add", "lab", stub_server.url + "/").returncode == 0
+    assert run("compare", "Hello", "--model", "lab/seeded", "--json").returncode == 0
+    (last,) = sqlite3.connect(tmp_path / "notebook.sqlite").execute("select sampler from responses order by id desc limit 1").fetchone()
+    assert json.loads(last)["endpoint"]["seed_ignored"] is True and "seed_check" not in json.loads(last)["endpoint"]
 
 
 def test_a_wrong_key_is_one_line_without_the_key(stub_server: StubServer) -> None:

@@ -14,8 +14,9 @@ from workbench.core import paths
 from workbench.core.catalog import Catalog
 from workbench.core.comparison import load_model
 from workbench.core.endpoints.config import Endpoint, EndpointConfigProblem, load_endpoints, remove_endpoint, save_endpoint
-from workbench.core.endpoints.listing import cached_models, list_models
-from workbench.core.endpoints.remote import RemoteModel
+from workbench.core.endpoints.listing import cached_models, list_models, remember_seed_check, seed_check_for
+from workbench.core.endpoints.remote import RemoteModel, start_remote_model
+from workbench.core.endpoints.seed_check import HONOURED, SeedCheck, provenance_of
 from workbench.core.endpoints.secrets import SERVICE, KeyProblem, get_key, redact, set_key
 from workbench.core.engine.params import GenerationParams
 from workbench.core.engine.pool import ModelPool
@@ -118,6 +119,21 @@ def test_remote_entries_come_from_the_cache_with_origin_and_a_stable_identity(st
     save_endpoint(Endpoint("lab", stub_server.url + "/"))
     assert cached_models(load_endpoints()[0]) == []
     assert not any(e.remote for e in Catalog(include_other_apps=False).entries())
+
+
+def test_a_seed_finding_outlives_a_new_listing_but_not_a_hand_edit(stub_server: StubServer) -> None:
+    stub_server.script({"models": ["m1"]})
+    endpoint = Endpoint("lab", stub_server.url)
+    save_endpoint(endpoint)
+    remember_seed_check(endpoint, "m1", {"outcome": HONOURED, "checked": "2026-12-02"})
+    list_models(endpoint, None)
+    loaded = start_remote_model(Path("endpoint:lab/m1"), "lab/m1", 0, 0, None)
+    assert isinstance(loaded, RemoteModel) and loaded.seed_check == SeedCheck(HONOURED, "2026-12-02")
+    assert provenance_of(loaded.seed_check) == {"seed_ignored": False, "seed_check": {"outcome": HONOURED, "checked": "2026-12-02"}}
+    for broken in ({"outcome": "maybe", "checked": "2026-12-02"}, {"outcome": HONOURED}, "honoured", None):
+        remember_seed_check(endpoint, "m1", broken)  # type: ignore[arg-type]  # what a hand edit could leave
+        assert SeedCheck.from_json(seed_check_for(endpoint, "m1")) is None
+    assert provenance_of(None) == {"seed_ignored": True}
 
 
 def test_the_pool_gives_a_remote_entry_a_remote_model_without_a_process(stub_server: StubServer) -> None:

@@ -12,7 +12,9 @@ from cli_process import workbench
 from endpoint_servers import FaultProxy
 from workbench.core.endpoints.config import Endpoint
 from workbench.core.endpoints.listing import list_models
+from workbench.core.endpoints.probe import probe
 from workbench.core.endpoints.remote import RemoteModel
+from workbench.core.endpoints.seed_check import HONOURED
 from workbench.core.engine.backend import FINISH_ERROR, FINISH_LENGTH, FINISH_STOP
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.params import GenerationParams
@@ -79,3 +81,11 @@ def test_compare_records_a_llama_server_answer(llama_server: int, tmp_path: Path
     (sampler,) = sqlite3.connect(tmp_path / "notebook.sqlite").execute("select sampler from responses").fetchone()
     provenance = json.loads(sampler)["endpoint"]
     assert provenance["model_id"] == "tiny" and provenance["settings_sent"]["max_tokens"] == 16
+
+
+def test_llama_cpp_pythons_server_is_found_to_use_the_seed(llama_server: int) -> None:
+    # Its server seeds each request's sampler from the request (llama.py, set_seed): the
+    # check must find that, through the same requests any endpoint gets.
+    found = probe(Endpoint("llama", url(llama_server)), None)
+    assert found.models == ("tiny",) and found.model_id == "tiny"
+    assert found.seed.outcome == HONOURED

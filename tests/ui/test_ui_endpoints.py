@@ -20,6 +20,8 @@ from window_texts import window_texts
 from window_helpers import WAIT_MS, run_and_wait
 
 from workbench.core import paths
+from workbench.core.endpoints.probe import Probe
+from workbench.core.endpoints.seed_check import HONOURED, SeedCheck
 from workbench.ui.batches.judge_dialog import judge_choices
 from workbench.ui.library import endpoints as endpoints_module
 from workbench.ui.library.library import ID_ROLE
@@ -113,17 +115,17 @@ def test_a_key_and_a_variable_at_once_are_refused(open_window, tiny_models, memo
 
 
 def test_a_test_never_holds_up_the_gui_thread(open_window, tiny_models, memory_keyring, qtbot, monkeypatch):
-    """The listing blocks (a slow server) on its own thread while the window keeps working."""
+    """The test blocks (a slow server) on its own thread while the window keeps working."""
     release, asked = threading.Event(), threading.Event()
     threads: list[threading.Thread] = []
 
-    def slow_listing(ep, key):
+    def slow_probe(ep, key):
         threads.append(threading.current_thread())
         asked.set()
         assert release.wait(WAIT_MS / 1000)
-        return ["slow-model"]
+        return Probe(("slow-model",), "slow-model", "slow-model", None, 0.5, SeedCheck(HONOURED, "2026-12-02"))
 
-    monkeypatch.setattr(endpoints_module, "list_models", slow_listing)
+    monkeypatch.setattr(endpoints_module, "probe", slow_probe)
     window = open_window([tiny_models]).window
     dialog = open_endpoints(window)
     fill(dialog, "slow", "http://127.0.0.1:9/v1", key_env="SLOW_KEY")
@@ -136,7 +138,7 @@ def test_a_test_never_holds_up_the_gui_thread(open_window, tiny_models, memory_k
     release.set()
     wait_idle(qtbot, window)
     assert threads and threads[0] is not threading.main_thread()
-    assert "slow lists 1 model: slow-model" in dialog.message.text()
+    assert "slow lists 1 model: slow-model. They are in the library. slow-model answered; the seed is used" in dialog.message.text()
     assert dialog.add_button.isEnabled()
 
 
@@ -154,6 +156,7 @@ def test_remote_models_join_the_library_under_their_endpoint(open_window, tiny_m
     window = open_window([tiny_models]).window
     dialog = add_lab(qtbot, window, stub_url)
     assert dialog.message.text().startswith("lab lists 2 models: Qwen/Qwen2.5-72B-Instruct, deepseek-chat.")
+    assert f"{QWEN} answered; the seed check shows nothing" in dialog.message.text()  # the stub answers alike whatever the seed
     assert [dialog.table.item(0, c).text() for c in range(3)] == ["lab", stub_url, "in the keychain"]
     assert dialog.selected_name == "lab" and dialog.test_button.isEnabled()  # the one just added
     assert KEY not in window_texts(dialog) and dialog.key_edit.text() == ""

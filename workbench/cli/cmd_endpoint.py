@@ -17,14 +17,9 @@ from typing import Any
 from ..core.endpoints.client import EndpointProblem
 from ..core.endpoints.config import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Endpoint, find_endpoint, load_endpoints, remove_endpoint, save_endpoint
 from ..core.endpoints.listing import cached_models, forget, list_models
-from ..core.endpoints.remote import RemoteModel
+from ..core.endpoints.probe import probe
 from ..core.endpoints.secrets import KEYCHAIN, KeyProblem, check_key, delete_key, get_key, key_source, set_key
-from ..core.engine.backend import FINISH_STOPPED
-from ..core.engine.cancel import Cancel
-from ..core.engine.params import GenerationParams
 from .render import json_text
-
-TEST_PROMPT = "Say OK."
 
 
 def register(subparsers: Any) -> None:
@@ -40,7 +35,7 @@ def register(subparsers: Any) -> None:
     listing = actions.add_parser("list", help="the endpoints, where their keys come from, their models as last listed")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=cmd_list)
-    test = actions.add_parser("test", help="list an endpoint's models again and ask one of them a short question")
+    test = actions.add_parser("test", help="list an endpoint's models again, ask one a short question and check that it uses the seed (4 short requests)")
     test.add_argument("name")
     test.add_argument("--model", metavar="MODEL_ID", help="the model to ask (default: the first listed)")
     test.set_defaults(func=cmd_test)
@@ -105,34 +100,12 @@ def _key_said(endpoint: Endpoint) -> str | None:
 
 def cmd_test(args: argparse.Namespace) -> int:
     endpoint = find_endpoint(args.name)
-    key = get_key(endpoint)
-    models = list_models(endpoint, key)
-    print(_models_line(endpoint, models))
-    model_id = args.model or models[0]
-    model = RemoteModel(endpoint, model_id, key)
-    try:
-        result = model.generate([{"role": "user", "content": TEST_PROMPT}], GenerationParams(max_tokens=8), _Quiet(), Cancel())
-    finally:
-        model.close()
-    if result.finish_reason == FINISH_STOPPED or result.error:
-        raise EndpointProblem(result.error or "the test request was stopped")
-    served = result.backend_info.get("model_served") or model_id
-    version = result.backend_info.get("server_version")
-    print(f"{endpoint.name}/{model_id} answered a test request (served as {served}{', server ' + version if version else ''}, in {result.duration_s or 0:.2f} s).")
+    found = probe(endpoint, get_key(endpoint), args.model)
+    print(_models_line(endpoint, list(found.models)))
+    version = f", server {found.server_version}" if found.server_version else ""
+    print(f"{endpoint.name}/{found.model_id} answered a test request (served as {found.served_as}{version}, in {found.seconds:.2f} s).")
+    print(f"Seed: {found.seed.line()}; recorded with its answers.")
     return 0
-
-
-class _Quiet:
-    """The test request's answer is not shown: only that it came."""
-
-    def started(self, prompt_tokens: int | None, stream_format: str) -> None:
-        pass
-
-    def text(self, chunks: list[str]) -> None:
-        pass
-
-    def reasoning(self, chunks: list[str]) -> None:
-        pass
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

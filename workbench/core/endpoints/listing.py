@@ -1,7 +1,8 @@
 """The models an endpoint serves (GET /v1/models through the SDK), and the last listing of
 each endpoint kept in the cache folder: catalog scans read that file, never the network,
 so a scan is as quick offline as online. `workbench endpoint test` and the window's
-Endpoints dialog refresh it.
+Endpoints dialog refresh it. The cache also keeps what a test's seed check found for
+each model (seed_check.py), for the provenance of that model's later answers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..nesting import json_loads
 from .client import EndpointProblem, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint
 
-__all__ = ["EndpointProblem", "cached_models", "list_models", "usable_model_id"]
+__all__ = ["EndpointProblem", "cached_models", "list_models", "remember_seed_check", "seed_check_for", "usable_model_id"]
 
 CACHE_FILE = "endpoint-models.json"
 MAX_MODEL_ID = 200
@@ -56,11 +57,23 @@ def list_models(endpoint: Endpoint, key: str | None) -> list[str]:
 
 def cached_models(endpoint: Endpoint) -> list[str]:
     """The endpoint's last listing, if it was listed at its current URL; [] otherwise."""
-    entry = _read().get(endpoint.name)
-    if not isinstance(entry, dict) or entry.get("url") != endpoint.url:
-        return []
-    models = entry.get("models")
+    models = _entry(endpoint).get("models")
     return [m for m in models if usable_model_id(m)] if isinstance(models, list) else []
+
+
+def seed_check_for(endpoint: Endpoint, model_id: str) -> object:
+    """The saved seed finding for `model_id` (as JSON, for SeedCheck.from_json), if the
+    endpoint was tested at its current URL; None otherwise."""
+    seeds = _entry(endpoint).get("seed")
+    return seeds.get(model_id) if isinstance(seeds, dict) else None
+
+
+def remember_seed_check(endpoint: Endpoint, model_id: str, finding: dict[str, str]) -> None:
+    listings = _read()
+    entry = _entry(endpoint, listings)
+    seeds = entry.get("seed")
+    listings[endpoint.name] = entry | {"url": endpoint.url, "seed": (seeds if isinstance(seeds, dict) else {}) | {model_id: finding}}
+    _write(listings)
 
 
 def forget(name: str) -> None:
@@ -71,9 +84,16 @@ def forget(name: str) -> None:
 
 
 def _remember(endpoint: Endpoint, models: list[str]) -> None:
+    """The new listing; seed findings stay while the URL does (a new URL is a new server)."""
     listings = _read()
-    listings[endpoint.name] = {"url": endpoint.url, "models": models}
+    listings[endpoint.name] = _entry(endpoint, listings) | {"url": endpoint.url, "models": models}
     _write(listings)
+
+
+def _entry(endpoint: Endpoint, listings: dict[str, object] | None = None) -> dict[str, object]:
+    """What the cache holds for the endpoint at its current URL; {} for nothing or another URL."""
+    entry = (_read() if listings is None else listings).get(endpoint.name)
+    return entry if isinstance(entry, dict) and entry.get("url") == endpoint.url else {}
 
 
 def _path() -> Path:

@@ -10,7 +10,8 @@ server) or `reasoning` (OpenRouter, Ollama) delta fields go to `sink.reasoning`;
 `<think>` tags in the text are split by the sink, as for local models (stream
 format "think"). Provenance goes into `info` per answer: the endpoint's URL (never
 the key), the model id as served, `system_fingerprint`, the server's version when a
-header gives it, the settings sent and whether the seed may have been ignored.
+header gives it, the settings sent, and whether the seed is known to be used (only a
+test's seed check can say so: seed_check.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from ..engine.formats import THINK
 from ..engine.params import DEFAULT_SWITCH, GenerationParams
 from .client import MAX_RETRIES, STALL_TIMEOUT_S, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint, find_endpoint
+from .listing import seed_check_for
 from .secrets import get_key
+from .seed_check import SeedCheck, provenance_of
 
 # The key of a remote answer's provenance in the settings saved with it (its `sampler`).
 PROVENANCE = "endpoint"
@@ -63,8 +66,10 @@ class RemoteModel(Backend):
         *,
         max_retries: int = MAX_RETRIES,
         stall_s: float = STALL_TIMEOUT_S,
+        seed_check: SeedCheck | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.seed_check = seed_check
         self.model_id = model_id
         self.display_name = display_name or f"{endpoint.name}/{model_id}"
         self._key = key
@@ -87,7 +92,7 @@ class RemoteModel(Backend):
 
     def generate(self, messages: list[dict[str, str]], params: GenerationParams, sink: StreamSink, cancel: Cancel) -> GenerationResult:
         request, sent = _request(self.model_id, messages, params)
-        provenance: dict[str, Any] = self.info | {"settings_sent": sent, "settings_not_sent": list(NOT_SENT), "seed_ignored": True}
+        provenance: dict[str, Any] = self.info | {"settings_sent": sent, "settings_not_sent": list(NOT_SENT)} | provenance_of(self.seed_check)
         result = GenerationResult(backend_info=provenance)
         if params.thinking != DEFAULT_SWITCH:
             result.no_effect = ["thinking"]  # no OpenAI-compatible field for it
@@ -288,11 +293,12 @@ class _Pump(threading.Thread):
 
 def start_remote_model(path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
     """The pool's loader for a remote entry's pseudo path (`endpoint:NAME/MODEL_ID`): the
-    saved endpoint and its key; nothing loads, so `n_ctx`, `n_threads` and `cancel` go unused.
-    EndpointConfigProblem when the endpoint was removed since the scan."""
+    saved endpoint, its key and its last seed check; nothing loads, so `n_ctx`, `n_threads`
+    and `cancel` go unused. EndpointConfigProblem when the endpoint was removed since the scan."""
     name, model_id = parse_remote_path(path)
     endpoint = find_endpoint(name)
-    return RemoteModel(endpoint, model_id, get_key(endpoint), display_name)
+    seed_check = SeedCheck.from_json(seed_check_for(endpoint, model_id))
+    return RemoteModel(endpoint, model_id, get_key(endpoint), display_name, seed_check=seed_check)
 
 
 def is_remote_path(path: Path | str) -> bool:

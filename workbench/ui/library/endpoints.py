@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt
 
 from ...core.endpoints.config import Endpoint, load_endpoints, remove_endpoint, save_endpoint
-from ...core.endpoints.listing import forget, list_models
+from ...core.endpoints.listing import forget
+from ...core.endpoints.probe import probe
 from ...core.endpoints.secrets import delete_key, get_key, redact, set_key
 from ...core.errors import EnvironmentProblem
 from ..shared.context import Context
@@ -27,11 +28,14 @@ SHOWN_MODELS = 3  # a test's line names the first few models it found
 
 @dataclass(frozen=True)
 class Tested:
-    """What a test of one endpoint found: its models, or the problem (keys taken out)."""
+    """What a test of one endpoint found: its models, the model asked and its seed
+    finding, or the problem (keys taken out)."""
 
     name: str
     models: tuple[str, ...] = ()
     problem: str | None = None
+    asked: str | None = None
+    seed: str | None = None
 
 
 def _endpoint_rows() -> list[EndpointRow]:
@@ -52,17 +56,18 @@ def endpoint_url(name: str | None) -> str | None:
 
 
 def _test_endpoint(name: str) -> Tested:
-    """List the endpoint's models (worker thread: the network). A problem is a result here,
-    not a failure: it belongs on the dialog's line, with any key taken out of it."""
+    """List the endpoint's models, ask the first and check its seed (worker thread: the
+    network). A problem is a result here, not a failure: it belongs on the dialog's line,
+    with any key taken out of it."""
     ep = next((e for e in load_endpoints() if e.name == name), None)
     if ep is None:
         return Tested(name, problem=f"There is no endpoint named {name} any more.")
     key = get_key(ep)
     try:
-        models = list_models(ep, key)
+        found = probe(ep, key)
     except EnvironmentProblem as problem:
         return Tested(name, problem=redact(str(problem), key))
-    return Tested(name, tuple(models))
+    return Tested(name, found.models, asked=found.model_id, seed=found.seed.line())
 
 
 def _add_endpoint(made: Callable[[], Endpoint], key: str) -> None:
@@ -95,7 +100,8 @@ def tested_line(result: Tested) -> str:
     if not count:
         return f"{result.name} answers but lists no models."
     shown = ", ".join(result.models[:SHOWN_MODELS]) + (f" and {count - SHOWN_MODELS} more" if count > SHOWN_MODELS else "")
-    return f"{result.name} lists {count} model{'s' if count != 1 else ''}: {shown}. They are in the library."
+    asked = f" {result.asked} answered; {result.seed}." if result.asked and result.seed else ""
+    return f"{result.name} lists {count} model{'s' if count != 1 else ''}: {shown}. They are in the library.{asked}"
 
 
 class Endpoints(QObject):
@@ -165,7 +171,7 @@ class Endpoints(QObject):
         def added(_result: object) -> None:
             if self._dialog is not None:
                 self._dialog.select(name)  # once the list holding it arrives
-                self._dialog.show_result(f"Saved {name}; asking it for its models…")
+                self._dialog.show_result(f"Saved {name}; asking it for its models and testing one…")
             self._refresh()
             self._test(name)
 
