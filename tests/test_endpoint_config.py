@@ -12,6 +12,9 @@ from cli_process import in_process
 from endpoint_servers import MemoryKeyring, StubServer
 from workbench.core import paths
 from workbench.core.catalog import Catalog
+from workbench.core.catalog.catalog import remote_entry
+from workbench.core.catalog.origins import default_table
+from workbench.core.catalog.overrides import OriginOverrides
 from workbench.core.comparison import load_model
 from workbench.core.endpoints.config import Endpoint, EndpointConfigProblem, load_endpoints, remove_endpoint, save_endpoint
 from workbench.core.endpoints.listing import cached_models, list_models, remember_seed_check, seed_check_for
@@ -168,3 +171,22 @@ def test_a_key_with_a_newline_in_the_environment_is_refused_in_one_line(stub_ser
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "newline" in err and KEY not in err
     assert stub_server.requests() == []  # refused before anything was sent
+
+
+# Model ids as hosted APIs and servers list them (OpenAI, DeepSeek, DashScope, Moonshot,
+# Zhipu, Volcano Engine, MiniMax, StepFun, OpenRouter, vLLM, Ollama), and who made each.
+API_MODEL_IDS = [
+    ("deepseek-chat", "DeepSeek", "CN"), ("deepseek-reasoner", "DeepSeek", "CN"), ("qwen-max", "Alibaba (Qwen team)", "CN"),
+    ("qwen-plus-2025-07-28", "Alibaba (Qwen team)", "CN"), ("gpt-4o-2024-11-20", "OpenAI", "US"), ("o3-mini", "OpenAI", "US"),
+    ("meta-llama/Llama-3.1-70B-Instruct", "Meta", "US"), ("Qwen/Qwen2.5-72B-Instruct", "Alibaba (Qwen team)", "CN"),
+    ("openai/gpt-oss-120b", "OpenAI", "US"), ("gpt-oss:20b", "OpenAI", "US"), ("moonshot-v1-8k", "Moonshot AI", "CN"),
+    ("kimi-k2-0711-preview", "Moonshot AI", "CN"), ("glm-4-plus", "Zhipu AI (Z.ai)", "CN"), ("doubao-seed-1.6", "ByteDance", "CN"),
+    ("abab6.5s-chat", "MiniMax", "CN"), ("step-2-16k", "StepFun", "CN"), ("deepseek/deepseek-chat-v3-0324", "DeepSeek", "CN"),
+    ("mistralai/mistral-large", "Mistral AI", "FR"), ("claude-3-5-sonnet-latest", "Anthropic", "US"), ("llama3.1:70b", "Meta", "US"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("model_id", "maker", "country"), API_MODEL_IDS)
+def test_hosted_model_ids_get_their_maker_and_country(model_id: str, maker: str, country: str) -> None:
+    entry = remote_entry(Endpoint("api", "https://api.example.test/v1"), model_id, default_table(), OriginOverrides())
+    assert entry is not None and (entry.origin.maker, entry.origin.country) == (maker, country)
