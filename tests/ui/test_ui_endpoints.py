@@ -10,6 +10,7 @@ are in the library under it, with a remote badge, usable in the panes.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -245,3 +246,26 @@ def test_with_no_model_on_the_computer_an_endpoint_is_a_way_in(open_window, memo
     assert window.stack.currentWidget() is window.area and window.prompt_bar.isVisibleTo(window)
     window.library_control.use_model(f"lab/{QWEN}", 0)
     assert window.commands.run.run.isEnabled()
+
+
+def test_a_stream_cut_mid_answer_is_one_line_in_its_pane_and_the_text_is_saved(open_window, tiny_models, memory_keyring, stub_server, fault_proxy, qtbot):
+    """Through the fault proxy: the pane keeps what arrived and says it was cut; the
+    notebook holds the same text; the other pane's answer is untouched."""
+    long_reply = {"chunks": [{"content": f"word{i} "} for i in range(200)], "finish_reason": "stop"}
+    stub_server.script(SCRIPT | {"replies": SCRIPT["replies"] | {QWEN: long_reply}})
+    opened = open_window([tiny_models])
+    window = opened.window
+    add_lab(qtbot, window, fault_proxy.url).close()
+    window.library_control.use_model(f"lab/{QWEN}", 0)
+    window.library_control.use_model(f"lab/{DEEPSEEK}", 1)
+    fault_proxy.faults([{"kind": "cut", "after_bytes": 2500}, {"kind": "cut", "after_bytes": 2500}])  # DeepSeek's reply is shorter
+    window.prompt_bar.set_texts("Who are you?", "")
+    outcome = run_and_wait(qtbot, window)
+    first, second = window.area.panes[:2]
+    assert [r.result.finish_reason for r in outcome.responses] == ["error", "stop"]
+    assert first.answer_text.startswith("word0 word1 ") and "word199" not in first.answer_text
+    error = first.error_label.text()
+    assert f"the connection was cut after {len(first.answer_text):,} characters; the text received is kept" in error and "\n" not in error
+    assert second.answer_text == "Remote answer." and not second.error_label.text()
+    saved = sqlite3.connect(opened.workspace.db_path).execute("select text, finish_reason from responses order by id").fetchall()
+    assert saved == [(first.answer_text, "error"), ("Remote answer.", "stop")]
