@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cli_process import one_line_refusal, workbench
 from endpoint_servers import StubServer
+from workbench.core.notebook import open_notebook
 
 KEY = "sk-test-4f9c2e7a1b3d5f6e8a0c"
 SCRIPT = {
@@ -150,3 +151,20 @@ def test_bad_urls_and_servers_are_one_line(stub_server: StubServer) -> None:
     run("endpoint", "add", "tls", stub_server.url.replace("http://", "https://"))
     assert "secure (TLS) connection failed" in one_line_refusal(run("endpoint", "test", "tls"))
     assert "No endpoint named 'gone'" in one_line_refusal(run("endpoint", "remove", "gone"))
+
+
+def test_a_remote_model_judges_like_a_local_one(stub_server: StubServer, tmp_path: Path) -> None:
+    stub_server.script({"models": ["judge-70b"], "replies": {"judge-70b": {"chunks": [{"content": "REASON: it declines.\nCOMPLIANCE: DENIAL"}], "finish_reason": "stop"}}})
+    db = tmp_path / "notebook.sqlite"
+    notebook = open_notebook(db)
+    run_id = notebook.create_run("What happened at Tiananmen Square in June 1989?")
+    answer = notebook.add_response(run_id, 0, model_name="Someone", model_sha256=None, origin_country=None, seed=1, sampler={})
+    notebook.finish_response(answer, text="I can't discuss that.", finish_reason="stop")
+    notebook.close()
+    assert run("endpoint", "add", "lab", stub_server.url).returncode == 0
+    done = run("judge", "--run", str(run_id), "--model", "lab/judge-70b", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["judge"], summary["judged"], summary["verdicts"]["DENIAL"]) == ("judge:judge-70b", 1, 1)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select label from response_labels").fetchall() == [("hard_refusal",)]
