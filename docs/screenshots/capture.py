@@ -17,7 +17,8 @@ set in both languages against the starter pair, its matrix and its summary
 conversation at 1366x768, an English question followed up in Chinese
 (`--follow-up` takes only that); File > Endpoints… and remote models in the library
 and the panes at 1366x768, the endpoint a loopback test server that lists a few
-real model ids (`--endpoints` takes only those; no answers are asked of it).
+real model ids (`--endpoints` takes only those; the test on adding asks the first a
+short scripted question, and it uses the seed).
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def capture_endpoints(scratch: Path, params: GenerationParams) -> None:
     library grouped by where models were found (the endpoint's under it, badged remote) and
     two remote models in the panes, at 1366x768."""
     script = scratch / "endpoint.json"
-    script.write_text(json.dumps({"models": ENDPOINT_MODELS, "key": "screenshot-key"}), encoding="utf-8")
+    test_reply = {"chunks": [{"content": "OK."}], "finish_reason": "stop", "vary": "seed"}  # what Add and test asks
+    script.write_text(json.dumps({"models": ENDPOINT_MODELS, "key": "screenshot-key", "replies": {ENDPOINT_MODELS[0]: test_reply}}), encoding="utf-8")
     os.environ["LAB_KEY"] = "screenshot-key"
     server = subprocess.Popen([sys.executable, str(STUB_SERVER), str(script)], stdout=subprocess.PIPE, text=True)
     try:
