@@ -15,6 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+from workbench.core.errors import NotebookProblem
+from workbench.core.notebook import open_notebook
+from workbench.core.notebook.database import Notebook
+
 from commands import env, run
 
 WORKBENCH = [sys.executable, "-m", "workbench"]
@@ -75,3 +80,24 @@ def test_two_compares_creating_one_new_notebook_at_once_both_save(tiny_model: Pa
         assert conn.execute("select count(*) from responses where status = 'done'").fetchone() == (2,)
         migrations = [name for (name,) in conn.execute("select name from _sqlite_migrations")]
     assert len(migrations) == len(set(migrations))  # each step applied once
+
+
+def test_a_new_notebook_another_process_holds_is_never_removed(tmp_path: Path, monkeypatch) -> None:
+    """Opening a new notebook that fails because another process is creating the same file
+    (locked) leaves that process's file and its write-ahead log alone."""
+    db = tmp_path / "new.sqlite"
+    other = sqlite3.connect(db)
+
+    def contended(self: Notebook) -> None:
+        other.execute("PRAGMA journal_mode = WAL")
+        other.execute("create table theirs (x)")
+        other.execute("insert into theirs values (1)")
+        other.commit()
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(Notebook, "_prepare", contended)
+    with pytest.raises(NotebookProblem, match="locked"):
+        open_notebook(db)
+    # What a third process opening it now finds (its write-ahead log included): their table.
+    assert sqlite3.connect(db).execute("select x from theirs").fetchall() == [(1,)]
+    other.close()

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 # Full-text search uses FTS5's trigram tokenizer, new in SQLite 3.34.
 MIN_SQLITE = (3, 34, 0)
+# How long a write waits for another process's (SQLite's busy timeout), and how long opening
+# waits for another process's migration of the same notebook.
+BUSY_WAIT_MS = 5000
+MIGRATION_WAIT_MS = 60000
 
 # Fields of a response that `finish_response` may set.
 RESULT_FIELDS = (
@@ -124,16 +128,22 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     was_there = path.exists()
     with translate_errors(path):
         # The bytes of the path: a folder named in another encoding still opens.
-        conn = sqlite3.connect(os.fsencode(path), check_same_thread=False, timeout=5.0, isolation_level=None)
+        conn = sqlite3.connect(os.fsencode(path), check_same_thread=False, timeout=BUSY_WAIT_MS / 1000, isolation_level=None)
         try:
             notebook = Notebook(path, conn)
             notebook._prepare()
-        except BaseException:
+        except BaseException as exc:
             conn.close()
-            if created:
+            if created and not _contended(exc):
                 _discard(path, was_there)
             raise
     return notebook
+
+
+def _contended(exc: BaseException) -> bool:
+    """A new notebook that failed because another process holds it (a second compare
+    creating the same file): that process is using the file, so it must not be removed."""
+    return isinstance(exc, sqlite3.OperationalError) and any(word in str(exc).lower() for word in ("locked", "busy"))
 
 
 def open_chosen_notebook(given: Path | str | None, *, create: bool) -> Notebook:
@@ -214,9 +224,15 @@ class Notebook:
         what is pending: two workbenches opening one new notebook at once (a compare
         in a terminal beside the window) would otherwise both apply the first step,
         and one would fail. The second waits for the lock, then finds nothing to do."""
-        with self.store.immediate():
-            self._refuse_newer_schema()
-            migrations.migrations.apply(self.store.db)  # each step a savepoint inside this transaction
+        # Another process's migration may hold the lock for longer than an ordinary write
+        # (every step of a new notebook, on a busy machine): wait for it rather than fail.
+        self.store.conn.execute(f"PRAGMA busy_timeout = {MIGRATION_WAIT_MS}")
+        try:
+            with self.store.immediate():
+                self._refuse_newer_schema()
+                migrations.migrations.apply(self.store.db)  # each step a savepoint inside this transaction
+        finally:
+            self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
 
     def _mark_interrupted(self) -> None:
         """Mark `interrupted` the answers left unfinished by a process that is gone
