@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,18 +127,26 @@ def open_notebook(path: Path | str, *, create: bool = True, make_folders: bool =
     # Created here: nothing there, or an empty file (left empty again if creating fails).
     created = new and (not path.exists() or path.stat().st_size == 0)
     was_there = path.exists()
+    # A new notebook another process is creating at the same moment can refuse us at any
+    # step of its creation (the journal mode, the first read): try again until it is done.
+    deadline = time.monotonic() + MIGRATION_WAIT_MS / 1000
     with translate_errors(path):
-        # The bytes of the path: a folder named in another encoding still opens.
-        conn = sqlite3.connect(os.fsencode(path), check_same_thread=False, timeout=BUSY_WAIT_MS / 1000, isolation_level=None)
-        try:
-            notebook = Notebook(path, conn)
-            notebook._prepare()
-        except BaseException as exc:
-            conn.close()
-            if created and not _contended(exc):
-                _discard(path, was_there)
-            raise
-    return notebook
+        while True:
+            # The bytes of the path: a folder named in another encoding still opens.
+            conn = sqlite3.connect(os.fsencode(path), check_same_thread=False, timeout=BUSY_WAIT_MS / 1000, isolation_level=None)
+            try:
+                notebook = Notebook(path, conn)
+                notebook._prepare()
+                return notebook
+            except BaseException as exc:
+                conn.close()
+                if _contended(exc):
+                    if created and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                        continue
+                elif created:
+                    _discard(path, was_there)
+                raise
 
 
 def _contended(exc: BaseException) -> bool:
