@@ -111,10 +111,10 @@ def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
     """Stop pressed from another thread (as the window's Stop is) one second into an answer."""
     from workbench.core.engine.cancel import Cancel
     from workbench.core.engine.local import LocalModel
-    from workbench.core.engine.params import GenerationParams
+    from workbench.core.engine.params import GenerationParams, LoadSettings
 
     name, path = models[-1]  # the slower model: the worst case for stopping
-    model = LocalModel(path, name, 4096, THREADS)
+    model = LocalModel(path, name, LoadSettings(4096, THREADS))
     model.start()
     latencies = []
 

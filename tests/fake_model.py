@@ -22,7 +22,7 @@ from workbench.core.engine.backend import FINISH_CRASHED, FINISH_STOP, FINISH_ST
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.formats import THINK
 from workbench.core.engine.local import LoadCancelled
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 
 #: A scripted model's reply to a prompt: (model display name, prompt) -> reply.
 Answer = Callable[[str, str], "str | list[str] | GenerationResult"]
@@ -100,7 +100,7 @@ class FakeLoader:
         self.stream_format = stream_format
         self.loaded: list[FakeBackend] = []
 
-    def __call__(self, path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+    def __call__(self, path: Path, display_name: str, settings: LoadSettings, cancel: Cancel | None) -> Backend:
         if cancel is not None and cancel.is_set():
             raise LoadCancelled(display_name)  # as a Stop during a real load
         backend = _AnsweringBackend(self.answer, display_name, self.on_call, self.stream_format)

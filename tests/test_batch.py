@@ -156,6 +156,35 @@ def test_cancel_mid_answer_keeps_the_prompt_to_do(workspace: Workspace, prompt_s
     assert [position for prompt, position, _ in resumed.responses if prompt == "taiwan-en"] == [1]  # only the model stopped
 
 
+def test_resume_flags_a_kept_answer_whose_flags_a_crash_never_saved(workspace: Workspace, prompt_set) -> None:
+    """An answer and its flags are two writes: an app killed between them left the answer
+    without flags. Resuming the item flags it, so its rates and divergence count it."""
+    runner = BatchRunner(workspace.comparison)
+    batch = runner.create(prompt_set, entries(workspace), PARAMS, languages=EN)
+    cancel = Cancel()
+
+    class Canceller(Recorder):
+        def response_finished(self, item, outcome, flags):
+            super().response_finished(item, outcome, flags)
+            if item.prompt_id == "capital-en" and outcome.position == 0:
+                cancel.set()
+
+    runner.run(batch.id, listener=Canceller(), cancel=cancel)
+    notebook = workspace.notebook
+    kept = notebook.run(runner.batches.items(batch.id)[0].run_id)["responses"][0]
+    notebook.store.db.execute("delete from flags where response_id = ?", [kept["id"]])  # as the crash left it
+    notebook.store.conn.commit()
+    assert notebook.flags.without_any([kept["id"]]) == {kept["id"]}
+
+    resumed = Recorder()
+    final = runner.run(batch.id, listener=resumed)
+    assert final.batch.status == DONE
+    assert [position for prompt, position, _ in resumed.responses if prompt == "capital-en"] == [1]  # the kept one not asked again
+    assert notebook.flags.without_any([kept["id"]]) == set()
+    assert final.ran[0].flags == (("hard_refusal",), ("answered",))
+    assert runner.batches.items(batch.id)[0].divergence is not None
+
+
 def test_resume_finds_the_models_again_by_hash(workspace: Workspace, prompt_set, tmp_path: Path) -> None:
     runner = BatchRunner(workspace.comparison)
     batch = runner.create(prompt_set, entries(workspace), PARAMS, limit=1)

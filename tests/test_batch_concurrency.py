@@ -19,7 +19,7 @@ from workbench.core.batch import BatchRunner
 from workbench.core.comparison import SEQUENTIAL, Contender
 from workbench.core.engine.backend import FINISH_ERROR, FINISH_STOPPED, GenerationResult
 from workbench.core.engine.cancel import Cancel
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 from workbench.core.lanes import LOCAL, EndpointPaused, Lane, Lanes
 from workbench.core.notebook.batches import CANCELLED, DONE, ITEM_DONE, ITEM_PENDING, PAUSED
 from workbench.core.prompts import load_prompt_set
@@ -82,7 +82,7 @@ def test_a_batch_sends_up_to_the_endpoints_concurrency_at_once_and_local_models_
     loader = ws.pool.loader
     loader.on_call = None
     # Each backend is built with the loader's on_call; name the model in it.
-    ws.pool.loader = lambda path, name, n_ctx, n_threads, cancel: _holding(loader, flight, path, name, n_ctx, n_threads, cancel)
+    ws.pool.loader = lambda path, name, settings, cancel: _holding(loader, flight, path, name, settings, cancel)
     batch_id = batch_of(ws, tmp_path, 8)
     started = time.perf_counter()
     result = BatchRunner(ws.comparison).run(batch_id)
@@ -95,8 +95,8 @@ def test_a_batch_sends_up_to_the_endpoints_concurrency_at_once_and_local_models_
     assert took < 8 * LATENCY_S * 2 + 1.0
 
 
-def _holding(loader, flight: InFlight, path, name, n_ctx, n_threads, cancel):
-    backend = loader(path, name, n_ctx, n_threads, cancel)
+def _holding(loader, flight: InFlight, path, name, settings, cancel):
+    backend = loader(path, name, settings, cancel)
     backend.on_call = lambda n, request_cancel: flight.hold(name)
     return backend
 
@@ -105,7 +105,7 @@ def test_an_all_local_batch_runs_one_prompt_at_a_time_as_before(scripted_workspa
     flight = InFlight()
     ws = scripted_workspace(lambda model, prompt: f"{model} answers.")
     loader = ws.pool.loader
-    ws.pool.loader = lambda path, name, n_ctx, n_threads, cancel: _holding(loader, flight, path, name, n_ctx, n_threads, cancel)
+    ws.pool.loader = lambda path, name, settings, cancel: _holding(loader, flight, path, name, settings, cancel)
     ws.comparison.lanes = Lanes(lambda entry: Lane(LOCAL, 1))
     result = BatchRunner(ws.comparison).run(batch_of(ws, tmp_path, 4))
     assert result.batch.status == DONE and flight.most_together == 1
@@ -200,7 +200,7 @@ def test_a_comparison_of_local_models_one_after_another_stays_so(scripted_worksp
     flight = InFlight()
     ws = scripted_workspace(lambda model, prompt: f"{model} answers.")
     loader = ws.pool.loader
-    ws.pool.loader = lambda path, name, n_ctx, n_threads, cancel: _holding(loader, flight, path, name, n_ctx, n_threads, cancel)
+    ws.pool.loader = lambda path, name, settings, cancel: _holding(loader, flight, path, name, settings, cancel)
     ws.comparison.lanes = Lanes(lambda entry: Lane(LOCAL, 1))
     contenders = [Contender(ws.catalog.resolve(name), PARAMS) for name in ("tiny-alpha", "tiny-beta")]
     ws.comparison.run("Hello?", contenders, schedule=SEQUENTIAL)
@@ -237,18 +237,19 @@ def test_a_model_two_requests_hold_stays_held_until_both_release_it(tmp_path: Pa
     done must not make it idle, or making room for another model would close it mid-answer."""
     from fake_model import FakeLoader
 
+    from workbench.core.engine.params import LoadSettings
     from workbench.core.engine.pool import ModelPool
 
     pool = ModelPool(budget_bytes=100, loader=FakeLoader(lambda _model, _prompt: "Hi"))
     try:
-        shared = pool.acquire(tmp_path / "shared.gguf", "Shared", 256, 1, 60)
-        assert pool.acquire(tmp_path / "shared.gguf", "Shared", 256, 1, 60) is shared  # a second prompt in flight
+        shared = pool.acquire(tmp_path / "shared.gguf", "Shared", LoadSettings(256, 1), 60)
+        assert pool.acquire(tmp_path / "shared.gguf", "Shared", LoadSettings(256, 1), 60) is shared  # a second prompt in flight
         pool.release(shared)  # the first one is answered
-        other = pool.acquire(tmp_path / "other.gguf", "Other", 256, 1, 60)  # no room for both: only idle models go
+        other = pool.acquire(tmp_path / "other.gguf", "Other", LoadSettings(256, 1), 60)  # no room for both: only idle models go
         assert shared.alive and other.alive
         pool.release(shared)
         pool.release(other)
-        pool.acquire(tmp_path / "third.gguf", "Third", 256, 1, 60)
+        pool.acquire(tmp_path / "third.gguf", "Third", LoadSettings(256, 1), 60)
         assert not shared.alive  # idle now, so it made room
     finally:
         pool.close()

@@ -14,6 +14,7 @@ from gguf_factory import CHATML_TEMPLATE, HOSTILE_TEMPLATE, write_tiny_model
 from workbench.core.engine.backend import FINISH_ERROR
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.chat_render import ChatRenderer, TemplateRaised, render_chat
+from workbench.core.engine.params import LoadSettings
 from workbench.core.engine.local import LocalModel
 from workbench.core.engine.params import GenerationParams
 
@@ -123,7 +124,7 @@ def test_the_generation_prompt_can_be_left_off() -> None:
     ids=["missing-variable", "raise_exception", "gemma-3-string-system"],
 )
 def test_a_template_failing_on_a_conversation_says_why_and_the_model_stays_loaded(tmp_path: Path, template: str, messages, says: str) -> None:
-    model = LocalModel(write_tiny_model(tmp_path / "m.gguf", name="Picky", chat_template=template), "Picky", 256, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "m.gguf", name="Picky", chat_template=template), "Picky", LoadSettings(256, 1))
     model.start()
     try:
         sink = SimpleNamespace(started=lambda tokens, stream_format: None, text=lambda chunks: None)

@@ -19,7 +19,7 @@ from workbench.core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_S
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine import local, worker
 from workbench.core.engine.local import LoadCancelled, LocalModel
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 from workbench.core.engine.pool import ModelPool
 from workbench.core.errors import ModelProcessProblem
 
@@ -51,7 +51,7 @@ class Collect:
 
 @pytest.fixture
 def loaded(tiny_model: Path):
-    model = LocalModel(tiny_model, "Tiny", n_ctx=256, n_threads=1)
+    model = LocalModel(tiny_model, "Tiny", LoadSettings(256, 1))
     model.start()
     yield model
     model.close()
@@ -87,7 +87,7 @@ def test_the_system_prompt_reaches_the_template(loaded: LocalModel) -> None:
 
 
 def test_a_file_without_template_uses_the_documented_fallback(tmp_path: Path) -> None:
-    model = LocalModel(write_tiny_model(tmp_path / "plain.gguf", chat_template=None), "Plain", 256, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "plain.gguf", chat_template=None), "Plain", LoadSettings(256, 1))
     model.start()
     try:
         result = model.generate(QUESTION, FAST, Collect(), Cancel())
@@ -99,7 +99,7 @@ def test_a_file_without_template_uses_the_documented_fallback(tmp_path: Path) ->
 
 
 def test_a_hostile_template_is_refused_per_model(tmp_path: Path) -> None:
-    model = LocalModel(write_tiny_model(tmp_path / "hostile.gguf", chat_template=HOSTILE_TEMPLATE), "Hostile", 256, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "hostile.gguf", chat_template=HOSTILE_TEMPLATE), "Hostile", LoadSettings(256, 1))
     try:
         model.start()
         result = model.generate(QUESTION, FAST, Collect(), Cancel())
@@ -113,7 +113,7 @@ def test_a_hostile_template_is_refused_per_model(tmp_path: Path) -> None:
 
 
 def test_stop_keeps_the_partial_answer(tmp_path: Path) -> None:
-    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", LoadSettings(2048, 1))
     model.start()
     cancel = Cancel()
     try:
@@ -146,7 +146,7 @@ def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_
     alone: it does not wake to look for a Stop (each wake-up on a small machine
     takes time from the model). The model process is frozen with SIGSTOP so no
     message arrives while the reader's wake-ups are counted."""
-    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", LoadSettings(2048, 1))
     model.start()
     cancel = Cancel()
     reader: list[int] = []
@@ -181,7 +181,7 @@ def test_a_stop_from_another_thread_wakes_the_reader_which_otherwise_sleeps(tmp_
 
 
 def test_a_native_crash_ends_only_that_model_and_keeps_the_text(tmp_path: Path) -> None:
-    model = LocalModel(write_tiny_model(tmp_path / "doomed.gguf", context_length=2048), "Doomed", 2048, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "doomed.gguf", context_length=2048), "Doomed", LoadSettings(2048, 1))
     model.start()
     sink = Collect(on_first=lambda: os.kill(model.pid, signal.SIGSEGV))
     result = model.generate(QUESTION, FAST.replace(max_tokens=1500, n_ctx=2048), sink, Cancel())
@@ -201,7 +201,7 @@ def test_a_native_crash_ends_only_that_model_and_keeps_the_text(tmp_path: Path) 
     ],
 )
 def test_files_llama_cpp_refuses_fail_to_load_with_a_plain_reason(tmp_path: Path, make, expected: str) -> None:
-    model = LocalModel(make(tmp_path), "Broken", 256, 1)
+    model = LocalModel(make(tmp_path), "Broken", LoadSettings(256, 1))
     with pytest.raises(ModelProcessProblem, match=expected):
         model.start()
     assert not model.alive
@@ -210,7 +210,7 @@ def test_files_llama_cpp_refuses_fail_to_load_with_a_plain_reason(tmp_path: Path
 def test_a_load_can_be_cancelled(tiny_model: Path) -> None:
     cancel = Cancel()
     cancel.set()
-    model = LocalModel(tiny_model, "Tiny", 256, 1)
+    model = LocalModel(tiny_model, "Tiny", LoadSettings(256, 1))
     with pytest.raises(LoadCancelled):
         model.start(cancel)
     assert not model.alive
@@ -223,17 +223,17 @@ def test_the_pool_keeps_models_loaded_and_evicts_the_oldest(tmp_path: Path) -> N
     size = 100
     pool = ModelPool(budget_bytes=int(size * 1.5), loader=loader)
     try:
-        first = pool.acquire(alpha, "Alpha", 256, 1, size)
+        first = pool.acquire(alpha, "Alpha", LoadSettings(256, 1), size)
         pool.release(first)
-        again = pool.acquire(alpha, "Alpha", 256, 1, size)
+        again = pool.acquire(alpha, "Alpha", LoadSettings(256, 1), size)
         assert again is first and len(loader.loaded) == 1
         pool.release(again)
-        other = pool.acquire(beta, "Beta", 256, 1, size)
+        other = pool.acquire(beta, "Beta", LoadSettings(256, 1), size)
         pool.release(other)
         assert [m.display_name for m in pool.loaded()] == ["Beta"]
         assert not first.alive  # closed to make room
         assert other.generate(QUESTION, FAST, Collect(), Cancel()).finish_reason == FINISH_CRASHED  # and so dead
-        replacement = pool.acquire(beta, "Beta", 256, 1, size)
+        replacement = pool.acquire(beta, "Beta", LoadSettings(256, 1), size)
         assert replacement is not other and replacement.alive
         pool.release(replacement)
         assert [m.display_name for m in loader.loaded] == ["Alpha", "Beta", "Beta"]
@@ -249,7 +249,7 @@ def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
     pool = ModelPool(budget_bytes=100, loader=loader)
     path = tmp_path / "fake.gguf"  # never opened
     try:
-        model = pool.acquire(path, "Fake", 256, 1, 10)
+        model = pool.acquire(path, "Fake", LoadSettings(256, 1), 10)
         sink = Collect()
         result = model.generate([{"role": "user", "content": "Hi"}], FAST, sink, Cancel())
         assert (result.text, result.finish_reason, sink.chunks, sink.started_with) == ("Hello there", "stop", ["Hello", " there"], (10, "think"))
@@ -258,14 +258,14 @@ def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
         result = model.generate([{"role": "user", "content": "Stop"}], FAST, sink, cancel)
         assert (result.text, result.finish_reason, sink.chunks) == ("Stopped ", FINISH_STOPPED, ["Stopped "])
         pool.release(model)
-        assert pool.acquire(path, "Fake", 256, 1, 10) is model and len(loader.loaded) == 1
+        assert pool.acquire(path, "Fake", LoadSettings(256, 1), 10) is model and len(loader.loaded) == 1
         assert model.generate([{"role": "user", "content": "Crash"}], FAST, Collect(), Cancel()).finish_reason == FINISH_CRASHED
         pool.release(model)
-        assert pool.loaded() == [] and pool.acquire(path, "Fake", 256, 1, 10) is not model  # loaded again
+        assert pool.loaded() == [] and pool.acquire(path, "Fake", LoadSettings(256, 1), 10) is not model  # loaded again
         stopped = Cancel()
         stopped.set()
         with pytest.raises(LoadCancelled):
-            pool.acquire(path, "Fake", 512, 1, 10, stopped)
+            pool.acquire(path, "Fake", LoadSettings(512, 1), 10, stopped)
     finally:
         pool.close()
 
@@ -274,7 +274,7 @@ def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None
     """Like DeepSeek-R1's and Qwen3's templates: the prompt ends inside <think>."""
     template = CHATML_TEMPLATE.replace("assistant\n' }}", "assistant\n<think>\n' }}")
     assert template != CHATML_TEMPLATE
-    model = LocalModel(write_tiny_model(tmp_path / "thinker.gguf", chat_template=template), "Thinker", 256, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "thinker.gguf", chat_template=template), "Thinker", LoadSettings(256, 1))
     model.start()
     try:
         sink = Collect()
@@ -289,7 +289,7 @@ def test_text_reaches_the_parent_in_batches_with_the_first_piece_at_once(tmp_pat
     threads (docs/benchmarks.md); the worker sends the pieces at most every SEND_INTERVAL_S
     instead, and the sink gets each message's pieces in one call, for its front end to take
     in one go."""
-    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", 2048, 1)
+    model = LocalModel(write_tiny_model(tmp_path / "long.gguf", context_length=2048), "Long", LoadSettings(2048, 1))
     model.start()
     arrivals: list[float] = []
     try:
@@ -339,7 +339,7 @@ def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypa
     must be the model's, not the batching's."""
     clock = SimpleNamespace(now=0.0)
     monkeypatch.setattr(local, "time", SimpleNamespace(perf_counter=lambda: clock.now))
-    model = LocalModel(tmp_path / "scripted.gguf", "Scripted", 256, 1)
+    model = LocalModel(tmp_path / "scripted.gguf", "Scripted", LoadSettings(256, 1))
     model._conn = ScriptedPipe([
         (0.0, ("started", {"prompt_tokens": 5, "stream_format": "think"})),
         (0.1, ("text", ["a"], 0.0)),

@@ -15,7 +15,7 @@ from gguf_factory import CHATML_TEMPLATE, write_tiny_model
 from workbench.core.engine import worker
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 from workbench.core.engine.stop_tokens import stop_token_ids
 
 HARMONY_MARKERS = ("<|start|>", "<|channel|>", "<|message|>", "<|end|>", "<|return|>", "<|call|>")
@@ -56,7 +56,7 @@ def test_a_chatml_model_whose_eos_is_endoftext_stops_at_im_end(yi_like: Path) ->
 
 
 def test_the_models_process_uses_them(yi_like: Path) -> None:
-    model = LocalModel(yi_like, "Yi-like", 256, 1)
+    model = LocalModel(yi_like, "Yi-like", LoadSettings(256, 1))
     model.start()
     try:
         assert sorted(model.info["stop_tokens"]) == ["<|endoftext|>", "<|im_end|>"]
@@ -86,7 +86,7 @@ def test_a_harmony_models_process_never_stops_at_end_even_as_text(tmp_path: Path
     formatter's text stop would cut the reply there too. The process stops at the
     end-of-turn tokens' texts instead, and reports them."""
     path = write_tiny_model(tmp_path / "oss.gguf", chat_template=HARMONY_TEMPLATE, extra_control_tokens=HARMONY_MARKERS, eos_token="<|end|>")
-    model = LocalModel(path, "Harmony", 256, 1)
+    model = LocalModel(path, "Harmony", LoadSettings(256, 1))
     model.start()
     said: list = []
     sink = SimpleNamespace(started=lambda tokens, stream_format: said.append(stream_format), text=lambda chunks: None)

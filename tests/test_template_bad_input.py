@@ -13,7 +13,7 @@ from real_templates import GEMMA_3, GPT_OSS, QWEN3
 from workbench.core.comparison import Contender
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 from workbench.core.engine.worker import NO_SYSTEM_PROMPT
 from workbench.core.workspace import Workspace
 
@@ -33,7 +33,7 @@ def test_gemma_3_given_a_plain_system_prompt_says_to_run_without_one_and_stays_l
     """Gemma 3's template reads a system message as a list of parts (`content[0]['text']`);
     the app's system prompt is a string, so the template fails. Since the same conversation
     without it renders, the message says what to do."""
-    model = LocalModel(GEMMA_3.tiny_model(tmp_path), "Gemma", 256, 1)
+    model = LocalModel(GEMMA_3.tiny_model(tmp_path), "Gemma", LoadSettings(256, 1))
     model.start()
     params = GenerationParams(max_tokens=4, n_ctx=256, n_threads=1, seed=1)
     try:
@@ -51,7 +51,7 @@ def test_gemma_3_given_a_plain_system_prompt_says_to_run_without_one_and_stays_l
 def test_a_conversation_that_fails_without_the_system_prompt_too_is_not_blamed_on_it(tmp_path: Path) -> None:
     """Two user turns in a row break Gemma 3's rule that roles alternate, with or without
     the system prompt: no advice about the system prompt, the template's complaint as it is."""
-    model = LocalModel(GEMMA_3.tiny_model(tmp_path), "Gemma", 256, 1)
+    model = LocalModel(GEMMA_3.tiny_model(tmp_path), "Gemma", LoadSettings(256, 1))
     model.start()
     try:
         failed = model.generate(SYSTEM + QUESTION + QUESTION, GenerationParams(max_tokens=4, n_ctx=256, n_threads=1), Sink(), Cancel())

@@ -212,11 +212,11 @@ def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, can
     A remote entry (an endpoint's model) gets a `RemoteModel`: no process, no memory.
     """
     if entry.remote:
-        return pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, 0, cancel)
+        return pool.acquire(entry.path, entry.name, params.load_settings(), 0, cancel)
     needed = estimate_memory(entry, params.n_ctx)
     if needed > pool.budget_bytes:
         raise ModelProcessProblem(_too_big(entry, params.n_ctx, needed, pool.budget_bytes))
-    return pool.acquire(entry.path, entry.name, params.n_ctx, params.n_threads, needed, cancel)
+    return pool.acquire(entry.path, entry.name, params.load_settings(), needed, cancel)
 
 
 def _too_big(entry: ModelEntry, n_ctx: int, needed: int, budget: int) -> str:
@@ -467,9 +467,26 @@ class Comparison:
             else _Asked(run_id, prompt, language, conversation(history, position, prompt), not_asked(history, position))
             for position in range(len(contenders))
         ]  # fmt: skip
+        self._flag_kept(asked, entries, [r for r in responses if r["position"] not in positions], listener)
         outcome = RunOutcome(run_id, prompt, turn=turn)
         response_ids = [r["id"] for r in responses]
         return self._ask(outcome, asked, response_ids, entries, contenders, SEQUENTIAL, listener, cancel, health, positions)
+
+    def _flag_kept(self, asked: list[_Asked], entries: list[ModelEntry], kept: list[dict[str, Any]], listener: Any) -> None:
+        """Flag the kept finished answers that have no flags. An answer and its flags are
+        two writes (the answer is kept even when its flags can't be saved), so an app killed
+        between them left an answer without flags, which the rates and sorts would miss.
+        An answer flagged with none is flagged again, to none: the detectors are deterministic."""
+        unflagged = self.notebook.flags.without_any(r["id"] for r in kept if flaggable(r["finish_reason"]))
+        for response in kept:
+            if response["id"] not in unflagged:
+                continue
+            position = response["position"]
+            entry = entries[position]
+            text, reasoning = response["text"] or "", response["reasoning"] or ""
+            report = self._flag(asked[position], entry, text, reasoning, response["sampler"], listener)
+            if report is not None:
+                self._persist(partial(store, self.notebook, asked[position].run_id, response["id"], report), listener)
 
     def _same_models(self, run_id: int, responses: list[dict[str, Any]], contenders: list[Contender], listener: Any) -> list[ModelEntry]:
         """The contenders' entries, recorded, each checked to be the model of its position in

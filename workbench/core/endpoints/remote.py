@@ -28,7 +28,7 @@ import openai
 from ..engine.backend import FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED, Backend, GenerationResult, StreamSink, decode_rate
 from ..engine.cancel import Cancel
 from ..engine.formats import THINK
-from ..engine.params import DEFAULT_SWITCH, GenerationParams
+from ..engine.params import DEFAULT_SWITCH, GenerationParams, LoadSettings
 from .client import MAX_RETRIES, STALL_TIMEOUT_S, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint, find_endpoint
 from .listing import seed_check_for
@@ -291,10 +291,10 @@ class _Pump(threading.Thread):
             pass
 
 
-def start_remote_model(path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+def start_remote_model(path: Path, display_name: str, settings: LoadSettings, cancel: Cancel | None) -> Backend:
     """The pool's loader for a remote entry's pseudo path (`endpoint:NAME/MODEL_ID`): the
-    saved endpoint, its key and its last seed check; nothing loads, so `n_ctx`, `n_threads`
-    and `cancel` go unused. EndpointConfigProblem when the endpoint was removed since the scan."""
+    saved endpoint, its key and its last seed check; nothing loads, so `settings` and
+    `cancel` go unused. EndpointConfigProblem when the endpoint was removed since the scan."""
     name, model_id = parse_remote_path(path)
     endpoint = find_endpoint(name)
     seed_check = SeedCheck.from_json(seed_check_for(endpoint, model_id))

@@ -24,7 +24,7 @@ from .backend import (
     decode_rate,
 )
 from .cancel import Cancel
-from .params import GenerationParams
+from .params import GenerationParams, LoadSettings
 
 # How long a model may take to notice a stop request before its process is
 # ended. Between tokens it notices at once; only a long prompt being read can
@@ -46,10 +46,10 @@ class LocalModel(Backend):
     finish_reason "crashed", the signal, and the text received so far.
     """
 
-    def __init__(self, path: Path, display_name: str, n_ctx: int, n_threads: int) -> None:
+    def __init__(self, path: Path, display_name: str, settings: LoadSettings) -> None:
         self.path = Path(path)
         self.display_name = display_name
-        self.load_key = (n_ctx, n_threads)
+        self.settings = settings
         self._info: dict[str, Any] = {}
         self._process: Any = None
         self._conn: Any = None
@@ -65,10 +65,9 @@ class LocalModel(Backend):
         dies while loading, LoadCancelled when `cancel` is set first.
         """
         parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
-        n_ctx, n_threads = self.load_key
         self._process = _SPAWN.Process(
             target=worker.serve,
-            args=(child_conn, self._stop_event, str(self.path), n_ctx, n_threads, str(self._log_path)),
+            args=(child_conn, self._stop_event, str(self.path), self.settings, str(self._log_path)),
             name=f"workbench-model-{self.path.name}",
             daemon=True,
         )

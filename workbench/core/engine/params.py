@@ -12,6 +12,16 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+@dataclass(frozen=True)
+class LoadSettings:
+    """What a model process is started with, as opposed to what each answer is asked
+    with: the pool keeps one loaded model per file and LoadSettings (engine/pool.py), and
+    the model process gets them whole (engine/worker.py), so a new one is one field here."""
+
+    n_ctx: int
+    n_threads: int
+
+
 # Deterministic by default: a teacher's demo shows what was prepared, and a
 # researcher's rerun reproduces. Repeat penalty 1.1 because SmolLM2 loops
 # without one (NOTES.md).
@@ -92,9 +102,9 @@ class GenerationParams:
         """A copy with `changes` applied; unknown names raise TypeError."""
         return dataclasses.replace(self, **changes)
 
-    def load_key(self) -> tuple[int, int]:
-        """The settings that need the model reloaded when they change."""
-        return (self.n_ctx, self.n_threads)
+    def load_settings(self) -> LoadSettings:
+        """The settings that need the model loaded again when they change."""
+        return LoadSettings(self.n_ctx, self.n_threads)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

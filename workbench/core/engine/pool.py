@@ -27,6 +27,7 @@ from ..endpoints.remote import is_remote_path, start_remote_model
 from .backend import Backend
 from .cancel import Cancel
 from .local import LocalModel
+from .params import LoadSettings
 
 # Leave room for the app, the OS and the KV caches we can only estimate.
 DEFAULT_BUDGET_FRACTION = 0.6
@@ -36,14 +37,14 @@ def default_budget_bytes() -> int:
     return int(psutil.virtual_memory().total * DEFAULT_BUDGET_FRACTION)
 
 
-#: Builds a started backend: (path, display name, n_ctx, n_threads, cancel) -> Backend.
+#: Builds a started backend: (path, display name, load settings, cancel) -> Backend.
 #: Blocks while loading; raises what `LocalModel.start` raises.
-Loader = Callable[[Path, str, int, int, "Cancel | None"], Backend]
+Loader = Callable[[Path, str, LoadSettings, "Cancel | None"], Backend]
 
 
-def start_local_model(path: Path, display_name: str, n_ctx: int, n_threads: int, cancel: Cancel | None) -> Backend:
+def start_local_model(path: Path, display_name: str, settings: LoadSettings, cancel: Cancel | None) -> Backend:
     """The default loader: the GGUF file in its own llama.cpp process."""
-    model = LocalModel(path, display_name, n_ctx, n_threads)
+    model = LocalModel(path, display_name, settings)
     model.start(cancel)
     return model
 
@@ -56,19 +57,19 @@ class ModelPool:
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
         self.loader = loader if loader is not None else start_local_model
         self.remote_loader = remote_loader if remote_loader is not None else (loader or start_remote_model)
-        self._models: OrderedDict[tuple[str, tuple[int, int]], tuple[Backend, int]] = OrderedDict()
+        self._models: OrderedDict[tuple[str, LoadSettings], tuple[Backend, int]] = OrderedDict()
         # How many requests hold each model: a remote model serves several at once (a batch's
         # prompts in flight), and is idle, so closable, only when none does.
-        self._in_use: Counter[tuple[str, tuple[int, int]]] = Counter()
+        self._in_use: Counter[tuple[str, LoadSettings]] = Counter()
         self._lock = threading.Lock()
 
-    def acquire(self, path: Path, display_name: str, n_ctx: int, n_threads: int, estimate_bytes: int, cancel: Cancel | None = None) -> Backend:
+    def acquire(self, path: Path, display_name: str, settings: LoadSettings, estimate_bytes: int, cancel: Cancel | None = None) -> Backend:
         """A started model for `path` with these load settings; loads it if needed.
 
         Blocks while loading. Pair with `release`. Raises what the loader raises.
         """
         remote = is_remote_path(path)
-        key = (str(path) if remote else str(Path(path).resolve()), (n_ctx, n_threads))
+        key = (str(path) if remote else str(Path(path).resolve()), settings)
         with self._lock:
             held = self._models.get(key)
             if held is not None and not held[0].alive:
@@ -81,7 +82,7 @@ class ModelPool:
             victims = self._make_room(estimate_bytes)
         for victim in victims:
             victim.close()
-        model = (self.remote_loader if remote else self.loader)(Path(path), display_name, n_ctx, n_threads, cancel)
+        model = (self.remote_loader if remote else self.loader)(Path(path), display_name, settings, cancel)
         with self._lock:
             held = self._models.get(key)
             if held is not None and held[0].alive:  # another request built it meanwhile: share that one

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
+from .params import LoadSettings
 from .stop_tokens import stop_token_ids
 from .switches import template_variables
 
@@ -61,12 +62,12 @@ FALLBACK_CHAT_FORMAT = "chatml"
 NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
-def serve(conn: Any, stop_event: Any, model_path: str, n_ctx: int, n_threads: int, log_path: str) -> None:
+def serve(conn: Any, stop_event: Any, model_path: str, settings: LoadSettings, log_path: str) -> None:
     """Entry point of the child process: load, then answer requests until told to close."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
     _redirect_output(log_path)
     try:
-        model, info = _load(model_path, n_ctx, n_threads)
+        model, info = _load(model_path, settings)
     except Exception as exc:  # noqa: BLE001 - any load failure is the file's, reported to the parent
         conn.send(("load_failed", _describe_load_error(exc, model_path)))
         return
@@ -108,15 +109,15 @@ class _Model:
         self.stop_texts = stop_texts
 
 
-def _load(model_path: str, n_ctx: int, n_threads: int) -> tuple[_Model, dict[str, Any]]:
+def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, Any]]:
     import llama_cpp
 
     started = time.perf_counter()
     llama = llama_cpp.Llama(
         model_path=model_path,
-        n_ctx=n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
+        n_ctx=settings.n_ctx,
+        n_threads=settings.n_threads,
+        n_threads_batch=settings.n_threads,
         verbose=False,
     )
     load_s = time.perf_counter() - started

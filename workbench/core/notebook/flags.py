@@ -53,6 +53,20 @@ class Flags:
         """Replace the automatic flags of one response (a re-flag never doubles them)."""
         self.replace([FlagSet(run_id, response_id, tuple(flags))])
 
+    def without_any(self, response_ids: Iterable[int]) -> set[int]:
+        """Those of the responses with no automatic flag: flagged with none, or never
+        flagged because the app died between saving the answer and its flags."""
+        ids = list(response_ids)
+        with self._store.reading() as db:
+            flagged = {
+                row[0]
+                for row in db.execute(
+                    "select distinct response_id from flags where source = ? and response_id in (select value from json_each(?))",
+                    [FLAG_SOURCE_AUTO, json.dumps(ids)],
+                )
+            }
+        return set(ids) - flagged
+
     def replace(self, sets: Iterable[FlagSet]) -> dict[int, list[StoredFlag]]:
         """Replace the automatic flags of several responses in one transaction;
         returns, per response id, the flags it had before (what a recount compares)."""
