@@ -171,7 +171,7 @@ def test_resume_flags_a_kept_answer_whose_flags_a_crash_never_saved(workspace: W
 
     runner.run(batch.id, listener=Canceller(), cancel=cancel)
     notebook = workspace.notebook
-    kept = notebook.run(runner.batches.items(batch.id)[0].run_id)["responses"][0]
+    kept = notebook.run(runner.batches.items(batch.id)[0].asking_run_id)["responses"][0]
     notebook.store.db.execute("delete from flags where response_id = ?", [kept["id"]])  # as the crash left it
     notebook.store.conn.commit()
     assert notebook.flags.without_any([kept["id"]]) == {kept["id"]}

@@ -237,7 +237,6 @@ def test_a_model_two_requests_hold_stays_held_until_both_release_it(tmp_path: Pa
     done must not make it idle, or making room for another model would close it mid-answer."""
     from fake_model import FakeLoader
 
-    from workbench.core.engine.params import LoadSettings
     from workbench.core.engine.pool import ModelPool
 
     pool = ModelPool(budget_bytes=100, loader=FakeLoader(lambda _model, _prompt: "Hi"))
