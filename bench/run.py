@@ -334,7 +334,8 @@ def report(results: dict) -> str:
 
 def startup_table(startup: dict) -> list[str]:
     lines = [(f"Start-up ({startup['script']}, whole processes, medians): `workbench --help` {startup['help_s'] * 1000:.0f} ms "
-              f"(Python itself, `python -c pass`: {startup['python_s'] * 1000:.0f} ms; {startup['help_rounds']} runs each)."), "",
+              f"(Python itself, `python -c pass`: {startup['python_s'] * 1000:.0f} ms; {startup['help_rounds']} runs each). "
+              f"One token of the same prompt, {STARTUP_THREADS} threads, a 4096-token context on both sides:"), "",
              "| model | raw llama-cpp-python, load + 1 token | `workbench compare`, 1 token | difference | difference, round by round |",
              "|---|---|---|---|---|"]
     for name, m in startup["models"].items():
