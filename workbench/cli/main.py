@@ -77,17 +77,17 @@ class _LazyCommands(_SubParsers):
     adds the real parser in place of the empty one."""
 
     def list_commands(self, commands: dict[str, Command]) -> None:
-        self._unbuilt: set[str] = set(commands)
+        self._unbuilt = dict(commands)
         for name, command in commands.items():
             self._choices_actions.append(self._ChoicesPseudoAction(name, (), command.help))
             self._name_parser_map[name] = self._parser_class(prog=f"{self._prog_prefix} {name}")
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
         name = values[0]
-        if name in self._unbuilt:
-            self._unbuilt.discard(name)
+        command = self._unbuilt.pop(name, None)
+        if command is not None:
             del self._name_parser_map[name]
-            module = importlib.import_module(f"{__package__}.{COMMANDS[name].module}")
+            module = importlib.import_module(f"{__package__}.{command.module}")
             getattr(module, f"add_{name}")(self)
         super().__call__(parser, namespace, values, option_string)
 
