@@ -6,6 +6,9 @@ noise hits both alike. Prints a Markdown report (pasted into
 docs/benchmarks.md) and writes the raw figures to bench/results/latest.json.
 
 Sections:
+  startup   `workbench --help` (the installed script), and a one-token `workbench
+            compare` beside raw llama-cpp-python loading the same file and
+            answering one token (2 threads), each a whole process, taking turns
   engine    workbench compare (child process, IPC, notebook writes) vs raw
   stop      time from pressing Stop to the answer being closed
   schedule  the starter pair one after another vs at the same time
@@ -41,7 +44,8 @@ PROMPT = "Write a short story about a lighthouse keeper who finds a message in a
 THREADS = os.cpu_count() or 1
 MAX_TOKENS = 128
 SEED = 1
-SECTIONS = ["engine", "stop", "schedule", "window", "pace", "wakeups"]  # in the order they run
+SECTIONS = ["startup", "engine", "stop", "schedule", "window", "pace", "wakeups"]  # in the order they run
+STARTUP_THREADS = 2  # issue 20's yardstick: raw Llama(path, n_threads=2), one token
 WINDOW_PROMPT = "What happened at Tiananmen Square in June 1989?"  # the window's sample prompt
 
 
@@ -105,6 +109,57 @@ def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
         r["throughput_ratio"] = r["wb_tokens_per_s"] / r["raw_tokens_per_s"]
         r["ttft_difference_ms"] = (r["wb_ttft_s"] - r["raw_ttft_s"]) * 1000
     return results
+
+
+def timed(command: list[str]) -> float:
+    """Seconds from starting `command` to its exit: the process's start-up included, as a user waits."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=bench_env(), timeout=600)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+    return seconds
+
+
+def installed_script() -> Path:
+    """The `workbench` command pip installed beside this Python ([project.scripts]); with
+    bench_env's PYTHONPATH it runs this checkout's code."""
+    script = Path(sys.executable).with_name("workbench")
+    if not script.exists():
+        raise SystemExit(f"no {script}: install the workbench first (make install, or pip install -e .)")
+    return script
+
+
+def section_startup(models: list[tuple[str, Path]], rounds: int) -> dict:
+    """Issue 20: `workbench --help` under 0.25 s, and a one-token compare within 0.4 s of raw
+    llama-cpp-python on the same file. Both sides are whole processes timed from outside,
+    taking turns (the order swapped every round, so drift hits both alike), after one
+    untimed round that warms the page cache and the catalog's hash cache."""
+    script = str(installed_script())
+    bare = [sys.executable, "-c", "pass"]  # the interpreter's own start, the floor under --help
+    helps, floors = [], []
+    for round_ in range(rounds * 2 + 1):
+        pair = [(helps, [script, "--help"]), (floors, bare)]
+        for figures, command in pair if round_ % 2 == 0 else pair[::-1]:
+            seconds = timed(command)
+            if round_:
+                figures.append(seconds)
+    per_model = {}
+    for name, path in models:
+        compare = [script, "compare", PROMPT, "--model", str(path), "--max-tokens", "1", "--threads", str(STARTUP_THREADS),
+                   "--ctx", "4096", "--seed", str(SEED), "--json"]
+        raw_one = [sys.executable, str(HERE / "raw_llama.py"), str(path), "--prompt", PROMPT, "--max-tokens", "1",
+                   "--threads", str(STARTUP_THREADS), "--ctx", "4096", "--seed", str(SEED)]
+        wbs, raws = [], []
+        for round_ in range(rounds + 1):
+            pair = [(wbs, compare), (raws, raw_one)]
+            for figures, command in pair if round_ % 2 == 0 else pair[::-1]:
+                seconds = timed(command)
+                if round_:
+                    figures.append(seconds)
+        per_model[name] = {"workbench_s": median(wbs), "raw_s": median(raws),
+                           "paired_difference_s": median([w - r for w, r in zip(wbs, raws)]), "rounds": rounds}
+    return {"script": script, "help_s": median(helps), "python_s": median(floors), "help_rounds": len(helps), "models": per_model}
 
 
 def section_stop(models: list[tuple[str, Path]], repeats: int) -> dict:
@@ -243,6 +298,9 @@ def section_wakeups(rounds: int) -> dict:
 
 def report(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; {THREADS} threads; prompt: \"{PROMPT}\"; {MAX_TOKENS} tokens max, temperature 0, seed {SEED}.", ""]
+    startup = results.get("startup")
+    if startup:
+        lines += startup_table(startup)
     if "engine" in results:
         lines += ["| model | raw tokens/s | workbench tokens/s | ratio | raw first token | workbench first token | difference | same text |",
                   "|---|---|---|---|---|---|---|---|"]
@@ -274,6 +332,18 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def startup_table(startup: dict) -> list[str]:
+    lines = [(f"Start-up ({startup['script']}, whole processes, medians): `workbench --help` {startup['help_s'] * 1000:.0f} ms "
+              f"(Python itself, `python -c pass`: {startup['python_s'] * 1000:.0f} ms; {startup['help_rounds']} runs each). "
+              f"One token of the same prompt, {STARTUP_THREADS} threads, a 4096-token context on both sides:"), "",
+             "| model | raw llama-cpp-python, load + 1 token | `workbench compare`, 1 token | difference | difference, round by round |",
+             "|---|---|---|---|---|"]
+    for name, m in startup["models"].items():
+        lines.append(f"| {name} | {m['raw_s']:.2f} s | {m['workbench_s']:.2f} s | {(m['workbench_s'] - m['raw_s']) * 1000:+.0f} ms "
+                     f"| {m['paired_difference_s'] * 1000:+.0f} ms ({m['rounds']} rounds) |")
+    return lines + [""]
+
+
 def window_table(models: dict) -> list[str]:
     lines = [("| model | shown in the window, tokens/s | engine in the window | raw | window/raw | engine/raw | window/raw, round by round "
               "| its mean (95% interval) | window first / raw first |"),
@@ -290,6 +360,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pace-rounds", type=int, default=30, help="rounds of the pace section (short, so it can take many)")
+    parser.add_argument("--startup-rounds", type=int, default=10, help="rounds of the startup section (each a few seconds)")
     parser.add_argument("--only", choices=SECTIONS, action="append")
     args = parser.parse_args()
     sections = args.only or SECTIONS
@@ -301,6 +372,8 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, llama-cpp-python {llama_cpp.__version__}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
+    if "startup" in sections:
+        results["startup"] = section_startup(models, args.startup_rounds)
     if "engine" in sections:
         results["engine"] = section_engine(models, args.rounds)
     if "stop" in sections:

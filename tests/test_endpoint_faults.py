@@ -8,7 +8,8 @@ import time
 import pytest
 from endpoint_servers import FaultProxy, StubServer
 from workbench.core.endpoints.config import Endpoint
-from workbench.core.endpoints.listing import EndpointProblem, list_models
+from workbench.core.endpoints.client import EndpointProblem
+from workbench.core.endpoints.listing import list_models
 from workbench.core.endpoints.remote import RemoteModel
 from workbench.core.engine.backend import FINISH_ERROR, FINISH_STOP, GenerationResult
 from workbench.core.engine.cancel import Cancel

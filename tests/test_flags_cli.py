@@ -18,7 +18,7 @@ class BinaryStdin(io.TextIOWrapper):
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="workbench")
     subparsers = parser.add_subparsers(dest="command")
-    cmd_flag.register(subparsers)
+    cmd_flag.add_flag(subparsers)
     return parser.parse_args(["flag", *argv])
 
 
@@ -95,9 +95,9 @@ def test_text_streams_without_a_byte_buffer_work_too(monkeypatch: pytest.MonkeyP
     assert json.loads(capsys.readouterr().out) == {"id": 1, "flags": ["answered"]}
 
 
-def test_register_adds_the_subcommand_with_its_help() -> None:
+def test_add_flag_adds_the_subcommand_with_its_help() -> None:
     parser = argparse.ArgumentParser(prog="workbench")
     subparsers = parser.add_subparsers(dest="command")
-    flag = cmd_flag.register(subparsers)
+    flag = cmd_flag.add_flag(subparsers)
     assert "JSON Lines" in flag.format_help()
     assert parse().func is cmd_flag.run

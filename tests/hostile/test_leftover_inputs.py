@@ -20,7 +20,7 @@ from workbench.core.catalog.origins import OriginTable, OriginTableError
 from workbench.core.catalog.overrides import OriginOverrides
 from workbench.core.engine.params import MAX_THREADS, GenerationParams, all_cores
 from workbench.core.errors import EnvironmentProblem
-from workbench.core.export.text import visible_controls
+from workbench.core.invisible import visible_controls
 from workbench.core.notebook.batches import DONE
 from workbench.core.prompts import load_prompt_set
 from workbench.core.settings import Settings

@@ -19,7 +19,8 @@ from cli_process import workbench
 from notebooks import one_answer
 
 from workbench.cli.main import main
-from workbench.cli.render import StreamPrinter, TerminalText, json_text
+from workbench.cli.render import StreamPrinter
+from workbench.cli.terminal import TerminalText, json_text
 from workbench.core.catalog import Catalog
 from workbench.core.notebook import open_notebook
 

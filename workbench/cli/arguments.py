@@ -10,10 +10,10 @@ argparse's usage line and one `error:` line, exit status 2.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..core.engine.params import EFFORT_CHOICES, THINKING_CHOICES
-from ..core.notebook.ids import MAX_ID
 
 
 def text(value: str) -> str:
@@ -31,6 +31,10 @@ def text(value: str) -> str:
 
 def record_id(value: str) -> int:
     """A notebook id (a run, response, batch…): a whole number from 1 to 2**63-1."""
+    # Here, not at the top: the notebook package brings sqlite-utils, and main.py
+    # imports this module for `workbench --help` too.
+    from ..core.notebook.ids import MAX_ID
+
     digits = value.strip()
     # ASCII digits only: int() also reads other scripts' digits ("١٢" as 12).
     if not (digits.isascii() and digits.isdecimal()):
@@ -39,6 +43,19 @@ def record_id(value: str) -> int:
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{value} is not an id: ids are whole numbers from 1 to {MAX_ID}")
     return number
+
+
+def add_workspace_options(parser: argparse.ArgumentParser, *, before_command: bool) -> None:
+    """Options that work before or after the subcommand (`workbench --db X compare …`
+    and `workbench compare … --db X`), for the window and the commands that open a
+    workspace (`models`, `compare`). On subcommands they default to SUPPRESS, so they
+    don't overwrite a value given before the subcommand. The folders given before it
+    are kept apart (argparse would replace them with the subcommand's) and main.py's
+    `parse` puts both together."""
+    default_db = None if before_command else argparse.SUPPRESS
+    parser.add_argument("--db", type=Path, default=default_db, help="notebook file (default: WORKBENCH_DB or the user data folder)")
+    folders: dict[str, Any] = {"dest": "folder_before", "default": []} if before_command else {"default": argparse.SUPPRESS}
+    parser.add_argument("--folder", type=Path, action="append", help="also look for GGUF files here (repeatable)", **folders)
 
 
 def add_switches(parser: argparse.ArgumentParser) -> None:

@@ -43,16 +43,15 @@ from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
 from .arguments import add_switches, record_id
 from .interrupt import run_cancellable
-from .render import CLEAR_LINE, control, json_text
+from .terminal import CLEAR_LINE, control, json_text
 
 BAR_WIDTH = 24
 
 
-def register(subparsers: Any) -> None:
-    """Add `batch` to the `workbench` command's subparsers."""
+def add_batch(subparsers: Any) -> None:
+    """Add `batch` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
     parser = subparsers.add_parser(
         "batch",
-        help="ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags",
         description="Run a prompt set against models; every prompt is saved as a run with flags. Resumable after Ctrl+C or a crash.",
     )
     parser.add_argument("prompt_set", nargs="?", metavar="PROMPT_SET", help="a shipped set's name (e.g. starter-20) or a set file: .toml, .csv, .tsv, .jsonl or .ndjson")

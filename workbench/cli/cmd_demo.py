@@ -18,12 +18,12 @@ from typing import Any
 from ..core.classroom.demo_file import export_demo, import_demo
 from ..core.classroom.shipped import find_demo, shipped_not_in
 from .notebook_option import add_db, with_notebook
-from .render import json_text
+from .terminal import json_text
 
 
-def register(subparsers: Any) -> None:
-    """Add `demo` and its subcommands to the `workbench` command's subparsers."""
-    demo = subparsers.add_parser("demo", help="list, export or import classroom demo scripts")
+def add_demo(subparsers: Any) -> None:
+    """Add `demo` and its subcommands to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    demo = subparsers.add_parser("demo")
     add_db(demo)
     actions = demo.add_subparsers(dest="demo_command", required=True, metavar="{list,export,import}")
     listing = actions.add_parser("list", help="the notebook's demo scripts and their steps (with each step's follow-ups)")

@@ -7,7 +7,7 @@ core/analysis/answer_diff.py). Printed as git's --word-diff does:
 `[-removed-]` and `{+added+}`; on a terminal (unless NO_COLOR is set) as
 colour with a cue that needs none, struck-through red and underlined green.
 Control characters in the answers are written out inert, as everywhere in the
-CLI (render.TerminalText).
+CLI (terminal.TerminalText).
 
 `--json` prints `{"a": …, "b": …, "removed", "added", "same", "rows"}`: each
 answer's `response_id`, `run_id`, `position`, `model_name`, `model_sha256` and
@@ -28,7 +28,7 @@ from ..core.notebook.database import Notebook
 from ..core.side_by_side import SavedAnswer, saved_answer
 from .arguments import record_id
 from .notebook_option import add_db, with_notebook
-from .render import color_enabled, control, json_text
+from .terminal import color_enabled, control, json_text
 
 PLAIN_MARKS = {REMOVED: ("[-", "-]"), ADDED: ("{+", "+}")}
 # SGR codes: struck-through red, underlined green (the line style is the cue colour-blind
@@ -36,9 +36,9 @@ PLAIN_MARKS = {REMOVED: ("[-", "-]"), ADDED: ("{+", "+}")}
 COLOUR_MARKS = {REMOVED: "9;31", ADDED: "4;32"}
 
 
-def register(subparsers: Any) -> None:
-    """Add `diff` to the `workbench` command's subparsers."""
-    diff = subparsers.add_parser("diff", help="show how two saved answers differ, word by word (Chinese: character by character)")
+def add_diff(subparsers: Any) -> None:
+    """Add `diff` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    diff = subparsers.add_parser("diff")
     add_db(diff)
     diff.add_argument("response_a", type=record_id, metavar="RESPONSE_A", help="the first answer's id (`search --json` shows it)")
     diff.add_argument("response_b", type=record_id, metavar="RESPONSE_B", help="the answer to compare it with")

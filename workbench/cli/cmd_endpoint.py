@@ -19,11 +19,12 @@ from ..core.endpoints.config import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Endpoi
 from ..core.endpoints.listing import cached_models, forget, list_models
 from ..core.endpoints.probe import probe
 from ..core.endpoints.secrets import KEYCHAIN, KeyProblem, check_key, delete_key, get_key, key_source, set_key
-from .render import json_text
+from .terminal import json_text
 
 
-def register(subparsers: Any) -> None:
-    endpoint = subparsers.add_parser("endpoint", help="add, list, test or remove OpenAI-compatible endpoints (vLLM, llama-server, Ollama, hosted APIs)")
+def add_endpoint(subparsers: Any) -> None:
+    """Add `endpoint` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    endpoint = subparsers.add_parser("endpoint")
     actions = endpoint.add_subparsers(dest="endpoint_command", required=True, metavar="{add,list,test,remove}")
     add = actions.add_parser("add", help="add (or change) an endpoint and list its models")
     add.add_argument("name", help="a short name: models are NAME/MODEL_ID (letters, digits, . _ -)")

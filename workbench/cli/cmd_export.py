@@ -19,9 +19,9 @@ from .arguments import record_id
 from .notebook_option import add_db, with_notebook
 
 
-def register(subparsers: Any) -> None:
-    """Add `export` and `import` to the `workbench` command's subparsers."""
-    out = subparsers.add_parser("export", help="write runs with their answers and annotations as Markdown, HTML, PDF, CSV or JSON Lines")
+def add_export(subparsers: Any) -> None:
+    """Add `export` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    out = subparsers.add_parser("export")
     add_db(out)
     scope = out.add_mutually_exclusive_group(required=True)
     scope.add_argument("--run", type=record_id, nargs="+", action="extend", metavar="ID", help="these runs (ids as `workbench search --json` shows them; repeatable)")
@@ -32,7 +32,10 @@ def register(subparsers: Any) -> None:
     out.add_argument("-o", "--output", type=Path, required=True, metavar="PATH", help="the file to write (a file there is replaced; a folder, link, FIFO or device is refused)")
     out.set_defaults(func=cmd_export)
 
-    into = subparsers.add_parser("import", help="merge a JSON Lines export (a colleague's runs and annotations) into the notebook")
+
+def add_import(subparsers: Any) -> None:
+    """Add `import` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    into = subparsers.add_parser("import")
     add_db(into)
     into.add_argument("path", type=Path, metavar="PATH.jsonl")
     into.set_defaults(func=cmd_import)

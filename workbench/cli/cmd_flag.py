@@ -28,16 +28,15 @@ from typing import Any, TextIO
 
 from ..core.analysis import analyse_response
 from ..core.nesting import json_loads
-from .render import json_text
+from .terminal import json_text
 
 LANGUAGES = ("en", "zh")
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `flag` subcommand to `workbench`'s subparsers; `func` runs it."""
+def add_flag(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the `flag` subcommand to `workbench`'s subparsers (its one-line help is in main.COMMANDS); `func` runs it."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "flag",
-        help="suggest flags (refusal, evasion, state narrative…) for answers read as JSON Lines from stdin",
         description=(
             "Read JSON Lines from stdin (id, prompt, response, optional lang, reasoning, reasoning_model) "
             "and write one JSON line per input: id and flags. See docs/flags.md."

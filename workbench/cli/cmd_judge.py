@@ -35,14 +35,13 @@ from ..core.notebook.batches import BatchNotFound
 from ..core.workspace import Workspace
 from .arguments import add_switches, record_id
 from .interrupt import run_cancellable
-from .render import json_text
+from .terminal import json_text
 
 
-def register(subparsers: Any) -> None:
-    """Add `judge` to the `workbench` command's subparsers."""
+def add_judge(subparsers: Any) -> None:
+    """Add `judge` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
     parser = subparsers.add_parser(
         "judge",
-        help="have a model label answers with SpeechMap's rubric (complete, evasive, denial), as an annotator of its own",
         description=(
             "Ask a model to judge the answers of a batch or of runs with SpeechMap's rubric. Verdicts are stored as labels and notes "
             "by the annotator judge:<model name>; running again resumes. See docs/judge.md for how well small models judge."

@@ -28,12 +28,12 @@ from ..core.notebook.statuses import unfinished_note
 from ..core.settings import Settings
 from .arguments import record_id
 from .notebook_option import add_db, with_notebook
-from .render import json_text
+from .terminal import json_text
 
 
-def register(subparsers: Any) -> None:
-    """Add `search` and `annotate` to the `workbench` command's subparsers."""
-    search = subparsers.add_parser("search", help="find prompts, answers, reasoning and notes in the notebook (English and Chinese)")
+def add_search(subparsers: Any) -> None:
+    """Add `search` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    search = subparsers.add_parser("search")
     add_db(search)
     search.add_argument("query", help='words that must all occur; "quotes" keep a phrase together')
     search.add_argument("--json", action="store_true", help="print a JSON list of matches")
@@ -49,7 +49,10 @@ def register(subparsers: Any) -> None:
     search.add_argument("--limit", type=_limit, default=50, metavar="N", help=f"at most N matches, newest first (default 50, at most {MAX_LIMIT})")
     search.set_defaults(func=cmd_search)
 
-    annotate = subparsers.add_parser("annotate", help="put a label (and a note) on an answer in the notebook")
+
+def add_annotate(subparsers: Any) -> None:
+    """Add `annotate` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    annotate = subparsers.add_parser("annotate")
     add_db(annotate)
     annotate.add_argument("--response", type=record_id, required=True, metavar="ID", help="the answer's id (`search --json` shows it)")
     annotate.add_argument("--label", action="append", required=True, metavar="NAME", help="a label's stored name, e.g. evasive (repeatable)")

@@ -27,11 +27,12 @@ from ..core.notebook.database import Notebook
 from .arguments import record_id
 from .interrupt import run_cancellable
 from .notebook_option import add_db, with_notebook
-from .render import CLEAR_LINE, control, json_text
+from .terminal import CLEAR_LINE, control, json_text
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("reflag", help="recompute the automatic flags of answers already in the notebook (labels stay)")
+def add_reflag(subparsers: Any) -> None:
+    """Add `reflag` to the `workbench` command's subparsers (its one-line help is in main.COMMANDS)."""
+    parser = subparsers.add_parser("reflag")
     add_db(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", type=record_id, action="append", metavar="ID", help="a run's answers (repeatable)")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
-from .endpoints.remote import PROVENANCE
+from .endpoints.model_path import PROVENANCE
 from .engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from .engine.cancel import Cancel
 from .engine.local import LoadCancelled

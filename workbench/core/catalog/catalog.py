@@ -21,7 +21,7 @@ from typing import Any
 
 from ..endpoints.config import Endpoint, load_endpoints
 from ..endpoints.listing import cached_models
-from ..endpoints.remote import REMOTE_PATH_PREFIX
+from ..endpoints.model_path import REMOTE_PATH_PREFIX
 from ..engine.formats import template_format
 from ..errors import ModelFileProblem
 from ..user_files import check_input, open_input

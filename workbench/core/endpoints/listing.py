@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import openai
-
 from .. import paths, user_files
 from ..errors import EnvironmentProblem
 from ..nesting import json_loads
-from .client import EndpointProblem, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint
 
-__all__ = ["EndpointProblem", "cached_models", "list_models", "remember_seed_check", "seed_check_for", "usable_model_id"]
+__all__ = ["cached_models", "list_models", "remember_seed_check", "seed_check_for", "usable_model_id"]
 
 CACHE_FILE = "endpoint-models.json"
 MAX_MODEL_ID = 200
@@ -34,6 +31,12 @@ def usable_model_id(model_id: object) -> bool:
 def list_models(endpoint: Endpoint, key: str | None) -> list[str]:
     """The ids the endpoint lists, in its order (unusable ids left out), remembered in the
     cache; EndpointProblem saying why when the endpoint can't be listed."""
+    # Here, not at the top: catalog scans read the cache through this module on every
+    # command, and the SDK takes a third of a second to import.
+    import openai
+
+    from .client import EndpointProblem, WebPage, client_for, describe_failure, is_html
+
     client = client_for(endpoint, key, max_retries=1)
     try:
         raw = client.models.with_raw_response.list()

@@ -32,13 +32,9 @@ from ..engine.params import DEFAULT_SWITCH, GenerationParams, LoadSettings
 from .client import MAX_RETRIES, STALL_TIMEOUT_S, WebPage, client_for, describe_failure, is_html
 from .config import Endpoint, find_endpoint
 from .listing import seed_check_for
+from .model_path import parse_remote_path
 from .secrets import get_key
 from .seed_check import SeedCheck, provenance_of
-
-# The key of a remote answer's provenance in the settings saved with it (its `sampler`).
-PROVENANCE = "endpoint"
-# A remote catalog entry's path (catalog.remote_path writes it): never a file.
-REMOTE_PATH_PREFIX = "endpoint:"
 
 # The settings every OpenAI-compatible server takes; top-k, min-p and repeat penalty are
 # not in the API (OpenAI itself refuses them), so they are recorded as not sent.
@@ -300,12 +296,3 @@ def start_remote_model(path: Path, display_name: str, settings: LoadSettings, ca
     seed_check = SeedCheck.from_json(seed_check_for(endpoint, model_id))
     return RemoteModel(endpoint, model_id, get_key(endpoint), display_name, seed_check=seed_check)
 
-
-def is_remote_path(path: Path | str) -> bool:
-    return str(path).startswith(REMOTE_PATH_PREFIX)
-
-
-def parse_remote_path(path: Path | str) -> tuple[str, str]:
-    """(endpoint name, model id) of `endpoint:NAME/MODEL_ID`."""
-    name, _, model_id = str(path).removeprefix(REMOTE_PATH_PREFIX).partition("/")
-    return name, model_id

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from ..endpoints.remote import is_remote_path, start_remote_model
+from ..endpoints.model_path import is_remote_path
 from .backend import Backend
 from .cancel import Cancel
 from .local import LocalModel
@@ -56,7 +56,7 @@ class ModelPool:
         None, `start_remote_model` (a `RemoteModel`; tests give a loader of scripted backends)."""
         self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget_bytes()
         self.loader = loader if loader is not None else start_local_model
-        self.remote_loader = remote_loader if remote_loader is not None else (loader or start_remote_model)
+        self.remote_loader = remote_loader if remote_loader is not None else (loader or _start_remote_model)
         self._models: OrderedDict[tuple[str, LoadSettings], tuple[Backend, int]] = OrderedDict()
         # How many requests hold each model: a remote model serves several at once (a batch's
         # prompts in flight), and is idle, so closable, only when none does.
@@ -131,3 +131,11 @@ class ModelPool:
             self._in_use.clear()
         for model in models:
             model.close()
+
+
+def _start_remote_model(path: Path, display_name: str, settings: LoadSettings, cancel: Cancel | None) -> Backend:
+    """endpoints.remote's `start_remote_model`, imported when a remote model is first asked:
+    it brings the openai SDK (a third of a second to import), which local runs never use."""
+    from ..endpoints.remote import start_remote_model
+
+    return start_remote_model(path, display_name, settings, cancel)

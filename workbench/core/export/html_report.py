@@ -7,7 +7,7 @@
   (raw HTML shown as text, nh3 allow-list, images turned into links, only
   http(s) links); every other string (prompts, names, label titles,
   metadata) is escaped with `html.escape`. Invisible controls are written
-  out first (`text.visible_controls`), and each untrusted block has
+  out first (`core.invisible.visible_controls`), and each untrusted block has
   `dir="auto"`, so right-to-left text can't reorder the report around it.
 - The same writer, with `for_qt=True`, makes the markup Qt's QTextDocument
   lays out for the PDF (it knows no `<mark>` and few CSS properties).
@@ -23,7 +23,7 @@ from ..rendering import markdown_to_html
 from . import report
 from .collect import ExportData
 from .language_tables import LANGUAGES_HEADING, LANGUAGES_NOTE, language_tables
-from .text import visible_controls
+from ..invisible import visible_controls
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 # Side by side when a run has at most this many answers.
