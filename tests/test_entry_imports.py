@@ -155,3 +155,17 @@ def test_a_model_process_of_the_installed_command_loads_only_the_worker(tmp_path
     modules = json.loads(done.stdout)
     assert "__mp_main__" in modules and module in modules  # the script ran again in the child
     assert loaded(modules, NOT_IN_A_MODEL_PROCESS) == []
+
+
+def test_the_notebook_and_the_comparison_load_no_detectors() -> None:
+    """The detectors (the classifier, a few hundred rules) load when an answer is flagged or
+    while a model loads (flagging.warm_up), not with the notebook's search or the comparison."""
+    code = (
+        "import json, sys; import workbench.core.notebook, workbench.core.comparison, workbench.core.batch; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout)
+    assert loaded(modules, ("workbench.core.analysis.flags", "workbench.core.analysis.compliance")) == []
+    assert "workbench.core.analysis.flag_names" in modules  # the names alone

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from comparison_listener import Listener
-from workbench.core import comparison, flagging
+from workbench.core import analysis, comparison, flagging
 from workbench.core.analysis import analyse_response
 from workbench.core.comparison import Contender
 from workbench.core.engine.cancel import Cancel
@@ -61,8 +61,8 @@ def test_a_comparison_stores_the_flags_of_every_finished_answer(workspace: Works
 
 def test_the_prompt_language_given_is_the_one_the_flags_judge_by(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    real = flagging.analyse_response
-    monkeypatch.setattr(flagging, "analyse_response", lambda *a, **k: seen.append(k["prompt_lang"]) or real(*a, **k))
+    real = analysis.analyse_response
+    monkeypatch.setattr(analysis, "analyse_response", lambda *a, **k: seen.append(k["prompt_lang"]) or real(*a, **k))
     workspace.comparison.run("Hello", contenders(workspace)[:1])
     workspace.comparison.run("Hello", contenders(workspace)[:1], prompt_language="zh")
     assert seen == ["en", "zh"]
@@ -81,7 +81,7 @@ def test_a_failing_detector_costs_the_flags_not_the_answer(workspace: Workspace,
     def broken(*_args, **_kwargs):
         raise RuntimeError("the classifier fell over")
 
-    monkeypatch.setattr(flagging, "analyse_response", broken)
+    monkeypatch.setattr(analysis, "analyse_response", broken)
     listener = Listener()
     outcome = workspace.comparison.run("Hello", contenders(workspace), listener=listener)
     assert len(listener.finished) == 2 and all(r.flags is None for r in outcome.responses)

@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .analysis import FlagReport
 from .catalog import ModelEntry
 from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome, RunOutcome
 from .engine.backend import FINISH_STOPPED
@@ -77,6 +76,7 @@ from .prompts import PromptSet, PromptSetProblem
 from .user_files import open_input
 
 if TYPE_CHECKING:
+    from .analysis import FlagReport
     from .notebook import Notebook
 
 NOT_ASKED = "pending"  # a matrix cell's status before its prompt is answered

@@ -14,15 +14,15 @@ before the listener hears that the answer is finished.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .analysis import FlagReport
 from .catalog import Catalog, ModelEntry
 from .endpoints.model_path import PROVENANCE
 from .engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
@@ -34,7 +34,7 @@ from .engine.formats import THINK, splitter_for
 from .engine.reasoning import REASONING
 from .engine.switches import NO_EFFECT, no_effect_note
 from .errors import EnvironmentProblem, ModelProcessProblem, NotebookProblem
-from .flagging import expects_reasoning, flag_answer, flaggable, store
+from .flagging import expects_reasoning, flag_answer, flaggable, store, warm_up
 from .language import detect_language
 from .lanes import EndpointHealth, Lane, Lanes
 from .notebook import Notebook
@@ -42,6 +42,9 @@ from .notebook.database import ModelRecord
 from .notebook.recorder import ANSWER as REC_ANSWER
 from .notebook.recorder import REASONING as REC_REASONING
 from .notebook.recorder import ResponseState, StreamRecorder
+
+if TYPE_CHECKING:
+    from .analysis import FlagReport
 
 # How long a finished answer waits for the notebook to take it (another program holding
 # a long write, a full disk being cleared) before the run reports it as not saved.
@@ -128,6 +131,14 @@ class RunOutcome:
     def unsaved(self) -> list[ResponseOutcome]:
         """The responses whose answer or flags the notebook does not hold."""
         return [r for r in self.responses if r.unsaved is not None]
+
+
+
+@functools.cache
+def _warm_up_flags() -> None:
+    """`flagging.warm_up` on a thread of its own, once per process: the detectors load
+    while the first models do (the thread mostly waits on the model's pipe meanwhile)."""
+    threading.Thread(target=warm_up, name="flags-warm-up", daemon=True).start()
 
 
 class ComparisonListener(Protocol):
@@ -543,6 +554,7 @@ class Comparison:
         thread; local ones one after another (SEQUENTIAL, in the local lane, which a batch's
         other prompts share) or all at once (PARALLEL, cores split, no lane)."""
         cancel = cancel or Cancel()
+        _warm_up_flags()
         outcome.responses = [None] * len(contenders)  # type: ignore[list-item]  # None only until each job fills its place
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
         lanes = [self.lanes.lane(entry) for entry in entries]

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from .analysis import Divergence, FlagReport, analyse_response, divergence
-from .analysis.flags import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
+from . import analysis
+from .analysis.flag_names import CLASSIFIER, RULES, RULES_AND_CLASSIFIER
 from .engine.backend import FINISH_ERROR, FINISH_STOPPED
 from .engine.formats import TAGS
 from .engine.harmony import speaks_harmony
@@ -31,6 +31,7 @@ from .errors import EnvironmentProblem
 from .notebook.flags import FlagSet, StoredFlag
 
 if TYPE_CHECKING:
+    from .analysis import Divergence, FlagReport
     from .engine.cancel import Cancel
     from .export.collect import Selection
     from .notebook import Notebook
@@ -73,11 +74,24 @@ def prompt_language(*candidates: str | None) -> str | None:
     return next((c for c in candidates if c in LANGUAGES), None)
 
 
+def warm_up() -> None:
+    """Load the detectors and the classifier's weights (about 0.2 s of imports and a
+    file read) now rather than when the first answer is done: the comparison calls it
+    on a thread of its own while its models load, so a one-answer `workbench compare`
+    doesn't wait for it at the end. Any failure is left for `flag_answer` to report."""
+    try:
+        from .analysis import compliance, flags  # noqa: F401 - flags: its rules compile as it loads
+
+        compliance.shipped_model()
+    except Exception:  # noqa: BLE001, S110 - reported, if it lasts, by flag_answer
+        pass
+
+
 def flag_answer(prompt: str, answer: str, *, language: str | None, reasoning: str, is_reasoning_model: bool, who: str) -> FlagReport:
     """The flags of one answer. Any failure of the detectors becomes FlaggingFailed
     naming `who` (the model), so that it stops neither the run nor a batch."""
     try:
-        return analyse_response(prompt, answer, prompt_lang=prompt_language(language), reasoning=reasoning, is_reasoning_model=is_reasoning_model)
+        return analysis.analyse_response(prompt, answer, prompt_lang=prompt_language(language), reasoning=reasoning, is_reasoning_model=is_reasoning_model)
     except Exception as exc:  # noqa: BLE001 - any detector failure: the answer is saved without flags
         raise FlaggingFailed(
             f"The automatic flags of {who}'s answer could not be computed ({type(exc).__name__}: {exc}). "
@@ -129,7 +143,7 @@ def run_divergence(reports: list[FlagReport]) -> Divergence | None:
 def answers_divergence(answers: list[tuple[str, tuple[str, ...]]]) -> Divergence | None:
     """`run_divergence` of (answer, flag names) pairs, as the notebook keeps them: a resumed
     batch item scores its answers kept from before with those asked now."""
-    return divergence(answers) if len(answers) >= 2 else None
+    return analysis.divergence(answers) if len(answers) >= 2 else None
 
 
 # --- recomputing on demand ----------------------------------------------------

@@ -12,6 +12,11 @@ STATE_NARRATIVE = "state_narrative"
 THOUGHT_SUPPRESSED = "thought_suppressed"
 LANG_MISMATCH = "lang_mismatch"
 
+RULES = "rules"
+CLASSIFIER = "classifier"
+RULES_AND_CLASSIFIER = "rules+classifier"
+"""What a flag rests on; stored in the notebook (flags.basis), never renamed."""
+
 FLAG_NAMES: tuple[str, ...] = (
     ANSWERED,
     HARD_REFUSAL,

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from .compliance import ComplianceModel, shipped_model
 from .evasions import find_evasion
 from .evidence import Evidence
-from .flag_names import ANSWERED, FLAG_NAMES
+from .flag_names import ANSWERED, CLASSIFIER, FLAG_NAMES, RULES, RULES_AND_CLASSIFIER
 from .language_use import find_lang_mismatch, requested_language, strip_code, text_language
 from .reasoning_check import find_thought_suppressed, split_think
 from .refusals import find_hard_refusal
@@ -38,10 +38,7 @@ LANGUAGES = ("en", "zh")
 _CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-RULES = "rules"
-CLASSIFIER = "classifier"
-RULES_AND_CLASSIFIER = "rules+classifier"
-"""What a flag rests on; stored in the notebook (flags.basis), never renamed."""
+# What a flag rests on: flag_names.py keeps these stored values with the flag names.
 
 
 @dataclass(frozen=True)
