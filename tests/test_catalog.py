@@ -19,7 +19,7 @@ from gguf_factory import (
     write_truncated,
 )
 
-from workbench.core.catalog import catalog as catalog_module
+from workbench.core.catalog import gguf_header
 from workbench.core.catalog.cache import CatalogCache, FileKey
 from workbench.core.catalog.catalog import AmbiguousModel, Catalog, ModelNotFound
 from workbench.core.catalog.overrides import OriginOverrides, override_key
@@ -153,7 +153,7 @@ def test_os_errors_while_reading_become_statuses(tmp_path, monkeypatch, error, s
     def failing_read(_path):
         raise error
 
-    monkeypatch.setattr(catalog_module, "read_header", failing_read)
+    monkeypatch.setattr(gguf_header, "read_header", failing_read)
     [entry] = make_catalog(tmp_path, extra_files=[(path, "file")]).scan()
     assert entry.status == status
 
@@ -161,7 +161,7 @@ def test_os_errors_while_reading_become_statuses(tmp_path, monkeypatch, error, s
 def test_os_errors_are_not_cached(tmp_path, monkeypatch):
     """Permission can be granted later: the next scan must read the file again."""
     path = write_tiny_model(tmp_path / "m.gguf")
-    real = catalog_module.read_header
+    real = gguf_header.read_header
     failures = [PermissionError(errno.EACCES, "Permission denied")]
 
     def fails_once(p):
@@ -169,7 +169,7 @@ def test_os_errors_are_not_cached(tmp_path, monkeypatch):
             raise failures.pop()
         return real(p)
 
-    monkeypatch.setattr(catalog_module, "read_header", fails_once)
+    monkeypatch.setattr(gguf_header, "read_header", fails_once)
     [first] = make_catalog(tmp_path, extra_files=[(path, "file")]).scan()
     [second] = make_catalog(tmp_path, extra_files=[(path, "file")]).scan()
     assert (first.status, second.status) == ("can't read: permission denied", "ok")
@@ -271,13 +271,13 @@ def test_resolve_ambiguous_and_unknown(two_models):
 
 def counting_reader(monkeypatch) -> list[Path]:
     calls: list[Path] = []
-    real = catalog_module.read_header
+    real = gguf_header.read_header
 
     def read(path):
         calls.append(Path(path))
         return real(path)
 
-    monkeypatch.setattr(catalog_module, "read_header", read)
+    monkeypatch.setattr(gguf_header, "read_header", read)
     return calls
 
 

@@ -21,7 +21,7 @@ from workbench.core.endpoints.listing import cached_models, list_models, remembe
 from workbench.core.endpoints.remote import RemoteModel, start_remote_model
 from workbench.core.endpoints.seed_check import HONOURED, SeedCheck, provenance_of
 from workbench.core.endpoints.secrets import SERVICE, KeyProblem, get_key, redact, set_key
-from workbench.core.engine.params import GenerationParams
+from workbench.core.engine.params import GenerationParams, LoadSettings
 from workbench.core.engine.pool import ModelPool
 from workbench.core.settings import Settings
 
@@ -130,7 +130,7 @@ def test_a_seed_finding_outlives_a_new_listing_but_not_a_hand_edit(stub_server: 
     save_endpoint(endpoint)
     remember_seed_check(endpoint, "m1", {"outcome": HONOURED, "checked": "2026-12-02"})
     list_models(endpoint, None)
-    loaded = start_remote_model(Path("endpoint:lab/m1"), "lab/m1", 0, 0, None)
+    loaded = start_remote_model(Path("endpoint:lab/m1"), "lab/m1", LoadSettings(0, 0), None)
     assert isinstance(loaded, RemoteModel) and loaded.seed_check == SeedCheck(HONOURED, "2026-12-02")
     assert provenance_of(loaded.seed_check) == {"seed_ignored": False, "seed_check": {"outcome": HONOURED, "checked": "2026-12-02"}}
     for broken in ({"outcome": "maybe", "checked": "2026-12-02"}, {"outcome": HONOURED}, "honoured", None):

@@ -6,7 +6,6 @@ Qt-free. The front ends use `Catalog` (scan, resolve, ensure_sha256) and the
 
 from .cache import CatalogCache
 from .catalog import AmbiguousModel, Catalog, ModelEntry, ModelNotFound
-from .gguf_header import GGUFHeader, GGUFHeaderError, read_header
 from .metadata import ModelMetadata
 from .origins import Origin, OriginTable, default_table
 from .overrides import OriginOverrides, override_key
@@ -15,8 +14,6 @@ __all__ = [
     "AmbiguousModel",
     "Catalog",
     "CatalogCache",
-    "GGUFHeader",
-    "GGUFHeaderError",
     "ModelEntry",
     "ModelMetadata",
     "ModelNotFound",
@@ -25,5 +22,4 @@ __all__ = [
     "OriginTable",
     "default_table",
     "override_key",
-    "read_header",
 ]

@@ -27,7 +27,6 @@ from ..errors import ModelFileProblem
 from ..user_files import check_input, open_input
 from .cache import CatalogCache, FileKey
 from .discovery import FoundModel, discover, found_file
-from .gguf_header import GGUFHeaderError, read_header
 from .metadata import HeaderFacts, ModelMetadata
 from .naming import display_name, may_be_curated
 from .origins import Origin, OriginTable, default_table
@@ -208,6 +207,10 @@ class Catalog:
         cached = self.cache.get(key)
         if cached and (cached.facts or cached.problem):
             return cached.facts, cached.problem
+        # Only now: the reader needs the gguf package (numpy, its writer and vocabularies,
+        # a tenth of a second), which a scan served from the cache never does.
+        from .gguf_header import GGUFHeaderError, read_header
+
         try:
             facts, problem = HeaderFacts.from_header(read_header(path)), None
         except GGUFHeaderError as e:

@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from gguf import LlamaFileType
+from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
-from .gguf_header import GGUFHeader, SkippedArray
+
+if TYPE_CHECKING:
+    from .gguf_header import GGUFHeader
 
 
 def json_safe(value: Any) -> Any:
     """A header value as plain JSON: skipped arrays become a short description."""
+    from .gguf_header import SkippedArray  # loaded with a header read (the gguf package: numpy)
+
     if isinstance(value, SkippedArray):
         return {"array_of": value.item_type.name.lower(), "length": value.length}
     if isinstance(value, list):
@@ -142,6 +144,8 @@ def _count(kv: dict[str, Any], key: str) -> int | None:
 def _quantization(file_type: Any, elements: dict[str, int]) -> str | None:
     """general.file_type's name ("MOSTLY_Q4_K_M" -> "Q4_K_M"), else the type most weights have."""
     if isinstance(file_type, int) and not isinstance(file_type, bool):
+        from gguf import LlamaFileType  # loaded with a header read, as json_safe's import
+
         try:
             name = LlamaFileType(file_type).name
         except ValueError:
