@@ -141,7 +141,7 @@ def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, An
         "chat_template": template_source,
         "template_sha256": template_sha256,
         "n_ctx": llama.n_ctx(),
-        "n_threads": n_threads,
+        "n_threads": settings.n_threads,
         "stop_tokens": stop_texts,  # none: the fallback format's own stop
     }
     return _Model(llama, formatter, template, stop_texts), info
