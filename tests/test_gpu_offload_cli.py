@@ -24,13 +24,21 @@ def test_a_bad_gpu_layers_value_is_a_usage_error(command: list[str], value: str,
     assert last == f"""workbench {command[0]}: error: argument --gpu-layers: '{value}': GPU layers must be "all" or a whole number from 0 (CPU only) to 2147483647"""
 
 
-def test_compare_hands_the_setting_to_llama_and_records_what_ran_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_hands_the_setting_to_llama_and_records_what_ran_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A real tiny model in this process's child: the setting in the answer's settings, and
-    the model process's report of the backend beside it (this machine: the CPU)."""
+    the model process's report of the backend beside it (this machine: the CPU), which
+    `workbench models` shows as what the model last ran on."""
     import llama_cpp
 
-    model = write_tiny_model(tmp_path / "tiny.gguf")
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    model = write_tiny_model(folder / "tiny.gguf")
+    write_tiny_model(folder / "idle.gguf", name="Tiny Idle", seed=3)
     db = tmp_path / "nb.sqlite"
+    assert in_process("models", "--folder", str(folder), "--db", str(db)) == 0
+    assert not db.exists()  # listing models makes no notebook
+    assert all(row.split()[-2:] == ["yet", "ok"] for row in capsys.readouterr().out.splitlines()[1:])  # "not run yet"
     status = in_process("compare", "Hi", "--model", str(model), "--max-tokens", "4", "--ctx", "256", "--gpu-layers", "2", "--db", str(db), "--json")
     out, err = capsys.readouterr()
     assert status == 0, err
@@ -40,6 +48,13 @@ def test_compare_hands_the_setting_to_llama_and_records_what_ran_it(tmp_path: Pa
     assert sampler["gpu_layers"] == 2
     expected = "CPU" if not llama_cpp.llama_supports_gpu_offload() else sampler["ran_on"]["backend"]
     assert sampler["ran_on"]["backend"] == expected and sampler["ran_on"]["layers"] == 3
+    assert in_process("models", "--folder", str(folder), "--db", str(db), "--json", "--hash") == 0
+    listed = {m["id"]: m["ran_on"] for m in json.loads(capsys.readouterr().out)}
+    assert listed["idle"] is None
+    assert {k: v for k, v in listed["tiny"].items() if k != "finished_at"} == sampler["ran_on"] and listed["tiny"]["finished_at"]
+    assert in_process("models", "--folder", str(folder), "--db", str(db)) == 0
+    rows = {row.split()[0]: row for row in capsys.readouterr().out.splitlines()}
+    assert f" {expected} " in rows["tiny"] and "not run yet" in rows["idle"] and "RAN ON" in rows["ID"]
 
 
 def test_a_new_batch_records_the_setting_and_its_models_load_with_it(tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:

@@ -24,6 +24,8 @@ from .params import ALL_LAYERS, GpuLayers
 #  "layers": n}. Absent for answers saved before it, and for endpoints' answers.
 RAN_ON = "ran_on"
 CPU = "CPU"
+# What the library says of a model no answer has recorded RAN_ON for.
+NOT_RUN_YET = "not run yet"
 # ggml's registry names that are not the backend's usual name.
 _NAMES = {"MTL": "Metal"}
 # ggml_backend_dev_type: GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU (ggml-backend.h).
