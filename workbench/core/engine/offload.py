@@ -24,6 +24,9 @@ from .params import ALL_LAYERS, GpuLayers
 #  "layers": n}. Absent for answers saved before it, and for endpoints' answers.
 RAN_ON = "ran_on"
 CPU = "CPU"
+# The "ready" info's list of the GPU backends this llama.cpp can offload to, whatever the
+# setting (empty on a CPU build): the window's GPU layers tooltip says what it heard.
+GPU_BACKENDS = "gpu_backends"
 # What the library says of a model no answer has recorded RAN_ON for.
 NOT_RUN_YET = "not run yet"
 # ggml's registry names that are not the backend's usual name.
@@ -75,6 +78,7 @@ def offload_info(setting: GpuLayers, backends: Sequence[str], layers: int) -> di
     (the model's blocks and its output layer); a count above it offloads them all."""
     offloaded = 0 if not backends else layers if setting == ALL_LAYERS else min(int(setting), layers)
     return {
+        GPU_BACKENDS: list(backends),
         "backend": "+".join(backends) if backends and offloaded else CPU,
         "gpu_layers_requested": setting,
         "gpu_layers_offloaded": offloaded,
