@@ -58,6 +58,7 @@ def test_a_run_records_what_ran_each_answer_and_the_window_shows_it(open_window,
         assert backend == "CPU" if not gpu else backend != "CPU"
         assert pane.status_label.toolTip() == (f"Ran on {backend}" if not gpu else f"Ran on {backend} (2 of 3 layers)")
     pane = window.area.panes[0]
+    assert pane.settings_label.text().endswith(" · GPU layers 2")  # a setting other than "all" is named
     shown = pane.status_label.toolTip()
     pane.set_blind("A")
     assert pane.status_label.toolTip() == ""  # the layer count hints at the model
