@@ -126,6 +126,44 @@ def test_a_gpu_build_gets_the_setting_as_llama_cpp_counts_layers(
     assert (info["backend"], info["gpu_layers_requested"], info["gpu_layers_offloaded"], info["layers"]) == (backend, asked, offloaded, 3)
 
 
+def test_the_device_list_is_read_from_this_llama_cpps_own_libggml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked as a GPU build would be: the real device list, through the real library. A CPU
+    build's only device is the CPU, which is no GPU to offload to."""
+    import llama_cpp
+
+    if llama_cpp.llama_supports_gpu_offload():
+        assert offload.gpu_backends()  # a GPU build on a machine with its GPU names it
+        return
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    assert offload.gpu_backends() == []
+
+
+class _FakeGgml:
+    """ggml's device functions over a list of (device type, registry name)."""
+
+    def __init__(self, devices: list[tuple[int, str]]) -> None:
+        self.ggml_backend_dev_count = lambda: len(devices)
+        self.ggml_backend_dev_get = lambda index: index
+        self.ggml_backend_dev_type = lambda device: devices[device][0]
+        self.ggml_backend_dev_backend_reg = lambda device: device
+        self.ggml_backend_reg_name = lambda reg: devices[reg][1].encode()
+
+
+@pytest.mark.parametrize(("devices", "backends"), [
+    ([(0, "CPU"), (1, "CUDA"), (1, "CUDA")], ["CUDA"]),  # two GPUs, one backend
+    ([(0, "CPU"), (2, "MTL")], ["Metal"]),  # Apple's integrated GPU, by its usual name
+    ([(2, "Vulkan"), (1, "CUDA")], ["CUDA"]),  # integrated ones only when there is no discrete one, as llama.cpp does
+    ([(0, "CPU"), (3, "BLAS")], []),  # an accelerator is not a GPU
+])  # fmt: skip
+def test_gpu_backends_are_chosen_as_llama_cpp_chooses_devices(monkeypatch: pytest.MonkeyPatch, devices: list[tuple[int, str]], backends: list[str]) -> None:
+    import llama_cpp
+    from llama_cpp import _ggml
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    monkeypatch.setattr(_ggml, "libggml", _FakeGgml(devices))
+    assert offload.gpu_backends() == backends
+
+
 def test_what_ran_a_model_is_described_in_one_line() -> None:
     assert offload.describe(offload.offload_info(ALL_LAYERS, ["Metal"], 29)) == "Metal (29 of 29 layers)"
     assert offload.describe(offload.offload_info(10, ["CUDA"], 29)) == "CUDA (10 of 29 layers)"

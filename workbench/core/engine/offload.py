@@ -41,10 +41,11 @@ def gpu_backends() -> list[str]:
     when llama.cpp can't offload (llama_supports_gpu_offload). llama-cpp-python has no
     bindings for ggml's device list, so it is read through its own handle on libggml."""
     import llama_cpp
-    from llama_cpp import _ggml
 
     if not llama_cpp.llama_supports_gpu_offload():
-        return []
+        return []  # a CPU build: its device list is not needed
+    from llama_cpp import _ggml
+
     lib = _ggml.libggml
     lib.ggml_backend_dev_count.restype = ctypes.c_size_t
     lib.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
