@@ -50,10 +50,12 @@ class FakeBackend(Backend):
         self.prompts: list[str] = []
         self.conversations: list[list[dict]] = []  # every request's messages, whole
         self._alive = True
+        # What a model process's "ready" says (engine/worker.py); tests may add what ran it.
+        self.ready_info: dict = {"engine": "fake"}
 
     @property
     def info(self) -> dict:
-        return {"engine": "fake"}
+        return dict(self.ready_info)
 
     @property
     def alive(self) -> bool:

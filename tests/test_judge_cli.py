@@ -79,11 +79,11 @@ def test_json_summary_then_resume_then_redo(setup, capsys) -> None:
 
 def test_runs_and_the_judges_settings(setup, capsys) -> None:
     setup["script"][:] = list(JUDGE_SCRIPT[:4])
-    assert main([*setup["base"], "--run", "1", "--run", "2", "--max-tokens", "100", "--ctx", "2048", "--json"]) == 0
+    assert main([*setup["base"], "--run", "1", "--run", "2", "--max-tokens", "100", "--ctx", "2048", "--gpu-layers", "6", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["total"] == 4 and summary["judged"] == 4
     params = setup["models"][-1].params
-    assert (params.max_tokens, params.n_ctx) == (100, 2048)
+    assert (params.max_tokens, params.n_ctx, params.gpu_layers) == (100, 2048, 6)
 
 
 @pytest.mark.parametrize(

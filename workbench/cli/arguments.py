@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..core.engine.params import EFFORT_CHOICES, THINKING_CHOICES
+from ..core.engine.params import ALL_LAYERS, EFFORT_CHOICES, THINKING_CHOICES, GpuLayers, parse_gpu_layers
 
 
 def text(value: str) -> str:
@@ -58,10 +58,18 @@ def add_workspace_options(parser: argparse.ArgumentParser, *, before_command: bo
     parser.add_argument("--folder", type=Path, action="append", help="also look for GGUF files here (repeatable)", **folders)
 
 
+def gpu_layers(value: str) -> GpuLayers:
+    """--gpu-layers: "all" or a count of layers (GenerationParams.gpu_layers)."""
+    try:
+        return parse_gpu_layers(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
+
+
 def add_switches(parser: argparse.ArgumentParser) -> None:
-    """The chat template's switches (core/engine/switches.py), for every command that
-    generates: `compare`, `batch`, `judge`; `args.thinking` and `args.reasoning_effort` are
-    GenerationParams' fields of the same names."""
+    """The settings every command that generates shares (`compare`, `batch`, `judge`): the
+    chat template's switches (core/engine/switches.py) and the GPU layers. `args.thinking`,
+    `args.reasoning_effort` and `args.gpu_layers` are GenerationParams' fields of the same names."""
     parser.add_argument(
         "--thinking", choices=THINKING_CHOICES, default=THINKING_CHOICES[0],
         help="thinking on or off, for models whose chat template has the switch (Qwen3, DeepSeek hybrids); default: the template's own",
@@ -69,6 +77,11 @@ def add_switches(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reasoning-effort", choices=EFFORT_CHOICES, default=EFFORT_CHOICES[0],
         help="reasoning effort, for models whose chat template takes one (gpt-oss); default: the template's own",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gpu-layers", type=gpu_layers, default=ALL_LAYERS, metavar="all|N",
+        help="how many of each model's layers llama.cpp puts on the GPU: all, or a number (0: CPU only); "
+        "a CPU-only llama.cpp ignores it (default: all)",
     )  # fmt: skip
 
 

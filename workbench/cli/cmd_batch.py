@@ -110,7 +110,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     seed=args.seed if args.seed is not None else random_seed(),
                     n_ctx=DEFAULT_CONTEXT,
                     n_threads=args.threads,
-                    thinking=args.thinking, reasoning_effort=args.reasoning_effort,
+                    thinking=args.thinking, reasoning_effort=args.reasoning_effort, gpu_layers=args.gpu_layers,
                 )
                 if args.limit is not None and args.limit < 1:
                     raise ValueError("--limit must be at least 1")

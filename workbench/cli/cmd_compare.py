@@ -60,7 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             n_ctx=args.ctx,
             n_threads=args.threads,
             system_prompt=args.system,
-            thinking=args.thinking, reasoning_effort=args.reasoning_effort,
+            thinking=args.thinking, reasoning_effort=args.reasoning_effort, gpu_layers=args.gpu_layers,
         )
     except ValueError as exc:
         print(f"workbench compare: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """`workbench judge`: a model labels answers with SpeechMap's rubric, as an annotator of its own.
 
     workbench judge (--batch ID | --run ID...) --model ID_OR_PATH [--redo]
-                    [--max-tokens N] [--ctx N] [--threads N] [--db PATH] [--json]
+                    [--max-tokens N] [--ctx N] [--threads N] [--gpu-layers all|N] [--db PATH] [--json]
 
 Each verdict is stored as it comes, as a label (COMPLETE -> answered,
 EVASIVE -> evasive, DENIAL -> hard_refusal) and a note by the annotator
@@ -65,7 +65,7 @@ def add_judge(subparsers: Any) -> None:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     try:
-        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads, thinking=args.thinking, reasoning_effort=args.reasoning_effort)
+        params = DEFAULT_JUDGE_PARAMS.replace(max_tokens=args.max_tokens, n_ctx=args.ctx, n_threads=args.threads, thinking=args.thinking, reasoning_effort=args.reasoning_effort, gpu_layers=args.gpu_layers)
         if params.n_ctx < params.max_tokens + 512:
             raise ValueError(f"--ctx {params.n_ctx} leaves too little room for the rubric and an answer beside --max-tokens {params.max_tokens}")
     except ValueError as exc:

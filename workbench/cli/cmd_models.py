@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..core.errors import NotebookProblem
 from ..core.workspace import Workspace
 from . import render
 from .arguments import add_workspace_options
@@ -28,10 +29,15 @@ def cmd_models(args: argparse.Namespace) -> int:
         entries = workspace.catalog.scan()
         if args.hash:
             entries = [workspace.catalog.ensure_sha256(e) if e.ok else e for e in entries]
+        try:
+            ran_on = workspace.last_ran_on()
+        except NotebookProblem as unread:
+            ran_on = {}
+            print(f"note: what the models last ran on is not shown: {unread}", file=sys.stderr)
         if args.json:
-            print(json_text([e.to_json() for e in entries]))
+            print(json_text([dict(e.to_json(), ran_on=ran_on.get(e.sha256 or "")) for e in entries]))
         else:
-            print(render.models_table(entries))
+            print(render.models_table(entries, ran_on))
         for problem in workspace.starter_problems + list(workspace.catalog.problems):
             print(f"note: {problem}", file=sys.stderr)
     finally:

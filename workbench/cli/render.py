@@ -12,13 +12,15 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.catalog import ModelEntry
 from ..core.comparison import ComparisonListener, ResponseOutcome, RunOutcome
 from ..core.engine.formats import reasoning_never_ended
+from ..core.engine.offload import NOT_RUN_YET
+from ..core.engine.offload import describe as describe_ran_on
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
 from ..core.invisible import visible_controls
@@ -59,10 +61,12 @@ def _human_count(value: int | None) -> str:
     return str(value)
 
 
-def models_table(entries: list[ModelEntry]) -> str:
+def models_table(entries: list[ModelEntry], ran_on: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """One row per model; RAN ON: what its newest answer ran on (engine/offload.py), from
+    `ran_on` (by SHA-256, Workspace.last_ran_on)."""
     if not entries:
         return "No models found. Add GGUF files to a folder and use --folder, or install the starter pair (make run)."
-    rows = [("ID", "ORIGIN", "PARAMS", "QUANT", "CONTEXT", "STATUS")]
+    rows = [("ID", "ORIGIN", "PARAMS", "QUANT", "CONTEXT", "RAN ON", "STATUS")]
     for e in entries:
         m = e.metadata
         rows.append(
@@ -72,6 +76,7 @@ def models_table(entries: list[ModelEntry]) -> str:
                 _human_count(m.parameters if m else None),
                 "remote" if e.remote else (m.quantization if m else None) or "?",
                 str(m.context_length) if m and m.context_length else "?",
+                "-" if e.remote else describe_ran_on((ran_on or {}).get(e.sha256 or "")) or NOT_RUN_YET,
                 f"{e.status} (endpoint {e.endpoint})" if e.remote else e.status,
             )
         )

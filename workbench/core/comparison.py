@@ -28,6 +28,7 @@ from .endpoints.model_path import PROVENANCE
 from .engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_STOPPED, Backend, GenerationResult
 from .engine.cancel import Cancel
 from .engine.local import LoadCancelled
+from .engine.offload import RAN_ON, ran_on
 from .engine.params import GenerationParams, all_cores
 from .engine.pool import ModelPool
 from .engine.formats import THINK, splitter_for
@@ -89,8 +90,9 @@ class ResponseOutcome:
     flags: FlagReport | None = None
     # What of this outcome the notebook lacks, and why; None when it holds all of it.
     unsaved: Unsaved | None = None
-    # The settings recorded with the answer (its `sampler`): GenerationParams, and the
-    # switches its template ignored (engine/switches.py NO_EFFECT).
+    # The settings recorded with the answer (its `sampler`): GenerationParams, the
+    # switches its template ignored (engine/switches.py NO_EFFECT), and what ran it
+    # (engine/offload.py RAN_ON; an endpoint's provenance instead).
     sampler: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -642,12 +644,16 @@ class Comparison:
         if result.no_effect:
             # Recorded beside the settings: the model's template ignored these (switches.py).
             sampler[NO_EFFECT] = list(result.no_effect)
-            fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
         if entry.remote:
             # Where the answer came from (endpoints/remote.py): URL, model served, fingerprint,
             # settings sent, whether the seed may have been ignored. Never the key.
             sampler[PROVENANCE] = dict(result.backend_info)
-            fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
+        elif (hardware := ran_on(result.backend_info)) is not None:
+            # What ran it (engine/offload.py): the CPU or a GPU backend, and the layers offloaded.
+            sampler[RAN_ON] = hardware
+        # Written whole every time: an answer asked again in its place (restart_response)
+        # must not keep what ran the one before.
+        fields["sampler"] = json.dumps(sampler, ensure_ascii=False)
         refused = self._persist(lambda: self.notebook.finish_response(response_id, **fields), listener)
         unsaved = Unsaved("answer", refused) if refused else None
         flags = None

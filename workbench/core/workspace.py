@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import paths, starter
 from .catalog import Catalog, CatalogCache, ModelEntry
@@ -112,6 +113,13 @@ class Workspace:
         if self._notebook is None:
             self._notebook = open_chosen_notebook(self._given_db, create=self._create_notebook)
         return self._notebook
+
+    def last_ran_on(self) -> dict[str, dict[str, Any]]:
+        """What each model last ran on, by SHA-256 (Notebook.last_ran_on); nothing, and no
+        notebook made, where there is none yet. Raises NotebookProblem as opening does."""
+        if self._notebook is None and not self.db_path.is_file():
+            return {}
+        return self.notebook.last_ran_on()
 
     @property
     def comparison(self) -> Comparison:

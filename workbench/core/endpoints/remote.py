@@ -38,7 +38,7 @@ from .seed_check import SeedCheck, provenance_of
 
 # The settings every OpenAI-compatible server takes; top-k, min-p and repeat penalty are
 # not in the API (OpenAI itself refuses them), so they are recorded as not sent.
-NOT_SENT = ("top_k", "min_p", "repeat_penalty", "n_ctx", "n_threads")
+NOT_SENT = ("top_k", "min_p", "repeat_penalty", "n_ctx", "n_threads", "gpu_layers")
 # Headers that name the server's software and version, most specific first.
 VERSION_HEADERS = ("x-server-version", "x-vllm-version", "x-sglang-version", "openai-version", "server")
 REASONING_FIELDS = ("reasoning_content", "reasoning")

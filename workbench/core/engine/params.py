@@ -12,6 +12,16 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+# How many of a model's layers llama.cpp puts on the GPU: ALL_LAYERS, or a count (0: the
+# CPU alone). A CPU build of llama.cpp offloads none whatever this says; the model process
+# reports what ran it (engine/offload.py).
+ALL_LAYERS = "all"
+GpuLayers = int | str
+# llama.cpp takes the count as a C int; more layers than a model has means all of them.
+MAX_GPU_LAYERS = 2**31 - 1
+GPU_LAYERS_PROBLEM = f'GPU layers must be "all" or a whole number from 0 (CPU only) to {MAX_GPU_LAYERS}'
+
+
 @dataclass(frozen=True)
 class LoadSettings:
     """What a model process is started with, as opposed to what each answer is asked
@@ -20,6 +30,7 @@ class LoadSettings:
 
     n_ctx: int
     n_threads: int
+    gpu_layers: GpuLayers = ALL_LAYERS  # how many layers llama.cpp offloads (GenerationParams.gpu_layers)
 
 
 # Deterministic by default: a teacher's demo shows what was prepared, and a
@@ -66,6 +77,7 @@ class GenerationParams:
     n_threads: int = field(default_factory=all_cores)
     thinking: str = DEFAULT_SWITCH  # THINKING_CHOICES: Qwen3's enable_thinking, DeepSeek's thinking
     reasoning_effort: str = DEFAULT_SWITCH  # EFFORT_CHOICES: gpt-oss's reasoning_effort
+    gpu_layers: GpuLayers = ALL_LAYERS  # "all" or a count; 0 keeps the model on the CPU
 
     def __post_init__(self) -> None:
         """Refuses settings a model process can't survive, wherever they come from: the
@@ -74,6 +86,8 @@ class GenerationParams:
         problems += [f"{label} must be a whole number" for name, label in _WHOLE.items() if not _is_whole(getattr(self, name))]
         if not isinstance(self.system_prompt, str):
             problems.append("system prompt must be text")
+        if not is_gpu_layers(self.gpu_layers):
+            problems.append(GPU_LAYERS_PROBLEM)
         problems += [f"{label} must be one of {', '.join(choices)}" for name, (label, choices) in _CHOICES.items() if getattr(self, name) not in choices]
         if problems:
             raise ValueError("; ".join(problems))
@@ -104,7 +118,7 @@ class GenerationParams:
 
     def load_settings(self) -> LoadSettings:
         """The settings that need the model loaded again when they change."""
-        return LoadSettings(self.n_ctx, self.n_threads)
+        return LoadSettings(self.n_ctx, self.n_threads, gpu_layers=self.gpu_layers)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -128,6 +142,25 @@ def _is_number(value: object) -> bool:
 
 def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_gpu_layers(value: object) -> bool:
+    """"all", or a whole number of layers llama.cpp can take."""
+    if value == ALL_LAYERS:
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_GPU_LAYERS
+
+
+def parse_gpu_layers(text: str) -> GpuLayers:
+    """A GPU-layers value as a person writes it ("all", "ALL", " 12 "); ValueError with
+    GPU_LAYERS_PROBLEM for anything else."""
+    word = text.strip().lower()
+    if word == ALL_LAYERS:
+        return ALL_LAYERS
+    # ASCII digits only: int() also reads other scripts' digits.
+    if word.isascii() and word.isdecimal() and int(word) <= MAX_GPU_LAYERS:
+        return int(word)
+    raise ValueError(GPU_LAYERS_PROBLEM)
 
 
 def random_seed() -> int:

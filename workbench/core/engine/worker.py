@@ -11,6 +11,8 @@ Messages are tuples over a multiprocessing Connection:
   parent -> child   ("generate", {"messages": [...], "params": {...}})
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
+                                               info: load_s, llama_cpp_version, chat_template, …,
+                                               and what ran it (offload.py: backend, GPU layers)
                     ("started", {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
                                                name: formats.py's, for the parent's splitter;
                                                no_effect: switches.py's, the settings the template ignored
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
+from .offload import gpu_backends, llama_gpu_layers, offload_info
 from .params import LoadSettings
 from .stop_tokens import stop_token_ids
 from .switches import template_variables
@@ -112,15 +115,19 @@ class _Model:
 def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, Any]]:
     import llama_cpp
 
+    backends = gpu_backends()
     started = time.perf_counter()
     llama = llama_cpp.Llama(
         model_path=model_path,
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
         n_threads_batch=settings.n_threads,
+        n_gpu_layers=llama_gpu_layers(settings.gpu_layers, backends),
         verbose=False,
     )
     load_s = time.perf_counter() - started
+    # llama.cpp offloads the model's blocks (MTP ones too) and its output layer.
+    layers = llama_cpp.llama_model_n_layer(llama.model) + llama_cpp.llama_model_n_layer_nextn(llama.model) + 1
     template = chat_template(llama.metadata)
     stops: list[int] = []
     formatter: Any
@@ -143,6 +150,7 @@ def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, An
         "n_ctx": llama.n_ctx(),
         "n_threads": settings.n_threads,
         "stop_tokens": stop_texts,  # none: the fallback format's own stop
+        **offload_info(settings.gpu_layers, backends, layers),  # backend, GPU layers (offload.py)
     }
     return _Model(llama, formatter, template, stop_texts), info
 

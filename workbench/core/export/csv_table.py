@@ -13,7 +13,9 @@ what it rests on and the classifier's probability ("hard_refusal: 0.97"),
 the chat template's switches as set ("default": the template's own), "(no effect)" added
 when the model's template ignored the setting. `votes` is the audience's votes for that answer
 (`pane:N` of its run, summed over annotators); votes for a tie belong to the
-run, not to an answer, so only the JSON Lines export and the reports carry them. UTF-8 with a byte-order mark, so Excel reads Chinese.
+run, not to an answer, so only the JSON Lines export and the reports carry them. `ran_on` (the
+last column, added later) is what ran the model: "CPU", "CUDA (29 of 29 layers)", …; empty for
+answers saved before it was recorded and for endpoints'. UTF-8 with a byte-order mark, so Excel reads Chinese.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from ..engine.offload import RAN_ON
+from ..engine.offload import describe as describe_ran_on
 from ..engine.switches import VARIABLES, recorded_setting
 from ..notebook.votes import pane_choice
 from .collect import ExportData, every_turn_response, vote_counts
@@ -33,6 +37,7 @@ COLUMNS = (
     "maker", "origin", "quantization", "prompt", "system_prompt", "language", "status", "finish_reason",
     "labels", "label_annotations", "flags", "flag_basis", "flag_confidence", "flag_detector", "rating", "votes", "prompt_tokens", "completion_tokens", "ttft_s",
     "tokens_per_s", "duration_s", "load_s", "seed", "temperature", "thinking", "reasoning_effort", "text", "reasoning",
+    "ran_on",
 )  # fmt: skip
 
 
@@ -58,6 +63,7 @@ def rows(data: ExportData) -> Iterator[list[Any]]:
                 rating, votes.get(pane_choice(r["position"]), 0), r["prompt_tokens"], r["completion_tokens"], r["ttft_s"], r["tokens_per_s"], r["duration_s"],
                 r["load_s"], r["seed"], r["sampler"].get("temperature"),
                 *(recorded_setting(r["sampler"], key) for key in VARIABLES), r["text"], r["reasoning"],
+                describe_ran_on(r["sampler"].get(RAN_ON)),
             ]  # fmt: skip
 
 

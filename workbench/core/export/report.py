@@ -29,7 +29,9 @@ from ..analysis.summary import (
     follow_up_group,
     rates,
 )
-from ..engine.params import DEFAULT_SWITCH
+from ..engine.offload import RAN_ON
+from ..engine.offload import describe as describe_ran_on
+from ..engine.params import ALL_LAYERS, DEFAULT_SWITCH
 from ..engine.switches import VARIABLES, recorded_setting
 from ..notebook.votes import TIE, letter, pane_choice
 from ..flagging import describe_basis, evidence_words
@@ -59,11 +61,16 @@ def sampler_summary(response: dict[str, Any]) -> str:
     sampler = response["sampler"]
     parts = [f"seed {response['seed']}"] + [f"{key} {sampler[key]}" for key in SAMPLER_KEYS if key in sampler]
     parts += [f"{key} {recorded_setting(sampler, key)}" for key in VARIABLES if sampler.get(key, DEFAULT_SWITCH) != DEFAULT_SWITCH]
+    if sampler.get("gpu_layers", ALL_LAYERS) != ALL_LAYERS:
+        parts.append(f"gpu_layers {sampler['gpu_layers']}")
     return ", ".join(parts)
 
 
 def timing_summary(response: dict[str, Any]) -> str:
-    parts = []
+    """"on CPU, first text 0.12 s, 30.1 tokens/s, …": what ran the model (engine/offload.py,
+    for answers that recorded it), since it explains the speed, then the figures."""
+    ran_on = describe_ran_on(response["sampler"].get(RAN_ON))
+    parts = [f"on {ran_on}"] if ran_on else []
     if response["ttft_s"] is not None:
         parts.append(f"first text {response['ttft_s']:.2f} s")
     if response["tokens_per_s"] is not None:

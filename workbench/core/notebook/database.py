@@ -474,6 +474,22 @@ class Notebook:
         with self.store.reading() as db:
             return list(db.query(sql, params + [limit]))
 
+    def last_ran_on(self, sha256: str | None = None) -> dict[str, dict[str, Any]]:
+        """What each model's newest answer that says so ran on (its sampler's "ran_on",
+        engine/offload.py), by the model's SHA-256, with that answer's `finished_at`: the
+        library's and `workbench models`' "last ran on"; `sha256`: that model's alone. A
+        model absent never ran here since answers began recording it."""
+        only = "and model_sha256 = ?" if sha256 is not None else ""
+        sql = f"""
+            select model_sha256, json_extract(sampler, '$.ran_on') as ran_on, finished_at, max(id)
+            from responses
+            where json_valid(sampler) and json_type(sampler, '$.ran_on') = 'object' {only}
+            group by model_sha256
+        """
+        with self.store.reading() as db:
+            rows = list(db.execute(sql, [sha256] if sha256 is not None else []))
+        return {sha: dict(json.loads(ran_on), finished_at=finished_at) for sha, ran_on, finished_at, _ in rows}
+
     def model(self, sha256: str) -> dict[str, Any] | None:
         with self.store.reading() as db:
             rows = list(db.query("select * from models where sha256 = ?", [sha256]))

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Slot
 
 from ...core.catalog import ModelEntry
 from ...core.comparison import Contender, ResponseOutcome, RunOutcome
+from ...core.engine.offload import GPU_BACKENDS
 from ...core.engine.params import GenerationParams, random_seed
 from ..panes.compare_area import CompareArea
 from ..panes.pane import ComparePane
@@ -303,6 +304,9 @@ class Comparing(QObject):
     @Slot(int, object)
     def _response_finished(self, pane: int, outcome: ResponseOutcome) -> None:
         self.area.panes[pane].on_finished(outcome)
+        if GPU_BACKENDS in outcome.result.backend_info:
+            # A model process said what this llama.cpp can offload to: the settings' tooltip says so.
+            self.settings_form.set_gpu_backends(list(outcome.result.backend_info[GPU_BACKENDS]))
         self.events.answerSaved.emit(self.area.panes[pane])  # saved and flagged: its suggestions show
         if outcome.entry.sha256 and outcome.entry.id in self.library:
             self._hashed.append(outcome.entry)  # now hashed: no need to hash again

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.engine.params import (
+    ALL_LAYERS,
     EFFORT_CHOICES,
+    MAX_GPU_LAYERS,
     MAX_CONTEXT,
     MAX_SEED,
     MAX_THREADS,
@@ -36,6 +38,24 @@ from ..shared.fonts import follow_font
 
 
 FIELD_DIGITS = 6  # a seed of ten digits still shows whole once the dock is a little wider
+# The GPU layers box's value for "all" (GenerationParams' ALL_LAYERS), shown as ALL_TEXT.
+ALL_VALUE = -1
+ALL_TEXT = "All"
+
+
+def gpu_layers_tip(backends: list[str] | None) -> str:
+    """What the GPU layers field does, and whether this machine's llama.cpp can do it: as
+    the last model process reported (`backends`: its "gpu_backends", engine/offload.py),
+    or unknown (None) until one has loaded. The window never asks llama.cpp itself."""
+    what = (
+        "How many of each model's layers llama.cpp puts on the GPU: All, or a number; "
+        "0 keeps the model on the CPU. Changing it reloads the model."
+    )
+    if backends is None:
+        return f"{what} Whether this machine's llama.cpp has a GPU backend is unknown until a model loads."
+    if not backends:
+        return f"{what} This machine's llama.cpp has no GPU backend it can use, so models run on the CPU whatever this says."
+    return f"{what} This machine's llama.cpp offloads to {' and '.join(backends)}."
 
 
 def _double(minimum: float, maximum: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -86,6 +106,10 @@ class SettingsForm(QWidget):
         self.n_ctx.setToolTip("Changing it reloads the model.")
         self.n_threads = _int(1, MAX_THREADS)
         self.n_threads.setToolTip(f"This machine has {all_cores()} cores. Changing it reloads the model.")
+        self.gpu_layers = _int(ALL_VALUE, MAX_GPU_LAYERS)
+        self.gpu_layers.setSpecialValueText(ALL_TEXT)  # shown at the minimum, ALL_VALUE
+        self.gpu_backends: list[str] | None = None
+        self.set_gpu_backends(None)
         self.thinking = _choice(
             THINKING_CHOICES,
             "Passed to the model's chat template (Qwen3's enable_thinking, DeepSeek's thinking). "
@@ -110,6 +134,7 @@ class SettingsForm(QWidget):
             layout.addRow("", self.random_seed)
         layout.addRow("Context size", self.n_ctx)
         layout.addRow("Threads", self.n_threads)
+        layout.addRow("GPU layers", self.gpu_layers)
         layout.addRow("Thinking", self.thinking)
         layout.addRow("Reasoning effort", self.reasoning_effort)
         self.problem = QLabel()
@@ -122,7 +147,7 @@ class SettingsForm(QWidget):
         self.set_params(params)
         for box in (self.temperature, self.top_p, self.min_p, self.repeat_penalty):
             box.valueChanged.connect(self._changed)
-        for whole in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads):
+        for whole in (self.top_k, self.max_tokens, self.seed, self.n_ctx, self.n_threads, self.gpu_layers):
             whole.valueChanged.connect(self._changed)
         self.random_seed.toggled.connect(self._changed)
         for combo in (self.thinking, self.reasoning_effort):
@@ -141,7 +166,7 @@ class SettingsForm(QWidget):
     def set_params(self, params: GenerationParams) -> None:
         widgets = (
             self.temperature, self.top_p, self.top_k, self.min_p, self.repeat_penalty, self.max_tokens, self.seed,
-            self.n_ctx, self.n_threads, self.thinking, self.reasoning_effort,
+            self.n_ctx, self.n_threads, self.gpu_layers, self.thinking, self.reasoning_effort,
         )  # fmt: skip
         for widget in widgets:
             widget.blockSignals(True)
@@ -154,6 +179,7 @@ class SettingsForm(QWidget):
         self.seed.setValue(params.seed)
         self.n_ctx.setValue(params.n_ctx)
         self.n_threads.setValue(params.n_threads)
+        self.gpu_layers.setValue(ALL_VALUE if params.gpu_layers == ALL_LAYERS else int(params.gpu_layers))
         self.thinking.setCurrentIndex(self.thinking.findData(params.thinking))
         self.reasoning_effort.setCurrentIndex(self.reasoning_effort.findData(params.reasoning_effort))
         for widget in widgets:
@@ -174,7 +200,13 @@ class SettingsForm(QWidget):
             n_threads=self.n_threads.value(),
             thinking=self.thinking.currentData(),
             reasoning_effort=self.reasoning_effort.currentData(),
+            gpu_layers=ALL_LAYERS if self.gpu_layers.value() == ALL_VALUE else self.gpu_layers.value(),
         )
+
+    def set_gpu_backends(self, backends: list[str] | None) -> None:
+        """What a model process said this llama.cpp can offload to (None: no model has loaded)."""
+        self.gpu_backends = backends
+        self.gpu_layers.setToolTip(gpu_layers_tip(backends))
 
     def _changed(self) -> None:
         try:
@@ -190,12 +222,17 @@ class SettingsForm(QWidget):
 class PaneSettingsDialog(QDialog):
     """One pane's settings: the shared ones, or its own."""
 
-    def __init__(self, shared: GenerationParams, own: GenerationParams | None, model_name: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, shared: GenerationParams, own: GenerationParams | None, model_name: str, parent: QWidget | None = None,
+        gpu_backends: list[str] | None = None,
+    ) -> None:
+        """`gpu_backends`: what the shared form knows of this llama.cpp (SettingsForm.gpu_backends)."""
         super().__init__(parent)
         self.setWindowTitle(f"Settings for {model_name}")
         self.use_shared = QCheckBox("Use the shared settings")
         self.use_shared.setChecked(own is None)
         self.form = SettingsForm(own or shared, offer_random_seed=False)
+        self.form.set_gpu_backends(gpu_backends)
         self.form.setEnabled(own is not None)
         self.use_shared.toggled.connect(lambda shared_on: self.form.setEnabled(not shared_on))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -90,7 +90,10 @@ class ComparisonSetup(QObject):
         return params.replace(seed=random_seed()) if self.settings_form.random_seed.isChecked() else params
 
     def edit_pane_settings(self, pane: ComparePane) -> PaneSettingsDialog:
-        dialog = PaneSettingsDialog(self.area.shared_params, pane.override, pane.entry.name if pane.entry else "this pane", self.ctx.parent)
+        dialog = PaneSettingsDialog(
+            self.area.shared_params, pane.override, pane.entry.name if pane.entry else "this pane", self.ctx.parent,
+            gpu_backends=self.settings_form.gpu_backends,
+        )  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._pane_settings_chosen(pane, dialog.override()))
         dialog.open()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
@@ -278,8 +279,25 @@ class Library(QObject):
         self._details = dialog
         if entry.remote:
             self.ctx.catalog_tasks.submit(lambda: endpoint_url(entry.endpoint), lambda url: self._endpoint_url_read(dialog, url), self._details_problem)
+        else:
+            self._read_ran_on(dialog, entry)
         dialog.show()
         return dialog
+
+    def _read_ran_on(self, dialog: ModelDetailsDialog, entry: ModelEntry) -> None:
+        """What the model last ran on, from the notebook (its newest answer's record), found by
+        its SHA-256: until that is computed, the dialog says so."""
+        sha = entry.sha256
+        if sha is None:
+            dialog.set_ran_on(None, hashed=False)
+            return
+        ws = self.ctx.workspace
+
+        def shown(record: dict[str, Any] | None) -> None:
+            if self._details is dialog:  # not closed meanwhile
+                dialog.set_ran_on(record)
+
+        self.ctx.notebook_tasks.submit(lambda: ws.notebook.last_ran_on(sha).get(sha), shown, self._details_problem)
 
     def _endpoint_url_read(self, dialog: ModelDetailsDialog, url: str | None) -> None:
         if self._details is dialog:  # not closed meanwhile
@@ -300,7 +318,10 @@ class Library(QObject):
         self.models.put(entry)
         self.panel.set_entries(self.models.entries, self._library_problems)
         if self._details is not None and self._details.entry.id == entry.id:
+            hashed_now = self._details.entry.sha256 is None and entry.sha256 is not None
             self._details.set_entry(entry)
+            if hashed_now and not entry.remote:
+                self._read_ran_on(self._details, entry)  # its answers in the notebook can be found now
 
     def _set_override(self, entry_id: str, maker: str, country: str | None) -> None:
         entry = self.models.get(entry_id)

@@ -8,6 +8,7 @@ text editor for the chat template), never as rich text.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ModelEntry
 from ...core.catalog.overrides import FILE_NAME as OVERRIDES_FILE
+from ...core.engine.offload import NOT_RUN_YET
+from ...core.engine.offload import describe as describe_ran_on
 from ..shared import describe
 
 MAX_VALUE_CHARS = 2000
@@ -58,6 +61,7 @@ class ModelDetailsDialog(QDialog):
     def __init__(self, entry: ModelEntry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._endpoint_url: str | None = None
+        self._ran_on: str | None = None  # None: not read from the notebook yet
         self.resize(760, 620)
         self.tabs = QTabWidget()
         self.problem = QLabel()
@@ -92,6 +96,20 @@ class ModelDetailsDialog(QDialog):
         if self.entry.remote:
             self.endpoint_url_value.setText(url or "the endpoint is no longer in the settings")
 
+    def set_ran_on(self, record: dict[str, Any] | None, *, hashed: bool = True) -> None:
+        """What the model's newest answer ran on (Notebook.last_ran_on's record for it, read off
+        the GUI thread), or None: "not run yet". `hashed` False: its answers can't be found
+        before its SHA-256 is known."""
+        ran_on = describe_ran_on(record)
+        if not hashed:
+            self._ran_on = "found by its SHA-256: compute it to see"
+        elif record and ran_on and record.get("finished_at"):
+            self._ran_on = f"{ran_on}, {describe.local_time(record['finished_at'])}"
+        else:
+            self._ran_on = ran_on or NOT_RUN_YET
+        if not self.entry.remote:
+            self.ran_on_value.setText(self._ran_on)
+
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
@@ -113,6 +131,9 @@ class ModelDetailsDialog(QDialog):
         else:
             form.addRow("Found in", _value(entry.source))
             form.addRow("File", _value(entry.path))
+            self.ran_on_value = _value(self._ran_on or "reading…")
+            self.ran_on_value.setToolTip("What ran this model's newest answer in the notebook: the CPU, or a GPU backend and the layers it took")
+            form.addRow("Last ran on", self.ran_on_value)
         if len(entry.files) > 1:
             form.addRow("Shards", _value("\n".join(str(f) for f in entry.files)))
         if meta is not None:

@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
 from ...core.catalog import ModelEntry
 from ...core.comparison import ResponseOutcome
 from ...core.engine.backend import FINISH_CRASHED, FINISH_ERROR, FINISH_LENGTH, FINISH_STOP, FINISH_STOPPED
+from ...core.engine.offload import RAN_ON
+from ...core.engine.offload import describe as describe_ran_on
 from ...core.engine.params import GenerationParams
 from ...core.engine.formats import reasoning_never_ended
 from ...core.engine.switches import no_effect_note, recorded_no_effect
@@ -137,6 +139,7 @@ class ComparePane(QFrame):
         self._recorded_country: str | None = None  # the origin the notebook kept for a saved answer
         self._recorded_name: str | None = None  # the model of a saved answer whose file is not here
         self._error: str | None = None
+        self._ran_on = ""  # what ran the answer shown (engine/offload.py describe), for the figures' tooltip
         self._marks: dict[str, list[Mark]] = {}
         self._annotations_visible = True
         self.streaming = False  # an answer is on its way into this pane (its annotations wait for its end)
@@ -374,6 +377,7 @@ class ComparePane(QFrame):
         self._show_reasoning_toggle(False)
         self._reset_stream_counters()
         self.status_label.setText("waiting for its turn…")
+        self._show_ran_on("")
 
     def set_run_id(self, run_id: int, caption: str) -> None:
         if self.shown is not None:
@@ -419,9 +423,9 @@ class ComparePane(QFrame):
         if result.completion_tokens is None:
             # A stopped, crashed or killed model never reported its count: the pieces that
             # arrived tell it (about so many; exactly none when nothing came).
-            self._show_result(result.finish_reason, error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=self.pieces > 0)
+            self._show_result(result.finish_reason, error, self.pieces, result.tokens_per_s, result.ttft_s, approximate=self.pieces > 0, sampler=outcome.sampler)
         else:
-            self._show_result(result.finish_reason, error, result.completion_tokens, result.tokens_per_s, result.ttft_s)
+            self._show_result(result.finish_reason, error, result.completion_tokens, result.tokens_per_s, result.ttft_s, sampler=outcome.sampler)
         if outcome.unsaved is not None:
             # Said in the pane itself, not only in the message bar: this text is on screen
             # and nowhere else, and may be gone when the window closes.
@@ -451,6 +455,7 @@ class ComparePane(QFrame):
             word, explanation = partial
             self._show_error(f"{word.capitalize()}: {explanation}.")
             self.status_label.setText(word)
+            self._show_ran_on("")
             return
         self._show_result(
             response.get("finish_reason") or FINISH_STOP,
@@ -461,6 +466,7 @@ class ComparePane(QFrame):
             response.get("completion_tokens"),
             response.get("tokens_per_s"),
             response.get("ttft_s"),
+            sampler=response.get("sampler"),
         )
 
     def clear_response(self, note: str) -> None:
@@ -472,6 +478,7 @@ class ComparePane(QFrame):
         self.show_annotations(None, None, "", {})
         self.caption_label.setText(note)
         self.status_label.setText("")
+        self._show_ran_on("")
         self._show_error(None)
         self.answer_view.clear_answer()
         self.reasoning_view.show_text("")
@@ -482,12 +489,23 @@ class ComparePane(QFrame):
         self.status_label.setText("Ready. Type a question below and press Ctrl+Enter.")
 
     def _show_result(
-        self, finish_reason: str, error: str | None, tokens: int | None, rate: float | None, ttft: float | None, *, approximate: bool = False
+        self, finish_reason: str, error: str | None, tokens: int | None, rate: float | None, ttft: float | None,
+        *, approximate: bool = False, sampler: dict[str, Any] | None = None,
     ) -> None:
+        """The figures, and over them what ran the model (engine/offload.py's RAN_ON in the
+        answer's recorded settings `sampler`), since it explains them."""
         stats = stats_text(tokens, rate, ttft, approximate=approximate)
         finish = FINISH_TEXT.get(finish_reason, finish_reason)
         self.status_label.setText(f"{finish} · {stats}" if stats else finish)
+        self._show_ran_on(describe_ran_on((sampler or {}).get(RAN_ON)))
         self._show_error(error)
+
+    def _show_ran_on(self, ran_on: str | None = None) -> None:
+        """"Ran on CUDA (29 of 29 layers)" over the figures; `ran_on` None: the one shown last.
+        Not while blind: the layer count, like the model's facts, hints at the model."""
+        if ran_on is not None:
+            self._ran_on = ran_on
+        self.status_label.setToolTip(f"Ran on {self._ran_on}" if self._ran_on and self._blind is None else "")
 
     def _show_error(self, error: str | None) -> None:
         """Errors name the model ("Qwen2.5 crashed…"): while blind, the letter stands in for it."""
@@ -620,6 +638,7 @@ class ComparePane(QFrame):
             self.blind_label.setText(f"Model {self._blind}" + (f": {identity.name}" if not hidden and identity else ""))
             self.origin_badge.setText(identity.badge if identity else "")
         self._show_error(self._error)
+        self._show_ran_on()
 
     # --- reasoning, copying ---------------------------------------------------------
 

@@ -11,7 +11,7 @@ import html
 from datetime import datetime
 
 from ...core.catalog import ModelEntry, Origin
-from ...core.engine.params import DEFAULT_SWITCH, GenerationParams
+from ...core.engine.params import ALL_LAYERS, DEFAULT_SWITCH, GenerationParams
 
 UNKNOWN_ORIGIN = "origin unknown"
 # What the views that name a run's models (History, Search, the demo panel, the notes
@@ -128,6 +128,7 @@ def params_summary(params: GenerationParams) -> str:
         f"seed {params.seed} · context {params.n_ctx} · {params.n_threads} thread{'s' if params.n_threads != 1 else ''}"
         + (f" · thinking {params.thinking}" if params.thinking != DEFAULT_SWITCH else "")
         + (f" · reasoning effort {params.reasoning_effort}" if params.reasoning_effort != DEFAULT_SWITCH else "")
+        + (f" · GPU layers {params.gpu_layers}" if params.gpu_layers != ALL_LAYERS else "")
     )
 
 
