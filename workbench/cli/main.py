@@ -26,7 +26,7 @@ from ..core.errors import EnvironmentProblem
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.user_files import check_output
 from ..core.workspace import Workspace
-from . import cmd_batch, cmd_demo, cmd_diff, cmd_endpoint, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_reflag, render
+from . import cmd_batch, cmd_demo, cmd_diff, cmd_endpoint, cmd_export, cmd_flag, cmd_judge, cmd_notebook, cmd_pull, cmd_reflag, render
 from .arguments import WorkbenchParser, add_switches
 from .display import find_display
 from .interrupt import run_cancellable
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     compare.set_defaults(func=cmd_compare)
     models.set_defaults(func=cmd_models)
-    for module in (cmd_notebook, cmd_flag, cmd_reflag, cmd_batch, cmd_judge, cmd_export, cmd_demo, cmd_diff, cmd_endpoint):
+    for module in (cmd_notebook, cmd_flag, cmd_reflag, cmd_batch, cmd_judge, cmd_export, cmd_demo, cmd_diff, cmd_endpoint, cmd_pull):
         module.register(sub)
     return parser
 

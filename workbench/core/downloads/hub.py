@@ -331,7 +331,7 @@ def _sha256(path: Path, total: int, report: ProgressCallback, cancel: threading.
                 raise DownloadCancelled(f"cancelled while checking {path.name}; the file is kept and checked again next time")
             digest.update(block)
             done += len(block)
-            if (now := time.monotonic()) - last >= REPORT_EVERY_S:
+            if done < total and (now := time.monotonic()) - last >= REPORT_EVERY_S:
                 last = now
                 report(Progress("verify", done, total))
     report(Progress("verify", done, total))
