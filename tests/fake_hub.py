@@ -11,7 +11,8 @@ Refusals as the hub words them (X-Error-Code): an unknown repository 401 RepoNot
 gated one without the right token 401 GatedRepo, a missing file 404 EntryNotFound.
 
 Faults, per file (HubFile): `cuts` connections closed mid-body after `cut_at` bytes of that
-response; `corrupt` serves one byte changed while the metadata keeps the true SHA-256.
+response; `corrupt` serves one byte changed while the metadata keeps the true SHA-256;
+`trickle_s` pauses after every 8 KB sent (a slow line).
 Every request is recorded (`requests`: method, path, Range, whether a token came).
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +43,7 @@ class HubFile:
     cuts: int = 0  # how many more responses end early
     cut_at: int = 0  # after this many body bytes of a response
     corrupt: bool = False
+    trickle_s: float = 0.0  # a pause after every 8 KB of a body: a slow line, for clicking Cancel
 
     @property
     def sha256(self) -> str:
@@ -189,7 +192,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self.wfile.write(body[start:])
+        if not file.trickle_s:
+            self.wfile.write(body[start:])
+            return
+        for at in range(start, len(body), 8192):
+            self.wfile.write(body[at : at + 8192])
+            self.wfile.flush()
+            time.sleep(file.trickle_s)
 
     def do_POST(self) -> None:
         token = self._record()
