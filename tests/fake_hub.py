@@ -12,7 +12,9 @@ gated one without the right token 401 GatedRepo, a missing file 404 EntryNotFoun
 
 Faults, per file (HubFile): `cuts` connections closed mid-body after `cut_at` bytes of that
 response; `corrupt` serves one byte changed while the metadata keeps the true SHA-256;
-`trickle_s` pauses after every 8 KB sent (a slow line).
+`trickle_s` pauses after every 8 KB sent (a slow line); `cdn` makes resolve redirect to
+/cdn/… on http://localhost:PORT, another host than the endpoint's 127.0.0.1, as the hub
+sends LFS files to its CDN.
 Every request is recorded (`requests`: method, path, Range, whether a token came).
 """
 
@@ -44,6 +46,7 @@ class HubFile:
     cut_at: int = 0  # after this many body bytes of a response
     corrupt: bool = False
     trickle_s: float = 0.0  # a pause after every 8 KB of a body: a slow line, for clicking Cancel
+    cdn: bool = False  # resolve answers 302 to /cdn/… on another host name (localhost), as the hub does
 
     @property
     def sha256(self) -> str:
@@ -152,6 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _resolve(self) -> None:
         token = self._record()
         parts = unquote(self.path.split("?")[0]).lstrip("/").split("/")
+        if parts[0] == "cdn" and len(parts) >= 4:  # a signed CDN address: no token needed
+            repo_id, path = "/".join(parts[1:3]), "/".join(parts[3:])
+            cdn_repo = self.owner.repos.get(repo_id)
+            if cdn_repo is not None and path in cdn_repo.files:
+                self._send_file(cdn_repo.files[path], cdn_repo.commit)
+                return
         if len(parts) < 5 or parts[2] != "resolve":
             self._error(404, "EntryNotFound", "no such route")
             return
@@ -166,6 +175,18 @@ class _Handler(BaseHTTPRequestHandler):
         if file is None:
             self._error(404, "EntryNotFound", "Entry not found", repo.commit)
             return
+        if file.cdn:
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/cdn/{repo_id}/{path}")
+            self.send_header("X-Repo-Commit", repo.commit)
+            self.send_header("X-Linked-Etag", f'"{file.sha256}"')
+            self.send_header("X-Linked-Size", str(len(file.data)))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send_file(file, repo.commit)
+
+    def _send_file(self, file: HubFile, commit: str) -> None:
         body, start = file.body(), 0
         wanted = self.headers.get("Range")
         if wanted and self.command == "GET":
@@ -173,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("X-Repo-Commit", repo.commit)
+        self.send_header("X-Repo-Commit", commit)
         self.send_header("ETag", f'"{file.sha256}"')
         self.send_header("X-Linked-Etag", f'"{file.sha256}"')
         self.send_header("X-Linked-Size", str(len(file.data)))

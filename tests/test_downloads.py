@@ -133,6 +133,18 @@ def test_a_gated_repository_says_how_to_get_in_and_a_token_lets_it_through(
     assert fake_hub.gets()[-1].token == GOOD_TOKEN
 
 
+def test_the_token_goes_to_the_hub_but_not_to_the_cdn_it_redirects_to(fake_hub: FakeHub, model_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_hub.add(REPO, FILE, model_bytes, cdn=True)
+    monkeypatch.setenv("HF_TOKEN", GOOD_TOKEN)
+
+    done = pull(REPO, FILE)
+
+    assert done.path.read_bytes() == model_bytes and done.remote.url.startswith("http://localhost:")
+    asked = [(r.method, r.path.split("/")[1], r.token) for r in fake_hub.requests]
+    assert ("HEAD", "Qwen", GOOD_TOKEN) in asked and ("GET", "cdn", None) in asked
+    assert all(token is None for method, first, token in asked if first == "cdn")
+
+
 def test_a_mirror_given_by_name_wins_over_hf_endpoint(fake_hub: FakeHub, model_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_hub.add(REPO, FILE, model_bytes)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
