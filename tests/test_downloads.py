@@ -5,6 +5,7 @@ a gated repository each give one line that says what to do."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from workbench.core.catalog.cache import CatalogCache, FileKey
 from workbench.core.catalog.catalog import Catalog
 from workbench.core.downloads import hub
 from workbench.core.downloads.hub import DownloadCancelled, DownloadProblem, Progress, partial_path, pull, target_path
-from workbench.core.paths import models_dir
+from workbench.core.paths import config_dir, models_dir
+from workbench.core.settings import Settings
 
 REPO = "Qwen/Qwen2.5-0.5B-Instruct-GGUF"
 FILE = "qwen2.5-0.5b-instruct-q4_k_m.gguf"
@@ -150,6 +152,25 @@ def test_a_mirror_given_by_name_wins_over_hf_endpoint(fake_hub: FakeHub, model_b
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     done = pull(REPO, FILE, mirror=fake_hub.endpoint + "/")
     assert done.remote.endpoint == fake_hub.endpoint
+
+
+def test_a_saved_mirror_is_used_after_the_flag_and_hf_endpoint(fake_hub: FakeHub, model_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_hub.add(REPO, FILE, model_bytes)
+    monkeypatch.delenv("HF_ENDPOINT")
+    settings = Settings.load()
+    hub.save_mirror(settings, fake_hub.endpoint + "/")
+    assert json.loads((config_dir() / "settings.json").read_text(encoding="utf-8"))["hub_mirror"] == fake_hub.endpoint
+
+    assert pull(REPO, FILE).remote.endpoint == fake_hub.endpoint
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.example")
+    assert hub.hub_endpoint() == "https://hf-mirror.example"
+    assert hub.hub_endpoint("https://other.example") == "https://other.example"
+
+    with pytest.raises(DownloadProblem, match="not an http"):
+        hub.save_mirror(settings, "hf-mirror.com")
+    hub.save_mirror(settings, "")
+    monkeypatch.delenv("HF_ENDPOINT")
+    assert hub.hub_endpoint() == hub.DEFAULT_ENDPOINT and "hub_mirror" not in Settings.load().others
 
 
 def test_an_unreachable_hub_suggests_a_mirror(monkeypatch: pytest.MonkeyPatch) -> None:

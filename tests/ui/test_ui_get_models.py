@@ -5,9 +5,13 @@ arrived and Download resumes it; a gated repository is one line in the dialog.""
 
 from __future__ import annotations
 
+import json
+
 from fake_hub import FakeHub, tiny_gguf
+from PySide6.QtWidgets import QPushButton
 from window_helpers import WAIT_MS
 
+from workbench.core import paths
 from workbench.core.downloads import hub
 from workbench.core.downloads.hub import partial_path, target_path
 
@@ -75,6 +79,31 @@ def test_cancel_keeps_what_arrived_and_download_resumes_it(open_window, tiny_mod
     with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
         dialog.download_button.click()
     assert target_path(REPO, FILE).read_bytes() == data and fake_hub.gets()[-1].range == f"bytes={kept}-"
+
+
+def test_the_mirror_typed_is_kept_in_the_settings_for_next_time(open_window, tiny_models, fake_hub: FakeHub, tmp_path, qtbot, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing there: only the typed mirror can work
+    fake_hub.add(REPO, FILE, tiny_gguf(tmp_path))
+    window = open_window([tiny_models]).window
+    dialog = open_get_models(window)
+    assert dialog.mirror.text() == "" and "127.0.0.1:9 (HF_ENDPOINT)" in dialog.mirror.placeholderText()
+    dialog.mirror.setText(fake_hub.endpoint)
+    with qtbot.waitSignal(window.catalogLoaded, timeout=WAIT_MS):
+        download(dialog, REPO, FILE)
+    assert target_path(REPO, FILE).exists()
+    saved = json.loads((paths.config_dir() / "settings.json").read_text(encoding="utf-8"))
+    assert saved["hub_mirror"] == fake_hub.endpoint
+
+    dialog.close()
+    qtbot.waitUntil(lambda: window.library_control.get_models.dialog is None, timeout=WAIT_MS)
+    assert open_get_models(window).mirror.text() == fake_hub.endpoint
+
+
+def test_the_empty_library_offers_get_models(open_window, fake_hub: FakeHub, qtbot):
+    window = open_window([]).window
+    button = next(b for b in window.findChildren(QPushButton) if b.text() == "Get models…")
+    button.click()
+    assert window.library_control.get_models.dialog is not None
 
 
 def test_a_gated_repository_is_one_line_in_the_dialog(open_window, tiny_models, fake_hub: FakeHub, tmp_path, qtbot):

@@ -60,8 +60,10 @@ from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 from ..catalog.cache import CatalogCache
 from ..errors import EnvironmentProblem
 from ..paths import models_dir
+from ..settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+MIRROR_SETTING = "hub_mirror"  # settings.json: the mirror typed into Get models… (README)
 PARTIAL_FOLDER = ".downloads"
 # Read as the hub streams; huggingface_hub's own 10 MiB would leave progress and Cancel
 # silent for ten seconds on a 1 MB/s line. Set on its constants for the call (http_get
@@ -128,12 +130,29 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def hub_endpoint(mirror: str | None = None) -> str:
-    """The hub to use: `mirror`, else HF_ENDPOINT, else huggingface.co (no trailing /)."""
-    value = (mirror or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
+    """The hub to use (no trailing /): `mirror`, else HF_ENDPOINT, else the mirror saved in
+    the settings (Get models…), else huggingface.co."""
+    saved = Settings.load().others.get(MIRROR_SETTING)
+    return check_endpoint(mirror or os.environ.get("HF_ENDPOINT") or (saved if isinstance(saved, str) else "") or DEFAULT_ENDPOINT)
+
+
+def check_endpoint(value: str) -> str:
+    """`value` as a hub address without its trailing /; DownloadProblem if it is no http(s) URL."""
+    value = value.strip().rstrip("/")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DownloadProblem(f"the hub address {value!r} is not an http(s) URL: give one such as https://hf-mirror.com")
     return value
+
+
+def save_mirror(settings: Settings, mirror: str) -> None:
+    """Keep `mirror` as settings.json's "hub_mirror" ("" forgets it), for the next start and
+    `workbench pull` (after --mirror and HF_ENDPOINT). Touches the disk: not on the GUI thread."""
+    if mirror:
+        settings.others[MIRROR_SETTING] = check_endpoint(mirror)
+    else:
+        settings.others.pop(MIRROR_SETTING, None)
+    settings.save()
 
 
 def check_request(repo: str, file: str) -> None:

@@ -87,6 +87,7 @@ class Library(QObject):
         empty_state.endpointsRequested.connect(lambda: self.endpoints.open())
         self.get_models = GetModels(ctx, lambda paths: self.rescan(just_opened=paths))
         actions.get_models.triggered.connect(lambda: self.get_models.open())
+        empty_state.getModelsRequested.connect(lambda: self.get_models.open())
         empty_state.openFileRequested.connect(self._choose_model_file)
         empty_state.addFolderRequested.connect(self._choose_model_folder)
         panel.useRequested.connect(self.use_model)

@@ -5,7 +5,8 @@ on a thread of its own through `BackgroundWork`, its progress queued to the GUI 
 Cancel sets its Cancel, which the download checks between chunks, and what arrived is
 kept for the next Download. A verified file is in the models folder when `finished`
 arrives: the library rescans and puts it in a pane, where its origin shows. Closing the
-dialog cancels a download; the same choice later resumes it.
+dialog cancels a download; the same choice later resumes it. The Mirror field is kept in
+settings.json ("hub_mirror"), saved on the catalog queue when a download starts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from ...core.downloads.curated import curated_models
-from ...core.downloads.hub import DEFAULT_ENDPOINT, Downloaded, Progress, format_bytes, pull
+from ...core.downloads.hub import MIRROR_SETTING, Downloaded, Progress, format_bytes, pull, save_mirror
 from ..shared.background import BackgroundWork
 from ..shared.context import Context
 from .get_models_dialog import GetModelsDialog
@@ -55,8 +56,8 @@ class GetModels(QObject):
         if self._dialog is not None:
             self._dialog.raise_()
             return
-        mirror = os.environ.get("HF_ENDPOINT", "")
-        dialog = GetModelsDialog(curated_models(), "" if mirror.rstrip("/") == DEFAULT_ENDPOINT else mirror, self.ctx.parent)
+        saved = self.ctx.workspace.settings.others.get(MIRROR_SETTING)  # in memory: no disk on the GUI thread
+        dialog = GetModelsDialog(curated_models(), saved if isinstance(saved, str) else "", os.environ.get("HF_ENDPOINT", ""), self.ctx.parent)
         dialog.downloadRequested.connect(self._start)
         dialog.cancelRequested.connect(self.downloads.stop)
         dialog.finished.connect(self._closed)
@@ -66,6 +67,10 @@ class GetModels(QObject):
     def _start(self, repo: str, file: str, mirror: str) -> None:
         if self.downloads.running or self._dialog is None:
             return
+        settings = self.ctx.workspace.settings
+        if mirror != settings.others.get(MIRROR_SETTING, ""):
+            # On the catalog queue, where model folders are saved too: one writer of settings.json.
+            self.ctx.catalog_tasks.submit(lambda: save_mirror(settings, mirror))
         self._dialog.set_running(True)
         self._dialog.show_line(f"Asking the hub about {repo}/{file} …")
         self.downloads.start(repo, file, mirror or None)

@@ -51,7 +51,8 @@ class GetModelsDialog(QDialog):
     downloadRequested = Signal(str, str, str)  # repo, file, mirror ("" for HF_ENDPOINT or the hub)
     cancelRequested = Signal()
 
-    def __init__(self, curated: CuratedList, mirror: str, parent: QWidget | None = None) -> None:
+    def __init__(self, curated: CuratedList, mirror: str, hf_endpoint: str, parent: QWidget | None = None) -> None:
+        """`mirror`: the saved one ("" for none); `hf_endpoint`: HF_ENDPOINT, used when no mirror is typed."""
         super().__init__(parent)
         self.setWindowTitle("Get models")
         self.resize(980, 620)
@@ -82,7 +83,7 @@ class GetModelsDialog(QDialog):
         form = QFormLayout(other)
         self.repo = QLineEdit(placeholderText="OWNER/REPO, e.g. bartowski/Qwen2.5-7B-Instruct-GGUF")
         self.file = QLineEdit(placeholderText="the .gguf file in it, e.g. Qwen2.5-7B-Instruct-Q4_K_M.gguf")
-        self.mirror = QLineEdit(mirror, placeholderText="https://huggingface.co (or set HF_ENDPOINT)")
+        self.mirror = QLineEdit(mirror, placeholderText=f"{hf_endpoint} (HF_ENDPOINT)" if hf_endpoint else "https://huggingface.co")
         self.mirror.setToolTip("A Hugging Face mirror for where the hub can't be reached, e.g. https://hf-mirror.com in China")
         form.addRow("Repository", self.repo)
         form.addRow("File", self.file)
