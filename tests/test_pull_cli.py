@@ -5,10 +5,12 @@ what a killed run left, and the hub's refusals as one line each."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 
 import pytest
 
-from cli_process import in_process, one_line_refusal, workbench
+from cli_process import in_process, one_line_refusal, start, workbench
 from fake_hub import FakeHub, tiny_gguf
 from workbench.core.downloads.hub import partial_path, target_path
 
@@ -74,3 +76,27 @@ def test_a_gated_repository_is_one_line_with_what_to_do(fake_hub: FakeHub, tmp_p
 def test_misuse_and_refusals_are_one_line(fake_hub: FakeHub, tmp_path, args: tuple[str, ...], status: int, said: str) -> None:
     fake_hub.add(REPO, FILE, tiny_gguf(tmp_path))
     assert said in one_line_refusal(workbench(*args, timeout=120), status)
+
+
+def test_ctrl_c_stops_the_download_with_status_130_and_the_same_command_finishes_it(fake_hub: FakeHub, tmp_path) -> None:
+    data = tiny_gguf(tmp_path)
+    fake_hub.add(REPO, FILE, data, trickle_s=0.1)  # two seconds of body: time to press Ctrl+C in
+    process = start("pull", REPO, FILE)
+    try:
+        deadline = time.monotonic() + 60
+        while not fake_hub.gets() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "workbench: interrupted: cancelled: " in err and "download it again to resume" in err and "Traceback" not in err
+    assert out == "" and not target_path(REPO, FILE).exists()
+
+    fake_hub.repos[REPO].files[FILE].trickle_s = 0
+    done = workbench("pull", REPO, FILE, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert target_path(REPO, FILE).read_bytes() == data
