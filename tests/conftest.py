@@ -25,6 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from gguf_factory import write_tiny_model  # noqa: E402
 from endpoint_servers import fault_proxy, llama_proxy, llama_server, memory_keyring, no_keychain, stub_server  # noqa: E402, F401 - fixtures
+from fake_hub import fake_hub  # noqa: E402, F401 - fixture
 
 if TYPE_CHECKING:
     from fake_model import Answer, FakeLoader, OnCall

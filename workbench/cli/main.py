@@ -59,6 +59,7 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("cmd_demo", "list, export or import classroom demo scripts"),
     "diff": Command("cmd_diff", "show how two saved answers differ, word by word (Chinese: character by character)"),
     "endpoint": Command("cmd_endpoint", "add, list, test or remove OpenAI-compatible endpoints (vLLM, llama-server, Ollama, hosted APIs)"),
+    "pull": Command("cmd_pull", "download a curated model (`pull --list`) or any GGUF from Hugging Face, checked against the hub's SHA-256"),
 }
 
 

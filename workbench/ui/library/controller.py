@@ -26,6 +26,7 @@ from ..panes.compare_area import CompareArea
 from ..shared.actions import FileActions, MIN_PANES
 from ..shared.context import Activity, Context, ModelLibrary
 from .endpoints import Endpoints, endpoint_url
+from .get_models import GetModels
 from .empty_state import AppFinding, EmptyState, look_in_other_apps
 from .library import LibraryPanel
 from .model_details import ModelDetailsDialog
@@ -85,6 +86,9 @@ class Library(QObject):
         self.endpoints = Endpoints(ctx, lambda: self.rescan())
         actions.endpoints.triggered.connect(lambda: self.endpoints.open())
         empty_state.endpointsRequested.connect(lambda: self.endpoints.open())
+        self.get_models = GetModels(ctx, lambda paths: self.rescan(just_opened=paths))
+        actions.get_models.triggered.connect(lambda: self.get_models.open())
+        empty_state.getModelsRequested.connect(lambda: self.get_models.open())
         empty_state.openFileRequested.connect(self._choose_model_file)
         empty_state.addFolderRequested.connect(self._choose_model_folder)
         panel.useRequested.connect(self.use_model)

@@ -85,6 +85,7 @@ class EmptyState(QWidget):
     openFileRequested = Signal()
     addFolderRequested = Signal()
     endpointsRequested = Signal()
+    getModelsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +96,9 @@ class EmptyState(QWidget):
             "Add at least one model:"
         )
         intro.setWordWrap(True)
+        get_button = QPushButton("Get models…")
+        get_button.setToolTip("Download US and Chinese chat models in comparable pairs from Hugging Face")
+        get_button.clicked.connect(self.getModelsRequested)
         open_button = QPushButton("Open a GGUF file…")
         open_button.clicked.connect(self.openFileRequested)
         folder_button = QPushButton("Add a folder of models…")
@@ -103,6 +107,7 @@ class EmptyState(QWidget):
         endpoint_button.setToolTip("A server that speaks the OpenAI API: its models join the library as remote models")
         endpoint_button.clicked.connect(self.endpointsRequested)
         buttons = QHBoxLayout()
+        buttons.addWidget(get_button)
         buttons.addWidget(open_button)
         buttons.addWidget(folder_button)
         buttons.addWidget(endpoint_button)

@@ -71,6 +71,7 @@ class FileActions:
         self.open_file = a("Open GGUF file…", "Ctrl+O", tip="Add one model file to the library")
         self.add_folder = a("Add model folder…", "Ctrl+Shift+O", tip="Add a folder; its GGUF files are found at every start")
         self.rescan = a("Rescan models", "F5", tip="Look for new or changed model files")
+        self.get_models = a("Get models…", tip="Download US and Chinese chat models in comparable pairs, or any GGUF from Hugging Face, checked against the hub's SHA-256")
         self.endpoints = a("Endpoints…", tip="Servers that speak the OpenAI API: their models join the library as remote models")
         self.export = a("Export…", "Ctrl+E", tip="Write runs with their answers and annotations as HTML, Markdown, PDF, CSV or JSON Lines")
         self.import_ = a("Import…", "Ctrl+Shift+I", tip="Merge a colleague's JSON Lines export into this notebook")

@@ -29,7 +29,7 @@ class Docks:
 
 def build_menus(bar: QMenuBar, a: Actions, docks: Docks) -> None:
     file_menu = bar.addMenu("&File")
-    file_menu.addActions([a.file.open_file, a.file.add_folder, a.file.endpoints, a.file.rescan])
+    file_menu.addActions([a.file.get_models, a.file.open_file, a.file.add_folder, a.file.endpoints, a.file.rescan])
     file_menu.addSeparator()
     file_menu.addActions([a.file.export, a.file.import_])
     file_menu.addSeparator()
