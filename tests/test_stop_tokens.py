@@ -3,7 +3,6 @@ end-of-text id its GGUF names (stop_tokens.py)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -59,8 +59,8 @@ class Scheduler:
         import llama_cpp
         from llama_cpp import _internals
 
-        self._native = llama_cpp
-        self._internals = _internals
+        self._native: Any = llama_cpp  # llama-cpp-python's own functions are untyped
+        self._internals: Any = _internals
         self.conn, self.inbox, self.model = conn, inbox, model
         self.llama = model.llama
         self.n_ctx = settings.n_ctx  # each sequence's own share
