@@ -1,6 +1,7 @@
 """A batch answering several prompts of each local model at once (issue 20): the real tiny
 models loaded for the batch's sequences, every answer stored and flagged, pause and
-resume unchanged; how many at once "auto" chooses; the command line's --sequences."""
+resume unchanged; how many at once "auto" chooses; the command line's --sequences; and
+the panes of one run that hold the same model, answered together by one process."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from cli_process import in_process
 from prompt_set_factory import write_set
 from workbench.core.batch import AUTO_SEQUENCES, SEQUENCES, BatchRunner, auto_sequences, batch_sequences
-from workbench.core.comparison import estimate_memory
+from workbench.core.comparison import Contender, estimate_memory
 from workbench.core.engine.params import GenerationParams
 from workbench.core.notebook.batches import DONE, ITEM_DONE, PAUSED
 from workbench.core.prompts import load_prompt_set
@@ -118,3 +119,15 @@ def test_the_command_refuses_a_number_of_sequences_it_cannot_run(given: str, tmp
         in_process("batch", "starter-20", f"--sequences={given}", "--db", str(tmp_path / "nb.sqlite"))
     assert refused.value.code == 2
     assert "--sequences: give a whole number from 1 to 64, or auto" in capsys.readouterr().err
+
+
+def test_panes_holding_the_same_model_share_one_process_and_answer_together(workspace: Workspace) -> None:
+    alpha, beta = tiny_entries(workspace)
+    comparison = workspace.comparison
+    alone = comparison.run("Say something.", [Contender(alpha, PARAMS)])
+    seeds = [PARAMS, PARAMS.replace(seed=4), PARAMS]
+    run = comparison.run("Say something.", [Contender(alpha, p) for p in seeds] + [Contender(beta, PARAMS)])
+    assert [r.result.finish_reason for r in run.responses] == ["length"] * 4
+    assert run.responses[0].answer == run.responses[2].answer == alone.responses[0].answer
+    loaded = sorted((model.display_name, model.info["sequences"]) for model in comparison.pool.loaded())
+    assert loaded == [(alpha.name, 1), (alpha.name, 3), (beta.name, 1)]
