@@ -76,14 +76,14 @@ class Scheduler:
     def serve(self) -> None:
         inbox = self.inbox
         while True:
-            inbox.take(block=not self.active and not inbox.waiting)
+            inbox.take(block=not self.active and not inbox.waiting)  # once a step: one poll of the pipe
             if inbox.closed:
                 return
-            for seq in [s for s in self.active if inbox.stopped(s.rid)]:
+            for seq in [s for s in self.active if inbox.stopped(s.rid, read=False)]:
                 self._finish(seq, "stopped")
             while self.free and inbox.waiting:
                 rid, request = inbox.waiting.popleft()
-                if inbox.stopped(rid):
+                if inbox.stopped(rid, read=False):
                     self.conn.send(("done", rid, {"finish_reason": "stopped", "completion_tokens": 0}))
                 else:
                     self._admit(rid, request)
@@ -99,6 +99,10 @@ class Scheduler:
         seq = _Sequence(rid, self.free.pop(), prepared, self._sampler(prepared.params))
         self.active.append(seq)
         tokens = prepared.tokens
+        if not tokens:
+            self._fail(seq, RuntimeError("the chat template rendered an empty prompt"))
+            return
+        chunk: list[int] = []
         try:
             for start in range(0, len(tokens), self.n_batch):
                 if start and self.inbox.stopped(rid):  # a long prompt: a stop is read between its chunks

@@ -135,9 +135,12 @@ class Inbox:
             self.take(block=True)
         return None if self.closed else self.waiting.popleft()
 
-    def stopped(self, rid: int) -> bool:
-        """Whether request `rid` was told to stop (read now, without blocking)."""
-        self.take(block=False)
+    def stopped(self, rid: int, read: bool = True) -> bool:
+        """Whether request `rid` was told to stop: looked for in the pipe now (without
+        blocking), or, `read` False, among the messages already taken. A stop that arrives
+        after its request ended stays in the set: ids are never reused, so it means nothing."""
+        if read:
+            self.take(block=False)
         return rid in self._stops
 
 def _redirect_output(log_path: str) -> None:
