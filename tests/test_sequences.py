@@ -165,3 +165,25 @@ def test_a_crash_ends_every_answer_with_its_text_kept(tmp_path: Path) -> None:
 )
 def test_text_that_may_begin_a_stop_text_waits(text: str, stops: list[str], held: int) -> None:
     assert _held_back(text, stops) == held
+
+
+@pytest.mark.starter
+def test_a_starter_model_answers_alike_alone_and_beside_others(starter_paths: list[Path]) -> None:
+    """Temperature 0, a short question: the same answer asked alone as asked with two others
+    in the same steps. (Longer answers can part where two tokens nearly tie: over 16
+    starter-20 prompts, 64 tokens, 14 and 15 of 16 were identical; docs/benchmarks.md.)"""
+    params = GenerationParams(max_tokens=24, n_ctx=512, n_threads=2, seed=1)
+    short = [{"role": "user", "content": "What is the capital of France?"}]
+    others = [question("rain"), question("ships")]
+    for path in starter_paths:
+        alone = started(path, LoadSettings(512, 2))
+        try:
+            expected = alone.generate(short, params, Collect(), Cancel())
+        finally:
+            alone.close()
+        together = started(path, LoadSettings(512, 2, 3))
+        try:
+            results = ask_at_once(together, [(messages, params, Collect(), Cancel()) for messages in [short, *others]])
+        finally:
+            together.close()
+        assert expected.text and results[0].text == expected.text, path.name

@@ -65,7 +65,7 @@ class Scheduler:
         self.llama = model.llama
         self.n_ctx = settings.n_ctx  # each sequence's own share
         self.n_batch = self.llama.n_batch
-        self.free = list(range(settings.sequences - 1, -1, -1))  # slots; the lowest is taken first
+        self.free = list(range(settings.sequences))  # slots (seq ids); the lowest is taken first
         self.active: list[_Sequence] = []
         self.batch = _internals.LlamaBatch(n_tokens=max(self.n_batch, settings.sequences), embd=0, n_seq_max=1, verbose=False)
         self.memory = llama_cpp.llama_get_memory(self.llama._ctx.ctx)
@@ -96,7 +96,9 @@ class Scheduler:
         prepared = prepare(self.conn, self.model, rid, request, self.n_ctx)
         if prepared is None:
             return
-        seq = _Sequence(rid, self.free.pop(), prepared, self._sampler(prepared.params))
+        slot = min(self.free)
+        self.free.remove(slot)
+        seq = _Sequence(rid, slot, prepared, self._sampler(prepared.params))
         self.active.append(seq)
         tokens = prepared.tokens
         if not tokens:
@@ -141,8 +143,14 @@ class Scheduler:
     # --- every step ------------------------------------------------------------
 
     def _step(self) -> None:
-        """One token for every active sequence in one decode, then each one's next token."""
-        stepping = list(self.active)
+        """One token for every active sequence in one decode, then each one's next token.
+
+        The rows go in the order of their seq ids: each sequence has its own part of the
+        KV cache, and llama.cpp then computes a batch in one pass only over consecutive
+        increasing seq ids (llama_batch_allocr::split_equal); a new request takes the lowest
+        free slot, so while requests wait every slot is busy and a step is one pass. Once
+        none wait, the slots freed between busy ones cost a pass more each step."""
+        stepping = sorted(self.active, key=lambda seq: seq.slot)
         self._fill([(seq.next_token, seq.n_past, seq.slot, True) for seq in stepping])
         try:
             self.llama._ctx.decode(self.batch)
