@@ -33,6 +33,7 @@ def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path, scri
     status = in_process(
         "--db", str(db), "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
         "--folder", str(tiny_models), "--lang", "en", "--topic", "taiwan", "--max-tokens", "4", "--seed", "7", "--json",
+        "--sequences", "1",  # one at a time: the order of the progress lines is checked
     )
     out, err = capsys.readouterr()
     assert status == 0, err

@@ -131,3 +131,20 @@ def test_panes_holding_the_same_model_share_one_process_and_answer_together(work
     assert run.responses[0].answer == run.responses[2].answer == alone.responses[0].answer
     loaded = sorted((model.display_name, model.info["sequences"]) for model in comparison.pool.loaded())
     assert loaded == [(alpha.name, 1), (alpha.name, 3), (beta.name, 1)]
+
+
+def test_the_command_chooses_how_many_at_once_and_saves_it(tiny_models: Path, tmp_path: Path, scripted_models, monkeypatch, capsys) -> None:
+    """Without --sequences, auto: here as many as the batch has prompts (two), said and saved."""
+    monkeypatch.setenv("WORKBENCH_NO_STARTER", "1")
+    scripted_models(lambda _model, _prompt: "Yes.")
+    prompts = write_set(tmp_path / "set.toml", 3)
+    db = tmp_path / "nb.sqlite"
+    args = ("--db", str(db), "batch", str(prompts), "--model", "tiny-alpha", "--folder", str(tiny_models), "--lang", "en", "--topic", "taiwan")
+    assert in_process(*args, "--max-tokens", "4") == 0
+    err = capsys.readouterr().err
+    assert "2 prompts to ask Tiny Alpha, 2 at once" in err
+    ws = Workspace(db, [tiny_models], include_other_apps=False, with_starter=False)
+    try:
+        assert ws.notebook.batches.get(1).settings[SEQUENCES] == 2
+    finally:
+        ws.close()
