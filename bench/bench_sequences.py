@@ -96,7 +96,7 @@ def qwen() -> Path:
 def one_pass(model_path: Path, prompts: list[str], sequences: int, max_tokens: int) -> Pass:
     """Every prompt through a process loaded for `sequences`, that many in flight."""
     params = GenerationParams(max_tokens=max_tokens, seed=SEED, n_ctx=N_CTX, n_threads=THREADS)
-    model = LocalModel(model_path, "Qwen", LoadSettings(N_CTX, THREADS, sequences))
+    model = LocalModel(model_path, "Qwen", LoadSettings(N_CTX, THREADS, sequences=sequences))
     model.start()
     results: list = [None] * len(prompts)
     todo = iter(range(len(prompts)))

@@ -69,7 +69,7 @@ def test_concurrent_requests_each_get_their_own_full_answer(tiny_model: Path) ->
         alone = [one.generate(question(t), FAST, Collect(), Cancel()) for t in TOPICS]
     finally:
         one.close()
-    model = started(tiny_model, LoadSettings(256, 1, 3))
+    model = started(tiny_model, LoadSettings(256, 1, sequences=3))
     sinks = [Collect() for _ in TOPICS]
     try:
         assert model.info["sequences"] == 3
@@ -85,7 +85,7 @@ def test_concurrent_requests_each_get_their_own_full_answer(tiny_model: Path) ->
 
 
 def test_stopping_one_answer_leaves_the_others_to_finish(tmp_path: Path) -> None:
-    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, 3))
+    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, sequences=3))
     long = FAST.replace(max_tokens=600, n_ctx=2048)
     stop = Cancel()
     sinks = [Collect(on_first=stop.set), Collect(), Collect()]
@@ -105,7 +105,7 @@ def test_stopping_one_answer_leaves_the_others_to_finish(tmp_path: Path) -> None
 def test_a_request_stopped_while_waiting_for_a_slot_is_never_started(tmp_path: Path) -> None:
     """Both slots busy, a third request and its Stop reach the process together (it is
     frozen while they are sent): it ends stopped without being started, the others go on."""
-    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, 2))
+    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, sequences=2))
     long = FAST.replace(max_tokens=1500, n_ctx=2048)
     streaming = [threading.Event(), threading.Event()]
     sinks = [Collect(on_first=streaming[0].set), Collect(on_first=streaming[1].set), Collect()]
@@ -131,7 +131,7 @@ def test_a_request_stopped_while_waiting_for_a_slot_is_never_started(tmp_path: P
 
 
 def test_a_crash_ends_every_answer_with_its_text_kept(tmp_path: Path) -> None:
-    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, 3))
+    model = started(write_tiny_model(tmp_path / "long.gguf", context_length=2048), LoadSettings(2048, 1, sequences=3))
     long = FAST.replace(max_tokens=1500, n_ctx=2048)
     crash = threading.Event()
 
@@ -181,7 +181,7 @@ def test_a_starter_model_answers_alike_alone_and_beside_others(starter_paths: li
             expected = alone.generate(short, params, Collect(), Cancel())
         finally:
             alone.close()
-        together = started(path, LoadSettings(512, 2, 3))
+        together = started(path, LoadSettings(512, 2, sequences=3))
         try:
             results = ask_at_once(together, [(messages, params, Collect(), Cancel()) for messages in [short, *others]])
         finally:
