@@ -49,6 +49,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/batch_throughput.py
 	$(BIN)/python tools/build_llama_server.py --version $(LLAMA_CPP_VERSION)
 	$(BIN)/python bench/endpoint_batch.py
+	$(BIN)/python bench/bench_sequences.py
 	$(BIN)/python bench/flag_speed.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
 

@@ -33,6 +33,7 @@ def test_batch_json_summary_with_filters(tiny_models: Path, tmp_path: Path, scri
     status = in_process(
         "--db", str(db), "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
         "--folder", str(tiny_models), "--lang", "en", "--topic", "taiwan", "--max-tokens", "4", "--seed", "7", "--json",
+        "--sequences", "1",  # one at a time: the order of the progress lines is checked
     )
     out, err = capsys.readouterr()
     assert status == 0, err
@@ -96,7 +97,8 @@ def test_a_batch_with_follow_ups_prints_and_counts_each_turn(tiny_models: Path, 
         encoding="utf-8",
     )
     db = str(tmp_path / "nb.sqlite")
-    args = ("--db", db, "batch", str(prompts), "--model", "tiny-alpha", "--folder", str(tiny_models), "--max-tokens", "4")
+    # One at a time: the order the model is asked in is part of what this checks.
+    args = ("--db", db, "batch", str(prompts), "--model", "tiny-alpha", "--folder", str(tiny_models), "--max-tokens", "4", "--sequences", "1")
     assert in_process(*args, "--json") == 0
     out, err = capsys.readouterr()
     summary = json.loads(out)

@@ -341,10 +341,10 @@ def test_held_text_is_dated_from_when_the_model_made_it(tmp_path: Path, monkeypa
     monkeypatch.setattr(local, "time", SimpleNamespace(perf_counter=lambda: clock.now))
     model = LocalModel(tmp_path / "scripted.gguf", "Scripted", LoadSettings(256, 1))
     model._conn = ScriptedPipe([
-        (0.0, ("started", {"prompt_tokens": 5, "stream_format": "think"})),
-        (0.1, ("text", ["a"], 0.0)),
-        (0.6, ("text", ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
-        (0.6, ("done", {"finish_reason": "stop", "completion_tokens": 3})),
+        (0.0, ("started", 1, {"prompt_tokens": 5, "stream_format": "think"})),
+        (0.1, ("text", 1, ["a"], 0.0)),
+        (0.6, ("text", 1, ["b", "c"], 0.4)),  # made at 0.2 s, held 0.4 s
+        (0.6, ("done", 1, {"finish_reason": "stop", "completion_tokens": 3})),
     ], clock)
     monkeypatch.setattr(LocalModel, "alive", property(lambda self: True))
     result = model.generate(QUESTION, FAST, Collect(), Cancel())

@@ -3,7 +3,6 @@ end-of-text id its GGUF names (stop_tokens.py)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -118,9 +117,10 @@ def test_generation_stops_at_the_end_of_turn_texts_not_the_formatters_eos_text()
 
     sent: list = []
     model = worker._Model(Llama(), formatter, HARMONY_TEMPLATE, ["<|return|>", "<|call|>"])
-    worker._generate(SimpleNamespace(send=sent.append), threading.Event(), model, {"messages": [], "params": GenerationParams().to_dict()})
+    conn = SimpleNamespace(send=sent.append, poll=lambda: False)
+    worker._generate(conn, worker.Inbox(conn), model, 1, {"messages": [], "params": GenerationParams().to_dict()})
     assert asked["stop"] == ["<|return|>", "<|call|>"]
-    assert sent[0] == ("started", {"prompt_tokens": 3, "stream_format": "harmony", "no_effect": []}) and sent[-1][0] == "done"
+    assert sent[0] == ("started", 1, {"prompt_tokens": 3, "stream_format": "harmony", "no_effect": []}) and sent[-1][0] == "done"
 
 
 class IterClosing:

@@ -37,14 +37,16 @@ def set_file(tmp_path: Path) -> Path:
     return path
 
 
-def new_batch_dialog(qtbot, batches: BatchesWindow, set_file: Path) -> NewBatchDialog:
-    """New batch… with the tiny set chosen, English only, tiny answers."""
+def new_batch_dialog(qtbot, batches: BatchesWindow, set_file: Path, sequences: int = 1) -> NewBatchDialog:
+    """New batch… with the tiny set chosen, English only, tiny answers, `sequences` prompts
+    at once (0: auto; 1 by default, so a pause falls between prompts as these tests expect)."""
     with qtbot.waitSignal(batches.dialogOpened, timeout=WAIT_MS) as opened:
         batches.new_button.click()
     dialog: NewBatchDialog = opened.args[0]
     dialog.add_set(load_prompt_set(set_file))
     dialog.languages["zh"].setChecked(False)
     dialog.max_tokens.setValue(MAX_TOKENS)
+    dialog.sequences.setValue(sequences)
     return dialog
 
 
@@ -384,3 +386,20 @@ def test_every_prompt_in_flight_stays_asking_when_the_matrix_is_read_again(tmp_p
     finally:
         qtbot.waitUntil(lambda: not tasks.busy, timeout=WAIT_MS)
         workspace.close()
+
+
+def test_the_sequences_field_reaches_the_batch_and_its_models(open_window, tiny_models, set_file, qtbot) -> None:
+    """"Sequences at once" is saved with the batch, and its local models are loaded for that
+    many; left at auto, the number chosen is saved."""
+    opened = open_window([tiny_models])
+    batches = opened.window.open_batches()
+    with qtbot.waitSignal(batches.batchesLoaded, timeout=WAIT_MS):
+        pass
+    dialog = new_batch_dialog(qtbot, batches, set_file, sequences=0)
+    assert dialog.sequences.text() == "auto" and dialog.request().sequences is None and dialog.sequences.toolTip()
+    dialog.sequences.setValue(2)
+    assert dialog.request().sequences == 2
+    dialog.accept()
+    result = wait_finished(qtbot, batches)
+    assert result.batch.status == DONE and result.batch.settings["sequences"] == 2
+    assert sorted(model.info["sequences"] for model in opened.workspace.comparison.pool.loaded()) == [2, 2]

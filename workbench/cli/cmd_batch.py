@@ -1,7 +1,12 @@
 """`workbench batch`: a prompt set asked of several models, flagged, resumable.
 
     workbench batch PROMPT_SET [--model ID]... [--lang en,zh] [--topic T]... [--limit N]
-                    [--resume BATCH_ID] [--max-tokens N] [--seed N] [--db PATH] [--json]
+                    [--resume BATCH_ID] [--max-tokens N] [--seed N] [--sequences N|auto]
+                    [--db PATH] [--json]
+
+`--sequences N` answers N prompts at once on each local model, decoded together in
+one context (default `auto`: up to 8, as the memory allows; `1`: one at a time). The
+number used is saved with the batch, and a resumed batch uses it again.
 
 Progress goes to stderr: a bar redrawn in place on a terminal, one plain line
 per prompt otherwise (CI logs). Ctrl+C stops cleanly: finished prompts are
@@ -33,7 +38,7 @@ from typing import Any, TextIO
 
 from ..core.analysis.correction import FlagCorrection, correct
 from ..core.analysis.summary import checked_answers, correctable_flags
-from ..core.batch import BatchListener, BatchRunner, ItemOutcome, Progress
+from ..core.batch import MAX_SEQUENCES, BatchListener, BatchRunner, ItemOutcome, Progress, batch_sequences, check_sequences
 from ..core.catalog import ModelEntry
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
 from ..core.errors import EnvironmentProblem
@@ -63,6 +68,10 @@ def add_batch(subparsers: Any) -> None:
     parser.add_argument("--max-tokens", type=int, default=GenerationParams.max_tokens)
     parser.add_argument("--seed", type=int, help="sampling seed (default: a new one, recorded)")
     parser.add_argument("--threads", type=int, default=all_cores(), help=f"CPU threads per model (default: all {all_cores()} cores)")
+    parser.add_argument(
+        "--sequences", type=_sequences, default=None, metavar="N|auto",
+        help=f"prompts each local model answers at once, decoded together (1 to {MAX_SEQUENCES}; default: auto, up to 8 as the memory allows; 1: one at a time)",
+    )  # fmt: skip
     add_switches(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     # SUPPRESS: a --db or --folder given before the subcommand is kept.
@@ -77,6 +86,16 @@ def _languages(text: str) -> list[str]:
     if not chosen or unknown:
         raise argparse.ArgumentTypeError(f"languages are {', '.join(LANGUAGES)} (comma-separated)")
     return chosen
+
+
+def _sequences(text: str) -> int | None:
+    """A number of sequences, or None for "auto" (chosen from the models and the memory)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return check_sequences(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1 to {MAX_SEQUENCES}, or auto") from None
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -119,7 +138,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 return 2
             try:
                 entries = _entries(workspace, args.model)
-                batch_id = runner.create(prompt_set, entries, params, topics=args.topic, languages=args.lang, limit=args.limit).id
+                batch_id = runner.create(prompt_set, entries, params, topics=args.topic, languages=args.lang, limit=args.limit, sequences=args.sequences).id
             except PromptSetProblem as problem:
                 print(f"workbench batch: {problem}", file=sys.stderr)
                 return 2
@@ -262,7 +281,9 @@ class ProgressPrinter(BatchListener):
     def batch_started(self, batch: Batch, items: list[BatchItem]) -> None:
         self._names = [m.name for m in batch.models]
         left = sum(1 for i in items if i.status != "done")
-        self._print_line(f"Batch {batch.id}: {batch.prompt_set_id}, {left} of {len(items)} prompts to ask {', '.join(self._names)}")
+        sequences = batch_sequences(batch)
+        at_once = f", {sequences} at once" if sequences > 1 else ""
+        self._print_line(f"Batch {batch.id}: {batch.prompt_set_id}, {left} of {len(items)} prompts to ask {', '.join(self._names)}{at_once}")
 
     def item_started(self, item: BatchItem, progress: Progress) -> None:
         self._progress = progress

@@ -29,11 +29,14 @@ between turns too. Divergence and the batch's rates describe the
 prompt's own answers (turn 0); the follow-ups' rates are counted apart
 (analysis/summary.py).
 
-Concurrency: a batch whose models are on endpoints has several prompts in
-flight, as many as its widest lane (lanes.py: an endpoint's concurrency; the
-local lane is one wide, so an all-local batch asks one prompt at a time, as
-before); the lanes keep local models one at a time and each endpoint within
-its limit. An endpoint that keeps failing is paused for the run
+Concurrency: a batch has several prompts in flight, as many as its widest lane
+(lanes.py): an endpoint's concurrency, and for local models the batch's
+`sequences` (saved in its settings under SEQUENCES; 1, one prompt at a time, for
+batches made before): each local model is loaded for that many sequences and
+decodes that many prompts' answers together in one context (engine/sequences.py).
+The lanes keep local models one at a time (a model's sequences together) and
+each endpoint within its limit. `auto_sequences` chooses the number when the
+user leaves it to the workbench. An endpoint that keeps failing is paused for the run
 (lanes.EndpointHealth): its model's answers to the prompts left are recorded
 as not asked (stopped, not failed), those prompts stay to do, the other
 prompts go on, and the batch ends paused; a resume asks them of that model only.
@@ -53,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .catalog import ModelEntry
-from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome, RunOutcome
+from .comparison import SEQUENTIAL, Comparison, ComparisonListener, Contender, ResponseOutcome, RunOutcome, estimate_memory
 from .engine.backend import FINISH_STOPPED
 from .engine.cancel import Cancel
 from .engine.params import MAX_THREADS, GenerationParams, all_cores
@@ -80,6 +83,46 @@ if TYPE_CHECKING:
     from .notebook import Notebook
 
 NOT_ASKED = "pending"  # a matrix cell's status before its prompt is answered
+
+# The key of a batch's settings (beside GenerationParams' own) that says how many of its
+# prompts each local model answers at once; absent in batches made before: 1.
+SEQUENCES = "sequences"
+# At most this many at once, whatever the user asks: llama.cpp allows 256, but past a
+# few dozen a step's matrices stop getting cheaper per token on a CPU.
+MAX_SEQUENCES = 64
+# What "auto" chooses at most: beyond 8, a 2-to-8-core machine gains little (docs/benchmarks.md).
+AUTO_SEQUENCES = 8
+
+
+def auto_sequences(entries: list[ModelEntry], params: GenerationParams, budget_bytes: int, prompts: int) -> int:
+    """How many prompts a batch's local models answer at once when the user leaves it to
+    the workbench: up to AUTO_SEQUENCES, no more than the batch has prompts, and only as many
+    as the memory budget holds the weights and KV cache (a context each) of its largest
+    local model. A batch of endpoints only: 1 (their servers batch on their own)."""
+    local = [e for e in entries if not e.remote]
+    if not local:
+        return 1
+    chosen = max(1, min(AUTO_SEQUENCES, prompts))
+    while chosen > 1 and any(estimate_memory(e, params.n_ctx * chosen) > budget_bytes for e in local):
+        chosen -= 1
+    return chosen
+
+
+def check_sequences(sequences: int) -> int:
+    """`sequences` if a batch can use it; else ValueError with what to do."""
+    if isinstance(sequences, bool) or not isinstance(sequences, int) or not 1 <= sequences <= MAX_SEQUENCES:
+        raise ValueError(f"sequences at once must be a whole number from 1 to {MAX_SEQUENCES}, not {sequences!r}")
+    return sequences
+
+
+def batch_sequences(batch: Batch) -> int:
+    """How many prompts the batch answers at once, as recorded (1 for a batch made before,
+    or one whose recorded number this version does not run)."""
+    value = batch.settings.get(SEQUENCES, 1)
+    try:
+        return check_sequences(value)
+    except ValueError:
+        return 1
 
 
 class BatchModelMissing(EnvironmentProblem):
@@ -236,10 +279,14 @@ class BatchRunner:
         topics: Iterable[str] | None = None,
         languages: Iterable[str] | None = None,
         limit: int | None = None,
+        sequences: int | None = 1,
     ) -> Batch:
         """Record a new batch and its items (nothing runs yet). Raises
         PromptSetProblem for an unknown topic or language, ModelFileProblem for
-        a model file that can't be hashed; an empty selection is a PromptSetProblem too."""
+        a model file that can't be hashed; an empty selection is a PromptSetProblem too.
+        `sequences`: how many prompts each local model answers at once (None: chosen by
+        `auto_sequences`, as the front ends do by default); the number used is saved in
+        the batch's settings."""
         if not entries:
             raise ValueError("a batch needs at least one model")
         topics = sorted(set(topics)) if topics else None
@@ -248,6 +295,9 @@ class BatchRunner:
         if not prompts:
             raise PromptSetProblem(f"No prompt of set '{prompt_set.id}' passes these filters.")
         hashed = [self.comparison.catalog.ensure_sha256(e) for e in entries]
+        if sequences is None:
+            sequences = auto_sequences(hashed, params, self.comparison.pool.budget_bytes, len(prompts))
+        settings = params.to_dict() | {SEQUENCES: check_sequences(sequences)}
         return self.batches.create(
             prompt_set_id=prompt_set.id,
             prompt_set_title=prompt_set.title,
@@ -255,7 +305,7 @@ class BatchRunner:
             prompt_set_sha256=file_sha256(prompt_set.path),
             filters={"topics": topics, "languages": languages, "limit": limit},
             models=[BatchModel(e.sha256 or "", e.name, str(e.path), e.id) for e in hashed],
-            settings=params.to_dict(),
+            settings=settings,
             items=[NewItem(p.id, p.topic, p.kind, p.language, p.translation_of, p.text, p.then) for p in prompts],
         )
 
@@ -299,7 +349,8 @@ class BatchRunner:
         if entries is None:
             entries = self.entries_for(batch)
         params, note = _recorded_params(batch)
-        contenders = [Contender(e, params) for e in entries]
+        sequences = batch_sequences(batch)
+        contenders = [Contender(e, params, sequences) for e in entries]
         items = self.batches.items(batch_id)
         todo = [item for item in items if item.status != ITEM_DONE]
         result = BatchResult(batch)
@@ -330,9 +381,9 @@ class BatchRunner:
                 result.ran.append(outcome)
                 _call(listener, "item_finished", outcome, flight.progress())
 
-        # As many prompts in flight as the widest lane lets through (lanes.py): one at a
-        # time for local models, up to an endpoint's concurrency for remote ones.
-        width = max(lane.width for lane in lanes)
+        # As many prompts in flight as the widest lane lets through (lanes.py): the batch's
+        # sequences for local models, up to an endpoint's concurrency for remote ones.
+        width = max(lane.width if lane.endpoint is not None else sequences for lane in lanes)
         helpers = [threading.Thread(target=work, name=f"batch-{n}", daemon=True) for n in range(1, min(width, len(todo)))]
         for helper in helpers:
             helper.start()

@@ -14,11 +14,12 @@ before the listener hears that the answer is finished.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -59,10 +60,14 @@ SCHEDULES = (SEQUENTIAL, PARALLEL)
 
 @dataclass(frozen=True)
 class Contender:
-    """One model in a comparison, with the settings it runs with."""
+    """One model in a comparison, with the settings it runs with. `sequences`: how many
+    answers its model process is made to decode at once (a batch's prompts in flight,
+    engine/sequences.py); the panes of one run that hold the same model share one process
+    with at least as many sequences as there are of them."""
 
     entry: ModelEntry
     params: GenerationParams
+    sequences: int = 1
 
 
 @dataclass(frozen=True)
@@ -213,8 +218,10 @@ def estimate_memory(entry: ModelEntry, n_ctx: int) -> int:
     return size + kv_bytes
 
 
-def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, cancel: Cancel | None) -> Backend:
-    """`entry` started (or kept) in `pool` with `params`' context and threads.
+def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, cancel: Cancel | None, sequences: int = 1) -> Backend:
+    """`entry` started (or kept) in `pool` with `params`' context and threads, made for
+    `sequences` answers at once (each with a context of its own, so the memory estimate
+    is for `sequences` times the context).
 
     A context whose memory estimate is beyond what the pool may use is refused
     here, before any model process starts (ModelProcessProblem, saying which
@@ -226,10 +233,17 @@ def load_model(pool: ModelPool, entry: ModelEntry, params: GenerationParams, can
     """
     if entry.remote:
         return pool.acquire(entry.path, entry.name, params.load_settings(), 0, cancel)
-    needed = estimate_memory(entry, params.n_ctx)
+    needed = estimate_memory(entry, params.n_ctx * sequences)
     if needed > pool.budget_bytes:
+        if sequences > 1:
+            raise ModelProcessProblem(
+                f"{entry.name} would need about {needed / 1e9:.1f} GB of memory for {sequences} answers at once with a context of "
+                f"{params.n_ctx:,} tokens each, more than the {pool.budget_bytes / 1e9:.1f} GB this computer can give a model: "
+                "ask fewer at once (--sequences) or use a smaller context."
+            )
         raise ModelProcessProblem(_too_big(entry, params.n_ctx, needed, pool.budget_bytes))
-    return pool.acquire(entry.path, entry.name, params.load_settings(), needed, cancel)
+    settings = dataclasses.replace(params.load_settings(), sequences=sequences)
+    return pool.acquire(entry.path, entry.name, settings, needed, cancel)
 
 
 def _too_big(entry: ModelEntry, n_ctx: int, needed: int, budget: int) -> str:
@@ -559,35 +573,44 @@ class Comparison:
         _warm_up_flags()
         outcome.responses = [None] * len(contenders)  # type: ignore[list-item]  # None only until each job fills its place
         recorder = StreamRecorder(self.notebook, on_problem=lambda p: _call(listener, "problem", p))
-        lanes = [self.lanes.lane(entry) for entry in entries]
+        chosen = list(range(len(contenders))) if positions is None else positions
+        sequences = _sequences(chosen, entries, contenders)
+        lanes = [self._lane(entry, contender, n) for entry, contender, n in zip(entries, contenders, sequences)]
         try:
 
             def answer(i: int) -> None:
                 gate = lanes[i] if lanes[i].endpoint is not None or schedule == SEQUENTIAL else None
-                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked[i], recorder, listener, cancel, outcome, gate, health)
+                self._answer(i, response_ids[i], entries[i], contenders[i].params, asked[i], recorder, listener, cancel, outcome, gate, health, sequences[i])
 
-            def one_after_another(positions: list[int]) -> None:
-                for i in positions:
-                    answer(i)
+            def group_after_group(groups: list[list[int]]) -> None:
+                for group in groups:
+                    _at_once([partial(answer, i) for i in group])
 
-            chosen = range(len(contenders)) if positions is None else positions
             remote = [i for i in chosen if lanes[i].endpoint is not None]
             local = [i for i in chosen if lanes[i].endpoint is None]
             if schedule == SEQUENTIAL:
-                jobs = [partial(one_after_another, local)] + [partial(answer, i) for i in remote]
+                # One model after another; the panes that hold the same model, together.
+                groups: dict[str | None, list[int]] = {}
+                for i in local:
+                    groups.setdefault(lanes[i].model, []).append(i)
+                jobs = [partial(group_after_group, list(groups.values()))] + [partial(answer, i) for i in remote]
             else:
                 jobs = [partial(answer, i) for i in local + remote]
-            threads = [threading.Thread(target=job, name=f"model-{n}", daemon=True) for n, job in enumerate(jobs[1:], 1)]
-            for thread in threads:
-                thread.start()
-            jobs[0]()  # on this thread: an all-local sequential run starts no thread, as before
-            for thread in threads:
-                thread.join()
+            _at_once(jobs)  # the first on this thread: an all-local sequential run starts no thread, as before
         finally:
             recorder.close()
         if positions is not None:
             outcome.responses = [r for r in outcome.responses if r is not None]
         return outcome
+
+    def _lane(self, entry: ModelEntry, contender: Contender, sequences: int) -> Lane:
+        """The lane of `entry`'s requests: an endpoint's, or the local one, as wide as the
+        sequences its model process decodes at once, for that process's requests only."""
+        lane = self.lanes.lane(entry)
+        if lane.endpoint is not None:
+            return lane
+        process = repr((str(entry.path), dataclasses.replace(contender.params.load_settings(), sequences=sequences)))
+        return dataclasses.replace(lane, width=max(lane.width, sequences), model=process)
 
     def _hashed(self, entry: ModelEntry, listener: Any, position: int) -> ModelEntry:
         if entry.sha256:
@@ -611,6 +634,7 @@ class Comparison:
         outcome: RunOutcome,
         gate: Lane | None = None,
         health: EndpointHealth | None = None,
+        sequences: int = 1,
     ) -> None:
         state = ResponseState(response_id)
         load_s: float | None = None
@@ -621,7 +645,7 @@ class Comparison:
         elif entry.status != "ok":
             result = GenerationResult(finish_reason=FINISH_ERROR, error=f"{entry.name} can't be loaded: {entry.status}")
         else:
-            result, load_s = self._in_lane(position, entry, params, asked.messages, state, recorder, listener, cancel, gate, health)
+            result, load_s = self._in_lane(position, entry, params, asked.messages, state, recorder, listener, cancel, gate, health, sequences)
         recorder.flush()
         answer, reasoning, timeline = state.snapshot()
         fields = dict(
@@ -706,11 +730,12 @@ class Comparison:
         cancel: Cancel,
         gate: Lane | None,
         health: EndpointHealth | None,
+        sequences: int,
     ) -> tuple[GenerationResult, float | None]:
         """`_generate` once `gate` has a free place (None: at once); not asked at all while
         `health` has the model's endpoint paused, and the answer counted in `health`."""
         if gate is None:
-            return self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+            return self._generate(position, entry, params, messages, state, recorder, listener, cancel, sequences)
         if health is not None and (pause := health.paused(gate)) is not None:
             return GenerationResult(finish_reason=FINISH_STOPPED, error=f"{NOT_ASKED}{pause}"), None
         with self.lanes.place(gate, cancel) as placed:
@@ -718,7 +743,7 @@ class Comparison:
                 return GenerationResult(finish_reason=FINISH_STOPPED, error=NOT_STARTED), None
             if health is not None and (pause := health.paused(gate)) is not None:  # paused while this one waited
                 return GenerationResult(finish_reason=FINISH_STOPPED, error=f"{NOT_ASKED}{pause}"), None
-            result, load_s = self._generate(position, entry, params, messages, state, recorder, listener, cancel)
+            result, load_s = self._generate(position, entry, params, messages, state, recorder, listener, cancel, sequences)
         if health is not None and (pause := health.report(gate, result)) is not None:
             _call(listener, "problem", pause)
         return result, load_s
@@ -733,11 +758,12 @@ class Comparison:
         recorder: StreamRecorder,
         listener: Any,
         cancel: Cancel,
+        sequences: int = 1,
     ) -> tuple[GenerationResult, float | None]:
         _call(listener, "model_status", position, "loading…")
         load_started = time.perf_counter()
         try:
-            model = load_model(self.pool, entry, params, cancel)
+            model = load_model(self.pool, entry, params, cancel, sequences)
         except LoadCancelled:
             return GenerationResult(finish_reason=FINISH_STOPPED, error="Stopped while loading."), None
         except ModelProcessProblem as problem:
@@ -751,6 +777,30 @@ class Comparison:
             self.pool.release(model)
         sink.finish()
         return result, load_s
+
+
+def _sequences(chosen: list[int], entries: list[ModelEntry], contenders: list[Contender]) -> list[int]:
+    """How many sequences each position's model process is made for: its contender's, or,
+    when several of the positions asked hold the same local model with the same load
+    settings, at least their number, so one process answers them together."""
+    same: dict[tuple[str, Any], list[int]] = {}
+    for i in chosen:
+        if not entries[i].remote:
+            same.setdefault((str(entries[i].path), contenders[i].params.load_settings()), []).append(i)
+    together = {i: len(group) for group in same.values() for i in group}
+    return [max(c.sequences, together.get(i, 1)) for i, c in enumerate(contenders)]
+
+
+def _at_once(jobs: Sequence[Callable[[], None]]) -> None:
+    """Run `jobs` together, the first on this thread, and return when all are done."""
+    if not jobs:
+        return
+    threads = [threading.Thread(target=job, name=f"model-{n}", daemon=True) for n, job in enumerate(jobs[1:], 1)]
+    for thread in threads:
+        thread.start()
+    jobs[0]()
+    for thread in threads:
+        thread.join()
 
 
 class _SplittingSink:

@@ -2,7 +2,10 @@
 endpoint's concurrency per endpoint; and an endpoint that keeps failing, paused.
 
 A local GGUF takes every core it is given, so two local answers at once only
-share the cores (and the memory) and each is slower; they go one at a time.
+share the cores (and the memory) and each is slower; they go one at a time,
+unless they are for one model process made for several sequences
+(engine/sequences.py), which decodes them together: then the local lane is as wide
+as that model's sequences, for that model's requests only (`Lane.model`).
 A server batches requests itself (vLLM, SGLang and llama-server's continuous
 batching), so a batch sends up to `Endpoint.concurrency` requests at once to
 each endpoint, and different endpoints (and the local lane) never wait for
@@ -43,6 +46,9 @@ class Lane:
     key: str
     width: int
     endpoint: str | None = None
+    # Whose requests share the places: while the lane holds any, a request for another
+    # model waits until it is empty (None: any request takes a free place).
+    model: str | None = None
 
 
 def lane_of(entry: ModelEntry) -> Lane:
@@ -101,6 +107,7 @@ class Lanes:
     def __init__(self, lane: Callable[[ModelEntry], Lane] = lane_of) -> None:
         self.lane = lane
         self._busy: dict[str, int] = {}
+        self._holder: dict[str, str | None] = {}  # the model whose requests hold each busy lane
         self._changed = threading.Condition()
 
     @contextmanager
@@ -108,11 +115,12 @@ class Lanes:
         """Wait for a free place in `lane`, hold it within the block. Yields False (and holds
         nothing) when `cancel` is set before one is free: the request is not to be sent."""
         with cancel.waking(self._wake), self._changed:
-            while not cancel.is_set() and self._busy.get(lane.key, 0) >= lane.width:
+            while not cancel.is_set() and not self._fits(lane):
                 self._changed.wait()
             got = not cancel.is_set()
             if got:
                 self._busy[lane.key] = self._busy.get(lane.key, 0) + 1
+                self._holder[lane.key] = lane.model
         try:
             yield got
         finally:
@@ -120,6 +128,11 @@ class Lanes:
                 with self._changed:
                     self._busy[lane.key] -= 1
                     self._changed.notify_all()
+
+    def _fits(self, lane: Lane) -> bool:
+        """Whether a request of `lane` may take a place now (the caller holds the condition)."""
+        busy = self._busy.get(lane.key, 0)
+        return busy == 0 or (busy < lane.width and self._holder.get(lane.key) == lane.model)
 
     def _wake(self) -> None:
         """A cancel wakes every waiter (it runs on the cancelling thread: quick, never raises)."""

@@ -1,9 +1,18 @@
-"""Local GGUF models, each in a process of its own (see `worker`)."""
+"""Local GGUF models, each in a process of its own (see `worker`).
+
+A model's process may answer several requests at once (loaded for several sequences,
+engine/sequences.py), so `generate` may be called from several threads: each request
+has an id, and one reader thread per process hands every message to its request's
+queue. A request's thread sleeps on that queue until a message or its Stop arrives.
+"""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import queue
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,8 +62,14 @@ class LocalModel(Backend):
         self._info: dict[str, Any] = {}
         self._process: Any = None
         self._conn: Any = None
-        self._stop_event = _SPAWN.Event()
         self._log_path = _log_path_for(self.path)
+        # The requests being answered, by id: where the reader puts their messages.
+        self._requests: dict[int, queue.SimpleQueue[Any]] = {}
+        self._ids = itertools.count(1)
+        self._reader: threading.Thread | None = None
+        self._gone = False  # the reader found the pipe closed: the process is gone
+        self._lock = threading.Lock()  # the requests, the reader, the process's end
+        self._send_lock = threading.Lock()  # one message on the pipe at a time
 
     # --- lifecycle ------------------------------------------------------
 
@@ -67,7 +82,7 @@ class LocalModel(Backend):
         parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
         self._process = _SPAWN.Process(
             target=worker.serve,
-            args=(child_conn, self._stop_event, str(self.path), self.settings, str(self._log_path)),
+            args=(child_conn, str(self.path), self.settings, str(self._log_path)),
             name=f"workbench-model-{self.path.name}",
             daemon=True,
         )
@@ -100,7 +115,7 @@ class LocalModel(Backend):
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive() and self._conn is not None
+        return self._process is not None and self._process.is_alive() and self._conn is not None and not self._gone
 
     @property
     def pid(self) -> int | None:
@@ -109,8 +124,8 @@ class LocalModel(Backend):
     def close(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.send(("close",))
-            except (OSError, ValueError):
+                self._send(("close",))
+            except (OSError, ValueError, AttributeError):
                 pass
         if self._process is not None:
             self._process.join(timeout=2)
@@ -130,58 +145,118 @@ class LocalModel(Backend):
             result.finish_reason = FINISH_ERROR
             result.error = f"{self.display_name} is not loaded."
             return result
-        self._stop_event.clear()
+        box: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        with self._lock:
+            rid = next(self._ids)
+            self._requests[rid] = box
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, args=(self._conn,), name=f"reader-{self.path.name}", daemon=True)
+                self._reader.start()
+        try:
+            return self._answer(rid, box, messages, params, sink, cancel, result)
+        finally:
+            with self._lock:
+                del self._requests[rid]
+
+    def _answer(
+        self,
+        rid: int,
+        box: queue.SimpleQueue[Any],
+        messages: list[dict[str, str]],
+        params: GenerationParams,
+        sink: StreamSink,
+        cancel: Cancel,
+        result: GenerationResult,
+    ) -> GenerationResult:
         pieces: list[str] = []
         sent_at = time.perf_counter()
         first_at = last_at = None
         stop_requested_at: float | None = None
         try:
-            self._conn.send(("generate", {"messages": messages, "params": params.to_dict()}))
-        except (OSError, ValueError):
+            self._send(("generate", rid, {"messages": messages, "params": params.to_dict()}))
+        except (OSError, ValueError, AttributeError):
             return self._crashed(result, pieces, "while starting an answer")
-        with _woken_by(cancel) as woken:
+        with cancel.waking(lambda: box.put(_WOKEN)):
             while True:
                 if cancel.is_set() and stop_requested_at is None:
                     stop_requested_at = time.perf_counter()
-                    self._stop_event.set()
+                    try:
+                        self._send(("stop", rid))
+                    except (OSError, ValueError, AttributeError):
+                        pass  # gone already: the reader says so next
                 if stop_requested_at is None:
-                    message = self._receive(None, woken)
+                    message = box.get()
                 else:
                     left = stop_requested_at + STOP_GRACE_S - time.perf_counter()
                     if left <= 0:
-                        # Busy reading a long prompt: end the process rather than make the user wait.
-                        self._kill()
+                        # Busy reading a long prompt: end the process rather than make the user
+                        # wait, unless it answers others too, which would crash with it.
+                        if self._alone(rid):
+                            self._kill()
                         result.finish_reason = FINISH_STOPPED
                         break
-                    message = self._receive(left)
-                if message is _NOTHING:
+                    try:
+                        message = box.get(timeout=left)
+                    except queue.Empty:
+                        continue
+                if message is _WOKEN:
                     continue
                 if message is _GONE:
                     return self._crashed(result, pieces, "while generating", first_at, last_at, sent_at)
+                arrived, message = message
                 kind = message[0]
                 if kind == "text":
-                    last_at = time.perf_counter() - message[2]  # when the newest piece was made
+                    last_at = arrived - message[3]  # when the newest piece was made
                     if first_at is None:
                         first_at = last_at
-                    pieces.extend(message[1])
-                    sink.text(message[1])
+                    pieces.extend(message[2])
+                    sink.text(message[2])
                 elif kind == "started":
-                    result.prompt_tokens = message[1]["prompt_tokens"]
-                    result.no_effect = list(message[1].get("no_effect", []))
-                    sink.started(result.prompt_tokens, message[1]["stream_format"])
+                    result.prompt_tokens = message[2]["prompt_tokens"]
+                    result.no_effect = list(message[2].get("no_effect", []))
+                    sink.started(result.prompt_tokens, message[2]["stream_format"])
                 elif kind == "done":
-                    result.finish_reason = message[1]["finish_reason"]
-                    result.completion_tokens = message[1]["completion_tokens"]
+                    result.finish_reason = message[2]["finish_reason"]
+                    result.completion_tokens = message[2]["completion_tokens"]
                     break
                 elif kind == "failed":
                     result.finish_reason = FINISH_ERROR
-                    result.error = f"{self.display_name}: {message[1]}"
+                    result.error = f"{self.display_name}: {message[2]}"
                     break
         result.text = "".join(pieces)
         _fill_timings(result, sent_at, first_at, last_at)
         return result
 
     # --- internals ------------------------------------------------------
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        with self._send_lock:
+            self._conn.send(message)
+
+    def _read(self, conn: Any) -> None:
+        """The reader thread: every message of the process, with when it arrived, to the
+        queue of the request it names (one already given up on is dropped), then, once the pipe closes, the news
+        that the process is gone to every request still waiting."""
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError, ValueError):
+                break
+            arrived = time.perf_counter()  # the answer's timings are taken here, not when its thread wakes
+            with self._lock:
+                box = self._requests.get(message[1])
+            if box is not None:
+                box.put((arrived, message))
+        with self._lock:
+            self._gone = True
+            boxes = list(self._requests.values())
+        for box in boxes:
+            box.put(_GONE)
+
+    def _alone(self, rid: int) -> bool:
+        """Whether request `rid` is the only one this process is answering."""
+        with self._lock:
+            return list(self._requests) == [rid]
 
     def _receive(self, timeout: float | None, woken: Any = None) -> Any:
         """The model's next message, _GONE if its process is, or _NOTHING when
@@ -232,16 +307,19 @@ class LocalModel(Backend):
         return (" llama.cpp said: " + " | ".join(tail)[:400]) if tail else ""
 
     def _kill(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=5)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """End the process (every request's thread that finds it gone calls this)."""
+        with self._lock:
+            process, conn, self._conn = self._process, self._conn, None
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+        if conn is not None:
+            conn.close()
 
 
 _NOTHING = object()
 _GONE = object()
+_WOKEN = object()  # put in a request's queue by its Stop
 
 
 @contextmanager

@@ -31,6 +31,7 @@ class LoadSettings:
     n_ctx: int
     n_threads: int
     gpu_layers: GpuLayers = ALL_LAYERS  # how many layers llama.cpp offloads (GenerationParams.gpu_layers)
+    sequences: int = 1  # answers decoded at once in one context (engine/sequences.py), each with n_ctx of its own
 
 
 # Deterministic by default: a teacher's demo shows what was prepared, and a

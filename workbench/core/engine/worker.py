@@ -6,21 +6,28 @@ Each local model is loaded in a child process started with multiprocessing's
 GGML_ASSERT) only this process dies; the parent sees the pipe close and
 reports the signal.
 
-Messages are tuples over a multiprocessing Connection:
+Messages are tuples over a multiprocessing Connection. Every request carries the id
+the parent gave it, so one process can answer several at once (engine/sequences.py,
+when the model was loaded with LoadSettings.sequences > 1) and the parent's one reader
+hands each message to the request it belongs to:
 
-  parent -> child   ("generate", {"messages": [...], "params": {...}})
+  parent -> child   ("generate", id, {"messages": [...], "params": {...}})
+                    ("stop", id)                  end that answer (its text so far is kept)
                     ("close",)
   child -> parent   ("ready", info) | ("load_failed", reason)
                                                info: load_s, llama_cpp_version, chat_template, …,
                                                and what ran it (offload.py: backend, GPU layers)
-                    ("started", {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
+                    ("started", id, {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
                                                name: formats.py's, for the parent's splitter;
                                                no_effect: switches.py's, the settings the template ignored
-                    ("text", [piece, ...], held_s)
+                    ("text", id, [piece, ...], held_s)
                                                streamed pieces, at most every SEND_INTERVAL_S;
                                                held_s: how long ago the newest was made
-                    ("done", {"finish_reason": ..., "completion_tokens": n})
-                    ("failed", reason)         the request failed; the model stays loaded
+                    ("done", id, {"finish_reason": ..., "completion_tokens": n})
+                    ("failed", id, reason)     the request failed; the model stays loaded
+
+A stop is read between tokens (and between a long prompt's chunks when several
+sequences share the process); one for a request already finished is ignored.
 
 This module imports llama_cpp and jinja2 only inside the child.
 """
@@ -31,7 +38,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
@@ -65,8 +75,10 @@ FALLBACK_CHAT_FORMAT = "chatml"
 NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
-def serve(conn: Any, stop_event: Any, model_path: str, settings: LoadSettings, log_path: str) -> None:
-    """Entry point of the child process: load, then answer requests until told to close."""
+def serve(conn: Any, model_path: str, settings: LoadSettings, log_path: str) -> None:
+    """Entry point of the child process: load, then answer requests until told to close:
+    one at a time (llama-cpp-python's own completion loop), or, made for several
+    sequences, several at once in one context (engine/sequences.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
     _redirect_output(log_path)
     try:
@@ -75,16 +87,61 @@ def serve(conn: Any, stop_event: Any, model_path: str, settings: LoadSettings, l
         conn.send(("load_failed", _describe_load_error(exc, model_path)))
         return
     conn.send(("ready", info))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return  # The parent went away.
-        if message[0] == "close":
-            return
-        if message[0] == "generate":
-            _generate(conn, stop_event, model, message[1])
+    inbox = Inbox(conn)
+    if settings.sequences > 1:
+        from .sequences import Scheduler
 
+        Scheduler(conn, inbox, model, settings).serve()
+        return
+    while (request := inbox.next_request()) is not None:
+        rid, body = request
+        if inbox.stopped(rid):
+            conn.send(("done", rid, {"finish_reason": "stopped", "completion_tokens": 0}))
+            continue
+        _generate(conn, inbox, model, rid, body)
+
+
+class Inbox:
+    """The parent's messages, read when the process is ready for them: requests wait in
+    order, stops are remembered by id, and "close" (or the parent gone) ends the serving.
+    Looking for a stop between tokens costs one poll of the pipe, not a blocking read."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.waiting: deque[tuple[int, dict[str, Any]]] = deque()
+        self._stops: set[int] = set()
+        self.closed = False
+
+    def take(self, block: bool) -> None:
+        """Read every message already sent (and, with `block`, wait for one first)."""
+        try:
+            while not self.closed and (block or self._conn.poll()):
+                block = False
+                self._file(self._conn.recv())
+        except (EOFError, OSError):
+            self.closed = True  # The parent went away.
+
+    def _file(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "close":
+            self.closed = True
+        elif message[0] == "generate":
+            self.waiting.append((message[1], message[2]))
+        elif message[0] == "stop":
+            self._stops.add(message[1])
+
+    def next_request(self) -> tuple[int, dict[str, Any]] | None:
+        """The oldest waiting request, waiting for one if none is; None once closed."""
+        while not self.waiting and not self.closed:
+            self.take(block=True)
+        return None if self.closed else self.waiting.popleft()
+
+    def stopped(self, rid: int, read: bool = True) -> bool:
+        """Whether request `rid` was told to stop: looked for in the pipe now (without
+        blocking), or, `read` False, among the messages already taken. A stop that arrives
+        after its request ended stays in the set: ids are never reused, so it means nothing."""
+        if read:
+            self.take(block=False)
+        return rid in self._stops
 
 def _redirect_output(log_path: str) -> None:
     """llama.cpp writes diagnostics and GGML_ASSERT messages to fd 2, and on an
@@ -117,14 +174,16 @@ def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, An
 
     backends = gpu_backends()
     started = time.perf_counter()
-    llama = llama_cpp.Llama(
-        model_path=model_path,
-        n_ctx=settings.n_ctx,
-        n_threads=settings.n_threads,
-        n_threads_batch=settings.n_threads,
-        n_gpu_layers=llama_gpu_layers(settings.gpu_layers, backends),
-        verbose=False,
-    )
+    with _sequences_context(settings.sequences):
+        llama = llama_cpp.Llama(
+            model_path=model_path,
+            # One context share per sequence: llama.cpp gives each n_ctx / n_seq_max.
+            n_ctx=settings.n_ctx * settings.sequences,
+            n_threads=settings.n_threads,
+            n_threads_batch=settings.n_threads,
+            n_gpu_layers=llama_gpu_layers(settings.gpu_layers, backends),
+            verbose=False,
+        )
     load_s = time.perf_counter() - started
     # llama.cpp offloads the model's blocks (MTP ones too) and its output layer.
     layers = llama_cpp.llama_model_n_layer(llama.model) + llama_cpp.llama_model_n_layer_nextn(llama.model) + 1
@@ -149,10 +208,37 @@ def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, An
         "template_sha256": template_sha256,
         "n_ctx": llama.n_ctx(),
         "n_threads": settings.n_threads,
+        "sequences": settings.sequences,
         "stop_tokens": stop_texts,  # none: the fallback format's own stop
         **offload_info(settings.gpu_layers, backends, layers),  # backend, GPU layers (offload.py)
     }
     return _Model(llama, formatter, template, stop_texts), info
+
+
+@contextmanager
+def _sequences_context(sequences: int) -> Iterator[None]:
+    """`Llama` builds its context from llama.cpp's default context parameters and has no
+    argument for the number of sequences (n_seq_max, 1 by default), so for a model made
+    for several they are the defaults with that number, while it is built. Each sequence
+    keeps its own part of the KV cache (kv_unified stays off): the answers share no prompt,
+    and llama.cpp attends faster over a sequence's own cells."""
+    if sequences == 1:
+        yield
+        return
+    import llama_cpp.llama_cpp as native
+
+    defaults = native.llama_context_default_params
+
+    def with_sequences() -> Any:
+        params = defaults()
+        params.n_seq_max = sequences
+        return params
+
+    native.llama_context_default_params = with_sequences
+    try:
+        yield
+    finally:
+        native.llama_context_default_params = defaults
 
 
 def _fallback_formatter(*, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
@@ -177,13 +263,13 @@ class TemplateFormatter:
 
     def __init__(self, renderer: ChatRenderer, stops: list[int]) -> None:
         self.renderer = renderer
-        self._stops = set(stops)
+        self.stops = set(stops)
 
     def __call__(self, *, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
         from llama_cpp import llama, llama_chat_format
 
         prompt = self.renderer.render(messages, variables=variables)
-        stops = self._stops
+        stops = self.stops
 
         def stop_on_last_token(tokens: Any, logits: Any) -> bool:
             return bool(tokens[-1] in stops)
@@ -247,7 +333,23 @@ def _unformatted(render: Callable[[list[dict[str, Any]]], Any], messages: list[d
     return said + fix
 
 
-def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]) -> None:
+@dataclass
+class Prepared:
+    """A request ready to decode: its prompt's tokens, where its answer stops, how many
+    tokens it may write, and its sampling settings (the request's params)."""
+
+    tokens: list[int]
+    stop_texts: list[str]
+    stopping_criteria: Any
+    max_tokens: int
+    params: dict[str, Any]
+
+
+def prepare(conn: Any, model: _Model, rid: int, request: dict[str, Any], n_ctx: int) -> Prepared | None:
+    """Render and tokenize request `rid` and tell the parent it started; None when it
+    failed instead (the template refused it, or it does not fit `n_ctx`), said to the
+    parent as "failed". Shared by the one-at-a-time path and the scheduler, so both send
+    a model the same prompt."""
     from jinja2.exceptions import SecurityError, TemplateError
 
     params = request["params"]
@@ -261,29 +363,51 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
     try:
         formatted = render(request["messages"])
     except SecurityError:
-        conn.send(("failed", "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
-        return
+        conn.send(("failed", rid, "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
+        return None
     except (TemplateError, ValueError, TypeError) as exc:
-        conn.send(("failed", _unformatted(render, request["messages"], exc)))
-        return
+        conn.send(("failed", rid, _unformatted(render, request["messages"], exc)))
+        return None
     prompt_tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
-    room = llama.n_ctx() - len(prompt_tokens)
+    room = n_ctx - len(prompt_tokens)
     if room < 1:
-        conn.send(("failed", too_long(len(prompt_tokens), llama.n_ctx(), request["messages"])))
-        return
+        conn.send(("failed", rid, too_long(len(prompt_tokens), n_ctx, request["messages"])))
+        return None
     stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
-    conn.send(("started", {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect}))
+    conn.send(("started", rid, {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect}))
+    return Prepared(prompt_tokens, stop, formatted.stopping_criteria, min(params["max_tokens"], room), params)
+
+
+def completion_tokens(llama: Any, text: str, finish_reason: str, prepared: Prepared) -> int:
+    """The answer's length in tokens, counted the same way on both paths.
+
+    llama-cpp-python's stream does not report usage, and its context length differs by
+    one depending on why generation ended; re-tokenizing the answer gives the count as
+    the model's own tokenizer sees it. Stopped by the token limit, exactly that many were
+    generated, whatever re-tokenizing the text says (it can differ by one or two)."""
+    if finish_reason == "length":
+        return prepared.max_tokens
+    return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
+def _generate(conn: Any, inbox: Inbox, model: _Model, rid: int, request: dict[str, Any]) -> None:
+    """One answer through llama-cpp-python's own completion loop (a model made for one sequence)."""
+    llama = model.llama
+    prepared = prepare(conn, model, rid, request, llama.n_ctx())
+    if prepared is None:
+        return
+    params = prepared.params
     stream = llama.create_completion(
-        prompt=prompt_tokens,
-        max_tokens=min(params["max_tokens"], room),
+        prompt=prepared.tokens,
+        max_tokens=prepared.max_tokens,
         temperature=params["temperature"],
         top_p=params["top_p"],
         top_k=params["top_k"],
         min_p=params["min_p"],
         repeat_penalty=params["repeat_penalty"],
         seed=params["seed"],
-        stop=stop,
-        stopping_criteria=formatted.stopping_criteria,
+        stop=prepared.stop_texts,
+        stopping_criteria=prepared.stopping_criteria,
         stream=True,
     )
     finish_reason = "stop"
@@ -298,33 +422,25 @@ def _generate(conn: Any, stop_event: Any, model: _Model, request: dict[str, Any]
                 unsent += 1
                 newest_at = time.perf_counter()
                 if newest_at - sent_at >= SEND_INTERVAL_S:
-                    conn.send(("text", pieces[-unsent:], 0.0))
+                    conn.send(("text", rid, pieces[-unsent:], 0.0))
                     unsent, sent_at = 0, newest_at
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
-            if stop_event.is_set():
+            if inbox.stopped(rid):
                 finish_reason = "stopped"
                 break
     except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
         if unsent:
-            conn.send(("text", pieces[-unsent:], time.perf_counter() - newest_at))
-        conn.send(("failed", f"llama.cpp failed while generating: {exc}"))
+            conn.send(("text", rid, pieces[-unsent:], time.perf_counter() - newest_at))
+        conn.send(("failed", rid, f"llama.cpp failed while generating: {exc}"))
         return
     finally:
         stream.close()
     if unsent:
         # Held since the newest piece, through the step that found the answer's end: the
         # parent dates the text from when it was made, so the recorded speed is the model's.
-        conn.send(("text", pieces[-unsent:], time.perf_counter() - newest_at))
-    # llama-cpp-python's stream does not report usage, and its context length
-    # differs by one depending on why generation ended; re-tokenizing the
-    # answer gives the count as the model's own tokenizer sees it.
-    completion_tokens = len(llama.tokenize("".join(pieces).encode("utf-8"), add_bos=False, special=True))
-    if finish_reason == "length":
-        # Stopped by the token limit: exactly that many were generated, whatever
-        # re-tokenizing the text says (it can differ by one or two).
-        completion_tokens = min(params["max_tokens"], room)
-    conn.send(("done", {"finish_reason": finish_reason, "completion_tokens": completion_tokens}))
+        conn.send(("text", rid, pieces[-unsent:], time.perf_counter() - newest_at))
+    conn.send(("done", rid, {"finish_reason": finish_reason, "completion_tokens": completion_tokens(llama, "".join(pieces), finish_reason, prepared)}))
 
 
 def too_long(tokens: int, n_ctx: int, messages: list[dict[str, str]]) -> str:

@@ -719,7 +719,7 @@ class BatchesWindow(QMainWindow):
         def create(runner: BatchRunner) -> int:
             batch = runner.create(
                 request.prompt_set, list(request.entries), request.params,
-                topics=request.topics, languages=request.languages, limit=request.limit,
+                topics=request.topics, languages=request.languages, limit=request.limit, sequences=request.sequences,
             )
             return batch.id
 
