@@ -129,17 +129,20 @@ def test_a_set_file_of_no_known_format_or_with_a_bad_row_is_one_line(tiny_models
 
 
 def test_a_batch_killed_mid_run_resumes_without_repeating_a_prompt(tiny_models: Path, tmp_path: Path) -> None:
-    prompts = write_set(tmp_path / "set.toml", 12)
+    # Enough prompts that the kill comes mid-batch: four at a time, the tiny models answer
+    # a dozen in about a second.
+    total, at_once = 40, 4
+    prompts = write_set(tmp_path / "set.toml", total)
     db = tmp_path / "nb.sqlite"
     args = [sys.executable, "-m", "workbench", "batch", str(prompts), "--model", "tiny-alpha", "--model", "tiny-beta",
-            "--folder", str(tiny_models), "--lang", "en", "--max-tokens", "48", "--db", str(db)]
+            "--folder", str(tiny_models), "--lang", "en", "--max-tokens", "48", "--sequences", str(at_once), "--db", str(db)]
     # Its own session, so the kill reaches the model processes too: a crash of everything.
     process = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         done_before = 0
         while time.monotonic() < deadline and done_before < 3:
-            time.sleep(0.2)
+            time.sleep(0.05)
             if db.exists():
                 try:
                     with sqlite3.connect(db) as conn:
@@ -153,22 +156,22 @@ def test_a_batch_killed_mid_run_resumes_without_repeating_a_prompt(tiny_models: 
     with sqlite3.connect(db) as conn:
         before = dict(conn.execute("select prompt_id, run_id from batch_items where status = 'done'").fetchall())
         assert conn.execute("select status from batches").fetchone()[0] == "running"  # as the crash left it
-    assert 3 <= len(before) < 12
+    assert 3 <= len(before) < total
 
     resumed = workbench("batch", "--resume", "1", "--folder", str(tiny_models), "--db", str(db), "--json")
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
-    assert summary["status"] == "done" and summary["runs"] == 12 and summary["responses"] == 24
+    assert summary["status"] == "done" and summary["runs"] == total and summary["responses"] == 2 * total
     started = [line for line in resumed.stderr.splitlines() if line.startswith("[")]
-    assert len(started) == 12 - len(before)  # only what was not done
+    assert len(started) == total - len(before)  # only what was not done
     with sqlite3.connect(db) as conn:
         after = dict(conn.execute("select prompt_id, run_id from batch_items where status = 'done'").fetchall())
         runs = conn.execute("select count(*) from runs").fetchone()[0]
         flagged = conn.execute("select count(distinct response_id) from flags").fetchone()[0]
     assert {k: after[k] for k in before} == before  # done prompts kept their runs
-    assert len(set(after.values())) == 12
-    assert runs - 12 <= 1  # at most the one prompt the kill interrupted was asked again
-    assert flagged >= 24
+    assert len(set(after.values())) == total
+    assert runs - total <= at_once  # at most the prompts the kill interrupted were asked again
+    assert flagged >= 2 * total
 
 
 @pytest.mark.starter
