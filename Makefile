@@ -53,7 +53,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/flag_speed.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
 
-# llama.cpp's own llama-server and llama-batched-bench from the same vendored source, AMX off,
+# llama.cpp's own llama-server, llama-batched-bench and llama-bench from the same vendored source, AMX off,
 # built once per machine and cached (about 15 minutes on 2 cores): endpoint tests and benches.
 llama-server: | $(BIN)/python
 	$(BIN)/python tools/build_llama_server.py --version $(LLAMA_CPP_VERSION)

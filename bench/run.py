@@ -44,6 +44,7 @@ PROMPT = "Write a short story about a lighthouse keeper who finds a message in a
 THREADS = os.cpu_count() or 1
 MAX_TOKENS = 128
 SEED = 1
+LLAMA_CPP_VERSION = "0.3.36"  # the Makefile's; its llama.cpp is what llama-bench is built from
 SECTIONS = ["startup", "engine", "stop", "schedule", "window", "pace", "wakeups"]  # in the order they run
 STARTUP_THREADS = 2  # issue 20's yardstick: raw Llama(path, n_threads=2), one token
 WINDOW_PROMPT = "What happened at Tiananmen Square in June 1989?"  # the window's sample prompt
@@ -84,18 +85,39 @@ def workbench(model: Path) -> dict:
     return out["responses"][0]
 
 
+def llama_bench(model: Path) -> float | None:
+    """llama.cpp's own `llama-bench`: decode tokens/s of MAX_TOKENS tokens (tg128), same
+    threads, one repetition; None when tools/build_llama_server.py has not built it here."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_llama_server import cached_binaries, server_folder
+
+    folder = server_folder(LLAMA_CPP_VERSION)
+    if not cached_binaries(folder):
+        return None
+    done = subprocess.run(
+        [str(folder / "bin" / "llama-bench"), "-m", str(model), "-p", "0", "-n", str(MAX_TOKENS), "-t", str(THREADS), "-r", "1", "-o", "json"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return float(json.loads(done.stdout)[0]["avg_ts"])
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
 def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
+    """Per starter model, taking turns each round: raw llama-cpp-python, `workbench compare`
+    and llama.cpp's own llama-bench, so all three see the same machine."""
     results = {}
     for name, path in models:
-        raws, wbs = [], []
+        raws, wbs, benches = [], [], []
         for _ in range(rounds):
             raws.append(raw(path))
             wbs.append(workbench(path))
+            benches.append(llama_bench(path))
+        measured = [b for b in benches if b is not None]
         results[name] = {
+            "llama_bench_tokens_per_s": median(measured) if measured else None,
             "raw_tokens_per_s": median([r["tokens_per_s"] for r in raws]),
             "wb_tokens_per_s": median([w["tokens_per_s"] for w in wbs]),
             "raw_ttft_s": median([r["ttft_s"] for r in raws]),
@@ -107,6 +129,7 @@ def section_engine(models: list[tuple[str, Path]], rounds: int) -> dict:
         }
         r = results[name]
         r["throughput_ratio"] = r["wb_tokens_per_s"] / r["raw_tokens_per_s"]
+        r["llama_bench_ratio"] = r["wb_tokens_per_s"] / r["llama_bench_tokens_per_s"] if measured else None
         r["ttft_difference_ms"] = (r["wb_ttft_s"] - r["raw_ttft_s"]) * 1000
     return results
 
@@ -302,10 +325,12 @@ def report(results: dict) -> str:
     if startup:
         lines += startup_table(startup)
     if "engine" in results:
-        lines += ["| model | raw tokens/s | workbench tokens/s | ratio | raw first token | workbench first token | difference | same text |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["| model | llama-bench tg tokens/s | raw tokens/s | workbench tokens/s | ratio to raw | ratio to llama-bench | raw first token | workbench first token | difference | same text |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.get("engine", {}).items():
-        lines.append(f"| {name} | {r['raw_tokens_per_s']:.1f} | {r['wb_tokens_per_s']:.1f} | {r['throughput_ratio']:.3f} | "
+        bench = f"{r['llama_bench_tokens_per_s']:.1f}" if r["llama_bench_tokens_per_s"] is not None else "not built"
+        bench_ratio = f"{r['llama_bench_ratio']:.3f}" if r["llama_bench_ratio"] is not None else "-"
+        lines.append(f"| {name} | {bench} | {r['raw_tokens_per_s']:.1f} | {r['wb_tokens_per_s']:.1f} | {r['throughput_ratio']:.3f} | {bench_ratio} | "
                      f"{r['raw_ttft_s'] * 1000:.0f} ms | {r['wb_ttft_s'] * 1000:.0f} ms | {r['ttft_difference_ms']:+.0f} ms | {'yes' if r['same_text'] else 'no'} |")
     stop = results.get("stop")
     if stop:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build llama.cpp's `llama-server` and `llama-batched-bench` once per machine, and cache them.
+"""Build llama.cpp's `llama-server`, `llama-batched-bench` and `llama-bench` once per machine, and cache them.
 
 Tests and benchmarks of OpenAI-compatible endpoints want a real server with
 continuous batching on 127.0.0.1. llama-cpp-python's source distribution
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from build_llama_wheel import AMX_OFF, cache_root, cpu_features
 
-TARGETS = ("llama-server", "llama-batched-bench")
+TARGETS = ("llama-server", "llama-batched-bench", "llama-bench")
 CMAKE_OPTIONS = (
     "-DCMAKE_BUILD_TYPE=Release",
     "-DGGML_NATIVE=ON",
