@@ -236,6 +236,31 @@ def capture_batches(scratch: Path, params: GenerationParams) -> None:
     close(window, workspace)
 
 
+def capture_dialogs(scratch: Path, params: GenerationParams) -> None:
+    """Issue 20 and 21's new places, on a 1280x720 laptop: the New batch dialog (its
+    "Sequences at once"), File > Get models… (the curated pairs), and the window's
+    settings with "GPU layers"."""
+    window, workspace = open_window(scratch, "dialogs", params)
+    window.resize(1280, 720)
+    settle_rendered(window)
+    save(window, "settings-gpu-layers-1280x720")
+    batches = window.open_batches()
+    wait_for(batches.batchesLoaded)
+    batches.new_button.click()
+    dialog = wait_for(batches.dialogOpened)[0]
+    settle()
+    save(dialog, "new-batch-dialog")
+    dialog.reject()
+    batches.close()
+    window.commands.file.get_models.trigger()
+    get_models = window.library_control.get_models.dialog
+    assert get_models is not None
+    settle()
+    save(get_models, "get-models-dialog")
+    get_models.close()
+    close(window, workspace)
+
+
 def kill_second_model_midway(window: MainWindow, workspace: Workspace) -> None:
     """Make the second pane's model crash while it writes, as a native crash would."""
     pane = window.area.panes[1]
@@ -258,6 +283,7 @@ def main() -> int:
     parser.add_argument("--screens", action="store_true", help="only the laptop and full-HD screen shots")
     parser.add_argument("--follow-up", action="store_true", help="only the conversation (a Chinese follow-up) at 1366x768")
     parser.add_argument("--endpoints", action="store_true", help="only File > Endpoints… and remote models in the library at 1366x768")
+    parser.add_argument("--dialogs", action="store_true", help="only the New batch and Get models dialogs and the settings, on a 1280x720 screen")
     args = parser.parse_args()
     params = GenerationParams(max_tokens=args.max_tokens)
     application()
@@ -280,6 +306,9 @@ def main() -> int:
             return 0
         if args.endpoints:
             capture_endpoints(scratch, params)
+            return 0
+        if args.dialogs:
+            capture_dialogs(scratch, params)
             return 0
         window, workspace = open_window(scratch, "light", params)
         if len(window.library_control.starter_ids) < 2:
@@ -312,6 +341,7 @@ def main() -> int:
         capture_screens(scratch, params)
         capture_follow_up(scratch, params)
         capture_endpoints(scratch, params)
+        capture_dialogs(scratch, params)
     return 0
 
 

@@ -18,6 +18,7 @@ from workbench.core.batch import BatchRunner
 from workbench.core.catalog.discovery import ollama_models
 from workbench.core.catalog.origins import OriginTable, OriginTableError
 from workbench.core.catalog.overrides import OriginOverrides
+from workbench.core.engine.offload import RAN_ON
 from workbench.core.engine.params import MAX_THREADS, GenerationParams, all_cores
 from workbench.core.errors import EnvironmentProblem
 from workbench.core.invisible import visible_controls
@@ -156,7 +157,9 @@ def test_a_batch_recorded_with_too_many_threads_resumes_on_this_machine_s_cores(
          f"using this machine's {all_cores()} instead (the thread count doesn't change the answers).")
     ]
     [response] = workspace.notebook.run(result.ran[0].run_id)["responses"]
+    ran_on = response["sampler"].pop(RAN_ON)  # where it ran, beside the settings (engine/offload.py)
     assert response["sampler"] == GenerationParams(max_tokens=4, n_ctx=256, n_threads=all_cores(), seed=3).to_dict()
+    assert ran_on["backend"] == "CPU"
 
 
 def tags(text: str) -> str:
