@@ -75,6 +75,11 @@ def fetch_source(version: str, work: Path) -> Path:
 
 def build(source: Path, folder: Path, jobs: int) -> None:
     build_dir = folder / "build"
+    configured = build_dir / "CMakeCache.txt"
+    if configured.exists() and f"CMAKE_HOME_DIRECTORY:INTERNAL={source}\n" not in configured.read_text(encoding="utf-8", errors="replace"):
+        # Configured from an earlier unpacked source (a temporary folder, since gone):
+        # cmake refuses to reuse it, so this build starts afresh (a new target, say).
+        shutil.rmtree(build_dir)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "build.log"
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
