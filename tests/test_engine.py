@@ -270,6 +270,38 @@ def test_the_pool_holds_any_backend_its_loader_builds(tmp_path: Path) -> None:
         pool.close()
 
 
+def test_requests_for_a_model_being_loaded_wait_and_share_it(tmp_path: Path) -> None:
+    """A batch's prompts in flight ask for one model at once: one load, one process."""
+    loader = FakeLoader(lambda _model, _prompt: "Hi")
+    first_load_began, go_on = threading.Event(), threading.Event()
+
+    def slow(*args):
+        first_load_began.set()
+        go_on.wait(5)  # the others ask while this load is under way
+        return loader(*args)
+
+    pool = ModelPool(budget_bytes=100, loader=slow)
+    path = tmp_path / "fake.gguf"
+    got: list = []
+    try:
+        threads = [threading.Thread(target=lambda: got.append(pool.acquire(path, "Fake", LoadSettings(256, 1), 10))) for _ in range(4)]
+        threads[0].start()
+        assert first_load_began.wait(5)
+        for thread in threads[1:]:
+            thread.start()
+        stopped = Cancel()
+        stopped.set()
+        with pytest.raises(LoadCancelled):  # a Stop while waiting for another's load
+            pool.acquire(path, "Fake", LoadSettings(256, 1), 10, stopped)
+        go_on.set()
+        for thread in threads:
+            thread.join(5)
+        assert len(loader.loaded) == 1 and len(got) == 4 and all(model is got[0] for model in got)
+    finally:
+        go_on.set()
+        pool.close()
+
+
 def test_a_template_that_opens_a_think_block_is_reported(tmp_path: Path) -> None:
     """Like DeepSeek-R1's and Qwen3's templates: the prompt ends inside <think>."""
     template = CHATML_TEMPLATE.replace("assistant\n' }}", "assistant\n<think>\n' }}")

@@ -26,7 +26,7 @@ import psutil
 from ..endpoints.model_path import is_remote_path
 from .backend import Backend
 from .cancel import Cancel
-from .local import LocalModel
+from .local import LoadCancelled, LocalModel
 from .params import LoadSettings
 
 # Leave room for the app, the OS and the KV caches we can only estimate.
@@ -61,39 +61,47 @@ class ModelPool:
         # How many requests hold each model: a remote model serves several at once (a batch's
         # prompts in flight), and is idle, so closable, only when none does.
         self._in_use: Counter[tuple[str, LoadSettings]] = Counter()
+        # The models being loaded, each set once its load ends (loaded or failed).
+        self._loading: dict[tuple[str, LoadSettings], threading.Event] = {}
         self._lock = threading.Lock()
 
     def acquire(self, path: Path, display_name: str, settings: LoadSettings, estimate_bytes: int, cancel: Cancel | None = None) -> Backend:
         """A started model for `path` with these load settings; loads it if needed.
 
         Blocks while loading. Pair with `release`. Raises what the loader raises.
+        A request for a model another request is loading waits for that load and shares
+        the model: a batch's prompts in flight ask for their model process at once, and
+        each loading its own had 8 processes of Qwen fight for 2 cores, then 7 thrown away.
         """
         remote = is_remote_path(path)
         key = (str(path) if remote else str(Path(path).resolve()), settings)
-        with self._lock:
-            held = self._models.get(key)
-            if held is not None and not held[0].alive:
-                del self._models[key]
-                held = None
-            if held is not None:
-                self._models.move_to_end(key)
-                self._in_use[key] += 1
-                return held[0]
-            victims = self._make_room(estimate_bytes)
-        for victim in victims:
-            victim.close()
-        model = (self.remote_loader if remote else self.loader)(Path(path), display_name, settings, cancel)
-        with self._lock:
-            held = self._models.get(key)
-            if held is not None and held[0].alive:  # another request built it meanwhile: share that one
-                spare, model = model, held[0]
-            else:
-                spare = None
+        while True:
+            with self._lock:
+                held = self._models.get(key)
+                if held is not None and not held[0].alive:
+                    del self._models[key]
+                    held = None
+                if held is not None:
+                    self._models.move_to_end(key)
+                    self._in_use[key] += 1
+                    return held[0]
+                loading = self._loading.get(key)
+                if loading is None:
+                    self._loading[key] = threading.Event()
+                    victims = self._make_room(estimate_bytes)
+                    break
+            _wait_for(loading, display_name, cancel)  # then take what it loaded, or load if it failed
+        try:
+            for victim in victims:
+                victim.close()
+            model = (self.remote_loader if remote else self.loader)(Path(path), display_name, settings, cancel)
+            with self._lock:
                 self._models[key] = (model, estimate_bytes)
-            self._in_use[key] += 1
-        if spare is not None:
-            spare.close()
-        return model
+                self._in_use[key] += 1
+            return model
+        finally:
+            with self._lock:
+                self._loading.pop(key).set()
 
     def release(self, model: Backend) -> None:
         with self._lock:
@@ -131,6 +139,13 @@ class ModelPool:
             self._in_use.clear()
         for model in models:
             model.close()
+
+
+def _wait_for(loading: threading.Event, display_name: str, cancel: Cancel | None) -> None:
+    """Wait until another request's load of the model ends; LoadCancelled on a Stop first."""
+    while not loading.wait(0.1):
+        if cancel is not None and cancel.is_set():
+            raise LoadCancelled(display_name)
 
 
 def _start_remote_model(path: Path, display_name: str, settings: LoadSettings, cancel: Cancel | None) -> Backend:
