@@ -27,7 +27,7 @@ from .metadata import HeaderFacts
 FILE_NAME = "catalog.sqlite"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 RETRY_AFTER_SECONDS = 60
-SCHEMA_VERSION = 1  # bump when HeaderFacts changes; old rows are dropped
+SCHEMA_VERSION = 2  # bump when HeaderFacts changes; old rows are dropped (2: file_type)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

@@ -41,6 +41,9 @@ class HeaderFacts:
     parameters: int
     elements_by_type: dict[str, int]  # ggml type name -> number of weights of that type
     file_size: int
+    # general.file_type's name ("Q4_K_M"), named as the header is read: naming it needs the
+    # gguf package, which a catalog served from its cache never loads.
+    file_type: str | None = None
 
     @classmethod
     def from_header(cls, header: GGUFHeader) -> HeaderFacts:
@@ -54,6 +57,7 @@ class HeaderFacts:
             parameters=sum(elements.values()),
             elements_by_type=elements,
             file_size=header.file_size,
+            file_type=_file_type_name(header.kv.get("general.file_type")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +67,7 @@ class HeaderFacts:
             "parameters": self.parameters,
             "elements_by_type": self.elements_by_type,
             "file_size": self.file_size,
+            "file_type": self.file_type,
         }
 
     @classmethod
@@ -73,6 +78,7 @@ class HeaderFacts:
             parameters=int(data["parameters"]),
             elements_by_type={str(k): int(v) for k, v in data["elements_by_type"].items()},
             file_size=int(data["file_size"]),
+            file_type=data.get("file_type"),
         )
 
 
@@ -117,7 +123,7 @@ class ModelMetadata:
             organization=_text(kv, "general.organization"),
             size_label=_text(kv, "general.size_label"),
             parameters=sum(shard.parameters for shard in shards),
-            quantization=_quantization(kv.get("general.file_type"), elements),
+            quantization=shards[0].file_type or _most_weights(elements),
             context_length=_count(kv, f"{arch}.context_length") if arch else None,
             chat_template=template,
             chat_template_sha256=chat_template_sha256(template) if template else None,
@@ -141,20 +147,22 @@ def _count(kv: dict[str, Any], key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _quantization(file_type: Any, elements: dict[str, int]) -> str | None:
-    """general.file_type's name ("MOSTLY_Q4_K_M" -> "Q4_K_M"), else the type most weights have."""
-    if isinstance(file_type, int) and not isinstance(file_type, bool):
-        from gguf import LlamaFileType  # loaded with a header read, as json_safe's import
-
-        try:
-            name = LlamaFileType(file_type).name
-        except ValueError:
-            name = None
-        if name and name != LlamaFileType.GUESSED.name:
-            return name.removeprefix("MOSTLY_").removeprefix("ALL_")
-    if not elements:
+def _file_type_name(file_type: Any) -> str | None:
+    """general.file_type's name ("MOSTLY_Q4_K_M" -> "Q4_K_M"); None when it has none."""
+    if not isinstance(file_type, int) or isinstance(file_type, bool):
         return None
-    return max(elements.items(), key=lambda item: item[1])[0]
+    from gguf import LlamaFileType  # loaded with a header read, as json_safe's import
+
+    try:
+        name = LlamaFileType(file_type).name
+    except ValueError:
+        return None
+    return None if name == LlamaFileType.GUESSED.name else name.removeprefix("MOSTLY_").removeprefix("ALL_")
+
+
+def _most_weights(elements: dict[str, int]) -> str | None:
+    """The quantization of a file that doesn't name its own: the type most weights have."""
+    return max(elements.items(), key=lambda item: item[1])[0] if elements else None
 
 
 def _base_models(kv: dict[str, Any]) -> tuple[dict[str, str], ...]:
