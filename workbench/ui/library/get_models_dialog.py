@@ -65,16 +65,25 @@ class GetModelsDialog(QDialog):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.header().setStretchLastSection(True)
+        # The note takes what width is left, cut short: sized to its text it pushed memory and
+        # licence out of sight on a laptop. It is whole in its tooltip and under the list.
+        self.tree.header().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         for pair in curated.pairs:
             top = QTreeWidgetItem([pair.title])
             top.setToolTip(0, pair.demo)
-            top.setFirstColumnSpanned(True)
             top.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             self.tree.addTopLevelItem(top)
+            top.setFirstColumnSpanned(True)  # once in the tree: before, it does nothing
             for model in curated.in_pair(pair.id):
                 top.addChild(self._row(model))
             top.setExpanded(True)
+        # The model column as wide as the model names, not the pairs' titles that span the
+        # row: sized to those, it pushed memory and licence out of sight.
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        names = [model.name for model in curated.models]
+        indent = 3 * self.tree.indentation()  # a child's indentation and the branch
+        self.tree.setColumnWidth(0, indent + max((self.tree.fontMetrics().horizontalAdvance(name) for name in names), default=0))
         layout.addWidget(self.tree, 1)
         self.demo = text_label(role="muted")
         layout.addWidget(self.demo)
@@ -114,6 +123,7 @@ class GetModelsDialog(QDialog):
         item = QTreeWidgetItem([model.name, origin, f"{model.quant}, {size}", f"~{model.memory_gb:g} GB", model.licence, model.note])
         item.setData(0, _MODEL, (model.repo, model.file))
         item.setToolTip(0, f"{model.repo}\n{model.file}")
+        item.setToolTip(len(COLUMNS) - 1, model.note)
         return item
 
     def _chosen(self, item: QTreeWidgetItem | None) -> None:
