@@ -66,4 +66,14 @@ def test_with_starters_turned_off_it_says_how_else_to_add_a_model(open_window, t
 def test_with_starters_on_it_offers_the_starter_pair(open_window, monkeypatch):
     monkeypatch.setattr(starter, "STARTER_MODELS", ())  # offered, not prepared: no 491 MB join in a test
     window = open_window([], with_starter=True).window
-    assert f"comes from PyPI. {starter.INSTALL_HINT}" in window.empty_state.ways_in.text()
+    assert f"comes from PyPI. {starter.SOURCE_HINT}" in window.empty_state.ways_in.text()
+
+
+def test_the_desktop_app_offers_downloads_not_a_source_install(monkeypatch):
+    """A frozen app can't take pip's starter packages: Get models…, pull or a folder instead."""
+    from workbench.ui.library.empty_state import ways_in_text
+
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    text = ways_in_text(True, ())
+    assert text.endswith(starter.APP_HINT) and "Get models…" in text
+    assert "make" not in text.split() and "pip" not in text
