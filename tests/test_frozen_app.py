@@ -146,7 +146,7 @@ def test_a_plain_compare_with_half_the_pair_says_which_is_missing(app: Path, sta
     assert done.returncode == 0, done.stderr
     assert [r["model_name"] for r in json.loads(done.stdout)["responses"]] == ["Qwen2.5-Coder-0.5B-Instruct"]
     note = next(line for line in done.stderr.splitlines() if line.startswith("note: Only"))
-    assert note.startswith("note: Only Qwen2.5-Coder-0.5B-Instruct of the starter pair is asked: SmolLM2-135M-Instruct is not ready.")
+    assert note.startswith("note: Only Qwen2.5-Coder-0.5B-Instruct of the starter pair is ready; SmolLM2-135M-Instruct is missing.")
     assert "workbench pull" in note and not SOURCE_ADVICE.search(done.stderr), done.stderr
 
 

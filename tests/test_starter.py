@@ -129,7 +129,7 @@ def test_a_plain_compare_with_half_the_pair_says_which_is_missing(
     assert len(notes) == 1, captured.err
     missing = "is not part of the desktop app. " + starter.APP_HINT if frozen else "is not installed. " + starter.SOURCE_HINT
     assert notes[0] == (
-        "note: Only Qwen2.5-Coder-0.5B-Instruct of the starter pair is asked: SmolLM2-135M-Instruct is not ready. "
+        "note: Only Qwen2.5-Coder-0.5B-Instruct of the starter pair is ready; SmolLM2-135M-Instruct is missing. "
         f"The starter package no-such-package-for-the-workbench {missing}"
     )
 

@@ -109,16 +109,16 @@ class Workspace:
         return sorted(entries, key=lambda e: wanted.index(e.path.resolve()))
 
     def starter_shortfall(self) -> str | None:
-        """What a front end says before asking the starter pair when only part of it is ready
+        """What a front end says before it asks the starter pair when only part of it is ready
         (a desktop app beside a Qwen file joined by a source install, a package removed): which
         model is left out and why, the problem saying how to get it, so one model is never
         passed off as the pair. None when the pair is whole, or when none is ready (no
         comparison then: the caller's error says so)."""
-        asked = self.starter_entries()
-        if not asked or not self.starter_missing:
+        ready = self.starter_entries()
+        if not ready or not self.starter_missing:
             return None
         return (
-            f"Only {', '.join(e.name for e in asked)} of the starter pair is asked: {', '.join(self.starter_missing)} is not ready. "
+            f"Only {', '.join(e.name for e in ready)} of the starter pair is ready; {', '.join(self.starter_missing)} is missing. "
             + " ".join(self.starter_problems)
         )
 
