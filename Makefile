@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test`; `make app` builds the desktop app.
 # Everything lives in .venv; llama.cpp is compiled once per machine and cached
 # (tools/build_llama_wheel.py), so a second `make test` starts in seconds.
 
@@ -7,7 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: run test bench screenshot clean flags-model flags-evaluation llama-server
+.PHONY: run test app bench screenshot clean flags-model flags-evaluation llama-server
+
+# The desktop app, a folder (PyInstaller's, from build.spec): built again only when the
+# code, the resources, the prompt sets, the spec or the dependencies change.
+APP := dist/workbench/workbench
+APP_SOURCES := build.spec pyproject.toml $(shell find workbench resources prompts -name __pycache__ -prune -o -type f -print)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbench needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -31,16 +36,30 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 run: $(VENV)/.app
 	$(BIN)/workbench
 
+$(VENV)/.pyinstaller: pyproject.toml $(VENV)/.app
+	$(BIN)/python -m pip install --quiet -e '.[starter,app]'
+	@touch $@
+
+# About 2 minutes on 2 cores; dist/ and build/ are git-ignored. README "A desktop app".
+$(APP): $(APP_SOURCES) $(VENV)/.pyinstaller
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build build.spec
+	@touch $@
+
+app: $(APP)
+
 # The checks first, seconds together (settings in pyproject.toml): the import contracts (core
-# needs no Qt; the terminal doesn't reach into the window), ruff, mypy. Then the suite.
+# needs no Qt; the terminal doesn't reach into the window), ruff, mypy. Then the desktop
+# app (built only if something changed) and the suite: tests/test_frozen_app.py runs the
+# app it is given in WORKBENCH_TEST_APP.
 test: $(VENV)/.test
 	$(BIN)/lint-imports
 	$(BIN)/ruff check workbench tests bench tools docs/screenshots
 	$(BIN)/mypy
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory app
+	QT_QPA_PLATFORM=offscreen WORKBENCH_TEST_APP=$(APP) $(BIN)/python -m pytest
 
 # Each script prints a Markdown table; docs/benchmarks.md keeps the figures.
-bench: $(VENV)/.test
+bench: $(VENV)/.test $(VENV)/.pyinstaller
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run.py
 	$(BIN)/python bench/notebook_scale.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_open.py
@@ -52,6 +71,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/bench_sequences.py
 	$(BIN)/python bench/flag_speed.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/replay_timing.py
+	$(BIN)/python bench/app_build.py
 
 # llama.cpp's own llama-server, llama-batched-bench and llama-bench from the same vendored source, AMX off,
 # built once per machine and cached (about 15 minutes on 2 cores): endpoint tests and benches.
@@ -75,4 +95,4 @@ screenshot: $(VENV)/.app
 	QT_QPA_PLATFORM=offscreen WORKBENCH_DB=$$(mktemp -d)/screenshot.sqlite $(BIN)/workbench --screenshot docs/screenshot.png
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) dist build

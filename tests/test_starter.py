@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
 
+from cli_process import in_process
+from workbench.cli import render
 from workbench.core import starter
 from workbench.core.starter import Part, StarterModel, StarterProblem
 
@@ -88,6 +93,54 @@ def test_a_known_hash_skips_rehashing(chunks: list[Path]) -> None:
 def test_a_missing_starter_package_is_a_clear_problem() -> None:
     with pytest.raises(StarterProblem, match="not installed.*make run"):
         starter.locate_part(Part("no-such-package-for-the-workbench", "x/y.bin"))
+
+
+def test_the_desktop_app_says_how_to_get_models_without_make_or_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing can be pip-installed into the frozen app: its advice is the downloads and folders."""
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    with pytest.raises(StarterProblem) as raised:
+        starter.locate_part(Part("no-such-package-for-the-workbench", "x/y.bin"))
+    message = str(raised.value)
+    assert message.startswith("The starter package no-such-package-for-the-workbench is not part of the desktop app. ")
+    assert message.endswith(starter.APP_HINT) and "File > Get models…" in message and "`workbench pull NAME`" in message
+    no_models = render.models_table([])
+    assert "`workbench pull --list`" in no_models
+    for text in (message, no_models):
+        assert not re.search(r"\bmake\b|\bpip\b|\[starter\]", text), text
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_plain_compare_with_half_the_pair_says_which_is_missing(
+    frozen: bool, starter_paths: list[Path], scripted_models, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not one model passed off as the pair: a note names the missing one and how to get it."""
+    us, cn = starter.STARTER_MODELS
+    gone = dataclasses.replace(us, parts=(Part("no-such-package-for-the-workbench", "x/y.gguf"),))
+    monkeypatch.setattr(starter, "STARTER_MODELS", (gone, cn))
+    if frozen:
+        monkeypatch.setattr("sys.frozen", True, raising=False)
+    scripted_models(lambda model, prompt: "Hello.")
+
+    assert in_process("compare", "Hi", "--json") == 0
+
+    captured = capsys.readouterr()
+    assert [r["model_name"] for r in json.loads(captured.out)["responses"]] == ["Qwen2.5-Coder-0.5B-Instruct"]
+    notes = [line for line in captured.err.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1, captured.err
+    missing = "is not part of the desktop app. " + starter.APP_HINT if frozen else "is not installed. " + starter.SOURCE_HINT
+    assert notes[0] == (
+        "note: Only Qwen2.5-Coder-0.5B-Instruct of the starter pair is ready; SmolLM2-135M-Instruct is missing. "
+        f"The starter package no-such-package-for-the-workbench {missing}"
+    )
+
+
+def test_the_whole_pair_asks_both_without_a_note(starter_paths: list[Path], scripted_models, capsys: pytest.CaptureFixture[str]) -> None:
+    scripted_models(lambda model, prompt: "Hello.")
+
+    assert in_process("compare", "Hi", "--json") == 0
+
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["responses"]) == 2 and "note:" not in captured.err
 
 
 def test_the_installed_pair_is_listed_with_curated_names_and_origins(starter_paths: list[Path], tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ from ..core.export import report
 from ..core.notebook.batches import DONE, Batch, BatchItem, BatchNotFound
 from ..core.prompts import LANGUAGES, PromptSetProblem, find_prompt_set
 from ..core.workspace import Workspace
+from . import render
 from .arguments import add_switches, record_id
 from .interrupt import run_cancellable
 from .terminal import CLEAR_LINE, control, json_text
@@ -150,11 +151,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _entries(workspace: Workspace, models: list[str]) -> list[ModelEntry]:
     if models:
         return [workspace.catalog.resolve(m) for m in models]
-    entries = workspace.starter_entries()
-    if not entries:
-        problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
-        raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
-    return entries
+    return render.starter_pair(workspace)
 
 
 def _run(runner: BatchRunner, batch_id: int, entries: list[ModelEntry] | None, workspace: Workspace, as_json: bool) -> int:

@@ -13,7 +13,6 @@ from typing import Any
 from ..core.comparison import PARALLEL, SEQUENTIAL, Contender, RunOutcome
 from ..core.engine.cancel import Cancel
 from ..core.engine.params import DEFAULT_CONTEXT, GenerationParams, all_cores, random_seed
-from ..core.errors import EnvironmentProblem
 from ..core.workspace import Workspace
 from . import render
 from .arguments import add_switches, add_workspace_options
@@ -86,13 +85,7 @@ def compare(
     A follow-up is asked only if the turn before it was answered (by one model at least),
     saved, and not stopped: exit status 0 when every turn was."""
     workspace.prepare_starter(progress=render.progress_printer(quiet=as_json))
-    if models:
-        entries = [workspace.catalog.resolve(m) for m in models]
-    else:
-        entries = workspace.starter_entries()
-        if not entries:
-            problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
-            raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
+    entries = [workspace.catalog.resolve(m) for m in models] if models else render.starter_pair(workspace)
     contenders = [Contender(entry, params) for entry in entries]
     printer = None if as_json else render.StreamPrinter(sys.stdout, entries, parallel, (prompt, *follow_ups))
     listener = printer or render.ProblemPrinter(sys.stderr)

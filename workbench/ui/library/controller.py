@@ -32,6 +32,9 @@ from .library import LibraryPanel
 from .model_details import ModelDetailsDialog
 
 
+STARTER_NOTICE = "starter"  # the message bar's key for a starter pair that is only half ready
+
+
 @dataclass(frozen=True)
 class LibraryScan:
     """What one catalog scan found, gathered on the worker thread."""
@@ -45,6 +48,7 @@ class LibraryScan:
     opened: list[tuple[Path, ModelEntry | None]]  # files the user just opened, and their entries
     with_starter: bool = True  # False: WORKBENCH_NO_STARTER, so the empty state does not offer the pair
     folders: tuple[Path, ...] = ()  # the model folders scanned (the workbench's own first)
+    starter_shortfall: str | None = None  # only part of the starter pair is ready: which is missing, why
 
 
 def _entry_for_file(entries: list[ModelEntry], path: Path) -> ModelEntry | None:
@@ -131,6 +135,7 @@ class Library(QObject):
                 opened=[(path, _entry_for_file(entries, path)) for path in just_opened],
                 with_starter=ws.with_starter,
                 folders=(models_dir(), *catalog.folders),
+                starter_shortfall=ws.starter_shortfall(),
             )
 
         self.ctx.catalog_tasks.submit(scan, self._library_scanned, self._library_scan_failed)
@@ -173,6 +178,9 @@ class Library(QObject):
         chosen = [pane.select(model) for pane, model in zip(self.area.panes, saved or [])]
         if not any(chosen):
             default = scan.starter_ids or [e.id for e in ready[:MIN_PANES]]
+            if scan.starter_ids and scan.starter_shortfall:
+                # One pane of the pair must not pass for the comparison: say which is missing.
+                self.ctx.feedback.notice(STARTER_NOTICE, scan.starter_shortfall)
             self.area.set_count(len(default))
             for pane, entry_id in zip(self.area.panes, default):
                 pane.select(entry_id)

