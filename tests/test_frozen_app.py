@@ -12,7 +12,9 @@ Covered: every command's --help (each command's module and what it imports), `mo
 --json` finding the starter pair, a 16-token compare through a spawned model process
 (the same answer as the source install's), a plain compare with half the pair saying
 so in the app's own words, the window's --screenshot, a PDF of a Chinese run drawn
-with the bundled CJK font, and `pull` from a fake hub (huggingface_hub in the bundle).
+with the bundled CJK font, `pull` from a fake hub (huggingface_hub in the bundle), and
+a remote model through a loopback OpenAI-compatible server (the openai SDK and httpx in
+the bundle, the key read from its variable and written nowhere).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from cli_process import env, workbench
+from endpoint_servers import StubServer
 from fake_hub import FakeHub, tiny_gguf
 from pdf_text import pdf_text
 from workbench.cli.main import COMMANDS
@@ -168,7 +171,9 @@ def test_the_window_saves_a_screenshot(app: Path, starter_paths: list[Path], tmp
 def test_a_pdf_of_a_chinese_run_carries_the_bundled_cjk_font(app: Path, chinese_run: tuple[dict, Path], tmp_path: Path) -> None:
     """With fontconfig shown no fonts at all, the only CJK font is the one inside the app."""
     fonts = tmp_path / "fonts.conf"
-    fonts.write_text('<?xml version="1.0"?>\n<fontconfig><cachedir>' + str(tmp_path / "fc-cache") + "</cachedir></fontconfig>\n", encoding="utf-8")
+    fonts.write_text(
+        '<?xml version="1.0"?>\n<fontconfig><cachedir>' + str(tmp_path / "fc-cache") + "</cachedir></fontconfig>\n", encoding="utf-8"
+    )
     target = tmp_path / "run.pdf"
 
     done = run_app(
@@ -193,6 +198,37 @@ def test_pull_downloads_through_the_bundled_hub_client(app: Path, fake_hub: Fake
     result = json.loads(done.stdout)
     assert result["sha256"] == fake_hub.repos[repo].files[file].sha256 and result["country"] == "CN"
     assert Path(result["path"]).is_file() and Path(result["path"]).is_relative_to(Path(os.environ["WORKBENCH_DATA_DIR"]))
+
+
+def test_a_remote_model_answers_through_the_bundled_sdk_and_its_key_is_kept_nowhere(
+    app: Path, stub_server: StubServer, tmp_path: Path
+) -> None:
+    key = "sk-frozen-7d1e3b9a5c2f"
+    stub_server.script({"models": ["deepseek-chat"], "key": key,
+                        "replies": {"deepseek-chat": {"chunks": [{"content": "Hello "}, {"content": "from the stub."}], "finish_reason": "stop"}}})  # fmt: skip
+    # keyring's fail backend, as on CI: the key comes from its variable only.
+    secrets = {"LAB_KEY": key, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+    runs = [
+        run_app(app, *args, cwd=tmp_path, timeout=120, **secrets)
+        for args in (
+            ("endpoint", "add", "lab", stub_server.url, "--key-env", "LAB_KEY"),
+            ("endpoint", "test", "lab"),
+            ("compare", "Say hello.", "--model", "lab/deepseek-chat", "--json"),
+        )
+    ]
+
+    assert [done.returncode for done in runs] == [0, 0, 0], [done.stderr for done in runs]
+    compared = json.loads(runs[2].stdout)
+    answers = compared["responses"] if "responses" in compared else compared["turns"][0]["responses"]
+    assert [(a["text"], a["finish_reason"]) for a in answers] == [("Hello from the stub.", "stop")]
+    assert stub_server.requests() and all(r["key_ok"] for r in stub_server.requests())
+    for done in runs:
+        assert key not in done.stdout and key not in done.stderr
+    for folder in (tmp_path, *(Path(os.environ[v]) for v in ("WORKBENCH_DATA_DIR", "WORKBENCH_CONFIG_DIR", "WORKBENCH_CACHE_DIR"))):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), f"the key is in {path}"
 
 
 def test_the_starter_pair_is_not_in_the_bundle(app: Path) -> None:
