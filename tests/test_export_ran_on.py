@@ -47,7 +47,7 @@ def test_csv_adds_a_last_column_and_json_lines_keeps_the_record(notebook, tmp_pa
     assert [(r["model"], r["ran_on"]) for r in rows] == [("Qwen3", "CUDA (10 of 29 layers)"), ("Llama", "CPU"), ("Older", "")]
     exported = render(data, "jsonl")
     samplers = [json.loads(line)["sampler"] for line in exported.splitlines() if json.loads(line).get("type") == "response"]
-    assert samplers[0][RAN_ON] == {"backend": "CUDA", "gpu_layers_offloaded": 10, "layers": 29} and RAN_ON not in samplers[2]
+    assert samplers[0][RAN_ON] == {"backend": "CUDA", "gpu_layers_offloaded": 10, "layers": 29, "flash_attn": True} and RAN_ON not in samplers[2]
     (tmp_path / "export.jsonl").write_text(exported, encoding="utf-8")
     other = open_notebook(tmp_path / "other.sqlite")
     try:

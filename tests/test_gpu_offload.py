@@ -99,6 +99,19 @@ def test_this_machines_cpu_build_offloads_nothing_whatever_is_asked(tmp_path: Pa
         }  # fmt: skip
 
 
+def test_every_local_model_attends_with_flash_attention_and_says_so(tmp_path: Path, llama_calls: list[dict[str, Any]]) -> None:
+    """llama-cpp-python turns it off unless asked; llama.cpp's tools have it on (offload.py)."""
+    import llama_cpp
+
+    model, info = worker._load(str(write_tiny_model(tmp_path / "tiny.gguf")), LoadSettings(256, 1))
+    try:
+        assert llama_calls[-1]["flash_attn"] is True
+        assert model.llama.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        assert info["flash_attn"] is True and offload.ran_on(info)["flash_attn"] is True  # type: ignore[index]
+    finally:
+        model.llama.close()
+
+
 def test_the_model_process_reports_what_ran_it(tmp_path: Path) -> None:
     """Through the real process: the setting travels in LoadSettings, the report back in "ready"."""
     import llama_cpp
@@ -188,7 +201,7 @@ def test_each_answer_records_what_ran_it_and_the_library_reads_the_newest(tiny_m
         outcome = ws.comparison.run("Hello", [Contender(entries[0], params)], listener=Listener())
         response = ws.notebook.run(outcome.run_id)["responses"][0]
         assert response["sampler"]["gpu_layers"] == 4
-        assert response["sampler"][offload.RAN_ON] == {"backend": "CPU", "gpu_layers_offloaded": 0, "layers": 3}
+        assert response["sampler"][offload.RAN_ON] == {"backend": "CPU", "gpu_layers_offloaded": 0, "layers": 3, "flash_attn": True}
         assert outcome.responses[0].sampler[offload.RAN_ON]["backend"] == "CPU"
         last = ws.notebook.last_ran_on()
         sha = ws.catalog.ensure_sha256(entries[0]).sha256

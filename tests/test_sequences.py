@@ -1,5 +1,6 @@
-"""Several answers at once in one model process (engine/sequences.py): each request its
-own answer, Stop per request, a crash ends every answer with its text kept."""
+"""The model process's scheduler (engine/sequences.py): several answers at once, each
+request its own answer, Stop per request, a crash ends every answer with its text kept;
+a prompt decodes only what its slot's cache does not already hold."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from workbench.core.engine.backend import FINISH_CRASHED, FINISH_LENGTH, FINISH_
 from workbench.core.engine.cancel import Cancel
 from workbench.core.engine.local import LocalModel
 from workbench.core.engine.params import GenerationParams, LoadSettings
-from workbench.core.engine.sequences import _held_back
+from workbench.core.engine import worker
+from workbench.core.engine.sequences import Scheduler, _held_back
 
 FAST = GenerationParams(max_tokens=24, n_ctx=256, n_threads=1)
 TOPICS = ["cats", "rain", "tea", "ships", "maps"]
@@ -90,7 +92,9 @@ def test_stopping_one_answer_leaves_the_others_to_finish(tmp_path: Path) -> None
     stop = Cancel()
     sinks = [Collect(on_first=stop.set), Collect(), Collect()]
     try:
-        results = ask_at_once(model, [(question(t), long, sink, cancel) for t, sink, cancel in zip(TOPICS, sinks, [stop, Cancel(), Cancel()])])
+        results = ask_at_once(
+            model, [(question(t), long, sink, cancel) for t, sink, cancel in zip(TOPICS, sinks, [stop, Cancel(), Cancel()])]
+        )
         assert model.alive  # a stop between tokens ends one answer, not the process
         again = model.generate(question("tea"), FAST, Collect(), Cancel())
     finally:
@@ -112,7 +116,11 @@ def test_a_request_stopped_while_waiting_for_a_slot_is_never_started(tmp_path: P
     stopped = Cancel()
     stopped.set()
     results: dict[int, GenerationResult] = {}
-    asks = [(question("cats"), long, sinks[0], Cancel()), (question("rain"), long, sinks[1], Cancel()), (question("tea"), long, sinks[2], stopped)]
+    asks = [
+        (question("cats"), long, sinks[0], Cancel()),
+        (question("rain"), long, sinks[1], Cancel()),
+        (question("tea"), long, sinks[2], stopped),
+    ]
     threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, model.generate(*asks[i]))) for i in range(3)]
     try:
         for thread in threads[:2]:
@@ -187,3 +195,86 @@ def test_a_starter_model_answers_alike_alone_and_beside_others(starter_paths: li
         finally:
             together.close()
         assert expected.text and results[0].text == expected.text, path.name
+
+
+class Pipe:
+    """The parent's end of the pipe, in this process: the requests are waiting from the
+    start, and once all are read and answered the parent is gone (EOFError), which ends
+    Scheduler.serve."""
+
+    def __init__(self, *messages: tuple) -> None:
+        self.unread = list(messages)
+        self.sent: list[tuple] = []
+
+    def poll(self) -> bool:
+        return bool(self.unread)
+
+    def recv(self) -> tuple:
+        if not self.unread:
+            raise EOFError
+        return self.unread.pop(0)
+
+    def send(self, message: tuple) -> None:
+        self.sent.append(message)
+
+    def answer(self, rid: int) -> str:
+        return "".join(piece for m in self.sent if m[0] == "text" and m[1] == rid for piece in m[2])
+
+
+class CountingScheduler(Scheduler):
+    """The scheduler, counting the prompt tokens it decodes."""
+
+    decoded_prompt_tokens = 0
+
+    def _prefill(self) -> None:
+        before = sum(len(seq.todo) for seq in self.active)
+        super()._prefill()
+        self.decoded_prompt_tokens += before - sum(len(seq.todo) for seq in self.active)
+
+
+def serve_in_process(path: Path, sequences: int, *requests: list[dict[str, str]]) -> tuple[Pipe, CountingScheduler]:
+    params = GenerationParams(max_tokens=8, n_ctx=256, n_threads=1, seed=1).to_dict()
+    pipe = Pipe(*[("generate", rid, {"messages": messages, "params": params}) for rid, messages in enumerate(requests, 1)])
+    settings = LoadSettings(256, 1, sequences=sequences)
+    model, _ = worker._load(str(path), settings)
+    try:
+        scheduler = CountingScheduler(pipe, worker.Inbox(pipe), model, settings)
+        scheduler.serve()
+    finally:
+        model.llama.close()
+    return pipe, scheduler
+
+
+def prompt_tokens(pipe: Pipe, rid: int) -> int:
+    return next(m[2]["prompt_tokens"] for m in pipe.sent if m[0] == "started" and m[1] == rid)
+
+
+def test_a_follow_up_decodes_only_what_its_conversation_adds_and_answers_as_from_scratch(tiny_model: Path) -> None:
+    first = question("cats")
+    alone, _ = serve_in_process(tiny_model, 1, first)
+    follow_up = [*first, {"role": "assistant", "content": alone.answer(1)}, {"role": "user", "content": "And dogs?"}]
+
+    pipe, scheduler = serve_in_process(tiny_model, 1, first, follow_up)
+    fresh, _ = serve_in_process(tiny_model, 1, follow_up)
+
+    assert pipe.answer(1) == alone.answer(1) and pipe.answer(2) == fresh.answer(1)
+    assert [m[2]["finish_reason"] for m in pipe.sent if m[0] == "done"] == ["length", "length"]
+    # The first prompt whole, then of the follow-up only what comes after the first prompt
+    # (less when its answer tokenizes as it was written): no more than the follow-up alone.
+    assert prompt_tokens(pipe, 1) < scheduler.decoded_prompt_tokens <= prompt_tokens(pipe, 2)
+
+
+def test_a_prompt_takes_the_free_slot_that_already_holds_its_start(tiny_model: Path) -> None:
+    """Two slots: the third prompt is the first one again, so it goes where the first was
+    and decodes one token (its last, whose logits give the first answer token)."""
+    pipe, scheduler = serve_in_process(tiny_model, 2, question("cats"), question("rain"), question("cats"))
+
+    assert pipe.answer(3) == pipe.answer(1) != ""
+    assert scheduler.decoded_prompt_tokens == prompt_tokens(pipe, 1) + prompt_tokens(pipe, 2) + 1
+    assert len(scheduler.cached[0]) == prompt_tokens(pipe, 1) + 7  # the prompt and 7 of the 8 answer tokens fed back
+
+
+def test_asking_the_same_prompt_again_repeats_its_answer_from_the_cache(tiny_model: Path) -> None:
+    pipe, scheduler = serve_in_process(tiny_model, 1, question("tea"), question("tea"), question("tea"))
+    assert pipe.answer(1) == pipe.answer(2) == pipe.answer(3) != ""
+    assert scheduler.decoded_prompt_tokens == prompt_tokens(pipe, 1) + 2

@@ -7,7 +7,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import llama_cpp
-import numpy as np
 import pytest
 
 from gguf_factory import CHATML_TEMPLATE, write_tiny_model
@@ -47,11 +46,9 @@ def test_a_chatml_model_whose_eos_is_endoftext_stops_at_im_end(yi_like: Path) ->
     assert llama.token_eos() == token(llama, "<|endoftext|>")
     stops = stop_token_ids(llama, CHATML_TEMPLATE)
     assert stops == sorted([token(llama, "<|endoftext|>"), token(llama, "<|im_end|>")])
-    # The formatter the model's process builds stops generation on it.
-    formatted = worker.template_formatter(llama, CHATML_TEMPLATE, stops)(messages=[{"role": "user", "content": "Hi"}])
-    (stops_on_last,) = formatted.stopping_criteria
-    assert stops_on_last(np.array([70, token(llama, "<|im_end|>")]), np.zeros(1))
-    assert not stops_on_last(np.array([70, 71]), np.zeros(1))
+    # The formatter the model's process builds hands them to the scheduler, which ends an
+    # answer at any of them (engine/sequences.py).
+    assert token(llama, "<|im_end|>") in worker.template_formatter(llama, CHATML_TEMPLATE, stops).stops
 
 
 def test_the_models_process_uses_them(yi_like: Path) -> None:
@@ -98,39 +95,18 @@ def test_a_harmony_models_process_never_stops_at_end_even_as_text(tmp_path: Path
 
 
 def test_generation_stops_at_the_end_of_turn_texts_not_the_formatters_eos_text() -> None:
-    """The request the model's process makes: its text stops are the end-of-turn tokens'."""
-    asked: dict = {}
+    """The request the model's process prepares: its text stops are the end-of-turn tokens'."""
 
     class Llama:
         def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
             return list(text[:3])
 
-        def n_ctx(self) -> int:
-            return 256
-
-        def create_completion(self, **request):
-            asked.update(request)
-            return IterClosing([{"choices": [{"text": "ok", "finish_reason": "stop"}]}])
-
     def formatter(messages, variables):
-        return SimpleNamespace(prompt="<|start|>assistant", added_special=True, stop=["<|end|>"], stopping_criteria=None)
+        return SimpleNamespace(prompt="<|start|>assistant", added_special=True, stop=["<|end|>"])
 
     sent: list = []
     model = worker._Model(Llama(), formatter, HARMONY_TEMPLATE, ["<|return|>", "<|call|>"])
-    conn = SimpleNamespace(send=sent.append, poll=lambda: False)
-    worker._generate(conn, worker.Inbox(conn), model, 1, {"messages": [], "params": GenerationParams().to_dict()})
-    assert asked["stop"] == ["<|return|>", "<|call|>"]
-    assert sent[0] == ("started", 1, {"prompt_tokens": 3, "stream_format": "harmony", "no_effect": []}) and sent[-1][0] == "done"
+    prepared = worker.prepare(SimpleNamespace(send=sent.append), model, 1, {"messages": [], "params": GenerationParams().to_dict()}, 256)
+    assert prepared is not None and prepared.stop_texts == ["<|return|>", "<|call|>"]
+    assert sent == [("started", 1, {"prompt_tokens": 3, "stream_format": "harmony", "no_effect": []})]
 
-
-class IterClosing:
-    """A stream like llama-cpp-python's: iterable, and closed when done."""
-
-    def __init__(self, chunks: list) -> None:
-        self._chunks = iter(chunks)
-
-    def __iter__(self):
-        return self._chunks
-
-    def close(self) -> None:
-        pass

@@ -1,26 +1,31 @@
-"""Several answers at once in one llama.cpp context: the model process's scheduler when
-it was loaded for more than one sequence (LoadSettings.sequences).
+"""Answers in one llama.cpp context, one or several at once: the model process's
+scheduler (LoadSettings.sequences is how many at once; 1 is one at a time).
 
 Continuous batching, as llama.cpp's own server does it: up to N requests are active,
 each in its own sequence (its seq id is its slot) with its own share of the KV cache.
-A request that arrives is rendered and tokenized exactly as the one-at-a-time path
-does it (worker.prepare), its prompt decoded in chunks of the context's batch size,
-and its first token sampled; then every step is one `llama_decode` of one token per
-active sequence, and each sequence's next token is sampled from its own row of the
-logits by its own sampler chain, built from the request's own settings the way
-llama-cpp-python builds its one (penalties over the last 64 tokens, then greedy at
-temperature 0, else top-k, typical, top-p, min-p, temperature and a seeded draw). A
-sequence ends at an end-of-generation or end-of-turn token, a stop text, its token
-limit or a stop from the parent; its cells are removed from the KV cache
-(`llama_memory_seq_rm`) and its slot goes to the next waiting request.
+A request that arrives is rendered and tokenized (worker.prepare) and takes the free
+slot whose cache already holds the longest start of its prompt: a follow-up turn finds
+its conversation there, and a prompt set its system prompt and template, so only the
+rest is decoded (llama-cpp-python's own completion loop and llama-server reuse a prefix
+the same way). The prompts that need decoding are decoded together, in chunks of the
+context's batch size, then each one's first token is sampled; every step after is one
+`llama_decode` of one token per answering sequence, and each one's next token is
+sampled from its own row of the logits by its own sampler chain, built from the
+request's own settings the way llama-cpp-python builds its one (penalties over the last
+64 tokens, then greedy at temperature 0, else top-k, typical, top-p, min-p, temperature
+and a seeded draw). Prompt chunks and steps take turns, so a long prompt does not hold
+up the answers already running for more than one chunk. A sequence ends at an
+end-of-generation or end-of-turn token, a stop text, its token limit or a stop from the
+parent; its slot goes to the next waiting request, its cells stay in the cache for the
+next prompt that starts the same way.
 
-Text is sent per request as on the one-at-a-time path: pieces at most every
-SEND_INTERVAL_S, a stop text's possible beginning held back until it is known not to
-be one, and the same token count (worker.completion_tokens).
+Text is sent per request: pieces at most every SEND_INTERVAL_S, a stop text's possible
+beginning held back until it is known not to be one, and the token count
+(worker.completion_tokens).
 
-Why answers at temperature 0 can still differ from one-at-a-time ones: the matrix
-products of a step of several tokens are split and summed in another order than for
-one, so logits differ in their last bits, and a near-tie between two tokens can go
+Why answers at temperature 0 can differ between one at a time and several at once: the
+matrix products of a step of several tokens are split and summed in another order than
+for one, so logits differ in their last bits, and a near-tie between two tokens can go
 the other way (docs/benchmarks.md measures how often).
 """
 
@@ -36,14 +41,16 @@ from .worker import SEND_INTERVAL_S, Inbox, Prepared, TemplateFormatter, _Model,
 
 @dataclass
 class _Sequence:
-    """One request being answered: its slot (its seq id), its tokens so far, its text."""
+    """One request being answered: its slot (its seq id), its prompt still to decode, its
+    answer's tokens and text."""
 
     rid: int
     slot: int
     prepared: Prepared
     sampler: Any
+    todo: list[int]  # the prompt's tokens not in the cache yet
+    n_past: int  # the cells of this sequence in the KV cache
     tokens: list[int] = field(default_factory=list)
-    n_past: int = 0  # the cells of this sequence in the KV cache
     next_token: int = -1  # sampled, to be decoded in the next step
     text: str = ""
     emitted: int = 0  # text[:emitted] is sent (or waiting in `unsent`)
@@ -65,7 +72,10 @@ class Scheduler:
         self.llama = model.llama
         self.n_ctx = settings.n_ctx  # each sequence's own share
         self.n_batch = self.llama.n_batch
-        self.free = list(range(settings.sequences))  # slots (seq ids); the lowest is taken first
+        self.free = list(range(settings.sequences))  # slots (seq ids)
+        # What each slot's cells hold, from position 0: a finished answer's prompt and the
+        # tokens decoded after it, kept for the next prompt that starts the same way.
+        self.cached: list[list[int]] = [[] for _ in range(settings.sequences)]
         self.active: list[_Sequence] = []
         self.batch = _internals.LlamaBatch(n_tokens=max(self.n_batch, settings.sequences), embd=0, n_seq_max=1, verbose=False)
         self.memory = llama_cpp.llama_get_memory(self.llama._ctx.ctx)
@@ -87,40 +97,35 @@ class Scheduler:
                     self.conn.send(("done", rid, {"finish_reason": "stopped", "completion_tokens": 0}))
                 else:
                     self._admit(rid, request)
-            if self.active:
+            if any(seq.todo for seq in self.active):
+                self._prefill()
+            if any(not seq.todo for seq in self.active):
                 self._step()
 
     # --- a request's start ---------------------------------------------------
 
     def _admit(self, rid: int, request: dict[str, Any]) -> None:
+        """Request `rid` takes a slot; what its prompt shares with the slot's cells stays."""
         prepared = prepare(self.conn, self.model, rid, request, self.n_ctx)
         if prepared is None:
             return
-        slot = min(self.free)
-        self.free.remove(slot)
-        seq = _Sequence(rid, slot, prepared, self._sampler(prepared.params))
-        self.active.append(seq)
         tokens = prepared.tokens
         if not tokens:
-            self._fail(seq, RuntimeError("the chat template rendered an empty prompt"))
+            self.conn.send(("failed", rid, "llama.cpp failed while generating: the chat template rendered an empty prompt"))
             return
-        chunk: list[int] = []
-        try:
-            for start in range(0, len(tokens), self.n_batch):
-                if start and self.inbox.stopped(rid):  # a long prompt: a stop is read between its chunks
-                    self._finish(seq, "stopped")
-                    return
-                chunk = tokens[start : start + self.n_batch]
-                self._fill([(token, start + i, seq.slot, start + i == len(tokens) - 1) for i, token in enumerate(chunk)])
-                self.llama._ctx.decode(self.batch)
-            seq.n_past = len(tokens)
-            self._take(seq, seq.sampler.sample(self.llama._ctx, len(chunk) - 1))
-        except RuntimeError as exc:  # llama_decode refused (no room in the cache): this request fails
-            self._fail(seq, exc)
+        slot = max(self.free, key=lambda free: (_shared(self.cached[free], tokens), -free))
+        self.free.remove(slot)
+        # The prompt's last token is decoded again even when cached: its logits give the first token.
+        keep = min(_shared(self.cached[slot], tokens), len(tokens) - 1)
+        if keep < len(self.cached[slot]) and not self._native.llama_memory_seq_rm(self.memory, slot, keep, -1):
+            self._native.llama_memory_seq_rm(self.memory, slot, -1, -1)  # a model that can only forget it all
+            keep = 0
+        del self.cached[slot][keep:]
+        self.active.append(_Sequence(rid, slot, prepared, self._sampler(prepared.params), todo=tokens[keep:], n_past=keep))
 
     def _sampler(self, params: dict[str, Any]) -> Any:
-        """The chain llama-cpp-python's `Llama._init_sampler` builds for these settings, so a
-        sequence samples as the one-at-a-time path does."""
+        """The chain llama-cpp-python's `Llama._init_sampler` builds for these settings, so an
+        answer samples as llama-cpp-python's own completion loop would."""
         sampler = self._internals.LlamaSampler()
         sampler.add_penalties(
             n_vocab=self.llama.n_vocab(),
@@ -142,15 +147,43 @@ class Scheduler:
 
     # --- every step ------------------------------------------------------------
 
+    def _prefill(self) -> None:
+        """One decode of the prompts still to decode, as many tokens as one batch holds,
+        in the order of their seq ids; a prompt decoded to its end samples its first token."""
+        rows: list[tuple[int, int, int, bool]] = []
+        taken: list[tuple[_Sequence, int]] = []
+        for seq in sorted((s for s in self.active if s.todo), key=lambda s: s.slot):
+            chunk = seq.todo[: self.n_batch - len(rows)]
+            last = len(chunk) == len(seq.todo)
+            rows += [(token, seq.n_past + i, seq.slot, last and i == len(chunk) - 1) for i, token in enumerate(chunk)]
+            taken.append((seq, len(chunk)))
+            if len(rows) == self.n_batch:
+                break
+        self._fill(rows)
+        try:
+            self.llama._ctx.decode(self.batch)
+        except RuntimeError as exc:  # llama_decode refused (no room in the cache): these requests fail
+            for seq, _ in taken:
+                self._fail(seq, exc)
+            return
+        row = -1
+        for seq, size in taken:
+            row += size
+            self.cached[seq.slot] += seq.todo[:size]
+            seq.n_past += size
+            del seq.todo[:size]
+            if not seq.todo:
+                self._take(seq, seq.sampler.sample(self.llama._ctx, row))
+
     def _step(self) -> None:
-        """One token for every active sequence in one decode, then each one's next token.
+        """One token for every answering sequence in one decode, then each one's next token.
 
         The rows go in the order of their seq ids: each sequence has its own part of the
         KV cache, and llama.cpp then computes a batch in one pass only over consecutive
-        increasing seq ids (llama_batch_allocr::split_equal); a new request takes the lowest
-        free slot, so while requests wait every slot is busy and a step is one pass. Once
-        none wait, the slots freed between busy ones cost a pass more each step."""
-        stepping = sorted(self.active, key=lambda seq: seq.slot)
+        increasing seq ids (llama_batch_allocr::split_equal); while requests wait every
+        slot is busy and a step is one pass. Once none wait, the slots freed between busy
+        ones cost a pass more each step."""
+        stepping = sorted((s for s in self.active if not s.todo), key=lambda seq: seq.slot)
         self._fill([(seq.next_token, seq.n_past, seq.slot, True) for seq in stepping])
         try:
             self.llama._ctx.decode(self.batch)
@@ -160,6 +193,7 @@ class Scheduler:
             return
         for row, seq in enumerate(stepping):
             seq.n_past += 1
+            self.cached[seq.slot].append(seq.next_token)
             self._take(seq, seq.sampler.sample(self.llama._ctx, row))
 
     def _fill(self, rows: list[tuple[int, int, int, bool]]) -> None:
@@ -218,20 +252,32 @@ class Scheduler:
     def _fail(self, seq: _Sequence, exc: Exception) -> None:
         self._flush(seq)
         self.conn.send(("failed", seq.rid, f"llama.cpp failed while generating: {exc}"))
+        # What a failed decode left in the cells is unknown: the slot starts empty.
+        self._native.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
+        self.cached[seq.slot] = []
         self._release(seq)
 
     def _flush(self, seq: _Sequence) -> None:
         if seq.unsent:
-            # Dated from when the newest piece was made, as on the one-at-a-time path.
+            # Dated from when the newest piece was made, so the recorded speed is the model's.
             self.conn.send(("text", seq.rid, seq.unsent, time.perf_counter() - seq.newest_at))
             seq.unsent = []
 
     def _release(self, seq: _Sequence) -> None:
-        """The sequence's cells leave the cache and its slot is free for the next request."""
-        self._native.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
+        """The slot is free for the next request; its cells stay (self.cached)."""
         seq.sampler.close()
         self.active.remove(seq)
         self.free.append(seq.slot)
+
+
+def _shared(cached: list[int], tokens: list[int]) -> int:
+    """How many tokens at the start of `tokens` a slot's cells already hold."""
+    n = 0
+    for had, wanted in zip(cached, tokens):
+        if had != wanted:
+            break
+        n += 1
+    return n
 
 
 def _held_back(text: str, stops: list[str]) -> int:

@@ -7,9 +7,9 @@ GGML_ASSERT) only this process dies; the parent sees the pipe close and
 reports the signal.
 
 Messages are tuples over a multiprocessing Connection. Every request carries the id
-the parent gave it, so one process can answer several at once (engine/sequences.py,
-when the model was loaded with LoadSettings.sequences > 1) and the parent's one reader
-hands each message to the request it belongs to:
+the parent gave it, so one process can answer several at once (engine/sequences.py's
+scheduler, up to LoadSettings.sequences) and the parent's one reader hands each message
+to the request it belongs to:
 
   parent -> child   ("generate", id, {"messages": [...], "params": {...}})
                     ("stop", id)                  end that answer (its text so far is kept)
@@ -27,8 +27,8 @@ hands each message to the request it belongs to:
                     ("done", id, {"finish_reason": ..., "completion_tokens": n})
                     ("failed", id, reason)     the request failed; the model stays loaded
 
-A stop is read between tokens (and between a long prompt's chunks when several
-sequences share the process); one for a request already finished is ignored.
+A stop is read between tokens and between a long prompt's chunks; one for a request
+already finished is ignored.
 
 This module imports llama_cpp and jinja2 only inside the child.
 """
@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chat_template import chat_template, chat_template_sha256
 from .formats import stream_format
-from .offload import gpu_backends, llama_gpu_layers, offload_info
+from .offload import FLASH_ATTENTION, gpu_backends, llama_gpu_layers, offload_info
 from .params import LoadSettings
 from .stop_tokens import stop_token_ids
 from .switches import template_variables
@@ -77,9 +77,8 @@ NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
 def serve(conn: Any, model_path: str, settings: LoadSettings, log_path: str) -> None:
-    """Entry point of the child process: load, then answer requests until told to close:
-    one at a time (llama-cpp-python's own completion loop), or, made for several
-    sequences, several at once in one context (engine/sequences.py)."""
+    """Entry point of the child process: load, then answer requests until told to close
+    (engine/sequences.py's scheduler: one at a time, or several at once in one context)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
     _redirect_output(log_path)
     try:
@@ -88,18 +87,9 @@ def serve(conn: Any, model_path: str, settings: LoadSettings, log_path: str) -> 
         conn.send(("load_failed", _describe_load_error(exc, model_path)))
         return
     conn.send(("ready", info))
-    inbox = Inbox(conn)
-    if settings.sequences > 1:
-        from .sequences import Scheduler
+    from .sequences import Scheduler
 
-        Scheduler(conn, inbox, model, settings).serve()
-        return
-    while (request := inbox.next_request()) is not None:
-        rid, body = request
-        if inbox.stopped(rid):
-            conn.send(("done", rid, {"finish_reason": "stopped", "completion_tokens": 0}))
-            continue
-        _generate(conn, inbox, model, rid, body)
+    Scheduler(conn, Inbox(conn), model, settings).serve()
 
 
 class Inbox:
@@ -128,12 +118,6 @@ class Inbox:
         elif message[0] == "stop":
             self._stops.add(message[1])
 
-    def next_request(self) -> tuple[int, dict[str, Any]] | None:
-        """The oldest waiting request, waiting for one if none is; None once closed."""
-        while not self.waiting and not self.closed:
-            self.take(block=True)
-        return None if self.closed else self.waiting.popleft()
-
     def stopped(self, rid: int, read: bool = True) -> bool:
         """Whether request `rid` was told to stop: looked for in the pipe now (without
         blocking), or, `read` False, among the messages already taken. A stop that arrives
@@ -141,6 +125,7 @@ class Inbox:
         if read:
             self.take(block=False)
         return rid in self._stops
+
 
 def _redirect_output(log_path: str) -> None:
     """llama.cpp writes diagnostics and GGML_ASSERT messages to fd 2, and on an
@@ -181,6 +166,7 @@ def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, An
             n_threads=settings.n_threads,
             n_threads_batch=settings.n_threads,
             n_gpu_layers=llama_gpu_layers(settings.gpu_layers, backends),
+            flash_attn=FLASH_ATTENTION,
             verbose=False,
         )
     load_s = time.perf_counter() - started
@@ -265,18 +251,12 @@ class TemplateFormatter:
         self.stops = set(stops)
 
     def __call__(self, *, messages: list[dict[str, Any]], variables: dict[str, object] | None = None) -> Any:
-        from llama_cpp import llama, llama_chat_format
+        from llama_cpp import llama_chat_format
 
-        prompt = self.renderer.render(messages, variables=variables)
-        stops = self.stops
-
-        def stop_on_last_token(tokens: Any, logits: Any) -> bool:
-            return bool(tokens[-1] in stops)
-
+        # Its turn ends at self.stops, which the scheduler stops at as tokens.
         return llama_chat_format.ChatFormatterResponse(
-            prompt=prompt,
+            prompt=self.renderer.render(messages, variables=variables),
             stop=[self.renderer.eos_token],
-            stopping_criteria=llama.StoppingCriteriaList([stop_on_last_token]),
             added_special=True,  # the template wrote the BOS text if the model wants one
         )
 
@@ -313,10 +293,14 @@ def _unformatted(render: Callable[[list[dict[str, Any]]], Any], messages: list[d
     from .chat_render import TemplateRaised
 
     if isinstance(exc, TemplateRaised):
-        said = f"The model's chat template refused this conversation, saying: \"{exc}\"."
+        said = f'The model\'s chat template refused this conversation, saying: "{exc}".'
         fix = ""
     elif isinstance(exc, UndefinedError):
-        what = f"a variable the workbench does not supply ({exc})" if str(exc).endswith("is undefined") else f"something this conversation does not have ({exc})"
+        what = (
+            f"a variable the workbench does not supply ({exc})"
+            if str(exc).endswith("is undefined")
+            else f"something this conversation does not have ({exc})"
+        )
         said = f"The model's chat template needs {what}, so it could not format this conversation."
         fix = " The model is still loaded: try another model, or a fixed copy of this one."
     else:
@@ -339,7 +323,6 @@ class Prepared:
 
     tokens: list[int]
     stop_texts: list[str]
-    stopping_criteria: Any
     max_tokens: int
     params: dict[str, Any]
 
@@ -347,8 +330,7 @@ class Prepared:
 def prepare(conn: Any, model: _Model, rid: int, request: dict[str, Any], n_ctx: int) -> Prepared | None:
     """Render and tokenize request `rid` and tell the parent it started; None when it
     failed instead (the template refused it, or it does not fit `n_ctx`), said to the
-    parent as "failed". Shared by the one-at-a-time path and the scheduler, so both send
-    a model the same prompt."""
+    parent as "failed"."""
     from jinja2.exceptions import SecurityError, TemplateError
 
     params = request["params"]
@@ -362,7 +344,13 @@ def prepare(conn: Any, model: _Model, rid: int, request: dict[str, Any], n_ctx: 
     try:
         formatted = render(request["messages"])
     except SecurityError:
-        conn.send(("failed", rid, "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model."))
+        conn.send(
+            (
+                "failed",
+                rid,
+                "The model's chat template tried to reach Python internals and was refused by the sandbox; the file may be hostile. Use another copy of the model.",
+            )
+        )
         return None
     except (TemplateError, ValueError, TypeError) as exc:
         conn.send(("failed", rid, _unformatted(render, request["messages"], exc)))
@@ -373,8 +361,14 @@ def prepare(conn: Any, model: _Model, rid: int, request: dict[str, Any], n_ctx: 
         conn.send(("failed", rid, too_long(len(prompt_tokens), n_ctx, request["messages"])))
         return None
     stop = model.stop_texts or (formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else [])
-    conn.send(("started", rid, {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect}))
-    return Prepared(prompt_tokens, stop, formatted.stopping_criteria, min(params["max_tokens"], room), params)
+    conn.send(
+        (
+            "started",
+            rid,
+            {"prompt_tokens": len(prompt_tokens), "stream_format": stream_format(model.template, formatted.prompt), "no_effect": no_effect},
+        )
+    )
+    return Prepared(prompt_tokens, stop, min(params["max_tokens"], room), params)
 
 
 def completion_tokens(llama: Any, text: str, finish_reason: str, prepared: Prepared) -> int:
@@ -387,59 +381,6 @@ def completion_tokens(llama: Any, text: str, finish_reason: str, prepared: Prepa
     if finish_reason == "length":
         return prepared.max_tokens
     return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
-
-def _generate(conn: Any, inbox: Inbox, model: _Model, rid: int, request: dict[str, Any]) -> None:
-    """One answer through llama-cpp-python's own completion loop (a model made for one sequence)."""
-    llama = model.llama
-    prepared = prepare(conn, model, rid, request, llama.n_ctx())
-    if prepared is None:
-        return
-    params = prepared.params
-    stream = llama.create_completion(
-        prompt=prepared.tokens,
-        max_tokens=prepared.max_tokens,
-        temperature=params["temperature"],
-        top_p=params["top_p"],
-        top_k=params["top_k"],
-        min_p=params["min_p"],
-        repeat_penalty=params["repeat_penalty"],
-        seed=params["seed"],
-        stop=prepared.stop_texts,
-        stopping_criteria=prepared.stopping_criteria,
-        stream=True,
-    )
-    finish_reason = "stop"
-    pieces: list[str] = []
-    unsent = 0  # pieces[-unsent:] are not sent yet
-    sent_at = newest_at = 0.0
-    try:
-        for chunk in stream:
-            choice = chunk["choices"][0]
-            if choice["text"]:
-                pieces.append(choice["text"])
-                unsent += 1
-                newest_at = time.perf_counter()
-                if newest_at - sent_at >= SEND_INTERVAL_S:
-                    conn.send(("text", rid, pieces[-unsent:], 0.0))
-                    unsent, sent_at = 0, newest_at
-            if choice.get("finish_reason"):
-                finish_reason = choice["finish_reason"]
-            if inbox.stopped(rid):
-                finish_reason = "stopped"
-                break
-    except Exception as exc:  # noqa: BLE001 - reported per request; the model stays usable
-        if unsent:
-            conn.send(("text", rid, pieces[-unsent:], time.perf_counter() - newest_at))
-        conn.send(("failed", rid, f"llama.cpp failed while generating: {exc}"))
-        return
-    finally:
-        stream.close()
-    if unsent:
-        # Held since the newest piece, through the step that found the answer's end: the
-        # parent dates the text from when it was made, so the recorded speed is the model's.
-        conn.send(("text", rid, pieces[-unsent:], time.perf_counter() - newest_at))
-    conn.send(("done", rid, {"finish_reason": finish_reason, "completion_tokens": completion_tokens(llama, "".join(pieces), finish_reason, prepared)}))
 
 
 def too_long(tokens: int, n_ctx: int, messages: list[dict[str, str]]) -> str:
