@@ -221,60 +221,40 @@ class Pipe:
         return "".join(piece for m in self.sent if m[0] == "text" and m[1] == rid for piece in m[2])
 
 
-class CountingScheduler(Scheduler):
-    """The scheduler, counting the prompt tokens it decodes."""
-
-    decoded_prompt_tokens = 0
-
-    def _prefill(self) -> None:
-        before = sum(len(seq.todo) for seq in self.active)
-        super()._prefill()
-        self.decoded_prompt_tokens += before - sum(len(seq.todo) for seq in self.active)
-
-
-def serve_in_process(path: Path, sequences: int, *requests: list[dict[str, str]]) -> tuple[Pipe, CountingScheduler]:
-    params = GenerationParams(max_tokens=8, n_ctx=256, n_threads=1, seed=1).to_dict()
+def serve_in_process(path: Path, sequences: int, *requests: list[dict[str, str]], temperature: float = 0.0, max_tokens: int = 8) -> Pipe:
+    params = GenerationParams(max_tokens=max_tokens, n_ctx=256, n_threads=1, seed=1, temperature=temperature).to_dict()
     pipe = Pipe(*[("generate", rid, {"messages": messages, "params": params}) for rid, messages in enumerate(requests, 1)])
     settings = LoadSettings(256, 1, sequences=sequences)
     model, _ = worker._load(str(path), settings)
     try:
-        scheduler = CountingScheduler(pipe, worker.Inbox(pipe), model, settings)
-        scheduler.serve()
+        Scheduler(pipe, worker.Inbox(pipe), model, settings).serve()
     finally:
         model.llama.close()
-    return pipe, scheduler
+    return pipe
 
 
-def prompt_tokens(pipe: Pipe, rid: int) -> int:
-    return next(m[2]["prompt_tokens"] for m in pipe.sent if m[0] == "started" and m[1] == rid)
-
-
-def test_a_follow_up_decodes_only_what_its_conversation_adds_and_answers_as_from_scratch(tiny_model: Path) -> None:
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_an_answer_does_not_depend_on_what_the_process_answered_before(tiny_model: Path, temperature: float) -> None:
+    """The same prompt and seed, asked first in a fresh process and after others (one
+    sharing its start, one its conversation so far): the same answer each time."""
     first = question("cats")
-    alone, _ = serve_in_process(tiny_model, 1, first)
+    alone = serve_in_process(tiny_model, 1, first, temperature=temperature)
     follow_up = [*first, {"role": "assistant", "content": alone.answer(1)}, {"role": "user", "content": "And dogs?"}]
 
-    pipe, scheduler = serve_in_process(tiny_model, 1, first, follow_up)
-    fresh, _ = serve_in_process(tiny_model, 1, follow_up)
+    fresh = serve_in_process(tiny_model, 1, follow_up, temperature=temperature)
+    after = serve_in_process(tiny_model, 1, first, question("rain"), follow_up, first, temperature=temperature)
 
-    assert pipe.answer(1) == alone.answer(1) and pipe.answer(2) == fresh.answer(1)
-    assert [m[2]["finish_reason"] for m in pipe.sent if m[0] == "done"] == ["length", "length"]
-    # The first prompt whole, then of the follow-up only what comes after the first prompt
-    # (less when its answer tokenizes as it was written): no more than the follow-up alone.
-    assert prompt_tokens(pipe, 1) < scheduler.decoded_prompt_tokens <= prompt_tokens(pipe, 2)
+    assert alone.answer(1) and fresh.answer(1)
+    assert (after.answer(1), after.answer(4)) == (alone.answer(1), alone.answer(1))
+    assert after.answer(3) == fresh.answer(1)
 
 
-def test_a_prompt_takes_the_free_slot_that_already_holds_its_start(tiny_model: Path) -> None:
-    """Two slots: the third prompt is the first one again, so it goes where the first was
-    and decodes one token (its last, whose logits give the first answer token)."""
-    pipe, scheduler = serve_in_process(tiny_model, 2, question("cats"), question("rain"), question("cats"))
-
-    assert pipe.answer(3) == pipe.answer(1) != ""
-    assert scheduler.decoded_prompt_tokens == prompt_tokens(pipe, 1) + prompt_tokens(pipe, 2) + 1
-    assert len(scheduler.cached[0]) == prompt_tokens(pipe, 1) + 7  # the prompt and 7 of the 8 answer tokens fed back
-
-
-def test_asking_the_same_prompt_again_repeats_its_answer_from_the_cache(tiny_model: Path) -> None:
-    pipe, scheduler = serve_in_process(tiny_model, 1, question("tea"), question("tea"), question("tea"))
-    assert pipe.answer(1) == pipe.answer(2) == pipe.answer(3) != ""
-    assert scheduler.decoded_prompt_tokens == prompt_tokens(pipe, 1) + 2
+@pytest.mark.starter
+def test_a_first_token_is_drawn_as_if_its_prompt_were_asked_alone(starter_paths: list[Path]) -> None:
+    """Prompts arriving together are each decoded alone, so the logits of an answer's first
+    token are the ones it gets asked alone: at temperature 1 with a seed, the same draw."""
+    path = starter_paths[1]  # Qwen2.5-Coder: its logits move with what shares a decode
+    prompts = [question(topic) for topic in (*TOPICS, "bread", "snow", "glass")]
+    alone = [serve_in_process(path, 1, prompt, temperature=1.0, max_tokens=1).answer(1) for prompt in prompts]
+    together = serve_in_process(path, 4, *prompts, temperature=1.0, max_tokens=1)
+    assert [together.answer(rid) for rid in range(1, len(prompts) + 1)] == alone

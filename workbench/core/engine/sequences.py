@@ -3,21 +3,26 @@ scheduler (LoadSettings.sequences is how many at once; 1 is one at a time).
 
 Continuous batching, as llama.cpp's own server does it: up to N requests are active,
 each in its own sequence (its seq id is its slot) with its own share of the KV cache.
-A request that arrives is rendered and tokenized (worker.prepare) and takes the free
-slot whose cache already holds the longest start of its prompt: a follow-up turn finds
-its conversation there, and a prompt set its system prompt and template, so only the
-rest is decoded (llama-cpp-python's own completion loop and llama-server reuse a prefix
-the same way). The prompts that need decoding are decoded together, in chunks of the
-context's batch size, then each one's first token is sampled; every step after is one
-`llama_decode` of one token per answering sequence, and each one's next token is
-sampled from its own row of the logits by its own sampler chain, built from the
-request's own settings the way llama-cpp-python builds its one (penalties over the last
-64 tokens, then greedy at temperature 0, else top-k, typical, top-p, min-p, temperature
-and a seeded draw). Prompt chunks and steps take turns, so a long prompt does not hold
-up the answers already running for more than one chunk. A sequence ends at an
-end-of-generation or end-of-turn token, a stop text, its token limit or a stop from the
-parent; its slot goes to the next waiting request, its cells stay in the cache for the
-next prompt that starts the same way.
+A request that arrives is rendered and tokenized (worker.prepare) and takes the lowest
+free slot; its prompt is decoded in chunks of the context's batch size, alone in its
+decode, and its first token sampled. Every step after is one `llama_decode` of one
+token per answering sequence, and each one's next token is sampled from its own row of
+the logits by its own sampler chain, built from the request's own settings the way
+llama-cpp-python builds its one (penalties over the last 64 tokens, then greedy at
+temperature 0, else top-k, typical, top-p, min-p, temperature and a seeded draw).
+Prompt chunks and steps take turns, so a long prompt holds up the answers already
+running for one chunk at a time. A sequence ends at an end-of-generation or end-of-turn
+token, a stop text, its token limit or a stop from the parent; its cells are removed
+from the KV cache (`llama_memory_seq_rm`) and its slot goes to the next waiting request.
+
+Nothing of an earlier answer is reused, though llama-cpp-python's completion loop and
+llama-server keep a prompt's cached start, and no prompt is decoded beside another: how
+a prompt is split into decodes, and what shares a decode with it, can change its logits
+(Qwen2.5-Coder's first-token logits moved by up to 0.41 with its last prompt token
+decoded apart, without flash attention, and by 0.28 decoded beside another prompt,
+with it), so an answer would depend on what else the process was asked. Decoded whole
+and alone, a prompt asked one at a time gets the same answer again for the same
+settings and seed, whatever came before it.
 
 Text is sent per request: pieces at most every SEND_INTERVAL_S, a stop text's possible
 beginning held back until it is known not to be one, and the token count
@@ -72,10 +77,7 @@ class Scheduler:
         self.llama = model.llama
         self.n_ctx = settings.n_ctx  # each sequence's own share
         self.n_batch = self.llama.n_batch
-        self.free = list(range(settings.sequences))  # slots (seq ids)
-        # What each slot's cells hold, from position 0: a finished answer's prompt and the
-        # tokens decoded after it, kept for the next prompt that starts the same way.
-        self.cached: list[list[int]] = [[] for _ in range(settings.sequences)]
+        self.free = list(range(settings.sequences))  # slots (seq ids); the lowest is taken first
         self.active: list[_Sequence] = []
         self.batch = _internals.LlamaBatch(n_tokens=max(self.n_batch, settings.sequences), embd=0, n_seq_max=1, verbose=False)
         self.memory = llama_cpp.llama_get_memory(self.llama._ctx.ctx)
@@ -105,23 +107,15 @@ class Scheduler:
     # --- a request's start ---------------------------------------------------
 
     def _admit(self, rid: int, request: dict[str, Any]) -> None:
-        """Request `rid` takes a slot; what its prompt shares with the slot's cells stays."""
         prepared = prepare(self.conn, self.model, rid, request, self.n_ctx)
         if prepared is None:
             return
-        tokens = prepared.tokens
-        if not tokens:
+        if not prepared.tokens:
             self.conn.send(("failed", rid, "llama.cpp failed while generating: the chat template rendered an empty prompt"))
             return
-        slot = max(self.free, key=lambda free: (_shared(self.cached[free], tokens), -free))
+        slot = min(self.free)
         self.free.remove(slot)
-        # The prompt's last token is decoded again even when cached: its logits give the first token.
-        keep = min(_shared(self.cached[slot], tokens), len(tokens) - 1)
-        if keep < len(self.cached[slot]) and not self._native.llama_memory_seq_rm(self.memory, slot, keep, -1):
-            self._native.llama_memory_seq_rm(self.memory, slot, -1, -1)  # a model that can only forget it all
-            keep = 0
-        del self.cached[slot][keep:]
-        self.active.append(_Sequence(rid, slot, prepared, self._sampler(prepared.params), todo=tokens[keep:], n_past=keep))
+        self.active.append(_Sequence(rid, slot, prepared, self._sampler(prepared.params), todo=list(prepared.tokens), n_past=0))
 
     def _sampler(self, params: dict[str, Any]) -> Any:
         """The chain llama-cpp-python's `Llama._init_sampler` builds for these settings, so an
@@ -148,32 +142,21 @@ class Scheduler:
     # --- every step ------------------------------------------------------------
 
     def _prefill(self) -> None:
-        """One decode of the prompts still to decode, as many tokens as one batch holds,
-        in the order of their seq ids; a prompt decoded to its end samples its first token."""
-        rows: list[tuple[int, int, int, bool]] = []
-        taken: list[tuple[_Sequence, int]] = []
-        for seq in sorted((s for s in self.active if s.todo), key=lambda s: s.slot):
-            chunk = seq.todo[: self.n_batch - len(rows)]
-            last = len(chunk) == len(seq.todo)
-            rows += [(token, seq.n_past + i, seq.slot, last and i == len(chunk) - 1) for i, token in enumerate(chunk)]
-            taken.append((seq, len(chunk)))
-            if len(rows) == self.n_batch:
-                break
-        self._fill(rows)
+        """The next chunk of the prompt of the lowest slot still decoding one, alone in its
+        decode (split as it would be asked alone); at its end, the answer's first token."""
+        seq = min((s for s in self.active if s.todo), key=lambda s: s.slot)
+        chunk = seq.todo[: self.n_batch]
+        last = len(chunk) == len(seq.todo)
+        self._fill([(token, seq.n_past + i, seq.slot, last and i == len(chunk) - 1) for i, token in enumerate(chunk)])
         try:
             self.llama._ctx.decode(self.batch)
-        except RuntimeError as exc:  # llama_decode refused (no room in the cache): these requests fail
-            for seq, _ in taken:
-                self._fail(seq, exc)
+        except RuntimeError as exc:  # llama_decode refused (no room in the cache): this request fails
+            self._fail(seq, exc)
             return
-        row = -1
-        for seq, size in taken:
-            row += size
-            self.cached[seq.slot] += seq.todo[:size]
-            seq.n_past += size
-            del seq.todo[:size]
-            if not seq.todo:
-                self._take(seq, seq.sampler.sample(self.llama._ctx, row))
+        seq.n_past += len(chunk)
+        del seq.todo[: len(chunk)]
+        if not seq.todo:
+            self._take(seq, seq.sampler.sample(self.llama._ctx, len(chunk) - 1))
 
     def _step(self) -> None:
         """One token for every answering sequence in one decode, then each one's next token.
@@ -193,7 +176,6 @@ class Scheduler:
             return
         for row, seq in enumerate(stepping):
             seq.n_past += 1
-            self.cached[seq.slot].append(seq.next_token)
             self._take(seq, seq.sampler.sample(self.llama._ctx, row))
 
     def _fill(self, rows: list[tuple[int, int, int, bool]]) -> None:
@@ -252,9 +234,6 @@ class Scheduler:
     def _fail(self, seq: _Sequence, exc: Exception) -> None:
         self._flush(seq)
         self.conn.send(("failed", seq.rid, f"llama.cpp failed while generating: {exc}"))
-        # What a failed decode left in the cells is unknown: the slot starts empty.
-        self._native.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
-        self.cached[seq.slot] = []
         self._release(seq)
 
     def _flush(self, seq: _Sequence) -> None:
@@ -264,20 +243,11 @@ class Scheduler:
             seq.unsent = []
 
     def _release(self, seq: _Sequence) -> None:
-        """The slot is free for the next request; its cells stay (self.cached)."""
+        """The sequence's cells leave the cache and its slot is free for the next request."""
+        self._native.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
         seq.sampler.close()
         self.active.remove(seq)
         self.free.append(seq.slot)
-
-
-def _shared(cached: list[int], tokens: list[int]) -> int:
-    """How many tokens at the start of `tokens` a slot's cells already hold."""
-    n = 0
-    for had, wanted in zip(cached, tokens):
-        if had != wanted:
-            break
-        n += 1
-    return n
 
 
 def _held_back(text: str, stops: list[str]) -> int:
