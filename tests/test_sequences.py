@@ -258,3 +258,51 @@ def test_a_first_token_is_drawn_as_if_its_prompt_were_asked_alone(starter_paths:
     alone = [serve_in_process(path, 1, prompt, temperature=1.0, max_tokens=1).answer(1) for prompt in prompts]
     together = serve_in_process(path, 4, *prompts, temperature=1.0, max_tokens=1)
     assert [together.answer(rid) for rid in range(1, len(prompts) + 1)] == alone
+
+
+@pytest.mark.starter
+def test_a_token_longer_than_llama_cpp_pythons_buffer_keeps_its_text(starter_paths: list[Path]) -> None:
+    """Qwen2.5-Coder has tokens of up to 128 spaces (code's indentation); llama-cpp-python's
+    detokenize reads pieces into 32 bytes and gave nothing for them."""
+    settings = LoadSettings(256, 1)
+    model, _ = worker._load(str(starter_paths[1]), settings)
+    try:
+        scheduler = Scheduler(Pipe(), worker.Inbox(Pipe()), model, settings)
+        indented = b" " * 128 + b"return x"
+        tokens = model.llama.tokenize(indented, add_bos=False, special=False)
+        assert len(tokens) < 8  # long runs of spaces are a token each
+        assert b"".join(scheduler._piece(token) for token in tokens) == indented
+    finally:
+        model.llama.close()
+
+
+@pytest.mark.starter
+def test_greedy_picks_what_llama_cpps_penalties_and_greedy_samplers_pick(starter_paths: list[Path]) -> None:
+    """Temperature 0 skips llama.cpp's sampler chain for speed (Scheduler._greedy); at every
+    token of two starter models' answers, in English and Chinese with the repeat penalty
+    at work, the chain, run beside it, picks the same token."""
+    picks: list[tuple[int, int]] = []
+
+    class Checked(Scheduler):
+        def _admit(self, rid: int, request: dict) -> None:
+            super()._admit(rid, request)
+            chain = self._internals.LlamaSampler()
+            chain.add_penalties(n_vocab=self.n_vocab, penalty_last_n=self.llama.last_n_tokens_size, penalty_repeat=1.3, penalty_freq=0.0, penalty_present=0.0)
+            chain.add_greedy()
+            self.active[-1].chain = chain  # type: ignore[attr-defined]
+
+        def _greedy(self, seq, row: int) -> int:
+            picks.append((super()._greedy(seq, row), seq.chain.sample(self.llama._ctx, row)))
+            return picks[-1][0]
+
+    params = GenerationParams(max_tokens=96, n_ctx=512, n_threads=2, repeat_penalty=1.3).to_dict()
+    prompts = ["List ten fruits, one per line, then list them again.", "用三句话介绍长城。"]
+    for path in starter_paths:
+        pipe = Pipe(*[("generate", rid, {"messages": [{"role": "user", "content": p}], "params": params}) for rid, p in enumerate(prompts, 1)])
+        settings = LoadSettings(512, 2, sequences=2)
+        model, _ = worker._load(str(path), settings)
+        try:
+            Checked(pipe, worker.Inbox(pipe), model, settings).serve()
+        finally:
+            model.llama.close()
+    assert len(picks) > 100 and all(ours == theirs for ours, theirs in picks)

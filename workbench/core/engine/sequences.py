@@ -9,7 +9,10 @@ decode, and its first token sampled. Every step after is one `llama_decode` of o
 token per answering sequence, and each one's next token is sampled from its own row of
 the logits by its own sampler chain, built from the request's own settings the way
 llama-cpp-python builds its one (penalties over the last 64 tokens, then greedy at
-temperature 0, else top-k, typical, top-p, min-p, temperature and a seeded draw).
+temperature 0, computed here as those two samplers compute it, else top-k, typical,
+top-p, min-p, temperature and a seeded draw). A token's text is its piece added to the
+answer's bytes, however long the piece (llama-cpp-python's detokenize drops pieces over
+32 bytes, such as Qwen2.5-Coder's runs of up to 128 spaces).
 Prompt chunks and steps take turns, so a long prompt holds up the answers already
 running for one chunk at a time. A sequence ends at an end-of-generation or end-of-turn
 token, a stop text, its token limit or a stop from the parent; its cells are removed
@@ -36,6 +39,7 @@ the other way (docs/benchmarks.md measures how often).
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,10 +56,11 @@ class _Sequence:
     rid: int
     slot: int
     prepared: Prepared
-    sampler: Any
+    sampler: Any  # llama.cpp's sampler chain; None at temperature 0 (Scheduler._greedy)
     todo: list[int]  # the prompt's tokens not in the cache yet
     n_past: int  # the cells of this sequence in the KV cache
     tokens: list[int] = field(default_factory=list)
+    raw: bytes = b""  # the answer's tokens' pieces, joined
     next_token: int = -1  # sampled, to be decoded in the next step
     text: str = ""
     emitted: int = 0  # text[:emitted] is sent (or waiting in `unsent`)
@@ -82,6 +87,8 @@ class Scheduler:
         self.batch = _internals.LlamaBatch(n_tokens=max(self.n_batch, settings.sequences), embd=0, n_seq_max=1, verbose=False)
         self.memory = llama_cpp.llama_get_memory(self.llama._ctx.ctx)
         self.vocab = self.llama._model.vocab
+        self.n_vocab = self.llama.n_vocab()
+        self._piece_buffer = ctypes.create_string_buffer(64)
         formatter = model.formatter
         self.stop_ids = set(formatter.stops) if isinstance(formatter, TemplateFormatter) else set()
 
@@ -119,7 +126,10 @@ class Scheduler:
 
     def _sampler(self, params: dict[str, Any]) -> Any:
         """The chain llama-cpp-python's `Llama._init_sampler` builds for these settings, so an
-        answer samples as llama-cpp-python's own completion loop would."""
+        answer samples as llama-cpp-python's own completion loop would; None at temperature
+        0, which `_greedy` computes as that chain does."""
+        if params["temperature"] == 0.0:
+            return None
         sampler = self._internals.LlamaSampler()
         sampler.add_penalties(
             n_vocab=self.llama.n_vocab(),
@@ -128,16 +138,41 @@ class Scheduler:
             penalty_freq=0.0,
             penalty_present=0.0,
         )
-        if params["temperature"] == 0.0:
-            sampler.add_greedy()
-        else:
-            sampler.add_top_k(params["top_k"])
-            sampler.add_typical(1.0, 1)
-            sampler.add_top_p(params["top_p"], 1)
-            sampler.add_min_p(params["min_p"], 1)
-            sampler.add_temp(params["temperature"])
-            sampler.add_dist(params["seed"])
+        sampler.add_top_k(params["top_k"])
+        sampler.add_typical(1.0, 1)
+        sampler.add_top_p(params["top_p"], 1)
+        sampler.add_min_p(params["min_p"], 1)
+        sampler.add_temp(params["temperature"])
+        sampler.add_dist(params["seed"])
         return sampler
+
+    def _sample(self, seq: _Sequence, row: int) -> int:
+        """The next token of `seq` from row `row` of the last decode's logits."""
+        if seq.sampler is None:
+            return self._greedy(seq, row)
+        return int(seq.sampler.sample(self.llama._ctx, row))
+
+    def _greedy(self, seq: _Sequence, row: int) -> int:
+        """Temperature 0: the chain's repeat penalty over the answer's last tokens, then the
+        most likely token, as llama.cpp's penalties and greedy samplers compute them (the
+        same float32 arithmetic; of equal logits, the first). Not through them because
+        llama_sampler_sample copies every logit of the vocabulary into a new array and looks
+        each one up in the penalty counts: 0.3 ms a token for SmolLM2's 49,152, a thirtieth
+        of its decode; this takes 0.05."""
+        import numpy as np
+
+        pointer = self._native.llama_get_logits_ith(self.llama._ctx.ctx, row)
+        logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
+        window = self.llama.last_n_tokens_size
+        recent = set(seq.tokens[-window:]) if window > 0 else set()
+        penalty = np.float32(seq.prepared.params["repeat_penalty"])
+        if not recent or penalty == 1.0:
+            return int(np.argmax(logits))
+        scores = logits.copy()
+        ids = np.fromiter(recent, dtype=np.intp, count=len(recent))
+        values = scores[ids]
+        scores[ids] = np.where(values <= 0, values * penalty, values / penalty)
+        return int(np.argmax(scores))
 
     # --- every step ------------------------------------------------------------
 
@@ -156,7 +191,7 @@ class Scheduler:
         seq.n_past += len(chunk)
         del seq.todo[: len(chunk)]
         if not seq.todo:
-            self._take(seq, seq.sampler.sample(self.llama._ctx, len(chunk) - 1))
+            self._take(seq, self._sample(seq, len(chunk) - 1))
 
     def _step(self) -> None:
         """One token for every answering sequence in one decode, then each one's next token.
@@ -176,7 +211,7 @@ class Scheduler:
             return
         for row, seq in enumerate(stepping):
             seq.n_past += 1
-            self._take(seq, seq.sampler.sample(self.llama._ctx, row))
+            self._take(seq, self._sample(seq, row))
 
     def _fill(self, rows: list[tuple[int, int, int, bool]]) -> None:
         """The batch holds `rows`: (token, position, seq id, whether its logits are wanted)."""
@@ -195,9 +230,11 @@ class Scheduler:
             self._finish(seq, "stop")
             return
         seq.tokens.append(token)
-        # The whole answer detokenized again, as llama-cpp-python does: a character split
-        # over tokens appears once complete, and spaces come out as its tokenizer joins them.
-        text = self.llama.detokenize(seq.tokens).decode("utf-8", errors="ignore")
+        # The pieces joined, as llama-cpp-python's detokenize joins them, once per token
+        # instead of all again (0.2 ms a token at 64 tokens): a character split over tokens
+        # appears once complete.
+        seq.raw += self._piece(token)
+        text = seq.raw.decode("utf-8", errors="ignore")
         stops = seq.prepared.stop_texts
         found = [text.find(stop) for stop in stops if stop and stop in text]
         if found:
@@ -212,6 +249,15 @@ class Scheduler:
             return
         self._emit(seq, len(text) - _held_back(text, stops))
         seq.next_token = token
+
+    def _piece(self, token: int) -> bytes:
+        """A token's text as bytes (no special tokens' texts), however long its piece."""
+        buffer = self._piece_buffer
+        size = self._native.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
+        if size < 0:  # longer than any piece before: llama.cpp says how long
+            buffer = self._piece_buffer = ctypes.create_string_buffer(-size)
+            size = self._native.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
+        return buffer.raw[:size]
 
     def _emit(self, seq: _Sequence, upto: int) -> None:
         if upto <= seq.emitted:
@@ -245,7 +291,8 @@ class Scheduler:
     def _release(self, seq: _Sequence) -> None:
         """The sequence's cells leave the cache and its slot is free for the next request."""
         self._native.llama_memory_seq_rm(self.memory, seq.slot, -1, -1)
-        seq.sampler.close()
+        if seq.sampler is not None:
+            seq.sampler.close()
         self.active.remove(seq)
         self.free.append(seq.slot)
 
