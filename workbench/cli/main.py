@@ -42,18 +42,19 @@ EXIT_BROKEN_PIPE = 141
 class Command(NamedTuple):
     module: str  # in workbench.cli; its `add_<command>(subparsers)` adds the command's parser
     help: str  # the one line `workbench --help` shows
+    loads_models: bool = False  # a model process is started before its module is imported
 
 
 # In the order `workbench --help` lists them.
 COMMANDS: dict[str, Command] = {
     "models": Command("cmd_models", "list every model found, with origin and status"),
-    "compare": Command("cmd_compare", "ask several models the same prompt and save the run"),
+    "compare": Command("cmd_compare", "ask several models the same prompt and save the run", loads_models=True),
     "search": Command("cmd_notebook", "find prompts, answers, reasoning and notes in the notebook (English and Chinese)"),
     "annotate": Command("cmd_notebook", "put a label (and a note) on an answer in the notebook"),
     "flag": Command("cmd_flag", "suggest flags (refusal, evasion, state narrative…) for answers read as JSON Lines from stdin"),
     "reflag": Command("cmd_reflag", "recompute the automatic flags of answers already in the notebook (labels stay)"),
-    "batch": Command("cmd_batch", "ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags"),
-    "judge": Command("cmd_judge", "have a model label answers with SpeechMap's rubric (complete, evasive, denial), as an annotator of its own"),
+    "batch": Command("cmd_batch", "ask every prompt of a prompt set (English and Chinese) of several models, with automatic flags", loads_models=True),
+    "judge": Command("cmd_judge", "have a model label answers with SpeechMap's rubric (complete, evasive, denial), as an annotator of its own", loads_models=True),
     "export": Command("cmd_export", "write runs with their answers and annotations as Markdown, HTML, PDF, CSV or JSON Lines"),
     "import": Command("cmd_export", "merge a JSON Lines export (a colleague's runs and annotations) into the notebook"),
     "demo": Command("cmd_demo", "list, export or import classroom demo scripts"),
@@ -88,6 +89,11 @@ class _LazyCommands(_SubParsers):
         command = self._unbuilt.pop(name, None)
         if command is not None:
             del self._name_parser_map[name]
+            if command.loads_models and not {"-h", "--help"} & set(values[1:]):
+                # Its Python and llama.cpp start while this one imports the command (local.py).
+                from ..core.engine.local import start_spare
+
+                start_spare()
             module = importlib.import_module(f"{__package__}.{command.module}")
             getattr(module, f"add_{name}")(self)
         super().__call__(parser, namespace, values, option_string)

@@ -42,6 +42,46 @@ STOP_GRACE_S = 1.0
 
 _SPAWN = multiprocessing.get_context("spawn")
 
+# A model process started before its model was known (start_spare), for the next
+# LocalModel.start to take: (process, the parent's end of its pipe).
+_spare: tuple[Any, Any] | None = None
+_spare_lock = threading.Lock()
+
+
+def start_spare() -> None:
+    """Start a model process now, for the next model this process loads.
+
+    A new model process spends its first 0.2 to 0.3 s starting Python and importing
+    llama.cpp before it can read its file; started as a command begins, that overlaps
+    the command's own imports and notebook writes (2 cores: both at once) and
+    `workbench compare` answers that much sooner. Unused, it ends with this process."""
+    global _spare
+    with _spare_lock:
+        if _spare is not None:
+            return
+        parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
+        process = _SPAWN.Process(target=worker.serve_when_told, args=(child_conn,), name="workbench-model", daemon=True)
+        process.start()
+        child_conn.close()
+        _spare = (process, parent_conn)
+
+
+def _take_spare(path: Path, settings: LoadSettings, log_path: Path) -> tuple[Any, Any] | None:
+    """The spare process, told to load `path`; None when there is none (or it died)."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    process, conn = spare
+    try:
+        conn.send(("load", str(path), settings, str(log_path)))
+    except OSError:  # it died waiting: a process of its own, then
+        conn.close()
+        process.kill()
+        return None
+    return spare
+
 
 class LoadCancelled(Exception):
     """The user cancelled while the model was still loading."""
@@ -78,21 +118,26 @@ class LocalModel(Backend):
     # --- lifecycle ------------------------------------------------------
 
     def start(self, cancel: Cancel | None = None) -> None:
-        """Spawn the process and wait until the model is loaded.
+        """Spawn the process (or take the spare one, start_spare) and wait until the
+        model is loaded.
 
         Raises ModelProcessProblem when the file can't be loaded or the process
         dies while loading, LoadCancelled when `cancel` is set first.
         """
-        parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
-        self._process = _SPAWN.Process(
-            target=worker.serve,
-            args=(child_conn, str(self.path), self.settings, str(self._log_path)),
-            name=f"workbench-model-{self.path.name}",
-            daemon=True,
-        )
-        self._process.start()
-        child_conn.close()
-        self._conn = parent_conn
+        spare = _take_spare(self.path, self.settings, self._log_path)
+        if spare is not None:
+            self._process, self._conn = spare
+        else:
+            parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
+            self._process = _SPAWN.Process(
+                target=worker.serve,
+                args=(child_conn, str(self.path), self.settings, str(self._log_path)),
+                name=f"workbench-model-{self.path.name}",
+                daemon=True,
+            )
+            self._process.start()
+            child_conn.close()
+            self._conn = parent_conn
         cancel = cancel or Cancel()
         with _woken_by(cancel) as woken:
             while True:

@@ -92,6 +92,23 @@ def serve(conn: Any, model_path: str, settings: LoadSettings, log_path: str) -> 
     Scheduler(conn, Inbox(conn), model, settings).serve()
 
 
+def serve_when_told(conn: Any) -> None:
+    """Entry point of a spare model process (local.start_spare), started before its model
+    is known: it imports what every model process needs (llama_cpp, the template
+    sandbox, the scheduler; 0.2 s and more) while the parent gets on with its own start,
+    then serves the model the parent names in ("load", path, settings, log path)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
+    import llama_cpp  # noqa: F401 - imported now, while nobody waits for it
+
+    from . import chat_render, sequences  # noqa: F401
+
+    try:
+        _, model_path, settings, log_path = conn.recv()
+    except (EOFError, OSError):
+        return  # the parent ended without a model to load
+    serve(conn, model_path, settings, log_path)
+
+
 class Inbox:
     """The parent's messages, read when the process is ready for them: requests wait in
     order, stops are remembered by id, and the parent gone ends the serving.
