@@ -50,7 +50,7 @@ class FakeBackend(Backend):
         self.prompts: list[str] = []
         self.conversations: list[list[dict]] = []  # every request's messages, whole
         self._alive = True
-        # What a model process's "ready" says (engine/worker.py); tests may add what ran it.
+        # What a model process's "ready" says (engine/model_process.py); tests may add what ran it.
         self.ready_info: dict = {"engine": "fake"}
 
     @property

@@ -105,20 +105,20 @@ def test_options_before_and_after_the_command_still_meet() -> None:
     assert (args.command, [str(f) for f in args.folder], str(args.db), args.json) == ("models", ["a", "b"], "x.sqlite", True)
 
 
-def test_the_worker_module_imports_no_front_end_and_no_heavy_library() -> None:
+def test_the_model_process_entry_imports_no_front_end_and_no_heavy_library() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", "import sys, workbench.core.engine.worker; print('\\n'.join(sys.modules))"],
+        [sys.executable, "-c", "import sys, workbench.core.engine.model_process; print('\\n'.join(sys.modules))"],
         capture_output=True, text=True, env=env(), timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     modules = done.stdout.split()
-    assert "workbench.core.engine.worker" in modules
+    assert "workbench.core.engine.model_process" in modules
     assert loaded(modules, NOT_IN_A_MODEL_PROCESS + ("jinja2", "llama_cpp")) == []  # those two load inside the child, when used
 
 
 # pip's console script, as it writes one for [project.scripts] (its import at the top is
 # the point), with a spawned child that reports what it holds once it has imported the
-# worker: what a model process of the installed `workbench` loads before llama.cpp.
+# model process's entry: what a model process of the installed `workbench` loads before llama.cpp.
 CONSOLE_SCRIPT = """\
 import json
 import sys
@@ -126,7 +126,7 @@ from {module} import {function}
 
 
 def report(conn):
-    import workbench.core.engine.worker
+    import workbench.core.engine.model_process
 
     conn.send(sorted(sys.modules))
 
@@ -143,7 +143,7 @@ if __name__ == "__main__":
 """
 
 
-def test_a_model_process_of_the_installed_command_loads_only_the_worker(tmp_path: Path) -> None:
+def test_a_model_process_of_the_installed_command_loads_only_its_entry(tmp_path: Path) -> None:
     """Spawn runs the parent's main script again in every child (as __mp_main__): the
     `workbench` script's entry module must be light, or each model process loads the CLI."""
     entry = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["workbench"]

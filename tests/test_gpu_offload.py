@@ -90,7 +90,7 @@ def test_this_machines_cpu_build_offloads_nothing_whatever_is_asked(tmp_path: Pa
     assert offload.gpu_backends() == []
     path = write_tiny_model(tmp_path / "tiny.gguf")
     for asked in (ALL_LAYERS, 5, 0):
-        model, info = worker._load(str(path), LoadSettings(256, 1, gpu_layers=asked))
+        model, info = worker.load_model(str(path), LoadSettings(256, 1, gpu_layers=asked))
         model.llama.close()
         assert llama_calls[-1]["n_gpu_layers"] == 0  # as before the setting: llama-cpp-python's default
         # The tiny model has 2 blocks; llama.cpp counts its output layer too.
@@ -103,7 +103,7 @@ def test_every_local_model_attends_with_flash_attention_and_says_so(tmp_path: Pa
     """llama-cpp-python turns it off unless asked; llama.cpp's tools have it on (offload.py)."""
     import llama_cpp
 
-    model, info = worker._load(str(write_tiny_model(tmp_path / "tiny.gguf")), LoadSettings(256, 1))
+    model, info = worker.load_model(str(write_tiny_model(tmp_path / "tiny.gguf")), LoadSettings(256, 1))
     try:
         assert llama_calls[-1]["flash_attn"] is True
         assert model.llama.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
@@ -133,7 +133,7 @@ def test_a_gpu_build_gets_the_setting_as_llama_cpp_counts_layers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llama_calls: list[dict[str, Any]], asked: Any, n_gpu_layers: int, offloaded: int, backend: str,
 ) -> None:
     monkeypatch.setattr(worker, "gpu_backends", lambda: ["CUDA"])  # as a CUDA build with a GPU says
-    model, info = worker._load(str(write_tiny_model(tmp_path / "tiny.gguf")), LoadSettings(256, 1, gpu_layers=asked))
+    model, info = worker.load_model(str(write_tiny_model(tmp_path / "tiny.gguf")), LoadSettings(256, 1, gpu_layers=asked))
     model.llama.close()
     assert llama_calls[-1]["n_gpu_layers"] == n_gpu_layers
     assert (info["backend"], info["gpu_layers_requested"], info["gpu_layers_offloaded"], info["layers"]) == (backend, asked, offloaded, 3)

@@ -225,7 +225,7 @@ def serve_in_process(path: Path, sequences: int, *requests: list[dict[str, str]]
     params = GenerationParams(max_tokens=max_tokens, n_ctx=256, n_threads=2, seed=1, temperature=temperature).to_dict()
     pipe = Pipe(*[("generate", rid, {"messages": messages, "params": params}) for rid, messages in enumerate(requests, 1)])
     settings = LoadSettings(256, 2, sequences=sequences)  # two threads, as on a laptop
-    model, _ = worker._load(str(path), settings)
+    model, _ = worker.load_model(str(path), settings)
     try:
         Scheduler(pipe, worker.Inbox(pipe), model, settings).serve()
     finally:
@@ -266,7 +266,7 @@ def test_a_token_longer_than_llama_cpp_pythons_buffer_keeps_its_text(starter_pat
     """Qwen2.5-Coder has tokens of up to 128 spaces (code's indentation); llama-cpp-python's
     detokenize reads pieces into 32 bytes and gave nothing for them."""
     settings = LoadSettings(256, 1)
-    model, _ = worker._load(str(starter_paths[1]), settings)
+    model, _ = worker.load_model(str(starter_paths[1]), settings)
     try:
         scheduler = Scheduler(Pipe(), worker.Inbox(Pipe()), model, settings)
         indented = b" " * 128 + b"return x"
@@ -301,7 +301,7 @@ def test_greedy_picks_what_llama_cpps_penalties_and_greedy_samplers_pick(starter
     for path in starter_paths:
         pipe = Pipe(*[("generate", rid, {"messages": [{"role": "user", "content": p}], "params": params}) for rid, p in enumerate(prompts, 1)])
         settings = LoadSettings(512, 2, sequences=2)
-        model, _ = worker._load(str(path), settings)
+        model, _ = worker.load_model(str(path), settings)
         try:
             Checked(pipe, worker.Inbox(pipe), model, settings).serve()
         finally:

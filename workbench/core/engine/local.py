@@ -1,4 +1,4 @@
-"""Local GGUF models, each in a process of its own (see `worker`).
+"""Local GGUF models, each in a process of its own (see `model_process`).
 
 A model's process may answer several requests at once (loaded for several sequences,
 engine/sequences.py), so `generate` may be called from several threads: each request
@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ModelProcessProblem
 from .. import paths
-from . import worker
+from . import model_process
 from .backend import (
     FINISH_CRASHED,
     FINISH_ERROR,
@@ -60,7 +60,7 @@ def start_spare() -> None:
         if _spare is not None:
             return
         parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
-        process = _SPAWN.Process(target=worker.serve_when_told, args=(child_conn,), name="workbench-model", daemon=True)
+        process = _SPAWN.Process(target=model_process.serve_when_told, args=(child_conn,), name="workbench-model", daemon=True)
         process.start()
         child_conn.close()
         _spare = (process, parent_conn)
@@ -130,7 +130,7 @@ class LocalModel(Backend):
         else:
             parent_conn, child_conn = _SPAWN.Pipe(duplex=True)
             self._process = _SPAWN.Process(
-                target=worker.serve,
+                target=model_process.serve,
                 args=(child_conn, str(self.path), self.settings, str(self._log_path)),
                 name=f"workbench-model-{self.path.name}",
                 daemon=True,

@@ -1,34 +1,8 @@
-"""The code that runs inside a model's own process.
+"""What a model's process does for it: load the file, read the parent's messages,
+and turn a request into a prompt (rendered, tokenized, checked against the context).
 
-Each local model is loaded in a child process started with multiprocessing's
-"spawn" method, never `python -m`, so it also starts from a frozen
-(PyInstaller) app. When llama.cpp crashes natively (SIGSEGV, an abort from a
-GGML_ASSERT) only this process dies; the parent sees the pipe close and
-reports the signal.
-
-Messages are tuples over a multiprocessing Connection. Every request carries the id
-the parent gave it, so one process can answer several at once (engine/sequences.py's
-scheduler, up to LoadSettings.sequences) and the parent's one reader hands each message
-to the request it belongs to:
-
-  parent -> child   ("generate", id, {"messages": [...], "params": {...}})
-                    ("stop", id)                  end that answer (its text so far is kept)
-                    The parent ends the process by killing it (LocalModel.close): it
-                    holds nothing to save, and a clean exit took 0.1 s the user waited for.
-  child -> parent   ("ready", info) | ("load_failed", reason)
-                                               info: load_s, llama_cpp_version, chat_template, …,
-                                               and what ran it (offload.py: backend, GPU layers)
-                    ("started", id, {"prompt_tokens": n, "stream_format": name, "no_effect": [setting, ...]})
-                                               name: formats.py's, for the parent's splitter;
-                                               no_effect: switches.py's, the settings the template ignored
-                    ("text", id, [piece, ...], held_s)
-                                               streamed pieces, at most every SEND_INTERVAL_S;
-                                               held_s: how long ago the newest was made
-                    ("done", id, {"finish_reason": ..., "completion_tokens": n})
-                    ("failed", id, reason)     the request failed; the model stays loaded
-
-A stop is read between tokens and between a long prompt's chunks; one for a request
-already finished is ignored.
+engine/model_process.py is the process's entry and says what the messages are;
+engine/sequences.py answers the prepared requests.
 
 This module imports llama_cpp and jinja2 only inside the child.
 """
@@ -36,7 +10,6 @@ This module imports llama_cpp and jinja2 only inside the child.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from collections import deque
@@ -76,39 +49,6 @@ FALLBACK_CHAT_FORMAT = "chatml"
 NO_SYSTEM_PROMPT = "Without the system prompt it can"
 
 
-def serve(conn: Any, model_path: str, settings: LoadSettings, log_path: str) -> None:
-    """Entry point of the child process: load, then answer requests until told to close
-    (engine/sequences.py's scheduler: one at a time, or several at once in one context)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
-    _redirect_output(log_path)
-    try:
-        model, info = _load(model_path, settings)
-    except Exception as exc:  # noqa: BLE001 - any load failure is the file's, reported to the parent
-        conn.send(("load_failed", _describe_load_error(exc, model_path)))
-        return
-    conn.send(("ready", info))
-    from .sequences import Scheduler
-
-    Scheduler(conn, Inbox(conn), model, settings).serve()
-
-
-def serve_when_told(conn: Any) -> None:
-    """Entry point of a spare model process (local.start_spare), started before its model
-    is known: it imports what every model process needs (llama_cpp, the template
-    sandbox, the scheduler; 0.2 s and more) while the parent gets on with its own start,
-    then serves the model the parent names in ("load", path, settings, log path)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle.
-    import llama_cpp  # noqa: F401 - imported now, while nobody waits for it
-
-    from . import chat_render, sequences  # noqa: F401
-
-    try:
-        _, model_path, settings, log_path = conn.recv()
-    except (EOFError, OSError):
-        return  # the parent ended without a model to load
-    serve(conn, model_path, settings, log_path)
-
-
 class Inbox:
     """The parent's messages, read when the process is ready for them: requests wait in
     order, stops are remembered by id, and the parent gone ends the serving.
@@ -144,7 +84,7 @@ class Inbox:
         return rid in self._stops
 
 
-def _redirect_output(log_path: str) -> None:
+def redirect_output(log_path: str) -> None:
     """llama.cpp writes diagnostics and GGML_ASSERT messages to fd 2, and on an
     abort a backtrace to fd 1. Keep them in a log the parent can quote when the
     process dies, instead of spraying them over the user's terminal or into a
@@ -170,7 +110,7 @@ class _Model:
         self.stop_texts = stop_texts
 
 
-def _load(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, Any]]:
+def load_model(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[str, Any]]:
     import llama_cpp
 
     backends = gpu_backends()
@@ -285,7 +225,7 @@ def _token_text(llama: Any, token: int) -> str:
     return text
 
 
-def _describe_load_error(exc: Exception, model_path: str) -> str:
+def describe_load_error(exc: Exception, model_path: str) -> str:
     name = os.path.basename(model_path)
     if type(exc).__name__ == "TemplateSyntaxError":
         return f"{name}: its chat template is not valid Jinja ({exc}); the file needs a fixed template."
