@@ -81,12 +81,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(binary: Path, model: Path, log: Path) -> Iterator[Server]:
-    """llama-server on a free loopback port until the block ends; the server is always stopped."""
+def llama_server(binary: Path, model: Path, log: Path, slots: int = SLOTS, context_per_slot: int = CONTEXT_PER_SLOT) -> Iterator[Server]:
+    """llama-server on a free loopback port, `slots` answers at once with continuous batching,
+    until the block ends; the server is always stopped."""
     port = free_port()
     command = [
         str(binary), "-m", str(model), "--alias", MODEL_ID, "--host", "127.0.0.1", "--port", str(port),
-        "-np", str(SLOTS), "-cb", "-c", str(SLOTS * CONTEXT_PER_SLOT), "-t", str(THREADS), "-tb", str(THREADS),
+        "-np", str(slots), "-cb", "-c", str(slots * context_per_slot), "-t", str(THREADS), "-tb", str(THREADS),
     ]
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
