@@ -1,6 +1,7 @@
 """The model process's scheduler (engine/sequences.py): several answers at once, each
 request its own answer, Stop per request, a crash ends every answer with its text kept;
-a prompt decodes only what its slot's cache does not already hold."""
+prompts decoded together and within the others' steps; an answer asked one at a time
+does not depend on what the process was asked before."""
 
 from __future__ import annotations
 
@@ -250,15 +251,44 @@ def test_an_answer_does_not_depend_on_what_the_process_answered_before(starter_p
         assert (after.answer(1), after.answer(3), after.answer(4)) == (alone.answer(1), fresh.answer(1), alone.answer(1)), path.name
 
 
-@pytest.mark.starter
-def test_a_first_token_is_drawn_as_if_its_prompt_were_asked_alone(starter_paths: list[Path]) -> None:
-    """Prompts arriving together are each decoded alone, so the logits of an answer's first
-    token are the ones it gets asked alone: at temperature 1 with a seed, the same draw."""
-    path = starter_paths[1]  # Qwen2.5-Coder: its logits move with what shares a decode
-    prompts = [question(topic) for topic in (*TOPICS, "bread", "snow", "glass")]
-    alone = [serve_in_process(path, 1, prompt, temperature=1.0, max_tokens=1).answer(1) for prompt in prompts]
-    together = serve_in_process(path, 4, *prompts, temperature=1.0, max_tokens=1)
-    assert [together.answer(rid) for rid in range(1, len(prompts) + 1)] == alone
+def test_prompts_share_decodes_with_each_other_and_with_answers(tiny_model: Path) -> None:
+    """Two slots, three requests waiting at the start: the first two prompts go in one
+    decode; when the shorter answer ends, the third prompt goes in with the other answer's
+    next token, in one decode, instead of holding it up."""
+    lengths = {1: 2, 2: 8, 3: 4}  # max tokens per request
+    pipe = Pipe(*[
+        ("generate", rid, {"messages": question(topic), "params": FAST.replace(max_tokens=lengths[rid], seed=1).to_dict()})
+        for rid, topic in zip(lengths, ("cats", "rain", "tea"), strict=True)
+    ])  # fmt: skip
+    settings = LoadSettings(256, 1, sequences=2)
+    model, _ = worker.load_model(str(tiny_model), settings)
+    sizes: list[int] = []
+    decode = model.llama._ctx.decode
+
+    def counting(batch) -> None:
+        sizes.append(batch.batch.n_tokens)
+        decode(batch)
+
+    model.llama._ctx.decode = counting
+    try:
+        Scheduler(pipe, worker.Inbox(pipe), model, settings).serve()
+        prompt = {rid: len(prepared_tokens(model, question(topic))) for rid, topic in zip(lengths, ("cats", "rain", "tea"), strict=True)}
+    finally:
+        model.llama.close()
+    done = {m[1]: m[2] for m in pipe.sent if m[0] == "done"}
+    assert [done[rid]["finish_reason"] for rid in (1, 2, 3)] == ["length"] * 3  # the tiny model never ends early here
+    # Both prompts at once; one step of both (request 1 has its 2 tokens); request 2's
+    # next token beside request 3's whole prompt; then steps of both, then request 2 alone.
+    assert sizes[:3] == [prompt[1] + prompt[2], 2, 1 + prompt[3]]
+    assert sizes[3:] == [2, 2, 2, 1, 1]
+
+
+def prepared_tokens(model, messages: list[dict[str, str]]) -> list[int]:
+    """The prompt's tokens as the scheduler decodes them."""
+    pipe = Pipe()
+    prepared = worker.prepare(pipe, model, 1, {"messages": messages, "params": FAST.to_dict()}, 256)
+    assert prepared is not None
+    return prepared.tokens
 
 
 @pytest.mark.starter

@@ -2,39 +2,42 @@
 scheduler (LoadSettings.sequences is how many at once; 1 is one at a time).
 
 Continuous batching, as llama.cpp's own server does it: up to N requests are active,
-each in its own sequence (its seq id is its slot) with its own share of the KV cache.
+each in its own sequence (its seq id is its slot), with its own cells in the one KV
+cache of the context (worker.py: kv_unified).
 A request that arrives is rendered and tokenized (worker.prepare) and takes the lowest
-free slot; its prompt is decoded in chunks of the context's batch size, alone in its
-decode, and its first token sampled. Every step after is one `llama_decode` of one
-token per answering sequence, and each one's next token is sampled from its own row of
-the logits by its own sampler chain, built from the request's own settings the way
+free slot. Every `llama_decode` holds the next token of each answering sequence and,
+in the room left in the batch (the context's batch size), the tokens of the prompts still
+to decode, lowest slot first: prompts that arrive together are decoded together, and a
+prompt that arrives while others answer is decoded in their steps, so a long one slows
+them (a token each per decode of up to a batch) but never stops them. Each answering sequence's
+next token, and a prompt's first once its last token is in, is sampled from its own row
+of the logits by its own sampler chain, built from the request's own settings the way
 llama-cpp-python builds its one (penalties over the last 64 tokens, then greedy at
 temperature 0, computed here as those two samplers compute it, else top-k, typical,
 top-p, min-p, temperature and a seeded draw). A token's text is its piece added to the
 answer's bytes, however long the piece (llama-cpp-python's detokenize drops pieces over
-32 bytes, such as Qwen2.5-Coder's runs of up to 128 spaces).
-Prompt chunks and steps take turns, so a long prompt holds up the answers already
-running for one chunk at a time. A sequence ends at an end-of-generation or end-of-turn
-token, a stop text, its token limit or a stop from the parent; its cells are removed
-from the KV cache (`llama_memory_seq_rm`) and its slot goes to the next waiting request.
+32 bytes, such as Qwen2.5-Coder's runs of up to 128 spaces). A sequence ends at an
+end-of-generation or end-of-turn token, a stop text, its token limit or a stop from the
+parent; its cells are removed from the KV cache (`llama_memory_seq_rm`) and its slot goes
+to the next waiting request.
 
 Nothing of an earlier answer is reused, though llama-cpp-python's completion loop and
-llama-server keep a prompt's cached start, and no prompt is decoded beside another: how
-a prompt is split into decodes, and what shares a decode with it, can change its logits
-(Qwen2.5-Coder's first-token logits moved by up to 0.41 with its last prompt token
-decoded apart, without flash attention, and by 0.28 decoded beside another prompt,
-with it), so an answer would depend on what else the process was asked. Decoded whole
-and alone, a prompt asked one at a time gets the same answer again for the same
-settings and seed, whatever came before it.
+llama-server keep a prompt's cached start: how a prompt is split into decodes can change
+its logits (Qwen2.5-Coder's first-token logits moved by up to 0.41 with its last prompt
+token decoded apart, without flash attention), so an answer would depend on what the
+process was asked before. With one slot a prompt is decoded whole and alone, and an
+answer asked one at a time is the same again for the same settings and seed, whatever
+came before it.
 
 Text is sent per request: pieces at most every SEND_INTERVAL_S, a stop text's possible
 beginning held back until it is known not to be one, and the token count
 (worker.completion_tokens).
 
 Why answers at temperature 0 can differ between one at a time and several at once: the
-matrix products of a step of several tokens are split and summed in another order than
-for one, so logits differ in their last bits, and a near-tie between two tokens can go
-the other way (docs/benchmarks.md measures how often).
+matrix products of a decode of several sequences' tokens are split and summed in another
+order than for one sequence's, so logits differ in their last bits (a prompt's first-token
+logits by up to 0.28 on Qwen2.5-Coder decoded beside another prompt), and a near-tie
+between two tokens can go the other way (docs/benchmarks.md measures how often).
 """
 
 from __future__ import annotations
@@ -106,10 +109,8 @@ class Scheduler:
                     self.conn.send(("done", rid, {"finish_reason": "stopped", "completion_tokens": 0}))
                 else:
                     self._admit(rid, request)
-            if any(seq.todo for seq in self.active):
-                self._prefill()
-            if any(not seq.todo for seq in self.active):
-                self._step()
+            if self.active:
+                self._decode()
 
     # --- a request's start ---------------------------------------------------
 
@@ -176,42 +177,39 @@ class Scheduler:
 
     # --- every step ------------------------------------------------------------
 
-    def _prefill(self) -> None:
-        """The next chunk of the prompt of the lowest slot still decoding one, alone in its
-        decode (split as it would be asked alone); at its end, the answer's first token."""
-        seq = min((s for s in self.active if s.todo), key=lambda s: s.slot)
-        chunk = seq.todo[: self.n_batch]
-        last = len(chunk) == len(seq.todo)
-        self._fill([(token, seq.n_past + i, seq.slot, last and i == len(chunk) - 1) for i, token in enumerate(chunk)])
+    def _decode(self) -> None:
+        """One `llama_decode`: a token for every answering sequence, then what fits of the
+        prompts still to decode (lowest slot first); then each answering sequence's next
+        token, and the first token of each prompt decoded to its end. With one slot that is
+        a step or a chunk of the prompt alone, split as it always is asked alone."""
+        answering = sorted((s for s in self.active if not s.todo), key=lambda seq: seq.slot)
+        rows = [(seq.next_token, seq.n_past, seq.slot, True) for seq in answering]
+        prompts: list[tuple[_Sequence, int]] = []  # a prompt in this decode, and its tokens here
+        for seq in sorted((s for s in self.active if s.todo), key=lambda seq: seq.slot):
+            room = self.n_batch - len(rows)
+            if room <= 0:
+                break
+            chunk = seq.todo[:room]
+            last = len(chunk) == len(seq.todo)
+            rows += [(token, seq.n_past + i, seq.slot, last and i == len(chunk) - 1) for i, token in enumerate(chunk)]
+            prompts.append((seq, len(chunk)))
+        self._fill(rows)
         try:
             self.llama._ctx.decode(self.batch)
-        except RuntimeError as exc:  # llama_decode refused (no room in the cache): this request fails
-            self._fail(seq, exc)
-            return
-        seq.n_past += len(chunk)
-        del seq.todo[: len(chunk)]
-        if not seq.todo:
-            self._take(seq, self._sample(seq, len(chunk) - 1))
-
-    def _step(self) -> None:
-        """One token for every answering sequence in one decode, then each one's next token.
-
-        The rows go in the order of their seq ids: each sequence has its own part of the
-        KV cache, and llama.cpp then computes a batch in one pass only over consecutive
-        increasing seq ids (llama_batch_allocr::split_equal); while requests wait every
-        slot is busy and a step is one pass. Once none wait, the slots freed between busy
-        ones cost a pass more each step."""
-        stepping = sorted((s for s in self.active if not s.todo), key=lambda seq: seq.slot)
-        self._fill([(seq.next_token, seq.n_past, seq.slot, True) for seq in stepping])
-        try:
-            self.llama._ctx.decode(self.batch)
-        except RuntimeError as exc:
-            for seq in stepping:
+        except RuntimeError as exc:  # llama_decode refused (no room in the cache): these requests fail
+            for seq in [*answering, *(seq for seq, _ in prompts)]:
                 self._fail(seq, exc)
             return
-        for row, seq in enumerate(stepping):
+        for row, seq in enumerate(answering):
             seq.n_past += 1
             self._take(seq, self._sample(seq, row))
+        row = len(answering)
+        for seq, count in prompts:
+            seq.n_past += count
+            del seq.todo[:count]
+            row += count
+            if not seq.todo:
+                self._take(seq, self._sample(seq, row - 1))
 
     def _fill(self, rows: list[tuple[int, int, int, bool]]) -> None:
         """The batch holds `rows`: (token, position, seq id, whether its logits are wanted)."""

@@ -161,9 +161,11 @@ def load_model(model_path: str, settings: LoadSettings) -> tuple[_Model, dict[st
 def _sequences_context(sequences: int) -> Iterator[None]:
     """`Llama` builds its context from llama.cpp's default context parameters and has no
     argument for the number of sequences (n_seq_max, 1 by default), so for a model made
-    for several they are the defaults with that number, while it is built. Each sequence
-    keeps its own part of the KV cache (kv_unified stays off): the answers share no prompt,
-    and llama.cpp attends faster over a sequence's own cells."""
+    for several they are the defaults with that number, while it is built. The sequences'
+    cells share one buffer (kv_unified): llama.cpp then computes a decode holding several
+    sequences' tokens (sequences.py: steps and prompts together) in one pass, where with a
+    buffer per sequence it splits it into one pass per run of consecutive seq ids and
+    equal token counts; flash attention skips the cells of other sequences."""
     if sequences == 1:
         yield
         return
@@ -174,6 +176,7 @@ def _sequences_context(sequences: int) -> Iterator[None]:
     def with_sequences() -> Any:
         params = defaults()
         params.n_seq_max = sequences
+        params.kv_unified = True
         return params
 
     native.llama_context_default_params = with_sequences
